@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {IBodyRegistry, ROLE_ADMIN, ROLE_OFFICER, ROLE_EMERGENCY} from "./interfaces/IBodyRegistry.sol";
+import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
+import {IAccessRegistry} from "./interfaces/IAccessRegistry.sol";
+
+/// @title AccessRegistry
+/// @notice Who may read which fields of which resident records, for what purpose and until
+/// when. Officers request; the custodian's admins approve with an expiry, deny or revoke;
+/// residents (or their committee, recording the evidence's hash) give or refuse consent
+/// where the category needs it; emergency readers declare a reason and the custodian reviews.
+/// @dev Revocation and expiry take effect for the next {checkAccess}. Ids start at 1.
+contract AccessRegistry is IAccessRegistry, ERC2771Context {
+    /// @dev The question "may `reader` read `fieldMask` of `recordId` for `purpose`", with the
+    /// record and the reader's body already looked up.
+    struct Query {
+        address reader;
+        bytes32 readerBody;
+        bytes32 recordId;
+        uint256 fieldMask;
+        bytes32 purpose;
+        IRecordRegistry.RecordView rec;
+    }
+
+    /// @notice How long an emergency declaration covers reads after it is made.
+    uint64 public constant EMERGENCY_WINDOW = 1 hours;
+
+    IBodyRegistry private immutable _bodies;
+    IRecordRegistry private immutable _records;
+
+    mapping(bytes32 purpose => bool) private _purposes;
+    Request[] private _requests;
+    Grant[] private _grants;
+    Emergency[] private _emergencies;
+    mapping(bytes32 recordId => uint256[]) private _recordGrants;
+    mapping(bytes32 key => uint256[]) private _subjectGrants;
+    mapping(bytes32 key => uint256[]) private _agreements;
+    mapping(uint256 grantId => mapping(bytes32 subject => ConsentState)) private _consent;
+    mapping(address account => bytes32 subject) private _residents;
+    mapping(bytes32 custodian => uint256) private _unreviewed;
+
+    constructor(address trustedForwarder, IBodyRegistry bodies, IRecordRegistry records)
+        ERC2771Context(trustedForwarder)
+    {
+        _bodies = bodies;
+        _records = records;
+        // Index 0 is "none" for requests, grants and emergencies.
+        _requests.push();
+        _grants.push();
+        _emergencies.push();
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Whether `purpose` is an accepted purpose code.
+    function isPurpose(bytes32 purpose) external view returns (bool) {
+        return _purposes[purpose];
+    }
+
+    /// @notice A request by id; reverts for an unknown id.
+    function getRequest(uint256 requestId) external view returns (Request memory) {
+        if (requestId == 0 || requestId >= _requests.length) revert AccessRegistryUnknownRequest(requestId);
+        return _requests[requestId];
+    }
+
+    /// @notice A grant by id; reverts for an unknown id.
+    function getGrant(uint256 grantId) public view returns (Grant memory) {
+        return _grant(grantId);
+    }
+
+    /// @notice An emergency declaration by id; reverts for an unknown id.
+    function getEmergency(uint256 emergencyId) external view returns (Emergency memory) {
+        return _emergency(emergencyId);
+    }
+
+    /// @notice Number of requests, grants and emergencies made so far.
+    function counts() external view returns (uint256 requests, uint256 grants, uint256 emergencies) {
+        return (_requests.length - 1, _grants.length - 1, _emergencies.length - 1);
+    }
+
+    /// @notice The consent recorded for `subject` under `grantId`.
+    function consentOf(uint256 grantId, bytes32 subject) external view returns (ConsentState) {
+        return _consent[grantId][subject];
+    }
+
+    /// @notice The subject id bound to a resident's account (zero when none).
+    function residentSubject(address account) external view returns (bytes32) {
+        return _residents[account];
+    }
+
+    /// @notice Emergency reads of `custodian`'s records not yet reviewed.
+    function unreviewedEmergencies(bytes32 custodian) external view returns (uint256) {
+        return _unreviewed[custodian];
+    }
+
+    /// @notice Whether emergency declaration `emergencyId` covers `reader` reading `fieldMask` of `recordId` now.
+    function emergencyCovers(uint256 emergencyId, address reader, bytes32 recordId, uint256 fieldMask)
+        external
+        view
+        returns (bool)
+    {
+        if (emergencyId == 0 || emergencyId >= _emergencies.length) return false;
+        Emergency storage e = _emergencies[emergencyId];
+        return e.reader == reader && e.recordId == recordId && fieldMask & ~e.fieldMask == 0
+            && block.timestamp < e.declaredAt + EMERGENCY_WINDOW && _bodies.hasRoles(reader, ROLE_EMERGENCY);
+    }
+
+    /// @inheritdoc IAccessRegistry
+    function checkAccess(address reader, bytes32 recordId, uint256 fieldMask, bytes32 purpose, uint256 grantId)
+        public
+        view
+        returns (Decision)
+    {
+        (Decision d, Query memory q) = _precheck(reader, recordId, fieldMask, purpose);
+        if (d != Decision.NoGrant) return d;
+        if (grantId == 0 || grantId >= _grants.length) return Decision.NoGrant;
+        return _evaluate(grantId, q);
+    }
+
+    /// @inheritdoc IAccessRegistry
+    function findGrant(address reader, bytes32 recordId, uint256 fieldMask, bytes32 purpose)
+        external
+        view
+        returns (Decision decision, uint256 grantId)
+    {
+        Query memory q;
+        (decision, q) = _precheck(reader, recordId, fieldMask, purpose);
+        if (decision != Decision.NoGrant) return (decision, 0);
+        uint256[][3] memory lists = [
+            _recordGrants[recordId],
+            _subjectGrants[_subjectKey(q.rec.subject, q.rec.category, q.rec.custodian)],
+            _agreements[_agreementKey(q.readerBody, q.rec.category, q.rec.custodian)]
+        ];
+        uint256 newest;
+        for (uint256 l = 0; l < 3; ++l) {
+            uint256[] memory ids = lists[l];
+            for (uint256 i = 0; i < ids.length; ++i) {
+                Decision d = _evaluate(ids[i], q);
+                if (d == Decision.Granted) return (d, ids[i]);
+                if (d != Decision.WrongGrant && ids[i] > newest) (newest, decision) = (ids[i], d);
+            }
+        }
+        return (decision, 0);
+    }
+
+    // ------------------------------------------------------------- purposes
+
+    /// @notice Accepts `purpose` as a purpose code.
+    /// @dev Requires: caller is an admin of the founding body; the code is new. Emits {PurposeDefined}.
+    function definePurpose(bytes32 purpose) external {
+        _requireFounderAdmin();
+        if (purpose == bytes32(0)) revert AccessRegistryZeroValue();
+        if (_purposes[purpose]) revert AccessRegistryPurposeExists(purpose);
+        _purposes[purpose] = true;
+        emit PurposeDefined(purpose, _msgSender());
+    }
+
+    /// @notice Stops accepting `purpose` for new requests; existing grants keep it.
+    /// @dev Requires: caller is an admin of the founding body; the code is accepted. Emits {PurposeRetired}.
+    function retirePurpose(bytes32 purpose) external {
+        _requireFounderAdmin();
+        if (!_purposes[purpose]) revert AccessRegistryUnknownPurpose(purpose);
+        _purposes[purpose] = false;
+        emit PurposeRetired(purpose, _msgSender());
+    }
+
+    // ------------------------------------------------------------- requests
+
+    /// @notice Asks the custodian for access; see {Scope}. Agreements are asked by an admin.
+    /// @dev Requires: caller is an officer or admin (admin for an agreement) of an active body
+    /// other than the custodian; the custodian is active; the record (Record scope) is active;
+    /// the fields exist in the category; the purpose is accepted; a justification hash is given.
+    /// Emits {AccessRequested}.
+    function requestAccess(RequestInput calldata input) external returns (uint256 requestId) {
+        address sender = _msgSender();
+        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
+        uint8 needed = input.scope == Scope.Agreement ? ROLE_ADMIN : ROLE_OFFICER | ROLE_ADMIN;
+        if (roles & needed == 0) revert AccessRegistryUnauthorized(sender, needed);
+        if (input.justificationHash == bytes32(0)) revert AccessRegistryZeroValue();
+        if (!_purposes[input.purpose]) revert AccessRegistryUnknownPurpose(input.purpose);
+
+        Request memory r;
+        r.scope = input.scope;
+        r.status = RequestStatus.Pending;
+        r.requester = sender;
+        r.requesterBody = body;
+        r.fieldMask = input.fieldMask;
+        r.purpose = input.purpose;
+        r.justificationHash = input.justificationHash;
+        if (input.scope == Scope.Record) {
+            IRecordRegistry.RecordView memory rec = _records.getRecord(input.recordId);
+            if (rec.status != IRecordRegistry.RecordStatus.Active) revert AccessRegistryRecordNotActive(input.recordId);
+            (r.recordId, r.subject, r.category, r.custodian) = (input.recordId, rec.subject, rec.category, rec.custodian);
+        } else {
+            bool hasSubject = input.subject != bytes32(0);
+            if (input.recordId != bytes32(0) || hasSubject != (input.scope == Scope.SubjectCategory)) {
+                revert AccessRegistryInvalidScope(input.scope);
+            }
+            (r.subject, r.category, r.custodian) = (input.subject, input.category, input.custodian);
+        }
+        if (r.custodian == body) revert AccessRegistryOwnBody(body);
+        if (!_bodies.isActive(r.custodian)) revert AccessRegistryInactiveBody(r.custodian);
+        _checkFields(r.category, r.fieldMask);
+
+        requestId = _requests.length;
+        _requests.push(r);
+        emit AccessRequested(
+            requestId,
+            sender,
+            r.custodian,
+            r.scope,
+            r.recordId,
+            r.subject,
+            r.category,
+            r.fieldMask,
+            r.purpose,
+            r.justificationHash
+        );
+    }
+
+    /// @notice Approves a pending request, creating a grant that ends at `expiresAt`.
+    /// @dev Requires: caller is an admin of the custodian; the request is pending; `expiresAt`
+    /// is in the future. Emits {GrantCreated} and {RequestApproved}.
+    function approveRequest(uint256 requestId, uint64 expiresAt) external returns (uint256 grantId) {
+        Request storage r = _pending(requestId);
+        _requireCustodianAdmin(r.custodian);
+        if (expiresAt <= block.timestamp) revert AccessRegistryInvalidExpiry(expiresAt);
+        if (r.scope == Scope.Record) {
+            IRecordRegistry.RecordView memory rec = _records.getRecord(r.recordId);
+            if (rec.status != IRecordRegistry.RecordStatus.Active) revert AccessRegistryRecordNotActive(r.recordId);
+        }
+        grantId = _grants.length;
+        address grantee = r.scope == Scope.Agreement ? address(0) : r.requester;
+        _grants.push(
+            Grant(
+                r.scope,
+                false,
+                expiresAt,
+                grantee,
+                r.requesterBody,
+                r.custodian,
+                r.recordId,
+                r.subject,
+                r.category,
+                r.fieldMask,
+                r.purpose,
+                requestId
+            )
+        );
+        if (r.scope == Scope.Record) _recordGrants[r.recordId].push(grantId);
+        else if (r.scope == Scope.SubjectCategory) _subjectGrants[_subjectKey(r.subject, r.category, r.custodian)].push(grantId);
+        else _agreements[_agreementKey(r.requesterBody, r.category, r.custodian)].push(grantId);
+        r.status = RequestStatus.Approved;
+        r.grantId = grantId;
+        emit GrantCreated(grantId, r.custodian, r.requesterBody, grantee, requestId, expiresAt);
+        emit RequestApproved(requestId, grantId, expiresAt, _msgSender());
+    }
+
+    /// @notice Denies a pending request.
+    /// @dev Requires: caller is an admin of the custodian; the request is pending. Emits {RequestDenied}.
+    function denyRequest(uint256 requestId, bytes32 reasonHash) external {
+        Request storage r = _pending(requestId);
+        _requireCustodianAdmin(r.custodian);
+        r.status = RequestStatus.Denied;
+        emit RequestDenied(requestId, reasonHash, _msgSender());
+    }
+
+    /// @notice Withdraws the caller's own pending request.
+    /// @dev Requires: caller made the request; it is pending. Emits {RequestCancelled}.
+    function cancelRequest(uint256 requestId) external {
+        Request storage r = _pending(requestId);
+        if (r.requester != _msgSender()) revert AccessRegistryUnauthorized(_msgSender(), 0);
+        r.status = RequestStatus.Cancelled;
+        emit RequestCancelled(requestId, _msgSender());
+    }
+
+    /// @notice Revokes a grant; the next read under it is refused.
+    /// @dev Requires: caller is an admin of the grant's custodian. Idempotent: returns false and
+    /// emits nothing when already revoked. Emits {GrantRevoked}.
+    function revokeGrant(uint256 grantId) external returns (bool changed) {
+        Grant storage g = _grant(grantId);
+        _requireCustodianAdmin(g.custodian);
+        if (g.revoked) return false;
+        g.revoked = true;
+        emit GrantRevoked(grantId, _msgSender());
+        return true;
+    }
+
+    // -------------------------------------------------------------- consent
+
+    /// @notice Links a resident's own account to their subject id, so they can give consent.
+    /// @dev Requires: caller is an officer or admin of a residents' committee; the account is
+    /// not a body member and not bound yet; the subject is non-zero. Emits {ResidentBound}.
+    function bindResident(address account, bytes32 subject) external {
+        _requireCommitteeMember();
+        if (account == address(0) || subject == bytes32(0)) revert AccessRegistryZeroValue();
+        (bytes32 body,) = _bodies.memberOf(account);
+        if (body != bytes32(0) || _residents[account] != bytes32(0)) {
+            revert AccessRegistryResidentBound(account, _residents[account]);
+        }
+        _residents[account] = subject;
+        emit ResidentBound(account, subject, _msgSender());
+    }
+
+    /// @notice Removes the link of a resident's account to their subject id.
+    /// @dev Requires: caller is an officer or admin of a residents' committee; the account is
+    /// bound. Emits {ResidentUnbound}.
+    function unbindResident(address account) external {
+        _requireCommitteeMember();
+        bytes32 subject = _residents[account];
+        if (subject == bytes32(0)) revert AccessRegistryNotResident(account);
+        delete _residents[account];
+        emit ResidentUnbound(account, subject, _msgSender());
+    }
+
+    /// @notice Gives (`given`) or refuses consent for `subject` under `grantId`.
+    /// @dev Requires: caller is the resident bound to `subject`, or an officer or admin of a
+    /// residents' committee recording a non-zero evidence hash; `subject` is the grant's own
+    /// subject unless the grant is an agreement. Idempotent: returns false and emits nothing
+    /// when the state is unchanged. Emits {ConsentRecorded}.
+    function setConsent(uint256 grantId, bytes32 subject, bool given, bytes32 evidenceHash)
+        external
+        returns (bool changed)
+    {
+        Grant storage g = _grant(grantId);
+        if (subject == bytes32(0)) revert AccessRegistryZeroValue();
+        if (g.scope != Scope.Agreement && g.subject != subject) revert AccessRegistrySubjectMismatch(grantId, subject);
+        address sender = _msgSender();
+        if (_residents[sender] != subject) {
+            _requireCommitteeMember();
+            if (evidenceHash == bytes32(0)) revert AccessRegistryZeroValue();
+        }
+        ConsentState state = given ? ConsentState.Given : ConsentState.Refused;
+        if (_consent[grantId][subject] == state) return false;
+        _consent[grantId][subject] = state;
+        emit ConsentRecorded(grantId, subject, state, evidenceHash, sender);
+        return true;
+    }
+
+    // ------------------------------------------------------------ emergency
+
+    /// @notice Declares an emergency ("break-glass") read of `fieldMask` of `recordId`, with a reason.
+    /// @dev Requires: caller holds the emergency role; the record is active; the fields exist;
+    /// a reason hash is given. The declaration covers reads for {EMERGENCY_WINDOW} and stays
+    /// unreviewed until the custodian reviews it. Emits {EmergencyDeclared}.
+    function declareEmergency(bytes32 recordId, uint256 fieldMask, bytes32 reasonHash)
+        external
+        returns (uint256 emergencyId)
+    {
+        address sender = _msgSender();
+        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
+        if (roles & ROLE_EMERGENCY == 0) revert AccessRegistryUnauthorized(sender, ROLE_EMERGENCY);
+        if (reasonHash == bytes32(0)) revert AccessRegistryZeroValue();
+        IRecordRegistry.RecordView memory rec = _records.getRecord(recordId);
+        if (rec.status != IRecordRegistry.RecordStatus.Active) revert AccessRegistryRecordNotActive(recordId);
+        _checkFields(rec.category, fieldMask);
+        emergencyId = _emergencies.length;
+        _emergencies.push(
+            Emergency(sender, uint64(block.timestamp), false, false, body, recordId, rec.custodian, fieldMask, reasonHash, 0)
+        );
+        _unreviewed[rec.custodian] += 1;
+        emit EmergencyDeclared(emergencyId, recordId, rec.custodian, sender, body, fieldMask, reasonHash);
+    }
+
+    /// @notice Records the custodian's review of an emergency read.
+    /// @dev Requires: caller is an admin of the custodian; not reviewed yet. Emits {EmergencyReviewed}.
+    function reviewEmergency(uint256 emergencyId, bool justified, bytes32 outcomeHash) external {
+        Emergency storage e = _emergency(emergencyId);
+        _requireCustodianAdmin(e.custodian);
+        if (e.reviewed) revert AccessRegistryEmergencyReviewed(emergencyId);
+        e.reviewed = true;
+        e.justified = justified;
+        e.outcomeHash = outcomeHash;
+        _unreviewed[e.custodian] -= 1;
+        emit EmergencyReviewed(emergencyId, e.custodian, justified, outcomeHash, _msgSender());
+    }
+
+    // ------------------------------------------------------------ internals
+
+    function _precheck(address reader, bytes32 recordId, uint256 fieldMask, bytes32 purpose)
+        private
+        view
+        returns (Decision, Query memory q)
+    {
+        (q.reader, q.recordId, q.fieldMask, q.purpose) = (reader, recordId, fieldMask, purpose);
+        uint8 roles;
+        (q.readerBody, roles) = _bodies.memberOf(reader);
+        if (roles & (ROLE_OFFICER | ROLE_ADMIN) == 0) return (Decision.NotMember, q);
+        try _records.getRecord(recordId) returns (IRecordRegistry.RecordView memory r) {
+            q.rec = r;
+        } catch {
+            return (Decision.UnknownRecord, q);
+        }
+        if (q.rec.status != IRecordRegistry.RecordStatus.Active) return (Decision.RecordErased, q);
+        if (q.rec.custodian == q.readerBody) return (Decision.OwnBody, q);
+        return (Decision.NoGrant, q);
+    }
+
+    function _evaluate(uint256 grantId, Query memory q) private view returns (Decision) {
+        Grant storage g = _grants[grantId];
+        bool covers = g.custodian == q.rec.custodian && g.granteeBody == q.readerBody;
+        if (g.scope == Scope.Record) {
+            covers = covers && g.recordId == q.recordId && g.grantee == q.reader;
+        } else if (g.scope == Scope.SubjectCategory) {
+            covers = covers && g.subject == q.rec.subject && g.category == q.rec.category && g.grantee == q.reader;
+        } else {
+            covers = covers && g.category == q.rec.category;
+        }
+        if (!covers) return Decision.WrongGrant;
+        if (g.purpose != q.purpose) return Decision.PurposeMismatch;
+        if (q.fieldMask == 0 || q.fieldMask & ~g.fieldMask != 0) return Decision.FieldsNotCovered;
+        if (g.revoked) return Decision.Revoked;
+        if (block.timestamp >= g.expiresAt) return Decision.Expired;
+        if (_records.getCategory(q.rec.category).requiresConsent) {
+            ConsentState c = _consent[grantId][q.rec.subject];
+            if (c == ConsentState.None) return Decision.ConsentMissing;
+            if (c == ConsentState.Refused) return Decision.ConsentRefused;
+        }
+        return Decision.Granted;
+    }
+
+    function _checkFields(bytes32 category, uint256 fieldMask) private view {
+        uint256 n = _records.categoryFieldCount(category);
+        if (n == 0 || fieldMask == 0 || (n < 256 && fieldMask >> n != 0)) {
+            revert AccessRegistryInvalidFields(category, fieldMask);
+        }
+    }
+
+    function _pending(uint256 requestId) private view returns (Request storage r) {
+        if (requestId == 0 || requestId >= _requests.length) revert AccessRegistryUnknownRequest(requestId);
+        r = _requests[requestId];
+        if (r.status != RequestStatus.Pending) revert AccessRegistryRequestNotPending(requestId, r.status);
+    }
+
+    function _grant(uint256 grantId) private view returns (Grant storage) {
+        if (grantId == 0 || grantId >= _grants.length) revert AccessRegistryUnknownGrant(grantId);
+        return _grants[grantId];
+    }
+
+    function _emergency(uint256 emergencyId) private view returns (Emergency storage) {
+        if (emergencyId == 0 || emergencyId >= _emergencies.length) revert AccessRegistryUnknownEmergency(emergencyId);
+        return _emergencies[emergencyId];
+    }
+
+    function _requireCustodianAdmin(bytes32 custodian) private view {
+        address sender = _msgSender();
+        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
+        if (roles & ROLE_ADMIN == 0) revert AccessRegistryUnauthorized(sender, ROLE_ADMIN);
+        if (body != custodian) revert AccessRegistryNotCustodian(sender, custodian);
+    }
+
+    function _requireFounderAdmin() private view {
+        address sender = _msgSender();
+        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
+        if (body != _bodies.founder() || roles & ROLE_ADMIN == 0) revert AccessRegistryUnauthorized(sender, ROLE_ADMIN);
+    }
+
+    function _requireCommitteeMember() private view {
+        address sender = _msgSender();
+        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
+        if (
+            roles & (ROLE_OFFICER | ROLE_ADMIN) == 0
+                || _bodies.getBody(body).kind != IBodyRegistry.BodyKind.ResidentsCommittee
+        ) revert AccessRegistryUnauthorized(sender, ROLE_OFFICER);
+    }
+
+    function _subjectKey(bytes32 subject, bytes32 category, bytes32 custodian) private pure returns (bytes32) {
+        return keccak256(abi.encode(subject, category, custodian));
+    }
+
+    function _agreementKey(bytes32 granteeBody, bytes32 category, bytes32 custodian) private pure returns (bytes32) {
+        return keccak256(abi.encode(granteeBody, category, custodian));
+    }
+}
