@@ -1,0 +1,84 @@
+"""EIP-712 forward requests for OpenZeppelin's ERC2771Forwarder (``CivicForwarder``).
+
+A person signs a ``ForwardRequest`` naming the target contract, the call data, a gas limit,
+their forwarder nonce and a deadline; their body's node relays it. The target contracts
+trust the forwarder and read the person (not the node) as the actor. The forwarder refuses
+a replayed request (the nonce moved on), an expired one, and one whose signature is not
+the ``from`` account's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+
+DOMAIN_NAME = "CivicLedger"
+DOMAIN_VERSION = "1"
+
+FORWARD_REQUEST_TYPES = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "ForwardRequest": [
+        {"name": "from", "type": "address"},
+        {"name": "to", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "gas", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint48"},
+        {"name": "data", "type": "bytes"},
+    ],
+}
+
+
+@dataclass(frozen=True)
+class ForwardRequest:
+    """A signed request, in the field order of ``ERC2771Forwarder.ForwardRequestData``."""
+
+    sender: str
+    to: str
+    value: int
+    gas: int
+    deadline: int
+    data: bytes
+    signature: bytes
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (self.sender, self.to, self.value, self.gas, self.deadline, self.data, self.signature)
+
+
+def typed_data(*, forwarder: str, chain_id: int, sender: str, to: str, data: bytes, gas: int, nonce: int,
+               deadline: int, value: int = 0) -> dict[str, Any]:
+    """The EIP-712 typed data a person signs (what a wallet or the API shows them)."""
+    return {
+        "types": FORWARD_REQUEST_TYPES,
+        "primaryType": "ForwardRequest",
+        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": forwarder},
+        "message": {"from": sender, "to": to, "value": value, "gas": gas, "nonce": nonce, "deadline": deadline,
+                    "data": "0x" + bytes(data).hex()},
+    }
+
+
+def sign(account: LocalAccount, typed: dict[str, Any]) -> ForwardRequest:
+    """Signs ``typed`` (from :func:`typed_data`) with ``account``."""
+    signature = account.sign_message(encode_typed_data(full_message=typed)).signature
+    return from_typed(typed, signature)
+
+
+def from_typed(typed: dict[str, Any], signature: bytes) -> ForwardRequest:
+    m = typed["message"]
+    return ForwardRequest(m["from"], m["to"], int(m["value"]), int(m["gas"]), int(m["deadline"]),
+                          bytes(HexBytes(m["data"])), bytes(signature))
+
+
+def recover(typed: dict[str, Any], signature: bytes) -> str:
+    """The account that signed ``typed``."""
+    return str(Account.recover_message(encode_typed_data(full_message=typed), signature=signature))

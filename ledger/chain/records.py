@@ -1,0 +1,77 @@
+"""Typed wrapper of ``RecordRegistry``: record commitments, versions, erasure, categories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from web3.types import TxReceipt
+
+from ledger.chain.client import Actor, Chain, ContractHandle
+
+
+class RecordStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    ERASED = 2
+
+
+@dataclass(frozen=True)
+class RecordState:
+    id: bytes
+    subject: bytes
+    custodian: bytes
+    category: bytes
+    version: int
+    status: RecordStatus
+    commitment: bytes
+
+
+@dataclass(frozen=True)
+class Category:
+    id: bytes
+    defined: bool
+    requires_consent: bool
+    field_hashes: list[bytes]
+
+
+class RecordRegistry:
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.handle: ContractHandle = chain.contract("RecordRegistry")
+
+    # views
+    def get_record(self, record_id: bytes) -> RecordState:
+        v = self.handle.view("getRecord", record_id)
+        return RecordState(record_id, bytes(v[0]), bytes(v[1]), bytes(v[2]), v[3], RecordStatus(v[4]), bytes(v[5]))
+
+    def commitment_of(self, record_id: bytes, version: int) -> bytes:
+        return bytes(self.handle.view("commitmentOf", record_id, version))
+
+    def verify_field(self, record_id: bytes, version: int, salt: bytes, field_name: str, value_hash: bytes,
+                     proof: list[bytes]) -> bool:
+        return bool(self.handle.view("verifyField", record_id, version, salt, field_name, value_hash, proof))
+
+    def get_category(self, category: bytes) -> Category:
+        v = self.handle.view("getCategory", category)
+        return Category(category, v[0], v[1], [bytes(h) for h in v[2]])
+
+    # actions
+    def define_category(self, actor: Actor, category: bytes, requires_consent: bool, fields: list[str]) -> TxReceipt:
+        return actor.send(self.handle, "defineCategory", category, requires_consent, fields)
+
+    def add_category_fields(self, actor: Actor, category: bytes, fields: list[str]) -> TxReceipt:
+        return actor.send(self.handle, "addCategoryFields", category, fields)
+
+    def set_category_consent(self, actor: Actor, category: bytes, requires_consent: bool) -> bool:
+        r = actor.send(self.handle, "setCategoryConsent", category, requires_consent)
+        return bool(self.handle.events(r, "CategoryConsentChanged"))
+
+    def register(self, actor: Actor, record_id: bytes, subject: bytes, category: bytes, commitment: bytes) -> TxReceipt:
+        return actor.send(self.handle, "registerRecord", record_id, subject, category, commitment)
+
+    def update(self, actor: Actor, record_id: bytes, version: int, commitment: bytes) -> TxReceipt:
+        return actor.send(self.handle, "updateRecord", record_id, version, commitment)
+
+    def erase(self, actor: Actor, record_id: bytes) -> TxReceipt:
+        return actor.send(self.handle, "eraseRecord", record_id)

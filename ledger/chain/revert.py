@@ -1,0 +1,101 @@
+"""Decode contract reverts into the domain exceptions of :mod:`ledger.errors`.
+
+Every custom error in the compiled ABIs (ours and OpenZeppelin's) is indexed by selector;
+revert data is decoded into the error's name and named arguments, then mapped to an
+exception class by what the error means.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from eth_abi import decode
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+
+from ledger import errors as E
+
+_EXACT: dict[str, type[E.ContractRevert]] = {
+    "ERC2771ForwarderInvalidSigner": E.ForwardRequestInvalid,
+    "ERC2771ForwarderExpiredRequest": E.ForwardRequestInvalid,
+    "InvalidAccountNonce": E.ForwardRequestInvalid,
+    "ERC2771UntrustfulTarget": E.ForwardRequestInvalid,
+    "BodyRegistryNotMember": E.NotFound,
+    "AccessRegistryNotResident": E.NotFound,
+    "BodyRegistryProposalExpired": E.Conflict,
+}
+
+# Checked in order against the error's name, after the exact table.
+_BY_PART: tuple[tuple[str, type[E.ContractRevert]], ...] = (
+    ("Unauthorized", E.NotAuthorized),
+    ("NotCustodian", E.NotAuthorized),
+    ("Unknown", E.NotFound),
+    ("Exists", E.Conflict),
+    ("AlreadyVoted", E.Conflict),
+    ("Closed", E.Conflict),
+    ("NotPending", E.Conflict),
+    ("Reviewed", E.Conflict),
+    ("Taken", E.Conflict),
+    ("Bound", E.Conflict),
+    ("Gap", E.Conflict),
+    ("VersionMismatch", E.Conflict),
+    ("Erased", E.Conflict),
+    ("NotActive", E.Conflict),
+    ("Inactive", E.Conflict),
+)
+
+
+def _type_str(param: dict[str, Any]) -> str:
+    t = param["type"]
+    if t.startswith("tuple"):
+        return "(" + ",".join(_type_str(c) for c in param["components"]) + ")" + t[5:]
+    return str(t)
+
+
+class ErrorDecoder:
+    """Maps 4-byte selectors of every custom error in ``abis`` to name and argument types."""
+
+    def __init__(self, abis: Iterable[list[dict[str, Any]]]) -> None:
+        self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        for abi in abis:
+            for item in abi:
+                if item.get("type") != "error":
+                    continue
+                types = [_type_str(p) for p in item["inputs"]]
+                sig = f"{item['name']}({','.join(types)})"
+                names = [p["name"] or f"arg{i}" for i, p in enumerate(item["inputs"])]
+                self._errors[function_signature_to_4byte_selector(sig)] = (item["name"], types, names)
+
+    def decode(self, data: bytes | str | None) -> tuple[str, dict[str, Any]] | None:
+        if data is None:
+            return None
+        raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else bytes(data)
+        if len(raw) < 4 or raw[:4] not in self._errors:
+            return None
+        name, types, names = self._errors[raw[:4]]
+        try:
+            values = decode(types, raw[4:])
+        except Exception:  # malformed revert data: report the name alone
+            return name, {}
+        args = {n: (to_checksum_address(v) if t == "address" else v) for n, t, v in zip(names, types, values)}
+        return name, args
+
+    def to_exception(self, data: bytes | str | None, fallback: str = "") -> E.LedgerError:
+        decoded = self.decode(data)
+        if decoded is None:
+            return E.TransactionFailed(fallback or "the contract reverted without a known error")
+        name, args = decoded
+        return exception_for(name, args)
+
+
+def exception_for(name: str, args: dict[str, Any]) -> E.ContractRevert:
+    cls: type[E.ContractRevert] = _EXACT.get(name) or next(
+        (c for part, c in _BY_PART if part in name), E.InvalidInput
+    )
+    shown = ", ".join(f"{k}={_show(v)}" for k, v in args.items())
+    return cls(f"{name}({shown})", error=name, args=args)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)

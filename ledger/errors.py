@@ -1,0 +1,109 @@
+"""One exception root for Civic Ledger, with domain subclasses.
+
+Errors from web3, JSON-RPC and the compiler are wrapped at the boundary, so callers see
+``GrantExpired`` or ``NotAuthorized``, never ``ContractCustomError``. Each class has a
+stable ``code`` that the API and CLI report.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerError(Exception):
+    """Root of every error Civic Ledger raises on purpose."""
+
+    code: ClassVar[str] = "ledger_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+class ToolchainError(LedgerError):
+    code = "toolchain"
+
+
+class CompileError(ToolchainError):
+    code = "compile_failed"
+
+
+class NodeError(LedgerError):
+    """The local chain node could not be started, stopped or reached."""
+
+    code = "node"
+
+
+class ManifestError(LedgerError):
+    code = "manifest"
+
+
+class ChainUnavailable(LedgerError):
+    """The JSON-RPC endpoint does not answer (node down, network)."""
+
+    code = "chain_unavailable"
+
+
+class TransactionFailed(LedgerError):
+    """A transaction was mined but reverted, or was never mined in time."""
+
+    code = "transaction_failed"
+
+
+class ContractRevert(LedgerError):
+    """A contract refused the call with a custom error; ``error`` and ``args`` say which."""
+
+    code = "contract_revert"
+
+    def __init__(self, message: str, *, error: str = "", args: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+        self.args_by_name = dict(args or {})
+
+
+class NotAuthorized(ContractRevert):
+    code = "not_authorized"
+
+
+class NotFound(ContractRevert):
+    code = "not_found"
+
+
+class Conflict(ContractRevert):
+    code = "conflict"
+
+
+class InvalidInput(ContractRevert):
+    code = "invalid_input"
+
+
+class AccessDenied(LedgerError):
+    """A read was refused by the access rules; ``decision`` names the contract's reason."""
+
+    code = "access_denied"
+
+    def __init__(self, message: str, *, decision: str) -> None:
+        super().__init__(message, decision=decision)
+        self.decision = decision
+
+
+class GrantExpired(AccessDenied):
+    code = "grant_expired"
+
+
+class GrantRevoked(AccessDenied):
+    code = "grant_revoked"
+
+
+class ConsentMissing(AccessDenied):
+    code = "consent_missing"
+
+
+class ForwardRequestInvalid(ContractRevert):
+    """A relayed EIP-712 request was replayed, expired, or signed by someone else."""
+
+    code = "forward_request_invalid"
