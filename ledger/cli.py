@@ -1,0 +1,253 @@
+"""The ``ledger`` command line."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+
+from ledger import demo
+from ledger.config import Settings
+from ledger.errors import LedgerError
+from ledger.ids import BodyKind
+
+app = typer.Typer(help="Civic Ledger: resident-record commitments, access grants and access trails on a permissioned chain.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+node_app = typer.Typer(help="Run the local chain node (anvil by default; Hardhat node or Ganache).", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+keys_app = typer.Typer(help="Keys: eth-account keystore V3 files.", no_args_is_help=True)
+app.add_typer(node_app, name="node")
+app.add_typer(bench_app, name="bench")
+app.add_typer(keys_app, name="keys")
+
+out = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True)
+
+
+def _fail(exc: LedgerError) -> None:
+    err.print_json(json.dumps(exc.to_json()))
+    raise typer.Exit(1)
+
+
+def _run(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except LedgerError as exc:
+        _fail(exc)
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _progress(message: str) -> None:
+    err.print(f"[dim]…[/dim] {message}")
+
+
+# --------------------------------------------------------------------- node
+
+KindOpt = Annotated[Optional[str], typer.Option("--kind", help="anvil, hardhat or ganache")]
+PortOpt = Annotated[Optional[int], typer.Option("--port", help="JSON-RPC port on 127.0.0.1")]
+BlockOpt = Annotated[Optional[float], typer.Option("--block-time", help="Seconds between blocks (0: mine each tx)")]
+
+
+@node_app.command("up")
+def node_up(kind: KindOpt = None, port: PortOpt = None, block_time: BlockOpt = None,
+            chain_id: Annotated[Optional[int], typer.Option(help="Chain id")] = None) -> None:
+    """Start the local node (detached), unless it already runs."""
+    from ledger.node import LocalNode
+
+    s = _settings(node_kind=kind, node_port=port, block_time=block_time, chain_id=chain_id)
+    info = _run(lambda: LocalNode(s.home).up(s.node_spec))
+    out.print(f"{info.spec.kind} is up at {info.spec.rpc_url} (chain id {info.spec.chain_id}, pid {info.pid}); "
+              f"log: {info.log}")
+
+
+@node_app.command("down")
+def node_down() -> None:
+    """Stop the local node; anvil and Ganache keep their state for the next `up`."""
+    from ledger.node import LocalNode
+
+    s = _settings()
+    stopped = _run(lambda: LocalNode(s.home).down())
+    out.print("node stopped" if stopped else "no node was running")
+
+
+@node_app.command("status")
+def node_status() -> None:
+    """Tell whether the local node runs, and its chain head."""
+    from ledger.chain.connection import connect
+    from ledger.node import LocalNode
+
+    s = _settings()
+    info = LocalNode(s.home).running()
+    if info is None:
+        out.print("no local node is running")
+        raise typer.Exit(3)
+    try:
+        block = connect(info.spec.rpc_url).eth.block_number
+        out.print(f"{info.spec.kind} runs at {info.spec.rpc_url} (chain id {info.spec.chain_id}, pid {info.pid}), "
+                  f"block {block}")
+    except Exception as exc:  # the process lives but does not answer
+        out.print(f"{info.spec.kind} (pid {info.pid}) does not answer at {info.spec.rpc_url}: {exc}")
+        raise typer.Exit(4)
+
+
+# ------------------------------------------------------------------- deploy
+
+def _signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
+    if keystore is not None:
+        password = os.environ.get("LEDGER_KEYSTORE_PASSWORD")
+        if password is None:
+            if not sys.stdin.isatty():
+                raise LedgerError("set LEDGER_KEYSTORE_PASSWORD to unlock the keystore without a terminal")
+            password = getpass.getpass(f"password for {keystore}: ")
+        try:
+            key = Account.decrypt(json.loads(keystore.read_text()), password)
+        except (OSError, ValueError) as exc:
+            raise LedgerError(f"cannot unlock {keystore}: {exc}") from exc
+        return Account.from_key(key)
+    if dev_index is not None:
+        from ledger.devkeys import dev_account
+
+        return dev_account(dev_index)
+    raise LedgerError("give --keystore FILE, or --dev-account N for the local node's well-known development keys")
+
+
+@app.command()
+def deploy(
+    rpc: Annotated[Optional[str], typer.Option(help="JSON-RPC URL (default: the local node)")] = None,
+    founder: Annotated[str, typer.Option(help="Code of the founding body, e.g. subdistrict")] = "subdistrict",
+    founder_name: Annotated[str, typer.Option(help="Public name of the founding body")] = "Subdistrict Office",
+    founder_kind: Annotated[str, typer.Option(help="residents_committee, subdistrict_office, department, auditor")] = "subdistrict_office",
+    admin: Annotated[Optional[list[str]], typer.Option(help="Founding admin address (at least two)")] = None,
+    quorum_bps: Annotated[int, typer.Option(help="Votes needed to admit or remove a body, in basis points of active bodies")] = 5001,
+    keystore: Annotated[Optional[Path], typer.Option(help="Deployer keystore V3 file")] = None,
+    dev_account: Annotated[Optional[int], typer.Option(help="Deploy with local dev key N (local node only)")] = None,
+    manifest: Annotated[Optional[Path], typer.Option(help="Where to write the manifest")] = None,
+) -> None:
+    """Deploy the contracts to a chain and write the manifest every other command reads."""
+    from ledger.chain.bodies import BodyProfile
+    from ledger.chain.deploy import deploy as do_deploy
+    from ledger.ids import code_id, text_hash
+    from ledger.system import open_chain
+
+    def go() -> Any:
+        s = _settings(rpc_url=rpc, manifest=manifest)
+        try:
+            kind = BodyKind[founder_kind.upper()]
+        except KeyError:
+            raise LedgerError(f"unknown body kind {founder_kind!r}") from None
+        admins = admin or []
+        if len(admins) < 2:
+            raise LedgerError("give at least two --admin addresses for the founding body")
+        signer = _signer(keystore, dev_account)
+        chain = open_chain(s, with_manifest=False)
+        m = do_deploy(chain, signer, founder=code_id(founder), founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
+                      founder_admins=admins, quorum_bps=quorum_bps, rpc_url=s.effective_rpc_url)
+        m.save(s.manifest_path)
+        return m, s.manifest_path
+
+    m, path = _run(go)
+    out.print_json(json.dumps(m.to_json()))
+    err.print(f"manifest written to {path}")
+
+
+# ----------------------------------------------------------------------- up
+
+@app.command()
+def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) -> None:
+    """Start the whole local system: node, contracts, demo consortium; print a summary."""
+    from ledger.system import up as system_up
+
+    s = _settings(block_time=block_time, node_kind=kind, node_port=port)
+    result = _run(lambda: system_up(s, progress=_progress))
+    m = result.manifest
+    out.print(f"[bold]Civic Ledger is up[/bold] — chain {m.chain_id} at {s.effective_rpc_url}, "
+              f"{'deployed now' if result.deployed_now else 'deployment reused'} (block {m.deploy_block}).")
+    out.print(f"Manifest: {s.manifest_path}")
+    contracts = Table("contract", "address", title="Contracts")
+    for name, address in m.contracts.items():
+        contracts.add_row(name, address)
+    out.print(contracts)
+    people = Table("body", "kind", "role", "account", title="Demo consortium (WELL-KNOWN DEV KEYS: local use only)")
+    for row in demo.summary_rows():
+        people.add_row(*row)
+    out.print(people)
+    out.print(f"{len(result.demo.steps_done)} demo steps done now, {result.demo.steps_skipped} already in place. "
+              "Stop the node with `ledger node down`.")
+
+
+# -------------------------------------------------------------------- bench
+
+@bench_app.command("gas")
+def bench_gas(rpc: Annotated[Optional[str], typer.Option(help="Measure on this node instead of a fresh anvil")] = None,
+              as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Gas used by each on-chain action (admit, register, request, approve, revoke, anchors)."""
+    from ledger.bench import run_gas_bench
+
+    figures = _run(lambda: run_gas_bench(rpc_url=rpc, progress=_progress))
+    if as_json:
+        out.print_json(json.dumps([{"action": f.action, "gas": f.gas, "events": f.events,
+                                    "gasPerEvent": round(f.per_event, 1)} for f in figures]))
+        return
+    table = Table("action", "gas", "events", "gas / event", title="Gas used (fresh anvil, shanghai)")
+    for f in figures:
+        per = f"{f.per_event:,.1f}" if f.events > 1 or "anchor" in f.action or "event" in f.action else ""
+        table.add_row(f.action, f"{f.gas:,}", str(f.events) if per else "", per)
+    out.print(table)
+    out.print("Reference: a bytes32 stored in a mapping plus an event costs about 46k gas; an event-only log about 25k.")
+
+
+# --------------------------------------------------------------------- keys
+
+@keys_app.command("new")
+def keys_new(out_file: Annotated[Path, typer.Argument(help="Where to write the keystore V3 JSON")]) -> None:
+    """Create a new account and store its key encrypted (password from LEDGER_KEYSTORE_PASSWORD or a prompt)."""
+    def go() -> str:
+        if out_file.exists():
+            raise LedgerError(f"{out_file} exists; refusing to overwrite a key")
+        password = os.environ.get("LEDGER_KEYSTORE_PASSWORD")
+        if password is None:
+            if not sys.stdin.isatty():
+                raise LedgerError("set LEDGER_KEYSTORE_PASSWORD to create a keystore without a terminal")
+            password = getpass.getpass("new keystore password: ")
+        if len(password) < 8:
+            raise LedgerError("the keystore password must have at least 8 characters")
+        acct = Account.create()
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(Account.encrypt(acct.key, password), f)
+        return str(acct.address)
+
+    address = _run(go)
+    out.print(f"{address} -> {out_file}")
+
+
+@app.command()
+def compile() -> None:
+    """Compile the contracts offline with the pinned solc and print what was built."""
+    from ledger.chain.compiler import CONTRACTS, compile_contracts
+
+    build = _run(lambda: compile_contracts(use_cache=False))
+    for name in CONTRACTS:
+        out.print(f"{name}: {len(build[name].bytecode) // 2 - 1} bytes")
+    out.print(f"solc {build.compiler_version}, source hash {build.source_hash}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Configuration: environment variables (``LEDGER_*``) and one optional settings file.
+
+The file is ``ledger.toml`` in the project root, or the path in ``LEDGER_CONFIG``;
+environment variables override it. Nothing secret has a default here: keys live in
+keystore files outside the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from ledger.node import DEFAULT_CHAIN_ID, NodeKind, NodeSpec
+from ledger.toolchain import project_root
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("LEDGER_CONFIG") or project_root() / "ledger.toml")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: project_root() / ".ledger",
+                       description="Directory for node state, the manifest and logs.")
+    rpc_url: str | None = Field(default=None, description="JSON-RPC endpoint; unset means the local node.")
+    node_kind: NodeKind = Field(default="anvil", description="Local node: anvil, hardhat or ganache.")
+    node_port: int = Field(default=8545, ge=1, le=65535)
+    chain_id: int = Field(default=DEFAULT_CHAIN_ID, ge=1)
+    block_time: float = Field(default=0, ge=0, description="Seconds between blocks; 0 mines each transaction.")
+    poa: bool | None = Field(default=None, description="PoA/BFT header middleware; unset detects it.")
+    manifest: Path | None = Field(default=None, description="Manifest path; default <home>/manifest.json.")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[Any, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_config_file()))
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.manifest or self.home / "manifest.json"
+
+    @property
+    def node_spec(self) -> NodeSpec:
+        return NodeSpec(self.node_kind, self.node_port, self.chain_id, self.block_time)
+
+    @property
+    def effective_rpc_url(self) -> str:
+        return self.rpc_url or self.node_spec.rpc_url

@@ -1,0 +1,139 @@
+"""The demo consortium of the local system, built idempotently on a deployed chain.
+
+A subdistrict office founds the consortium; two residents' committees, the civil affairs
+and public security departments and an auditor are admitted by M-of-N votes of the
+bodies already in. Every account is one of the local node's WELL-KNOWN DEVELOPMENT KEYS
+(``ledger.devkeys``): public, for the local demo only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ledger.chain.bodies import BodyProfile
+from ledger.chain.deploy import Contracts
+from ledger.devkeys import dev_account
+from ledger.ids import BodyKind, Role, code_id, text_hash
+
+#: Record categories: (code, requires consent, field names). Field names are schema, not data.
+CATEGORIES: tuple[tuple[str, bool, tuple[str, ...]], ...] = (
+    ("household", False, ("head_of_household", "address", "members", "phone", "housing_type", "income_band")),
+    ("social_assistance", True, ("programme", "amount", "start_date", "status", "bank_account", "caseworker_notes")),
+    ("health", True, ("conditions", "medications", "disability_level", "doctor", "insurance_no", "notes")),
+    ("elderly_care", False, ("care_level", "caregiver", "living_alone", "services", "emergency_contact", "notes")),
+    ("housing", False, ("property_type", "tenure", "area_m2", "subsidy", "inspection_date", "notes")),
+    ("grid_events", False, ("event_type", "grid_cell", "reported_at", "status", "handler", "notes")),
+)
+
+#: Purpose codes accepted for access requests.
+PURPOSES: tuple[str, ...] = (
+    "subsistence_review", "elderly_care", "public_health", "public_security", "housing_assistance",
+    "social_insurance", "grid_management", "statistics", "emergency_response",
+)
+
+FOUNDER = "subdistrict"
+DEPLOYER = 0
+
+
+@dataclass(frozen=True)
+class DemoBody:
+    code: str
+    name: str
+    kind: BodyKind
+    admins: tuple[int, int]
+    members: tuple[tuple[int, Role, str], ...]  # (dev account index, roles, label)
+    emergency: bool = False
+    parent: str = ""
+
+    @property
+    def id(self) -> bytes:
+        return code_id(self.code)
+
+    def profile(self) -> BodyProfile:
+        parent = code_id(self.parent) if self.parent else b"\0" * 32
+        return BodyProfile(self.kind, parent, text_hash(self.name), self.emergency, b"", "")
+
+
+BODIES: tuple[DemoBody, ...] = (
+    DemoBody(FOUNDER, "Demo Subdistrict Office", BodyKind.SUBDISTRICT_OFFICE, (1, 2),
+             ((3, Role.OFFICER, "officer"), (20, Role.ANCHOR, "node"))),
+    DemoBody("rc-east", "East Gate Residents' Committee", BodyKind.RESIDENTS_COMMITTEE, (4, 5),
+             ((6, Role.OFFICER, "officer"), (21, Role.ANCHOR, "node")), parent=FOUNDER),
+    DemoBody("rc-west", "West Lake Residents' Committee", BodyKind.RESIDENTS_COMMITTEE, (7, 8),
+             ((9, Role.OFFICER, "officer"), (22, Role.ANCHOR, "node")), parent=FOUNDER),
+    DemoBody("civil-affairs", "Civil Affairs Bureau", BodyKind.DEPARTMENT, (10, 11),
+             ((12, Role.OFFICER, "officer"), (23, Role.ANCHOR, "node"))),
+    DemoBody("public-security", "Public Security Bureau", BodyKind.DEPARTMENT, (13, 14),
+             ((15, Role.OFFICER | Role.EMERGENCY, "officer (emergency)"), (24, Role.ANCHOR, "node")), emergency=True),
+    DemoBody("auditor", "Discipline Inspection Office", BodyKind.AUDITOR, (16, 17),
+             ((18, Role.AUDITOR, "auditor"), (25, Role.ANCHOR, "node"))),
+)
+
+
+@dataclass
+class DemoReport:
+    steps_done: list[str] = field(default_factory=list)
+    steps_skipped: int = 0
+
+
+def founder_body() -> DemoBody:
+    return BODIES[0]
+
+
+def build(contracts: Contracts, *, progress: Callable[[str], None] = lambda _: None) -> DemoReport:
+    """Brings the chain to the demo state; steps already done are skipped."""
+    chain, bodies, records, access = contracts.chain, contracts.bodies, contracts.records, contracts.access
+    report = DemoReport()
+
+    def step(label: str, done: bool, action: Callable[[], object]) -> None:
+        if done:
+            report.steps_skipped += 1
+            return
+        progress(label)
+        action()
+        report.steps_done.append(label)
+
+    founder_admin = chain.direct(dev_account(BODIES[0].admins[0]))
+    for code, consent, fields in CATEGORIES:
+        cid = code_id(code)
+        step(f"define category {code}", records.get_category(cid).defined,
+             lambda cid=cid, consent=consent, fields=fields: records.define_category(founder_admin, cid, consent, list(fields)))
+    for purpose in PURPOSES:
+        pid = code_id(purpose)
+        step(f"define purpose {purpose}", access.is_purpose(pid), lambda pid=pid: access.define_purpose(founder_admin, pid))
+
+    admitted = [BODIES[0]]
+    for body in BODIES[1:]:
+        def admit(body: DemoBody = body) -> None:
+            deadline = chain.timestamp() + 7 * 24 * 3600
+            admins = [dev_account(i).address for i in body.admins]
+            proposal = bodies.propose_admission(chain.direct(dev_account(admitted[0].admins[0])), body.id,
+                                                body.profile(), admins, deadline)
+            for voter in admitted[1:]:
+                if bodies.get_proposal(proposal).executed:
+                    break
+                bodies.vote(chain.direct(dev_account(voter.admins[0])), proposal)
+        step(f"admit {body.code} by vote", bodies.is_active(body.id), admit)
+        admitted.append(body)
+
+    for body in BODIES:
+        admin = chain.direct(dev_account(body.admins[0]))
+        for index, roles, _label in body.members:
+            account = dev_account(index).address
+            member_body, _ = bodies.member_of(account)
+            step(f"add {body.code} member {account}", member_body == body.id,
+                 lambda admin=admin, account=account, roles=roles: bodies.add_member(admin, account, roles))
+    return report
+
+
+def summary_rows() -> list[tuple[str, str, str, str]]:
+    """(body, kind, role, account) for every demo account."""
+    rows = []
+    for body in BODIES:
+        for i in body.admins:
+            rows.append((body.code, body.kind.name.lower(), "admin", dev_account(i).address))
+        for i, _roles, label in body.members:
+            rows.append((body.code, body.kind.name.lower(), label, dev_account(i).address))
+    return rows
+

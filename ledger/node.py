@@ -1,0 +1,174 @@
+"""Local chain nodes run from ``node_modules``: anvil (default), Hardhat node or Ganache.
+
+``ledger node up`` starts one detached, with its log, pid and state under the ledger home
+(``.ledger/node/``); ``down`` stops it; ``status`` tells. anvil and Ganache keep their
+state across restarts (anvil dumps its state on exit and every few seconds); Hardhat's node
+keeps nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from ledger.chain.connection import wait_for_rpc
+from ledger.devkeys import DEV_ACCOUNTS, DEV_MNEMONIC
+from ledger.errors import NodeError
+from ledger.toolchain import anvil_binary, npm_bin, project_root
+
+NodeKind = Literal["anvil", "hardhat", "ganache"]
+KINDS: tuple[NodeKind, ...] = ("anvil", "hardhat", "ganache")
+DEFAULT_CHAIN_ID = 31337
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    kind: NodeKind = "anvil"
+    port: int = 8545
+    chain_id: int = DEFAULT_CHAIN_ID
+    block_time: float = 0  # seconds; 0 mines each transaction at once
+    zero_gas: bool = True  # gas price and base fee 0, as on the production Besu network
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    spec: NodeSpec
+    pid: int
+    log: str
+
+
+def _command(spec: NodeSpec, state_dir: Path) -> tuple[list[str], dict[str, str]]:
+    env = dict(os.environ)
+    if spec.kind == "anvil":
+        cmd = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(spec.port), "--chain-id", str(spec.chain_id),
+               "--accounts", str(DEV_ACCOUNTS), "--mnemonic", DEV_MNEMONIC, "--state", str(state_dir / "anvil-state.json"),
+               "--state-interval", "2", "--hardfork", "shanghai"]
+        if spec.block_time:
+            cmd += ["--block-time", str(spec.block_time)]
+        if spec.zero_gas:
+            cmd += ["--gas-price", "0", "--base-fee", "0"]
+        return cmd, env
+    if spec.kind == "ganache":
+        cmd = [str(npm_bin("ganache")), "--server.host", "127.0.0.1", "--server.port", str(spec.port),
+               "--chain.chainId", str(spec.chain_id), "--chain.hardfork", "shanghai",
+               "--wallet.mnemonic", DEV_MNEMONIC, "--wallet.totalAccounts", str(DEV_ACCOUNTS),
+               "--database.dbPath", str(state_dir / "ganache-db"), "--logging.quiet"]
+        if spec.block_time:
+            cmd += ["--miner.blockTime", str(spec.block_time)]
+        return cmd, env
+    # Hardhat node: settings come from hardhat.config.js, which reads these variables.
+    env.update({"LEDGER_CHAIN_ID": str(spec.chain_id), "LEDGER_BLOCK_TIME_MS": str(int(spec.block_time * 1000)),
+                "LEDGER_DEV_ACCOUNTS": str(DEV_ACCOUNTS)})
+    cmd = [str(npm_bin("hardhat")), "node", "--hostname", "127.0.0.1", "--port", str(spec.port)]
+    return cmd, env
+
+
+class LocalNode:
+    """One local node whose files live in ``home`` (pid, log, state)."""
+
+    def __init__(self, home: Path) -> None:
+        self.dir = home / "node"
+        self.info_file = self.dir / "node.json"
+
+    def info(self) -> NodeInfo | None:
+        if not self.info_file.is_file():
+            return None
+        data = json.loads(self.info_file.read_text())
+        return NodeInfo(NodeSpec(**data["spec"]), data["pid"], data["log"])
+
+    def running(self) -> NodeInfo | None:
+        info = self.info()
+        if info is None or not _alive(info.pid):
+            return None
+        return info
+
+    def up(self, spec: NodeSpec, *, timeout: float = 60.0) -> NodeInfo:
+        """Starts the node unless one runs already (then returns it if it matches ``spec``)."""
+        current = self.running()
+        if current is not None:
+            if current.spec.kind != spec.kind or current.spec.port != spec.port:
+                raise NodeError(f"a {current.spec.kind} node already runs on port {current.spec.port}; "
+                                "run `ledger node down` first")
+            return current
+        if spec.kind not in KINDS:
+            raise NodeError(f"unknown node kind {spec.kind!r}; choose one of {', '.join(KINDS)}")
+        if not _port_free(spec.port):
+            raise NodeError(f"port {spec.port} is taken by another program; choose another with --port")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        cmd, env = _command(spec, self.dir)
+        log = self.dir / f"{spec.kind}.log"
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                    cwd=project_root(), start_new_session=True)
+        info = NodeInfo(spec, proc.pid, str(log))
+        self.info_file.write_text(json.dumps({"spec": asdict(spec), "pid": proc.pid, "log": str(log)}))
+        try:
+            chain_id = wait_for_rpc(spec.rpc_url, timeout=timeout)
+        except Exception as exc:
+            self.down()
+            tail = log.read_text(errors="replace")[-2000:]
+            raise NodeError(f"{spec.kind} did not start: {exc}\n{tail}") from exc
+        if chain_id != spec.chain_id:
+            self.down()
+            raise NodeError(f"{spec.kind} answered with chain id {chain_id}, expected {spec.chain_id}")
+        return info
+
+    def down(self, *, timeout: float = 20.0) -> bool:
+        """Stops the node (SIGTERM, so anvil writes its state); returns whether one ran."""
+        info = self.info()
+        if info is None:
+            return False
+        was_running = _alive(info.pid)
+        if was_running:
+            try:
+                os.killpg(info.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + timeout
+            while _alive(info.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(info.pid):
+                os.killpg(info.pid, signal.SIGKILL)
+        self.info_file.unlink(missing_ok=True)
+        return was_running
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited child not yet reaped) counts as stopped.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

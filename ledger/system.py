@@ -1,0 +1,66 @@
+"""Assembles the running system from settings: node, chain connection, deployment, demo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from eth_account.signers.local import LocalAccount
+
+from ledger import demo
+from ledger.chain.client import Chain
+from ledger.chain.compiler import compile_contracts
+from ledger.chain.connection import connect
+from ledger.chain.deploy import Contracts, deploy, is_deployed
+from ledger.chain.manifest import Manifest
+from ledger.config import Settings
+from ledger.devkeys import dev_account
+from ledger.node import LocalNode, NodeInfo
+
+
+def open_chain(settings: Settings, *, with_manifest: bool = True) -> Chain:
+    """Connects to the configured chain; attaches the manifest when asked."""
+    chain = Chain(connect(settings.effective_rpc_url, poa=settings.poa), compile_contracts())
+    if with_manifest:
+        chain.attach(Manifest.load(settings.manifest_path))
+    return chain
+
+
+def deploy_demo_founder(chain: Chain, settings: Settings, deployer: LocalAccount) -> Manifest:
+    founder = demo.founder_body()
+    manifest = deploy(chain, deployer, founder=founder.id, founder_profile=founder.profile(),
+                      founder_admins=[dev_account(i).address for i in founder.admins],
+                      rpc_url=settings.effective_rpc_url)
+    manifest.save(settings.manifest_path)
+    return manifest
+
+
+@dataclass
+class UpResult:
+    node: NodeInfo | None
+    manifest: Manifest
+    deployed_now: bool
+    demo: demo.DemoReport
+
+
+def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) -> UpResult:
+    """Local node up, contracts deployed (unless this build is already there), demo consortium built."""
+    node = None
+    if settings.rpc_url is None:
+        progress(f"starting {settings.node_kind} on port {settings.node_port}")
+        node = LocalNode(settings.home).up(settings.node_spec)
+    chain = open_chain(settings, with_manifest=False)
+    deployed_now = False
+    try:
+        manifest = Manifest.load(settings.manifest_path)
+        current = is_deployed(chain, manifest)
+    except Exception:
+        current = False
+    if current:
+        chain.attach(manifest)
+    else:
+        progress("deploying contracts")
+        manifest = deploy_demo_founder(chain, settings, dev_account(demo.DEPLOYER))
+        deployed_now = True
+    report = demo.build(Contracts.of(chain), progress=progress)
+    return UpResult(node, manifest, deployed_now, report)
