@@ -1,0 +1,148 @@
+"""Shared test support: a small consortium deployed on any backend, and revert helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ledger.chain.access import RequestInput, Scope
+from ledger.chain.bodies import BodyProfile
+from ledger.chain.client import Chain, DirectActor
+from ledger.chain.deploy import Contracts, deploy
+from ledger.chain.compiler import Build
+from ledger.chain.connection import in_process
+from ledger.devkeys import DEV_ACCOUNTS, dev_account
+from ledger.errors import ContractRevert
+from ledger.ids import BodyKind, Role, code_id, text_hash
+
+HOUSEHOLD_FIELDS = ["head_of_household", "address", "members", "phone", "housing_type", "income_band"]
+HEALTH_FIELDS = ["conditions", "medications", "disability_level", "doctor", "insurance_no", "notes"]
+DAY = 86_400
+
+
+@dataclass
+class Consortium:
+    """Who is who in the test consortium (dev account indices are fixed)."""
+
+    chain: Chain
+    c: Contracts
+    office: bytes = code_id("office")  # founder, subdistrict office
+    rc: bytes = code_id("rc")  # residents' committee, custodian of the records
+    dept: bytes = code_id("dept")  # civil affairs department
+    ps: bytes = code_id("ps")  # public security, emergency body
+    household: bytes = code_id("household")
+    health: bytes = code_id("health")  # requires consent
+    review: bytes = code_id("subsistence_review")
+    security: bytes = code_id("public_security")
+    record_id: bytes = b"\x11" * 32
+    subject: bytes = b"\x22" * 32
+    health_record: bytes = b"\x33" * 32
+
+    def acct(self, name: str) -> LocalAccount:
+        return dev_account(ACCOUNTS[name])
+
+    def addr(self, name: str) -> str:
+        return str(self.acct(name).address)
+
+    def actor(self, name: str) -> DirectActor:
+        return self.chain.direct(self.acct(name))
+
+    def request(self, **kw: Any) -> RequestInput:
+        base: dict[str, Any] = dict(scope=Scope.RECORD, fields=0b11, purpose=self.review,
+                                    justification_hash=text_hash("case 17"), record_id=self.record_id)
+        base.update(kw)
+        return RequestInput(**base)
+
+
+ACCOUNTS = {
+    "deployer": 0, "office_admin": 1, "office_admin2": 2, "rc_admin": 3, "rc_admin2": 4, "rc_officer": 5,
+    "rc_node": 6, "dept_admin": 7, "dept_admin2": 8, "dept_officer": 9, "dept_officer2": 10, "ps_admin": 11,
+    "ps_admin2": 12, "ps_officer": 13, "outsider": 14, "resident": 15, "newcomer": 16, "newcomer2": 17,
+    "relayer": 18, "spare": 19,
+}
+
+
+def build_consortium(chain: Chain) -> Consortium:
+    acct = lambda n: dev_account(ACCOUNTS[n])  # noqa: E731
+    deploy(chain, acct("deployer"), founder=code_id("office"),
+           founder_profile=BodyProfile(BodyKind.SUBDISTRICT_OFFICE, name_hash=text_hash("Office")),
+           founder_admins=[acct("office_admin").address, acct("office_admin2").address])
+    k = Consortium(chain, Contracts.of(chain))
+    c, office = k.c, k.actor("office_admin")
+    deadline = chain.timestamp() + 30 * DAY
+    # N=1: the founder's vote admits rc; N=2: rc must vote too; N=3: 2 of 3.
+    c.bodies.propose_admission(office, k.rc, BodyProfile(BodyKind.RESIDENTS_COMMITTEE, k.office, text_hash("RC")),
+                               [k.addr("rc_admin"), k.addr("rc_admin2")], deadline)
+    p = c.bodies.propose_admission(office, k.dept, BodyProfile(BodyKind.DEPARTMENT, name_hash=text_hash("Dept")),
+                                   [k.addr("dept_admin"), k.addr("dept_admin2")], deadline)
+    c.bodies.vote(k.actor("rc_admin"), p)
+    p = c.bodies.propose_admission(office, k.ps, BodyProfile(BodyKind.DEPARTMENT, emergency=True),
+                                   [k.addr("ps_admin"), k.addr("ps_admin2")], deadline)
+    c.bodies.vote(k.actor("dept_admin"), p)
+    c.bodies.add_member(k.actor("rc_admin"), k.addr("rc_officer"), Role.OFFICER)
+    c.bodies.add_member(k.actor("rc_admin"), k.addr("rc_node"), Role.ANCHOR)
+    c.bodies.add_member(k.actor("dept_admin"), k.addr("dept_officer"), Role.OFFICER)
+    c.bodies.add_member(k.actor("dept_admin"), k.addr("dept_officer2"), Role.OFFICER)
+    c.bodies.add_member(k.actor("ps_admin"), k.addr("ps_officer"), Role.OFFICER | Role.EMERGENCY)
+    c.records.define_category(office, k.household, False, HOUSEHOLD_FIELDS)
+    c.records.define_category(office, k.health, True, HEALTH_FIELDS)
+    c.access.define_purpose(office, k.review)
+    c.access.define_purpose(office, k.security)
+    c.records.register(k.actor("rc_officer"), k.record_id, k.subject, k.household, b"\xc0" * 32)
+    c.records.register(k.actor("rc_officer"), k.health_record, k.subject, k.health, b"\xc1" * 32)
+    return k
+
+
+def evm_chain(build: Build) -> Chain:
+    """An in-process EVM whose development accounts are funded like a local node's."""
+    w3 = in_process()
+    funder = w3.eth.accounts[0]
+    for i in range(DEV_ACCOUNTS):
+        w3.eth.send_transaction({"from": funder, "to": dev_account(i).address, "value": 10**21})
+    return Chain(w3, build, poll_interval=0.0, fixed_gas=3_000_000)
+
+
+class Snapshots:
+    """evm_snapshot / evm_revert on anvil and eth-tester alike."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+
+    def take(self) -> Any:
+        return self.chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+
+    def revert(self, snap: Any) -> None:
+        self.chain.w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
+        self.chain.sender.nonces.reset()
+
+
+def advance_time(chain: Chain, seconds: int) -> None:
+    """Moves the chain's clock forward and mines a block."""
+    w3: Web3 = chain.w3
+    if type(w3.provider).__name__ == "EthereumTesterProvider":
+        w3.testing.timeTravel(chain.timestamp() + seconds)
+        w3.testing.mine()
+    else:
+        w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def reverts(error: str, **args: Any) -> Iterator[pytest.ExceptionInfo[ContractRevert]]:
+    """Asserts the block raises the contract's custom ``error`` with exactly these arguments."""
+    with pytest.raises(ContractRevert) as info:
+        yield info
+    assert info.value.error == error, f"expected {error}, got {info.value.error}: {info.value}"
+    if args:
+        got = {k: info.value.args_by_name.get(k) for k in args}
+        assert got == args, f"{error} arguments: expected {args}, got {info.value.args_by_name}"
+
+
+def random_bytes32() -> bytes:
+    return os.urandom(32)
