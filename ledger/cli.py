@@ -7,17 +7,18 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any, Callable, NoReturn, Optional
 
 import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from ledger import demo
 from ledger.config import Settings
-from ledger.errors import LedgerError
+from ledger.errors import BadArgument, LedgerError
 from ledger.ids import BodyKind
 
 app = typer.Typer(help="Civic Ledger: resident-record commitments, access grants and access trails on a permissioned chain.",
@@ -33,7 +34,7 @@ out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 
-def _fail(exc: LedgerError) -> None:
+def _fail(exc: LedgerError) -> NoReturn:
     err.print_json(json.dumps(exc.to_json()))
     raise typer.Exit(1)
 
@@ -46,7 +47,11 @@ def _run(fn: Callable[[], Any]) -> Any:
 
 
 def _settings(**overrides: Any) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
+        _fail(BadArgument(f"invalid setting: {problems}"))
 
 
 def _progress(message: str) -> None:
@@ -109,18 +114,18 @@ def _signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
         password = os.environ.get("LEDGER_KEYSTORE_PASSWORD")
         if password is None:
             if not sys.stdin.isatty():
-                raise LedgerError("set LEDGER_KEYSTORE_PASSWORD to unlock the keystore without a terminal")
+                raise BadArgument("set LEDGER_KEYSTORE_PASSWORD to unlock the keystore without a terminal")
             password = getpass.getpass(f"password for {keystore}: ")
         try:
             key = Account.decrypt(json.loads(keystore.read_text()), password)
         except (OSError, ValueError) as exc:
-            raise LedgerError(f"cannot unlock {keystore}: {exc}") from exc
+            raise BadArgument(f"cannot unlock {keystore}: {exc}") from exc
         return Account.from_key(key)
     if dev_index is not None:
         from ledger.devkeys import dev_account
 
         return dev_account(dev_index)
-    raise LedgerError("give --keystore FILE, or --dev-account N for the local node's well-known development keys")
+    raise BadArgument("give --keystore FILE, or --dev-account N for the local node's well-known development keys")
 
 
 @app.command()
@@ -146,10 +151,10 @@ def deploy(
         try:
             kind = BodyKind[founder_kind.upper()]
         except KeyError:
-            raise LedgerError(f"unknown body kind {founder_kind!r}") from None
+            raise BadArgument(f"unknown body kind {founder_kind!r}") from None
         admins = admin or []
         if len(admins) < 2:
-            raise LedgerError("give at least two --admin addresses for the founding body")
+            raise BadArgument("give at least two --admin addresses for the founding body")
         signer = _signer(keystore, dev_account)
         chain = open_chain(s, with_manifest=False)
         m = do_deploy(chain, signer, founder=code_id(founder), founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
@@ -215,14 +220,14 @@ def keys_new(out_file: Annotated[Path, typer.Argument(help="Where to write the k
     """Create a new account and store its key encrypted (password from LEDGER_KEYSTORE_PASSWORD or a prompt)."""
     def go() -> str:
         if out_file.exists():
-            raise LedgerError(f"{out_file} exists; refusing to overwrite a key")
+            raise BadArgument(f"{out_file} exists; refusing to overwrite a key")
         password = os.environ.get("LEDGER_KEYSTORE_PASSWORD")
         if password is None:
             if not sys.stdin.isatty():
-                raise LedgerError("set LEDGER_KEYSTORE_PASSWORD to create a keystore without a terminal")
+                raise BadArgument("set LEDGER_KEYSTORE_PASSWORD to create a keystore without a terminal")
             password = getpass.getpass("new keystore password: ")
         if len(password) < 8:
-            raise LedgerError("the keystore password must have at least 8 characters")
+            raise BadArgument("the keystore password must have at least 8 characters")
         acct = Account.create()
         out_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -24,6 +24,12 @@ class LedgerError(Exception):
         return {"code": self.code, "message": self.message}
 
 
+class BadArgument(LedgerError):
+    """A command-line option or configuration value that cannot be used."""
+
+    code = "invalid_argument"
+
+
 class ToolchainError(LedgerError):
     code = "toolchain"
 

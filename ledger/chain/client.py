@@ -23,7 +23,7 @@ from ledger.chain import forwarder as fwd
 from ledger.chain.compiler import Build
 from ledger.chain.manifest import Manifest
 from ledger.chain.revert import ErrorDecoder
-from ledger.chain.transactions import Sender
+from ledger.chain.transactions import KeyedLocks, Sender
 from ledger.errors import ContractRevert, ForwardRequestInvalid, ManifestError
 
 #: Gas the forwarder itself uses around the relayed call (signature check, nonce, call).
@@ -120,6 +120,9 @@ class Chain:
         self.sender = Sender(w3, self.decoder, poll_interval=poll_interval, receipt_timeout=receipt_timeout,
                              fixed_gas=fixed_gas)
         self.manifest = manifest
+        #: Forwarded requests of one person run one at a time: the forwarder takes each
+        #: signer's nonces strictly in order.
+        self.forward_locks = KeyedLocks()
         self._handles: dict[str, ContractHandle] = {}
 
     @property
@@ -223,7 +226,12 @@ class Relayer:
 
 @dataclass
 class RelayedActor:
-    """The person signs an EIP-712 request; their body's node relays it."""
+    """The person signs an EIP-712 request; their body's node relays it.
+
+    The forwarder takes each person's requests in strict nonce order, so one person's
+    requests are prepared, signed and relayed one at a time; different people's go through
+    the same relayer concurrently.
+    """
 
     relayer: Relayer
     account: LocalAccount
@@ -234,8 +242,9 @@ class RelayedActor:
         return str(self.account.address)
 
     def send(self, handle: ContractHandle, fn: str, *args: Any) -> TxReceipt:
-        typed = self.relayer.prepare(self.address, handle, fn, *args, ttl=self.ttl)
-        return self.relayer.relay(fwd.sign(self.account, typed))
+        with self.relayer.chain.forward_locks.lock(self.address):
+            typed = self.relayer.prepare(self.address, handle, fn, *args, ttl=self.ttl)
+            return self.relayer.relay(fwd.sign(self.account, typed))
 
 
 def now() -> int:

@@ -33,18 +33,28 @@ from ledger.errors import ChainUnavailable, LedgerError, TransactionFailed
 GAS_HEADROOM = 1.2
 
 
+class KeyedLocks:
+    """One lock per account address, created on first use."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    def lock(self, address: str) -> threading.Lock:
+        with self._guard:
+            return self._locks[address]
+
+
 class NonceManager:
     """Hands out consecutive nonces per account, safe across threads."""
 
     def __init__(self, w3: Web3) -> None:
         self._w3 = w3
-        self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks = KeyedLocks()
         self._next: dict[str, int] = {}
 
     def lock(self, address: str) -> threading.Lock:
-        with self._guard:
-            return self._locks[address]
+        return self._locks.lock(address)
 
     def peek(self, address: str) -> int:
         """The next nonce; the caller holds :meth:`lock` for ``address``."""

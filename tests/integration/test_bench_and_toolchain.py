@@ -1,0 +1,45 @@
+"""`ledger bench gas` output, and the offline toolchain: py-solc-x and Hardhat build the same bytecode."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import solcx
+
+from ledger.chain.compiler import CONTRACTS, compile_contracts
+from ledger.toolchain import npm_bin, project_root, solc_binary
+
+
+@pytest.mark.node
+def test_bench_gas_reports_every_action_on_a_fresh_anvil(cli) -> None:
+    figures = {f["action"]: f for f in cli("bench", "gas", "--json").json()}
+    for action in ("register a record", "request access", "approve (creates a grant)", "revoke a grant",
+                   "one immediate access event", "batch anchor of 1000 events"):
+        assert figures[action]["gas"] > 21_000, action
+    immediate = figures["one immediate access event"]["gasPerEvent"]
+    batch = figures["batch anchor of 1000 events"]
+    assert batch["events"] == 1000
+    assert batch["gasPerEvent"] == pytest.approx(batch["gas"] / 1000, abs=0.1)
+    assert batch["gasPerEvent"] < immediate / 100  # batching is what makes a full trail affordable
+
+
+def test_solc_wrapper_is_what_py_solc_x_expects() -> None:
+    assert str(solcx.wrapper.get_solc_version(solc_binary())) == "0.8.28"
+    from ledger.chain.compiler import standard_input
+
+    out = solcx.compile_standard(standard_input(), solc_binary=solc_binary(), allow_paths=[str(project_root())])
+    assert "AccessTrail" in out["contracts"]["contracts/AccessTrail.sol"]
+
+
+def test_hardhat_compiles_the_same_bytecode_offline(tmp_path) -> None:
+    root = project_root()
+    subprocess.run([str(npm_bin("hardhat")), "compile", "--quiet"], cwd=root, check=True, capture_output=True,
+                   timeout=300)
+    build = compile_contracts()
+    artifacts = root / "build" / "hardhat" / "artifacts" / "contracts"
+    for name in CONTRACTS:
+        hh = json.loads((artifacts / f"{name}.sol" / f"{name}.json").read_text())
+        assert hh["bytecode"].removeprefix("0x") == build[name].bytecode.removeprefix("0x"), name
+        assert hh["deployedBytecode"].removeprefix("0x") == build[name].deployed_bytecode.removeprefix("0x"), name
