@@ -113,3 +113,58 @@ class ForwardRequestInvalid(ContractRevert):
     """A relayed EIP-712 request was replayed, expired, or signed by someone else."""
 
     code = "forward_request_invalid"
+
+
+# ------------------------------------------------------------------ off-chain store
+
+class InvalidRecord(LedgerError):
+    """A record that cannot be stored: bad JSON, unknown category, missing or unknown fields, too large."""
+
+    code = "invalid_record"
+
+
+class InvalidNationalId(LedgerError):
+    """A national ID number that is malformed or fails its check digit."""
+
+    code = "invalid_national_id"
+
+
+class RecordNotFound(LedgerError):
+    code = "record_not_found"
+
+
+class RecordErased(LedgerError):
+    """The record was crypto-shredded: its content is gone for good."""
+
+    code = "record_erased"
+
+
+class KeyringError(LedgerError):
+    """Key-encryption keys or the consortium secret are missing, locked or malformed."""
+
+    code = "keyring"
+
+
+class IntegrityFailure(LedgerError):
+    """Stored data failed authentication or no longer matches its on-chain commitment."""
+
+    code = "integrity_failure"
+
+
+class DisclosureInvalid(LedgerError):
+    """A disclosure bundle does not verify against the chain; ``reason`` says which check failed."""
+
+    code = "disclosure_invalid"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, reason=reason)
+        self.reason = reason
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "reason": self.reason}
+
+
+class StoreError(LedgerError):
+    """The record database could not be reached or migrated."""
+
+    code = "store"

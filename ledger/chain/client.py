@@ -51,6 +51,10 @@ class Actor(Protocol):
 
     def send(self, handle: "ContractHandle", fn: str, *args: Any) -> TxReceipt: ...
 
+    def simulate(self, handle: "ContractHandle", fn: str, *args: Any) -> None:
+        """Runs the call as this person without sending it; a refusal raises its domain error."""
+        ...
+
 
 @dataclass
 class ContractHandle:
@@ -81,6 +85,13 @@ class ContractHandle:
     def events(self, receipt: TxReceipt, event: str) -> list[dict[str, Any]]:
         ev = getattr(self.contract.events, event)()
         return [dict(e["args"]) for e in ev.process_receipt(receipt, errors=_DISCARD)]
+
+    def logs(self, event: str, *, from_block: int = 0, **filters: Any) -> list[dict[str, Any]]:
+        """Past ``event`` logs matching indexed-argument ``filters``, each with its tx hash and block."""
+        ev = getattr(self.contract.events, event)
+        found = self.chain.sender.rpc(lambda: ev.get_logs(from_block=from_block, argument_filters=filters or None))
+        return [{**dict(e["args"]), "transactionHash": e["transactionHash"], "blockNumber": e["blockNumber"]}
+                for e in found]
 
     def one_event(self, receipt: TxReceipt, event: str) -> dict[str, Any]:
         found = self.events(receipt, event)
@@ -171,6 +182,10 @@ class DirectActor:
     def send(self, handle: ContractHandle, fn: str, *args: Any) -> TxReceipt:
         return self.chain.sender.transact(self.account, handle.address, handle.encode(fn, *args))
 
+    def simulate(self, handle: ContractHandle, fn: str, *args: Any) -> None:
+        self.chain.sender.call({"from": self.address, "to": handle.address,  # type: ignore[typeddict-item]
+                                "data": handle.encode(fn, *args)})
+
 
 @dataclass
 class Relayer:
@@ -240,6 +255,9 @@ class RelayedActor:
     @property
     def address(self) -> str:
         return str(self.account.address)
+
+    def simulate(self, handle: ContractHandle, fn: str, *args: Any) -> None:
+        self.relayer._simulate_inner(self.address, handle.address, handle.encode(fn, *args))
 
     def send(self, handle: ContractHandle, fn: str, *args: Any) -> TxReceipt:
         with self.relayer.chain.forward_locks.lock(self.address):

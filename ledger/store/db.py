@@ -1,0 +1,67 @@
+"""Database engines for the record store, migrated to the latest schema on open.
+
+SQLite (a file under the ledger home) by default; PostgreSQL when ``DATABASE_URL`` says
+``postgresql://…`` (driven by psycopg 3). Schema changes are Alembic migrations
+(``ledger/store/migrations``), applied by :func:`open_engine`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import create_engine
+
+from ledger.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` use psycopg 3; SQLite URLs pass through."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if url.startswith(("postgresql+psycopg://", "sqlite://")):
+        return url
+    raise StoreError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+
+
+def sqlite_url(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")  # a commit survives power loss: the outbox relies on it
+    cur.close()
+
+
+def open_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine on ``url`` whose schema is migrated to the latest revision."""
+    url = normalise_url(url)
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    migrate(engine)
+    return engine
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open the record database: {exc.__class__.__name__}: {exc.orig or exc}"
+                         if hasattr(exc, "orig") else f"cannot open the record database: {exc}") from exc

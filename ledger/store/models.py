@@ -1,0 +1,108 @@
+"""Tables of the record store, split by what they hold.
+
+* ``records`` and ``record_versions`` describe records; only these back response models.
+* ``record_keys`` holds wrapped data keys and nothing else, so no response model can
+  carry key material by accident (``RecordPublic`` and ``VersionPublic`` have no such field).
+* Field values and their salts exist only inside the encrypted payload.
+* ``anchor_outbox`` is the durable list of on-chain actions still to send.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class RecordStatusName(StrEnum):
+    ACTIVE = "active"
+    ERASED = "erased"
+
+
+class AnchorState(StrEnum):
+    PENDING = "pending"
+    ANCHORED = "anchored"
+    FAILED = "failed"
+
+
+class OutboxAction(StrEnum):
+    REGISTER = "register"
+    UPDATE = "update"
+    ERASE = "erase"
+
+
+# ---------------------------------------------------------------------------- records
+
+class RecordBase(SQLModel):
+    record_id: str = Field(primary_key=True, max_length=66, description="0x-prefixed 32-byte record id")
+    subject_id: str = Field(index=True, max_length=66, description="HMAC subject id, as on-chain")
+    category: str = Field(max_length=31)
+    version: int = Field(description="Latest version (1 for a new record)")
+    status: RecordStatusName = Field(default=RecordStatusName.ACTIVE, max_length=16)
+
+
+class Record(RecordBase, table=True):
+    __tablename__ = "records"
+    body: str = Field(max_length=66, description="Custodian body id (bytes32 hex)")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class RecordPublic(RecordBase):
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class VersionBase(SQLModel):
+    record_id: str = Field(primary_key=True, foreign_key="records.record_id", max_length=66)
+    version: int = Field(primary_key=True)
+    commitment: str = Field(max_length=66, description="Merkle root, as on-chain")
+    anchor_state: AnchorState = Field(default=AnchorState.PENDING, max_length=16)
+    anchor_tx: str | None = Field(default=None, max_length=66)
+    anchor_block: int | None = None
+
+
+class RecordVersion(VersionBase, table=True):
+    __tablename__ = "record_versions"
+    ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class VersionPublic(VersionBase):
+    created_at: dt.datetime
+
+
+class RecordKey(SQLModel, table=True):
+    """A version's data key, wrapped by the body's KEK; deleted on erasure."""
+
+    __tablename__ = "record_keys"
+    record_id: str = Field(primary_key=True, max_length=66)
+    version: int = Field(primary_key=True)
+    kek_id: str = Field(max_length=64)
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+# ----------------------------------------------------------------------------- outbox
+
+class OutboxEntry(SQLModel, table=True):
+    """One on-chain action, written in the same transaction as the rows it anchors."""
+
+    __tablename__ = "anchor_outbox"
+    __table_args__ = (UniqueConstraint("record_id", "version", "action", name="uq_outbox_action"),)
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: str = Field(index=True, max_length=66)
+    version: int
+    action: OutboxAction = Field(max_length=16)
+    actor: str = Field(max_length=42, description="Account that signs the action")
+    state: AnchorState = Field(default=AnchorState.PENDING, index=True, max_length=16)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    tx_hash: str | None = Field(default=None, max_length=66)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    done_at: dt.datetime | None = None

@@ -1,0 +1,254 @@
+"""The record store of one custodian body: register, read, update, erase, disclose.
+
+Every change follows the same order, so a refused or interrupted change leaves nothing
+half-done:
+
+1. validate the content against the category's on-chain schema;
+2. simulate the on-chain call as the acting officer (a refusal raises its domain error,
+   nothing is written);
+3. in one database transaction: encrypted content, wrapped data key, outbox entry;
+4. send the outbox entry (:mod:`ledger.store.anchoring`); a crash here is finished later.
+
+Reads decrypt, then recompute the Merkle root from the decrypted fields and salts and
+compare it with the commitment: a swapped or altered row is reported, never returned.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from ledger import failpoints
+from ledger.chain.client import Actor
+from ledger.chain.deploy import Contracts
+from ledger.commitments import Commitment, canonical_json, commit, new_salts
+from ledger.envelope import Keyring, Sealed, binding
+from ledger.errors import (IntegrityFailure, InvalidRecord, NotAuthorized, RecordErased, RecordNotFound,
+                           StoreError)
+from ledger.ids import code_id, new_record_id
+from ledger.store.anchoring import Anchorer, AnchorReport
+from ledger.store.models import (OutboxAction, OutboxEntry, Record, RecordKey, RecordPublic,
+                                 RecordStatusName, RecordVersion, VersionPublic, utcnow)
+from ledger.subjects import subject_id
+
+#: Largest record accepted, as RFC 8785 canonical JSON of its fields.
+MAX_RECORD_BYTES = 64 * 1024
+
+
+def hex32(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def unhex32(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+def parse_record_id(value: str) -> bytes:
+    try:
+        raw = bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise InvalidRecord("a record id is 0x and 64 hex digits")
+    return raw
+
+
+@dataclass(frozen=True)
+class RecordContent:
+    """A decrypted record version, verified against its commitment."""
+
+    record: RecordPublic
+    version: VersionPublic
+    commitment: Commitment
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return self.commitment.fields
+
+
+class RecordStore:
+    def __init__(self, *, engine: Engine, contracts: Contracts, keyring: Keyring, body: bytes,
+                 consortium_secret: bytes) -> None:
+        self.engine = engine
+        self.c = contracts
+        self.keyring = keyring
+        self.body = body
+        self._secret = consortium_secret
+        self.anchorer = Anchorer(engine, contracts)
+        self._schemas: dict[bytes, list[str]] = {}
+
+    # ------------------------------------------------------------------ schema
+
+    def schema(self, category: str) -> list[str]:
+        """Field names of ``category``, as defined on-chain."""
+        cid = code_id(category)
+        if cid not in self._schemas:
+            if not self.c.records.get_category(cid).defined:
+                raise InvalidRecord(f"unknown category {category!r}")
+            from_block = self.c.chain.manifest.deploy_block if self.c.chain.manifest else 0
+            self._schemas[cid] = self.c.records.field_names(cid, from_block=from_block)
+        return self._schemas[cid]
+
+    def validate(self, category: str, fields: Any) -> dict[str, Any]:
+        """The fields, if they are exactly the category's fields and fit the size limit."""
+        if not isinstance(fields, dict) or not all(isinstance(k, str) for k in fields):
+            raise InvalidRecord("a record's fields are a JSON object of named values")
+        names = self.schema(category)
+        unknown = sorted(set(fields) - set(names))
+        if unknown:
+            raise InvalidRecord(f"unknown field(s) for category {category!r}: {', '.join(unknown)}")
+        missing = [n for n in names if n not in fields]
+        if missing:
+            raise InvalidRecord(f"missing field(s) for category {category!r}: {', '.join(missing)} "
+                                "(use null for a value not known)")
+        size = len(canonical_json(fields))
+        if size > MAX_RECORD_BYTES:
+            raise InvalidRecord(f"the record is {size:,} bytes as canonical JSON; the limit is {MAX_RECORD_BYTES:,}")
+        return dict(fields)
+
+    def _check_member(self, actor: Actor) -> None:
+        body, _ = self.c.bodies.member_of(actor.address)
+        if body != self.body:
+            raise NotAuthorized(f"{actor.address} is not a member of the body that keeps this store",
+                                error="NotCustodianMember")
+
+    # ----------------------------------------------------------------- changes
+
+    def add(self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any]) -> RecordPublic:
+        """Registers a new record (version 1) and anchors its commitment."""
+        fields = self.validate(category, fields)
+        subject = subject_id(national_id, self._secret)
+        self._check_member(actor)
+        record_id = new_record_id()
+        c = commit(fields, new_salts(list(fields)))
+        actor.simulate(self.c.records.handle, "registerRecord", record_id, subject, code_id(category), c.root)
+        record = Record(record_id=hex32(record_id), subject_id=hex32(subject), category=category, version=1,
+                        body=hex32(self.body))
+        self._write(record, 1, c, OutboxAction.REGISTER, actor, new=True)
+        self.anchor(actor)
+        return self.get(record_id)
+
+    def update(self, *, actor: Actor, record_id: bytes, fields: Mapping[str, Any]) -> RecordPublic:
+        """Stores a new version with a new commitment; earlier versions stay readable."""
+        self.anchor(actor)  # the previous version must be on-chain first
+        with Session(self.engine) as s:
+            record = self._active(s, record_id)
+            fields = self.validate(record.category, fields)
+            version = record.version + 1
+            c = commit(fields, new_salts(list(fields)))
+            actor.simulate(self.c.records.handle, "updateRecord", record_id, version, c.root)
+            record.version, record.updated_at = version, utcnow()
+            s.expunge(record)
+        self._write(record, version, c, OutboxAction.UPDATE, actor, new=False)
+        self.anchor(actor)
+        return self.get(record_id)
+
+    def erase(self, *, actor: Actor, record_id: bytes) -> RecordPublic:
+        """Crypto-shreds every version (data keys and ciphertexts deleted); marks it erased on-chain."""
+        self.anchor(actor)
+        with Session(self.engine) as s, s.begin():
+            record = self._active(s, record_id)
+            actor.simulate(self.c.records.handle, "eraseRecord", record_id)
+            rid = record.record_id
+            for key in s.exec(select(RecordKey).where(RecordKey.record_id == rid)).all():
+                s.delete(key)
+            for version in s.exec(select(RecordVersion).where(RecordVersion.record_id == rid)).all():
+                version.ciphertext = None
+                s.add(version)
+            record.status, record.updated_at = RecordStatusName.ERASED, utcnow()
+            s.add(record)
+            s.add(OutboxEntry(record_id=rid, version=record.version, action=OutboxAction.ERASE, actor=actor.address))
+        failpoints.hit("store.after_commit")
+        self.anchor(actor)
+        return self.get(record_id)
+
+    def anchor(self, actor: Actor) -> AnchorReport:
+        """Sends ``actor``'s pending on-chain actions (after a crash, or a chain outage)."""
+        return self.anchorer.run(actor)
+
+    def _write(self, record: Record, version: int, c: Commitment, action: OutboxAction, actor: Actor, *,
+               new: bool) -> None:
+        rid = unhex32(record.record_id)
+        payload = canonical_json({"fields": c.fields, "salts": {k: v.hex() for k, v in c.salts.items()}})
+        sealed = self.keyring.seal(payload, binding(self.body, rid, version))
+        try:
+            with Session(self.engine) as s, s.begin():
+                s.merge(record) if not new else s.add(record)
+                s.add(RecordVersion(record_id=record.record_id, version=version, commitment=hex32(c.root),
+                                    ciphertext=sealed.ciphertext))
+                s.add(RecordKey(record_id=record.record_id, version=version, kek_id=sealed.kek_id,
+                                wrapped_key=sealed.wrapped_key))
+                s.add(OutboxEntry(record_id=record.record_id, version=version, action=action, actor=actor.address))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not store the record: {exc.__class__.__name__}") from exc
+        failpoints.hit("store.after_commit")
+
+    # ------------------------------------------------------------------- reads
+
+    def _active(self, s: Session, record_id: bytes) -> Record:
+        record = s.get(Record, hex32(record_id))
+        if record is None:
+            raise RecordNotFound(f"no record {hex32(record_id)} in this store")
+        if record.status == RecordStatusName.ERASED:
+            raise RecordErased(f"record {hex32(record_id)} was erased on {record.updated_at:%Y-%m-%d}")
+        return record
+
+    def get(self, record_id: bytes) -> RecordPublic:
+        """The record's metadata (no content): works after erasure too."""
+        with Session(self.engine) as s:
+            record = s.get(Record, hex32(record_id))
+            if record is None:
+                raise RecordNotFound(f"no record {hex32(record_id)} in this store")
+            return RecordPublic.model_validate(record, from_attributes=True)
+
+    def versions(self, record_id: bytes) -> list[VersionPublic]:
+        self.get(record_id)
+        with Session(self.engine) as s:
+            rows = s.exec(select(RecordVersion).where(RecordVersion.record_id == hex32(record_id))
+                          .order_by(col(RecordVersion.version))).all()
+            return [VersionPublic.model_validate(r, from_attributes=True) for r in rows]
+
+    def read(self, record_id: bytes, version: int | None = None) -> RecordContent:
+        """Decrypts a version (the latest by default) and checks it against its commitment."""
+        with Session(self.engine) as s:
+            record = self._active(s, record_id)
+            version = version or record.version
+            row = s.get(RecordVersion, (record.record_id, version))
+            key = s.get(RecordKey, (record.record_id, version))
+            if row is None:
+                raise RecordNotFound(f"record {record.record_id} has no version {version}")
+            if key is None or row.ciphertext is None:
+                raise IntegrityFailure(f"record {record.record_id} version {version} has lost its key or ciphertext")
+            sealed = Sealed(row.ciphertext, key.wrapped_key, key.kek_id)
+            public = RecordPublic.model_validate(record, from_attributes=True)
+            vpublic = VersionPublic.model_validate(row, from_attributes=True)
+        payload = json.loads(self.keyring.open(sealed, binding(self.body, record_id, version)))
+        c = commit(payload["fields"], {k: bytes.fromhex(v) for k, v in payload["salts"].items()})
+        if hex32(c.root) != vpublic.commitment:
+            raise IntegrityFailure(f"record {public.record_id} version {version} does not match its commitment")
+        return RecordContent(public, vpublic, c)
+
+    def records_of_subject(self, national_id: str) -> list[RecordPublic]:
+        subject = hex32(subject_id(national_id, self._secret))
+        with Session(self.engine) as s:
+            rows = s.exec(select(Record).where(Record.subject_id == subject)).all()
+            return [RecordPublic.model_validate(r, from_attributes=True) for r in rows]
+
+    # -------------------------------------------------------------- key rotation
+
+    def rewrap_all(self) -> int:
+        """Re-wraps every data key under the keyring's active KEK; ciphertexts are untouched."""
+        count = 0
+        with Session(self.engine) as s, s.begin():
+            for key in s.exec(select(RecordKey).where(RecordKey.kek_id != self.keyring.active)).all():
+                aad = binding(self.body, unhex32(key.record_id), key.version)
+                key.wrapped_key, key.kek_id = self.keyring.rewrap(key.wrapped_key, key.kek_id, aad)
+                s.add(key)
+                count += 1
+        return count
+
