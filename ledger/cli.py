@@ -7,18 +7,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable, NoReturn, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from ledger import demo
-from ledger.config import Settings
-from ledger.errors import BadArgument, LedgerError
+from ledger.cli_records import records_app
+from ledger.cli_common import err, out, progress, run, settings, signer
+from ledger.errors import BadArgument
 from ledger.ids import BodyKind
 
 app = typer.Typer(help="Civic Ledger: resident-record commitments, access grants and access trails on a permissioned chain.",
@@ -29,34 +27,7 @@ keys_app = typer.Typer(help="Keys: eth-account keystore V3 files.", no_args_is_h
 app.add_typer(node_app, name="node")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
-
-out = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
-
-
-def _fail(exc: LedgerError) -> NoReturn:
-    err.print_json(json.dumps(exc.to_json()))
-    raise typer.Exit(1)
-
-
-def _run(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except LedgerError as exc:
-        _fail(exc)
-
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
-        _fail(BadArgument(f"invalid setting: {problems}"))
-
-
-def _progress(message: str) -> None:
-    err.print(f"[dim]…[/dim] {message}")
-
+app.add_typer(records_app, name="records")
 
 # --------------------------------------------------------------------- node
 
@@ -71,8 +42,8 @@ def node_up(kind: KindOpt = None, port: PortOpt = None, block_time: BlockOpt = N
     """Start the local node (detached), unless it already runs."""
     from ledger.node import LocalNode
 
-    s = _settings(node_kind=kind, node_port=port, block_time=block_time, chain_id=chain_id)
-    info = _run(lambda: LocalNode(s.home).up(s.node_spec))
+    s = settings(node_kind=kind, node_port=port, block_time=block_time, chain_id=chain_id)
+    info = run(lambda: LocalNode(s.home).up(s.node_spec))
     out.print(f"{info.spec.kind} is up at {info.spec.rpc_url} (chain id {info.spec.chain_id}, pid {info.pid}); "
               f"log: {info.log}")
 
@@ -82,8 +53,8 @@ def node_down() -> None:
     """Stop the local node; anvil and Ganache keep their state for the next `up`."""
     from ledger.node import LocalNode
 
-    s = _settings()
-    stopped = _run(lambda: LocalNode(s.home).down())
+    s = settings()
+    stopped = run(lambda: LocalNode(s.home).down())
     out.print("node stopped" if stopped else "no node was running")
 
 
@@ -93,7 +64,7 @@ def node_status() -> None:
     from ledger.chain.connection import connect
     from ledger.node import LocalNode
 
-    s = _settings()
+    s = settings()
     info = LocalNode(s.home).running()
     if info is None:
         out.print("no local node is running")
@@ -108,25 +79,6 @@ def node_status() -> None:
 
 
 # ------------------------------------------------------------------- deploy
-
-def _signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
-    if keystore is not None:
-        password = os.environ.get("LEDGER_KEYSTORE_PASSWORD")
-        if password is None:
-            if not sys.stdin.isatty():
-                raise BadArgument("set LEDGER_KEYSTORE_PASSWORD to unlock the keystore without a terminal")
-            password = getpass.getpass(f"password for {keystore}: ")
-        try:
-            key = Account.decrypt(json.loads(keystore.read_text()), password)
-        except (OSError, ValueError) as exc:
-            raise BadArgument(f"cannot unlock {keystore}: {exc}") from exc
-        return Account.from_key(key)
-    if dev_index is not None:
-        from ledger.devkeys import dev_account
-
-        return dev_account(dev_index)
-    raise BadArgument("give --keystore FILE, or --dev-account N for the local node's well-known development keys")
-
 
 @app.command()
 def deploy(
@@ -147,7 +99,7 @@ def deploy(
     from ledger.system import open_chain
 
     def go() -> Any:
-        s = _settings(rpc_url=rpc, manifest=manifest)
+        s = settings(rpc_url=rpc, manifest=manifest)
         try:
             kind = BodyKind[founder_kind.upper()]
         except KeyError:
@@ -155,14 +107,14 @@ def deploy(
         admins = admin or []
         if len(admins) < 2:
             raise BadArgument("give at least two --admin addresses for the founding body")
-        signer = _signer(keystore, dev_account)
+        deployer = signer(keystore, dev_account)
         chain = open_chain(s, with_manifest=False)
-        m = do_deploy(chain, signer, founder=code_id(founder), founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
+        m = do_deploy(chain, deployer, founder=code_id(founder), founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
                       founder_admins=admins, quorum_bps=quorum_bps, rpc_url=s.effective_rpc_url)
         m.save(s.manifest_path)
         return m, s.manifest_path
 
-    m, path = _run(go)
+    m, path = run(go)
     out.print_json(json.dumps(m.to_json()))
     err.print(f"manifest written to {path}")
 
@@ -174,8 +126,8 @@ def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) 
     """Start the whole local system: node, contracts, demo consortium; print a summary."""
     from ledger.system import up as system_up
 
-    s = _settings(block_time=block_time, node_kind=kind, node_port=port)
-    result = _run(lambda: system_up(s, progress=_progress))
+    s = settings(block_time=block_time, node_kind=kind, node_port=port)
+    result = run(lambda: system_up(s, progress=progress))
     m = result.manifest
     out.print(f"[bold]Civic Ledger is up[/bold] — chain {m.chain_id} at {s.effective_rpc_url}, "
               f"{'deployed now' if result.deployed_now else 'deployment reused'} (block {m.deploy_block}).")
@@ -200,7 +152,7 @@ def bench_gas(rpc: Annotated[Optional[str], typer.Option(help="Measure on this n
     """Gas used by each on-chain action (admit, register, request, approve, revoke, anchors)."""
     from ledger.bench import run_gas_bench
 
-    figures = _run(lambda: run_gas_bench(rpc_url=rpc, progress=_progress))
+    figures = run(lambda: run_gas_bench(rpc_url=rpc, progress=progress))
     if as_json:
         out.print_json(json.dumps([{"action": f.action, "gas": f.gas, "events": f.events,
                                     "gasPerEvent": round(f.per_event, 1)} for f in figures]))
@@ -235,8 +187,26 @@ def keys_new(out_file: Annotated[Path, typer.Argument(help="Where to write the k
             json.dump(Account.encrypt(acct.key, password), f)
         return str(acct.address)
 
-    address = _run(go)
+    address = run(go)
     out.print(f"{address} -> {out_file}")
+
+
+@keys_app.command("kek-new")
+def keys_kek_new(out_file: Annotated[Path, typer.Argument(help="Where to write the encrypted keyring")],
+                 key_id: Annotated[str, typer.Option("--id", help="Id of the first key-encryption key")] = "kek-1") -> None:
+    """Create a body's keyring of key-encryption keys, encrypted with LEDGER_KEK_PASSWORD (scrypt, AES-256-GCM)."""
+    from ledger.envelope import Keyring
+
+    def go() -> None:
+        if out_file.exists():
+            raise BadArgument(f"{out_file} exists; refusing to overwrite a keyring")
+        password = os.environ.get("LEDGER_KEK_PASSWORD")
+        if not password:
+            raise BadArgument("set LEDGER_KEK_PASSWORD (at least 12 characters)")
+        Keyring.generate(key_id).save(out_file, password)
+
+    run(go)
+    out.print(f"keyring with key {key_id} -> {out_file}; use it with LEDGER_KEK_FILE and LEDGER_KEK_PASSWORD")
 
 
 @app.command()
@@ -244,7 +214,7 @@ def compile() -> None:
     """Compile the contracts offline with the pinned solc and print what was built."""
     from ledger.chain.compiler import CONTRACTS, compile_contracts
 
-    build = _run(lambda: compile_contracts(use_cache=False))
+    build = run(lambda: compile_contracts(use_cache=False))
     for name in CONTRACTS:
         out.print(f"{name}: {len(build[name].bytecode) // 2 - 1} bytes")
     out.print(f"solc {build.compiler_version}, source hash {build.source_hash}")

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from ledger.node import DEFAULT_CHAIN_ID, NodeKind, NodeSpec
@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     block_time: float = Field(default=0, ge=0, description="Seconds between blocks; 0 mines each transaction.")
     poa: bool | None = Field(default=None, description="PoA/BFT header middleware; unset detects it.")
     manifest: Path | None = Field(default=None, description="Manifest path; default <home>/manifest.json.")
+    # Off-chain record store of one body. Secrets have no defaults: they come from the
+    # environment, a key file, or (local demo only) files `ledger up` generates in <home>/secrets.
+    body: str | None = Field(default=None, description="Code of the body whose record store this is, e.g. rc-east.")
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "LEDGER_DATABASE_URL"),
+                                     description="sqlite:///… or postgresql://…; default SQLite in <home>/store/.")
+    kek: SecretStr | None = Field(default=None, description="Key-encryption keys: id:base64 pairs, active first.")
+    kek_file: Path | None = Field(default=None, description="Encrypted keyring file (ledger keys kek-new).")
+    kek_password: SecretStr | None = Field(default=None, description="Password of the keyring file.")
+    consortium_secret: SecretStr | None = Field(default=None, description="HMAC key of subject ids, hex (>= 32 bytes).")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -48,6 +57,18 @@ class Settings(BaseSettings):
     @property
     def node_spec(self) -> NodeSpec:
         return NodeSpec(self.node_kind, self.node_port, self.chain_id, self.block_time)
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Where `ledger up` keeps the local demo's generated secrets (never in the repository)."""
+        return self.home / "secrets"
+
+    def store_url(self, body: str) -> str:
+        if self.database_url:
+            return self.database_url
+        path = self.home / "store" / f"{body}.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
 
     @property
     def effective_rpc_url(self) -> str:

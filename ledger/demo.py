@@ -9,12 +9,16 @@ bodies already in. Every account is one of the local node's WELL-KNOWN DEVELOPME
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ledger.chain.bodies import BodyProfile
 from ledger.chain.deploy import Contracts
 from ledger.devkeys import dev_account
 from ledger.ids import BodyKind, Role, code_id, text_hash
+from ledger.subjects import check_character
+
+if TYPE_CHECKING:
+    from ledger.store.records import RecordStore
 
 #: Record categories: (code, requires consent, field names). Field names are schema, not data.
 CATEGORIES: tuple[tuple[str, bool, tuple[str, ...]], ...] = (
@@ -125,6 +129,47 @@ def build(contracts: Contracts, *, progress: Callable[[str], None] = lambda _: N
             step(f"add {body.code} member {account}", member_body == body.id,
                  lambda admin=admin, account=account, roles=roles: bodies.add_member(admin, account, roles))
     return report
+
+
+#: Demo records: (body, officer account index, category, first 17 digits of a synthetic ID, fields).
+#: Every name, address and number here is invented.
+RECORDS: tuple[tuple[str, int, str, str, dict[str, object]], ...] = (
+    ("rc-east", 6, "household", "11010519600101123",
+     {"head_of_household": "Zhang Wei", "address": "East Gate Lane 3, unit 12", "members": 3,
+      "phone": "+86 10 5550 0101", "housing_type": "rented", "income_band": "low"}),
+    ("rc-east", 6, "elderly_care", "11010519400315224",
+     {"care_level": 2, "caregiver": "daughter", "living_alone": False, "services": ["meals", "visits"],
+      "emergency_contact": "+86 10 5550 0102", "notes": None}),
+    ("rc-east", 6, "social_assistance", "11010519600101123",
+     {"programme": "subsistence_allowance", "amount": 980, "start_date": "2026-03-01", "status": "active",
+      "bank_account": "6222 0000 0000 0001", "caseworker_notes": "annual review due"}),
+    ("rc-west", 9, "household", "11010619751120335",
+     {"head_of_household": "Li Na", "address": "West Lake Road 18", "members": 4, "phone": None,
+      "housing_type": "owned", "income_band": "middle"}),
+    ("rc-west", 9, "housing", "11010619751120335",
+     {"property_type": "apartment", "tenure": "owned", "area_m2": 72.5, "subsidy": None,
+      "inspection_date": "2026-06-12", "notes": None}),
+)
+
+
+def record_keepers() -> list[str]:
+    """Bodies that keep demo records in their own store."""
+    return sorted({body for body, *_ in RECORDS})
+
+
+def add_records(store: RecordStore, body: str, report: DemoReport, *,
+                progress: Callable[[str], None] = lambda _: None) -> None:
+    """Registers ``body``'s demo records unless its store already holds records."""
+    mine = [r for r in RECORDS if r[0] == body]
+    if store.count() > 0:
+        report.steps_skipped += len(mine)
+        return
+    for _, officer, category, first17, fields in mine:
+        label = f"register a {category} record at {body}"
+        progress(label)
+        store.add(actor=store.c.chain.direct(dev_account(officer)), category=category,
+                  national_id=first17 + check_character(first17), fields=fields)
+        report.steps_done.append(label)
 
 
 def summary_rows() -> list[tuple[str, str, str, str]]:

@@ -15,7 +15,11 @@ from ledger.chain.deploy import Contracts, deploy, is_deployed
 from ledger.chain.manifest import Manifest
 from ledger.config import Settings
 from ledger.devkeys import dev_account
+from ledger.ids import code_id
 from ledger.node import LocalNode, NodeInfo
+from ledger.secrets import ensure_dev_secrets, load_consortium_secret, load_keyring
+from ledger.store.db import open_engine
+from ledger.store.records import RecordStore
 
 
 def open_chain(settings: Settings, *, with_manifest: bool = True) -> Chain:
@@ -24,6 +28,13 @@ def open_chain(settings: Settings, *, with_manifest: bool = True) -> Chain:
     if with_manifest:
         chain.attach(Manifest.load(settings.manifest_path))
     return chain
+
+
+def open_store(settings: Settings, chain: Chain, body: str) -> RecordStore:
+    """The record store of ``body`` (a code such as ``rc-east``) on its database."""
+    return RecordStore(engine=open_engine(settings.store_url(body)), contracts=Contracts.of(chain),
+                       keyring=load_keyring(settings, body), body=code_id(body),
+                       consortium_secret=load_consortium_secret(settings))
 
 
 def deploy_demo_founder(chain: Chain, settings: Settings, deployer: LocalAccount) -> Manifest:
@@ -63,4 +74,7 @@ def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) 
         manifest = deploy_demo_founder(chain, settings, dev_account(demo.DEPLOYER))
         deployed_now = True
     report = demo.build(Contracts.of(chain), progress=progress)
+    ensure_dev_secrets(settings, demo.record_keepers())
+    for body in demo.record_keepers():
+        demo.add_records(open_store(settings, chain, body), body, report, progress=progress)
     return UpResult(node, manifest, deployed_now, report)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Enum, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -37,6 +37,12 @@ class OutboxAction(StrEnum):
     ERASE = "erase"
 
 
+def _enum(cls: type[StrEnum]) -> Enum:
+    """Stored as the lower-case value in a VARCHAR(16), readable in SQL and portable."""
+    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16,
+                validate_strings=True)
+
+
 # ---------------------------------------------------------------------------- records
 
 class RecordBase(SQLModel):
@@ -44,7 +50,7 @@ class RecordBase(SQLModel):
     subject_id: str = Field(index=True, max_length=66, description="HMAC subject id, as on-chain")
     category: str = Field(max_length=31)
     version: int = Field(description="Latest version (1 for a new record)")
-    status: RecordStatusName = Field(default=RecordStatusName.ACTIVE, max_length=16)
+    status: RecordStatusName = Field(default=RecordStatusName.ACTIVE, sa_type=_enum(RecordStatusName))
 
 
 class Record(RecordBase, table=True):
@@ -63,7 +69,7 @@ class VersionBase(SQLModel):
     record_id: str = Field(primary_key=True, foreign_key="records.record_id", max_length=66)
     version: int = Field(primary_key=True)
     commitment: str = Field(max_length=66, description="Merkle root, as on-chain")
-    anchor_state: AnchorState = Field(default=AnchorState.PENDING, max_length=16)
+    anchor_state: AnchorState = Field(default=AnchorState.PENDING, sa_type=_enum(AnchorState))
     anchor_tx: str | None = Field(default=None, max_length=66)
     anchor_block: int | None = None
 
@@ -98,9 +104,9 @@ class OutboxEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     record_id: str = Field(index=True, max_length=66)
     version: int
-    action: OutboxAction = Field(max_length=16)
+    action: OutboxAction = Field(sa_type=_enum(OutboxAction))
     actor: str = Field(max_length=42, description="Account that signs the action")
-    state: AnchorState = Field(default=AnchorState.PENDING, index=True, max_length=16)
+    state: AnchorState = Field(default=AnchorState.PENDING, index=True, sa_type=_enum(AnchorState))
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     tx_hash: str | None = Field(default=None, max_length=66)

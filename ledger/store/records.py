@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from ledger import failpoints
 from ledger.chain.client import Actor
@@ -232,6 +232,10 @@ class RecordStore:
         if hex32(c.root) != vpublic.commitment:
             raise IntegrityFailure(f"record {public.record_id} version {version} does not match its commitment")
         return RecordContent(public, vpublic, c)
+
+    def count(self) -> int:
+        with Session(self.engine) as s:
+            return int(s.exec(select(func.count()).select_from(Record)).one())
 
     def records_of_subject(self, national_id: str) -> list[RecordPublic]:
         subject = hex32(subject_id(national_id, self._secret))

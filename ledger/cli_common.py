@@ -1,0 +1,70 @@
+"""Helpers shared by the ``ledger`` sub-commands: output, JSON errors, settings, signers."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Callable, NoReturn, Optional
+
+import typer
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from pydantic import ValidationError
+from rich.console import Console
+
+from ledger.config import Settings
+from ledger.errors import BadArgument, LedgerError
+
+out = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True)
+
+
+def fail(exc: LedgerError) -> NoReturn:
+    err.print_json(json.dumps(exc.to_json()))
+    raise typer.Exit(1)
+
+
+def run(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except LedgerError as exc:
+        fail(exc)
+
+
+def settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
+        fail(BadArgument(f"invalid setting: {problems}"))
+
+
+def progress(message: str) -> None:
+    err.print(f"[dim]…[/dim] {message}")
+
+
+def signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
+    if keystore is not None:
+        password = os.environ.get("LEDGER_KEYSTORE_PASSWORD")
+        if password is None:
+            if not sys.stdin.isatty():
+                raise BadArgument("set LEDGER_KEYSTORE_PASSWORD to unlock the keystore without a terminal")
+            password = getpass.getpass(f"password for {keystore}: ")
+        try:
+            key = Account.decrypt(json.loads(keystore.read_text()), password)
+        except (OSError, ValueError) as exc:
+            raise BadArgument(f"cannot unlock {keystore}: {exc}") from exc
+        return Account.from_key(key)
+    if dev_index is not None:
+        from ledger.devkeys import dev_account
+
+        return dev_account(dev_index)
+    raise BadArgument("give --keystore FILE, or --dev-account N for the local node's well-known development keys")
+
+
+
+KeystoreOpt = Annotated[Optional[Path], typer.Option("--keystore", help="Keystore V3 file of the acting account")]
+DevAccountOpt = Annotated[Optional[int], typer.Option("--dev-account", help="Act as local dev key N (local node only)")]

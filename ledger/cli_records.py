@@ -1,0 +1,207 @@
+"""``ledger records``: a body's off-chain records — add, show, update, erase, disclose, verify, anchor."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ledger.cli_common import DevAccountOpt, KeystoreOpt, out, run, settings, signer
+from ledger.config import Settings
+from ledger.errors import BadArgument, InvalidRecord
+from ledger.ids import code_name
+from ledger.store.records import MAX_RECORD_BYTES, RecordStore, parse_record_id
+
+records_app = typer.Typer(help="A body's records: encrypted off-chain, committed on-chain.", no_args_is_help=True)
+
+BodyOpt = Annotated[Optional[str], typer.Option("--body", help="Body whose store to use (default: LEDGER_BODY, "
+                                                                "or the acting account's body)")]
+RecordArg = Annotated[str, typer.Argument(help="Record id: 0x and 64 hex digits")]
+FileArg = Annotated[Path, typer.Argument(help="JSON file ('-' for standard input)", allow_dash=True)]
+#: A record file may be a little larger than its canonical content (indentation, the ID).
+MAX_FILE_BYTES = 2 * MAX_RECORD_BYTES
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        if str(path) == "-":
+            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as f:
+                raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise BadArgument(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InvalidRecord(f"{path} is larger than {MAX_FILE_BYTES:,} bytes; records are limited to "
+                            f"{MAX_RECORD_BYTES:,} bytes of canonical JSON")
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    try:
+        return json.loads(raw, parse_constant=no_constants)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRecord(f"{path} is not valid JSON: {exc}") from None
+
+
+def _open(s: Settings, body: str | None, account: Any = None) -> RecordStore:
+    from ledger.system import open_chain, open_store
+
+    chain = open_chain(s)
+    if body is None and account is not None:
+        from ledger.chain.bodies import BodyRegistry
+
+        member_body, _ = BodyRegistry(chain).member_of(account.address)
+        if member_body != b"\0" * 32:
+            body = code_name(member_body)
+    if body is None:
+        raise BadArgument("say which body's store to use: --body CODE or LEDGER_BODY")
+    return open_store(s, chain, body)
+
+
+def _print(data: Any) -> None:
+    out.print_json(json.dumps(data, default=str))
+
+
+def _record_json(store: RecordStore, record_id: bytes) -> dict[str, Any]:
+    rec = store.get(record_id)
+    return {**rec.model_dump(mode="json"), "versions": [v.model_dump(mode="json") for v in store.versions(record_id)]}
+
+
+@records_app.command("add")
+def add(file: FileArg, body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    """Register a record from a JSON file: {"category": ..., "nationalId": ..., "fields": {...}}."""
+    def go() -> dict[str, Any]:
+        doc = _read_json(file)
+        if not isinstance(doc, dict) or not {"category", "nationalId", "fields"} <= set(doc):
+            raise InvalidRecord('a record file is {"category": ..., "nationalId": ..., "fields": {...}}')
+        if not isinstance(doc["category"], str) or not isinstance(doc["nationalId"], str):
+            raise InvalidRecord("category and nationalId are strings")
+        account = signer(keystore, dev_account)
+        s = settings(body=body)
+        store = _open(s, s.body, account)
+        rec = store.add(actor=store.c.chain.direct(account), category=doc["category"], national_id=doc["nationalId"],
+                        fields=doc["fields"])
+        return _record_json(store, bytes.fromhex(rec.record_id[2:]))
+
+    _print(run(go))
+
+
+@records_app.command("show")
+def show(record_id: RecordArg, version: Annotated[Optional[int], typer.Option(help="Version (default: latest)")] = None,
+         body: BodyOpt = None) -> None:
+    """Decrypt a record version, check it against its commitment, and print it."""
+    def go() -> dict[str, Any]:
+        rid = parse_record_id(record_id)
+        s = settings(body=body)
+        store = _open(s, s.body)
+        content = store.read(rid, version)
+        return {**_record_json(store, rid), "shown": content.version.version, "fields": content.fields}
+
+    _print(run(go))
+
+
+@records_app.command("update")
+def update(record_id: RecordArg, file: FileArg, body: BodyOpt = None, keystore: KeystoreOpt = None,
+           dev_account: DevAccountOpt = None) -> None:
+    """Store a new version from a JSON file: {"fields": {...}}."""
+    def go() -> dict[str, Any]:
+        rid = parse_record_id(record_id)
+        doc = _read_json(file)
+        if not isinstance(doc, dict) or "fields" not in doc:
+            raise InvalidRecord('an update file is {"fields": {...}}')
+        account = signer(keystore, dev_account)
+        s = settings(body=body)
+        store = _open(s, s.body, account)
+        store.update(actor=store.c.chain.direct(account), record_id=rid, fields=doc["fields"])
+        return _record_json(store, rid)
+
+    _print(run(go))
+
+
+@records_app.command("erase")
+def erase(record_id: RecordArg, yes: Annotated[bool, typer.Option("--yes", help="Confirm: erasure cannot be undone")] = False,
+          body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    """Crypto-shred a record (an admin's decision): keys and ciphertexts deleted, status erased on-chain."""
+    def go() -> dict[str, Any]:
+        rid = parse_record_id(record_id)
+        if not yes:
+            raise BadArgument("erasure destroys the record for good; add --yes to confirm")
+        account = signer(keystore, dev_account)
+        s = settings(body=body)
+        store = _open(s, s.body, account)
+        store.erase(actor=store.c.chain.direct(account), record_id=rid)
+        return _record_json(store, rid)
+
+    _print(run(go))
+
+
+@records_app.command("disclose")
+def disclose(record_id: RecordArg,
+             field: Annotated[list[str], typer.Option("--field", help="A field to disclose (repeat)")],
+             version: Annotated[Optional[int], typer.Option(help="Version (default: latest)")] = None,
+             body: BodyOpt = None) -> None:
+    """Print a disclosure bundle of some fields, verifiable against the chain alone."""
+    from ledger.disclosure import build_bundle
+
+    def go() -> dict[str, Any]:
+        rid = parse_record_id(record_id)
+        s = settings(body=body)
+        store = _open(s, s.body)
+        return build_bundle(store.read(rid, version), field, chain=store.c.chain)
+
+    _print(run(go))
+
+
+@records_app.command("verify")
+def verify(file: FileArg) -> None:
+    """Verify a disclosure bundle against the chain (no trust in whoever sent it)."""
+    from ledger.chain.deploy import Contracts
+    from ledger.disclosure import verify_bundle
+    from ledger.system import open_chain
+
+    def go() -> dict[str, Any]:
+        bundle = _read_json(file)
+        v = verify_bundle(bundle, Contracts.of(open_chain(settings())))
+        return {"verified": True, "recordId": v.record_id, "version": v.version, "fields": v.fields,
+                "recordErasedSince": v.erased}
+
+    _print(run(go))
+
+
+@records_app.command("anchor")
+def anchor(body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    """Send the acting account's pending on-chain actions (after a crash or a chain outage)."""
+    def go() -> dict[str, Any]:
+        account = signer(keystore, dev_account)
+        s = settings(body=body)
+        store = _open(s, s.body, account)
+        report = store.anchor(store.c.chain.direct(account))
+        return {"anchored": [{"recordId": r, "version": v, "action": a} for r, v, a in report.anchored],
+                "failed": [{"recordId": r, "version": v, "error": e} for r, v, e in report.failed],
+                "stillPending": report.pending}
+
+    _print(run(go))
+
+
+@records_app.command("rewrap")
+def rewrap(rotate: Annotated[bool, typer.Option("--rotate", help="First add a new active KEK to the keyring")] = False,
+           body: BodyOpt = None) -> None:
+    """Re-wrap every data key under the active key-encryption key (record ciphertexts are not touched)."""
+    from ledger.secrets import save_rotated
+
+    def go() -> dict[str, Any]:
+        s = settings(body=body)
+        store = _open(s, s.body)
+        where = None
+        if rotate:  # saved before re-wrapping: a data key is never wrapped by a key not yet on disk
+            store.keyring = store.keyring.rotated()
+            assert s.body is not None
+            where = save_rotated(s, s.body, store.keyring)
+        return {"activeKey": store.keyring.active, "rewrapped": store.rewrap_all(), "keyringSavedTo": where}
+
+    _print(run(go))
+

@@ -1,0 +1,145 @@
+"""`ledger records` as a user runs it, on the local system `ledger up` starts: the record
+lifecycle, refusals that change nothing, and crashes between storing and anchoring."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from ledger.chain.client import Chain
+from ledger.chain.compiler import compile_contracts
+from ledger.chain.connection import connect
+from ledger.chain.deploy import Contracts
+from ledger.chain.manifest import Manifest
+from ledger.node import free_port
+from ledger.subjects import check_character
+from tests.integration.conftest import Cli
+
+pytestmark = pytest.mark.node
+
+OFFICER, ADMIN = "6", "4"  # rc-east's officer and admin (well-known dev keys)
+FIELDS = {"head_of_household": "Chen Jie", "address": "East Gate Lane 9", "members": 2, "phone": None,
+          "housing_type": "public", "income_band": "low"}
+ID17 = "11010519850704441"
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """One local system (node, contracts, demo records) for the whole module."""
+    cli = Cli(tmp_path_factory.mktemp("records-cli") / "home", free_port())
+    cli("up")
+    yield cli
+    cli("node", "down", ok=False)
+
+
+def _file(tmp_path: Path, name: str, doc: Any) -> str:
+    path = tmp_path / name
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    return str(path)
+
+
+def _record(**over: Any) -> dict[str, Any]:
+    return {"category": "household", "nationalId": ID17 + check_character(ID17), "fields": FIELDS, **over}
+
+
+def _contracts(cli: Any) -> Contracts:
+    manifest = Manifest.load(cli.home / "manifest.json")
+    return Contracts.of(Chain(connect(cli.rpc_url), compile_contracts(), manifest))
+
+
+def _db_rows(cli: Any, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(cli.home / "store" / "rc-east.db") as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+def _anchor_events(c: Contracts, record_id: str) -> dict[str, int]:
+    rid = bytes.fromhex(record_id[2:])
+    return {e: len(c.records.handle.logs(e, recordId=rid)) for e in ("RecordRegistered", "RecordUpdated", "RecordErased")}
+
+
+def test_record_lifecycle_through_the_cli(system: Any, tmp_path: Path) -> None:
+    added = system("records", "add", _file(tmp_path, "r.json", _record()), "--dev-account", OFFICER).json()
+    rid = added["record_id"]
+    assert added["versions"][0]["anchor_state"] == "anchored"
+    assert system("records", "show", rid, "--body", "rc-east").json()["fields"] == FIELDS
+
+    moved = {**FIELDS, "address": "East Gate Lane 11"}
+    system("records", "update", rid, _file(tmp_path, "u.json", {"fields": moved}), "--dev-account", OFFICER)
+    shown = system("records", "show", rid, "--body", "rc-east").json()
+    assert shown["version"] == 2 and shown["fields"] == moved
+    assert system("records", "show", rid, "--version", "1", "--body", "rc-east").json()["fields"] == FIELDS
+
+    bundle = system("records", "disclose", rid, "--field", "address", "--body", "rc-east").stdout
+    bundle_file = _file(tmp_path, "bundle.json", bundle)
+    assert "Chen Jie" not in bundle
+    verified = system("records", "verify", bundle_file).json()
+    assert verified["fields"] == {"address": "East Gate Lane 11"} and verified["version"] == 2
+
+    refused = system("records", "erase", rid, "--dev-account", ADMIN, ok=False)  # no --yes
+    assert refused.error()["code"] == "invalid_argument"
+    erased = system("records", "erase", rid, "--yes", "--dev-account", ADMIN).json()
+    assert erased["status"] == "erased"
+    gone = system("records", "show", rid, "--body", "rc-east", ok=False)
+    assert gone.error()["code"] == "record_erased"
+    assert system("records", "verify", bundle_file).json()["recordErasedSince"] is True
+    assert _anchor_events(_contracts(system), rid) == {"RecordRegistered": 1, "RecordUpdated": 1, "RecordErased": 1}
+
+
+@pytest.mark.parametrize("content,code,message", [
+    ("{not json", "invalid_record", "not valid JSON"),
+    ('{"category": "household", "nationalId": "x", "fields": {"members": NaN}}', "invalid_record", "NaN"),
+    (_record(category="pets"), "invalid_record", "unknown category 'pets'"),
+    (_record(fields={k: v for k, v in FIELDS.items() if k != "members"}), "invalid_record", "missing field(s)"),
+    (_record(fields={**FIELDS, "address": "x" * 140_000}), "invalid_record", "larger than"),
+    (_record(fields={**FIELDS, "address": "x" * 66_000}), "invalid_record", "the limit is 65,536"),
+    (_record(nationalId="110105198507044410"), "invalid_national_id", "national ID"),
+    ({"fields": FIELDS}, "invalid_record", "a record file is"),
+])
+def test_bad_record_files_are_refused_and_change_nothing(system: Any, tmp_path: Path, content: Any, code: str,
+                                                         message: str) -> None:
+    before = _db_rows(system, "SELECT COUNT(*) FROM records")
+    head = connect(system.rpc_url).eth.block_number
+    result = system("records", "add", _file(tmp_path, "bad.json", content), "--dev-account", OFFICER, ok=False)
+    assert result.code == 1
+    error = result.error()
+    assert error["code"] == code and message in error["message"], error
+    assert _db_rows(system, "SELECT COUNT(*) FROM records") == before
+    assert connect(system.rpc_url).eth.block_number == head
+
+
+def test_someone_of_another_body_cannot_add_to_this_store(system: Any, tmp_path: Path) -> None:
+    before = _db_rows(system, "SELECT COUNT(*) FROM records")
+    result = system("records", "add", _file(tmp_path, "r.json", _record()), "--dev-account", "12",  # civil affairs
+                    "--body", "rc-east", ok=False)
+    assert result.error()["code"] == "not_authorized"
+    assert _db_rows(system, "SELECT COUNT(*) FROM records") == before
+
+
+@pytest.mark.parametrize("failpoint", ["store.after_commit", "anchor.after_send"])
+def test_a_crash_between_store_and_anchor_ends_with_exactly_one_anchor(system: Any, tmp_path: Path,
+                                                                        failpoint: str) -> None:
+    c = _contracts(system)
+    crashed = system("records", "add", _file(tmp_path, "r.json", _record()), "--dev-account", OFFICER, ok=False,
+                     LEDGER_FAILPOINTS=failpoint)
+    assert crashed.code == -9  # killed at that point
+    [(rid,)] = _db_rows(system, "SELECT record_id FROM record_versions WHERE anchor_state = 'pending'")
+    expected_on_chain = 1 if failpoint == "anchor.after_send" else 0
+    assert _anchor_events(c, rid)["RecordRegistered"] == expected_on_chain
+
+    report = system("records", "anchor", "--dev-account", OFFICER).json()
+    assert report["anchored"] == [{"recordId": rid, "version": 1, "action": "register"}]
+    assert system("records", "anchor", "--dev-account", OFFICER).json()["anchored"] == []  # nothing left
+    assert _anchor_events(c, rid)["RecordRegistered"] == 1
+    assert system("records", "show", rid, "--body", "rc-east").json()["versions"][0]["anchor_state"] == "anchored"
+
+    # The same for a new version: killed, then finished by the next command of that officer.
+    update = _file(tmp_path, "u.json", {"fields": {**FIELDS, "members": 3}})
+    assert system("records", "update", rid, update, "--dev-account", OFFICER, ok=False,
+                  LEDGER_FAILPOINTS=failpoint).code == -9
+    system("records", "anchor", "--dev-account", OFFICER)
+    assert _anchor_events(c, rid)["RecordUpdated"] == 1
+    assert c.records.get_record(bytes.fromhex(rid[2:])).version == 2
