@@ -143,3 +143,16 @@ def test_a_crash_between_store_and_anchor_ends_with_exactly_one_anchor(system: A
     system("records", "anchor", "--dev-account", OFFICER)
     assert _anchor_events(c, rid)["RecordUpdated"] == 1
     assert c.records.get_record(bytes.fromhex(rid[2:])).version == 2
+
+
+def test_kek_rotation_from_the_cli(system: Any) -> None:
+    records = _db_rows(system, "SELECT COUNT(*) FROM record_keys")[0][0]
+    before = dict(_db_rows(system, "SELECT record_id || ':' || version, ciphertext FROM record_versions"))
+    result = system("records", "rewrap", "--rotate", "--body", "rc-east").json()
+    assert result["rewrapped"] == records > 0
+    assert {k for (k,) in _db_rows(system, "SELECT DISTINCT kek_id FROM record_keys")} == {result["activeKey"]}
+    keyring = (system.home / "secrets" / "rc-east.kek").read_text()
+    assert keyring.startswith(result["activeKey"] + ":") and keyring.count(":") == 2  # old key kept, new one active
+    assert dict(_db_rows(system, "SELECT record_id || ':' || version, ciphertext FROM record_versions")) == before
+    [(rid,)] = _db_rows(system, "SELECT record_id FROM records WHERE status = 'active' AND category = 'elderly_care'")
+    assert system("records", "show", rid, "--body", "rc-east").json()["fields"]["care_level"] == 2
