@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ledger import demo
 from ledger.cli_records import records_app
-from ledger.cli_common import err, out, progress, run, settings, signer
+from ledger.cli_common import err, fail, out, progress, run, settings, signer
 from ledger.errors import BadArgument
 from ledger.ids import BodyKind
 
@@ -207,6 +207,30 @@ def keys_kek_new(out_file: Annotated[Path, typer.Argument(help="Where to write t
 
     run(go)
     out.print(f"keyring with key {key_id} -> {out_file}; use it with LEDGER_KEK_FILE and LEDGER_KEK_PASSWORD")
+
+
+@app.command()
+def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this is (default: LEDGER_BODY)")] = None,
+          host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on")] = 8000) -> None:
+    """Run this body's API (uvicorn) on the deployed chain; stop with Ctrl-C."""
+    import uvicorn
+
+    from pydantic import ValidationError
+
+    from api.main import create_app
+    from api.settings import ApiSettings
+
+    overrides: dict[str, Any] = {"body": body} if body else {}
+    if "LEDGER_API_DOMAIN" not in os.environ:  # behind a proxy, set the public domain and URI instead
+        overrides.update(api_domain=f"{host}:{port}", api_uri=f"http://{host}:{port}")
+    try:
+        s = ApiSettings(**overrides)
+    except ValidationError as exc:
+        fail(BadArgument("invalid setting: " + "; ".join(e["msg"] for e in exc.errors())))
+    if s.body is None:
+        fail(BadArgument("say which body's node this is: --body CODE or LEDGER_BODY"))
+    uvicorn.run(create_app(s), host=host, port=port, log_level="info", access_log=False)
 
 
 @app.command()

@@ -168,3 +168,24 @@ class StoreError(LedgerError):
     """The record database could not be reached or migrated."""
 
     code = "store"
+
+
+# ------------------------------------------------------------------------- sign-in
+
+class SignInFailed(LedgerError):
+    """A Sign-In with Ethereum message or its signature was refused; ``reason`` says why."""
+
+    code = "sign_in_failed"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, reason=reason)
+        self.reason = reason
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "reason": self.reason}
+
+
+class NotAuthenticated(LedgerError):
+    """No bearer token, or one that is invalid or expired."""
+
+    code = "not_authenticated"

@@ -144,5 +144,42 @@ def reverts(error: str, **args: Any) -> Iterator[pytest.ExceptionInfo[ContractRe
         assert got == args, f"{error} arguments: expected {args}, got {info.value.args_by_name}"
 
 
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_reachable() -> bool:
+    """Whether the PostgreSQL server the tests may use answers (trust auth, database test)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+#: Record databases every store and API test runs on.
+DATABASES = ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
+
+
+@contextlib.contextmanager
+def pg_schema() -> Iterator[str]:
+    """A fresh schema in the test database, dropped afterwards; yields a URL that uses it."""
+    import secrets
+
+    import psycopg
+
+    schema = "t_" + secrets.token_hex(6)
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            # A connection a test left open would make DROP wait forever: fail loudly instead.
+            conn.execute("SET lock_timeout = '20s'")
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 def random_bytes32() -> bytes:
     return os.urandom(32)

@@ -112,3 +112,14 @@ class OutboxEntry(SQLModel, table=True):
     tx_hash: str | None = Field(default=None, max_length=66)
     created_at: dt.datetime = Field(default_factory=utcnow)
     done_at: dt.datetime | None = None
+
+
+# ---------------------------------------------------------------------------- sign-in
+
+class SignInNonce(SQLModel, table=True):
+    """A Sign-In with Ethereum nonce this node issued; accepted once, before it expires."""
+
+    __tablename__ = "signin_nonces"
+    nonce: str = Field(primary_key=True, max_length=64)
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None

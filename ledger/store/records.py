@@ -190,10 +190,15 @@ class RecordStore:
 
     # ------------------------------------------------------------------- reads
 
-    def _active(self, s: Session, record_id: bytes) -> Record:
+    def _mine(self, s: Session, record_id: bytes) -> Record:
+        """The record, if this body keeps it (a database may hold several bodies' stores)."""
         record = s.get(Record, hex32(record_id))
-        if record is None:
+        if record is None or record.body != hex32(self.body):
             raise RecordNotFound(f"no record {hex32(record_id)} in this store")
+        return record
+
+    def _active(self, s: Session, record_id: bytes) -> Record:
+        record = self._mine(s, record_id)
         if record.status == RecordStatusName.ERASED:
             raise RecordErased(f"record {hex32(record_id)} was erased on {record.updated_at:%Y-%m-%d}")
         return record
@@ -201,10 +206,7 @@ class RecordStore:
     def get(self, record_id: bytes) -> RecordPublic:
         """The record's metadata (no content): works after erasure too."""
         with Session(self.engine) as s:
-            record = s.get(Record, hex32(record_id))
-            if record is None:
-                raise RecordNotFound(f"no record {hex32(record_id)} in this store")
-            return RecordPublic.model_validate(record, from_attributes=True)
+            return RecordPublic.model_validate(self._mine(s, record_id), from_attributes=True)
 
     def versions(self, record_id: bytes) -> list[VersionPublic]:
         self.get(record_id)
@@ -235,12 +237,12 @@ class RecordStore:
 
     def count(self) -> int:
         with Session(self.engine) as s:
-            return int(s.exec(select(func.count()).select_from(Record)).one())
+            return int(s.exec(select(func.count()).select_from(Record).where(Record.body == hex32(self.body))).one())
 
     def records_of_subject(self, national_id: str) -> list[RecordPublic]:
         subject = hex32(subject_id(national_id, self._secret))
         with Session(self.engine) as s:
-            rows = s.exec(select(Record).where(Record.subject_id == subject)).all()
+            rows = s.exec(select(Record).where(Record.subject_id == subject, Record.body == hex32(self.body))).all()
             return [RecordPublic.model_validate(r, from_attributes=True) for r in rows]
 
     # -------------------------------------------------------------- key rotation

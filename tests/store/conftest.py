@@ -3,11 +3,9 @@ when the server at 127.0.0.1:5432 answers, on PostgreSQL (a fresh schema per tes
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Iterator
 
-import psycopg
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -17,20 +15,7 @@ from ledger.store.db import open_engine, sqlite_url
 from ledger.store.records import RecordStore
 from ledger.subjects import check_character
 from tests.conftest import Backend
-from tests.support import Consortium, build_consortium, evm_chain
-
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _postgres_reachable() -> bool:
-    try:
-        with psycopg.connect(PG_URL, connect_timeout=2):
-            return True
-    except psycopg.Error:
-        return False
-
-
-DATABASES = ["sqlite"] + (["postgresql"] if _postgres_reachable() else [])
+from tests.support import DATABASES, Consortium, build_consortium, evm_chain, pg_schema
 
 
 def national_id(first17: str = "11010519491231002") -> str:
@@ -55,16 +40,12 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield eng
         eng.dispose()
         return
-    schema = "t_" + secrets.token_hex(6)
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    eng = open_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    try:
-        yield eng
-    finally:
-        eng.dispose()
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with pg_schema() as url:
+        eng = open_engine(url)
+        try:
+            yield eng
+        finally:
+            eng.dispose()
 
 
 @pytest.fixture

@@ -142,8 +142,9 @@ def test_erase_shreds_every_key_and_keeps_the_commitment(store: RecordStore, ke:
     store.update(actor=ke.actor("rc_officer"), record_id=rid, fields={**HOUSEHOLD, "members": 3})
     keep = _add(store, ke, {**HOUSEHOLD, "head_of_household": "Li Lei"})
     commitments = [ke.c.records.commitment_of(rid, v) for v in (1, 2)]
-    wrapped = {(k.record_id, k.version): bytes(k.wrapped_key) for k in Session(engine).exec(select(RecordKey))}
-    cipher = {(v.record_id, v.version): bytes(v.ciphertext or b"") for v in Session(engine).exec(select(RecordVersion))}
+    with Session(engine) as s:
+        wrapped = {(k.record_id, k.version): bytes(k.wrapped_key) for k in s.exec(select(RecordKey))}
+        cipher = {(v.record_id, v.version): bytes(v.ciphertext or b"") for v in s.exec(select(RecordVersion))}
 
     with pytest.raises(NotAuthorized):  # erasure is an admin decision
         store.erase(actor=ke.actor("rc_officer"), record_id=rid)
@@ -175,7 +176,8 @@ def test_erase_shreds_every_key_and_keeps_the_commitment(store: RecordStore, ke:
 def test_kek_rotation_rewraps_keys_without_touching_ciphertexts(store: RecordStore, ke: Consortium,
                                                                engine: Engine, keyring: Keyring) -> None:
     rid = _add(store, ke)
-    before = {(v.record_id, v.version): v.ciphertext for v in Session(engine).exec(select(RecordVersion))}
+    with Session(engine) as s:
+        before = {(v.record_id, v.version): v.ciphertext for v in s.exec(select(RecordVersion))}
     old = keyring.active
     store.keyring = keyring.rotated()
     assert store.rewrap_all() == 1
@@ -209,3 +211,16 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata)
     assert diff == []
+
+
+def test_two_bodies_sharing_a_database_see_only_their_own_records(store: RecordStore, ke: Consortium,
+                                                                  engine: Engine, keyring: Keyring) -> None:
+    rid = _add(store, ke)
+    other = RecordStore(engine=engine, contracts=ke.c, keyring=keyring, body=ke.dept,
+                        consortium_secret=b"consortium secret for tests only!")
+    assert other.count() == 0 and store.count() == 1
+    with pytest.raises(RecordNotFound):
+        other.read(rid)
+    with pytest.raises(RecordNotFound):
+        other.get(rid)
+    assert other.records_of_subject(national_id()) == [] and len(store.records_of_subject(national_id())) == 1

@@ -1,0 +1,1 @@
+"""The Civic Ledger HTTP API (FastAPI) of one body's node."""

@@ -1,0 +1,90 @@
+"""Request dependencies: the node's parts, and the current actor from the bearer token.
+
+The token says only who signed in (the account) and until when. The body and roles are
+read from the chain on every request, so a member removed on-chain loses access at the
+next request, not when the token expires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+
+from api.settings import ApiSettings
+from ledger.chain.client import Chain
+from ledger.chain.deploy import Contracts
+from ledger.errors import NotAuthenticated, NotAuthorized
+from ledger.ids import Role, code_name
+
+ZERO = b"\0" * 32
+TOKEN_AUDIENCE = "civic-ledger-api"
+
+
+@dataclass(frozen=True)
+class Node:
+    """What one body's node runs on: settings, chain, contracts and its database."""
+
+    settings: ApiSettings
+    chain: Chain
+    contracts: Contracts
+    engine: Engine
+
+
+@dataclass(frozen=True)
+class Actor:
+    address: str
+    body: str | None  # None: not a member of any body (a resident with a wallet)
+    roles: Role
+
+
+def get_node(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+NodeDep = Annotated[Node, Depends(get_node)]
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /auth/login")
+
+
+def issue_token(settings: ApiSettings, address: str) -> tuple[str, dt.datetime]:
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=settings.api_token_ttl)
+    assert settings.api_token_secret is not None
+    token = jwt.encode({"sub": address, "exp": expires, "aud": TOKEN_AUDIENCE, "iat": dt.datetime.now(dt.UTC)},
+                       settings.api_token_secret.get_secret_value(), algorithm="HS256")
+    return token, expires
+
+
+def current_actor(node: NodeDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    if credentials is None:
+        raise NotAuthenticated("sign in first: POST /auth/nonce, then POST /auth/login")
+    assert node.settings.api_token_secret is not None
+    try:
+        claims = jwt.decode(credentials.credentials, node.settings.api_token_secret.get_secret_value(),
+                            algorithms=["HS256"], audience=TOKEN_AUDIENCE, options={"require": ["exp", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise NotAuthenticated("the token has expired; sign in again") from None
+    except jwt.InvalidTokenError:
+        raise NotAuthenticated("the token is not valid") from None
+    address = str(claims["sub"])
+    body, roles = node.contracts.bodies.member_of(address)
+    return Actor(address, code_name(body) if body != ZERO else None, Role(roles))
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def current_member(actor: CurrentActor) -> Actor:
+    """The actor, who must be a member of a body now (checked on-chain at this request)."""
+    if actor.body is None:
+        raise NotAuthorized(f"{actor.address} is not a member of any body", error="NotMember")
+    return actor
+
+
+CurrentMember = Annotated[Actor, Depends(current_member)]

@@ -1,0 +1,47 @@
+"""Every error leaves the API as JSON ``{"code", "message"}`` with a stable code and status."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger import errors as e
+
+#: HTTP status of each domain error class (the first match along the class hierarchy).
+STATUS: list[tuple[type[e.LedgerError], int]] = [
+    (e.NotAuthenticated, 401), (e.SignInFailed, 401),
+    (e.NotAuthorized, 403), (e.AccessDenied, 403),
+    (e.NotFound, 404), (e.RecordNotFound, 404),
+    (e.RecordErased, 410), (e.Conflict, 409),
+    (e.InvalidInput, 422), (e.InvalidRecord, 422), (e.InvalidNationalId, 422), (e.BadArgument, 422),
+    (e.DisclosureInvalid, 422), (e.ForwardRequestInvalid, 422),
+    (e.ChainUnavailable, 503), (e.StoreError, 503),
+    (e.IntegrityFailure, 500), (e.KeyringError, 500),
+]
+
+
+def status_of(exc: e.LedgerError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(e.LedgerError)
+    async def ledger_error(_: Request, exc: e.LedgerError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if status_of(exc) == 401 else None
+        return JSONResponse(exc.to_json(), status_code=status_of(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5])
+        return JSONResponse({"code": "invalid_request", "message": problems}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        return JSONResponse({"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail)},
+                            status_code=exc.status_code)

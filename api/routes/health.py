@@ -1,0 +1,34 @@
+"""``/health``: can this node reach its chain and its database, and what is deployed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.deps import NodeDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", summary="Chain and database reachability, chain head, manifest",
+            responses={503: {"description": "The chain or the database is unreachable"}})
+def health(node: NodeDep) -> JSONResponse:
+    report: dict[str, Any] = {"status": "ok", "body": node.settings.body}
+    try:
+        report["chain"] = {"reachable": True, "chainId": node.chain.chain_id, "head": node.chain.block_number()}
+    except Exception as exc:
+        report["chain"] = {"reachable": False, "error": type(exc).__name__}
+        report["status"] = "degraded"
+    try:
+        with node.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        report["database"] = {"reachable": True, "dialect": node.engine.dialect.name}
+    except Exception as exc:
+        report["database"] = {"reachable": False, "error": type(exc).__name__}
+        report["status"] = "degraded"
+    manifest = node.chain.manifest
+    report["manifest"] = manifest.to_json() if manifest else None
+    return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

@@ -1,0 +1,80 @@
+"""API fixtures: a local system (anvil, contracts, demo consortium) and the API run by real
+uvicorn in its own process (`ledger serve`), as a body's node runs it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from ledger.chain.client import Chain
+from ledger.chain.deploy import Contracts
+from ledger.client import ApiClient
+from ledger.config import Settings
+from ledger.devkeys import dev_account
+from ledger.node import LocalNode, free_port
+from ledger.system import open_chain, up
+from tests.support import DATABASES, pg_schema
+
+TOKEN_SECRET = "test-only token secret, 32+ characters long"
+
+
+@dataclass
+class Api:
+    url: str
+    contracts: Contracts
+    chain: Chain
+    settings: Settings
+    dialect: str  # of the API's database: sqlite or postgresql
+
+    def client(self, index: int | None = None) -> ApiClient:
+        return ApiClient(self.url, dev_account(index) if index is not None else None)
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API on SQLite, and again on PostgreSQL when the server answers."""
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(pg_schema()) if request.param == "postgresql" else None
+        yield from _serve(tmp_path_factory.mktemp("api") / "home", database)
+
+
+def _serve(home: Path, database: str | None) -> Iterator[Api]:
+    settings = Settings(home=home, node_port=free_port())
+    up(settings)
+    port = free_port()
+    env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
+           "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET}
+    if database:
+        env["DATABASE_URL"] = database
+    log = open(home / "api.log", "wb")
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("ledger")), "serve", "--body", "rc-east",
+                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the API did not start:\n" + (home / "api.log").read_text()[-3000:])
+        time.sleep(0.2)
+    chain = open_chain(settings)
+    try:
+        yield Api(url, Contracts.of(chain), chain, settings, "postgresql" if database else "sqlite")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+        LocalNode(home).down()
