@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
 from api.settings import ApiSettings
-from ledger.chain.client import Chain
+from ledger.chain.client import Chain, Relayer
 from ledger.chain.deploy import Contracts
 from ledger.errors import NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
@@ -34,6 +34,7 @@ class Node:
     chain: Chain
     contracts: Contracts
     engine: Engine
+    relayer: Relayer
 
 
 @dataclass(frozen=True)

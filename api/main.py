@@ -11,8 +11,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
 from api.deps import Node
-from api.routes import auth, bodies, health
+from api.routes import auth, bodies, health, tx
 from api.settings import ApiSettings
+from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
 from ledger.errors import BadArgument
 from ledger.store.db import open_engine
@@ -46,7 +47,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         if settings.body is None:
             raise BadArgument("set LEDGER_BODY: the body whose node this API is")
         chain = open_chain(settings)
-        app.state.node = Node(settings, chain, Contracts.of(chain), open_engine(settings.store_url(settings.body)))
+        app.state.node = Node(settings, chain, Contracts.of(chain), open_engine(settings.store_url(settings.body)),
+                              Relayer(chain, settings.relayer_account()))
         yield
         app.state.node.engine.dispose()
 
@@ -54,7 +56,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   description="One body's node of Civic Ledger: sign in with Ethereum (EIP-4361); "
                               "errors are JSON {code, message}.")
     errors.install(app)
-    for router in (health.router, auth.router, bodies.router):
+    for router in (health.router, auth.router, bodies.router, tx.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, limit=settings.api_max_body)
 

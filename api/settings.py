@@ -6,12 +6,19 @@ is made per process (tokens then end with the process).
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+from pathlib import Path
 from typing import Literal
 
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from pydantic import Field, SecretStr, model_validator
 
 from ledger.config import Settings
+from ledger.devkeys import dev_account
+from ledger.errors import KeyringError
 
 
 class ApiSettings(Settings):
@@ -22,6 +29,10 @@ class ApiSettings(Settings):
     api_domain: str = Field(default="127.0.0.1:8000", description="The domain SIWE messages must name")
     api_uri: str = Field(default="http://127.0.0.1:8000", description="The URI SIWE messages name")
     api_max_body: int = Field(default=256 * 1024, ge=1024, description="Largest request body, bytes")
+    relayer_keystore: Path | None = Field(default=None, description="Keystore V3 file of this node's relay account "
+                                                                    "(password in LEDGER_KEYSTORE_PASSWORD)")
+    relayer_dev_account: int | None = Field(default=None, ge=0, description="Development only: relay with "
+                                                                            "well-known dev key N")
 
     @model_validator(mode="after")
     def _secrets(self) -> "ApiSettings":
@@ -31,6 +42,28 @@ class ApiSettings(Settings):
                 raise ValueError("LEDGER_API_TOKEN_SECRET must be set (at least 32 characters) in production")
             if self.body is None:
                 raise ValueError("LEDGER_BODY must name the body this node serves")
+            if self.relayer_dev_account is not None:
+                raise ValueError("LEDGER_RELAYER_DEV_ACCOUNT is for development; give LEDGER_RELAYER_KEYSTORE")
         elif not secret:
             self.api_token_secret = SecretStr(secrets.token_urlsafe(32))
         return self
+
+    def relayer_account(self) -> LocalAccount:
+        """The account this node relays people's signed requests with (it pays no gas: zero gas price)."""
+        if self.relayer_keystore is not None:
+            password = os.environ.get("LEDGER_KEYSTORE_PASSWORD")
+            if password is None:
+                raise KeyringError("set LEDGER_KEYSTORE_PASSWORD to unlock LEDGER_RELAYER_KEYSTORE")
+            try:
+                return Account.from_key(Account.decrypt(json.loads(self.relayer_keystore.read_text()), password))
+            except (OSError, ValueError) as exc:
+                raise KeyringError(f"cannot unlock the relayer keystore: {exc}") from None
+        if self.relayer_dev_account is not None:
+            return dev_account(self.relayer_dev_account)
+        if self.environment == "development" and self.body is not None:
+            from ledger import demo
+
+            node_index = demo.node_account(self.body)
+            if node_index is not None:  # the demo body's node account (WELL-KNOWN DEV KEY)
+                return dev_account(node_index)
+        raise KeyringError("no relay account: set LEDGER_RELAYER_KEYSTORE (or LEDGER_RELAYER_DEV_ACCOUNT in development)")

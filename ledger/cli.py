@@ -230,6 +230,8 @@ def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this
         fail(BadArgument("invalid setting: " + "; ".join(e["msg"] for e in exc.errors())))
     if s.body is None:
         fail(BadArgument("say which body's node this is: --body CODE or LEDGER_BODY"))
+    relayer = run(s.relayer_account)
+    err.print(f"relaying with {relayer.address}")
     uvicorn.run(create_app(s), host=host, port=port, log_level="info", access_log=False)
 
 

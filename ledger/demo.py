@@ -152,6 +152,14 @@ RECORDS: tuple[tuple[str, int, str, str, dict[str, object]], ...] = (
 )
 
 
+def node_account(body: str) -> int | None:
+    """Dev account index of a demo body's node (its relay and anchoring account), if it is a demo body."""
+    for b in BODIES:
+        if b.code == body:
+            return next((i for i, roles, _ in b.members if roles & Role.ANCHOR), None)
+    return None
+
+
 def record_keepers() -> list[str]:
     """Bodies that keep demo records in their own store."""
     return sorted({body for body, *_ in RECORDS})

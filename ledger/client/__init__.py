@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from eth_account.messages import encode_defunct
+from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 
 from ledger.errors import LedgerError
@@ -70,6 +70,13 @@ class ApiClient:
         out = self.request("POST", "/auth/login", json={"message": message, "signature": self.sign(message)})
         self.token = str(out["accessToken"])
         return dict(out)
+
+    def submit(self, prepared: dict[str, Any]) -> dict[str, Any]:
+        """Signs prepared EIP-712 typed data with this person's key and has the node relay it."""
+        assert self.account is not None
+        typed = prepared["typedData"]
+        signature = self.account.sign_message(encode_typed_data(full_message=typed)).signature
+        return dict(self.request("POST", "/tx/submit", json={"typedData": typed, "signature": "0x" + bytes(signature).hex()}))
 
     def me(self) -> dict[str, Any]:
         return dict(self.request("GET", "/auth/me"))

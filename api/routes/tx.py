@@ -1,0 +1,85 @@
+"""Prepare → sign → submit: chain actions signed by the person, relayed by this node.
+
+An action endpoint (e.g. ``POST /bodies/mine/members``) checks the caller's rights,
+simulates the call as them, and returns EIP-712 typed data (an ERC-2771 ``ForwardRequest``).
+The person signs it with their own key; ``POST /tx/submit`` relays it. The chain records the
+person as the actor; the node only pays for the transaction and can neither forge nor
+replay it (the forwarder checks signature, nonce and deadline).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from hexbytes import HexBytes
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentActor, Node, NodeDep
+from ledger.chain import forwarder as fwd
+from ledger.chain.client import ContractHandle
+from ledger.chain.compiler import CONTRACTS
+from ledger.errors import BadArgument, NotAuthorized
+
+router = APIRouter(prefix="/tx", tags=["transactions"])
+TARGETS = tuple(c for c in CONTRACTS if c != "CivicForwarder")
+
+
+class Prepared(BaseModel):
+    """EIP-712 typed data to sign (``eth_signTypedData_v4``), then to post to ``/tx/submit``."""
+
+    typedData: dict[str, Any]
+    summary: str = Field(examples=["add 0x976E…0aa9 to rc-east as officer"])
+
+
+class SubmitIn(BaseModel):
+    typedData: dict[str, Any]
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class SubmitOut(BaseModel):
+    transactionHash: str
+    blockNumber: int
+    events: list[str] = Field(examples=[["MemberAdded"]])
+
+
+def prepare(node: Node, actor: CurrentActor, handle: ContractHandle, fn: str, *args: Any, summary: str) -> Prepared:
+    """Typed data for ``fn(*args)`` as ``actor``; a call the contract would refuse raises its error now."""
+    return Prepared(typedData=node.relayer.prepare(actor.address, handle, fn, *args), summary=summary)
+
+
+@router.post("/submit", response_model=SubmitOut, summary="Relay a signed forward request",
+             responses={403: {"description": "Signed by another account than the token's"},
+                        422: {"description": "Malformed, foreign, expired or replayed request"}})
+def submit(body: SubmitIn, actor: CurrentActor, node: NodeDep) -> SubmitOut:
+    typed = body.typedData
+    try:
+        domain, message = typed["domain"], typed["message"]
+        if typed.get("primaryType") != "ForwardRequest" or typed.get("types") != fwd.FORWARD_REQUEST_TYPES:
+            raise BadArgument("typedData must be a ForwardRequest as /tx prepared it")
+        forwarder = node.chain.contract("CivicForwarder").address
+        if (int(domain["chainId"]) != node.chain.chain_id or str(domain["verifyingContract"]).lower() != forwarder.lower()
+                or domain.get("name") != fwd.DOMAIN_NAME or domain.get("version") != fwd.DOMAIN_VERSION):
+            raise BadArgument("the request is for another chain or forwarder")
+        targets = {node.chain.contract(name).address.lower(): name for name in TARGETS}
+        if str(message["to"]).lower() not in targets or int(message["value"]) != 0:
+            raise BadArgument("this node relays only value-free calls to the Civic Ledger contracts")
+        signature = bytes(HexBytes(body.signature))
+        signer = fwd.recover(typed, signature)
+        request = fwd.from_typed(typed, signature)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadArgument(f"malformed typedData: {exc}") from None
+    if signer != actor.address or request.sender != actor.address:
+        raise NotAuthorized("the request must be signed by the signed-in account, for itself", error="WrongSigner")
+    receipt = node.relayer.relay(request)
+    handle = node.chain.contract(targets[str(message["to"]).lower()])
+    return SubmitOut(transactionHash=receipt["transactionHash"].to_0x_hex(), blockNumber=int(receipt["blockNumber"]),
+                     events=_event_names(handle, receipt))
+
+
+def _event_names(handle: ContractHandle, receipt: Any) -> list[str]:
+    names = []
+    for item in handle.contract.abi:
+        if item.get("type") == "event" and handle.events(receipt, item["name"]):
+            names.append(item["name"])
+    return names
