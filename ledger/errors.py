@@ -24,6 +24,17 @@ class LedgerError(Exception):
         return {"code": self.code, "message": self.message}
 
 
+class ReasonedError(LedgerError):
+    """An error whose stable ``reason`` names which of several checks failed (also in its JSON)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, reason=reason)
+        self.reason = reason
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "reason": self.reason}
+
+
 class BadArgument(LedgerError):
     """A command-line option or configuration value that cannot be used."""
 
@@ -151,17 +162,10 @@ class IntegrityFailure(LedgerError):
     code = "integrity_failure"
 
 
-class DisclosureInvalid(LedgerError):
+class DisclosureInvalid(ReasonedError):
     """A disclosure bundle does not verify against the chain; ``reason`` says which check failed."""
 
     code = "disclosure_invalid"
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message, reason=reason)
-        self.reason = reason
-
-    def to_json(self) -> dict[str, Any]:
-        return {**super().to_json(), "reason": self.reason}
 
 
 class StoreError(LedgerError):
@@ -172,17 +176,10 @@ class StoreError(LedgerError):
 
 # ------------------------------------------------------------------------- sign-in
 
-class SignInFailed(LedgerError):
+class SignInFailed(ReasonedError):
     """A Sign-In with Ethereum message or its signature was refused; ``reason`` says why."""
 
     code = "sign_in_failed"
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message, reason=reason)
-        self.reason = reason
-
-    def to_json(self) -> dict[str, Any]:
-        return {**super().to_json(), "reason": self.reason}
 
 
 class NotAuthenticated(LedgerError):
