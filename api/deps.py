@@ -16,11 +16,15 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
+from api.metrics import Metrics
 from api.settings import ApiSettings
 from ledger.chain.client import Chain, Relayer
 from ledger.chain.deploy import Contracts
 from ledger.errors import NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
+from ledger.reads import ReadService
+from ledger.store.records import RecordStore
+from ledger.store.trail import Trail
 
 ZERO = b"\0" * 32
 TOKEN_AUDIENCE = "civic-ledger-api"
@@ -28,13 +32,26 @@ TOKEN_AUDIENCE = "civic-ledger-api"
 
 @dataclass(frozen=True)
 class Node:
-    """What one body's node runs on: settings, chain, contracts and its database."""
+    """What one body's node runs on: settings, chain, contracts, its database and store."""
 
     settings: ApiSettings
     chain: Chain
     contracts: Contracts
     engine: Engine
     relayer: Relayer
+    store: RecordStore
+    trail: Trail
+    reads: ReadService
+    metrics: Metrics
+
+    @property
+    def body(self) -> str:
+        assert self.settings.body is not None
+        return self.settings.body
+
+    @property
+    def from_block(self) -> int:
+        return self.chain.manifest.deploy_block if self.chain.manifest else 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,17 @@ class Actor:
     address: str
     body: str | None  # None: not a member of any body (a resident with a wallet)
     roles: Role
+
+    def require(self, roles: Role, what: str, *, body: str | None = None) -> None:
+        """Refuses (403) unless the actor holds one of ``roles`` (in ``body``, when given)."""
+        if not self.roles & roles or (body is not None and self.body != body):
+            names = " or ".join(r.name.lower() for r in Role if r in roles and r.name)
+            where = f" of {body}" if body else ""
+            raise NotAuthorized(f"only an {names}{where} may {what}", error="MissingRole")
+
+    @property
+    def role_names(self) -> list[str]:
+        return [r.name.lower() for r in Role if r in self.roles and r.name]
 
 
 def get_node(request: Request) -> Node:

@@ -16,7 +16,8 @@ STATUS: list[tuple[type[e.LedgerError], int]] = [
     (e.NotFound, 404), (e.RecordNotFound, 404),
     (e.RecordErased, 410), (e.Conflict, 409),
     (e.InvalidInput, 422), (e.InvalidRecord, 422), (e.InvalidNationalId, 422), (e.BadArgument, 422),
-    (e.DisclosureInvalid, 422), (e.ForwardRequestInvalid, 422),
+    (e.DisclosureInvalid, 422), (e.ForwardRequestInvalid, 422), (e.ReadRequestInvalid, 422),
+    (e.RateLimited, 429),
     (e.ChainUnavailable, 503), (e.StoreError, 503),
     (e.IntegrityFailure, 500), (e.KeyringError, 500),
 ]
@@ -33,6 +34,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(e.LedgerError)
     async def ledger_error(_: Request, exc: e.LedgerError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if status_of(exc) == 401 else None
+        if isinstance(exc, e.RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_json(), status_code=status_of(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
 from api.deps import Node
-from api.routes import auth, bodies, health, tx
+from api.metrics import Metrics
+from api.routes import access, auth, bodies, emergencies, health, reads, records, trail, tx
 from api.settings import ApiSettings
 from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
 from ledger.errors import BadArgument
-from ledger.store.db import open_engine
+from ledger.reads import ReadService
+from ledger.store.trail import Trail
+
+ROUTERS = (health.router, auth.router, bodies.router, records.router, access.router, reads.router,
+           emergencies.router, trail.router, tx.router)
 
 
 class BodyLimit:
@@ -39,31 +46,47 @@ class BodyLimit:
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from ledger.system import open_chain
+        from ledger.system import open_chain, open_store
 
         if settings.body is None:
             raise BadArgument("set LEDGER_BODY: the body whose node this API is")
         chain = open_chain(settings)
-        app.state.node = Node(settings, chain, Contracts.of(chain), open_engine(settings.store_url(settings.body)),
-                              Relayer(chain, settings.relayer_account()))
+        store = open_store(settings, chain, settings.body)
+        trail = Trail(store.engine, store.body)
+        metrics.watch(outbox_pending=lambda: len(store.anchorer.pending()), events=trail.count)
+        app.state.node = Node(settings, chain, Contracts.of(chain), store.engine,
+                              Relayer(chain, settings.relayer_account()), store, trail,
+                              ReadService(store=store, trail=trail), metrics)
         yield
-        app.state.node.engine.dispose()
+        store.engine.dispose()
 
     app = FastAPI(title="Civic Ledger API", version="0.1.0", lifespan=lifespan,
                   description="One body's node of Civic Ledger: sign in with Ethereum (EIP-4361); "
                               "errors are JSON {code, message}.")
     errors.install(app)
-    for router in (health.router, auth.router, bodies.router, tx.router):
+    for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimit, limit=settings.api_max_body)
 
     @app.middleware("http")
-    async def no_store(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
         response = await call_next(request)
         response.headers["Cache-Control"] = "no-store"
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        if response.status_code in (401, 403):
+            metrics.denials.labels(str(response.status_code)).inc()
         return response
+
+    @app.get("/metrics", include_in_schema=True, tags=["health"], summary="Prometheus metrics (text format)",
+             response_class=PlainTextResponse)
+    def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app

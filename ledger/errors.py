@@ -81,6 +81,9 @@ class ContractRevert(LedgerError):
         self.error = error
         self.args_by_name = dict(args or {})
 
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), **({"error": self.error} if self.error else {})}
+
 
 class NotAuthorized(ContractRevert):
     code = "not_authorized"
@@ -106,6 +109,9 @@ class AccessDenied(LedgerError):
     def __init__(self, message: str, *, decision: str) -> None:
         super().__init__(message, decision=decision)
         self.decision = decision
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "decision": self.decision}
 
 
 class GrantExpired(AccessDenied):
@@ -186,3 +192,19 @@ class NotAuthenticated(LedgerError):
     """No bearer token, or one that is invalid or expired."""
 
     code = "not_authenticated"
+
+
+class ReadRequestInvalid(ReasonedError):
+    """A signed read request that cannot be served: malformed, foreign, expired or mis-signed."""
+
+    code = "read_request_invalid"
+
+
+class RateLimited(LedgerError):
+    """Too many attempts from one client; ``retry_after`` says when to try again, in seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -1,8 +1,10 @@
-"""Bodies: the member's own body, read from the chain, and (for its admins) its members."""
+"""Bodies: the consortium's bodies, admission proposals and votes, and (for admins) members."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
+
+import datetime as dt
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
@@ -11,7 +13,8 @@ from web3 import Web3
 from api.deps import Actor, CurrentMember, NodeDep
 from api.routes.tx import Prepared, prepare
 from ledger.errors import NotAuthorized
-from ledger.ids import Role, code_id
+from ledger.chain.bodies import BodyProfile, Proposal
+from ledger.ids import BodyKind, Role, code_id, code_name, text_hash
 
 router = APIRouter(prefix="/bodies", tags=["bodies"])
 
@@ -30,6 +33,82 @@ def my_body(actor: CurrentMember, node: NodeDep) -> BodyOut:
     body = node.contracts.bodies.get_body(code_id(actor.body))
     return BodyOut(code=actor.body, kind=body.kind.name.lower(), active=body.active, emergencyCapable=body.emergency,
                    myRoles=[r.name.lower() for r in type(actor.roles) if r in actor.roles and r.name])
+
+
+class BodySummary(BaseModel):
+    code: str
+    kind: str
+    active: bool
+    emergencyCapable: bool
+    parent: str | None
+    adminCount: int
+
+
+class AdmissionIn(BaseModel):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$", examples=["housing-bureau"])
+    name: str = Field(min_length=2, max_length=200, description="Hashed on-chain", examples=["Housing Bureau"])
+    kind: Literal["residents_committee", "subdistrict_office", "department", "auditor"]
+    parent: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$")
+    emergency: bool = False
+    admins: list[Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]] = Field(min_length=2, max_length=16)
+    days: int = Field(default=7, ge=1, le=90, description="Voting deadline, days from now")
+
+
+class ProposalOut(BaseModel):
+    id: int
+    action: str = Field(examples=["admit"])
+    body: str
+    proposerBody: str
+    deadline: dt.datetime
+    votes: int
+    required: int
+    executed: bool
+
+
+@router.get("", response_model=list[BodySummary], summary="Every body admitted to the consortium")
+def list_bodies(_: CurrentMember, node: NodeDep) -> list[BodySummary]:
+    reg = node.contracts.bodies
+    codes = [bytes(e["body"]) for e in reg.handle.logs("BodyAdmitted", from_block=node.from_block)]
+    out = []
+    for body_id in dict.fromkeys([reg.founder(), *codes]):
+        b = reg.get_body(body_id)
+        out.append(BodySummary(code=code_name(body_id), kind=b.kind.name.lower(), active=b.active,
+                               emergencyCapable=b.emergency, parent=code_name(b.parent) if any(b.parent) else None,
+                               adminCount=b.admin_count))
+    return out
+
+
+@router.get("/proposals", response_model=list[ProposalOut], summary="Admission and removal proposals")
+def list_proposals(_: CurrentMember, node: NodeDep) -> list[ProposalOut]:
+    reg = node.contracts.bodies
+    return [_proposal_out(reg.get_proposal(i)) for i in range(reg.proposal_count())]
+
+
+def _proposal_out(p: Proposal) -> ProposalOut:
+    return ProposalOut(id=p.id, action="admit" if p.kind == 0 else "remove", body=code_name(p.body),
+                       proposerBody=code_name(p.proposer_body), deadline=dt.datetime.fromtimestamp(p.deadline, dt.UTC),
+                       votes=p.votes, required=p.required, executed=p.executed)
+
+
+@router.post("/proposals", response_model=Prepared, summary="Prepare: propose admitting a body (admins)",
+             responses={403: {"description": "Not an admin of an active body"},
+                        409: {"description": "The body exists already"}})
+def propose_admission(body: AdmissionIn, actor: CurrentMember, node: NodeDep) -> Prepared:
+    _require_admin(actor)
+    profile = BodyProfile(BodyKind[body.kind.upper()], code_id(body.parent) if body.parent else b"\0" * 32,
+                          text_hash(body.name), body.emergency, b"", "")
+    deadline = node.chain.timestamp() + body.days * 86_400
+    admins = [Web3.to_checksum_address(a) for a in body.admins]
+    return prepare(node, actor, node.contracts.bodies.handle, "proposeAdmission", code_id(body.code),
+                   profile.as_tuple(), admins, deadline, summary=f"propose admitting {body.code} ({body.kind})")
+
+
+@router.post("/proposals/{proposal_id}/vote", response_model=Prepared,
+             summary="Prepare: vote for a proposal, for my body (admins)")
+def vote(proposal_id: Annotated[int, Path(ge=1, le=2**63)], actor: CurrentMember, node: NodeDep) -> Prepared:
+    _require_admin(actor)
+    return prepare(node, actor, node.contracts.bodies.handle, "vote", proposal_id,
+                   summary=f"vote for proposal {proposal_id} for {actor.body}")
 
 
 ROLE_NAMES = {"admin": Role.ADMIN, "officer": Role.OFFICER, "auditor": Role.AUDITOR, "emergency": Role.EMERGENCY,

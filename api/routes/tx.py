@@ -37,10 +37,17 @@ class SubmitIn(BaseModel):
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 
+class EventOut(BaseModel):
+    event: str = Field(examples=["GrantCreated"])
+    args: dict[str, Any] = Field(description="bytes as 0x hex, numbers as integers",
+                                 examples=[{"grantId": 3, "expiresAt": 1798000000}])
+
+
 class SubmitOut(BaseModel):
     transactionHash: str
     blockNumber: int
     events: list[str] = Field(examples=[["MemberAdded"]])
+    logs: list[EventOut] = Field(default_factory=list, description="The events with their arguments")
 
 
 def prepare(node: Node, actor: CurrentActor, handle: ContractHandle, fn: str, *args: Any, summary: str) -> Prepared:
@@ -72,14 +79,26 @@ def submit(body: SubmitIn, actor: CurrentActor, node: NodeDep) -> SubmitOut:
     if signer != actor.address or request.sender != actor.address:
         raise NotAuthorized("the request must be signed by the signed-in account, for itself", error="WrongSigner")
     receipt = node.relayer.relay(request)
-    handle = node.chain.contract(targets[str(message["to"]).lower()])
+    name = targets[str(message["to"]).lower()]
+    if name == "RecordRegistry":  # the person's own signature anchored a staged record change
+        node.store.anchorer.settle(actor.address)
+    logs = _events(node.chain.contract(name), receipt)
     return SubmitOut(transactionHash=receipt["transactionHash"].to_0x_hex(), blockNumber=int(receipt["blockNumber"]),
-                     events=_event_names(handle, receipt))
+                     events=list(dict.fromkeys(e.event for e in logs)), logs=logs)
 
 
-def _event_names(handle: ContractHandle, receipt: Any) -> list[str]:
-    names = []
+def _events(handle: ContractHandle, receipt: Any) -> list[EventOut]:
+    found = []
     for item in handle.contract.abi:
-        if item.get("type") == "event" and handle.events(receipt, item["name"]):
-            names.append(item["name"])
-    return names
+        if item.get("type") == "event":
+            found += [EventOut(event=item["name"], args={k: _jsonable(v) for k, v in args.items()})
+                      for args in handle.events(receipt, item["name"])]
+    return found
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

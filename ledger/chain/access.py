@@ -170,6 +170,21 @@ class AccessRegistry:
         d, g = self.handle.view("findGrant", reader, record_id, fields, purpose)
         return Decision(d), int(g)
 
+    # listings, from the contract's events (the indexer's tables will replace these scans)
+    def request_ids(self, *, from_block: int = 0, requester: str | None = None, custodian: bytes | None = None) -> list[int]:
+        filters = {k: v for k, v in (("requester", requester), ("custodian", custodian)) if v is not None}
+        return sorted({int(e["requestId"]) for e in self.handle.logs("AccessRequested", from_block=from_block, **filters)})
+
+    def grant_ids(self, *, from_block: int = 0, custodian: bytes | None = None,
+                  grantee_body: bytes | None = None) -> list[int]:
+        filters = {k: v for k, v in (("custodian", custodian), ("granteeBody", grantee_body)) if v is not None}
+        return sorted({int(e["grantId"]) for e in self.handle.logs("GrantCreated", from_block=from_block, **filters)})
+
+    def emergency_ids(self, *, from_block: int = 0, custodian: bytes | None = None) -> list[int]:
+        filters = {"custodian": custodian} if custodian is not None else {}
+        return sorted({int(e["emergencyId"])
+                       for e in self.handle.logs("EmergencyDeclared", from_block=from_block, **filters)})
+
     # actions
     def define_purpose(self, actor: Actor, purpose: bytes) -> TxReceipt:
         return actor.send(self.handle, "definePurpose", purpose)

@@ -77,6 +77,9 @@ class BodyRegistry:
     def required_votes(self) -> int:
         return int(self.handle.view("requiredVotes"))
 
+    def proposal_count(self) -> int:
+        return int(self.handle.view("proposalCount"))
+
     def get_proposal(self, proposal_id: int) -> Proposal:
         v = self.handle.view("getProposal", proposal_id)
         return Proposal(proposal_id, v[0], bytes(v[1]), bytes(v[2]), v[3], v[4], v[5], v[6])

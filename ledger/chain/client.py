@@ -24,7 +24,7 @@ from ledger.chain.compiler import Build
 from ledger.chain.manifest import Manifest
 from ledger.chain.revert import ErrorDecoder
 from ledger.chain.transactions import KeyedLocks, Sender
-from ledger.errors import ContractRevert, ForwardRequestInvalid, ManifestError
+from ledger.errors import ContractRevert, ForwardRequestInvalid, ManifestError, TransactionFailed
 
 #: Gas the forwarder itself uses around the relayed call (signature check, nonce, call).
 FORWARDER_OVERHEAD = 60_000
@@ -206,13 +206,14 @@ class Relayer:
         contract would refuse raises its domain error here and nothing is signed.
         """
         data = handle.encode(fn, *args)
-        inner = self._simulate_inner(sender, handle.address, data)
+        inner = self.simulate_as(sender, handle.address, data)
         nonce = int(self.forwarder.view("nonces", sender))
         deadline = self.chain.timestamp() + ttl
         return fwd.typed_data(forwarder=self.forwarder.address, chain_id=self.chain.chain_id, sender=sender,
                               to=handle.address, data=data, gas=gas or inner, nonce=nonce, deadline=deadline)
 
-    def _simulate_inner(self, sender: str, to: str, data: bytes) -> int:
+    def simulate_as(self, sender: str, to: str, data: bytes) -> int:
+        """Runs ``data`` on ``to`` as the forwarder would for ``sender``; returns the gas to allow."""
         # ERC-2771: the forwarder appends the 20-byte signer address to the call data.
         tx = {"from": self.forwarder.address, "to": to, "data": data + bytes.fromhex(sender[2:]), "gasPrice": 0}
         return int(self.chain.sender.estimate(tx) * 1.2) + 10_000  # type: ignore[arg-type]
@@ -229,7 +230,7 @@ class Relayer:
             self.chain.sender.call(tx)  # type: ignore[arg-type]  # invalid signer, replay, expiry
         except ContractRevert as exc:
             if exc.error == "FailedCall":
-                self._simulate_inner(request.sender, request.to, request.data)
+                self.simulate_as(request.sender, request.to, request.data)
             raise
         receipt = self.chain.sender.transact(self.account, self.forwarder.address, data,
                                              gas=request.gas + FORWARDER_OVERHEAD + 16 * len(request.data))
@@ -257,12 +258,26 @@ class RelayedActor:
         return str(self.account.address)
 
     def simulate(self, handle: ContractHandle, fn: str, *args: Any) -> None:
-        self.relayer._simulate_inner(self.address, handle.address, handle.encode(fn, *args))
+        self.relayer.simulate_as(self.address, handle.address, handle.encode(fn, *args))
 
     def send(self, handle: ContractHandle, fn: str, *args: Any) -> TxReceipt:
         with self.relayer.chain.forward_locks.lock(self.address):
             typed = self.relayer.prepare(self.address, handle, fn, *args, ttl=self.ttl)
             return self.relayer.relay(fwd.sign(self.account, typed))
+
+
+@dataclass
+class PendingSigner:
+    """A person who signs later, through prepare → sign → submit: calls are simulated as them, never sent."""
+
+    relayer: Relayer
+    address: str
+
+    def simulate(self, handle: ContractHandle, fn: str, *args: Any) -> None:
+        self.relayer.simulate_as(self.address, handle.address, handle.encode(fn, *args))
+
+    def send(self, handle: ContractHandle, fn: str, *args: Any) -> TxReceipt:
+        raise TransactionFailed(f"{self.address} signs their own actions; the node cannot send {fn} for them")
 
 
 def now() -> int:

@@ -71,12 +71,65 @@ class ApiClient:
         self.token = str(out["accessToken"])
         return dict(out)
 
+    def sign_typed(self, typed: dict[str, Any]) -> str:
+        """This person's EIP-712 signature of ``typed`` (what ``eth_signTypedData_v4`` returns)."""
+        assert self.account is not None, "signing needs the person's key"
+        return "0x" + bytes(self.account.sign_message(encode_typed_data(full_message=typed)).signature).hex()
+
     def submit(self, prepared: dict[str, Any]) -> dict[str, Any]:
         """Signs prepared EIP-712 typed data with this person's key and has the node relay it."""
-        assert self.account is not None
         typed = prepared["typedData"]
-        signature = self.account.sign_message(encode_typed_data(full_message=typed)).signature
-        return dict(self.request("POST", "/tx/submit", json={"typedData": typed, "signature": "0x" + bytes(signature).hex()}))
+        return dict(self.request("POST", "/tx/submit", json={"typedData": typed, "signature": self.sign_typed(typed)}))
+
+    def act(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Prepare → sign → submit: one chain action as this person; returns the relayed transaction."""
+        return self.submit(self.request(method, path, json=body))
+
+    @staticmethod
+    def event_arg(submitted: dict[str, Any], event: str, arg: str) -> Any:
+        """An argument of the (first) ``event`` a submitted transaction emitted."""
+        for log in submitted.get("logs", []):
+            if log["event"] == event:
+                return log["args"][arg]
+        raise KeyError(f"the transaction emitted no {event}")
+
+    # ------------------------------------------------------------------ flows
+
+    def register_record(self, category: str, national_id: str, fields: dict[str, Any]) -> str:
+        """Stores a record at this node and anchors it with this person's signature; returns its id."""
+        staged = self.request("POST", "/records", json={"category": category, "nationalId": national_id,
+                                                        "fields": fields})
+        self.submit(staged)
+        return str(staged["record"]["recordId"])
+
+    def request_access(self, **body: Any) -> int:
+        return int(self.event_arg(self.act("POST", "/requests", body), "AccessRequested", "requestId"))
+
+    def approve(self, request_id: int, *, days: int | None = None, expires_at: str | None = None) -> int:
+        body = {"days": days} if days is not None else {"expiresAt": expires_at}
+        return int(self.event_arg(self.act("POST", f"/requests/{request_id}/approve", body), "GrantCreated", "grantId"))
+
+    def revoke(self, grant_id: int) -> dict[str, Any]:
+        return self.act("DELETE", f"/grants/{grant_id}")
+
+    def declare_emergency(self, record_id: str, fields: list[str], reason: str) -> int:
+        done = self.act("POST", "/emergencies", {"recordId": record_id, "fields": fields, "reason": reason})
+        return int(self.event_arg(done, "EmergencyDeclared", "emergencyId"))
+
+    def prepare_read(self, record_id: str, fields: list[str], purpose: str, *, emergency_id: int = 0) -> dict[str, Any]:
+        body = {"recordId": record_id, "fields": fields, "purpose": purpose, "emergencyId": emergency_id}
+        return dict(self.request("POST", "/reads/prepare", json=body)["typedData"])
+
+    def submit_read(self, typed: dict[str, Any], signature: str | None = None) -> dict[str, Any]:
+        return dict(self.request("POST", "/reads", json={"typedData": typed,
+                                                         "signature": signature or self.sign_typed(typed)}))
+
+    def read(self, record_id: str, fields: list[str], purpose: str, *, emergency_id: int = 0) -> dict[str, Any]:
+        """Reads ``fields`` of a record: a signed read request; returns the bundle and the receipt."""
+        return self.submit_read(self.prepare_read(record_id, fields, purpose, emergency_id=emergency_id))
+
+    def trail_by_code(self, code: str) -> dict[str, Any]:
+        return dict(self.request("POST", "/trail/by-code", json={"code": code}))
 
     def me(self) -> dict[str, Any]:
         return dict(self.request("GET", "/auth/me"))

@@ -11,13 +11,14 @@ refuses a second registration or a version out of order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from web3.types import TxReceipt
 from sqlmodel import Session, col, select
 
 from ledger import failpoints
-from ledger.chain.client import Actor
+from ledger.chain.client import Actor, Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.records import RecordStatus
 from ledger.errors import ChainUnavailable, ContractRevert, NotFound
@@ -76,6 +77,29 @@ class Anchorer:
         return None
 
     def _send(self, entry: OutboxEntry, actor: Actor) -> TxReceipt:
+        fn, args = self.call_of(entry)
+        return actor.send(self.c.records.handle, fn, *args)
+
+    def prepare(self, entry: OutboxEntry, relayer: Relayer) -> dict[str, Any]:
+        """The EIP-712 request the entry's actor signs to anchor it (prepare → sign → submit)."""
+        fn, args = self.call_of(entry)
+        return relayer.prepare(entry.actor, self.c.records.handle, fn, *args)
+
+    def settle(self, actor_address: str) -> AnchorReport:
+        """Marks anchored the pending entries of ``actor_address`` that the chain now has
+        (after the person's own signed request was relayed)."""
+        report = AnchorReport()
+        for entry in self.pending(actor_address):
+            found = self._on_chain(entry)
+            if found is None:
+                report.pending += 1
+                continue
+            self._finish(entry, AnchorState.ANCHORED, tx=found)
+            report.anchored.append((entry.record_id, entry.version, entry.action.value))
+        return report
+
+    def call_of(self, entry: OutboxEntry) -> tuple[str, tuple[Any, ...]]:
+        """The RecordRegistry function and arguments that anchor ``entry``."""
         rid = bytes.fromhex(entry.record_id[2:])
         with Session(self.engine) as s:
             row = s.get(RecordVersion, (entry.record_id, entry.version))
@@ -83,11 +107,10 @@ class Anchorer:
             record = s.get(Record, entry.record_id)
         if entry.action is OutboxAction.REGISTER:
             assert record is not None
-            return self.c.records.register(actor, rid, bytes.fromhex(record.subject_id[2:]), code_id(record.category),
-                                           commitment)
+            return "registerRecord", (rid, bytes.fromhex(record.subject_id[2:]), code_id(record.category), commitment)
         if entry.action is OutboxAction.UPDATE:
-            return self.c.records.update(actor, rid, entry.version, commitment)
-        return self.c.records.erase(actor, rid)
+            return "updateRecord", (rid, entry.version, commitment)
+        return "eraseRecord", (rid,)
 
     def _on_chain(self, entry: OutboxEntry) -> tuple[str, int] | None:
         """(tx hash, block) of the event that already anchored ``entry``, if the chain has it."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Column, Enum, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Enum, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -123,3 +123,45 @@ class SignInNonce(SQLModel, table=True):
     nonce: str = Field(primary_key=True, max_length=64)
     expires_at: dt.datetime
     used_at: dt.datetime | None = None
+
+
+# ---------------------------------------------------------------------- access trail
+
+class AccessEventBase(SQLModel):
+    seq: int = Field(primary_key=True, description="Sequence number, gapless per custodian body")
+    reader: str = Field(max_length=42)
+    reader_body: str = Field(max_length=66)
+    record_id: str = Field(max_length=66)
+    version: int
+    subject_id: str = Field(index=True, max_length=66)
+    category: str = Field(max_length=31)
+    fields: str = Field(max_length=4000, description="JSON list of the field names read, sorted")
+    purpose: str = Field(max_length=31)
+    grant_id: int = Field(sa_type=BigInteger, description="The grant read under; 0 for the own body or an emergency read")
+    emergency_id: int = Field(sa_type=BigInteger, description="The emergency declaration; 0 for a normal read")
+    at: dt.datetime
+
+
+class AccessEvent(AccessEventBase, table=True):
+    """One read, written before its answer leaves the node; never updated or deleted."""
+
+    __tablename__ = "access_events"
+    __table_args__ = (UniqueConstraint("body", "request_digest", name="uq_access_event_request"),)
+    body: str = Field(primary_key=True, max_length=66, description="Custodian body id (bytes32 hex)")
+    request: str = Field(max_length=8000, description="The reader's signed read request (EIP-712 message, JSON)")
+    signature: str = Field(max_length=132)
+    request_digest: str = Field(max_length=66, description="EIP-712 digest of the request: a replay is refused")
+    event_hash: str = Field(max_length=66)
+
+
+class AccessCode(SQLModel, table=True):
+    """A resident's access code to their trail, issued by their committee; only its hash is kept."""
+
+    __tablename__ = "access_codes"
+    code_hash: str = Field(primary_key=True, max_length=66)
+    body: str = Field(max_length=66)
+    subject_id: str = Field(index=True, max_length=66)
+    issued_by: str = Field(max_length=42)
+    issued_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None = None

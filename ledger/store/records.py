@@ -28,7 +28,7 @@ from ledger.chain.client import Actor
 from ledger.chain.deploy import Contracts
 from ledger.commitments import Commitment, canonical_json, commit, new_salts
 from ledger.envelope import Keyring, Sealed, binding
-from ledger.errors import (IntegrityFailure, InvalidRecord, NotAuthorized, RecordErased, RecordNotFound,
+from ledger.errors import (Conflict, IntegrityFailure, InvalidRecord, NotAuthorized, RecordErased, RecordNotFound,
                            StoreError)
 from ledger.ids import code_id, new_record_id
 from ledger.store.anchoring import Anchorer, AnchorReport
@@ -121,6 +121,28 @@ class RecordStore:
 
     def add(self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any]) -> RecordPublic:
         """Registers a new record (version 1) and anchors its commitment."""
+        record = self.stage_add(actor=actor, category=category, national_id=national_id, fields=fields)
+        self.anchor(actor)
+        return self.get(unhex32(record.record_id))
+
+    def update(self, *, actor: Actor, record_id: bytes, fields: Mapping[str, Any]) -> RecordPublic:
+        """Stores a new version with a new commitment; earlier versions stay readable."""
+        self.anchor(actor)  # the previous version must be on-chain first
+        self.stage_update(actor=actor, record_id=record_id, fields=fields)
+        self.anchor(actor)
+        return self.get(record_id)
+
+    def erase(self, *, actor: Actor, record_id: bytes) -> RecordPublic:
+        """Crypto-shreds every version (data keys and ciphertexts deleted); marks it erased on-chain."""
+        self.anchor(actor)
+        self.stage_erase(actor=actor, record_id=record_id)
+        self.anchor(actor)
+        return self.get(record_id)
+
+    # Staging: steps 1-3 only. The outbox entry is then anchored by the actor's own
+    # transaction (``anchor``), or signed by them later (prepare → sign → submit, the API).
+
+    def stage_add(self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any]) -> RecordPublic:
         fields = self.validate(category, fields)
         subject = subject_id(national_id, self._secret)
         self._check_member(actor)
@@ -130,14 +152,12 @@ class RecordStore:
         record = Record(record_id=hex32(record_id), subject_id=hex32(subject), category=category, version=1,
                         body=hex32(self.body))
         self._write(record, 1, c, OutboxAction.REGISTER, actor, new=True)
-        self.anchor(actor)
         return self.get(record_id)
 
-    def update(self, *, actor: Actor, record_id: bytes, fields: Mapping[str, Any]) -> RecordPublic:
-        """Stores a new version with a new commitment; earlier versions stay readable."""
-        self.anchor(actor)  # the previous version must be on-chain first
+    def stage_update(self, *, actor: Actor, record_id: bytes, fields: Mapping[str, Any]) -> RecordPublic:
         with Session(self.engine) as s:
             record = self._active(s, record_id)
+            self._require_settled(record.record_id)
             fields = self.validate(record.category, fields)
             version = record.version + 1
             c = commit(fields, new_salts(list(fields)))
@@ -145,14 +165,12 @@ class RecordStore:
             record.version, record.updated_at = version, utcnow()
             s.expunge(record)
         self._write(record, version, c, OutboxAction.UPDATE, actor, new=False)
-        self.anchor(actor)
         return self.get(record_id)
 
-    def erase(self, *, actor: Actor, record_id: bytes) -> RecordPublic:
-        """Crypto-shreds every version (data keys and ciphertexts deleted); marks it erased on-chain."""
-        self.anchor(actor)
+    def stage_erase(self, *, actor: Actor, record_id: bytes) -> RecordPublic:
         with Session(self.engine) as s, s.begin():
             record = self._active(s, record_id)
+            self._require_settled(record.record_id)
             actor.simulate(self.c.records.handle, "eraseRecord", record_id)
             rid = record.record_id
             for key in s.exec(select(RecordKey).where(RecordKey.record_id == rid)).all():
@@ -164,8 +182,14 @@ class RecordStore:
             s.add(record)
             s.add(OutboxEntry(record_id=rid, version=record.version, action=OutboxAction.ERASE, actor=actor.address))
         failpoints.hit("store.after_commit")
-        self.anchor(actor)
         return self.get(record_id)
+
+    def _require_settled(self, record_id: str) -> None:
+        """A record changes only once its previous change is on-chain (versions anchor in order)."""
+        waiting = [e for e in self.anchorer.pending() if e.record_id == record_id]
+        if waiting:
+            raise Conflict(f"record {record_id} has a change still waiting to be anchored (by {waiting[0].actor}); "
+                           "anchor it first", error="AnchorPending")
 
     def anchor(self, actor: Actor) -> AnchorReport:
         """Sends ``actor``'s pending on-chain actions (after a crash, or a chain outage)."""
@@ -238,6 +262,16 @@ class RecordStore:
     def count(self) -> int:
         with Session(self.engine) as s:
             return int(s.exec(select(func.count()).select_from(Record).where(Record.body == hex32(self.body))).one())
+
+    def subject_of(self, national_id: str) -> bytes:
+        """The subject id of a national ID number (HMAC with the consortium secret)."""
+        return subject_id(national_id, self._secret)
+
+    def list_records(self, *, offset: int = 0, limit: int = 100) -> list[RecordPublic]:
+        with Session(self.engine) as s:
+            rows = s.exec(select(Record).where(Record.body == hex32(self.body))
+                          .order_by(col(Record.created_at), col(Record.record_id)).offset(offset).limit(limit)).all()
+            return [RecordPublic.model_validate(r, from_attributes=True) for r in rows]
 
     def records_of_subject(self, national_id: str) -> list[RecordPublic]:
         subject = hex32(subject_id(national_id, self._secret))

@@ -14,6 +14,7 @@ from typing import Iterator
 
 import httpx
 import pytest
+from eth_account.signers.local import LocalAccount
 
 from ledger.chain.client import Chain
 from ledger.chain.deploy import Contracts
@@ -25,6 +26,8 @@ from ledger.system import open_chain, up
 from tests.support import DATABASES, pg_schema
 
 TOKEN_SECRET = "test-only token secret, 32+ characters long"
+BLOCK_TIME = 1  # seconds, as the end-to-end tests ask
+CODE_ATTEMPTS, CODE_WINDOW = 5, 3.0  # access-code rate limit, small enough to test
 
 
 @dataclass
@@ -38,6 +41,17 @@ class Api:
     def client(self, index: int | None = None) -> ApiClient:
         return ApiClient(self.url, dev_account(index) if index is not None else None)
 
+    def signed_in(self, who: int | LocalAccount) -> ApiClient:
+        c = ApiClient(self.url, dev_account(who) if isinstance(who, int) else who)
+        c.login()
+        return c
+
+    def rpc(self, method: str, *params: object) -> object:
+        r = httpx.post(self.settings.effective_rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                                              "params": list(params)}, timeout=10)
+        r.raise_for_status()
+        return r.json().get("result")
+
 
 @pytest.fixture(scope="session", params=DATABASES)
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
@@ -49,10 +63,13 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 def _serve(home: Path, database: str | None) -> Iterator[Api]:
     settings = Settings(home=home, node_port=free_port())
-    up(settings)
+    up(settings)  # the demo is built with instant mining; from here on, a block a second
+    httpx.post(settings.effective_rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "evm_setIntervalMining",
+                                                 "params": [BLOCK_TIME]}, timeout=10).raise_for_status()
     port = free_port()
     env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
-           "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET}
+           "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, "LEDGER_API_CODE_ATTEMPTS": str(CODE_ATTEMPTS),
+           "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW)}
     if database:
         env["DATABASE_URL"] = database
     log = open(home / "api.log", "wb")

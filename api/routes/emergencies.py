@@ -1,0 +1,87 @@
+"""Emergency ("break-glass") reads: declare with a reason, read, and the custodian's review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentMember, Node, NodeDep
+from api.routes.access import FieldList, _mask
+from api.routes.tx import Prepared, prepare
+from ledger.chain.access import Emergency
+from ledger.ids import Role, code_id, code_name, text_hash
+from ledger.store.records import hex32, parse_record_id
+
+router = APIRouter(prefix="/emergencies", tags=["emergency"])
+
+
+class EmergencyIn(BaseModel):
+    recordId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
+    fields: FieldList = Field(examples=[["conditions", "medications"]])
+    reason: str = Field(min_length=3, max_length=2000, description="Mandatory; only its hash goes on-chain",
+                        examples=["resident unconscious, ambulance on site"])
+
+
+class ReviewIn(BaseModel):
+    justified: bool
+    outcome: str = Field(min_length=3, max_length=2000, description="The review's finding (hashed on-chain)")
+
+
+class EmergencyOut(BaseModel):
+    id: int
+    reader: str
+    readerBody: str
+    recordId: str
+    custodian: str
+    fields: list[str]
+    declaredAt: dt.datetime
+    reviewed: bool
+    justified: bool | None
+    reasonHash: str
+
+
+def emergency_out(node: Node, e: Emergency) -> EmergencyOut:
+    record = node.store.get(e.record_id)
+    names = node.store.schema(record.category)
+    return EmergencyOut(id=e.id, reader=e.reader, readerBody=code_name(e.reader_body), recordId=hex32(e.record_id),
+                        custodian=code_name(e.custodian), fields=[n for i, n in enumerate(names) if e.fields >> i & 1],
+                        declaredAt=dt.datetime.fromtimestamp(e.declared_at, dt.UTC), reviewed=e.reviewed,
+                        justified=e.justified if e.reviewed else None, reasonHash=hex32(e.reason_hash))
+
+
+@router.post("", response_model=Prepared, summary="Prepare: declare an emergency read of a record here "
+                                                   "(members with the emergency role)",
+             responses={403: {"description": "No emergency role"}})
+def declare(body: EmergencyIn, actor: CurrentMember, node: NodeDep) -> Prepared:
+    actor.require(Role.EMERGENCY, "declare emergency reads")
+    rid = parse_record_id(body.recordId)
+    record = node.store.get(rid)
+    return prepare(node, actor, node.contracts.access.handle, "declareEmergency", rid,
+                   _mask(node, record.category, body.fields), text_hash(body.reason),
+                   summary=f"declare an emergency read of record {body.recordId[:10]}…")
+
+
+@router.get("", response_model=list[EmergencyOut],
+            summary="Emergency reads of this body's records (its officers and admins, and auditors)")
+def list_emergencies(actor: CurrentMember, node: NodeDep,
+                     unreviewed: Annotated[bool, Query(description="Only those not reviewed yet")] = False
+                     ) -> list[EmergencyOut]:
+    if Role.AUDITOR not in actor.roles:
+        actor.require(Role.OFFICER | Role.ADMIN, "see this body's emergency reads", body=node.body)
+    access = node.contracts.access
+    found = [access.get_emergency(i) for i in access.emergency_ids(from_block=node.from_block,
+                                                                    custodian=code_id(node.body))]
+    return [emergency_out(node, e) for e in found if not (unreviewed and e.reviewed)]
+
+
+@router.post("/{emergency_id}/review", response_model=Prepared,
+             summary="Prepare: review an emergency read (admins of the custodian)")
+def review(emergency_id: Annotated[int, Path(ge=1, le=2**63)], body: ReviewIn, actor: CurrentMember,
+           node: NodeDep) -> Prepared:
+    e = node.contracts.access.get_emergency(emergency_id)
+    actor.require(Role.ADMIN, "review emergency reads", body=code_name(e.custodian))
+    return prepare(node, actor, node.contracts.access.handle, "reviewEmergency", emergency_id, body.justified,
+                   text_hash(body.outcome), summary=f"review emergency read {emergency_id}")

@@ -1,0 +1,71 @@
+"""Reads: prepare a read request, sign it, submit it; get the granted fields and a receipt.
+
+The answer is sent only after the access event (with the signed request) is committed;
+see :mod:`ledger.reads` for the order of checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentMember, NodeDep
+from api.routes.access import FieldList
+from ledger.store.records import parse_record_id
+
+router = APIRouter(prefix="/reads", tags=["reads"])
+
+
+class ReadPrepareIn(BaseModel):
+    recordId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
+    fields: FieldList = Field(examples=[["address", "income_band"]])
+    purpose: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$", examples=["subsistence_review"])
+    emergencyId: int = Field(default=0, ge=0, description="An emergency declaration of mine, for a break-glass read")
+
+
+class ReadPrepared(BaseModel):
+    """EIP-712 typed data of a ``ReadRequest``: sign it (``eth_signTypedData_v4``) and post it to /reads."""
+
+    typedData: dict[str, Any]
+
+
+class ReadIn(BaseModel):
+    typedData: dict[str, Any]
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class Receipt(BaseModel):
+    seq: int = Field(description="The access event's sequence number at this node")
+    eventHash: str
+    at: dt.datetime
+
+
+class ReadOut(BaseModel):
+    bundle: dict[str, Any] = Field(description="Selective disclosure: the granted fields with salts and proofs; "
+                                               "verify with `ledger records verify` or against RecordRegistry")
+    receipt: Receipt
+
+
+@router.post("/prepare", response_model=ReadPrepared,
+             summary="Prepare a read request; refused now (403) if the chain would refuse it",
+             responses={403: {"description": "No grant, expired, revoked, no consent, or not covered"},
+                        404: {"description": "No such record here"}})
+def prepare_read(body: ReadPrepareIn, actor: CurrentMember, node: NodeDep) -> ReadPrepared:
+    typed = node.reads.prepare(reader=actor.address, record_id=parse_record_id(body.recordId), fields=body.fields,
+                               purpose=body.purpose, emergency_id=body.emergencyId)
+    return ReadPrepared(typedData=typed)
+
+
+@router.post("", response_model=ReadOut, summary="Read: submit a signed read request",
+             responses={403: {"description": "No grant now, or signed by another account than the token's"},
+                        409: {"description": "This signed request was served already (replay)"},
+                        422: {"description": "Malformed, foreign or expired request"}})
+def read(body: ReadIn, actor: CurrentMember, node: NodeDep) -> ReadOut:
+    result = node.reads.serve(typed=body.typedData, signature=body.signature, signed_in=actor.address)
+    e = result.event
+    kind = "emergency" if e.emergency_id else ("grant" if e.grant_id else "own_body")
+    node.metrics.reads.labels(kind).inc()
+    return ReadOut(bundle=result.bundle, receipt=Receipt(seq=e.seq, eventHash=e.event_hash, at=e.at))

@@ -1,0 +1,214 @@
+"""Reads: a reader's signed request, the access check, the access event, the disclosure.
+
+A read is a request the reader signs with their own key (EIP-712 ``ReadRequest``): which
+fields of which record, for which purpose, under which grant (or emergency declaration),
+with a random nonce and a deadline. The custodian's node serves it in this order, so a
+refused read changes nothing and an answered read always has its event:
+
+1. the request is well formed, for this chain and this node, not expired, and signed by
+   the signed-in account, which is also its ``reader``;
+2. it was not served before (its EIP-712 digest is not in the trail);
+3. the chain allows it now (``checkAccess`` under the named grant, or ``emergencyCovers``);
+4. the record is decrypted and checked against its commitment;
+5. the access event, with the signed request, is committed to the trail;
+6. only then is the disclosure bundle (the requested fields only) returned.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
+from hexbytes import HexBytes
+
+from ledger.chain.deploy import Contracts
+from ledger.disclosure import build_bundle
+from ledger.errors import AccessDenied, Conflict, InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
+from ledger.ids import code_id, code_name
+from ledger.store.models import AccessEvent
+from ledger.store.records import RecordStore, hex32, parse_record_id
+from ledger.store.trail import NewEvent, Trail
+
+DOMAIN_NAME = "CivicLedgerRead"
+DOMAIN_VERSION = "1"
+#: Longest a signed read request stays valid, seconds.
+MAX_TTL = 900
+DEFAULT_TTL = 300
+
+READ_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "ReadRequest": [
+        {"name": "reader", "type": "address"},
+        {"name": "custodian", "type": "bytes32"},
+        {"name": "recordId", "type": "bytes32"},
+        {"name": "fields", "type": "string[]"},
+        {"name": "purpose", "type": "bytes32"},
+        {"name": "grantId", "type": "uint256"},
+        {"name": "emergencyId", "type": "uint256"},
+        {"name": "nonce", "type": "bytes32"},
+        {"name": "deadline", "type": "uint64"},
+    ],
+}
+
+
+def typed_data(*, chain_id: int, verifying_contract: str, reader: str, custodian: bytes, record_id: bytes,
+               fields: list[str], purpose: bytes, grant_id: int, emergency_id: int, nonce: bytes,
+               deadline: int) -> dict[str, Any]:
+    """The EIP-712 typed data of a read request (``eth_signTypedData_v4``)."""
+    return {
+        "types": READ_REQUEST_TYPES,
+        "primaryType": "ReadRequest",
+        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
+                   "verifyingContract": verifying_contract},
+        "message": {"reader": reader, "custodian": hex32(custodian), "recordId": hex32(record_id),
+                    "fields": sorted(fields), "purpose": hex32(purpose), "grantId": grant_id,
+                    "emergencyId": emergency_id, "nonce": hex32(nonce), "deadline": deadline},
+    }
+
+
+def digest(typed: dict[str, Any]) -> bytes:
+    """The EIP-712 digest that is signed."""
+    m = encode_typed_data(full_message=typed)
+    return keccak(b"\x19" + m.version + m.header + m.body)
+
+
+@dataclass(frozen=True)
+class SignedRead:
+    reader: str
+    custodian: bytes
+    record_id: bytes
+    fields: list[str]
+    purpose: bytes
+    grant_id: int
+    emergency_id: int
+    deadline: int
+    typed: dict[str, Any]
+    signature: str
+    digest: str
+
+
+def parse(typed: Any, signature: str, *, chain_id: int, verifying_contract: str, now: int | None = None) -> SignedRead:
+    """Checks a signed read request's form, domain, deadline and signature (step 1 without the account)."""
+    now = int(time.time()) if now is None else now
+    if not isinstance(typed, dict) or typed.get("primaryType") != "ReadRequest" \
+            or typed.get("types") != READ_REQUEST_TYPES:
+        raise ReadRequestInvalid("typedData must be a ReadRequest as /reads/prepare made it", reason="malformed")
+    try:
+        domain, m = typed["domain"], typed["message"]
+        if (domain.get("name"), domain.get("version")) != (DOMAIN_NAME, DOMAIN_VERSION) \
+                or int(domain["chainId"]) != chain_id \
+                or str(domain["verifyingContract"]).lower() != verifying_contract.lower():
+            raise ReadRequestInvalid("the read request is for another chain or consortium", reason="domain")
+        fields = [str(f) for f in m["fields"]]
+        read = SignedRead(
+            reader=str(m["reader"]), custodian=parse_record_id(str(m["custodian"])),
+            record_id=parse_record_id(str(m["recordId"])), fields=fields, purpose=parse_record_id(str(m["purpose"])),
+            grant_id=int(m["grantId"]), emergency_id=int(m["emergencyId"]), deadline=int(m["deadline"]),
+            typed=typed, signature=signature, digest="0x" + digest(typed).hex())
+        signer = Account.recover_message(encode_typed_data(full_message=typed), signature=bytes(HexBytes(signature)))
+    except ReadRequestInvalid:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReadRequestInvalid(f"malformed read request: {exc}", reason="malformed") from None
+    if not fields or len(set(fields)) != len(fields):
+        raise ReadRequestInvalid("name each field to read once", reason="fields")
+    if read.deadline <= now:
+        raise ReadRequestInvalid("the read request has expired; sign a new one", reason="expired")
+    if read.deadline > now + MAX_TTL:
+        raise ReadRequestInvalid(f"a read request may be valid for at most {MAX_TTL} seconds", reason="deadline")
+    if signer.lower() != read.reader.lower():
+        raise ReadRequestInvalid("the signature is not the reader's", reason="signature")
+    return read
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    bundle: dict[str, Any]
+    event: AccessEvent
+
+
+class ReadService:
+    """Serves the reads of one custodian body's store."""
+
+    def __init__(self, *, store: RecordStore, trail: Trail) -> None:
+        self.store = store
+        self.trail = trail
+        self.c: Contracts = store.c
+
+    @property
+    def verifying_contract(self) -> str:
+        return self.c.chain.contract("AccessTrail").address
+
+    def _mask(self, category: str, fields: list[str]) -> int:
+        names = self.store.schema(category)
+        unknown = sorted(set(fields) - set(names))
+        if unknown:
+            raise InvalidInput(f"category {category!r} has no field(s) {', '.join(unknown)}", error="UnknownField")
+        return sum(1 << names.index(f) for f in set(fields))
+
+    def prepare(self, *, reader: str, record_id: bytes, fields: list[str], purpose: str, emergency_id: int = 0,
+                ttl: int = DEFAULT_TTL) -> dict[str, Any]:
+        """The read request ``reader`` must sign; refused now (403) if the chain would refuse it."""
+        record = self.store.get(record_id)
+        if record.status == "erased":
+            raise RecordErased(f"record {record.record_id} was erased")
+        mask = self._mask(record.category, fields)
+        pid = code_id(purpose)
+        grant_id = 0
+        if emergency_id:
+            self._check_emergency(reader, record_id, mask, emergency_id)
+        else:
+            decision, grant_id = self.c.access.find_grant(reader, record_id, mask, pid)
+            decision.raise_if_denied()
+        return typed_data(chain_id=self.c.chain.chain_id, verifying_contract=self.verifying_contract, reader=reader,
+                          custodian=self.store.body, record_id=record_id, fields=fields, purpose=pid,
+                          grant_id=grant_id, emergency_id=emergency_id, nonce=os.urandom(32),
+                          deadline=int(time.time()) + min(ttl, MAX_TTL))
+
+    def _check_emergency(self, reader: str, record_id: bytes, mask: int, emergency_id: int) -> None:
+        if not self.c.access.emergency_covers(emergency_id, reader, record_id, mask):
+            raise AccessDenied("the emergency declaration does not cover this read (reader, record, fields, "
+                               "its window, or the emergency role)", decision="emergency_not_covered")
+
+    def serve(self, *, typed: Any, signature: str, signed_in: str) -> ReadResult:
+        """Serves a signed read request of the signed-in account (steps 1-6 of the module doc)."""
+        # 1. form, domain, deadline, signature; the signer is the signed-in account
+        read = parse(typed, signature, chain_id=self.c.chain.chain_id, verifying_contract=self.verifying_contract)
+        if read.reader.lower() != signed_in.lower():
+            raise NotAuthorized("the read request must be signed by the signed-in account, for itself",
+                                error="WrongSigner")
+        if read.custodian != self.store.body:
+            raise ReadRequestInvalid("the read request is for another body's node", reason="custodian")
+        # 2. not served before
+        if self.trail.is_replay(read.digest):
+            raise Conflict("this signed read request was used already; sign a new one", error="ReadRequestReplayed")
+        # 3. the chain allows it now
+        record = self.store.get(read.record_id)
+        mask = self._mask(record.category, read.fields)
+        if read.emergency_id:
+            self._check_emergency(read.reader, read.record_id, mask, read.emergency_id)
+        else:
+            self.c.access.check_access(read.reader, read.record_id, mask, read.purpose, read.grant_id).raise_if_denied()
+        # 4. decrypt and verify; the bundle is ready before the event, sent only after it
+        content = self.store.read(read.record_id)
+        bundle = build_bundle(content, read.fields, chain=self.c.chain)
+        reader_body, _ = self.c.bodies.member_of(read.reader)
+        # 5. the event, committed
+        event = self.trail.append(NewEvent(
+            reader=read.reader, reader_body=hex32(reader_body), record_id=record.record_id,
+            version=content.version.version, subject_id=record.subject_id, category=record.category,
+            fields=read.fields, purpose=code_name(read.purpose), grant_id=read.grant_id,
+            emergency_id=read.emergency_id, request=read.typed["message"], signature=read.signature,
+            request_digest=read.digest))
+        # 6. the answer
+        return ReadResult(bundle, event)

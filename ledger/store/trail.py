@@ -1,0 +1,153 @@
+"""The access trail of one custodian body: events written before a read is answered,
+and residents' access codes.
+
+Sequence numbers are gapless per body: the next number is taken inside the transaction
+that writes the event, and a concurrent writer that took the same number fails on the
+primary key and retries. A replayed read request fails on its digest, changing nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Session, col, func, select
+
+from ledger.commitments import canonical_json
+from ledger.errors import Conflict, InvalidInput, StoreError
+from ledger.store.models import AccessCode, AccessEvent, utcnow
+
+#: Crockford base32 without I, L, O, U: unambiguous when read aloud or typed.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_CHARS = 20  # 100 bits
+CODE_TTL = dt.timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """What a read records, before it has a sequence number."""
+
+    reader: str
+    reader_body: str
+    record_id: str
+    version: int
+    subject_id: str
+    category: str
+    fields: list[str]
+    purpose: str
+    grant_id: int
+    emergency_id: int
+    request: dict[str, Any]
+    signature: str
+    request_digest: str
+
+
+def event_hash(event: AccessEvent) -> str:
+    """keccak256 of the event's RFC 8785 canonical JSON (every column but the hash itself)."""
+    content = {
+        "body": event.body, "seq": event.seq, "reader": event.reader, "readerBody": event.reader_body,
+        "recordId": event.record_id, "version": event.version, "subjectId": event.subject_id,
+        "category": event.category, "fields": json.loads(event.fields), "purpose": event.purpose,
+        "grantId": event.grant_id, "emergencyId": event.emergency_id,
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "requestDigest": event.request_digest, "signature": event.signature,
+    }
+    return "0x" + keccak(canonical_json(content)).hex()
+
+
+class Trail:
+    def __init__(self, engine: Engine, body: bytes) -> None:
+        self.engine = engine
+        self.body = "0x" + body.hex()
+
+    def is_replay(self, request_digest: str) -> bool:
+        with Session(self.engine) as s:
+            q = select(AccessEvent.seq).where(AccessEvent.body == self.body, AccessEvent.request_digest == request_digest)
+            return s.exec(q).first() is not None
+
+    def append(self, new: NewEvent, *, attempts: int = 5) -> AccessEvent:
+        """Writes the event durably (committed) and returns it with its sequence number."""
+        for _ in range(attempts):
+            try:
+                with Session(self.engine) as s, s.begin():
+                    last = s.exec(select(func.max(AccessEvent.seq)).where(AccessEvent.body == self.body)).one()
+                    event = AccessEvent(
+                        body=self.body, seq=int(last or 0) + 1, reader=new.reader, reader_body=new.reader_body,
+                        record_id=new.record_id, version=new.version, subject_id=new.subject_id,
+                        category=new.category, fields=json.dumps(sorted(new.fields)), purpose=new.purpose,
+                        grant_id=new.grant_id, emergency_id=new.emergency_id, at=utcnow(),
+                        request=json.dumps(new.request, sort_keys=True), signature=new.signature,
+                        request_digest=new.request_digest, event_hash="")
+                    event.event_hash = event_hash(event)
+                    s.add(event)
+                    s.flush()
+                    s.expunge(event)
+                return event
+            except IntegrityError:
+                if self.is_replay(new.request_digest):
+                    raise Conflict("this signed read request was used already; sign a new one",
+                                   error="ReadRequestReplayed") from None
+                continue  # another writer took the sequence number: take the next one
+            except SQLAlchemyError as exc:
+                raise StoreError(f"could not record the access event: {exc.__class__.__name__}") from exc
+        raise StoreError("could not take a sequence number for the access event; try again")
+
+    def events(self, *, subject_id: str | None = None, after: int = 0, limit: int = 500) -> list[AccessEvent]:
+        with Session(self.engine) as s:
+            q = select(AccessEvent).where(AccessEvent.body == self.body, col(AccessEvent.seq) > after)
+            if subject_id is not None:
+                q = q.where(AccessEvent.subject_id == subject_id)
+            return list(s.exec(q.order_by(col(AccessEvent.seq)).limit(limit)).all())
+
+    def count(self) -> int:
+        with Session(self.engine) as s:
+            return int(s.exec(select(func.count()).select_from(AccessEvent).where(AccessEvent.body == self.body)).one())
+
+    # ------------------------------------------------------------- access codes
+
+    def issue_code(self, *, subject_id: str, issued_by: str) -> tuple[str, dt.datetime]:
+        """A new access code for ``subject_id`` (earlier ones stop working); only its hash is stored."""
+        raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_CHARS))
+        code = "-".join(raw[i:i + 4] for i in range(0, CODE_CHARS, 4))
+        now = utcnow()
+        expires = now + CODE_TTL
+        with Session(self.engine) as s, s.begin():
+            s.execute(update(AccessCode)
+                      .where(col(AccessCode.body) == self.body, col(AccessCode.subject_id) == subject_id,
+                             col(AccessCode.revoked_at).is_(None))
+                      .values(revoked_at=now))
+            s.add(AccessCode(code_hash=_code_hash(code), body=self.body, subject_id=subject_id, issued_by=issued_by,
+                             issued_at=now, expires_at=expires))
+        return code, expires
+
+    def subject_of_code(self, code: str) -> str | None:
+        """The subject id an access code opens, if it is valid now."""
+        with Session(self.engine) as s:
+            row = s.get(AccessCode, _code_hash(normalise_code(code)))
+            if row is None or row.body != self.body or row.revoked_at is not None:
+                return None
+            if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC) <= utcnow():
+                return None
+            return row.subject_id
+
+
+def normalise_code(code: str) -> str:
+    """Upper case, dashes and spaces dropped, commonly confused letters mapped (Crockford)."""
+    raw = code.upper().replace("-", "").replace(" ", "").translate(str.maketrans("ILO", "110"))
+    if len(raw) != CODE_CHARS or any(c not in CODE_ALPHABET for c in raw):
+        raise InvalidInput("an access code is 20 characters (letters and digits, dashes optional)",
+                           error="MalformedAccessCode")
+    return "-".join(raw[i:i + 4] for i in range(0, CODE_CHARS, 4))
+
+
+def _code_hash(code: str) -> str:
+    # A code has 100 bits of entropy: a plain SHA-256 cannot be reversed by guessing.
+    return "0x" + hashlib.sha256(code.encode("ascii")).hexdigest()
