@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import errors as e
@@ -37,6 +38,12 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, e.RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_json(), status_code=status_of(exc), headers=headers)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"code": "store", "message": "the database is unavailable; try again shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

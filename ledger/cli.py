@@ -14,6 +14,7 @@ from eth_account import Account
 from rich.table import Table
 
 from ledger import demo
+from ledger.cli_api import register as register_api_commands
 from ledger.cli_records import records_app
 from ledger.cli_common import err, fail, out, progress, run, settings, signer
 from ledger.errors import BadArgument
@@ -244,6 +245,9 @@ def compile() -> None:
     for name in CONTRACTS:
         out.print(f"{name}: {len(build[name].bytecode) // 2 - 1} bytes")
     out.print(f"solc {build.compiler_version}, source hash {build.source_hash}")
+
+
+register_api_commands(app)  # after the system commands, so `--help` lists those first
 
 
 def main() -> None:

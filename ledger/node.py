@@ -95,7 +95,7 @@ class LocalNode:
 
     def running(self) -> NodeInfo | None:
         info = self.info()
-        if info is None or not _alive(info.pid):
+        if info is None or not process_alive(info.pid):
             return None
         return info
 
@@ -109,7 +109,7 @@ class LocalNode:
             return current
         if spec.kind not in KINDS:
             raise NodeError(f"unknown node kind {spec.kind!r}; choose one of {', '.join(KINDS)}")
-        if not _port_free(spec.port):
+        if not port_free(spec.port):
             raise NodeError(f"port {spec.port} is taken by another program; choose another with --port")
         self.dir.mkdir(parents=True, exist_ok=True)
         cmd, env = _command(spec, self.dir)
@@ -135,22 +135,22 @@ class LocalNode:
         info = self.info()
         if info is None:
             return False
-        was_running = _alive(info.pid)
+        was_running = process_alive(info.pid)
         if was_running:
             try:
                 os.killpg(info.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
             deadline = time.monotonic() + timeout
-            while _alive(info.pid) and time.monotonic() < deadline:
+            while process_alive(info.pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            if _alive(info.pid):
+            if process_alive(info.pid):
                 os.killpg(info.pid, signal.SIGKILL)
         self.info_file.unlink(missing_ok=True)
         return was_running
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -165,7 +165,7 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))

@@ -241,3 +241,40 @@ def test_metrics_count_reads_and_denials(api: Api) -> None:
     assert reads and float(reads[0].split()[-1]) >= 1
     assert 'ledger_denials_total{code="401"}' in text
     assert "ledger_anchor_outbox_pending" in text
+
+
+def test_a_standing_agreement_lets_every_officer_of_the_grantee_body_read_the_category(api: Api) -> None:
+    record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    ca_admin = api.signed_in(10)  # civil affairs admin asks; rc-east admin approves
+    refused(lambda: api.signed_in(CA_OFFICER).request("POST", "/agreements", json={
+        "category": "household", "fields": ["members"], "purpose": "statistics", "justification": "yearly"}),
+        403, "not_authorized")
+    done = ca_admin.act("POST", "/agreements", {"category": "household", "fields": ["members", "housing_type"],
+                                                "purpose": "statistics", "justification": "yearly household census"})
+    request_id = ApiClient.event_arg(done, "AccessRequested", "requestId")
+    grant_id = api.signed_in(RC_ADMIN).approve(request_id, days=365)
+    grant = api.signed_in(CA_OFFICER).request("GET", f"/grants/{grant_id}")
+    assert (grant["scope"], grant["grantee"], grant["granteeBody"]) == ("agreement", None, "civil-affairs")
+    out = api.signed_in(CA_OFFICER).read(record_id, ["members"], "statistics")
+    assert verify_bundle(out["bundle"], api.contracts).fields == {"members": 2}
+    refused(lambda: api.signed_in(CA_OFFICER).read(record_id, ["members"], "public_health"), 403, "access_denied")
+
+
+def test_bodies_are_listed_and_admission_is_proposed_and_voted_by_admins(api: Api) -> None:
+    founder_admin = api.signed_in(1)
+    codes = {b["code"]: b for b in founder_admin.request("GET", "/bodies")}
+    assert {"subdistrict", "rc-east", "rc-west", "civil-affairs", "public-security", "auditor"} <= set(codes)
+    assert codes["rc-east"]["parent"] == "subdistrict" and codes["public-security"]["emergencyCapable"]
+    code = f"housing-{random.randint(0, 10**6)}"
+    admins = [Account.create().address, Account.create().address]
+    refused(lambda: api.signed_in(CA_OFFICER).request("POST", "/bodies/proposals", json={
+        "code": code, "name": "Housing Bureau", "kind": "department", "admins": admins}), 403, "not_authorized")
+    done = founder_admin.act("POST", "/bodies/proposals", {"code": code, "name": "Housing Bureau",
+                                                            "kind": "department", "admins": admins})
+    proposal_id = ApiClient.event_arg(done, "BodyProposed", "proposalId")
+    proposal = next(p for p in founder_admin.request("GET", "/bodies/proposals") if p["id"] == proposal_id)
+    assert (proposal["action"], proposal["body"], proposal["executed"]) == ("admit", code, False)
+    api.signed_in(RC_ADMIN).act("POST", f"/bodies/proposals/{proposal_id}/vote")
+    refused(lambda: api.signed_in(5).request("POST", f"/bodies/proposals/{proposal_id}/vote"), 409, "conflict")
+    after = next(p for p in founder_admin.request("GET", "/bodies/proposals") if p["id"] == proposal_id)
+    assert after["votes"] == proposal["votes"] + 1

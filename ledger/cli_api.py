@@ -1,0 +1,267 @@
+"""``ledger`` commands that are clients of a body's API: each person signs with their own key.
+
+Sign-in tokens are cached per (API, account) in ``$LEDGER_HOME/sessions/`` (mode 0600) and
+renewed when they expire; every chain action is prepared by the API, signed here, and
+submitted. Output is JSON on stdout; errors are JSON on stderr with exit status 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from eth_account.signers.local import LocalAccount
+
+from rich.table import Table
+
+from ledger.cli_common import DevAccountOpt, KeystoreOpt, err, fail, out, run, settings, signer
+from ledger.devkeys import dev_account
+from ledger.client import ApiClient, ApiError
+from ledger.errors import BadArgument
+
+ApiOpt = Annotated[Optional[str], typer.Option("--api", envvar="LEDGER_API_URL",
+                                               help="The body's API [default: http://127.0.0.1:8000]")]
+FieldsOpt = Annotated[list[str], typer.Option("--field", help="A field name; repeat for several")]
+PurposeOpt = Annotated[str, typer.Option("--purpose", help="Purpose code, e.g. subsistence_review")]
+DEFAULT_API = "http://127.0.0.1:8000"
+
+emergency_app = typer.Typer(help="Emergency (break-glass) reads: declare, list, review.", no_args_is_help=True)
+api_app = typer.Typer(help="The local system's API processes (one per record-keeping demo body).",
+                      no_args_is_help=True)
+
+
+def _print(data: Any) -> None:
+    out.print_json(json.dumps(data, default=str))
+
+
+def _session_file(api: str, account: LocalAccount) -> Path:
+    safe = api.split("://", 1)[-1].replace("/", "_").replace(":", "_")
+    return settings().home / "sessions" / f"{account.address}@{safe}.json"
+
+
+def client(api: Optional[str], keystore: Optional[Path], dev_account: Optional[int], *,
+           fresh: bool = False) -> ApiClient:
+    """A signed-in client of ``api`` as the given account, reusing a cached token while it is valid."""
+    account = signer(keystore, dev_account)
+    url = (api or DEFAULT_API).rstrip("/")
+    c = ApiClient(url, account)
+    cache = _session_file(url, account)
+    if not fresh and cache.is_file():
+        saved = json.loads(cache.read_text())
+        if dt.datetime.fromisoformat(saved["expiresAt"]) > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30):
+            c.token = saved["accessToken"]
+            return c
+    login = c.login()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(cache, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"accessToken": login["accessToken"], "expiresAt": login["expiresAt"]}, f)
+    return c
+
+
+def _call(api: Optional[str], keystore: Optional[Path], dev: Optional[int], fn: Any) -> Any:
+    def go() -> Any:
+        c = client(api, keystore, dev)
+        try:
+            return fn(c)
+        except ApiError as exc:
+            if exc.status != 401:
+                raise
+            return fn(client(api, keystore, dev, fresh=True))  # the cached token was refused: sign in again
+    return run(go)
+
+
+def register(app: typer.Typer) -> None:
+    """Adds the API client commands to ``app``."""
+
+    @app.command()
+    def login(api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Sign in to a body's API (Sign-In with Ethereum) and print who the chain says you are."""
+        _print(_call(api, keystore, dev_account, lambda c: {**c.me(), "api": c.http.base_url.__str__()}))
+
+    @app.command()
+    def request(purpose: PurposeOpt,
+                justification: Annotated[str, typer.Option(help="Why (kept off-chain, hashed on-chain)")],
+                record: Annotated[Optional[str], typer.Option(help="Record id (scope: one record)")] = None,
+                national_id: Annotated[Optional[str], typer.Option(help="Resident (scope: their records of a "
+                                                                           "category); prefer LEDGER_NATIONAL_ID",
+                                                                      envvar="LEDGER_NATIONAL_ID")] = None,
+                category: Annotated[Optional[str], typer.Option(help="Category, with --national-id")] = None,
+                field: FieldsOpt = [],  # noqa: B006
+                api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Ask the body behind --api for access to a record's fields, for a purpose."""
+        if (record is None) == (national_id is None):
+            fail(BadArgument("give --record, or --national-id with --category"))
+        body: dict[str, Any] = {"fields": field, "purpose": purpose, "justification": justification}
+        if record:
+            body.update(scope="record", recordId=record)
+        else:
+            body.update(scope="subject_category", nationalId=national_id, category=category)
+        _print({"requestId": _call(api, keystore, dev_account, lambda c: c.request_access(**body))})
+
+    @app.command()
+    def find(national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
+             category: Annotated[Optional[str], typer.Option(help="Only this category")] = None,
+             api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Find a resident's records at the body behind --api (ids and metadata, no content)."""
+        body = {"nationalId": national_id, **({"category": category} if category else {})}
+        _print(_call(api, keystore, dev_account, lambda c: c.request("POST", "/records/search", json=body)))
+
+    @app.command()
+    def requests(view: Annotated[str, typer.Option(help="mine, pending (made to this body) or all")] = "mine",
+                 api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """List access requests."""
+        _print(_call(api, keystore, dev_account, lambda c: c.request("GET", "/requests", params={"view": view})))
+
+    @app.command()
+    def approve(request_id: Annotated[int, typer.Argument(help="The request")],
+                days: Annotated[Optional[int], typer.Option(help="Grant for this many days")] = None,
+                until: Annotated[Optional[str], typer.Option(help="Or until this ISO date-time (UTC)")] = None,
+                api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Approve a pending request (an admin of the custodian)."""
+        _print({"grantId": _call(api, keystore, dev_account,
+                                 lambda c: c.approve(request_id, days=days, expires_at=until))})
+
+    @app.command()
+    def deny(request_id: Annotated[int, typer.Argument(help="The request")],
+             reason: Annotated[str, typer.Option(help="Why (hashed on-chain)")],
+             api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Deny a pending request (an admin of the custodian)."""
+        _print(_call(api, keystore, dev_account,
+                     lambda c: c.act("POST", f"/requests/{request_id}/deny", {"reason": reason})))
+
+    @app.command()
+    def grants(view: Annotated[str, typer.Option(help="mine (held by my body) or given (by this body)")] = "mine",
+               api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """List grants."""
+        _print(_call(api, keystore, dev_account, lambda c: c.request("GET", "/grants", params={"view": view})))
+
+    @app.command()
+    def revoke(grant_id: Annotated[int, typer.Argument(help="The grant")], api: ApiOpt = None,
+               keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Revoke a grant (an admin of the custodian); the next read under it is refused."""
+        _print(_call(api, keystore, dev_account, lambda c: c.revoke(grant_id)))
+
+    @app.command()
+    def read(record: Annotated[str, typer.Argument(help="Record id")], purpose: PurposeOpt,
+             field: FieldsOpt = [],  # noqa: B006
+             emergency: Annotated[int, typer.Option(help="My emergency declaration, for a break-glass read")] = 0,
+             save: Annotated[Optional[Path], typer.Option("--out", help="Also write the bundle to this file")] = None,
+             api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Read granted fields: sign a read request; get the disclosure bundle and the trail receipt."""
+        result = _call(api, keystore, dev_account, lambda c: c.read(record, field, purpose, emergency_id=emergency))
+        if save is not None:
+            save.write_text(json.dumps(result["bundle"], indent=2))
+            err.print(f"bundle written to {save}; check it with `ledger records verify {save}`")
+        _print(result)
+
+    @app.command()
+    def consent(grant_id: Annotated[int, typer.Argument(help="The grant")],
+                give: Annotated[bool, typer.Option("--give/--refuse", help="Give or refuse consent")] = True,
+                national_id: Annotated[Optional[str], typer.Option(help="Committee members: the resident",
+                                                                      envvar="LEDGER_NATIONAL_ID")] = None,
+                evidence: Annotated[Optional[str], typer.Option(help="Committee members: the evidence")] = None,
+                api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Give or refuse consent under a grant: the resident with their own key, or their committee."""
+        body: dict[str, Any] = {"grantId": grant_id, "given": give}
+        if national_id:
+            body.update(nationalId=national_id, evidence=evidence)
+        _print(_call(api, keystore, dev_account, lambda c: c.act("POST", "/consent", body)))
+
+    @app.command()
+    def trail(code: Annotated[Optional[str], typer.Option(help="A resident's access code (no account needed)")] = None,
+              subject: Annotated[Optional[str], typer.Option(help="Auditors: one subject id")] = None,
+              mine: Annotated[bool, typer.Option("--mine", help="My own trail, as a resident")] = False,
+              api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Show an access trail: by access code, my own (resident), or the whole or one subject's (auditors)."""
+        if code is not None:
+            _print(run(lambda: ApiClient((api or DEFAULT_API).rstrip("/")).trail_by_code(code)))
+            return
+        params = {"subjectId": subject} if subject else {}
+        path = "/trail/mine" if mine else "/trail"
+        _print(_call(api, keystore, dev_account, lambda c: c.request("GET", path, params=params)))
+
+    @app.command("access-code")
+    def access_code(national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
+                    api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Issue a resident's access code to their trail (committee officers and admins); shown once."""
+        _print(_call(api, keystore, dev_account,
+                     lambda c: c.request("POST", "/trail/codes", json={"nationalId": national_id})))
+
+    @emergency_app.command("declare")
+    def emergency_declare(record: Annotated[str, typer.Argument(help="Record id")],
+                          reason: Annotated[str, typer.Option(help="Mandatory reason (hashed on-chain)")],
+                          field: FieldsOpt = [],  # noqa: B006
+                          api: ApiOpt = None, keystore: KeystoreOpt = None,
+                          dev_account: DevAccountOpt = None) -> None:
+        """Declare an emergency read (members with the emergency role); then `ledger read --emergency ID`."""
+        _print({"emergencyId": _call(api, keystore, dev_account,
+                                     lambda c: c.declare_emergency(record, field, reason))})
+
+    @emergency_app.command("list")
+    def emergency_list(unreviewed: Annotated[bool, typer.Option("--unreviewed")] = False, api: ApiOpt = None,
+                       keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+        """Emergency reads of this body's records."""
+        _print(_call(api, keystore, dev_account,
+                     lambda c: c.request("GET", "/emergencies", params={"unreviewed": unreviewed})))
+
+    @emergency_app.command("review")
+    def emergency_review(emergency_id: Annotated[int, typer.Argument()],
+                         justified: Annotated[bool, typer.Option("--justified/--unjustified")] = True,
+                         outcome: Annotated[str, typer.Option(help="The finding (hashed on-chain)")] = "reviewed",
+                         api: ApiOpt = None, keystore: KeystoreOpt = None,
+                         dev_account: DevAccountOpt = None) -> None:
+        """Review an emergency read (an admin of the custodian)."""
+        _print(_call(api, keystore, dev_account, lambda c: c.act(
+            "POST", f"/emergencies/{emergency_id}/review", {"justified": justified, "outcome": outcome})))
+
+    app.add_typer(emergency_app, name="emergency")
+    app.add_typer(api_app, name="api")
+
+
+#: The demo's record-keeping bodies get consecutive ports from --port.
+@api_app.command("up")
+def api_up(port: Annotated[int, typer.Option(help="Port of the first body's API")] = 8000) -> None:
+    """Start the API of each record-keeping demo body in the background (idempotent)."""
+    from ledger import demo
+    from ledger.services import ApiProcess
+
+    home = settings().home
+    infos = [run(lambda b=body, i=i: ApiProcess(home, b).up(port + i)) for i, body in enumerate(demo.record_keepers())]
+    apis = Table("body", "API", "docs", "log", title="APIs (stop with `ledger api down`)")
+    for info in infos:
+        apis.add_row(info.body, info.url, info.url + "/docs", info.log)
+    out.print(apis)
+    people = Table("body", "role", "account", "sign in with", title="Sign in as a demo role "
+                   "(WELL-KNOWN DEV KEYS: local use only)")
+    index = {dev_account(i).address: i for i in range(30)}
+    for body, _kind, role, account in demo.summary_rows():
+        if role != "node":
+            people.add_row(body, role, account, f"ledger login --api {infos[0].url} --dev-account {index[account]}")
+    out.print(people)
+
+
+@api_app.command("down")
+def api_down() -> None:
+    """Stop the local system's API processes."""
+    from ledger import demo
+    from ledger.services import ApiProcess
+
+    home = settings().home
+    stopped = [b for b in demo.record_keepers() if ApiProcess(home, b).down()]
+    out.print(f"stopped: {', '.join(stopped) or 'none was running'}")
+
+
+@api_app.command("status")
+def api_status() -> None:
+    """Which APIs of the local system run, and where."""
+    from ledger import demo
+    from ledger.services import ApiProcess
+
+    home = settings().home
+    _print([{"body": b, "url": i.url if i else None, "running": i is not None}
+            for b in demo.record_keepers() for i in [ApiProcess(home, b).running()]])

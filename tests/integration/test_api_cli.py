@@ -1,0 +1,87 @@
+"""The local system's APIs (`ledger api up`) and the `ledger` commands that are their clients:
+a department officer, a committee admin and a resident, each from a terminal with their key."""
+
+from __future__ import annotations
+
+import json
+import stat
+from typing import Iterator
+
+import httpx
+import pytest
+
+from ledger.node import free_port, port_free
+from ledger.subjects import check_character
+from tests.integration.conftest import Cli
+
+pytestmark = pytest.mark.node
+
+ID17 = "11010519600101123"  # the demo's East Gate household (invented)
+NATIONAL_ID = ID17 + check_character(ID17)
+OFFICER, ADMIN, COMMITTEE_OFFICER = "12", "4", "6"  # civil affairs officer; rc-east admin and officer
+
+
+def _two_free_ports() -> int:
+    while True:
+        port = free_port()
+        if port_free(port + 1):
+            return port
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cli, str]]:
+    cli = Cli(tmp_path_factory.mktemp("api-cli") / "home", free_port())
+    cli("up")
+    port = _two_free_ports()
+    cli("api", "up", "--port", str(port))
+    yield cli, f"http://127.0.0.1:{port}"
+    cli("api", "down", ok=False)
+    cli("node", "down", ok=False)
+
+
+def test_api_up_starts_each_record_keepers_api_once(system: tuple[Cli, str]) -> None:
+    cli, url = system
+    before = cli("api", "status").json()
+    assert [(s["body"], s["running"]) for s in before] == [("rc-east", True), ("rc-west", True)]
+    again = cli("api", "up", "--port", url.rsplit(":", 1)[1])
+    assert "ledger login --api" in again.stdout and "--dev-account 12" in again.stdout
+    assert cli("api", "status").json() == before
+    for s in before:
+        health = httpx.get(s["url"] + "/health", timeout=10).json()
+        assert health["chain"]["reachable"] and health["database"]["reachable"]
+
+
+def test_request_approve_read_verify_trail_revoke_from_the_terminal(system: tuple[Cli, str], tmp_path) -> None:
+    cli, url = system
+    api = ("--api", url)
+    me = cli("login", *api, "--dev-account", OFFICER).json()
+    assert (me["body"], me["roles"]) == ("civil-affairs", ["officer"])
+    sessions = list((cli.home / "sessions").iterdir())
+    assert sessions and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in sessions)
+
+    request_id = cli("request", *api, "--dev-account", OFFICER, "--national-id", NATIONAL_ID, "--category",
+                     "household", "--field", "address", "--field", "members", "--purpose", "subsistence_review",
+                     "--justification", "allowance review").json()["requestId"]
+    pending = cli("requests", *api, "--dev-account", ADMIN, "--view", "pending").json()
+    assert request_id in [r["id"] for r in pending]
+    grant_id = cli("approve", str(request_id), *api, "--dev-account", ADMIN, "--days", "7").json()["grantId"]
+
+    [record] = cli("find", *api, "--dev-account", OFFICER, "--national-id", NATIONAL_ID, "--category",
+                   "household").json()
+    bundle_file = tmp_path / "bundle.json"
+    read = cli("read", record["recordId"], *api, "--dev-account", OFFICER, "--field", "address", "--field",
+               "members", "--purpose", "subsistence_review", "--out", str(bundle_file)).json()
+    assert {f["name"]: f["value"] for f in read["bundle"]["fields"]} == {"address": "East Gate Lane 3, unit 12",
+                                                                          "members": 3}
+    verified = cli("records", "verify", str(bundle_file)).stdout
+    assert "East Gate Lane 3" in verified
+
+    code = cli("access-code", *api, "--dev-account", COMMITTEE_OFFICER, "--national-id", NATIONAL_ID).json()["code"]
+    trail = cli("trail", *api, "--code", code).json()
+    assert read["receipt"]["seq"] in [e["seq"] for e in trail["events"]]
+
+    cli("revoke", str(grant_id), *api, "--dev-account", ADMIN)
+    refused = cli("read", record["recordId"], *api, "--dev-account", OFFICER, "--field", "address", "--purpose",
+                  "subsistence_review", ok=False)
+    assert refused.code == 1 and refused.error()["code"] == "grant_revoked"
+    assert json.loads(bundle_file.read_text())["recordId"] == record["recordId"]
