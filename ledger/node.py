@@ -135,19 +135,26 @@ class LocalNode:
         info = self.info()
         if info is None:
             return False
-        was_running = process_alive(info.pid)
-        if was_running:
-            try:
-                os.killpg(info.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            deadline = time.monotonic() + timeout
-            while process_alive(info.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if process_alive(info.pid):
-                os.killpg(info.pid, signal.SIGKILL)
+        was_running = stop_process_group(info.pid, timeout=timeout)
         self.info_file.unlink(missing_ok=True)
         return was_running
+
+
+def stop_process_group(pid: int, *, timeout: float = 20.0) -> bool:
+    """SIGTERM to the process group of ``pid`` (started with a new session), SIGKILL after
+    ``timeout``; returns whether it was running."""
+    if not process_alive(pid):
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if process_alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+    return True
 
 
 def process_alive(pid: int) -> bool:

@@ -27,6 +27,7 @@ from eth_utils import keccak
 from hexbytes import HexBytes
 
 from ledger.chain.deploy import Contracts
+from ledger.chain.forwarder import EIP712_DOMAIN
 from ledger.disclosure import build_bundle
 from ledger.errors import AccessDenied, Conflict, InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
 from ledger.ids import code_id, code_name
@@ -41,12 +42,7 @@ MAX_TTL = 900
 DEFAULT_TTL = 300
 
 READ_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
+    "EIP712Domain": EIP712_DOMAIN,
     "ReadRequest": [
         {"name": "reader", "type": "address"},
         {"name": "custodian", "type": "bytes32"},

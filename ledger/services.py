@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from ledger.errors import NodeError
-from ledger.node import port_free, process_alive
+from ledger.node import port_free, process_alive, stop_process_group
 from ledger.toolchain import project_root
 
 
@@ -83,16 +82,6 @@ class ApiProcess:
         info = self.info()
         if info is None:
             return False
-        was_running = process_alive(info.pid)
-        if was_running:
-            try:
-                os.killpg(info.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            deadline = time.monotonic() + timeout
-            while process_alive(info.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if process_alive(info.pid):
-                os.killpg(info.pid, signal.SIGKILL)
+        was_running = stop_process_group(info.pid, timeout=timeout)
         self.info_file.unlink(missing_ok=True)
         return was_running

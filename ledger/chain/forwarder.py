@@ -20,13 +20,16 @@ from hexbytes import HexBytes
 DOMAIN_NAME = "CivicLedger"
 DOMAIN_VERSION = "1"
 
+#: The EIP-712 domain fields of every typed request Civic Ledger asks people to sign.
+EIP712_DOMAIN = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
 FORWARD_REQUEST_TYPES = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
+    "EIP712Domain": EIP712_DOMAIN,
     "ForwardRequest": [
         {"name": "from", "type": "address"},
         {"name": "to", "type": "address"},

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -22,6 +19,7 @@ from ledger.client import ApiClient
 from ledger.config import Settings
 from ledger.devkeys import dev_account
 from ledger.node import LocalNode, free_port
+from ledger.services import ApiProcess
 from ledger.system import open_chain, up
 from tests.support import DATABASES, pg_schema
 
@@ -72,26 +70,11 @@ def _serve(home: Path, database: str | None) -> Iterator[Api]:
            "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW)}
     if database:
         env["DATABASE_URL"] = database
-    log = open(home / "api.log", "wb")
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("ledger")), "serve", "--body", "rc-east",
-                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the API did not start:\n" + (home / "api.log").read_text()[-3000:])
-        time.sleep(0.2)
-    chain = open_chain(settings)
+    api = ApiProcess(home, "rc-east")
     try:
+        url = api.up(port, env=env).url
+        chain = open_chain(settings)
         yield Api(url, Contracts.of(chain), chain, settings, "postgresql" if database else "sqlite")
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        api.down()
         LocalNode(home).down()
