@@ -57,7 +57,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         chain = open_chain(settings)
         store = open_store(settings, chain, settings.body)
         trail = Trail(store.engine, store.body)
-        metrics.watch(outbox_pending=lambda: len(store.anchorer.pending()), events=trail.count)
+        metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.count)
         app.state.node = Node(settings, chain, Contracts.of(chain), store.engine,
                               Relayer(chain, settings.relayer_account()), store, trail,
                               ReadService(store=store, trail=trail), metrics)

@@ -56,6 +56,17 @@ def text_hash(text: str) -> bytes:
     return keccak(text.encode("utf-8"))
 
 
+def salted_hash(text: str, salt: bytes | None = None) -> tuple[bytes, bytes]:
+    """(keccak256(salt ‖ UTF-8 text), salt), with a fresh 32-byte salt unless one is given.
+
+    For free text that goes on-chain only as a hash (justifications, reasons, evidence):
+    it may name people, so its hash must not be confirmable by guessing the text. Whoever
+    keeps the text and the salt can prove it later.
+    """
+    salt = os.urandom(32) if salt is None else salt
+    return keccak(salt + text.encode("utf-8")), salt
+
+
 def new_record_id() -> bytes:
     return os.urandom(32)
 

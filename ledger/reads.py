@@ -176,8 +176,9 @@ class ReadService:
             raise AccessDenied("the emergency declaration does not cover this read (reader, record, fields, "
                                "its window, or the emergency role)", decision="emergency_not_covered")
 
-    def serve(self, *, typed: Any, signature: str, signed_in: str) -> ReadResult:
-        """Serves a signed read request of the signed-in account (steps 1-6 of the module doc)."""
+    def serve(self, *, typed: Any, signature: str, signed_in: str, reader_body: bytes) -> ReadResult:
+        """Serves a signed read request of the signed-in account, a member of ``reader_body`` as the
+        chain says at this request (steps 1-6 of the module doc)."""
         # 1. form, domain, deadline, signature; the signer is the signed-in account
         read = parse(typed, signature, chain_id=self.c.chain.chain_id, verifying_contract=self.verifying_contract)
         if read.reader.lower() != signed_in.lower():
@@ -198,7 +199,6 @@ class ReadService:
         # 4. decrypt and verify; the bundle is ready before the event, sent only after it
         content = self.store.read(read.record_id)
         bundle = build_bundle(content, read.fields, chain=self.c.chain)
-        reader_body, _ = self.c.bodies.member_of(read.reader)
         # 5. the event, committed
         event = self.trail.append(NewEvent(
             reader=read.reader, reader_body=hex32(reader_body), record_id=record.record_id,

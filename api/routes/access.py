@@ -19,7 +19,7 @@ from api.deps import Actor, CurrentActor, CurrentMember, Node, NodeDep
 from api.routes.tx import Prepared, prepare
 from ledger.chain.access import ZERO, Grant, Request, RequestInput, Scope
 from ledger.errors import InvalidInput, NotAuthorized, NotFound
-from ledger.ids import Role, code_id, code_name, text_hash
+from ledger.ids import Role, code_id, code_name, salted_hash
 from ledger.store.records import hex32, parse_record_id
 
 router = APIRouter(tags=["access"])
@@ -161,8 +161,9 @@ def grant_out(node: Node, g: Grant, now: int) -> GrantOut:
                     consent=None if agreement else node.contracts.access.consent_of(g.id, g.subject).name.lower())
 
 
-def _ask(node: Node, actor: Actor, req: RequestInput, summary: str) -> Prepared:
-    return prepare(node, actor, node.contracts.access.handle, "requestAccess", req.as_tuple(), summary=summary)
+def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes) -> Prepared:
+    return prepare(node, actor, node.contracts.access.handle, "requestAccess", req.as_tuple(), summary=summary,
+                   salts={"justification": salt})
 
 
 # ------------------------------------------------------------------ requests
@@ -174,30 +175,33 @@ def _ask(node: Node, actor: Actor, req: RequestInput, summary: str) -> Prepared:
 def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
     custodian = code_id(node.body)
+    justification, salt = salted_hash(body.justification)
     if body.scope == "record":
         assert body.recordId is not None
         record = node.store.get(parse_record_id(body.recordId))
         req = RequestInput(Scope.RECORD, _mask(node, record.category, body.fields), code_id(body.purpose),
-                           text_hash(body.justification), record_id=parse_record_id(record.record_id))
+                           justification, record_id=parse_record_id(record.record_id))
         what = f"record {record.record_id[:10]}…"
     else:
         assert body.category is not None and body.nationalId is not None
         subject = node.store.subject_of(body.nationalId)
         req = RequestInput(Scope.SUBJECT_CATEGORY, _mask(node, body.category, body.fields), code_id(body.purpose),
-                           text_hash(body.justification), custodian=custodian, subject=subject,
+                           justification, custodian=custodian, subject=subject,
                            category=code_id(body.category))
         what = f"a resident's {body.category} records"
     return _ask(node, actor, req, f"request {', '.join(sorted(body.fields))} of {what} at {node.body} "
-                                  f"for {body.purpose}")
+                                  f"for {body.purpose}", salt)
 
 
 @router.post("/agreements", response_model=Prepared, tags=["requests"],
              summary="Prepare: ask this body for a standing agreement (admins of the asking body)")
 def create_agreement(body: AgreementIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.ADMIN, "ask for a standing agreement")
+    justification, salt = salted_hash(body.justification)
     req = RequestInput(Scope.AGREEMENT, _mask(node, body.category, body.fields), code_id(body.purpose),
-                       text_hash(body.justification), custodian=code_id(node.body), category=code_id(body.category))
-    return _ask(node, actor, req, f"ask {node.body} for a standing agreement on {body.category} for {body.purpose}")
+                       justification, custodian=code_id(node.body), category=code_id(body.category))
+    return _ask(node, actor, req, f"ask {node.body} for a standing agreement on {body.category} for {body.purpose}",
+                salt)
 
 
 @router.get("/requests", response_model=list[RequestOut], tags=["requests"],
@@ -240,8 +244,9 @@ def approve(request_id: Annotated[int, ID], body: ApproveIn, actor: CurrentMembe
 def deny(request_id: Annotated[int, ID], body: DenyIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     r = node.contracts.access.get_request(request_id)
     actor.require(Role.ADMIN, "deny requests", body=code_name(r.custodian))
-    return prepare(node, actor, node.contracts.access.handle, "denyRequest", request_id, text_hash(body.reason),
-                   summary=f"deny request {request_id}")
+    reason, salt = salted_hash(body.reason)
+    return prepare(node, actor, node.contracts.access.handle, "denyRequest", request_id, reason,
+                   summary=f"deny request {request_id}", salts={"reason": salt})
 
 
 @router.post("/requests/{request_id}/cancel", response_model=Prepared, tags=["requests"],
@@ -302,18 +307,19 @@ def consent(body: ConsentIn, actor: CurrentActor, node: NodeDep) -> Prepared:
         if subject == ZERO:
             raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
                                 error="NotResident")
-        evidence = ZERO
+        evidence, salts = ZERO, {}
     else:
         if body.nationalId is None or body.evidence is None:
             raise InvalidInput("a committee member recording consent gives the resident's nationalId and the "
                                "evidence", error="EvidenceRequired")
         subject = node.store.subject_of(body.nationalId)
-        evidence = text_hash(body.evidence)
+        evidence, salt = salted_hash(body.evidence)
+        salts = {"evidence": salt}
     if grant.scope is not Scope.AGREEMENT and grant.subject != subject:
         raise NotFound("this grant is not about this resident", error="SubjectMismatch")
     word = "give" if body.given else "refuse"
     return prepare(node, actor, access.handle, "setConsent", body.grantId, subject, body.given, evidence,
-                   summary=f"{word} consent under grant {body.grantId}")
+                   summary=f"{word} consent under grant {body.grantId}", salts=salts)
 
 
 @router.post("/residents", response_model=Prepared, tags=["consent"],

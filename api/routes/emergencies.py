@@ -12,7 +12,7 @@ from api.deps import CurrentMember, Node, NodeDep
 from api.routes.access import FieldList, _mask
 from api.routes.tx import Prepared, prepare
 from ledger.chain.access import Emergency
-from ledger.ids import Role, code_id, code_name, text_hash
+from ledger.ids import Role, code_id, code_name, salted_hash
 from ledger.store.records import hex32, parse_record_id
 
 router = APIRouter(prefix="/emergencies", tags=["emergency"])
@@ -59,9 +59,10 @@ def declare(body: EmergencyIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.EMERGENCY, "declare emergency reads")
     rid = parse_record_id(body.recordId)
     record = node.store.get(rid)
+    reason, salt = salted_hash(body.reason)
     return prepare(node, actor, node.contracts.access.handle, "declareEmergency", rid,
-                   _mask(node, record.category, body.fields), text_hash(body.reason),
-                   summary=f"declare an emergency read of record {body.recordId[:10]}…")
+                   _mask(node, record.category, body.fields), reason,
+                   summary=f"declare an emergency read of record {body.recordId[:10]}…", salts={"reason": salt})
 
 
 @router.get("", response_model=list[EmergencyOut],
@@ -83,5 +84,6 @@ def review(emergency_id: Annotated[int, Path(ge=1, le=2**63)], body: ReviewIn, a
            node: NodeDep) -> Prepared:
     e = node.contracts.access.get_emergency(emergency_id)
     actor.require(Role.ADMIN, "review emergency reads", body=code_name(e.custodian))
+    outcome, salt = salted_hash(body.outcome)
     return prepare(node, actor, node.contracts.access.handle, "reviewEmergency", emergency_id, body.justified,
-                   text_hash(body.outcome), summary=f"review emergency read {emergency_id}")
+                   outcome, summary=f"review emergency read {emergency_id}", salts={"outcome": salt})

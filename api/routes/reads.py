@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentMember, NodeDep
 from api.routes.access import FieldList
+from ledger.ids import code_id
 from ledger.store.records import parse_record_id
 
 router = APIRouter(prefix="/reads", tags=["reads"])
@@ -64,7 +65,9 @@ def prepare_read(body: ReadPrepareIn, actor: CurrentMember, node: NodeDep) -> Re
                         409: {"description": "This signed request was served already (replay)"},
                         422: {"description": "Malformed, foreign or expired request"}})
 def read(body: ReadIn, actor: CurrentMember, node: NodeDep) -> ReadOut:
-    result = node.reads.serve(typed=body.typedData, signature=body.signature, signed_in=actor.address)
+    assert actor.body is not None
+    result = node.reads.serve(typed=body.typedData, signature=body.signature, signed_in=actor.address,
+                              reader_body=code_id(actor.body))
     e = result.event
     kind = "emergency" if e.emergency_id else ("grant" if e.grant_id else "own_body")
     node.metrics.reads.labels(kind).inc()

@@ -77,7 +77,7 @@ class StagedOut(BaseModel):
 
 def _out(node: Node, record_id: bytes) -> RecordOut:
     r = node.store.get(record_id)
-    pending = [e for e in node.store.anchorer.pending() if e.record_id == r.record_id]
+    pending = node.store.anchorer.pending(record_id=r.record_id)
     latest = node.store.versions(record_id)[-1]
     state = "pending" if pending else latest.anchor_state.value
     return RecordOut(recordId=r.record_id, subjectId=r.subject_id, category=r.category, version=r.version,
@@ -86,7 +86,7 @@ def _out(node: Node, record_id: bytes) -> RecordOut:
 
 def _staged(node: Node, actor: Actor, record_id: bytes, summary: str) -> StagedOut:
     rid = "0x" + record_id.hex()
-    entry = next(e for e in node.store.anchorer.pending(actor.address) if e.record_id == rid)
+    [entry] = node.store.anchorer.pending(actor.address, record_id=rid)
     typed = node.store.anchorer.prepare(entry, node.relayer)
     return StagedOut(record=_out(node, record_id), typedData=typed, summary=summary)
 
@@ -167,7 +167,7 @@ def erase(record_id: Annotated[str, RECORD_ID], actor: CurrentMember, node: Node
 def anchor(record_id: Annotated[str, RECORD_ID], actor: CurrentMember, node: NodeDep) -> StagedOut:
     rid = parse_record_id(record_id)
     node.store.anchorer.settle(actor.address)
-    waiting = [e for e in node.store.anchorer.pending() if e.record_id == record_id.lower()]
+    waiting = node.store.anchorer.pending(record_id=record_id.lower())
     if not waiting:
         raise NotFound(f"record {record_id} has no change waiting to be anchored", error="NothingPending")
     if waiting[0].actor != actor.address:

@@ -30,6 +30,9 @@ class Prepared(BaseModel):
 
     typedData: dict[str, Any]
     summary: str = Field(examples=["add 0x976E…0aa9 to rc-east as officer"])
+    salts: dict[str, str] = Field(default_factory=dict, description="For each free text hashed on-chain "
+                                  "(justification, reason, evidence, outcome): the salt of its hash, "
+                                  "keccak256(salt ‖ text). Keep it with the text to prove the text later.")
 
 
 class SubmitIn(BaseModel):
@@ -50,9 +53,11 @@ class SubmitOut(BaseModel):
     logs: list[EventOut] = Field(default_factory=list, description="The events with their arguments")
 
 
-def prepare(node: Node, actor: CurrentActor, handle: ContractHandle, fn: str, *args: Any, summary: str) -> Prepared:
+def prepare(node: Node, actor: CurrentActor, handle: ContractHandle, fn: str, *args: Any, summary: str,
+            salts: dict[str, bytes] | None = None) -> Prepared:
     """Typed data for ``fn(*args)`` as ``actor``; a call the contract would refuse raises its error now."""
-    return Prepared(typedData=node.relayer.prepare(actor.address, handle, fn, *args), summary=summary)
+    return Prepared(typedData=node.relayer.prepare(actor.address, handle, fn, *args), summary=summary,
+                    salts={k: "0x" + v.hex() for k, v in (salts or {}).items()})
 
 
 @router.post("/submit", response_model=SubmitOut, summary="Relay a signed forward request",

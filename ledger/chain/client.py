@@ -22,7 +22,7 @@ from web3.types import TxReceipt
 from ledger.chain import forwarder as fwd
 from ledger.chain.compiler import Build
 from ledger.chain.manifest import Manifest
-from ledger.chain.revert import ErrorDecoder
+from ledger.chain.revert import ErrorDecoder, abi_type
 from ledger.chain.transactions import KeyedLocks, Sender
 from ledger.errors import ContractRevert, ForwardRequestInvalid, ManifestError, TransactionFailed
 
@@ -78,7 +78,7 @@ class ContractHandle:
             tx["from"] = sender
         raw = self.chain.sender.call(tx, block)  # type: ignore[arg-type]
         outputs = func.abi["outputs"]
-        out = self.chain.w3.codec.decode([_abi_type(o) for o in outputs], raw)
+        out = self.chain.w3.codec.decode([abi_type(o) for o in outputs], raw)
         values = tuple(_checksummed(p, v) for p, v in zip(outputs, out))
         return values[0] if len(values) == 1 else values
 
@@ -111,13 +111,6 @@ def _checksummed(param: dict[str, Any], value: Any) -> Any:
     if t == "address":
         return Web3.to_checksum_address(value)
     return value
-
-
-def _abi_type(param: dict[str, Any]) -> str:
-    t = param["type"]
-    if t.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + t[5:]
-    return str(t)
 
 
 class Chain:

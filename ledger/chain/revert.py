@@ -44,10 +44,11 @@ _BY_PART: tuple[tuple[str, type[E.ContractRevert]], ...] = (
 )
 
 
-def _type_str(param: dict[str, Any]) -> str:
+def abi_type(param: dict[str, Any]) -> str:
+    """The canonical ABI type of a parameter, tuples spelled out (``(bytes32,uint8)[]``)."""
     t = param["type"]
     if t.startswith("tuple"):
-        return "(" + ",".join(_type_str(c) for c in param["components"]) + ")" + t[5:]
+        return "(" + ",".join(abi_type(c) for c in param["components"]) + ")" + t[5:]
     return str(t)
 
 
@@ -60,7 +61,7 @@ class ErrorDecoder:
             for item in abi:
                 if item.get("type") != "error":
                     continue
-                types = [_type_str(p) for p in item["inputs"]]
+                types = [abi_type(p) for p in item["inputs"]]
                 sig = f"{item['name']}({','.join(types)})"
                 names = [p["name"] or f"arg{i}" for i, p in enumerate(item["inputs"])]
                 self._errors[function_signature_to_4byte_selector(sig)] = (item["name"], types, names)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from web3.types import TxReceipt
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from ledger import failpoints
 from ledger.chain.client import Actor, Relayer
@@ -38,12 +38,19 @@ class Anchorer:
         self.engine = engine
         self.c = contracts
 
-    def pending(self, actor_address: str | None = None) -> list[OutboxEntry]:
+    def pending(self, actor_address: str | None = None, *, record_id: str | None = None) -> list[OutboxEntry]:
         with Session(self.engine) as s:
             q = select(OutboxEntry).where(OutboxEntry.state == AnchorState.PENDING)
             if actor_address is not None:
                 q = q.where(OutboxEntry.actor == actor_address)
+            if record_id is not None:
+                q = q.where(OutboxEntry.record_id == record_id)
             return list(s.exec(q.order_by(col(OutboxEntry.id))).all())
+
+    def pending_count(self) -> int:
+        with Session(self.engine) as s:
+            q = select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == AnchorState.PENDING)
+            return int(s.exec(q).one())
 
     def run(self, actor: Actor) -> AnchorReport:
         """Sends ``actor``'s pending entries in the order they were written."""

@@ -186,7 +186,7 @@ class RecordStore:
 
     def _require_settled(self, record_id: str) -> None:
         """A record changes only once its previous change is on-chain (versions anchor in order)."""
-        waiting = [e for e in self.anchorer.pending() if e.record_id == record_id]
+        waiting = self.anchorer.pending(record_id=record_id)
         if waiting:
             raise Conflict(f"record {record_id} has a change still waiting to be anchored (by {waiting[0].actor}); "
                            "anchor it first", error="AnchorPending")
