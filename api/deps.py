@@ -22,9 +22,11 @@ from ledger.chain.client import Chain, Relayer
 from ledger.chain.deploy import Contracts
 from ledger.errors import NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
+from ledger.indexer import Indexer
 from ledger.reads import ReadService
 from ledger.store.records import RecordStore
 from ledger.store.trail import Trail
+from ledger.trail.anchor import TrailAnchorer
 
 ZERO = b"\0" * 32
 TOKEN_AUDIENCE = "civic-ledger-api"
@@ -43,15 +45,13 @@ class Node:
     trail: Trail
     reads: ReadService
     metrics: Metrics
+    anchorer: TrailAnchorer
+    indexer: Indexer
 
     @property
     def body(self) -> str:
         assert self.settings.body is not None
         return self.settings.body
-
-    @property
-    def from_block(self) -> int:
-        return self.chain.manifest.deploy_block if self.chain.manifest else 0
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ STATUS: list[tuple[type[e.LedgerError], int]] = [
     (e.InvalidInput, 422), (e.InvalidRecord, 422), (e.InvalidNationalId, 422), (e.BadArgument, 422),
     (e.DisclosureInvalid, 422), (e.ForwardRequestInvalid, 422), (e.ReadRequestInvalid, 422),
     (e.RateLimited, 429),
-    (e.ChainUnavailable, 503), (e.StoreError, 503),
+    (e.ChainUnavailable, 503), (e.StoreError, 503), (e.AnchorError, 503), (e.IndexerError, 503),
+    (e.TrailInvalid, 422),
     (e.IntegrityFailure, 500), (e.KeyringError, 500),
 ]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -14,16 +15,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import errors
 from api.deps import Node
 from api.metrics import Metrics
-from api.routes import access, auth, bodies, emergencies, health, reads, records, trail, tx
+from api.routes import access, audit, auth, bodies, emergencies, health, reads, records, trail, tx
 from api.settings import ApiSettings
 from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
 from ledger.errors import BadArgument
 from ledger.reads import ReadService
+from ledger.indexer import Indexer
 from ledger.store.trail import Trail
+from ledger.trail.anchor import TrailAnchorer
 
 ROUTERS = (health.router, auth.router, bodies.router, records.router, access.router, reads.router,
-           emergencies.router, trail.router, tx.router)
+           emergencies.router, trail.router, audit.router, tx.router)
 
 
 class BodyLimit:
@@ -44,6 +47,27 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+class Workers:
+    """Background threads of the node (indexer, anchoring worker), stopped with the app."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        t = threading.Thread(target=target, args=(self.stop,), name=name, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=10)
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
     metrics = Metrics()
@@ -56,12 +80,22 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             raise BadArgument("set LEDGER_BODY: the body whose node this API is")
         chain = open_chain(settings)
         store = open_store(settings, chain, settings.body)
+        contracts = Contracts.of(chain)
         trail = Trail(store.engine, store.body)
-        metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.count)
-        app.state.node = Node(settings, chain, Contracts.of(chain), store.engine,
-                              Relayer(chain, settings.relayer_account()), store, trail,
-                              ReadService(store=store, trail=trail), metrics)
-        yield
+        relayer = Relayer(chain, settings.relayer_account())
+        anchorer = TrailAnchorer(trail, contracts, relayer.account, mode=settings.trail_mode,
+                                 batch_size=settings.trail_batch_size, interval=settings.trail_batch_interval)
+        indexer = Indexer(store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0,
+                          depth=settings.index_depth)
+        metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.count, events_last=trail.last_seq,
+                      anchor=anchorer.status)
+        app.state.node = Node(settings, chain, contracts, store.engine, relayer, store, trail,
+                              ReadService(store=store, trail=trail), metrics, anchorer, indexer)
+        with Workers() as workers:
+            workers.start("indexer", lambda stop: indexer.follow(stop, settings.index_interval))
+            if settings.trail_anchoring:
+                workers.start("anchorer", anchorer.run)
+            yield
         store.engine.dispose()
 
     app = FastAPI(title="Civic Ledger API", version="0.1.0", lifespan=lifespan,

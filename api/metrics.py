@@ -10,6 +10,8 @@ from typing import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from ledger.trail.anchor import AnchorStatus
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -28,9 +30,24 @@ class Metrics:
         self.events_total = Gauge("ledger_trail_events", "Access events in this node's trail",
                                   registry=self.registry)
 
-    def watch(self, *, outbox_pending: Callable[[], float], events: Callable[[], float]) -> None:
+        self.anchored_through = Gauge("ledger_trail_anchored_seq", "Last sequence number anchored on-chain",
+                                      registry=self.registry)
+        self.unanchored = Gauge("ledger_trail_unanchored_events", "Access events not yet anchored on-chain",
+                                registry=self.registry)
+        self.anchor_failures = Gauge("ledger_trail_anchor_failures", "Failed anchoring attempts in a row (0: healthy)",
+                                     registry=self.registry)
+        self.anchor_failures_total = Gauge("ledger_trail_anchor_failures_total",
+                                           "Failed anchoring attempts since the process started",
+                                           registry=self.registry)
+
+    def watch(self, *, outbox_pending: Callable[[], float], events: Callable[[], float],
+              events_last: Callable[[], float], anchor: AnchorStatus) -> None:
         self.outbox_pending.set_function(outbox_pending)
         self.events_total.set_function(events)
+        self.anchored_through.set_function(lambda: anchor.anchored_through)
+        self.unanchored.set_function(lambda: max(0, events_last() - anchor.anchored_through))
+        self.anchor_failures.set_function(lambda: anchor.consecutive_failures)
+        self.anchor_failures_total.set_function(lambda: anchor.failures_total)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

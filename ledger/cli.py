@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ledger import demo
 from ledger.cli_api import register as register_api_commands
+from ledger.cli_trail import register as register_trail_commands
 from ledger.cli_records import records_app
 from ledger.cli_common import err, fail, out, progress, run, settings, signer
 from ledger.errors import BadArgument
@@ -248,6 +249,7 @@ def compile() -> None:
 
 
 register_api_commands(app)  # after the system commands, so `--help` lists those first
+register_trail_commands(app)
 
 
 def main() -> None:

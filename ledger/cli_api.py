@@ -176,13 +176,28 @@ def register(app: typer.Typer) -> None:
     def trail(code: Annotated[Optional[str], typer.Option(help="A resident's access code (no account needed)")] = None,
               subject: Annotated[Optional[str], typer.Option(help="Auditors: one subject id")] = None,
               mine: Annotated[bool, typer.Option("--mine", help="My own trail, as a resident")] = False,
+              bundle: Annotated[Optional[Path], typer.Option(
+                  "--bundle", help="Save the trail bundle (events, proofs, anchors, signed head) here, "
+                                   "for `ledger verify trail`")] = None,
               api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Show an access trail: by access code, my own (resident), or the whole or one subject's (auditors)."""
+        if bundle is not None and code is None and not mine and subject is None:
+            fail(BadArgument("--bundle needs --code, --mine or --subject"))
         if code is not None:
-            _print(run(lambda: ApiClient((api or DEFAULT_API).rstrip("/")).trail_by_code(code)))
+            client = ApiClient((api or DEFAULT_API).rstrip("/"))
+            if bundle is not None:
+                data = run(lambda: client.request("POST", "/trail/by-code/bundle", json={"code": code}))
+                bundle.write_text(json.dumps(data, indent=2) + "\n")
+                err.print(f"trail bundle written to {bundle}; check it with `ledger verify trail {bundle}`")
+            _print(run(lambda: client.trail_by_code(code)))
             return
         params = {"subjectId": subject} if subject else {}
         path = "/trail/mine" if mine else "/trail"
+        if bundle is not None:
+            data = _call(api, keystore, dev_account, lambda c: c.request("GET", path + "/bundle" if mine
+                                                                          else "/trail/bundle", params=params))
+            bundle.write_text(json.dumps(data, indent=2) + "\n")
+            err.print(f"trail bundle written to {bundle}; check it with `ledger verify trail {bundle}`")
         _print(_call(api, keystore, dev_account, lambda c: c.request("GET", path, params=params)))
 
     @app.command("access-code")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     kek_file: Path | None = Field(default=None, description="Encrypted keyring file (ledger keys kek-new).")
     kek_password: SecretStr | None = Field(default=None, description="Password of the keyring file.")
     consortium_secret: SecretStr | None = Field(default=None, description="HMAC key of subject ids, hex (>= 32 bytes).")
+    # The access trail's anchoring and the chain index (run by the API's node).
+    trail_mode: Literal["batched", "immediate"] = Field(
+        default="batched", description="batched: Merkle roots of consecutive events; immediate: one tx per event.")
+    trail_batch_size: int = Field(default=1_000, ge=1, le=100_000, description="Anchor when this many events wait.")
+    trail_batch_interval: float = Field(default=1.0, ge=0, description="... or when the oldest waited this long, s.")
+    trail_anchor_grace: float = Field(default=30.0, ge=1, description="Receipts promise anchoring within the "
+                                                                       "batch interval plus this, seconds.")
+    trail_anchoring: bool = Field(default=True, description="Run the anchoring worker in the API process.")
+    index_depth: int = Field(default=0, ge=0, le=1_000, description="Blocks the indexer stays behind the head "
+                                                                    "(reorg tolerance; 0 for QBFT).")
+    audit_workers: int = Field(default=2, ge=1, le=64, description="Processes the audit checks signatures with.")
+    index_interval: float = Field(default=0.5, gt=0, description="Seconds between the indexer's polls.")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

@@ -208,3 +208,23 @@ class RateLimited(LedgerError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+# -------------------------------------------------------------------- access trail
+
+class AnchorError(LedgerError):
+    """The trail could not be anchored: chain unreachable, a gap, or anchors missing here."""
+
+    code = "anchor_failed"
+
+
+class IndexerError(LedgerError):
+    """The chain index cannot follow the chain (a reorg deeper than its depth, say)."""
+
+    code = "indexer_error"
+
+
+class TrailInvalid(ReasonedError):
+    """A trail bundle does not verify against the chain; ``reason`` says which check failed."""
+
+    code = "trail_invalid"

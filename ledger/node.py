@@ -173,7 +173,9 @@ def process_alive(pid: int) -> bool:
 
 
 def port_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now (sockets of a closed server in TIME_WAIT do not count)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -8,7 +8,8 @@ refused read changes nothing and an answered read always has its event:
 1. the request is well formed, for this chain and this node, not expired, and signed by
    the signed-in account, which is also its ``reader``;
 2. it was not served before (its EIP-712 digest is not in the trail);
-3. the chain allows it now (``checkAccess`` under the named grant, or ``emergencyCovers``);
+3. the chain allows it now (``checkAccess`` under the named grant, or ``emergencyCovers``, at
+   the latest block, whose number the event records: the audit re-checks it there);
 4. the record is decrypted and checked against its commitment;
 5. the access event, with the signed request, is committed to the trail;
 6. only then is the disclosure bundle (the requested fields only) returned.
@@ -78,6 +79,11 @@ def digest(typed: dict[str, Any]) -> bytes:
     return keccak(b"\x19" + m.version + m.header + m.body)
 
 
+def recover(typed: dict[str, Any], signature: str) -> str:
+    """The account that signed ``typed``; raises ValueError on a malformed signature."""
+    return str(Account.recover_message(encode_typed_data(full_message=typed), signature=bytes(HexBytes(signature))))
+
+
 @dataclass(frozen=True)
 class SignedRead:
     reader: str
@@ -111,7 +117,7 @@ def parse(typed: Any, signature: str, *, chain_id: int, verifying_contract: str,
             record_id=parse_record_id(str(m["recordId"])), fields=fields, purpose=parse_record_id(str(m["purpose"])),
             grant_id=int(m["grantId"]), emergency_id=int(m["emergencyId"]), deadline=int(m["deadline"]),
             typed=typed, signature=signature, digest="0x" + digest(typed).hex())
-        signer = Account.recover_message(encode_typed_data(full_message=typed), signature=bytes(HexBytes(signature)))
+        signer = recover(typed, signature)
     except ReadRequestInvalid:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -171,8 +177,9 @@ class ReadService:
                           grant_id=grant_id, emergency_id=emergency_id, nonce=os.urandom(32),
                           deadline=int(time.time()) + min(ttl, MAX_TTL))
 
-    def _check_emergency(self, reader: str, record_id: bytes, mask: int, emergency_id: int) -> None:
-        if not self.c.access.emergency_covers(emergency_id, reader, record_id, mask):
+    def _check_emergency(self, reader: str, record_id: bytes, mask: int, emergency_id: int,
+                         block: int | str = "latest") -> None:
+        if not self.c.access.emergency_covers(emergency_id, reader, record_id, mask, block=block):
             raise AccessDenied("the emergency declaration does not cover this read (reader, record, fields, "
                                "its window, or the emergency role)", decision="emergency_not_covered")
 
@@ -189,13 +196,15 @@ class ReadService:
         # 2. not served before
         if self.trail.is_replay(read.digest):
             raise Conflict("this signed read request was used already; sign a new one", error="ReadRequestReplayed")
-        # 3. the chain allows it now
+        # 3. the chain allows it now: at its latest block, which the event names
         record = self.store.get(read.record_id)
         mask = self._mask(record.category, read.fields)
+        block = self.c.chain.block_number()
         if read.emergency_id:
-            self._check_emergency(read.reader, read.record_id, mask, read.emergency_id)
+            self._check_emergency(read.reader, read.record_id, mask, read.emergency_id, block)
         else:
-            self.c.access.check_access(read.reader, read.record_id, mask, read.purpose, read.grant_id).raise_if_denied()
+            self.c.access.check_access(read.reader, read.record_id, mask, read.purpose, read.grant_id,
+                                       block=block).raise_if_denied()
         # 4. decrypt and verify; the bundle is ready before the event, sent only after it
         content = self.store.read(read.record_id)
         bundle = build_bundle(content, read.fields, chain=self.c.chain)
@@ -204,7 +213,7 @@ class ReadService:
             reader=read.reader, reader_body=hex32(reader_body), record_id=record.record_id,
             version=content.version.version, subject_id=record.subject_id, category=record.category,
             fields=read.fields, purpose=code_name(read.purpose), grant_id=read.grant_id,
-            emergency_id=read.emergency_id, request=read.typed["message"], signature=read.signature,
+            emergency_id=read.emergency_id, block=block, request=read.typed["message"], signature=read.signature,
             request_digest=read.digest))
         # 6. the answer
         return ReadResult(bundle, event)

@@ -69,7 +69,8 @@ class ApiProcess:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if httpx.get(info.url + "/health", timeout=2).status_code == 200:
+                # Serving: healthy (200), or up but reporting a degraded chain, database or trail (503).
+                if httpx.get(info.url + "/health", timeout=5).headers.get("content-type") == "application/json":
                     return info
             except httpx.HTTPError:
                 pass

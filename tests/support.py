@@ -181,5 +181,14 @@ def pg_schema() -> Iterator[str]:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+def rpc(url: str, method: str, *params: object) -> object:
+    """One JSON-RPC call (node controls such as ``evm_setIntervalMining``); its result."""
+    import httpx
+
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10)
+    r.raise_for_status()
+    return r.json().get("result")
+
+
 def random_bytes32() -> bytes:
     return os.urandom(32)

@@ -210,10 +210,10 @@ def list_requests(actor: CurrentMember, node: NodeDep,
                   view: Annotated[Literal["mine", "pending", "all"], Query()] = "mine") -> list[RequestOut]:
     access = node.contracts.access
     if view == "mine":
-        ids = access.request_ids(from_block=node.from_block, requester=actor.address)
+        ids = node.indexer.request_ids(requester=actor.address)
     else:
         actor.require(Role.OFFICER | Role.ADMIN, "see the requests made to this body", body=node.body)
-        ids = access.request_ids(from_block=node.from_block, custodian=code_id(node.body))
+        ids = node.indexer.request_ids(custodian=code_id(node.body))
     out = [request_out(node, access.get_request(i)) for i in ids]
     return [r for r in out if view != "pending" or r.status == "pending"]
 
@@ -266,10 +266,10 @@ def list_grants(actor: CurrentMember, node: NodeDep,
     custodian = code_id(node.body)
     if view == "mine":
         assert actor.body is not None
-        ids = access.grant_ids(from_block=node.from_block, custodian=custodian, grantee_body=code_id(actor.body))
+        ids = node.indexer.grant_ids(custodian=custodian, grantee_body=code_id(actor.body))
     else:
         actor.require(Role.OFFICER | Role.ADMIN | Role.AUDITOR, "see the grants this body gave", body=node.body)
-        ids = access.grant_ids(from_block=node.from_block, custodian=custodian)
+        ids = node.indexer.grant_ids(custodian=custodian)
     now = node.chain.timestamp()
     grants = [access.get_grant(i) for i in ids]
     if view == "mine":

@@ -68,7 +68,7 @@ class ProposalOut(BaseModel):
 @router.get("", response_model=list[BodySummary], summary="Every body admitted to the consortium")
 def list_bodies(_: CurrentMember, node: NodeDep) -> list[BodySummary]:
     reg = node.contracts.bodies
-    codes = [bytes(e["body"]) for e in reg.handle.logs("BodyAdmitted", from_block=node.from_block)]
+    codes = [bytes.fromhex(b[2:]) for b in node.indexer.body_ids()]
     out = []
     for body_id in dict.fromkeys([reg.founder(), *codes]):
         b = reg.get_body(body_id)

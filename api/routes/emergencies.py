@@ -73,9 +73,9 @@ def list_emergencies(actor: CurrentMember, node: NodeDep,
     if Role.AUDITOR not in actor.roles:
         actor.require(Role.OFFICER | Role.ADMIN, "see this body's emergency reads", body=node.body)
     access = node.contracts.access
-    found = [access.get_emergency(i) for i in access.emergency_ids(from_block=node.from_block,
-                                                                    custodian=code_id(node.body))]
-    return [emergency_out(node, e) for e in found if not (unreviewed and e.reviewed)]
+    found = [access.get_emergency(i) for i in node.indexer.emergency_ids(custodian=code_id(node.body),
+                                                                          unreviewed=unreviewed)]
+    return [emergency_out(node, e) for e in found]
 
 
 @router.post("/{emergency_id}/review", response_model=Prepared,

@@ -1,4 +1,5 @@
-"""``/health``: can this node reach its chain and its database, and what is deployed."""
+"""``/health``: can this node reach its chain and its database, is its trail anchored and its
+index following the chain, and what is deployed. 503 (``degraded``) when anything fails."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from api.deps import NodeDep
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health", summary="Chain and database reachability, chain head, manifest",
+@router.get("/health", summary="Chain and database reachability, trail anchoring and index status, manifest",
             responses={503: {"description": "The chain or the database is unreachable"}})
 def health(node: NodeDep) -> JSONResponse:
     report: dict[str, Any] = {"status": "ok", "body": node.settings.body}
@@ -28,6 +29,15 @@ def health(node: NodeDep) -> JSONResponse:
         report["database"] = {"reachable": True, "dialect": node.engine.dialect.name}
     except Exception as exc:
         report["database"] = {"reachable": False, "error": type(exc).__name__}
+        report["status"] = "degraded"
+    status = node.anchorer.status
+    report["trail"] = {"mode": node.settings.trail_mode, "anchoring": node.settings.trail_anchoring,
+                       **node.anchorer.report()}
+    if status.consecutive_failures:
+        report["status"] = "degraded"
+    cursor, _ = node.indexer.cursor()
+    report["index"] = {"block": cursor, "depth": node.indexer.depth, "lastError": node.indexer.last_error}
+    if node.indexer.last_error:
         report["status"] = "degraded"
     manifest = node.chain.manifest
     report["manifest"] = manifest.to_json() if manifest else None

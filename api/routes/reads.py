@@ -12,10 +12,12 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentMember, NodeDep
+from api.deps import CurrentMember, Node, NodeDep
 from api.routes.access import FieldList
 from ledger.ids import code_id
+from ledger.store.models import AccessEvent
 from ledger.store.records import parse_record_id
+from ledger.trail import receipts
 
 router = APIRouter(prefix="/reads", tags=["reads"])
 
@@ -39,9 +41,16 @@ class ReadIn(BaseModel):
 
 
 class Receipt(BaseModel):
+    """The node's signed promise: EIP-712 ``AccessReceipt(custodian, seq, eventHash, anchorBy)`` in the domain
+    ``CivicLedgerTrail`` v1 of the AccessTrail contract, signed by the body's anchor account."""
+
+    custodian: str
     seq: int = Field(description="The access event's sequence number at this node")
     eventHash: str
     at: dt.datetime
+    anchorBy: int = Field(description="Unix time by which the event will be anchored on-chain")
+    signature: str = Field(description="The node's EIP-712 signature of the receipt")
+    signer: str = Field(description="The node's anchor account")
 
 
 class ReadOut(BaseModel):
@@ -71,4 +80,15 @@ def read(body: ReadIn, actor: CurrentMember, node: NodeDep) -> ReadOut:
     e = result.event
     kind = "emergency" if e.emergency_id else ("grant" if e.grant_id else "own_body")
     node.metrics.reads.labels(kind).inc()
-    return ReadOut(bundle=result.bundle, receipt=Receipt(seq=e.seq, eventHash=e.event_hash, at=e.at))
+    return ReadOut(bundle=result.bundle, receipt=receipt_of(node, e))
+
+
+def receipt_of(node: Node, e: AccessEvent) -> Receipt:
+    at = e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)
+    message = {"custodian": e.body, "seq": e.seq, "eventHash": e.event_hash,
+               "anchorBy": node.anchorer.anchor_by(at, node.settings.trail_anchor_grace)}
+    account = node.relayer.account
+    signature = receipts.sign(account, "AccessReceipt", message, chain_id=node.chain.chain_id,
+                              verifying_contract=node.reads.verifying_contract)
+    return Receipt(custodian=e.body, seq=e.seq, eventHash=e.event_hash, at=at, anchorBy=message["anchorBy"],
+                   signature=signature, signer=account.address)

@@ -7,20 +7,22 @@ are rate-limited per client.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentActor, CurrentMember, Node, NodeDep
+from api.deps import Actor, CurrentActor, CurrentMember, Node, NodeDep
 from api.ratelimit import RateLimit
-from ledger.chain.access import ZERO, Emergency
-from ledger.errors import NotAuthenticated, NotAuthorized
+from ledger.chain.access import ZERO
+from ledger.errors import NotAuthenticated, NotAuthorized, NotFound
 from ledger.ids import Role, code_name
 from ledger.store.models import AccessEvent
 from ledger.store.records import hex32
+from ledger.trail.proofs import build_trail, proof_of
 
 router = APIRouter(prefix="/trail", tags=["trail"])
 
@@ -44,6 +46,14 @@ class EmergencyFlag(BaseModel):
     justified: bool | None
 
 
+class AnchorRef(BaseModel):
+    firstSeq: int
+    lastSeq: int
+    kind: str = Field(description="batch (a Merkle root of firstSeq..lastSeq) or event (anchored alone)")
+    transactionHash: str | None
+    blockNumber: int | None
+
+
 class TrailEvent(BaseModel):
     seq: int
     at: dt.datetime
@@ -57,6 +67,7 @@ class TrailEvent(BaseModel):
     grantId: int | None
     emergency: EmergencyFlag | None = Field(description="Set for a break-glass read: flagged until reviewed")
     eventHash: str
+    anchor: AnchorRef | None = Field(description="The on-chain anchor holding this event; null until anchored")
 
 
 class TrailOut(BaseModel):
@@ -66,19 +77,26 @@ class TrailOut(BaseModel):
 
 
 def _events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
-    flags: dict[int, Emergency] = {}
+    """Events with their emergency flags (from the chain index) and anchors."""
+    anchors = node.trail.anchors()
+    starts = [a.first_seq for a in anchors]
     out = []
     for e in events:
         flag = None
         if e.emergency_id:
-            if e.emergency_id not in flags:
-                flags[e.emergency_id] = node.contracts.access.get_emergency(e.emergency_id)
-            em = flags[e.emergency_id]
-            flag = EmergencyFlag(id=em.id, reviewed=em.reviewed, justified=em.justified if em.reviewed else None)
+            em = node.indexer.emergency(e.emergency_id)
+            reviewed = em is not None and em.reviewed_at is not None
+            flag = EmergencyFlag(id=e.emergency_id, reviewed=reviewed, justified=em.justified if em else None)
+        i = bisect.bisect_right(starts, e.seq) - 1
+        anchor = None
+        if i >= 0 and anchors[i].last_seq >= e.seq:
+            a = anchors[i]
+            anchor = AnchorRef(firstSeq=a.first_seq, lastSeq=a.last_seq, kind=a.kind, transactionHash=a.tx_hash,
+                               blockNumber=a.block)
         out.append(TrailEvent(seq=e.seq, at=e.at, reader=e.reader, readerBody=code_name(bytes.fromhex(e.reader_body[2:])),
                               recordId=e.record_id, version=e.version, category=e.category,
                               fields=json.loads(e.fields), purpose=e.purpose, grantId=e.grant_id or None,
-                              emergency=flag, eventHash=e.event_hash))
+                              emergency=flag, eventHash=e.event_hash, anchor=anchor))
     return out
 
 
@@ -99,26 +117,90 @@ def issue_code(body: CodeIn, actor: CurrentMember, node: NodeDep) -> CodeOut:
     return CodeOut(code=code, expiresAt=expires)
 
 
+def _subject_by_code(node: Node, request: Request, code: str) -> str:
+    _limit(request).hit(request.client.host if request.client else "unknown")
+    subject = node.trail.subject_of_code(code)
+    if subject is None:
+        raise NotAuthenticated("the access code is not valid (unknown, replaced or expired)")
+    return subject
+
+
+def _my_subject(node: Node, actor: Actor) -> str:
+    subject = node.contracts.access.resident_subject(actor.address)
+    if subject == ZERO:
+        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
+                            error="NotResident")
+    return hex32(subject)
+
+
+def _bundle(node: Node, subject: str) -> dict[str, Any]:
+    return build_trail(node.trail, node.contracts, node.relayer.account, subject)
+
+
+BUNDLE_DOC = ("A trail bundle: the subject's events with their signed read requests, inclusion proofs, "
+              "the body's anchors, and the node's signed head. Check it with `ledger verify trail`.")
+
+
+@router.post("/by-code/bundle", summary="A resident's trail bundle, with their access code (rate-limited)",
+             description=BUNDLE_DOC, responses={401: {"description": "Unknown, replaced or expired code"}})
+def bundle_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> dict[str, Any]:
+    return _bundle(node, _subject_by_code(node, request, body.code))
+
+
+@router.get("/mine/bundle", summary="My trail bundle, as a resident signed in with my own account",
+            description=BUNDLE_DOC)
+def my_bundle(actor: CurrentActor, node: NodeDep) -> dict[str, Any]:
+    return _bundle(node, _my_subject(node, actor))
+
+
+@router.get("/bundle", summary="A subject's trail bundle (auditors)", description=BUNDLE_DOC)
+def subject_bundle(actor: CurrentMember, node: NodeDep,
+                   subjectId: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{64}$")]) -> dict[str, Any]:
+    actor.require(Role.AUDITOR, "read a subject's trail bundle")
+    return _bundle(node, subjectId.lower())
+
+
+class ProofOut(BaseModel):
+    seq: int
+    eventHash: str
+    anchor: AnchorRef
+    root: str
+    proof: list[str] = Field(description="StandardMerkleTree proof of the leaf (uint64 seq, bytes32 eventHash); "
+                                         "empty for an event anchored alone")
+
+
+@router.get("/proofs/{seq}", response_model=ProofOut,
+            summary="An event's inclusion proof, once anchored (the reader, this body's members, auditors)",
+            responses={404: {"description": "No such event, or not anchored yet"}})
+def proof(seq: Annotated[int, Path(ge=1)], actor: CurrentActor, node: NodeDep) -> ProofOut:
+    event = node.trail.get(seq)
+    if event is None:
+        raise NotFound(f"no access event {seq} at this node", error="NoSuchEvent")
+    if event.reader.lower() != actor.address.lower() and actor.body != node.body and Role.AUDITOR not in actor.roles:
+        raise NotAuthorized("an event's proof is for its reader, the custodian's members and auditors",
+                            error="NotParty")
+    a = node.trail.anchor_of(seq)
+    if a is None:
+        raise NotFound(f"access event {seq} is not anchored yet; see its receipt's anchorBy", error="NotAnchoredYet")
+    steps = proof_of(node.trail.between(a.first_seq, a.last_seq), seq) if a.kind == "batch" else []
+    return ProofOut(seq=seq, eventHash=event.event_hash, root=a.root, proof=steps,
+                    anchor=AnchorRef(firstSeq=a.first_seq, lastSeq=a.last_seq, kind=a.kind,
+                                     transactionHash=a.tx_hash, blockNumber=a.block))
+
+
 @router.post("/by-code", response_model=TrailOut, summary="A resident's trail, with the access code their "
                                                            "committee issued (no account needed; rate-limited)",
              responses={401: {"description": "Unknown, replaced or expired code"},
                         429: {"description": "Too many attempts; see Retry-After"}})
 def trail_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> TrailOut:
-    _limit(request).hit(request.client.host if request.client else "unknown")
-    subject = node.trail.subject_of_code(body.code)
-    if subject is None:
-        raise NotAuthenticated("the access code is not valid (unknown, replaced or expired)")
+    subject = _subject_by_code(node, request, body.code)
     return TrailOut(custodian=node.body, subjectId=subject, events=_events_out(node, node.trail.events(subject_id=subject)))
 
 
 @router.get("/mine", response_model=TrailOut, summary="My trail, as a resident signed in with my own account",
             responses={403: {"description": "The account is not linked to a resident"}})
 def my_trail(actor: CurrentActor, node: NodeDep) -> TrailOut:
-    subject = node.contracts.access.resident_subject(actor.address)
-    if subject == ZERO:
-        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
-                            error="NotResident")
-    sid = hex32(subject)
+    sid = _my_subject(node, actor)
     return TrailOut(custodian=node.body, subjectId=sid, events=_events_out(node, node.trail.events(subject_id=sid)))
 
 

@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentActor, Node, NodeDep
 from ledger.chain import forwarder as fwd
-from ledger.chain.client import ContractHandle
+from ledger.chain.client import ContractHandle, jsonable
 from ledger.chain.compiler import CONTRACTS
-from ledger.errors import BadArgument, NotAuthorized
+from ledger.errors import BadArgument, LedgerError, NotAuthorized
 
 router = APIRouter(prefix="/tx", tags=["transactions"])
 TARGETS = tuple(c for c in CONTRACTS if c != "CivicForwarder")
@@ -87,6 +87,10 @@ def submit(body: SubmitIn, actor: CurrentActor, node: NodeDep) -> SubmitOut:
     name = targets[str(message["to"]).lower()]
     if name == "RecordRegistry":  # the person's own signature anchored a staged record change
         node.store.anchorer.settle(actor.address)
+    try:  # the index shows the change to whoever lists next (the indexer's own poll would, a moment later)
+        node.indexer.sync(to_block=int(receipt["blockNumber"]))
+    except LedgerError:
+        pass  # reported by the indexer's worker in /health; the change is on-chain either way
     logs = _events(node.chain.contract(name), receipt)
     return SubmitOut(transactionHash=receipt["transactionHash"].to_0x_hex(), blockNumber=int(receipt["blockNumber"]),
                      events=list(dict.fromkeys(e.event for e in logs)), logs=logs)
@@ -96,14 +100,7 @@ def _events(handle: ContractHandle, receipt: Any) -> list[EventOut]:
     found = []
     for item in handle.contract.abi:
         if item.get("type") == "event":
-            found += [EventOut(event=item["name"], args={k: _jsonable(v) for k, v in args.items()})
+            found += [EventOut(event=item["name"], args={k: jsonable(v) for k, v in args.items()})
                       for args in handle.events(receipt, item["name"])]
     return found
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value

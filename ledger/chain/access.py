@@ -160,30 +160,17 @@ class AccessRegistry:
     def unreviewed_emergencies(self, custodian: bytes) -> int:
         return int(self.handle.view("unreviewedEmergencies", custodian))
 
-    def emergency_covers(self, emergency_id: int, reader: str, record_id: bytes, fields: int) -> bool:
-        return bool(self.handle.view("emergencyCovers", emergency_id, reader, record_id, fields))
+    def emergency_covers(self, emergency_id: int, reader: str, record_id: bytes, fields: int, *,
+                         block: int | str = "latest") -> bool:
+        return bool(self.handle.view("emergencyCovers", emergency_id, reader, record_id, fields, block=block))
 
-    def check_access(self, reader: str, record_id: bytes, fields: int, purpose: bytes, grant_id: int) -> Decision:
-        return Decision(self.handle.view("checkAccess", reader, record_id, fields, purpose, grant_id))
+    def check_access(self, reader: str, record_id: bytes, fields: int, purpose: bytes, grant_id: int, *,
+                     block: int | str = "latest") -> Decision:
+        return Decision(self.handle.view("checkAccess", reader, record_id, fields, purpose, grant_id, block=block))
 
     def find_grant(self, reader: str, record_id: bytes, fields: int, purpose: bytes) -> tuple[Decision, int]:
         d, g = self.handle.view("findGrant", reader, record_id, fields, purpose)
         return Decision(d), int(g)
-
-    # listings, from the contract's events (the indexer's tables will replace these scans)
-    def request_ids(self, *, from_block: int = 0, requester: str | None = None, custodian: bytes | None = None) -> list[int]:
-        filters = {k: v for k, v in (("requester", requester), ("custodian", custodian)) if v is not None}
-        return sorted({int(e["requestId"]) for e in self.handle.logs("AccessRequested", from_block=from_block, **filters)})
-
-    def grant_ids(self, *, from_block: int = 0, custodian: bytes | None = None,
-                  grantee_body: bytes | None = None) -> list[int]:
-        filters = {k: v for k, v in (("custodian", custodian), ("granteeBody", grantee_body)) if v is not None}
-        return sorted({int(e["grantId"]) for e in self.handle.logs("GrantCreated", from_block=from_block, **filters)})
-
-    def emergency_ids(self, *, from_block: int = 0, custodian: bytes | None = None) -> list[int]:
-        filters = {"custodian": custodian} if custodian is not None else {}
-        return sorted({int(e["emergencyId"])
-                       for e in self.handle.logs("EmergencyDeclared", from_block=from_block, **filters)})
 
     # actions
     def define_purpose(self, actor: Actor, purpose: bytes) -> TxReceipt:

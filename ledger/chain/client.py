@@ -100,6 +100,15 @@ class ContractHandle:
         return found[0]
 
 
+def jsonable(value: Any) -> Any:
+    """A decoded ABI value as JSON: bytes as 0x hex, tuples as lists."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
 def _checksummed(param: dict[str, Any], value: Any) -> Any:
     """Decoded ABI value with every address in checksum form (as web3's own calls return them)."""
     t = param["type"]

@@ -44,6 +44,8 @@ class ApiClient:
         if self.token and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {self.token}"
         r = self.http.request(method, path, headers=headers, **kw)
+        if r.status_code < 400 and not r.headers.get("content-type", "").startswith("application/json"):
+            return r.text  # CSV, HTML, Prometheus text
         try:
             body = r.json()
         except ValueError:

@@ -139,6 +139,10 @@ class AccessEventBase(SQLModel):
     purpose: str = Field(max_length=31)
     grant_id: int = Field(sa_type=BigInteger, description="The grant read under; 0 for the own body or an emergency read")
     emergency_id: int = Field(sa_type=BigInteger, description="The emergency declaration; 0 for a normal read")
+    subject_prev: int = Field(default=0, description="Sequence number of the subject's previous event at this "
+                                                     "body (0 for the first): a subject's events form a chain")
+    block: int = Field(default=0, sa_type=BigInteger, description="The chain block at which the access was "
+                                                                 "checked")
     at: dt.datetime
 
 
@@ -154,6 +158,28 @@ class AccessEvent(AccessEventBase, table=True):
     event_hash: str = Field(max_length=66)
 
 
+class TrailAnchor(SQLModel, table=True):
+    """One anchoring transaction of the trail: a batch (Merkle root of events ``first_seq``..``last_seq``)
+    or one event (``first_seq == last_seq``, root = the event hash).
+
+    Written as ``prepared`` before its transaction is sent, so that a restart re-sends the same
+    range and root; ``anchored`` once the chain holds it."""
+
+    __tablename__ = "trail_anchors"
+    body: str = Field(primary_key=True, max_length=66)
+    first_seq: int = Field(primary_key=True)
+    last_seq: int
+    root: str = Field(max_length=66)
+    kind: str = Field(max_length=8, description="batch or event")
+    state: str = Field(max_length=16, description="prepared or anchored")
+    tx_hash: str | None = Field(default=None, max_length=66)
+    block: int | None = None
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    anchored_at: dt.datetime | None = None
+
+
 class AccessCode(SQLModel, table=True):
     """A resident's access code to their trail, issued by their committee; only its hash is kept."""
 
@@ -165,3 +191,6 @@ class AccessCode(SQLModel, table=True):
     issued_at: dt.datetime = Field(default_factory=utcnow)
     expires_at: dt.datetime
     revoked_at: dt.datetime | None = None
+
+
+from ledger.store import index_models  # noqa: E402,F401  (the indexer's tables, on the same metadata)

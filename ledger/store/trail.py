@@ -1,6 +1,10 @@
 """The access trail of one custodian body: events written before a read is answered,
 and residents' access codes.
 
+Each event also names its subject's previous event at this body (``subject_prev``), and its
+hash covers that link: a subject's events form a chain, anchored with the events, so an
+event left out of a subject's trail breaks the chain.
+
 Sequence numbers are gapless per body: the next number is taken inside the transaction
 that writes the event, and a concurrent writer that took the same number fails on the
 primary key and retries. A replayed read request fails on its digest, changing nothing.
@@ -23,7 +27,7 @@ from sqlmodel import Session, col, func, select
 
 from ledger.commitments import canonical_json
 from ledger.errors import Conflict, InvalidInput, StoreError
-from ledger.store.models import AccessCode, AccessEvent, utcnow
+from ledger.store.models import AccessCode, AccessEvent, TrailAnchor, utcnow
 
 #: Crockford base32 without I, L, O, U: unambiguous when read aloud or typed.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -45,22 +49,33 @@ class NewEvent:
     purpose: str
     grant_id: int
     emergency_id: int
+    block: int
     request: dict[str, Any]
     signature: str
     request_digest: str
 
 
-def event_hash(event: AccessEvent) -> str:
-    """keccak256 of the event's RFC 8785 canonical JSON (every column but the hash itself)."""
-    content = {
+def event_content(event: AccessEvent) -> dict[str, Any]:
+    """What an event's hash covers: every column but the hash and the request (its digest is covered)."""
+    return {
         "body": event.body, "seq": event.seq, "reader": event.reader, "readerBody": event.reader_body,
         "recordId": event.record_id, "version": event.version, "subjectId": event.subject_id,
         "category": event.category, "fields": json.loads(event.fields), "purpose": event.purpose,
-        "grantId": event.grant_id, "emergencyId": event.emergency_id,
-        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "grantId": event.grant_id, "emergencyId": event.emergency_id, "subjectPrev": event.subject_prev,
+        "block": event.block,
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds") if event.at.tzinfo
+        else event.at.replace(tzinfo=dt.UTC).isoformat(timespec="microseconds"),
         "requestDigest": event.request_digest, "signature": event.signature,
     }
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """keccak256 of the RFC 8785 canonical JSON of an event's content."""
     return "0x" + keccak(canonical_json(content)).hex()
+
+
+def event_hash(event: AccessEvent) -> str:
+    return content_hash(event_content(event))
 
 
 class Trail:
@@ -79,11 +94,14 @@ class Trail:
             try:
                 with Session(self.engine) as s, s.begin():
                     last = s.exec(select(func.max(AccessEvent.seq)).where(AccessEvent.body == self.body)).one()
+                    prev = s.exec(select(func.max(AccessEvent.seq)).where(
+                        AccessEvent.body == self.body, AccessEvent.subject_id == new.subject_id)).one()
                     event = AccessEvent(
                         body=self.body, seq=int(last or 0) + 1, reader=new.reader, reader_body=new.reader_body,
                         record_id=new.record_id, version=new.version, subject_id=new.subject_id,
                         category=new.category, fields=json.dumps(sorted(new.fields)), purpose=new.purpose,
-                        grant_id=new.grant_id, emergency_id=new.emergency_id, at=utcnow(),
+                        grant_id=new.grant_id, emergency_id=new.emergency_id, subject_prev=int(prev or 0), block=new.block,
+                        at=utcnow(),
                         request=json.dumps(new.request, sort_keys=True), signature=new.signature,
                         request_digest=new.request_digest, event_hash="")
                     event.event_hash = event_hash(event)
@@ -106,6 +124,33 @@ class Trail:
             if subject_id is not None:
                 q = q.where(AccessEvent.subject_id == subject_id)
             return list(s.exec(q.order_by(col(AccessEvent.seq)).limit(limit)).all())
+
+    def between(self, first: int, last: int) -> list[AccessEvent]:
+        """Events ``first``..``last`` by sequence number (fewer when some are missing)."""
+        with Session(self.engine) as s:
+            q = select(AccessEvent).where(AccessEvent.body == self.body, col(AccessEvent.seq) >= first,
+                                          col(AccessEvent.seq) <= last)
+            return list(s.exec(q.order_by(col(AccessEvent.seq))).all())
+
+    def get(self, seq: int) -> AccessEvent | None:
+        with Session(self.engine) as s:
+            return s.exec(select(AccessEvent).where(AccessEvent.body == self.body, AccessEvent.seq == seq)).first()
+
+    def last_seq(self) -> int:
+        with Session(self.engine) as s:
+            return int(s.exec(select(func.max(AccessEvent.seq)).where(AccessEvent.body == self.body)).one() or 0)
+
+    def anchors(self) -> list[TrailAnchor]:
+        """This body's anchored batches (and single events), by first sequence number."""
+        with Session(self.engine) as s:
+            q = select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == "anchored")
+            return list(s.exec(q.order_by(col(TrailAnchor.first_seq))).all())
+
+    def anchor_of(self, seq: int) -> TrailAnchor | None:
+        with Session(self.engine) as s:
+            q = select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == "anchored",
+                                          col(TrailAnchor.first_seq) <= seq, col(TrailAnchor.last_seq) >= seq)
+            return s.exec(q).first()
 
     def count(self) -> int:
         with Session(self.engine) as s:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 import pytest
 from eth_account.signers.local import LocalAccount
 
@@ -21,7 +20,7 @@ from ledger.devkeys import dev_account
 from ledger.node import LocalNode, free_port
 from ledger.services import ApiProcess
 from ledger.system import open_chain, up
-from tests.support import DATABASES, pg_schema
+from tests.support import DATABASES, pg_schema, rpc
 
 TOKEN_SECRET = "test-only token secret, 32+ characters long"
 BLOCK_TIME = 1  # seconds, as the end-to-end tests ask
@@ -45,10 +44,7 @@ class Api:
         return c
 
     def rpc(self, method: str, *params: object) -> object:
-        r = httpx.post(self.settings.effective_rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method,
-                                                              "params": list(params)}, timeout=10)
-        r.raise_for_status()
-        return r.json().get("result")
+        return rpc(self.settings.effective_rpc_url, method, *params)
 
 
 @pytest.fixture(scope="session", params=DATABASES)
@@ -62,8 +58,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 def _serve(home: Path, database: str | None) -> Iterator[Api]:
     settings = Settings(home=home, node_port=free_port())
     up(settings)  # the demo is built with instant mining; from here on, a block a second
-    httpx.post(settings.effective_rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "evm_setIntervalMining",
-                                                 "params": [BLOCK_TIME]}, timeout=10).raise_for_status()
+    rpc(settings.effective_rpc_url, "evm_setIntervalMining", BLOCK_TIME)
     port = free_port()
     env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
            "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, "LEDGER_API_CODE_ATTEMPTS": str(CODE_ATTEMPTS),

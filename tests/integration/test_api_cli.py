@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from typing import Iterator
 
 import httpx
@@ -79,6 +80,22 @@ def test_request_approve_read_verify_trail_revoke_from_the_terminal(system: tupl
     code = cli("access-code", *api, "--dev-account", COMMITTEE_OFFICER, "--national-id", NATIONAL_ID).json()["code"]
     trail = cli("trail", *api, "--code", code).json()
     assert read["receipt"]["seq"] in [e["seq"] for e in trail["events"]]
+
+    # the resident saves their trail bundle and checks it against the chain, trusting no node
+    trail_file = tmp_path / "trail.json"
+    for _ in range(60):
+        cli("trail", *api, "--code", code, "--bundle", str(trail_file))
+        report = cli("verify", "trail", str(trail_file), "--rpc", cli.rpc_url, "--manifest",
+                     str(cli.home / "manifest.json")).json()
+        if not report["pending"]:
+            break
+        time.sleep(0.5)  # the read's batch is anchored within a second or so
+    assert report["ok"] and report["anchored"] == report["events"] >= 1 and report["custodian"] == "rc-east"
+    tampered = json.loads(trail_file.read_text())
+    tampered["events"].pop()
+    trail_file.write_text(json.dumps(tampered))
+    refused_trail = cli("verify", "trail", str(trail_file), "--rpc", cli.rpc_url, ok=False)
+    assert refused_trail.code == 1 and refused_trail.error()["code"] == "trail_invalid"
 
     cli("revoke", str(grant_id), *api, "--dev-account", ADMIN)
     refused = cli("read", record["recordId"], *api, "--dev-account", OFFICER, "--field", "address", "--purpose",

@@ -1,0 +1,363 @@
+"""The audit of one body's node: its records, its trail and its anchors, against the chain.
+
+A numbered checklist (SPEC §5):
+
+1. every off-chain record version still decrypts and matches its on-chain commitment;
+2. every access event had, at the block where it was checked, a valid grant (or was an
+   own-body read by a member, or an emergency read, which must have been reviewed;
+   unreviewed ones are listed);
+3. every event's hash recomputes from its content; sequence numbers run 1, 2, ... without
+   gap; each subject's events chain; the chain's anchors are contiguous, each recomputes
+   from the stored events (so every inclusion proof from it verifies), and each is
+   recorded in this database; no event is past its anchoring deadline;
+4. every event's read request matches its digest, is signed by its reader, and asks for
+   what the event says was read.
+
+The chain is the reference: anchors and commitments are read from it, not from the
+database under audit. Grants come from the chain index (:mod:`ledger.indexer`), synced first;
+its journal can be re-derived from the chain at any time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from hexbytes import HexBytes
+from sqlmodel import Session, col, select
+
+from ledger.chain.access import Scope
+from ledger.chain.deploy import Contracts
+from ledger.errors import LedgerError, TrailInvalid
+from ledger.ids import code_id
+from ledger.indexer import Indexer
+from ledger.store.index_models import IxEmergency, IxGrant, IxMember, IxRequest
+from ledger.store.models import AccessEvent, Record, RecordVersion, TrailAnchor
+from ledger.store.records import RecordStore, hex32
+from ledger.store.trail import event_content, content_hash
+from ledger.trail.proofs import batch_root, chain_anchors, check_contiguous, check_request
+
+TITLES = {
+    1: "Every off-chain record matches its on-chain commitment",
+    2: "Every access event had a valid grant at its time, or is a reviewed emergency read",
+    3: "Batch roots recompute, sequences have no gaps, every inclusion proof verifies",
+    4: "Every signature in the trail verifies",
+}
+#: Events checked per worker task (hashes and signatures run in parallel processes).
+CHUNK = 2_000
+MAX_LISTED = 1_000  # failures listed per check (all are counted)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Check:
+    number: int
+    checked: int = 0
+    failed: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def fail(self, item: str, message: str) -> None:
+        self.failed += 1
+        if len(self.failures) < MAX_LISTED:
+            self.failures.append({"item": item, "message": message})
+
+    def as_json(self) -> dict[str, Any]:
+        return {"number": self.number, "title": TITLES[self.number], "ok": self.ok, "checked": self.checked,
+                "failed": self.failed, "failures": self.failures, "notes": self.notes}
+
+
+@dataclass
+class AuditReport:
+    body: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    checks: dict[int, Check] = field(default_factory=lambda: {n: Check(n) for n in TITLES})
+    unreviewed_emergencies: list[dict[str, Any]] = field(default_factory=list)
+    events: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks.values())
+
+    def as_json(self) -> dict[str, Any]:
+        return {"schema": "civic-ledger/audit@1", "body": self.body, "ok": self.ok,
+                "startedAt": self.started_at.isoformat(), "finishedAt": self.finished_at.isoformat()
+                if self.finished_at else None, "seconds": round(self.seconds, 3), "events": self.events,
+                "checks": [c.as_json() for c in self.checks.values()],
+                "unreviewedEmergencies": self.unreviewed_emergencies}
+
+
+def _events(store: RecordStore, body: str, batch: int = 10_000) -> Iterator[list[AccessEvent]]:
+    after = 0
+    while True:
+        with Session(store.engine) as s:
+            q = select(AccessEvent).where(AccessEvent.body == body, col(AccessEvent.seq) > after)
+            rows = list(s.exec(q.order_by(col(AccessEvent.seq)).limit(batch)).all())
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].seq
+
+
+def _check_chunk(items: list[dict[str, Any]], chain_id: int, access_trail: str) -> list[tuple[int, int, str]]:
+    """Hash and signature checks of events as dicts (in a worker process): (check, seq, message) failures."""
+    out = []
+    for e in items:
+        stored = e.pop("_stored_hash")
+        if content_hash({k: v for k, v in e.items() if k != "request"}) != stored:
+            out.append((3, e["seq"], "its hash does not match its content (edited, reordered or re-timed)"))
+        try:
+            check_request(e, chain_id=chain_id, access_trail=access_trail)
+        except TrailInvalid as exc:
+            out.append((4, e["seq"], exc.message))
+        except (KeyError, TypeError, ValueError) as exc:
+            out.append((4, e["seq"], f"malformed read request or signature: {exc!r}"))
+    return out
+
+
+class Auditor:
+    def __init__(self, store: RecordStore, indexer: Indexer, *, grace: float = 30.0, interval: float = 1.0,
+                 workers: int = 2, progress: Progress = lambda _what, _done, _total: None) -> None:
+        self.store, self.indexer = store, indexer
+        self.c: Contracts = store.c
+        self.body = "0x" + store.body.hex()
+        self.deadline = grace + interval
+        self.workers, self.progress = workers, progress
+        self._timestamps: dict[int, int] = {}
+        self._ix: dict[str, dict[Any, Any]] = {}
+
+    def run(self) -> AuditReport:
+        started = time.perf_counter()
+        report = AuditReport(self.body, dt.datetime.now(dt.UTC))
+        self.indexer.sync()
+        self._records(report.checks[1])
+        self._trail(report)
+        report.finished_at = dt.datetime.now(dt.UTC)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # ------------------------------------------------------------------ 1. records
+
+    def _records(self, check: Check) -> None:
+        with Session(self.store.engine) as s:
+            rows = s.exec(select(Record.record_id, Record.status, RecordVersion.version, RecordVersion.commitment,
+                                 RecordVersion.anchor_state)
+                          .join(RecordVersion, col(RecordVersion.record_id) == col(Record.record_id))
+                          .where(Record.body == self.body).order_by(col(Record.record_id),
+                                                                   col(RecordVersion.version))).all()
+        pending = erased = 0
+        for i, (record_id, status, version, commitment, anchor_state) in enumerate(rows):
+            self.progress("records", i + 1, len(rows))
+            item = f"record {record_id} v{version}"
+            if str(status) == "erased":
+                erased += 1
+                continue
+            rid = bytes(HexBytes(record_id))
+            on_chain = hex32(self.c.records.commitment_of(rid, version))
+            if int(on_chain, 16) == 0:
+                if str(anchor_state) == "pending":
+                    pending += 1
+                    continue
+                check.fail(item, "the chain has no commitment for this version")
+                continue
+            check.checked += 1
+            if on_chain != commitment:
+                check.fail(item, "the stored commitment differs from the chain's")
+                continue
+            try:
+                self.store.read(rid, version)
+            except LedgerError as exc:
+                check.fail(item, exc.message)
+            except Exception as exc:  # an authentication failure of AES-GCM, a malformed payload
+                check.fail(item, f"cannot be decrypted or parsed: {type(exc).__name__}")
+        if erased:
+            check.notes.append(f"{erased} version(s) of erased records skipped (crypto-shredded)")
+        if pending:
+            check.notes.append(f"{pending} version(s) not anchored yet")
+
+    # -------------------------------------------------------------------- trail
+
+    def _trail(self, report: AuditReport) -> None:
+        c2, c3, c4 = report.checks[2], report.checks[3], report.checks[4]
+        with Session(self.store.engine) as s:  # the index's view of grants, small next to the trail
+            self._ix = {
+                "grants": {g.grant_id: g for g in s.exec(select(IxGrant)).all()},
+                "requests": {r.request_id: r for r in s.exec(select(IxRequest)).all()},
+                "emergencies": {em.emergency_id: em for em in s.exec(select(IxEmergency)).all()},
+                "members": {m.account: m for m in s.exec(select(IxMember)).all()},
+            }
+        anchors = chain_anchors(self.c, bytes(HexBytes(self.body)))
+        try:
+            anchored_through = check_contiguous(anchors)
+        except TrailInvalid as exc:
+            c3.fail("anchors", exc.message)
+            anchored_through = 0
+        with Session(self.store.engine) as s:
+            total = len(s.exec(select(AccessEvent.seq).where(AccessEvent.body == self.body)).all())
+            rows = {r.first_seq: r for r in s.exec(select(TrailAnchor).where(
+                TrailAnchor.body == self.body, TrailAnchor.state == "anchored")).all()}
+        report.events = total
+        for a in anchors:  # each anchor on-chain is recorded here as the chain holds it
+            mine = rows.pop(a["firstSeq"], None)
+            if mine is None or (mine.last_seq, mine.root) != (a["lastSeq"], a["root"]):
+                c3.fail(f"anchor {a['firstSeq']}..{a['lastSeq']}", "this database does not record the anchor "
+                        "the chain holds (its batch row was removed or altered)")
+        for first, row in rows.items():
+            c3.fail(f"anchor {first}..{row.last_seq}", "recorded here as anchored, but not on-chain")
+        by_last = {a["lastSeq"]: a for a in anchors}
+        chain_id, access_trail = self.c.chain.chain_id, self.c.trail.handle.address
+        expected, last_of_subject = 1, {}
+        batch: list[AccessEvent] = []
+        futures = []
+        spawn = multiprocessing.get_context("spawn")  # safe beside the API's threads
+        with ProcessPoolExecutor(self.workers, mp_context=spawn) if self.workers > 1 else _Inline() as pool:
+            done = 0
+            for rows_ in _events(self.store, self.body):
+                for e in rows_:
+                    # sequence numbers, subject chains
+                    if e.seq != expected:
+                        c3.fail(f"event {expected}", f"missing: the trail jumps from {expected - 1} to {e.seq}"
+                                if e.seq > expected else f"duplicate or out of order at {e.seq}")
+                    expected = e.seq + 1
+                    if e.subject_prev != last_of_subject.get(e.subject_id, 0):
+                        c3.fail(f"event {e.seq}", "its subject's previous event is not the one it names "
+                                "(an event of the subject was removed or moved)")
+                    last_of_subject[e.subject_id] = e.seq
+                    # anchors: recompute each root from the stored events
+                    batch.append(e)
+                    if batch and batch[0].seq > anchored_through:
+                        batch = []
+                    if e.seq in by_last:
+                        self._check_anchor(by_last[e.seq], batch, c3)
+                        batch = []
+                    if e.seq > anchored_through:
+                        self._check_deadline(e, c3)
+                    self._grant(e, c2, report)
+                c2.checked += len(rows_)
+                items = [{**event_content(e), "request": json.loads(e.request), "_stored_hash": e.event_hash}
+                         for e in rows_]
+                for i in range(0, len(items), CHUNK):
+                    futures.append(pool.submit(_check_chunk, items[i:i + CHUNK], chain_id, access_trail))
+                done += len(rows_)
+                self.progress("trail", done, total)
+            for f in futures:
+                for number, seq, message in f.result():
+                    (c3 if number == 3 else c4).fail(f"event {seq}", message)
+        if expected - 1 < anchored_through:
+            c3.fail(f"event {expected}", f"the chain anchors events up to {anchored_through}, this database "
+                                         f"holds them only up to {expected - 1}")
+        c3.checked = c4.checked = total
+        c3.notes.append(f"{len(anchors)} anchor(s) on-chain, through event {anchored_through}")
+
+    def _check_anchor(self, anchor: dict[str, Any], events: list[AccessEvent], check: Check) -> None:
+        first, last = anchor["firstSeq"], anchor["lastSeq"]
+        item = f"anchor {first}..{last}"
+        if [e.seq for e in events] != list(range(first, last + 1)):
+            check.fail(item, "the stored events of this anchor are not all there")
+            return
+        root = events[0].event_hash if anchor["kind"] == "event" else batch_root(events)
+        if root != anchor["root"]:
+            check.fail(item, "the root recomputed from the stored events differs from the chain's")
+
+    def _check_deadline(self, e: AccessEvent, check: Check) -> None:
+        at = e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)
+        if time.time() - at.timestamp() > self.deadline:
+            check.fail(f"event {e.seq}", f"not anchored, {self.deadline:.0f}s after it was written")
+
+    # ----------------------------------------------------------------- 2. grants
+
+    def _grant(self, e: AccessEvent, check: Check, report: AuditReport) -> None:
+        item = f"event {e.seq}"
+        fields = json.loads(e.fields)
+        try:
+            names = self.store.schema(e.category)
+            mask = sum(1 << names.index(f) for f in fields)
+        except (LedgerError, ValueError):
+            check.fail(item, f"reads fields {fields} that category {e.category!r} does not have")
+            return
+        if e.emergency_id:
+            em = self._ix["emergencies"].get(e.emergency_id)
+            if em is None or em.custodian != e.body or em.record_id != e.record_id \
+                    or em.reader != e.reader.lower() or mask & ~int(em.field_mask, 16) \
+                    or em.declared_block > e.block:
+                check.fail(item, f"emergency declaration {e.emergency_id} does not cover this read")
+            elif em.reviewed_at is None:
+                check.fail(item, f"emergency read under declaration {e.emergency_id}, not reviewed yet")
+                report.unreviewed_emergencies.append({"seq": e.seq, "emergencyId": e.emergency_id,
+                                                      "reader": e.reader, "at": e.at.isoformat()})
+            return
+        if not e.grant_id:
+            m = self._ix["members"].get(e.reader.lower())
+            if e.reader_body != e.body or m is None or m.body != e.body or m.added_block > e.block \
+                    or (m.removed_block is not None and m.removed_block <= e.block):
+                check.fail(item, "read without a grant by someone who was not a member of this body then")
+            return
+        g = self._ix["grants"].get(e.grant_id)
+        r = self._ix["requests"].get(g.request_id) if g else None
+        problem = self._grant_problem(e, g, r, mask)
+        if problem:
+            check.fail(item, f"grant {e.grant_id}: {problem}")
+
+    def _grant_problem(self, e: AccessEvent, g: IxGrant | None, r: IxRequest | None, mask: int) -> str | None:
+        if g is None or r is None:
+            return "no such grant on-chain"
+        if g.custodian != e.body or g.grantee_body != e.reader_body:
+            return "given by another body, or to another body than the reader's"
+        scope = Scope(r.scope)
+        if scope is not Scope.AGREEMENT and g.grantee != e.reader.lower():
+            return "given to another reader"
+        if scope is Scope.RECORD and r.record_id != e.record_id:
+            return "for another record"
+        if scope is Scope.SUBJECT_CATEGORY and (r.subject != e.subject_id or r.category != hex32(code_id(e.category))):
+            return "for another subject or category"
+        if scope is Scope.AGREEMENT and r.category != hex32(code_id(e.category)):
+            return "for another category"
+        if r.purpose != hex32(code_id(e.purpose)):
+            return "for another purpose"
+        if mask & ~int(r.field_mask, 16):
+            return "does not cover every field read"
+        if g.created_block > e.block:
+            return "created after the read"
+        if g.revoked_block is not None and g.revoked_block <= e.block:
+            return "revoked before the read"
+        if self._timestamp(e.block) >= g.expires_at:
+            return "expired before the read"
+        return None
+
+    def _timestamp(self, block: int) -> int:
+        if block not in self._timestamps:
+            w3 = self.c.chain.w3
+            self._timestamps[block] = int(self.c.chain.sender.rpc(lambda: w3.eth.get_block(block))["timestamp"])
+        return self._timestamps[block]
+
+
+class _Inline:
+    """A stand-in for a process pool: runs each task at once (one worker)."""
+
+    def __enter__(self) -> "_Inline":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        result = fn(*args)
+
+        class Done:
+            def result(self) -> Any:
+                return result
+        return Done()
+
+
