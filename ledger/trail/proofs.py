@@ -113,16 +113,13 @@ def check_contiguous(anchors: Sequence[dict[str, Any]]) -> int:
 
 def check_request(e: dict[str, Any], *, chain_id: int, access_trail: str) -> None:
     """The event's signed read request: digest, reader's signature, and that it asked for what was read."""
-    from ledger.reads import DOMAIN_NAME, DOMAIN_VERSION, READ_REQUEST_TYPES, digest, recover
+    from ledger.reads import message_digest, recover_digest
 
     seq = e.get("seq")
-    typed = {"types": READ_REQUEST_TYPES, "primaryType": "ReadRequest",
-             "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
-                        "verifyingContract": access_trail},
-             "message": e["request"]}
-    if "0x" + digest(typed).hex() != e["requestDigest"]:
+    signed = message_digest(e["request"], chain_id=chain_id, verifying_contract=access_trail)
+    if "0x" + signed.hex() != e["requestDigest"]:
         raise TrailInvalid(f"event {seq}: its read request does not match its digest", reason="request")
-    if recover(typed, e["signature"]).lower() != str(e["reader"]).lower():
+    if recover_digest(signed, e["signature"]).lower() != str(e["reader"]).lower():
         raise TrailInvalid(f"event {seq}: the read request is not signed by its reader", reason="signature")
     m = e["request"]
     said = (str(m["reader"]).lower(), str(m["custodian"]).lower(), str(m["recordId"]).lower(), sorted(m["fields"]),

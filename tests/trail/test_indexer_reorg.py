@@ -1,0 +1,78 @@
+"""The indexer and reorgs: blocks within ``depth`` of the head are not indexed, so a reorg that
+shallow changes nothing; a deeper one stops the indexer with an error instead of keeping a
+history the chain no longer has. anvil's snapshots make the reorg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from ledger import demo
+from ledger.chain.client import Chain
+from ledger.config import Settings
+from ledger.devkeys import dev_account
+from ledger.errors import IndexerError
+from ledger.indexer import Indexer
+from ledger.node import LocalNode, NodeSpec, free_port
+from ledger.store.db import open_engine
+from ledger.system import deploy_demo_founder, open_chain
+from tests.support import rpc
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Iterator[Chain]:
+    node = LocalNode(tmp_path / "node")
+    spec = NodeSpec("anvil", free_port())
+    node.up(spec)
+    try:
+        settings = Settings(home=tmp_path / "node", node_port=spec.port)
+        c = open_chain(settings, with_manifest=False)
+        c.attach(deploy_demo_founder(c, settings, dev_account(demo.DEPLOYER)))
+        yield c
+    finally:
+        node.down()
+
+
+def _reorg_last_block(chain: Chain, snapshot: object) -> None:
+    """Replaces the block mined since ``snapshot`` with another at the same height."""
+    url = chain.w3.provider.endpoint_uri  # type: ignore[attr-defined]
+    height = chain.block_number()
+    timestamp = chain.timestamp()
+    assert rpc(url, "evm_revert", snapshot) is True
+    rpc(url, "evm_mine", timestamp + 7)  # another timestamp: another block hash
+    assert chain.block_number() == height
+
+
+def test_a_reorg_deeper_than_depth_stops_the_indexer(chain: Chain, tmp_path: Path) -> None:
+    url = chain.w3.provider.endpoint_uri  # type: ignore[attr-defined]
+    manifest = chain.manifest
+    assert manifest is not None
+    indexer = Indexer(open_engine(f"sqlite:///{tmp_path / 'index.db'}"), chain, from_block=manifest.deploy_block)
+    snapshot = rpc(url, "evm_snapshot")
+    rpc(url, "evm_mine")
+    assert indexer.sync() > 0 and indexer.cursor()[0] == chain.block_number()
+    _reorg_last_block(chain, snapshot)
+    with pytest.raises(IndexerError, match="reorg deeper than the configured depth"):
+        indexer.sync()
+
+
+def test_a_reorg_within_depth_changes_nothing(chain: Chain, tmp_path: Path) -> None:
+    url = chain.w3.provider.endpoint_uri  # type: ignore[attr-defined]
+    manifest = chain.manifest
+    assert manifest is not None
+    indexer = Indexer(open_engine(f"sqlite:///{tmp_path / 'index.db'}"), chain, from_block=manifest.deploy_block,
+                      depth=2)
+    snapshot = rpc(url, "evm_snapshot")
+    rpc(url, "evm_mine")
+    indexer.sync()
+    assert indexer.cursor()[0] == chain.block_number() - 2
+    _reorg_last_block(chain, snapshot)
+    indexer.sync()  # the replaced block was never indexed
+    rpc(url, "evm_mine")
+    rpc(url, "evm_mine")
+    indexer.sync()
+    block, block_hash = indexer.cursor()
+    assert block == chain.block_number() - 2
+    assert block_hash == "0x" + bytes(chain.w3.eth.get_block(block)["hash"]).hex()
