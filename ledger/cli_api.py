@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 
 from rich.table import Table
 
-from ledger.cli_common import DevAccountOpt, KeystoreOpt, err, fail, out, run, settings, signer
+from ledger.cli_common import DevAccountOpt, KeystoreOpt, err, fail, out, print_json, run, settings, signer
 from ledger.devkeys import dev_account
 from ledger.client import ApiClient, ApiError
 from ledger.errors import BadArgument
@@ -32,10 +32,6 @@ DEFAULT_API = "http://127.0.0.1:8000"
 emergency_app = typer.Typer(help="Emergency (break-glass) reads: declare, list, review.", no_args_is_help=True)
 api_app = typer.Typer(help="The local system's API processes (one per record-keeping demo body).",
                       no_args_is_help=True)
-
-
-def _print(data: Any) -> None:
-    out.print_json(json.dumps(data, default=str))
 
 
 def _session_file(api: str, account: LocalAccount) -> Path:
@@ -81,7 +77,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def login(api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Sign in to a body's API (Sign-In with Ethereum) and print who the chain says you are."""
-        _print(_call(api, keystore, dev_account, lambda c: {**c.me(), "api": c.http.base_url.__str__()}))
+        print_json(_call(api, keystore, dev_account, lambda c: {**c.me(), "api": c.http.base_url.__str__()}))
 
     @app.command()
     def request(purpose: PurposeOpt,
@@ -101,7 +97,7 @@ def register(app: typer.Typer) -> None:
             body.update(scope="record", recordId=record)
         else:
             body.update(scope="subject_category", nationalId=national_id, category=category)
-        _print({"requestId": _call(api, keystore, dev_account, lambda c: c.request_access(**body))})
+        print_json({"requestId": _call(api, keystore, dev_account, lambda c: c.request_access(**body))})
 
     @app.command()
     def find(national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
@@ -109,13 +105,13 @@ def register(app: typer.Typer) -> None:
              api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Find a resident's records at the body behind --api (ids and metadata, no content)."""
         body = {"nationalId": national_id, **({"category": category} if category else {})}
-        _print(_call(api, keystore, dev_account, lambda c: c.request("POST", "/records/search", json=body)))
+        print_json(_call(api, keystore, dev_account, lambda c: c.request("POST", "/records/search", json=body)))
 
     @app.command()
     def requests(view: Annotated[str, typer.Option(help="mine, pending (made to this body) or all")] = "mine",
                  api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """List access requests."""
-        _print(_call(api, keystore, dev_account, lambda c: c.request("GET", "/requests", params={"view": view})))
+        print_json(_call(api, keystore, dev_account, lambda c: c.request("GET", "/requests", params={"view": view})))
 
     @app.command()
     def approve(request_id: Annotated[int, typer.Argument(help="The request")],
@@ -123,7 +119,7 @@ def register(app: typer.Typer) -> None:
                 until: Annotated[Optional[str], typer.Option(help="Or until this ISO date-time (UTC)")] = None,
                 api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Approve a pending request (an admin of the custodian)."""
-        _print({"grantId": _call(api, keystore, dev_account,
+        print_json({"grantId": _call(api, keystore, dev_account,
                                  lambda c: c.approve(request_id, days=days, expires_at=until))})
 
     @app.command()
@@ -131,20 +127,20 @@ def register(app: typer.Typer) -> None:
              reason: Annotated[str, typer.Option(help="Why (hashed on-chain)")],
              api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Deny a pending request (an admin of the custodian)."""
-        _print(_call(api, keystore, dev_account,
+        print_json(_call(api, keystore, dev_account,
                      lambda c: c.act("POST", f"/requests/{request_id}/deny", {"reason": reason})))
 
     @app.command()
     def grants(view: Annotated[str, typer.Option(help="mine (held by my body) or given (by this body)")] = "mine",
                api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """List grants."""
-        _print(_call(api, keystore, dev_account, lambda c: c.request("GET", "/grants", params={"view": view})))
+        print_json(_call(api, keystore, dev_account, lambda c: c.request("GET", "/grants", params={"view": view})))
 
     @app.command()
     def revoke(grant_id: Annotated[int, typer.Argument(help="The grant")], api: ApiOpt = None,
                keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Revoke a grant (an admin of the custodian); the next read under it is refused."""
-        _print(_call(api, keystore, dev_account, lambda c: c.revoke(grant_id)))
+        print_json(_call(api, keystore, dev_account, lambda c: c.revoke(grant_id)))
 
     @app.command()
     def read(record: Annotated[str, typer.Argument(help="Record id")], purpose: PurposeOpt,
@@ -157,7 +153,7 @@ def register(app: typer.Typer) -> None:
         if save is not None:
             save.write_text(json.dumps(result["bundle"], indent=2))
             err.print(f"bundle written to {save}; check it with `ledger records verify {save}`")
-        _print(result)
+        print_json(result)
 
     @app.command()
     def consent(grant_id: Annotated[int, typer.Argument(help="The grant")],
@@ -170,7 +166,7 @@ def register(app: typer.Typer) -> None:
         body: dict[str, Any] = {"grantId": grant_id, "given": give}
         if national_id:
             body.update(nationalId=national_id, evidence=evidence)
-        _print(_call(api, keystore, dev_account, lambda c: c.act("POST", "/consent", body)))
+        print_json(_call(api, keystore, dev_account, lambda c: c.act("POST", "/consent", body)))
 
     @app.command()
     def trail(code: Annotated[Optional[str], typer.Option(help="A resident's access code (no account needed)")] = None,
@@ -189,7 +185,7 @@ def register(app: typer.Typer) -> None:
                 data = run(lambda: client.request("POST", "/trail/by-code/bundle", json={"code": code}))
                 bundle.write_text(json.dumps(data, indent=2) + "\n")
                 err.print(f"trail bundle written to {bundle}; check it with `ledger verify trail {bundle}`")
-            _print(run(lambda: client.trail_by_code(code)))
+            print_json(run(lambda: client.trail_by_code(code)))
             return
         params = {"subjectId": subject} if subject else {}
         path = "/trail/mine" if mine else "/trail"
@@ -198,13 +194,13 @@ def register(app: typer.Typer) -> None:
                                                                           else "/trail/bundle", params=params))
             bundle.write_text(json.dumps(data, indent=2) + "\n")
             err.print(f"trail bundle written to {bundle}; check it with `ledger verify trail {bundle}`")
-        _print(_call(api, keystore, dev_account, lambda c: c.request("GET", path, params=params)))
+        print_json(_call(api, keystore, dev_account, lambda c: c.request("GET", path, params=params)))
 
     @app.command("access-code")
     def access_code(national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
                     api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Issue a resident's access code to their trail (committee officers and admins); shown once."""
-        _print(_call(api, keystore, dev_account,
+        print_json(_call(api, keystore, dev_account,
                      lambda c: c.request("POST", "/trail/codes", json={"nationalId": national_id})))
 
     @emergency_app.command("declare")
@@ -214,14 +210,14 @@ def register(app: typer.Typer) -> None:
                           api: ApiOpt = None, keystore: KeystoreOpt = None,
                           dev_account: DevAccountOpt = None) -> None:
         """Declare an emergency read (members with the emergency role); then `ledger read --emergency ID`."""
-        _print({"emergencyId": _call(api, keystore, dev_account,
+        print_json({"emergencyId": _call(api, keystore, dev_account,
                                      lambda c: c.declare_emergency(record, field, reason))})
 
     @emergency_app.command("list")
     def emergency_list(unreviewed: Annotated[bool, typer.Option("--unreviewed")] = False, api: ApiOpt = None,
                        keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Emergency reads of this body's records."""
-        _print(_call(api, keystore, dev_account,
+        print_json(_call(api, keystore, dev_account,
                      lambda c: c.request("GET", "/emergencies", params={"unreviewed": unreviewed})))
 
     @emergency_app.command("review")
@@ -231,7 +227,7 @@ def register(app: typer.Typer) -> None:
                          api: ApiOpt = None, keystore: KeystoreOpt = None,
                          dev_account: DevAccountOpt = None) -> None:
         """Review an emergency read (an admin of the custodian)."""
-        _print(_call(api, keystore, dev_account, lambda c: c.act(
+        print_json(_call(api, keystore, dev_account, lambda c: c.act(
             "POST", f"/emergencies/{emergency_id}/review", {"justified": justified, "outcome": outcome})))
 
     app.add_typer(emergency_app, name="emergency")
@@ -278,5 +274,5 @@ def api_status() -> None:
     from ledger.services import ApiProcess
 
     home = settings().home
-    _print([{"body": b, "url": i.url if i else None, "running": i is not None}
+    print_json([{"body": b, "url": i.url if i else None, "running": i is not None}
             for b in demo.record_keepers() for i in [ApiProcess(home, b).running()]])

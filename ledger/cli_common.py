@@ -34,6 +34,32 @@ def run(fn: Callable[[], Any]) -> Any:
         fail(exc)
 
 
+def print_json(data: Any) -> None:
+    out.print_json(json.dumps(data, default=str))
+
+
+def read_json(path: Path, *, limit: int, what: str, error: type[LedgerError] = BadArgument) -> Any:
+    """A JSON file (or stdin for ``-``) of at most ``limit`` bytes; ``error`` for anything else."""
+    try:
+        if str(path) == "-":
+            raw = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(path, "rb") as f:
+                raw = f.read(limit + 1)
+    except OSError as exc:
+        raise BadArgument(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise error(f"{path} is larger than {limit:,} bytes; {what}")
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    try:
+        return json.loads(raw, parse_constant=no_constants)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error(f"{path} is not valid JSON: {exc}") from None
+
+
 def settings(**overrides: Any) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})

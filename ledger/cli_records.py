@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from ledger.cli_common import DevAccountOpt, KeystoreOpt, out, run, settings, signer
+from ledger.cli_common import DevAccountOpt, KeystoreOpt, print_json, read_json, run, settings, signer
 from ledger.config import Settings
 from ledger.errors import BadArgument, InvalidRecord
 from ledger.ids import code_name
@@ -26,25 +24,8 @@ MAX_FILE_BYTES = 2 * MAX_RECORD_BYTES
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        if str(path) == "-":
-            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-        else:
-            with open(path, "rb") as f:
-                raw = f.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise BadArgument(f"cannot read {path}: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InvalidRecord(f"{path} is larger than {MAX_FILE_BYTES:,} bytes; records are limited to "
-                            f"{MAX_RECORD_BYTES:,} bytes of canonical JSON")
-
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not valid JSON")
-
-    try:
-        return json.loads(raw, parse_constant=no_constants)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRecord(f"{path} is not valid JSON: {exc}") from None
+    return read_json(path, limit=MAX_FILE_BYTES, error=InvalidRecord,
+                     what=f"records are limited to {MAX_RECORD_BYTES:,} bytes of canonical JSON")
 
 
 def _open(s: Settings, body: str | None, account: Any = None) -> RecordStore:
@@ -60,10 +41,6 @@ def _open(s: Settings, body: str | None, account: Any = None) -> RecordStore:
     if body is None:
         raise BadArgument("say which body's store to use: --body CODE or LEDGER_BODY")
     return open_store(s, chain, body)
-
-
-def _print(data: Any) -> None:
-    out.print_json(json.dumps(data, default=str))
 
 
 def _record_json(store: RecordStore, record_id: bytes) -> dict[str, Any]:
@@ -87,7 +64,7 @@ def add(file: FileArg, body: BodyOpt = None, keystore: KeystoreOpt = None, dev_a
                         fields=doc["fields"])
         return _record_json(store, bytes.fromhex(rec.record_id[2:]))
 
-    _print(run(go))
+    print_json(run(go))
 
 
 @records_app.command("show")
@@ -101,7 +78,7 @@ def show(record_id: RecordArg, version: Annotated[Optional[int], typer.Option(he
         content = store.read(rid, version)
         return {**_record_json(store, rid), "shown": content.version.version, "fields": content.fields}
 
-    _print(run(go))
+    print_json(run(go))
 
 
 @records_app.command("update")
@@ -119,7 +96,7 @@ def update(record_id: RecordArg, file: FileArg, body: BodyOpt = None, keystore: 
         store.update(actor=store.c.chain.direct(account), record_id=rid, fields=doc["fields"])
         return _record_json(store, rid)
 
-    _print(run(go))
+    print_json(run(go))
 
 
 @records_app.command("erase")
@@ -136,7 +113,7 @@ def erase(record_id: RecordArg, yes: Annotated[bool, typer.Option("--yes", help=
         store.erase(actor=store.c.chain.direct(account), record_id=rid)
         return _record_json(store, rid)
 
-    _print(run(go))
+    print_json(run(go))
 
 
 @records_app.command("disclose")
@@ -153,7 +130,7 @@ def disclose(record_id: RecordArg,
         store = _open(s, s.body)
         return build_bundle(store.read(rid, version), field, chain=store.c.chain)
 
-    _print(run(go))
+    print_json(run(go))
 
 
 @records_app.command("verify")
@@ -169,7 +146,7 @@ def verify(file: FileArg) -> None:
         return {"verified": True, "recordId": v.record_id, "version": v.version, "fields": v.fields,
                 "recordErasedSince": v.erased}
 
-    _print(run(go))
+    print_json(run(go))
 
 
 @records_app.command("anchor")
@@ -184,7 +161,7 @@ def anchor(body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevA
                 "failed": [{"recordId": r, "version": v, "error": e} for r, v, e in report.failed],
                 "stillPending": report.pending}
 
-    _print(run(go))
+    print_json(run(go))
 
 
 @records_app.command("rewrap")
@@ -203,5 +180,5 @@ def rewrap(rotate: Annotated[bool, typer.Option("--rotate", help="First add a ne
             where = save_rotated(s, s.body, store.keyring)
         return {"activeKey": store.keyring.active, "rewrapped": store.rewrap_all(), "keyringSavedTo": where}
 
-    _print(run(go))
+    print_json(run(go))
 

@@ -8,9 +8,11 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ledger.cli_common import err, fail, run, settings
-from ledger.cli_records import BodyOpt, _print, _read_json
+from ledger.cli_common import err, fail, print_json, read_json, run, settings
+from ledger.cli_records import BodyOpt
 from ledger.errors import BadArgument, LedgerError
+
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024  # a resident's trail: thousands of events at most; room to spare
 
 verify_app = typer.Typer(help="Verify bundles against the chain, trusting no node.", no_args_is_help=True)
 
@@ -52,7 +54,7 @@ def verify_trail(file: Annotated[Path, typer.Argument(help="Trail bundle (JSON),
     from ledger.trail.proofs import verify_trail as verify
 
     def go() -> dict[str, Any]:
-        bundle = _read_json(file)
+        bundle = read_json(file, limit=MAX_BUNDLE_BYTES, what="a trail bundle is limited to that")
         s = settings()
         chain = Chain(connect(rpc or s.effective_rpc_url, poa=s.poa), compile_contracts())
         source = "bundle"
@@ -72,7 +74,7 @@ def verify_trail(file: Annotated[Path, typer.Argument(help="Trail bundle (JSON),
         report = verify(bundle, Contracts.of(chain))
         return {**report.as_json(), "contractsFrom": source}
 
-    _print(run(go))
+    print_json(run(go))
 
 
 FormatOpt = Annotated[str, typer.Option("--format", help="json, csv or html")]
@@ -133,5 +135,5 @@ def anchor_now(body: BodyOpt = None, dev_account: Annotated[Optional[int], typer
         anchorer.drain(timeout)
         return anchorer.status.as_json()
 
-    _print(run(go))
+    print_json(run(go))
 

@@ -19,7 +19,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
@@ -69,7 +69,6 @@ class Indexer:
                 self._topics[(handle.address.lower(), event_abi_to_log_topic(event.abi))] = (contract, event)
         self._lock = threading.Lock()
         self.last_error: str | None = None
-        self.on_applied: Callable[[int], None] = lambda _n: None
 
     # ------------------------------------------------------------------- following
 
@@ -134,8 +133,6 @@ class Indexer:
             else:
                 cursor.block, cursor.block_hash = end, end_hash
                 s.add(cursor)
-        if applied:
-            self.on_applied(applied)
         return applied
 
     def follow(self, stop: threading.Event, interval: float = 0.5) -> None:
@@ -184,11 +181,6 @@ class Indexer:
     def body_ids(self) -> list[str]:
         with Session(self.engine) as s:
             q = select(IxBody.body).where(col(IxBody.removed_at).is_(None)).order_by(col(IxBody.admitted_at))
-            return list(s.exec(q).all())
-
-    def anchors(self, body: bytes | str) -> list[IxAnchor]:
-        with Session(self.engine) as s:
-            q = select(IxAnchor).where(IxAnchor.body == _hex(body)).order_by(col(IxAnchor.first_seq))
             return list(s.exec(q).all())
 
 

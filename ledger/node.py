@@ -133,11 +133,16 @@ class LocalNode:
     def down(self, *, timeout: float = 20.0) -> bool:
         """Stops the node (SIGTERM, so anvil writes its state); returns whether one ran."""
         info = self.info()
-        if info is None:
-            return False
-        was_running = stop_process_group(info.pid, timeout=timeout)
-        self.info_file.unlink(missing_ok=True)
-        return was_running
+        return stop_recorded(self.info_file, info.pid if info else None, timeout=timeout)
+
+
+def stop_recorded(info_file: Path, pid: int | None, *, timeout: float = 20.0) -> bool:
+    """Stops a background service whose pid ``info_file`` records, and forgets it; returns whether it ran."""
+    if pid is None:
+        return False
+    was_running = stop_process_group(pid, timeout=timeout)
+    info_file.unlink(missing_ok=True)
+    return was_running
 
 
 def stop_process_group(pid: int, *, timeout: float = 20.0) -> bool:

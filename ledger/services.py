@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from ledger.errors import NodeError
-from ledger.node import port_free, process_alive, stop_process_group
+from ledger.node import port_free, process_alive, stop_recorded
 from ledger.toolchain import project_root
 
 
@@ -81,8 +81,4 @@ class ApiProcess:
 
     def down(self, *, timeout: float = 20.0) -> bool:
         info = self.info()
-        if info is None:
-            return False
-        was_running = stop_process_group(info.pid, timeout=timeout)
-        self.info_file.unlink(missing_ok=True)
-        return was_running
+        return stop_recorded(self.info_file, info.pid if info else None, timeout=timeout)

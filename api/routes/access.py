@@ -85,36 +85,33 @@ class ResidentIn(BaseModel):
     nationalId: str = Field(min_length=15, max_length=32)
 
 
-class RequestOut(BaseModel):
+class Covered(BaseModel):
+    """What a request asks for, or a grant gives: whose records, which fields, for what."""
+
     id: int
     scope: str
-    status: str
-    requester: str
-    requesterBody: str
     custodian: str
     recordId: str | None
     subjectId: str | None
     category: str
     fields: list[str]
     purpose: str
+
+
+class RequestOut(Covered):
+    status: str
+    requester: str
+    requesterBody: str
     justificationHash: str
     grantId: int | None
 
 
-class GrantOut(BaseModel):
-    id: int
-    scope: str
+class GrantOut(Covered):
     revoked: bool
     expiresAt: dt.datetime
     active: bool = Field(description="Not revoked and not expired, by the chain's clock")
     grantee: str | None = Field(description="null for a standing agreement: every officer of the grantee body")
     granteeBody: str
-    custodian: str
-    recordId: str | None
-    subjectId: str | None
-    category: str
-    fields: list[str]
-    purpose: str
     requestId: int
     consentRequired: bool
     consent: str | None = Field(description="none, given or refused, for the grant's subject; null for agreements")

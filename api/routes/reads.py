@@ -84,11 +84,10 @@ def read(body: ReadIn, actor: CurrentMember, node: NodeDep) -> ReadOut:
 
 
 def receipt_of(node: Node, e: AccessEvent) -> Receipt:
-    at = e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)
     message = {"custodian": e.body, "seq": e.seq, "eventHash": e.event_hash,
-               "anchorBy": node.anchorer.anchor_by(at, node.settings.trail_anchor_grace)}
+               "anchorBy": node.anchorer.anchor_by(e.at, node.settings.trail_anchor_grace)}
     account = node.relayer.account
     signature = receipts.sign(account, "AccessReceipt", message, chain_id=node.chain.chain_id,
                               verifying_contract=node.reads.verifying_contract)
-    return Receipt(custodian=e.body, seq=e.seq, eventHash=e.event_hash, at=at, anchorBy=message["anchorBy"],
+    return Receipt(custodian=e.body, seq=e.seq, eventHash=e.event_hash, at=e.at, anchorBy=message["anchorBy"],
                    signature=signature, signer=account.address)

@@ -7,7 +7,6 @@ are rate-limited per client.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 from typing import Annotated, Any
@@ -78,8 +77,7 @@ class TrailOut(BaseModel):
 
 def _events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
     """Events with their emergency flags (from the chain index) and anchors."""
-    anchors = node.trail.anchors()
-    starts = [a.first_seq for a in anchors]
+    anchors = node.trail.anchors_of([e.seq for e in events])
     out = []
     for e in events:
         flag = None
@@ -87,12 +85,9 @@ def _events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
             em = node.indexer.emergency(e.emergency_id)
             reviewed = em is not None and em.reviewed_at is not None
             flag = EmergencyFlag(id=e.emergency_id, reviewed=reviewed, justified=em.justified if em else None)
-        i = bisect.bisect_right(starts, e.seq) - 1
-        anchor = None
-        if i >= 0 and anchors[i].last_seq >= e.seq:
-            a = anchors[i]
-            anchor = AnchorRef(firstSeq=a.first_seq, lastSeq=a.last_seq, kind=a.kind, transactionHash=a.tx_hash,
-                               blockNumber=a.block)
+        a = anchors.get(e.seq)
+        anchor = AnchorRef(firstSeq=a.first_seq, lastSeq=a.last_seq, kind=a.kind, transactionHash=a.tx_hash,
+                           blockNumber=a.block) if a else None
         out.append(TrailEvent(seq=e.seq, at=e.at, reader=e.reader, readerBody=code_name(bytes.fromhex(e.reader_body[2:])),
                               recordId=e.record_id, version=e.version, category=e.category,
                               fields=json.loads(e.fields), purpose=e.purpose, grantId=e.grant_id or None,
@@ -179,7 +174,7 @@ def proof(seq: Annotated[int, Path(ge=1)], actor: CurrentActor, node: NodeDep) -
     if event.reader.lower() != actor.address.lower() and actor.body != node.body and Role.AUDITOR not in actor.roles:
         raise NotAuthorized("an event's proof is for its reader, the custodian's members and auditors",
                             error="NotParty")
-    a = node.trail.anchor_of(seq)
+    a = node.trail.anchors_of([seq]).get(seq)
     if a is None:
         raise NotFound(f"access event {seq} is not anchored yet; see its receipt's anchorBy", error="NotAnchoredYet")
     steps = proof_of(node.trail.between(a.first_seq, a.last_seq), seq) if a.kind == "batch" else []

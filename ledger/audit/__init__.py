@@ -24,13 +24,13 @@ import datetime as dt
 import json
 import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Callable, Iterator
 
 from hexbytes import HexBytes
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from ledger.chain.access import Scope
 from ledger.chain.deploy import Contracts
@@ -205,68 +205,73 @@ class Auditor:
                 "emergencies": {em.emergency_id: em for em in s.exec(select(IxEmergency)).all()},
                 "members": {m.account: m for m in s.exec(select(IxMember)).all()},
             }
-        anchors = chain_anchors(self.c, bytes(HexBytes(self.body)))
-        try:
-            anchored_through = check_contiguous(anchors)
-        except TrailInvalid as exc:
-            c3.fail("anchors", exc.message)
-            anchored_through = 0
-        with Session(self.store.engine) as s:
-            total = len(s.exec(select(AccessEvent.seq).where(AccessEvent.body == self.body)).all())
-            rows = {r.first_seq: r for r in s.exec(select(TrailAnchor).where(
-                TrailAnchor.body == self.body, TrailAnchor.state == "anchored")).all()}
+            total = int(s.exec(select(func.count()).select_from(AccessEvent)
+                               .where(AccessEvent.body == self.body)).one())
         report.events = total
-        for a in anchors:  # each anchor on-chain is recorded here as the chain holds it
-            mine = rows.pop(a["firstSeq"], None)
-            if mine is None or (mine.last_seq, mine.root) != (a["lastSeq"], a["root"]):
-                c3.fail(f"anchor {a['firstSeq']}..{a['lastSeq']}", "this database does not record the anchor "
-                        "the chain holds (its batch row was removed or altered)")
-        for first, row in rows.items():
-            c3.fail(f"anchor {first}..{row.last_seq}", "recorded here as anchored, but not on-chain")
-        by_last = {a["lastSeq"]: a for a in anchors}
+        walk = _Walk(*self._anchors(c3))
         chain_id, access_trail = self.c.chain.chain_id, self.c.trail.handle.address
-        expected, last_of_subject = 1, {}
-        batch: list[AccessEvent] = []
         futures = []
         spawn = multiprocessing.get_context("spawn")  # safe beside the API's threads
-        with ProcessPoolExecutor(self.workers, mp_context=spawn) if self.workers > 1 else _Inline() as pool:
+        with ProcessPoolExecutor(self.workers, mp_context=spawn) if self.workers > 1 \
+                else ThreadPoolExecutor(1) as pool:
             done = 0
-            for rows_ in _events(self.store, self.body):
-                for e in rows_:
-                    # sequence numbers, subject chains
-                    if e.seq != expected:
-                        c3.fail(f"event {expected}", f"missing: the trail jumps from {expected - 1} to {e.seq}"
-                                if e.seq > expected else f"duplicate or out of order at {e.seq}")
-                    expected = e.seq + 1
-                    if e.subject_prev != last_of_subject.get(e.subject_id, 0):
-                        c3.fail(f"event {e.seq}", "its subject's previous event is not the one it names "
-                                "(an event of the subject was removed or moved)")
-                    last_of_subject[e.subject_id] = e.seq
-                    # anchors: recompute each root from the stored events
-                    batch.append(e)
-                    if batch and batch[0].seq > anchored_through:
-                        batch = []
-                    if e.seq in by_last:
-                        self._check_anchor(by_last[e.seq], batch, c3)
-                        batch = []
-                    if e.seq > anchored_through:
-                        self._check_deadline(e, c3)
+            for rows in _events(self.store, self.body):
+                for e in rows:
+                    self._walk(e, walk, c3)
                     self._grant(e, c2, report)
-                c2.checked += len(rows_)
-                columns = tuple(rows_[0]._fields)
-                raw = [tuple(r) for r in rows_]
-                for i in range(0, len(raw), CHUNK):
+                columns = tuple(rows[0]._fields)
+                raw = [tuple(r) for r in rows]
+                for i in range(0, len(raw), CHUNK):  # hashes and signatures, in the workers
                     futures.append(pool.submit(_check_chunk, columns, raw[i:i + CHUNK], chain_id, access_trail))
-                done += len(rows_)
+                done += len(rows)
                 self.progress("trail", done, total)
             for f in futures:
                 for number, seq, message in f.result():
                     (c3 if number == 3 else c4).fail(f"event {seq}", message)
-        if expected - 1 < anchored_through:
-            c3.fail(f"event {expected}", f"the chain anchors events up to {anchored_through}, this database "
-                                         f"holds them only up to {expected - 1}")
-        c3.checked = c4.checked = total
-        c3.notes.append(f"{len(anchors)} anchor(s) on-chain, through event {anchored_through}")
+        if walk.expected - 1 < walk.anchored_through:
+            c3.fail(f"event {walk.expected}", f"the chain anchors events up to {walk.anchored_through}, this "
+                                              f"database holds them only up to {walk.expected - 1}")
+        c2.checked = c3.checked = c4.checked = total
+
+    def _anchors(self, check: Check) -> tuple[dict[int, dict[str, Any]], int]:
+        """The chain's anchors of this body by last sequence number, and the last anchored; each must be
+        contiguous with the previous and recorded in this database as the chain holds it."""
+        anchors = chain_anchors(self.c, bytes(HexBytes(self.body)))
+        try:
+            anchored_through = check_contiguous(anchors)
+        except TrailInvalid as exc:
+            check.fail("anchors", exc.message)
+            anchored_through = 0
+        with Session(self.store.engine) as s:
+            rows = {r.first_seq: r for r in s.exec(select(TrailAnchor).where(
+                TrailAnchor.body == self.body, TrailAnchor.state == "anchored")).all()}
+        for a in anchors:
+            mine = rows.pop(a["firstSeq"], None)
+            if mine is None or (mine.last_seq, mine.root) != (a["lastSeq"], a["root"]):
+                check.fail(f"anchor {a['firstSeq']}..{a['lastSeq']}", "this database does not record the anchor "
+                           "the chain holds (its batch row was removed or altered)")
+        for first, row in rows.items():
+            check.fail(f"anchor {first}..{row.last_seq}", "recorded here as anchored, but not on-chain")
+        check.notes.append(f"{len(anchors)} anchor(s) on-chain, through event {anchored_through}")
+        return {a["lastSeq"]: a for a in anchors}, anchored_through
+
+    def _walk(self, e: Any, w: "_Walk", check: Check) -> None:
+        """One event in sequence order: no gap, its subject's chain, its anchor's root, its deadline."""
+        if e.seq != w.expected:
+            check.fail(f"event {w.expected}", f"missing: the trail jumps from {w.expected - 1} to {e.seq}"
+                       if e.seq > w.expected else f"duplicate or out of order at {e.seq}")
+        w.expected = e.seq + 1
+        if e.subject_prev != w.last_of_subject.get(e.subject_id, 0):
+            check.fail(f"event {e.seq}", "its subject's previous event is not the one it names "
+                       "(an event of the subject was removed or moved)")
+        w.last_of_subject[e.subject_id] = e.seq
+        if e.seq > w.anchored_through:
+            self._check_deadline(e, check)
+            return
+        w.batch.append(e)
+        if e.seq in w.by_last:  # the anchor ends here: its root must recompute from the stored events
+            self._check_anchor(w.by_last[e.seq], w.batch, check)
+            w.batch = []
 
     def _check_anchor(self, anchor: dict[str, Any], events: list[AccessEvent], check: Check) -> None:
         first, last = anchor["firstSeq"], anchor["lastSeq"]
@@ -279,8 +284,7 @@ class Auditor:
             check.fail(item, "the root recomputed from the stored events differs from the chain's")
 
     def _check_deadline(self, e: AccessEvent, check: Check) -> None:
-        at = e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)
-        if time.time() - at.timestamp() > self.deadline:
+        if time.time() - e.at.timestamp() > self.deadline:
             check.fail(f"event {e.seq}", f"not anchored, {self.deadline:.0f}s after it was written")
 
     # ----------------------------------------------------------------- 2. grants
@@ -350,21 +354,12 @@ class Auditor:
         return self._timestamps[block]
 
 
-class _Inline:
-    """A stand-in for a process pool: runs each task at once (one worker)."""
+@dataclass
+class _Walk:
+    """Where the walk through the trail is."""
 
-    def __enter__(self) -> "_Inline":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        pass
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        result = fn(*args)
-
-        class Done:
-            def result(self) -> Any:
-                return result
-        return Done()
-
-
+    by_last: dict[int, dict[str, Any]]
+    anchored_through: int
+    expected: int = 1
+    last_of_subject: dict[str, int] = field(default_factory=dict)
+    batch: list[Any] = field(default_factory=list)

@@ -12,12 +12,24 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Enum, LargeBinary, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Enum, LargeBinary, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp read back timezone-aware (UTC) from every database: SQLite keeps no offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class RecordStatusName(StrEnum):
@@ -143,7 +155,7 @@ class AccessEventBase(SQLModel):
                                                      "body (0 for the first): a subject's events form a chain")
     block: int = Field(default=0, sa_type=BigInteger, description="The chain block at which the access was "
                                                                  "checked")
-    at: dt.datetime
+    at: dt.datetime = Field(sa_type=UtcDateTime)
 
 
 class AccessEvent(AccessEventBase, table=True):

@@ -12,12 +12,13 @@ primary key and retries. A replayed read request fails on its digest, changing n
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from eth_utils import keccak
 from sqlalchemy import update
@@ -63,8 +64,7 @@ def event_content(event: AccessEvent) -> dict[str, Any]:
         "category": event.category, "fields": json.loads(event.fields), "purpose": event.purpose,
         "grantId": event.grant_id, "emergencyId": event.emergency_id, "subjectPrev": event.subject_prev,
         "block": event.block,
-        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds") if event.at.tzinfo
-        else event.at.replace(tzinfo=dt.UTC).isoformat(timespec="microseconds"),
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "requestDigest": event.request_digest, "signature": event.signature,
     }
 
@@ -140,17 +140,21 @@ class Trail:
         with Session(self.engine) as s:
             return int(s.exec(select(func.max(AccessEvent.seq)).where(AccessEvent.body == self.body)).one() or 0)
 
-    def anchors(self) -> list[TrailAnchor]:
-        """This body's anchored batches (and single events), by first sequence number."""
-        with Session(self.engine) as s:
-            q = select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == "anchored")
-            return list(s.exec(q.order_by(col(TrailAnchor.first_seq))).all())
-
-    def anchor_of(self, seq: int) -> TrailAnchor | None:
+    def anchors_of(self, seqs: Sequence[int]) -> dict[int, TrailAnchor]:
+        """The anchor (batch, or single event) holding each of ``seqs``, for those anchored so far."""
+        if not seqs:
+            return {}
         with Session(self.engine) as s:
             q = select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == "anchored",
-                                          col(TrailAnchor.first_seq) <= seq, col(TrailAnchor.last_seq) >= seq)
-            return s.exec(q).first()
+                                          col(TrailAnchor.last_seq) >= min(seqs), col(TrailAnchor.first_seq) <= max(seqs))
+            anchors = list(s.exec(q.order_by(col(TrailAnchor.first_seq))).all())
+        starts = [a.first_seq for a in anchors]
+        found = {}
+        for seq in seqs:
+            i = bisect.bisect_right(starts, seq) - 1
+            if i >= 0 and anchors[i].last_seq >= seq:
+                found[seq] = anchors[i]
+        return found
 
     def count(self) -> int:
         with Session(self.engine) as s:

@@ -22,13 +22,13 @@ import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 from web3.exceptions import TransactionNotFound
 
 from ledger.chain.deploy import Contracts
@@ -44,7 +44,8 @@ Mode = Literal["batched", "immediate"]
 #: fixed limit lets the next batch be sent while the previous one is still pending.
 ANCHOR_GAS = 120_000
 PREPARED, ANCHORED = "prepared", "anchored"
-
+#: With nothing waiting here, the chain is still asked this often (another worker of the node may anchor).
+IDLE_POLL = 5.0
 
 
 @dataclass
@@ -53,11 +54,8 @@ class AnchorStatus:
     latest_seq: int = 0
     consecutive_failures: int = 0
     failures_total: int = 0
-    anchored_total: int = 0  # anchors this process saw mined
     last_error: str | None = None
     failing_since: float | None = None  # Unix time
-    last_success: float | None = None
-    anchor_latency: list[float] = field(default_factory=list)  # event time -> mined, seconds (last 1,000)
 
     def as_json(self) -> dict[str, object]:
         return {"anchoredThrough": self.anchored_through, "latestSeq": self.latest_seq,
@@ -76,6 +74,7 @@ class TrailAnchorer:
         self.body = trail.body
         self.status = AnchorStatus()
         self._next_try = 0.0
+        self._chain_asked = -IDLE_POLL
         self._lock = threading.Lock()
 
     @property
@@ -84,29 +83,35 @@ class TrailAnchorer:
 
     # ----------------------------------------------------------------- one step
 
-    def step(self) -> int:
-        """Settles mined anchors, sends what is due; returns how many events became anchored."""
+    def step(self) -> None:
+        """Settles mined anchors and sends what is due."""
         with self._lock:
-            self.status.latest_seq = self.trail.last_seq()  # first: the backlog shows while the chain is down
+            st = self.status
+            st.latest_seq = self.trail.last_seq()  # first: the backlog shows while the chain is down
+            with Session(self.trail.engine, expire_on_commit=False) as s:
+                prepared = self._rows(s, PREPARED)
+            if not prepared and st.latest_seq <= st.anchored_through \
+                    and time.monotonic() - self._chain_asked < IDLE_POLL:
+                return  # nothing waits: no need to ask the chain ten times a second
+            asked = time.monotonic()
             chain_last = self.c.trail.last_sequence(self._body_bytes)
-            before = self.status.anchored_through
-            self.status.anchored_through = chain_last
-            if self.status.latest_seq < chain_last:
+            st.anchored_through = chain_last
+            if st.latest_seq < chain_last:
                 raise AnchorError(f"the chain has anchored this body's trail up to {chain_last}, but this database "
-                                  f"holds events only up to {self.status.latest_seq}: events are missing here")
-            self._settle(chain_last)
+                                  f"holds events only up to {st.latest_seq}: events are missing here")
+            self._settle(chain_last, prepared)
             self._send_due(chain_last)
-            return max(0, chain_last - before) if before else 0
+            self._chain_asked = asked  # only a clean step lets the next ones rest (a failure is re-checked)
 
     def _rows(self, s: Session, state: str) -> list[TrailAnchor]:
         q = select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == state)
         return list(s.exec(q.order_by(col(TrailAnchor.first_seq))).all())
 
-    def _settle(self, chain_last: int) -> None:
+    def _settle(self, chain_last: int, prepared: list[TrailAnchor]) -> None:
         """Marks prepared anchors the chain now holds as anchored (checking the chain has our root)."""
-        with Session(self.trail.engine, expire_on_commit=False) as s:
-            prepared = self._rows(s, PREPARED)
-            covered = max((r.last_seq for r in self._rows(s, ANCHORED)), default=0)
+        with Session(self.trail.engine) as s:
+            covered = int(s.exec(select(func.max(TrailAnchor.last_seq)).where(
+                TrailAnchor.body == self.body, TrailAnchor.state == ANCHORED)).one() or 0)
         for row in prepared:
             if row.last_seq > chain_last:
                 break
@@ -119,7 +124,6 @@ class TrailAnchorer:
                 assert fresh is not None
                 fresh.state, fresh.tx_hash, fresh.block, fresh.anchored_at = ANCHORED, tx, block, utcnow()
                 fresh.last_error = None
-            self._observe_latency(row)
             covered = row.last_seq
         if chain_last > covered and not any(r.first_seq == covered + 1 for r in prepared):
             raise AnchorError(f"the chain holds anchors of this body up to {chain_last}, but this database records "
@@ -158,15 +162,6 @@ class TrailAnchorer:
                     return (HexBytes(receipt["transactionHash"]).to_0x_hex(),  # type: ignore[index]
                             int(receipt["blockNumber"]), "0x" + bytes(args[key]).hex())  # type: ignore[index]
         return None
-
-    def _observe_latency(self, row: TrailAnchor) -> None:
-        first = self.trail.get(row.first_seq)
-        if first is not None:
-            at = first.at if first.at.tzinfo else first.at.replace(tzinfo=dt.UTC)
-            lat = self.status.anchor_latency
-            lat.append(max(0.0, time.time() - at.timestamp()))
-            del lat[:-1000]
-        self.status.anchored_total += 1
 
     def _send_due(self, chain_last: int) -> None:
         with Session(self.trail.engine, expire_on_commit=False) as s:
@@ -209,8 +204,7 @@ class TrailAnchorer:
             oldest = self.trail.get(first)
             if oldest is None:
                 raise AnchorError(f"access event {first} is missing from this database: the trail has a gap")
-            at = oldest.at if oldest.at.tzinfo else oldest.at.replace(tzinfo=dt.UTC)
-            if latest - after < self.batch_size and time.time() - at.timestamp() < self.interval:
+            if latest - after < self.batch_size and time.time() - oldest.at.timestamp() < self.interval:
                 return None
             last = min(latest, after + self.batch_size)
         events = self.trail.between(first, last)
@@ -267,7 +261,6 @@ class TrailAnchorer:
             return False
         st = self.status
         st.consecutive_failures, st.last_error, st.failing_since = 0, None, None
-        st.last_success = time.time()
         return True
 
     def run(self, stop: threading.Event, poll: float = 0.1) -> None:

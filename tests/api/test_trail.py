@@ -63,16 +63,18 @@ def test_receipts_are_signed_by_the_node_and_proofs_follow_anchoring(api: Api, r
     refused(lambda: api.signed_in(AUDITOR - 1).request("GET", f"/trail/proofs/{last['seq']}"), 403, "not_authorized")
 
 
-def _bundle(api: Api, code: str) -> dict[str, Any]:
-    def anchored() -> dict[str, Any]:
-        b = api.client().request("POST", "/trail/by-code/bundle", json={"code": code})
-        assert all("proof" in e for e in b["events"]), "not anchored yet"
-        return b
-    return wait_for(anchored)
+def _bundle(api: Api, read_three: dict[str, Any]) -> dict[str, Any]:
+    """The resident's bundle once their reads are anchored (waiting on /health: codes are rate-limited)."""
+    def anchored() -> None:
+        assert api.client().health()["trail"]["anchoredThrough"] >= read_three["receipts"][-1]["seq"]
+    wait_for(anchored)
+    bundle = api.client().request("POST", "/trail/by-code/bundle", json={"code": read_three["code"]})
+    assert all("proof" in e for e in bundle["events"])
+    return bundle
 
 
 def test_trail_bundle_verifies_and_tampering_fails(api: Api, read_three: dict[str, Any]) -> None:
-    bundle = _bundle(api, read_three["code"])
+    bundle = _bundle(api, read_three)
     report = verify_trail(bundle, api.contracts)
     assert (report.events, report.anchored, report.pending) == (3, 3, [])
     assert [e["seq"] for e in bundle["events"]] == [r["seq"] for r in read_three["receipts"]]
@@ -112,7 +114,7 @@ def test_trail_bundle_verifies_and_tampering_fails(api: Api, read_three: dict[st
 
 
 def test_trail_shows_anchors_and_health_reports_anchoring(api: Api, read_three: dict[str, Any]) -> None:
-    _bundle(api, read_three["code"])
+    _bundle(api, read_three)
     trail = api.client().trail_by_code(read_three["code"])
     assert all(e["anchor"] and e["anchor"]["transactionHash"] for e in trail["events"])
     health = api.client().health()
@@ -123,7 +125,7 @@ def test_trail_shows_anchors_and_health_reports_anchoring(api: Api, read_three: 
 
 
 def test_audit_endpoint_is_for_auditors_and_reports_in_three_formats(api: Api, read_three: dict[str, Any]) -> None:
-    _bundle(api, read_three["code"])
+    _bundle(api, read_three)
     refused(lambda: api.signed_in(CA_OFFICER).request("POST", "/audit/verify"), 403, "not_authorized")
     auditor = api.signed_in(AUDITOR)
     report = auditor.request("POST", "/audit/verify")

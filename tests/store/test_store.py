@@ -10,15 +10,15 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ledger.commitments import canonical_json, commit
+from ledger.commitments import canonical_json
 from ledger.envelope import Keyring, binding
 from ledger.errors import (IntegrityFailure, InvalidNationalId, InvalidRecord, NotAuthorized, RecordErased,
                            RecordNotFound)
 from ledger.chain.records import RecordStatus
-from ledger.store.models import OutboxEntry, Record, RecordKey, RecordVersion
+from ledger.store.models import OutboxEntry, RecordKey, RecordVersion
 from ledger.store.records import MAX_RECORD_BYTES, RecordStore, unhex32
 from tests.store.conftest import national_id
-from tests.support import HOUSEHOLD_FIELDS, Consortium
+from tests.support import Consortium
 
 HOUSEHOLD = {"head_of_household": "Wang Fang", "address": "East Gate 3-12", "members": 4,
              "phone": "+86 10 5555 0101", "housing_type": "rented", "income_band": "B"}
