@@ -1,11 +1,13 @@
 """The anchoring worker on a real chain: immediate and batched anchors continue one another,
 a batch prepared before a crash is sent as prepared, and anchors missing from the database are
-reported, not papered over. rc-west's trail is used: no API anchors it in these systems."""
+reported, not papered over (on rc-west's trail, which no API anchors in these systems); and a
+node configured for immediate mode anchors each read in its own transaction."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from sqlmodel import Session
@@ -17,9 +19,10 @@ from ledger.store.models import TrailAnchor
 from ledger.store.trail import NewEvent, Trail
 from ledger.trail.anchor import TrailAnchorer
 from ledger.trail.proofs import batch_root, chain_anchors, check_contiguous, leaf_root, proof_of
-from tests.trail.conftest import System
+from tests.trail.conftest import System, system
 
 RC_WEST = bytes(b"rc-west").ljust(32, b"\0")
+RC_EAST = bytes(b"rc-east").ljust(32, b"\0")
 RC_WEST_NODE = 22  # the demo's anchor account of rc-west (WELL-KNOWN DEV KEY)
 
 
@@ -74,3 +77,19 @@ def test_immediate_then_batched_then_a_crash_between_prepare_and_send(sys_resili
     assert worker.status.consecutive_failures == 1 and "rows were lost" in (worker.status.last_error or "")
     with pytest.raises(AnchorError):
         worker.step()
+
+
+@pytest.fixture(scope="module")
+def sys_immediate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    yield from system(tmp_path_factory.mktemp("immediate"), LEDGER_TRAIL_MODE="immediate")
+
+
+def test_a_node_set_to_immediate_mode_anchors_each_read_alone(sys_immediate: System) -> None:
+    s = sys_immediate
+    _, record, reader = s.granted_record()
+    receipts = [reader.read(record, ["address"], "subsistence_review")["receipt"] for _ in range(3)]
+    assert s.wait_anchored()["anchoredThrough"] == 3
+    anchors = chain_anchors(s.contracts, RC_EAST)
+    assert [(a["firstSeq"], a["lastSeq"], a["kind"], a["root"]) for a in anchors] == [
+        (r["seq"], r["seq"], "event", r["eventHash"]) for r in receipts]
+    assert s.health()["trail"]["mode"] == "immediate"  # type: ignore[index]
