@@ -24,7 +24,9 @@ from ledger.errors import NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
 from ledger.indexer import Indexer
 from ledger.reads import ReadService
+from ledger.store.directory import Directory
 from ledger.store.records import RecordStore
+from ledger.store.texts import FreeTexts
 from ledger.store.trail import Trail
 from ledger.trail.anchor import TrailAnchorer
 
@@ -47,6 +49,8 @@ class Node:
     metrics: Metrics
     anchorer: TrailAnchorer
     indexer: Indexer
+    texts: FreeTexts
+    directory: Directory
 
     @property
     def body(self) -> str:

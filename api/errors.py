@@ -34,7 +34,11 @@ def status_of(exc: e.LedgerError) -> int:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.LedgerError)
-    async def ledger_error(_: Request, exc: e.LedgerError) -> JSONResponse:
+    async def ledger_error(request: Request, exc: e.LedgerError) -> JSONResponse:
+        if isinstance(exc, e.AccessDenied):
+            node = getattr(request.app.state, "node", None)
+            if node is not None:
+                node.metrics.read_denials.labels(exc.decision).inc()
         headers = {"WWW-Authenticate": "Bearer"} if status_of(exc) == 401 else None
         if isinstance(exc, e.RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}

@@ -12,21 +12,23 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import errors
+from api import errors, portal
 from api.deps import Node
 from api.metrics import Metrics
-from api.routes import access, audit, auth, bodies, emergencies, health, reads, records, trail, tx
+from api.routes import access, audit, auth, bodies, catalog, emergencies, health, reads, records, trail, tx
 from api.settings import ApiSettings
 from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
 from ledger.errors import BadArgument
 from ledger.reads import ReadService
 from ledger.indexer import Indexer
+from ledger.store.directory import Directory
+from ledger.store.texts import FreeTexts
 from ledger.store.trail import Trail
 from ledger.trail.anchor import TrailAnchorer
 
 ROUTERS = (health.router, auth.router, bodies.router, records.router, access.router, reads.router,
-           emergencies.router, trail.router, audit.router, tx.router)
+           emergencies.router, trail.router, audit.router, tx.router, catalog.router)
 
 
 class BodyLimit:
@@ -90,7 +92,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.count, events_last=trail.last_seq,
                       anchor=anchorer.status)
         app.state.node = Node(settings, chain, contracts, store.engine, relayer, store, trail,
-                              ReadService(store=store, trail=trail), metrics, anchorer, indexer)
+                              ReadService(store=store, trail=trail), metrics, anchorer, indexer,
+                              FreeTexts(store.engine, store.body, store.keyring), Directory(store.engine))
         with Workers() as workers:
             workers.start("indexer", lambda stop: indexer.follow(stop, settings.index_interval))
             if settings.trail_anchoring:
@@ -104,6 +107,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    portal.install(app, portal.chain_url(settings))
     app.add_middleware(BodyLimit, limit=settings.api_max_body)
 
     @app.middleware("http")

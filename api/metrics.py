@@ -25,6 +25,8 @@ class Metrics:
                              registry=self.registry)
         self.denials = Counter("ledger_denials", "Requests refused for want of a right (401, 403)", ["code"],
                                registry=self.registry)
+        self.read_denials = Counter("ledger_read_denials", "Reads and read requests refused by the access rules, "
+                                    "by the rules' reason", ["decision"], registry=self.registry)
         self.outbox_pending = Gauge("ledger_anchor_outbox_pending", "Record changes stored but not yet anchored",
                                     registry=self.registry)
         self.events_total = Gauge("ledger_trail_events", "Access events in this node's trail",
@@ -48,6 +50,11 @@ class Metrics:
         self.unanchored.set_function(lambda: max(0, events_last() - anchor.anchored_through))
         self.anchor_failures.set_function(lambda: anchor.consecutive_failures)
         self.anchor_failures_total.set_function(lambda: anchor.failures_total)
+
+    def read_denials_by_decision(self) -> dict[str, int]:
+        """Refused reads since the process started, by decision (for the auditors' dashboard)."""
+        return {s.labels["decision"]: int(s.value) for m in self.read_denials.collect() for s in m.samples
+                if s.name.endswith("_total")}
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -31,6 +31,9 @@ class ApiSettings(Settings):
     api_max_body: int = Field(default=256 * 1024, ge=1024, description="Largest request body, bytes")
     api_code_attempts: int = Field(default=10, ge=1, description="Access-code attempts allowed per client per window")
     api_code_window: float = Field(default=60.0, gt=0, description="Window of the access-code limit, seconds")
+    portal_chain_url: str | None = Field(default=None, description="The chain's JSON-RPC endpoint that browsers verify "
+                                         "against (not this node; default: the node's own RPC URL). The portal's "
+                                         "Content-Security-Policy allows connections to it and nowhere else")
     relayer_keystore: Path | None = Field(default=None, description="Keystore V3 file of this node's relay account "
                                                                     "(password in LEDGER_KEYSTORE_PASSWORD)")
     relayer_dev_account: int | None = Field(default=None, ge=0, description="Development only: relay with "

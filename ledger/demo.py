@@ -8,8 +8,12 @@ bodies already in. Every account is one of the local node's WELL-KNOWN DEVELOPME
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
+
+from eth_account import Account
 
 from ledger.chain.bodies import BodyProfile
 from ledger.chain.deploy import Contracts
@@ -18,6 +22,7 @@ from ledger.ids import BodyKind, Role, code_id, text_hash
 from ledger.subjects import check_character
 
 if TYPE_CHECKING:
+    from ledger.store.directory import Directory
     from ledger.store.records import RecordStore
 
 #: Record categories: (code, requires consent, field names). Field names are schema, not data.
@@ -178,6 +183,48 @@ def add_records(store: RecordStore, body: str, report: DemoReport, *,
         store.add(actor=store.c.chain.direct(dev_account(officer)), category=category,
                   national_id=first17 + check_character(first17), fields=fields)
         report.steps_done.append(label)
+
+
+#: Invented staff of the demo bodies, by dev account index: (name, post), for the members' directory.
+STAFF: dict[int, tuple[str, str]] = {
+    1: ("Zhou Min", "Subdistrict director"), 2: ("Sun Hao", "Deputy director"), 3: ("Hu Jing", "Grid coordinator"),
+    4: ("Chen Li", "Committee director"), 5: ("Gao Yan", "Deputy director"), 6: ("Liu Yang", "Grid worker"),
+    7: ("Zhao Lei", "Committee director"), 8: ("Ma Lin", "Deputy director"), 9: ("He Ping", "Grid worker"),
+    10: ("Guo Qiang", "Section chief"), 11: ("Lin Xue", "Deputy chief"), 12: ("Wang Fang", "Subsistence caseworker"),
+    13: ("Xu Tao", "Station chief"), 14: ("Song Jie", "Deputy chief"), 15: ("Deng Kai", "Community police officer"),
+    16: ("Luo Hong", "Chief inspector"), 17: ("Xie Ning", "Inspector"), 18: ("Tang Yu", "Data auditor"),
+}
+KEYSTORE_PASSWORD = "demo"  # of the demo's keystore files: WELL-KNOWN DEVELOPMENT KEYS, for the local demo only
+
+
+def describe_staff(directory: Directory) -> None:
+    """Puts the demo bodies' invented staff in a node's members' directory (idempotent)."""
+    for body in BODIES:
+        for index in (*body.admins, *(i for i, _, _ in body.members)):
+            if index in STAFF:
+                name, post = STAFF[index]
+                directory.describe(account=dev_account(index).address, body=body.code, name=name, post=post,
+                                   by=dev_account(body.admins[0]).address)
+
+
+def write_keystores(folder: Path) -> list[Path]:
+    """Keystore V3 files of the demo's people, for signing in to the portal (password ``demo``).
+
+    They hold the local node's WELL-KNOWN DEVELOPMENT KEYS (public): for the local demo only. Scrypt is
+    lighter than eth-account's default (n = 2^14) so that a browser opens them in a moment."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for body in BODIES:
+        people = [(i, "admin" if n == 0 else "admin2") for n, i in enumerate(body.admins)]
+        people += [(i, label.split(" ")[0]) for i, roles, label in body.members if not roles & Role.ANCHOR]
+        for index, label in people:
+            path = folder / f"{body.code}-{label}.json"
+            if not path.exists():
+                account = dev_account(index)
+                path.write_text(json.dumps(Account.encrypt(account.key, KEYSTORE_PASSWORD, kdf="scrypt",
+                                                           iterations=2**14)))
+            written.append(path)
+    return written
 
 
 def summary_rows() -> list[tuple[str, str, str, str]]:

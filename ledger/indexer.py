@@ -178,6 +178,12 @@ class Indexer:
         with Session(self.engine) as s:
             return s.get(IxEmergency, emergency_id)
 
+    def members(self, body: bytes) -> list[IxMember]:
+        """The body's current members, in the order they were added."""
+        with Session(self.engine) as s:
+            q = select(IxMember).where(IxMember.body == _hex(body), col(IxMember.removed_at).is_(None))
+            return list(s.exec(q.order_by(col(IxMember.added_block))).all())
+
     def body_ids(self) -> list[str]:
         with Session(self.engine) as s:
             q = select(IxBody.body).where(col(IxBody.removed_at).is_(None)).order_by(col(IxBody.admitted_at))

@@ -98,11 +98,23 @@ class Covered(BaseModel):
     purpose: str
 
 
+class KeptTextOut(BaseModel):
+    """A free text whose salted hash is on-chain, kept encrypted at the custodian's node: check it with
+    keccak256(salt ‖ UTF-8 text) == the on-chain hash."""
+
+    text: str
+    salt: str
+    matches: bool = Field(description="The node's own check that the text hashes to the on-chain value")
+
+
 class RequestOut(Covered):
     status: str
     requester: str
     requesterBody: str
     justificationHash: str
+    justification: KeptTextOut | None = Field(
+        default=None, description="The justification's text, for the custodian's admins, the requester and "
+                                  "auditors; null for others, or where this node does not hold it")
     grantId: int | None
 
 
@@ -136,13 +148,31 @@ def _opt(value: bytes) -> str | None:
     return None if value == ZERO else hex32(value)
 
 
-def request_out(node: Node, r: Request) -> RequestOut:
+def kept_text(node: Node, text_hash: bytes) -> KeptTextOut | None:
+    """The kept text of an on-chain salted hash, with the node's check of it."""
+    kept = node.texts.get(hex32(text_hash)) if text_hash != ZERO else None
+    if kept is None:
+        return None
+    again, _ = salted_hash(kept.text, bytes.fromhex(kept.salt[2:]))
+    return KeptTextOut(text=kept.text, salt=kept.salt, matches=again == text_hash)
+
+
+def may_read_texts(actor: Actor, custodian: bytes, author: str) -> bool:
+    """Free texts are for the custodian's admins, their author and auditors."""
+    return (actor.address == author or Role.AUDITOR in actor.roles
+            or (Role.ADMIN in actor.roles and actor.body == code_name(custodian)))
+
+
+def request_out(node: Node, r: Request, actor: Actor | None = None) -> RequestOut:
     category = code_name(r.category)
+    text = kept_text(node, r.justification_hash) if actor and may_read_texts(actor, r.custodian, r.requester) \
+        else None
     return RequestOut(id=r.id, scope=r.scope.name.lower(), status=r.status.name.lower(), requester=r.requester,
                       requesterBody=code_name(r.requester_body), custodian=code_name(r.custodian),
                       recordId=_opt(r.record_id), subjectId=_opt(r.subject), category=category,
                       fields=_fields(node, category, r.fields), purpose=code_name(r.purpose),
-                      justificationHash=hex32(r.justification_hash), grantId=r.grant_id or None)
+                      justificationHash=hex32(r.justification_hash), justification=text,
+                      grantId=r.grant_id or None)
 
 
 def grant_out(node: Node, g: Grant, now: int) -> GrantOut:
@@ -172,7 +202,7 @@ def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes)
 def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
     custodian = code_id(node.body)
-    justification, salt = salted_hash(body.justification)
+    justification, salt = node.texts.keep(kind="justification", text=body.justification, author=actor.address)
     if body.scope == "record":
         assert body.recordId is not None
         record = node.store.get(parse_record_id(body.recordId))
@@ -194,7 +224,7 @@ def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Prep
              summary="Prepare: ask this body for a standing agreement (admins of the asking body)")
 def create_agreement(body: AgreementIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.ADMIN, "ask for a standing agreement")
-    justification, salt = salted_hash(body.justification)
+    justification, salt = node.texts.keep(kind="justification", text=body.justification, author=actor.address)
     req = RequestInput(Scope.AGREEMENT, _mask(node, body.category, body.fields), code_id(body.purpose),
                        justification, custodian=code_id(node.body), category=code_id(body.category))
     return _ask(node, actor, req, f"ask {node.body} for a standing agreement on {body.category} for {body.purpose}",
@@ -211,7 +241,7 @@ def list_requests(actor: CurrentMember, node: NodeDep,
     else:
         actor.require(Role.OFFICER | Role.ADMIN, "see the requests made to this body", body=node.body)
         ids = node.indexer.request_ids(custodian=code_id(node.body))
-    out = [request_out(node, access.get_request(i)) for i in ids]
+    out = [request_out(node, access.get_request(i), actor) for i in ids]
     return [r for r in out if view != "pending" or r.status == "pending"]
 
 
@@ -220,7 +250,7 @@ def get_request(request_id: Annotated[int, ID], actor: CurrentMember, node: Node
     r = node.contracts.access.get_request(request_id)
     if r.requester != actor.address and code_name(r.custodian) != actor.body:
         raise NotAuthorized("a request is seen by its requester and by the custodian's members", error="NotParty")
-    return request_out(node, r)
+    return request_out(node, r, actor)
 
 
 @router.post("/requests/{request_id}/approve", response_model=Prepared, tags=["requests"],
@@ -241,7 +271,7 @@ def approve(request_id: Annotated[int, ID], body: ApproveIn, actor: CurrentMembe
 def deny(request_id: Annotated[int, ID], body: DenyIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     r = node.contracts.access.get_request(request_id)
     actor.require(Role.ADMIN, "deny requests", body=code_name(r.custodian))
-    reason, salt = salted_hash(body.reason)
+    reason, salt = node.texts.keep(kind="reason", text=body.reason, author=actor.address)
     return prepare(node, actor, node.contracts.access.handle, "denyRequest", request_id, reason,
                    summary=f"deny request {request_id}", salts={"reason": salt})
 
@@ -310,7 +340,7 @@ def consent(body: ConsentIn, actor: CurrentActor, node: NodeDep) -> Prepared:
             raise InvalidInput("a committee member recording consent gives the resident's nationalId and the "
                                "evidence", error="EvidenceRequired")
         subject = node.store.subject_of(body.nationalId)
-        evidence, salt = salted_hash(body.evidence)
+        evidence, salt = node.texts.keep(kind="evidence", text=body.evidence, author=actor.address)
         salts = {"evidence": salt}
     if grant.scope is not Scope.AGREEMENT and grant.subject != subject:
         raise NotFound("this grant is not about this resident", error="SubjectMismatch")

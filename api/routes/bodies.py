@@ -146,3 +146,46 @@ def remove_member(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")],
     account = Web3.to_checksum_address(account)
     return prepare(node, actor, node.contracts.bodies.handle, "removeMember", account,
                    summary=f"remove {account} from {actor.body}")
+
+
+class MemberOut(BaseModel):
+    account: str
+    roles: list[str]
+    name: str | None = Field(description="From this node's members' directory")
+    post: str | None
+    addedAt: dt.datetime
+
+
+@router.get("/mine/members", response_model=list[MemberOut],
+            summary="My body's members, by the chain index, with their names and posts (the body's admins and officers)")
+def list_members(actor: CurrentMember, node: NodeDep) -> list[MemberOut]:
+    if not actor.roles & (Role.ADMIN | Role.OFFICER):
+        raise NotAuthorized(f"the members of {actor.body} are listed for its admins and officers", error="NotStaff")
+    assert actor.body is not None
+    rows = node.indexer.members(code_id(actor.body))
+    people = node.directory.people(r.account for r in rows)
+    out = []
+    for r in rows:
+        who = people.get(Web3.to_checksum_address(r.account))
+        out.append(MemberOut(account=Web3.to_checksum_address(r.account),
+                             roles=[n for n, bit in ROLE_NAMES.items() if r.roles & bit],
+                             name=who.name if who else None, post=who.post if who else None, addedAt=r.added_at))
+    return out
+
+
+class DirectoryIn(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100, examples=["Wang Fang"])
+    post: str | None = Field(default=None, min_length=1, max_length=100, examples=["Subsistence caseworker"])
+
+
+@router.put("/mine/directory/{account}", status_code=204,
+            summary="Describe a member of my body by name or post, off-chain at this node (admins)",
+            responses={403: {"description": "Not an admin, or the account is not a member of my body"}})
+def describe_member(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], body: DirectoryIn,
+                    actor: CurrentMember, node: NodeDep) -> None:
+    _require_admin(actor)
+    assert actor.body is not None
+    member_body, _ = node.contracts.bodies.member_of(Web3.to_checksum_address(account))
+    if code_name(member_body) != actor.body:
+        raise NotAuthorized(f"{account} is not a member of {actor.body}", error="NotMember")
+    node.directory.describe(account=account, body=actor.body, name=body.name, post=body.post, by=actor.address)

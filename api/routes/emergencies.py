@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentMember, Node, NodeDep
-from api.routes.access import FieldList, _mask
+from api.deps import Actor, CurrentMember, Node, NodeDep
+from api.routes.access import FieldList, KeptTextOut, _mask, kept_text, may_read_texts
 from api.routes.tx import Prepared, prepare
 from ledger.chain.access import Emergency
-from ledger.ids import Role, code_id, code_name, salted_hash
+from ledger.ids import Role, code_id, code_name
 from ledger.store.records import hex32, parse_record_id
 
 router = APIRouter(prefix="/emergencies", tags=["emergency"])
@@ -41,15 +41,19 @@ class EmergencyOut(BaseModel):
     reviewed: bool
     justified: bool | None
     reasonHash: str
+    reason: KeptTextOut | None = Field(default=None, description="The reason's text, for the custodian's admins, "
+                                                                 "the reader and auditors")
 
 
-def emergency_out(node: Node, e: Emergency) -> EmergencyOut:
+def emergency_out(node: Node, e: Emergency, actor: Actor | None = None) -> EmergencyOut:
     record = node.store.get(e.record_id)
     names = node.store.schema(record.category)
     return EmergencyOut(id=e.id, reader=e.reader, readerBody=code_name(e.reader_body), recordId=hex32(e.record_id),
                         custodian=code_name(e.custodian), fields=[n for i, n in enumerate(names) if e.fields >> i & 1],
                         declaredAt=dt.datetime.fromtimestamp(e.declared_at, dt.UTC), reviewed=e.reviewed,
-                        justified=e.justified if e.reviewed else None, reasonHash=hex32(e.reason_hash))
+                        justified=e.justified if e.reviewed else None, reasonHash=hex32(e.reason_hash),
+                        reason=kept_text(node, e.reason_hash) if actor and may_read_texts(actor, e.custodian, e.reader)
+                        else None)
 
 
 @router.post("", response_model=Prepared, summary="Prepare: declare an emergency read of a record here "
@@ -59,7 +63,7 @@ def declare(body: EmergencyIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.EMERGENCY, "declare emergency reads")
     rid = parse_record_id(body.recordId)
     record = node.store.get(rid)
-    reason, salt = salted_hash(body.reason)
+    reason, salt = node.texts.keep(kind="reason", text=body.reason, author=actor.address)
     return prepare(node, actor, node.contracts.access.handle, "declareEmergency", rid,
                    _mask(node, record.category, body.fields), reason,
                    summary=f"declare an emergency read of record {body.recordId[:10]}…", salts={"reason": salt})
@@ -75,7 +79,7 @@ def list_emergencies(actor: CurrentMember, node: NodeDep,
     access = node.contracts.access
     found = [access.get_emergency(i) for i in node.indexer.emergency_ids(custodian=code_id(node.body),
                                                                           unreviewed=unreviewed)]
-    return [emergency_out(node, e) for e in found]
+    return [emergency_out(node, e, actor) for e in found]
 
 
 @router.post("/{emergency_id}/review", response_model=Prepared,
@@ -84,6 +88,6 @@ def review(emergency_id: Annotated[int, Path(ge=1, le=2**63)], body: ReviewIn, a
            node: NodeDep) -> Prepared:
     e = node.contracts.access.get_emergency(emergency_id)
     actor.require(Role.ADMIN, "review emergency reads", body=code_name(e.custodian))
-    outcome, salt = salted_hash(body.outcome)
+    outcome, salt = node.texts.keep(kind="outcome", text=body.outcome, author=actor.address)
     return prepare(node, actor, node.contracts.access.handle, "reviewEmergency", emergency_id, body.justified,
                    outcome, summary=f"review emergency read {emergency_id}", salts={"outcome": salt})

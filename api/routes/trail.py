@@ -21,7 +21,7 @@ from ledger.errors import NotAuthenticated, NotAuthorized, NotFound
 from ledger.ids import Role, code_name
 from ledger.store.models import AccessEvent
 from ledger.store.records import hex32
-from ledger.trail.proofs import build_trail, proof_of
+from ledger.trail.proofs import build_trail, event_material, proof_of
 
 router = APIRouter(prefix="/trail", tags=["trail"])
 
@@ -37,6 +37,12 @@ class CodeOut(BaseModel):
 
 class ByCodeIn(BaseModel):
     code: str = Field(min_length=20, max_length=40, examples=["7K3M-Q9XD-2HBT-WN4R-8PZC"])
+
+
+class PageIn(ByCodeIn):
+    before: int | None = Field(default=None, ge=1, le=2**63 - 1,
+                               description="Events before this sequence number (the previous page's nextBefore)")
+    limit: int = Field(default=50, ge=1, le=200)
 
 
 class EmergencyFlag(BaseModel):
@@ -57,6 +63,8 @@ class TrailEvent(BaseModel):
     seq: int
     at: dt.datetime
     reader: str = Field(description="The officer's account")
+    readerName: str | None = Field(default=None, description="The officer's name, from the members' directory")
+    readerPost: str | None = Field(default=None, description="The officer's post, from the members' directory")
     readerBody: str
     recordId: str
     version: int
@@ -75,9 +83,17 @@ class TrailOut(BaseModel):
     events: list[TrailEvent]
 
 
+class TrailPage(TrailOut):
+    """A resident's events, newest first, one page."""
+
+    total: int = Field(description="How many events the resident has at this node")
+    nextBefore: int | None = Field(description="Pass as `before` for the next (older) page; null on the last page")
+
+
 def _events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
     """Events with their emergency flags (from the chain index) and anchors."""
     anchors = node.trail.anchors_of([e.seq for e in events])
+    people = node.directory.people({e.reader for e in events})
     out = []
     for e in events:
         flag = None
@@ -88,7 +104,10 @@ def _events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
         a = anchors.get(e.seq)
         anchor = AnchorRef(firstSeq=a.first_seq, lastSeq=a.last_seq, kind=a.kind, transactionHash=a.tx_hash,
                            blockNumber=a.block) if a else None
-        out.append(TrailEvent(seq=e.seq, at=e.at, reader=e.reader, readerBody=code_name(bytes.fromhex(e.reader_body[2:])),
+        who = people.get(e.reader)
+        out.append(TrailEvent(seq=e.seq, at=e.at, reader=e.reader, readerName=who.name if who else None,
+                              readerPost=who.post if who else None,
+                              readerBody=code_name(bytes.fromhex(e.reader_body[2:])),
                               recordId=e.record_id, version=e.version, category=e.category,
                               fields=json.loads(e.fields), purpose=e.purpose, grantId=e.grant_id or None,
                               emergency=flag, eventHash=e.event_hash, anchor=anchor))
@@ -183,20 +202,57 @@ def proof(seq: Annotated[int, Path(ge=1)], actor: CurrentActor, node: NodeDep) -
                                      transactionHash=a.tx_hash, blockNumber=a.block))
 
 
-@router.post("/by-code", response_model=TrailOut, summary="A resident's trail, with the access code their "
-                                                           "committee issued (no account needed; rate-limited)",
+def _page(node: Node, subject: str, before: int | None, limit: int) -> TrailPage:
+    events = node.trail.latest(subject_id=subject, before=before, limit=limit + 1)
+    more = len(events) > limit
+    events = events[:limit]
+    return TrailPage(custodian=node.body, subjectId=subject, events=_events_out(node, events),
+                     total=node.trail.count_of(subject), nextBefore=events[-1].seq if more else None)
+
+
+@router.post("/by-code", response_model=TrailPage, summary="A resident's trail, newest first and paged, with the "
+                                                            "access code their committee issued (no account needed; "
+                                                            "rate-limited)",
              responses={401: {"description": "Unknown, replaced or expired code"},
                         429: {"description": "Too many attempts; see Retry-After"}})
-def trail_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> TrailOut:
-    subject = _subject_by_code(node, request, body.code)
-    return TrailOut(custodian=node.body, subjectId=subject, events=_events_out(node, node.trail.events(subject_id=subject)))
+def trail_by_code(body: PageIn, node: NodeDep, request: Request) -> TrailPage:
+    return _page(node, _subject_by_code(node, request, body.code), body.before, body.limit)
 
 
-@router.get("/mine", response_model=TrailOut, summary="My trail, as a resident signed in with my own account",
+Before = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Events before this sequence number")]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@router.get("/mine", response_model=TrailPage, summary="My trail, newest first and paged, as a resident signed in "
+                                                        "with my own account",
             responses={403: {"description": "The account is not linked to a resident"}})
-def my_trail(actor: CurrentActor, node: NodeDep) -> TrailOut:
-    sid = _my_subject(node, actor)
-    return TrailOut(custodian=node.body, subjectId=sid, events=_events_out(node, node.trail.events(subject_id=sid)))
+def my_trail(actor: CurrentActor, node: NodeDep, before: Before = None, limit: Limit = 50) -> TrailPage:
+    return _page(node, _my_subject(node, actor), before, limit)
+
+
+EVENT_DOC = ("One event with what is needed to verify it alone, trusting no node: its content and signed read "
+             "request, its inclusion proof and anchor, and the node's signed head of the resident's trail.")
+
+
+def _material(node: Node, subject: str, seq: int) -> dict[str, Any]:
+    found = event_material(node.trail, node.contracts, node.relayer.account, subject, seq)
+    if found is None:
+        raise NotFound(f"no access event {seq} of this resident at this node", error="NoSuchEvent")
+    return found
+
+
+@router.post("/by-code/events/{seq}", summary="One of the resident's events, to verify (access code)",
+             description=EVENT_DOC, responses={401: {"description": "Unknown, replaced or expired code"},
+                                               404: {"description": "Not one of this resident's events"}})
+def event_by_code(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ByCodeIn, node: NodeDep,
+                  request: Request) -> dict[str, Any]:
+    return _material(node, _subject_by_code(node, request, body.code), seq)
+
+
+@router.get("/mine/events/{seq}", summary="One of my events, to verify (a resident's own account)",
+            description=EVENT_DOC, responses={404: {"description": "Not one of my events"}})
+def my_event(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor, node: NodeDep) -> dict[str, Any]:
+    return _material(node, _my_subject(node, actor), seq)
 
 
 @router.get("", response_model=TrailOut, summary="The whole trail of this node, or one subject's (auditors)")

@@ -205,4 +205,35 @@ class AccessCode(SQLModel, table=True):
     revoked_at: dt.datetime | None = None
 
 
+
+# ------------------------------------------------------------------- free texts, directory
+
+class FreeText(SQLModel, table=True):
+    """A justification, reason, evidence or outcome whose salted hash is on-chain, kept encrypted
+    (AES-256-GCM, its own data key wrapped by the body's KEK) with its salt, by that hash."""
+
+    __tablename__ = "free_texts"
+    text_hash: str = Field(primary_key=True, max_length=66, description="keccak256(salt ‖ text), as on-chain")
+    body: str = Field(max_length=66)
+    kind: str = Field(max_length=16, description="justification, reason, evidence or outcome")
+    author: str = Field(max_length=42, description="Account that wrote (and signed the hash of) the text")
+    kek_id: str = Field(max_length=64)
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class DirectoryEntry(SQLModel, table=True):
+    """Who an account is, as its body's admin described them: a name or a post. Off-chain only:
+    names are personal data. Shown to residents instead of a bare account."""
+
+    __tablename__ = "member_directory"
+    account: str = Field(primary_key=True, max_length=42, description="Checksummed account")
+    body: str = Field(index=True, max_length=31, description="Body code")
+    name: str | None = Field(default=None, max_length=100)
+    post: str | None = Field(default=None, max_length=100)
+    updated_by: str = Field(max_length=42)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
 from ledger.store import index_models  # noqa: E402,F401  (the indexer's tables, on the same metadata)

@@ -119,11 +119,26 @@ class Trail:
         raise StoreError("could not take a sequence number for the access event; try again")
 
     def events(self, *, subject_id: str | None = None, after: int = 0, limit: int = 500) -> list[AccessEvent]:
+        """Events after sequence number ``after``, oldest first."""
         with Session(self.engine) as s:
             q = select(AccessEvent).where(AccessEvent.body == self.body, col(AccessEvent.seq) > after)
             if subject_id is not None:
                 q = q.where(AccessEvent.subject_id == subject_id)
             return list(s.exec(q.order_by(col(AccessEvent.seq)).limit(limit)).all())
+
+    def latest(self, *, subject_id: str, before: int | None = None, limit: int = 50) -> list[AccessEvent]:
+        """A subject's events newest first, those before sequence number ``before`` (a page)."""
+        with Session(self.engine) as s:
+            q = select(AccessEvent).where(AccessEvent.body == self.body, AccessEvent.subject_id == subject_id)
+            if before is not None:
+                q = q.where(col(AccessEvent.seq) < before)
+            return list(s.exec(q.order_by(col(AccessEvent.seq).desc()).limit(limit)).all())
+
+    def count_of(self, subject_id: str) -> int:
+        with Session(self.engine) as s:
+            q = select(func.count()).select_from(AccessEvent).where(AccessEvent.body == self.body,
+                                                                   AccessEvent.subject_id == subject_id)
+            return int(s.exec(q).one())
 
     def between(self, first: int, last: int) -> list[AccessEvent]:
         """Events ``first``..``last`` by sequence number (fewer when some are missing)."""
@@ -155,6 +170,29 @@ class Trail:
             if i >= 0 and anchors[i].last_seq >= seq:
                 found[seq] = anchors[i]
         return found
+
+    def reads_per_day(self, since: dt.datetime) -> list[tuple[dt.date, str, int]]:
+        """(UTC day, reader body, reads) of the events since ``since``."""
+        day = func.date(AccessEvent.at)
+        with Session(self.engine) as s:
+            q = (select(day, AccessEvent.reader_body, func.count())
+                 .where(AccessEvent.body == self.body, col(AccessEvent.at) >= since)
+                 .group_by(day, AccessEvent.reader_body).order_by(day))
+            rows = s.exec(q).all()
+        return [(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)), str(b), int(n)) for d, b, n in rows]
+
+    def anchor_latency(self, last: int = 2000) -> dict[str, float | None]:
+        """Accept → anchored (the anchor's confirmation at this node) of the latest ``last`` anchored events."""
+        with Session(self.engine) as s:
+            q = select(AccessEvent.seq, AccessEvent.at).where(AccessEvent.body == self.body)
+            rows = s.exec(q.order_by(col(AccessEvent.seq).desc()).limit(last)).all()
+        anchors = self.anchors_of([seq for seq, _ in rows])
+        waits = sorted((a.anchored_at.replace(tzinfo=a.anchored_at.tzinfo or dt.UTC) - at).total_seconds()
+                       for seq, at in rows if (a := anchors.get(seq)) is not None and a.anchored_at is not None)
+        if not waits:
+            return {"p50": None, "p95": None, "max": None}
+        pick = lambda q: round(waits[min(len(waits) - 1, int(q * len(waits)))], 3)  # noqa: E731
+        return {"p50": pick(0.5), "p95": pick(0.95), "max": round(waits[-1], 3)}
 
     def count(self) -> int:
         with Session(self.engine) as s:

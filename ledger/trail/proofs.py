@@ -203,6 +203,22 @@ def head_message(custodian: bytes, subject: str, events: Sequence[AccessEvent]) 
             "count": len(events), "issuedAt": int(time.time())}
 
 
+def _anchor_json(a: Any) -> dict[str, Any]:
+    return {"firstSeq": a.first_seq, "lastSeq": a.last_seq, "root": a.root, "kind": a.kind,
+            "transactionHash": a.tx_hash, "blockNumber": a.block}
+
+
+def _signed(contracts: Contracts, signer: LocalAccount, head: dict[str, Any]) -> dict[str, Any]:
+    """What every trail answer starts with: chain, contracts, and the node's signed head."""
+    chain = contracts.chain
+    access_trail = contracts.trail.handle.address
+    return {"chainId": chain.chain_id,
+            "contracts": {"AccessTrail": access_trail, "BodyRegistry": contracts.bodies.handle.address},
+            "custodian": head["custodian"], "subject": head["subject"],
+            "head": {"message": head, "signature": receipts.sign(signer, "TrailHead", head, chain_id=chain.chain_id,
+                                                                 verifying_contract=access_trail)}}
+
+
 def build_trail(trail: Trail, contracts: Contracts, signer: LocalAccount, subject: str) -> dict[str, Any]:
     """The trail bundle of ``subject`` at ``trail``'s body: events, proofs, anchors, signed head."""
     events = trail.events(subject_id=subject, limit=1_000_000)
@@ -221,15 +237,29 @@ def build_trail(trail: Trail, contracts: Contracts, signer: LocalAccount, subjec
                 item["proof"] = []
         out.append(item)
     anchors = sorted({a.first_seq: a for a in anchor_of.values()}.values(), key=lambda a: a.first_seq)
-    chain = contracts.chain
     head = head_message(bytes(HexBytes(trail.body)), subject, events)
-    access_trail = contracts.trail.handle.address
-    return {
-        "schema": SCHEMA, "chainId": chain.chain_id,
-        "contracts": {"AccessTrail": access_trail, "BodyRegistry": contracts.bodies.handle.address},
-        "custodian": trail.body, "subject": subject, "events": out,
-        "anchors": [{"firstSeq": a.first_seq, "lastSeq": a.last_seq, "root": a.root, "kind": a.kind,
-                     "transactionHash": a.tx_hash, "blockNumber": a.block} for a in anchors],
-        "head": {"message": head, "signature": receipts.sign(signer, "TrailHead", head, chain_id=chain.chain_id,
-                                                             verifying_contract=access_trail)},
-    }
+    return {"schema": SCHEMA, **_signed(contracts, signer, head), "events": out,
+            "anchors": [_anchor_json(a) for a in anchors]}
+
+
+EVENT_SCHEMA = "civic-ledger/trail-event@1"
+
+
+def event_material(trail: Trail, contracts: Contracts, signer: LocalAccount, subject: str,
+                   seq: int) -> dict[str, Any] | None:
+    """What a browser needs to verify one of ``subject``'s events alone: the event with its signed
+    request and proof, its anchor, and the node's signed head of the subject's trail (which must
+    reach at least this event). None if ``seq`` is not the subject's event here."""
+    event = trail.get(seq)
+    if event is None or event.subject_id != subject:
+        return None
+    item = event_json(event)
+    anchor = trail.anchors_of([seq]).get(seq)
+    if anchor is not None:
+        item["proof"] = proof_of(trail.between(anchor.first_seq, anchor.last_seq), seq) if anchor.kind == "batch" \
+            else []
+    [last] = trail.latest(subject_id=subject, limit=1)
+    head = {"custodian": trail.body, "subject": subject, "lastSeq": last.seq, "count": trail.count_of(subject),
+            "issuedAt": int(time.time())}
+    return {"schema": EVENT_SCHEMA, **_signed(contracts, signer, head), "event": item,
+            "anchor": _anchor_json(anchor) if anchor is not None else None}

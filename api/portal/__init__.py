@@ -1,0 +1,113 @@
+"""The web portal: one HTML shell per page, small ES modules, and pinned npm assets.
+
+Nothing is built at run time and nothing is loaded from outside the node: the pages, scripts,
+styles and catalogues are files of this package; ``ethers`` comes from the npm install
+(``node_modules``, pinned by ``package-lock.json``) and is served under ``/vendor/``. Every page
+is built in the browser from the JSON API with ``textContent`` only (never HTML from data),
+under a Content-Security-Policy with no inline script; the session token lives in
+``sessionStorage`` and keys only in memory.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.deps import NodeDep
+from ledger.toolchain import project_root
+
+HERE = Path(__file__).parent
+PAGES = ("resident", "officer", "admin", "auditor")
+#: npm files served to browsers, by the name pages import them as.
+VENDOR = {"ethers.js": "ethers/dist/ethers.min.js"}
+#: API pages that load their own assets (Swagger UI, ReDoc): not under the portal's policy.
+UNPOLICED = ("/docs", "/redoc")
+
+router = APIRouter(include_in_schema=False)
+
+
+@functools.lru_cache(maxsize=None)
+def _shell(page: str) -> str:
+    return (HERE / "shell.html").read_text(encoding="utf-8").replace("{{page}}", page)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home() -> HTMLResponse:
+    return HTMLResponse(_shell("home"))
+
+
+def _page(name: str) -> None:
+    @router.get(f"/{name}", response_class=HTMLResponse)
+    def page() -> HTMLResponse:
+        return HTMLResponse(_shell(name))
+
+
+for _name in PAGES:
+    _page(_name)
+
+
+async def vendor(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in VENDOR:
+        return JSONResponse({"code": "not_found", "message": f"no asset {name}"}, status_code=404)
+    return FileResponse(project_root() / "node_modules" / VENDOR[name], media_type="text/javascript")
+
+
+@router.get("/portal/config")
+def config(node: NodeDep) -> JSONResponse:
+    """What the portal's scripts need: this body, the chain, and the endpoint browsers verify against."""
+    return JSONResponse({"body": node.body, "chainId": node.chain.chain_id, "chainUrl": chain_url(node.settings),
+                         "contracts": {n: node.chain.contract(n).address
+                                       for n in ("AccessTrail", "BodyRegistry", "RecordRegistry")}})
+
+
+def chain_url(settings: object) -> str:
+    return getattr(settings, "portal_chain_url", None) or getattr(settings, "effective_rpc_url")
+
+
+def policy(chain: str) -> str:
+    parts = urlsplit(chain)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            f"connect-src 'self' {origin}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+class SecurityHeaders:
+    """Adds the portal's Content-Security-Policy and the usual hardening headers to every answer
+    (pure ASGI: no threadpool hop)."""
+
+    def __init__(self, app: ASGIApp, chain: str) -> None:
+        self.app = app
+        self.headers = [(b"content-security-policy", policy(chain).encode()),
+                        (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                        (b"x-frame-options", b"DENY")]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(UNPOLICED):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install(app: FastAPI, chain: str) -> None:
+    app.include_router(router)
+    app.mount("/static", GZipMiddleware(StaticFiles(directory=HERE / "static"), minimum_size=512), name="static")
+    app.mount("/vendor", GZipMiddleware(Starlette(routes=[Route("/{name}", vendor)]), minimum_size=512), name="vendor")
+    app.add_middleware(SecurityHeaders, chain=chain)

@@ -1,0 +1,117 @@
+// Admins of a custodian body: decide requests knowing why (the justification's text, checked here
+// against its salted hash on-chain), revoke grants, review emergency reads, see the body's members.
+
+import { api, busy, clear, el, errorText, field, fmtDate, label, message, short, start, t } from "./app.js";
+import { gate, table, whoLine } from "./staff.js";
+import { act } from "./wallet.js";
+import { textMatches } from "./verify.js";
+
+const state = { notice: null };
+
+async function keptText(kept, hash) {
+  if (!kept) return el("p", { class: "hint" }, t("admin.textMissing"));
+  const ok = await textMatches(kept, hash);
+  return el("div", {}, el("blockquote", { class: "card" }, kept.text),
+    el("span", { class: `tag ${ok ? "ok" : "bad"}` }, t(ok ? "admin.textMatches" : "admin.textDiffers")));
+}
+
+async function pendingCard(pending, rerender) {
+  const items = [];
+  for (const q of pending) {
+    const out = el("div", { "aria-live": "polite" });
+    const days = el("input", { type: "number", min: 1, max: 3660, value: 30, required: true });
+    const reason = el("input", { type: "text", minlength: 3, maxlength: 2000 });
+    const approve = el("button", { type: "button", "data-approve": q.id }, t("admin.approve"));
+    const deny = el("button", { type: "button", class: "danger", "data-deny": q.id }, t("admin.deny"));
+    approve.addEventListener("click", () => busy(approve, out, async () => {
+      await act("POST", `/requests/${q.id}/approve`, { days: Number(days.value) });
+      state.notice = t("admin.approved", { id: q.id });
+      rerender();
+    }));
+    deny.addEventListener("click", () => busy(deny, out, async () => {
+      if (reason.value.trim().length < 3) { out.replaceChildren(message("error", t("admin.reasonNeeded"))); return; }
+      await act("POST", `/requests/${q.id}/deny`, { reason: reason.value.trim() });
+      state.notice = t("admin.denied", { id: q.id });
+      rerender();
+    }));
+    items.push(el("li", { "data-request": q.id },
+      el("h3", {}, t("admin.requestFrom", { id: q.id, body: label("body", q.requesterBody) })),
+      el("dl", { class: "facts" },
+        el("dt", {}, t("admin.requester")), el("dd", { class: "mono" }, q.requester),
+        el("dt", {}, t("officer.category")), el("dd", {}, label("category", q.category)),
+        el("dt", {}, t("form.fields")), el("dd", {}, q.fields.map((f) => label("field", f)).join(t("list.sep"))),
+        el("dt", {}, t("form.purpose")), el("dd", {}, label("purpose", q.purpose)),
+        el("dt", {}, t("admin.justification")), el("dd", {}, await keptText(q.justification, q.justificationHash))),
+      field(`days-${q.id}`, "admin.days", days), field(`reason-${q.id}`, "admin.reason", reason, "admin.reasonHint"),
+      el("div", { class: "actions" }, approve, deny), out));
+  }
+  return el("section", { class: "card", "aria-labelledby": "pending-h" }, el("h2", { id: "pending-h" }, t("admin.pending")),
+    items.length ? el("ol", { class: "events" }, items) : message("info", t("admin.noPending")));
+}
+
+function grantsCard(grants, rerender) {
+  const out = el("div", { "aria-live": "polite" });
+  return el("section", { class: "card", "aria-labelledby": "grants-h" }, el("h2", { id: "grants-h" }, t("admin.grants")),
+    grants.length ? table([t("admin.grantNo"), t("admin.grantee"), t("officer.category"), t("form.fields"), t("form.purpose"),
+      t("admin.expires"), t("officer.status"), t("officer.actions")], grants.slice().reverse().map((g) => el("tr", { "data-grant": g.id },
+      el("td", {}, `#${g.id}`), el("td", {}, label("body", g.granteeBody), g.grantee ? el("div", { class: "mono" }, short(g.grantee)) : null),
+      el("td", {}, label("category", g.category)), el("td", {}, g.fields.map((f) => label("field", f)).join(t("list.sep"))),
+      el("td", {}, label("purpose", g.purpose)), el("td", {}, fmtDate(g.expiresAt)),
+      el("td", {}, label("grantState", g.active ? "active" : g.revoked ? "revoked" : "expired"),
+        g.consentRequired ? el("div", { class: "hint" }, t(`consent.${g.consent || "none"}`)) : null),
+      el("td", {}, g.active ? el("button", { type: "button", class: "danger", "data-revoke": g.id, onclick: (ev) => busy(ev.target, out, async () => {
+        await act("DELETE", `/grants/${g.id}`);
+        state.notice = t("admin.revoked", { id: g.id });
+        rerender();
+      }) }, t("admin.revoke")) : null)))) : message("info", t("admin.noGrants")), out);
+}
+
+async function emergenciesCard(emergencies, rerender) {
+  const items = [];
+  for (const em of emergencies) {
+    const out = el("div", { "aria-live": "polite" });
+    const outcome = el("textarea", { minlength: 3, maxlength: 2000, required: true });
+    const review = (justified) => (ev) => busy(ev.target, out, async () => {
+      if (outcome.value.trim().length < 3) { out.replaceChildren(message("error", t("admin.outcomeNeeded"))); return; }
+      await act("POST", `/emergencies/${em.id}/review`, { justified, outcome: outcome.value.trim() });
+      state.notice = t("admin.reviewed", { id: em.id });
+      rerender();
+    });
+    items.push(el("li", {}, el("h3", {}, t("admin.emergencyBy", { id: em.id, body: label("body", em.readerBody) })),
+      el("dl", { class: "facts" }, el("dt", {}, t("trail.when")), el("dd", {}, fmtDate(em.declaredAt)),
+        el("dt", {}, t("form.fields")), el("dd", {}, em.fields.map((f) => label("field", f)).join(t("list.sep"))),
+        el("dt", {}, t("admin.emergencyReason")), el("dd", {}, await keptText(em.reason, em.reasonHash))),
+      field(`outcome-${em.id}`, "admin.outcome", outcome),
+      el("div", { class: "actions" }, el("button", { type: "button", onclick: review(true) }, t("admin.justified")),
+        el("button", { type: "button", class: "danger", onclick: review(false) }, t("admin.unjustified"))), out));
+  }
+  return el("section", { class: "card", "aria-labelledby": "em-h" }, el("h2", { id: "em-h" }, t("admin.emergencies")),
+    items.length ? el("ol", { class: "events" }, items) : message("info", t("admin.noEmergencies")));
+}
+
+function membersCard(members) {
+  return el("section", { class: "card", "aria-labelledby": "members-h" }, el("h2", { id: "members-h" }, t("admin.members")),
+    table([t("admin.memberName"), t("admin.memberPost"), t("admin.memberRoles"), t("admin.memberAccount")], members.map((m) => el("tr", {},
+      el("td", {}, m.name || "—"), el("td", {}, m.post || "—"), el("td", {}, m.roles.map((r) => label("role", r)).join(t("list.sep"))),
+      el("td", { class: "mono" }, m.account)))));
+}
+
+start({
+  name: "admin",
+  async render(main, refreshShell) {
+    const rerender = () => this.render(main, refreshShell);
+    const me = await gate(main, "admin", ["admin"], rerender, refreshShell);
+    if (!me) return;
+    let parts;
+    try {
+      const [pending, grants, emergencies, members] = await Promise.all([api("GET", "/requests?view=pending"),
+        api("GET", "/grants?view=given"), api("GET", "/emergencies?unreviewed=true"), api("GET", "/bodies/mine/members")]);
+      parts = [await pendingCard(pending, rerender), grantsCard(grants, rerender), await emergenciesCard(emergencies, rerender),
+        membersCard(members)];
+    } catch (err) {
+      parts = [message("error", errorText(err))];
+    }
+    clear(main, el("h1", {}, t("page.admin")), whoLine(me), state.notice ? message("ok", state.notice) : null, parts);
+    state.notice = null;
+  },
+});

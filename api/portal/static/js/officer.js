@@ -1,0 +1,158 @@
+// Officers: find a resident's records, request access with a purpose and a justification, follow the
+// requests, and read what was granted: the read request signed here, each field verified on-chain.
+
+import { api, busy, clear, el, errorText, facts, field, fmtDate, label, message, portalConfig, short, start, t } from "./app.js";
+import { chosen, fieldChoice, gate, purposeSelect, table, whoLine } from "./staff.js";
+import { act, eventArg, signTyped } from "./wallet.js";
+import { verifyDisclosure } from "./verify.js";
+
+const state = { found: null, nationalId: "", target: null, mode: null, notice: null, read: null };
+
+function searchCard(rerender) {
+  const out = el("div", { "aria-live": "polite" });
+  const nid = el("input", { type: "text", autocomplete: "off", required: true, maxlength: 32, value: state.nationalId });
+  const submit = el("button", { type: "submit" }, t("officer.find"));
+  const form = el("form", { class: "stack", onsubmit: (ev) => {
+    ev.preventDefault();
+    busy(submit, out, async () => {
+      state.nationalId = nid.value.trim();
+      state.found = await api("POST", "/records/search", { nationalId: state.nationalId });
+      state.target = null;
+      rerender();
+    });
+  } }, field("nid", "officer.nationalId", nid, "officer.nationalIdHint"), el("div", { class: "actions" }, submit), out);
+  const results = state.found === null ? null : state.found.length === 0 ? message("info", t("officer.noRecords"))
+    : table([t("officer.category"), t("officer.recordId"), t("officer.version"), t("officer.status"), t("officer.actions")],
+      state.found.map((r) => el("tr", {},
+        el("td", {}, label("category", r.category)), el("td", { class: "mono" }, short(r.recordId)),
+        el("td", {}, String(r.version)), el("td", {}, label("status", r.status)),
+        el("td", {}, el("div", { class: "actions" },
+          el("button", { type: "button", class: "secondary", "data-record": r.recordId,
+            onclick: () => { state.target = { record: r, fields: [], purpose: null }; state.mode = "request"; rerender(); } },
+          t("officer.requestAccess")),
+          el("button", { type: "button", class: "secondary", "data-read": r.recordId,
+            onclick: () => { state.target = { record: r, fields: [], purpose: null }; state.mode = "read"; rerender(); } },
+          t("officer.read")))))));
+  return el("section", { class: "card", "aria-labelledby": "find-h" }, el("h2", { id: "find-h" }, t("officer.findTitle")),
+    form, results);
+}
+
+function requestCard(rerender) {
+  const { record } = state.target;
+  const out = el("div", { "aria-live": "polite" });
+  const fields = fieldChoice("req-fields", record.category);
+  const purpose = purposeSelect();
+  const why = el("textarea", { required: true, minlength: 3, maxlength: 2000 });
+  const submit = el("button", { type: "submit" }, t("officer.sendRequest"));
+  const form = el("form", { class: "stack", onsubmit: (ev) => {
+    ev.preventDefault();
+    busy(submit, out, async () => {
+      const picked = chosen(fields);
+      if (!picked.length) { out.replaceChildren(message("error", t("error.no_fields"))); return; }
+      const done = await act("POST", "/requests", { scope: "record", recordId: record.recordId, fields: picked,
+        purpose: purpose.value, justification: why.value });
+      state.notice = t("officer.requestSent", { id: eventArg(done, "AccessRequested", "requestId") });
+      state.target = null;
+      rerender();
+    });
+  } }, fields, field("req-purpose", "form.purpose", purpose),
+  field("req-why", "officer.justification", why, "officer.justificationHint"),
+  el("div", { class: "actions" }, submit,
+    el("button", { type: "button", class: "secondary", onclick: () => { state.target = null; rerender(); } }, t("form.cancel"))), out);
+  return el("section", { class: "card", "aria-labelledby": "req-h" },
+    el("h2", { id: "req-h" }, t("officer.requestTitle", { category: label("category", record.category) })), form);
+}
+
+async function doRead(target, out) {
+  const typed = (await api("POST", "/reads/prepare", { recordId: target.recordId, fields: target.fields,
+    purpose: target.purpose })).typedData;
+  const signature = await signTyped(typed);
+  const answer = await api("POST", "/reads", { typedData: typed, signature });
+  const cfg = await portalConfig();
+  let checked;
+  try {
+    checked = await verifyDisclosure(answer.bundle, cfg.chainUrl, cfg.chainId);
+  } catch (err) {
+    checked = { onChain: false, fields: {}, error: errorText(err) };
+  }
+  state.read = { answer, checked, category: target.category };
+}
+
+function readCard(rerender) {
+  const { record } = state.target;
+  const out = el("div", { "aria-live": "polite" });
+  const fields = fieldChoice("read-fields", record.category, state.target.fields);
+  const purpose = purposeSelect(state.target.purpose);
+  const submit = el("button", { type: "submit" }, t("officer.signAndRead"));
+  const form = el("form", { class: "stack", onsubmit: (ev) => {
+    ev.preventDefault();
+    busy(submit, out, async () => {
+      const picked = chosen(fields);
+      if (!picked.length) { out.replaceChildren(message("error", t("error.no_fields"))); return; }
+      await doRead({ recordId: record.recordId, fields: picked, purpose: purpose.value, category: record.category }, out);
+      state.target = null;
+      rerender();
+    });
+  } }, fields, field("read-purpose", "form.purpose", purpose), el("p", { class: "hint" }, t("officer.readHint")),
+  el("div", { class: "actions" }, submit,
+    el("button", { type: "button", class: "secondary", onclick: () => { state.target = null; rerender(); } }, t("form.cancel"))), out);
+  return el("section", { class: "card", "aria-labelledby": "read-h" },
+    el("h2", { id: "read-h" }, t("officer.readTitle", { category: label("category", record.category) })), form);
+}
+
+function readResult() {
+  const { answer, checked, category } = state.read;
+  const r = answer.receipt;
+  return el("section", { class: "card", id: "read-result", "aria-labelledby": "result-h" },
+    el("h2", { id: "result-h" }, t("officer.resultTitle", { category: label("category", category) })),
+    checked.onChain ? message("ok", t("officer.commitmentOk")) : message("error", checked.error || t("officer.commitmentBad")),
+    table([t("officer.field"), t("officer.value"), t("officer.verified")], answer.bundle.fields.map((f) => el("tr", {},
+      el("td", {}, label("field", f.name)), el("td", {}, f.value === null ? t("officer.empty") : typeof f.value === "string" ? f.value : JSON.stringify(f.value)),
+      el("td", {}, el("span", { class: `tag ${checked.fields[f.name] ? "ok" : "bad"}` },
+        t(checked.fields[f.name] ? "officer.fieldOk" : "officer.fieldBad")))))),
+    el("h3", {}, t("officer.receipt")),
+    facts([[t("officer.receiptSeq"), String(r.seq)], [t("officer.receiptAt"), fmtDate(r.at)],
+      [t("officer.receiptAnchorBy"), fmtDate(r.anchorBy)],
+      [t("officer.receiptHash"), el("span", { class: "mono" }, r.eventHash)],
+      [t("officer.receiptSigner"), el("span", { class: "mono" }, r.signer)]]));
+}
+
+function requestsCard(requests, grants, rerender) {
+  const out = el("div", { "aria-live": "polite" });
+  const readGrant = (g) => el("button", { type: "button", class: "secondary", "data-grant": g.id, onclick: (ev) => busy(ev.target, out, async () => {
+    await doRead({ recordId: g.recordId, fields: g.fields, purpose: g.purpose, category: g.category }, out);
+    rerender();
+  }) }, t("officer.readGranted"));
+  return el("section", { class: "card", "aria-labelledby": "mine-h" }, el("h2", { id: "mine-h" }, t("officer.myRequests")),
+    requests.length ? table([t("officer.requestNo"), t("officer.category"), t("form.fields"), t("form.purpose"), t("officer.status"), t("officer.actions")],
+      requests.slice().reverse().map((q) => {
+        const g = grants.find((x) => x.id === q.grantId);
+        return el("tr", { "data-request": q.id },
+          el("td", {}, `#${q.id}`), el("td", {}, label("category", q.category)),
+          el("td", {}, q.fields.map((f) => label("field", f)).join(t("list.sep"))), el("td", {}, label("purpose", q.purpose)),
+          el("td", {}, g ? label("grantState", g.active ? "active" : g.revoked ? "revoked" : "expired") : label("status", q.status),
+            g && g.active ? el("span", { class: "hint" }, ` ${t("officer.until", { date: fmtDate(g.expiresAt) })}`) : null),
+          el("td", {}, g && g.active && g.recordId ? readGrant(g) : null));
+      })) : message("info", t("officer.noRequests")), out);
+}
+
+start({
+  name: "officer",
+  signOut() { Object.assign(state, { found: null, target: null, read: null, notice: null }); },
+  async render(main, refreshShell) {
+    const rerender = () => this.render(main, refreshShell);
+    const me = await gate(main, "officer", ["officer", "admin"], rerender, refreshShell);
+    if (!me) return;
+    let requests = [], grants = [], problem = null;
+    try {
+      [requests, grants] = await Promise.all([api("GET", "/requests?view=mine"), api("GET", "/grants?view=mine")]);
+    } catch (err) { problem = errorText(err); }
+    clear(main, el("h1", {}, t("page.officer")), whoLine(me),
+      state.notice ? message("ok", state.notice) : null, problem ? message("error", problem) : null,
+      state.read ? readResult() : null,
+      state.target && state.mode === "request" ? requestCard(rerender) : null,
+      state.target && state.mode === "read" ? readCard(rerender) : null,
+      searchCard(rerender), requestsCard(requests, grants, rerender));
+    state.notice = null;
+  },
+});

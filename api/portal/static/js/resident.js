@@ -1,0 +1,142 @@
+// Residents: who viewed my data. Sign in with the access code the committee issued (or a wallet),
+// see the trail newest first, verify any event in this browser against the chain, download the bundle.
+
+import {
+  api, busy, clear, download, el, errorText, facts, field, fmtDate, label, message, portalConfig, start, t,
+} from "./app.js";
+import { signInCard, whoAmI } from "./signin.js";
+import { verifyEvent } from "./verify.js";
+
+const PAGE = 50;
+const state = { code: null, wallet: false, page: null, events: [], checks: {}, chainUrl: null, error: null };
+
+function source(path, extra = {}) {
+  // The same questions by access code (POST, the code in the body, never in a URL) or by the resident's own account.
+  if (state.wallet) {
+    const q = new URLSearchParams(Object.entries(extra).filter(([, v]) => v != null)).toString();
+    return api("GET", `/trail/mine${path}${q ? `?${q}` : ""}`);
+  }
+  return api("POST", `/trail/by-code${path}`, { code: state.code, ...extra });
+}
+
+async function loadPage(before) {
+  const page = await source("", { before, limit: PAGE });
+  state.page = page;
+  state.events = before ? [...state.events, ...page.events] : page.events;
+}
+
+function who(e) {
+  const person = e.readerName || e.readerPost;
+  const role = e.readerName && e.readerPost ? `${e.readerName} (${e.readerPost})` : person;
+  return role || e.reader;
+}
+
+function under(e) {
+  if (e.emergency) return t(e.emergency.reviewed ? "trail.emergencyReviewed" : "trail.emergencyUnreviewed");
+  if (e.grantId) return t("trail.underGrant", { id: e.grantId });
+  return t("trail.ownBody");
+}
+
+function checksList(seq) {
+  const results = state.checks[seq];
+  if (!results) return null;
+  if (results.error) return message("error", results.error);
+  const failed = results.filter((r) => !r.ok);
+  return el("div", {},
+    message(failed.length ? "error" : "ok", failed.length ? t("verify.failed") : t("verify.passed")),
+    el("ul", { class: "checks" }, results.map((r) => el("li", { class: r.ok ? "pass" : "fail" },
+      t(`verify.${r.check}.${r.ok ? "ok" : "bad"}`), r.detail ? ` (${t(`verify.detail.${r.detail}`)})` : ""))));
+}
+
+function eventItem(e, rerender) {
+  const verifyButton = el("button", { type: "button", class: "secondary", "data-seq": e.seq,
+    "aria-describedby": `ev-${e.seq}-h` }, t("trail.verify"));
+  const result = el("div", { "aria-live": "polite" }, checksList(e.seq));
+  verifyButton.addEventListener("click", () => busy(verifyButton, result, async () => {
+    const material = await source(`/events/${e.seq}`);
+    try {
+      state.checks[e.seq] = await verifyEvent(material, state.chainUrl);
+    } catch (err) {
+      state.checks[e.seq] = { error: errorText(err) };
+    }
+    clear(result, checksList(e.seq));
+  }));
+  return el("li", { "data-seq": e.seq },
+    el("h3", { id: `ev-${e.seq}-h` }, t("trail.readBy", { body: label("body", e.readerBody), who: who(e) })),
+    facts([
+      [t("trail.when"), fmtDate(e.at)],
+      [t("trail.purpose"), label("purpose", e.purpose)],
+      [t("trail.fields"), e.fields.map((f) => label("field", f)).join(t("list.sep"))],
+      [t("trail.record"), label("category", e.category)],
+      [t("trail.under"), under(e)],
+      [t("trail.anchored"), e.anchor ? t("trail.anchoredYes", { block: e.anchor.blockNumber ?? "—" }) : t("trail.anchoredNo")],
+    ]),
+    el("div", { class: "actions" }, verifyButton), result);
+}
+
+function signInView(main, rerender, refreshShell) {
+  const out = el("div", { "aria-live": "polite" });
+  const code = el("input", { type: "text", autocomplete: "off", spellcheck: "false", required: true,
+    inputmode: "text", maxlength: 40 });
+  const submit = el("button", { type: "submit" }, t("resident.show"));
+  const form = el("form", { class: "stack", onsubmit: (ev) => {
+    ev.preventDefault();
+    busy(submit, out, async () => {
+      state.code = code.value.trim();
+      state.wallet = false;
+      try {
+        await loadPage();
+      } catch (err) {
+        state.code = null;
+        throw err;
+      }
+      rerender();
+    });
+  } }, field("code", "resident.code", code, "resident.codeHint"), el("div", { class: "actions" }, submit), out);
+  clear(main,
+    el("h1", {}, t("resident.title")),
+    el("p", { class: "lead" }, t("resident.lead")),
+    el("section", { class: "card", "aria-labelledby": "code-h" }, el("h2", { id: "code-h" }, t("resident.byCode")), form),
+    el("details", { class: "card" }, el("summary", {}, t("resident.byWallet")),
+      signInCard(async () => { state.wallet = true; refreshShell(); await loadPage(); rerender(); })));
+}
+
+function trailView(main, rerender) {
+  const p = state.page;
+  const chain = el("input", { type: "url", value: state.chainUrl, onchange: (ev) => { state.chainUrl = ev.target.value.trim(); } });
+  const out = el("div", { "aria-live": "polite" });
+  const more = p.nextBefore ? el("button", { type: "button", class: "secondary", id: "older" }, t("trail.older")) : null;
+  if (more) more.addEventListener("click", () => busy(more, out, async () => { await loadPage(p.nextBefore); rerender(); }));
+  const bundle = el("button", { type: "button", class: "secondary", id: "bundle" }, t("trail.bundle"));
+  bundle.addEventListener("click", () => busy(bundle, out, async () => {
+    const b = state.wallet ? await api("GET", "/trail/mine/bundle") : await api("POST", "/trail/by-code/bundle", { code: state.code });
+    download(`trail-${p.custodian}.json`, JSON.stringify(b, null, 2));
+  }));
+  clear(main,
+    el("h1", {}, t("resident.title")),
+    el("p", { class: "lead" }, t("trail.summary", { count: p.total, body: label("body", p.custodian) })),
+    el("div", { class: "actions" }, bundle),
+    el("details", { class: "card" }, el("summary", {}, t("trail.chainSettings")),
+      field("chain-url", "trail.chainUrl", chain, "trail.chainUrlHint")),
+    state.events.length ? el("ol", { class: "events", "aria-label": t("trail.listLabel") },
+      state.events.map((e) => eventItem(e, rerender))) : message("info", t("trail.none")),
+    el("p", { class: "hint" }, t("trail.shown", { shown: state.events.length, total: p.total })),
+    el("div", { class: "actions" }, more), out);
+}
+
+start({
+  name: "resident",
+  signOut() { Object.assign(state, { code: null, wallet: false, page: null, events: [], checks: {} }); },
+  async render(main, refreshShell) {
+    if (!state.chainUrl) state.chainUrl = (await portalConfig()).chainUrl;
+    if (!state.page && !state.code && !state.wallet) {
+      const me = await whoAmI();
+      if (me && !me.body) {
+        state.wallet = true;
+        try { await loadPage(); } catch (err) { state.wallet = false; clear(main, message("error", errorText(err))); return; }
+      }
+    }
+    if (state.page) trailView(main, () => this.render(main, refreshShell));
+    else signInView(main, () => this.render(main, refreshShell), refreshShell);
+  },
+});

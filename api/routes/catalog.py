@@ -1,0 +1,43 @@
+"""The consortium's vocabulary, read from the chain: record categories with their fields (in bit
+order, as grants' field masks use them) and the purpose codes requests may name."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from api.deps import NodeDep
+from ledger.ids import code_name
+
+router = APIRouter(tags=["catalog"])
+TTL = 30.0  # seconds a catalogue is reused before the chain is asked again
+
+
+class CategoryOut(BaseModel):
+    code: str = Field(examples=["household"])
+    requiresConsent: bool
+    fields: list[str] = Field(description="Field names; a field's index is its bit in a grant's field mask")
+
+
+class CatalogOut(BaseModel):
+    categories: list[CategoryOut]
+    purposes: list[str] = Field(examples=[["subsistence_review", "public_health"]])
+
+
+@router.get("/catalog", response_model=CatalogOut, summary="Categories with their fields, and purpose codes")
+def catalog(node: NodeDep, request: Request) -> CatalogOut:
+    cached = getattr(request.app.state, "catalog", None)
+    if cached is not None and cached[0] > time.monotonic():
+        out: CatalogOut = cached[1]
+        return out
+    records, access = node.contracts.records, node.contracts.access
+    start = node.chain.manifest.deploy_block if node.chain.manifest else 0
+    codes = list(dict.fromkeys(bytes(e["category"]) for e in records.handle.logs("CategoryDefined", from_block=start)))
+    categories = [CategoryOut(code=code_name(c), requiresConsent=records.get_category(c).requires_consent,
+                              fields=node.store.schema(code_name(c))) for c in codes]
+    purposes = list(dict.fromkeys(bytes(e["purpose"]) for e in access.handle.logs("PurposeDefined", from_block=start)))
+    out = CatalogOut(categories=categories, purposes=[code_name(p) for p in purposes if access.is_purpose(p)])
+    request.app.state.catalog = (time.monotonic() + TTL, out)
+    return out

@@ -1,0 +1,51 @@
+"""The members' directory: a name or a post for an account, kept off-chain by the node.
+
+Residents are shown who read their data by name or post, not by a bare account; the chain
+knows only accounts. A body's admins describe their own body's members (at any node), and
+the demo describes its invented staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from eth_utils import to_checksum_address
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from ledger.store.models import DirectoryEntry, utcnow
+
+
+@dataclass(frozen=True)
+class Person:
+    account: str
+    body: str
+    name: str | None
+    post: str | None
+
+
+class Directory:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def describe(self, *, account: str, body: str, name: str | None, post: str | None, by: str) -> None:
+        account = to_checksum_address(account)
+        with Session(self.engine) as s, s.begin():
+            row = s.get(DirectoryEntry, account) or DirectoryEntry(account=account, body=body, updated_by=by)
+            row.body, row.name, row.post, row.updated_by, row.updated_at = body, name, post, by, utcnow()
+            s.add(row)
+
+    def people(self, accounts: Iterable[str]) -> dict[str, Person]:
+        """Entries of ``accounts`` (checksummed keys), for those described."""
+        wanted = {to_checksum_address(a) for a in accounts}
+        if not wanted:
+            return {}
+        with Session(self.engine) as s:
+            rows = s.exec(select(DirectoryEntry).where(col(DirectoryEntry.account).in_(wanted))).all()
+        return {r.account: Person(r.account, r.body, r.name, r.post) for r in rows}
+
+    def of_body(self, body: str) -> dict[str, Person]:
+        with Session(self.engine) as s:
+            rows = s.exec(select(DirectoryEntry).where(DirectoryEntry.body == body)).all()
+        return {r.account: Person(r.account, r.body, r.name, r.post) for r in rows}
