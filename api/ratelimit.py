@@ -1,4 +1,9 @@
-"""A sliding-window rate limit per client, in the API process.
+"""A sliding-window limit of failed attempts per client, in the API process.
+
+Only failures count (an unknown or replaced access code), and once a client has used its
+allowance every attempt is refused until the window slides on, the right code included: a
+guesser is slowed down, while a resident with a valid code can page and verify their trail
+as often as they like.
 
 Kept in memory: one API process per node. Behind several workers each keeps its own window,
 which multiplies the allowance by the number of workers; the access codes it protects have
@@ -21,8 +26,8 @@ class RateLimit:
         self._seen: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def hit(self, client: str) -> None:
-        """Counts an attempt of ``client``; raises :class:`RateLimited` over the limit (not counted then)."""
+    def check(self, client: str) -> None:
+        """Raises :class:`RateLimited` while ``client`` has used up its failed attempts in the window."""
         now = time.monotonic()
         with self._lock:
             seen = self._seen[client]
@@ -31,4 +36,8 @@ class RateLimit:
             if len(seen) >= self.attempts:
                 wait = math.ceil(seen[0] + self.window - now)
                 raise RateLimited(f"too many attempts; try again in {wait} s", retry_after=max(wait, 1))
-            seen.append(now)
+
+    def fail(self, client: str) -> None:
+        """Counts a failed attempt of ``client``."""
+        with self._lock:
+            self._seen[client].append(time.monotonic())

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from api.deps import Actor, CurrentActor, CurrentMember, Node, NodeDep
 from api.ratelimit import RateLimit
 from ledger.chain.access import ZERO
-from ledger.errors import NotAuthenticated, NotAuthorized, NotFound
+from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from ledger.ids import Role, code_name
 from ledger.store.models import AccessEvent
 from ledger.store.records import hex32
@@ -132,9 +132,15 @@ def issue_code(body: CodeIn, actor: CurrentMember, node: NodeDep) -> CodeOut:
 
 
 def _subject_by_code(node: Node, request: Request, code: str) -> str:
-    _limit(request).hit(request.client.host if request.client else "unknown")
-    subject = node.trail.subject_of_code(code)
+    limit, client = _limit(request), request.client.host if request.client else "unknown"
+    limit.check(client)
+    try:
+        subject = node.trail.subject_of_code(code)
+    except InvalidInput:
+        limit.fail(client)
+        raise
     if subject is None:
+        limit.fail(client)
         raise NotAuthenticated("the access code is not valid (unknown, replaced or expired)")
     return subject
 

@@ -17,15 +17,16 @@ function svg(tag, attrs, text) {
 /** A bar chart (one bar per label) drawn as SVG, with the same figures in a table for screen readers. */
 function barChart(id, title, rows) {
   const max = Math.max(1, ...rows.map((r) => r.value));
-  const w = 640, h = 200, pad = 28, bw = Math.max(4, (w - pad) / Math.max(rows.length, 1) - 6);
+  const w = 640, h = 200, pad = 8;
+  const slot = (w - pad) / Math.max(rows.length, 1), bw = Math.min(56, Math.max(4, slot - 6));
   const chart = svg("svg", { viewBox: `0 0 ${w} ${h + 30}`, role: "img", "aria-labelledby": `${id}-t` });
   chart.append(svg("title", { id: `${id}-t` }, title));
   rows.forEach((r, i) => {
     const bh = Math.round((r.value / max) * (h - 20));
-    const x = pad + i * (bw + 6);
+    const x = pad + i * slot + (slot - bw) / 2, mid = pad + i * slot + slot / 2;
     chart.append(svg("rect", { x, y: h - bh, width: bw, height: bh, class: `bar${r.alt ? " alt" : ""}` }));
-    chart.append(svg("text", { x: x + bw / 2, y: h - bh - 4, "text-anchor": "middle", class: "axis" }, r.value));
-    chart.append(svg("text", { x: x + bw / 2, y: h + 16, "text-anchor": "middle", class: "axis" }, r.short ?? r.label));
+    chart.append(svg("text", { x: mid, y: h - bh - 4, "text-anchor": "middle", class: "axis" }, r.value));
+    chart.append(svg("text", { x: mid, y: h + 16, "text-anchor": "middle", class: "axis" }, r.short ?? r.label));
   });
   return el("figure", { class: "chart card", id }, el("figcaption", {}, el("h2", {}, title)), chart,
     el("details", {}, el("summary", {}, t("auditor.asTable")),
@@ -52,7 +53,7 @@ function stat(key, value, cls) {
 function dashboard(d) {
   const a = d.anchoring, l = d.latencySeconds;
   const seconds = (v) => (v === null || v === undefined ? "—" : t("auditor.seconds", { s: v }));
-  const denials = Object.entries(d.denialsByDecision).map(([k, v]) => ({ label: label("decision", k), value: v }));
+  const denials = Object.entries(d.denialsByDecision).map(([k, v]) => ({ label: label("denial", k), value: v }));
   return [
     el("div", { class: "stats", id: "stats" },
       stat("auditor.unreviewed", fmtNumber(d.emergencies.unreviewed), d.emergencies.unreviewed ? "bad" : ""),

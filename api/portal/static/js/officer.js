@@ -117,6 +117,23 @@ function readResult() {
       [t("officer.receiptSigner"), el("span", { class: "mono" }, r.signer)]]));
 }
 
+function codeCard() {
+  // A committee's own staff give residents the access code to their trail (shown once).
+  const out = el("div", { "aria-live": "polite" });
+  const nid = el("input", { type: "text", autocomplete: "off", required: true, maxlength: 32 });
+  const submit = el("button", { type: "submit" }, t("officer.issueCode"));
+  const form = el("form", { class: "stack", onsubmit: (ev) => {
+    ev.preventDefault();
+    busy(submit, out, async () => {
+      const issued = await api("POST", "/trail/codes", { nationalId: nid.value.trim() });
+      nid.value = "";
+      out.replaceChildren(message("ok", t("officer.codeIssued")), el("p", { class: "mono", id: "issued-code" }, issued.code),
+        el("p", { class: "hint" }, t("officer.codeValid", { date: fmtDate(issued.expiresAt) })));
+    });
+  } }, field("code-nid", "officer.nationalId", nid, "officer.codeHint"), el("div", { class: "actions" }, submit), out);
+  return el("section", { class: "card", "aria-labelledby": "code-h" }, el("h2", { id: "code-h" }, t("officer.codeTitle")), form);
+}
+
 function requestsCard(requests, grants, rerender) {
   const out = el("div", { "aria-live": "polite" });
   const readGrant = (g) => el("button", { type: "button", class: "secondary", "data-grant": g.id, onclick: (ev) => busy(ev.target, out, async () => {
@@ -143,6 +160,7 @@ start({
     const rerender = () => this.render(main, refreshShell);
     const me = await gate(main, "officer", ["officer", "admin"], rerender, refreshShell);
     if (!me) return;
+    const cfg = await portalConfig();
     let requests = [], grants = [], problem = null;
     try {
       [requests, grants] = await Promise.all([api("GET", "/requests?view=mine"), api("GET", "/grants?view=mine")]);
@@ -152,7 +170,7 @@ start({
       state.read ? readResult() : null,
       state.target && state.mode === "request" ? requestCard(rerender) : null,
       state.target && state.mode === "read" ? readCard(rerender) : null,
-      searchCard(rerender), requestsCard(requests, grants, rerender));
+      searchCard(rerender), requestsCard(requests, grants, rerender), me.body === cfg.body ? codeCard() : null);
     state.notice = null;
   },
 });

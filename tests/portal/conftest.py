@@ -1,0 +1,83 @@
+"""Portal fixtures: a real local system (anvil on 1-second blocks, rc-east's node under uvicorn) and
+Debian's Chromium driven by Playwright, headless. Screenshots go to ``build/portal-screenshots/``."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.api.conftest import Api, _serve
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "portal-screenshots"
+#: Chromium as root, headless, offline: no sandbox, no background connections to the internet.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+NID = "110105196001011239"  # the demo's invented resident Zhang Wei (rc-east: household, social assistance)
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """rc-east's node on SQLite, with the demo consortium, its keystores and anvil mining a block a second."""
+    yield from _serve(tmp_path_factory.mktemp("portal") / "home", None)
+
+
+@pytest.fixture(scope="session")
+def keystores(system: Api) -> Path:
+    return system.settings.home / "keystores"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Portal:
+    url: str
+    keystores: Path
+    browser: Any
+
+    def page(self, *, lang: str | None = "en", width: int = 1100, height: int = 900, **kw: Any) -> Any:
+        """A fresh browser context (its own storage) and page; JavaScript errors fail the test."""
+        context = self.browser.new_context(viewport={"width": width, "height": height}, **kw)
+        if lang:
+            context.add_init_script(f"window.localStorage.getItem('cl.lang') || window.localStorage.setItem('cl.lang', '{lang}')")
+        page = context.new_page()
+        page.errors = []  # type: ignore[attr-defined]
+        page.on("pageerror", lambda e: page.errors.append(str(e)))  # type: ignore[attr-defined]
+        page.set_default_timeout(30_000)
+        return page
+
+    def sign_in(self, page: Any, path: str, keystore: str) -> None:
+        """Opens a staff page and signs in with a demo keystore file (password ``demo``), in the browser."""
+        page.goto(self.url + path)
+        unlock(page, self.keystores / keystore)
+
+    def shot(self, page: Any, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def unlock(page: Any, keystore: Path) -> None:
+    page.wait_for_selector("#keystore")
+    page.set_input_files("#keystore", str(keystore))
+    page.fill("#password", "demo")
+    page.locator("form.stack button[type=submit]").first.click()
+    page.wait_for_selector("#keystore", state="detached")
+
+
+@pytest.fixture(scope="session")
+def portal(system: Api, keystores: Path, browser: Any) -> Portal:
+    return Portal(system.url, keystores, browser)

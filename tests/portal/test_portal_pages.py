@@ -1,0 +1,199 @@
+"""The portal as its users meet it: a tampered event fails Verify visibly; both languages with no
+untranslated text, the choice remembered; the resident's flow by keyboard alone; axe-core finds no
+serious or critical violation on any page; nothing is loaded from outside the node; a screenshot
+of every page in both languages."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from tests.api.conftest import Api
+from tests.api.test_flows import RC_OFFICER, granted_record
+from tests.portal.conftest import Portal
+from tests.portal.test_portal_flow import wait_anchored
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUES = ROOT / "api" / "portal" / "static" / "i18n"
+
+
+@pytest.fixture(scope="module")
+def resident_code(system: Api) -> Iterator[dict[str, Any]]:
+    """A resident with two reads of their record by the civil affairs officer, and their access code."""
+    nid, record_id, _grant, reader = granted_record(system)
+    seqs = [reader.read(record_id, ["address"], "subsistence_review")["receipt"]["seq"] for _ in range(2)]
+    code = system.signed_in(RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    yield {"code": code, "seqs": seqs}
+
+
+def open_trail(portal: Portal, code: str, **kw: Any) -> Any:
+    page = portal.page(**kw)
+    page.code = code
+    page.goto(portal.url + "/resident")
+    page.fill("#code", code)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("ol.events li")
+    return page
+
+
+def test_verify_fails_visibly_when_the_served_event_was_altered(portal: Portal, system: Api,
+                                                                 resident_code: dict[str, Any]) -> None:
+    page = open_trail(portal, resident_code["code"])
+    wait_anchored(page)
+    seq = resident_code["seqs"][0]
+    # the node's operator edits the stored event: the purpose says something else now
+    db = system.settings.home / "store" / "rc-east.db"
+    with sqlite3.connect(db) as conn:
+        changed = conn.execute("UPDATE access_events SET purpose = 'statistics' WHERE seq = ?", (seq,)).rowcount
+    assert changed == 1
+    try:
+        page = open_trail(portal, resident_code["code"])
+        item = page.locator(f"ol.events li[data-seq='{seq}']")
+        assert "statistics" in item.inner_text()
+        item.locator("button[data-seq]").click()
+        item.locator("ul.checks").wait_for()
+        failed = item.locator("ul.checks li.fail").all_inner_texts()
+        assert "The record of this read was changed after it was made." in failed
+        assert "Verification failed" in item.locator("p.msg.error").inner_text()
+        portal.shot(page, "resident-tampered-en")
+        # an untouched event of the same resident still verifies
+        other = page.locator(f"ol.events li[data-seq='{resident_code['seqs'][1]}']")
+        other.locator("button[data-seq]").click()
+        other.locator("ul.checks").wait_for()
+        assert other.locator("li.fail").count() == 0
+    finally:
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE access_events SET purpose = 'subsistence_review' WHERE seq = ?", (seq,))
+
+
+def visible_text(page: Any) -> str:
+    return str(page.evaluate("document.body.innerText"))
+
+
+def test_both_languages_everywhere_with_no_untranslated_text(portal: Portal, resident_code: dict[str, Any]) -> None:
+    en = json.loads((CATALOGUES / "en.json").read_text())
+    zh = json.loads((CATALOGUES / "zh-CN.json").read_text())
+    assert set(en) == set(zh)
+    assert all(set(re.findall(r"\{\w+\}", en[k])) == set(re.findall(r"\{\w+\}", zh[k])) for k in en)
+    staff = {"officer": "civil-affairs-officer.json", "admin": "rc-east-admin.json", "auditor": "auditor-auditor.json"}
+    for lang in ("zh-CN", "en"):
+        home = portal.page(lang=lang)
+        home.goto(portal.url + "/")
+        home.wait_for_selector(".roles")
+        trail = open_trail(portal, resident_code["code"], lang=lang)
+        pages = {"home": home, "resident-trail": trail}
+        for name, keystore in staff.items():
+            page = portal.page(lang=lang)
+            portal.sign_in(page, f"/{name}", keystore)
+            page.wait_for_selector("main section.card")
+            pages[name] = page
+        for name, page in pages.items():
+            text = visible_text(page)
+            assert "⟦" not in text, f"{name} ({lang}) shows an untranslated key"
+            assert page.evaluate("document.documentElement.lang") == lang
+            if lang == "zh-CN":  # labels, purposes, bodies and fields in Chinese
+                assert re.search(r"[\u4e00-\u9fff]", text)
+            portal.shot(page, f"{name}-{lang}")
+        trail_text = visible_text(trail)
+        assert ("民政局" if lang == "zh-CN" else "Civil Affairs Bureau") in trail_text
+        assert ("低保审核" if lang == "zh-CN" else "subsistence allowance review") in trail_text
+    # the switch, on a page: it changes every label at once, and is remembered on the next visit
+    page = portal.page(lang=None)
+    page.goto(portal.url + "/resident")
+    page.wait_for_selector("#code")
+    assert page.get_by_role("button", name="查看谁看过我的数据").count() == 1  # zh-CN by default
+    page.select_option("#lang", "en")
+    page.get_by_role("button", name="Show who viewed my data").wait_for()
+    page.reload()
+    page.get_by_role("button", name="Show who viewed my data").wait_for()
+    assert "⟦" not in visible_text(page)
+
+
+def test_the_residents_flow_by_keyboard_alone(portal: Portal, resident_code: dict[str, Any]) -> None:
+    page = portal.page()
+    page.goto(portal.url + "/resident")
+    page.wait_for_selector("#code")
+
+    def tab_to(predicate: str, limit: int = 40) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(f"(() => {{ const a = document.activeElement; return !!a && ({predicate}); }})()"):
+                return
+        raise AssertionError(f"no focusable element matching {predicate}")
+
+    tab_to("a.id === 'code'")
+    page.keyboard.type(resident_code["code"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("ol.events li")
+    tab_to("a.matches('button[data-seq]')")
+    seq = page.evaluate("document.activeElement.dataset.seq")
+    page.keyboard.press("Enter")
+    item = page.locator(f"ol.events li[data-seq='{seq}']")
+    item.locator("ul.checks").wait_for()
+    assert item.locator("ul.checks li").count() >= 4
+    # focus is visible where it stands (a 3px outline)
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineWidth")
+    assert outline == "3px"
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_axe_core_finds_no_serious_or_critical_violation(portal: Portal, resident_code: dict[str, Any]) -> None:
+    pages = []
+    home = portal.page()
+    home.goto(portal.url + "/")
+    home.wait_for_selector(".roles")
+    pages.append(("home", home))
+    sign_in = portal.page(lang="zh-CN")
+    sign_in.goto(portal.url + "/resident")
+    sign_in.wait_for_selector("#code")
+    pages.append(("resident sign-in", sign_in))
+    pages.append(("resident trail", open_trail(portal, resident_code["code"], width=360, height=780)))
+    for name, keystore in (("officer", "civil-affairs-officer.json"), ("admin", "rc-east-admin.json"),
+                           ("auditor", "auditor-auditor.json")):
+        page = portal.page()
+        portal.sign_in(page, f"/{name}", keystore)
+        page.wait_for_selector("main section.card")
+        pages.append((name, page))
+    for name, page in pages:
+        bad = axe_violations(page)
+        assert bad == [], f"{name}: " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad)
+
+
+def test_every_served_page_and_asset_stays_on_the_node(portal: Portal) -> None:
+    files = ["/", "/resident", "/officer", "/admin", "/auditor", "/static/portal.css", "/vendor/ethers.js"]
+    files += [f"/static/js/{p.name}" for p in (ROOT / "api" / "portal" / "static" / "js").glob("*.js")]
+    external = re.compile(r"""(?:src|href)\s*=\s*["']https?://|url\(\s*["']?https?://|import\s*\(?\s*["']https?://""")
+    for path in files:
+        r = httpx.get(portal.url + path, timeout=10)
+        assert r.status_code == 200, path
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
+        assert not external.search(r.text), f"{path} loads something from outside the node"
+    assert httpx.get(portal.url + "/vendor/anything.js").status_code == 404
+
+
+def test_the_token_lives_in_session_storage_and_no_key_is_stored(portal: Portal) -> None:
+    page = portal.page()
+    portal.sign_in(page, "/officer", "civil-affairs-officer.json")
+    page.wait_for_selector("#nid")
+    storage = page.evaluate("({s: {...sessionStorage}, l: {...localStorage}})")
+    assert set(storage["s"]) == {"cl.token"} and set(storage["l"]) <= {"cl.lang"}
+    dump = json.dumps(storage).lower()
+    assert "privatekey" not in dump and "demo" not in dump and "crypto" not in dump
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_selector("#keystore")
+    assert page.evaluate("sessionStorage.length") == 0
