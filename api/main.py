@@ -76,6 +76,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from ledger import demo
         from ledger.system import open_chain, open_store
 
         if settings.body is None:
@@ -89,11 +90,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                  batch_size=settings.trail_batch_size, interval=settings.trail_batch_interval)
         indexer = Indexer(store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0,
                           depth=settings.index_depth)
+        directory = Directory(store.engine)
+        if settings.environment == "development" and demo.node_account(settings.body) is not None:
+            demo.describe_staff(directory)  # the demo's invented staff, by name and post
         metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.count, events_last=trail.last_seq,
                       anchor=anchorer.status)
         app.state.node = Node(settings, chain, contracts, store.engine, relayer, store, trail,
                               ReadService(store=store, trail=trail), metrics, anchorer, indexer,
-                              FreeTexts(store.engine, store.body, store.keyring), Directory(store.engine))
+                              FreeTexts(store.engine, store.body, store.keyring), directory)
         with Workers() as workers:
             workers.start("indexer", lambda stop: indexer.follow(stop, settings.index_interval))
             if settings.trail_anchoring:

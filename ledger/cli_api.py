@@ -243,17 +243,23 @@ def api_up(port: Annotated[int, typer.Option(help="Port of the first body's API"
 
     home = settings().home
     infos = [run(lambda b=body, i=i: ApiProcess(home, b).up(port + i)) for i, body in enumerate(demo.record_keepers())]
-    apis = Table("body", "API", "docs", "log", title="APIs (stop with `ledger api down`)")
+    apis = Table("body", "portal (browser)", "API docs", "log", title="Nodes (stop with `ledger api down`)")
     for info in infos:
-        apis.add_row(info.body, info.url, info.url + "/docs", info.log)
+        apis.add_row(info.body, info.url + "/", info.url + "/docs", info.log)
     out.print(apis)
-    people = Table("body", "role", "account", "sign in with", title="Sign in as a demo role "
-                   "(WELL-KNOWN DEV KEYS: local use only)")
+    names = demo.keystore_names()
+    people = Table("body", "role", "account", "portal: keystore", "command line",
+                   title="Sign in as a demo role (WELL-KNOWN DEV KEYS: local use only)",
+                   caption=f"Portal keystore files are in {home / 'keystores'} (password: demo).")
     index = {dev_account(i).address: i for i in range(30)}
     for body, _kind, role, account in demo.summary_rows():
         if role != "node":
-            people.add_row(body, role, account, f"ledger login --api {infos[0].url} --dev-account {index[account]}")
+            i = index[account]
+            people.add_row(body, role, account, f"{names[i]}.json",
+                           f"ledger login --api {infos[0].url} --dev-account {i}")
     out.print(people)
+    out.print(f"Residents: open {infos[0].url}/resident with an access code that a committee officer issues "
+              "in the portal (Officers page).")
 
 
 @api_app.command("down")

@@ -198,13 +198,27 @@ KEYSTORE_PASSWORD = "demo"  # of the demo's keystore files: WELL-KNOWN DEVELOPME
 
 
 def describe_staff(directory: Directory) -> None:
-    """Puts the demo bodies' invented staff in a node's members' directory (idempotent)."""
+    """Puts the demo bodies' invented staff in a node's members' directory, where it has no entry for
+    them yet (an admin's later description stays)."""
+    known = directory.people(dev_account(i).address for i in STAFF)
     for body in BODIES:
         for index in (*body.admins, *(i for i, _, _ in body.members)):
-            if index in STAFF:
+            if index in STAFF and dev_account(index).address not in known:
                 name, post = STAFF[index]
                 directory.describe(account=dev_account(index).address, body=body.code, name=name, post=post,
                                    by=dev_account(body.admins[0]).address)
+
+
+def keystore_names() -> dict[int, str]:
+    """The file name (without .json) of each demo person's keystore, by dev account index."""
+    names = {}
+    for body in BODIES:
+        for n, index in enumerate(body.admins):
+            names[index] = f"{body.code}-admin{'' if n == 0 else n + 1}"
+        for index, roles, label in body.members:
+            if not roles & Role.ANCHOR:
+                names[index] = f"{body.code}-{label.split(' ')[0]}"
+    return names
 
 
 def write_keystores(folder: Path) -> list[Path]:
@@ -214,16 +228,12 @@ def write_keystores(folder: Path) -> list[Path]:
     lighter than eth-account's default (n = 2^14) so that a browser opens them in a moment."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for body in BODIES:
-        people = [(i, "admin" if n == 0 else "admin2") for n, i in enumerate(body.admins)]
-        people += [(i, label.split(" ")[0]) for i, roles, label in body.members if not roles & Role.ANCHOR]
-        for index, label in people:
-            path = folder / f"{body.code}-{label}.json"
-            if not path.exists():
-                account = dev_account(index)
-                path.write_text(json.dumps(Account.encrypt(account.key, KEYSTORE_PASSWORD, kdf="scrypt",
-                                                           iterations=2**14)))
-            written.append(path)
+    for index, name in keystore_names().items():
+        path = folder / f"{name}.json"
+        if not path.exists():
+            path.write_text(json.dumps(Account.encrypt(dev_account(index).key, KEYSTORE_PASSWORD, kdf="scrypt",
+                                                       iterations=2**14)))
+        written.append(path)
     return written
 
 

@@ -19,7 +19,6 @@ from ledger.ids import code_id
 from ledger.node import LocalNode, NodeInfo
 from ledger.secrets import ensure_dev_secrets, load_consortium_secret, load_keyring
 from ledger.store.db import open_engine
-from ledger.store.directory import Directory
 from ledger.store.records import RecordStore
 
 
@@ -77,8 +76,6 @@ def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) 
     report = demo.build(Contracts.of(chain), progress=progress)
     ensure_dev_secrets(settings, demo.record_keepers())
     for body in demo.record_keepers():
-        store = open_store(settings, chain, body)
-        demo.add_records(store, body, report, progress=progress)
-        demo.describe_staff(Directory(store.engine))
+        demo.add_records(open_store(settings, chain, body), body, report, progress=progress)
     demo.write_keystores(settings.home / "keystores")
     return UpResult(node, manifest, deployed_now, report)

@@ -358,3 +358,28 @@ def bind_resident(body: ResidentIn, actor: CurrentMember, node: NodeDep) -> Prep
     return prepare(node, actor, node.contracts.access.handle, "bindResident", account, subject,
                    summary=f"link {account} to a resident's subject id")
 
+
+
+def waiting_for_consent(node: Node, subject: str) -> list[GrantOut]:
+    """Active grants of this custodian about ``subject`` whose category needs consent not given yet."""
+    access, now = node.contracts.access, node.chain.timestamp()
+    out = []
+    for gid in node.indexer.grant_ids(custodian=code_id(node.body)):
+        g = access.get_grant(gid)
+        if g.scope is Scope.AGREEMENT or hex32(g.subject) != subject or g.revoked or g.expires_at <= now:
+            continue
+        grant = grant_out(node, g, now)
+        if grant.consentRequired and grant.consent == "none":
+            out.append(grant)
+    return out
+
+
+@router.get("/consent/mine", response_model=list[GrantOut], tags=["consent"],
+            summary="Grants about me that wait for my consent (a resident with their own account)",
+            responses={403: {"description": "The account is not linked to a resident"}})
+def my_waiting_consents(actor: CurrentActor, node: NodeDep) -> list[GrantOut]:
+    subject = node.contracts.access.resident_subject(actor.address)
+    if subject == ZERO:
+        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
+                            error="NotResident")
+    return waiting_for_consent(node, hex32(subject))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Actor, CurrentActor, CurrentMember, Node, NodeDep
 from api.ratelimit import RateLimit
+from api.routes.access import GrantOut, waiting_for_consent
 from ledger.chain.access import ZERO
 from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from ledger.ids import Role, code_name
@@ -234,6 +235,14 @@ Limit = Annotated[int, Query(ge=1, le=200)]
             responses={403: {"description": "The account is not linked to a resident"}})
 def my_trail(actor: CurrentActor, node: NodeDep, before: Before = None, limit: Limit = 50) -> TrailPage:
     return _page(node, _my_subject(node, actor), before, limit)
+
+
+@router.post("/by-code/consents", response_model=list[GrantOut], tags=["consent"],
+             summary="Grants about the resident that wait for their consent (access code; answering needs their "
+                     "own key, or their committee)",
+             responses={401: {"description": "Unknown, replaced or expired code"}})
+def consents_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> list[GrantOut]:
+    return waiting_for_consent(node, _subject_by_code(node, request, body.code))
 
 
 EVENT_DOC = ("One event with what is needed to verify it alone, trusting no node: its content and signed read "

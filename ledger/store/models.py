@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Enum, LargeBinary, TypeDecorator, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Enum, Index, LargeBinary, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -162,7 +162,9 @@ class AccessEvent(AccessEventBase, table=True):
     """One read, written before its answer leaves the node; never updated or deleted."""
 
     __tablename__ = "access_events"
-    __table_args__ = (UniqueConstraint("body", "request_digest", name="uq_access_event_request"),)
+    __table_args__ = (UniqueConstraint("body", "request_digest", name="uq_access_event_request"),
+                      # a resident's trail, newest first, page by page
+                      Index("ix_access_events_subject_seq", "body", "subject_id", "seq"))
     body: str = Field(primary_key=True, max_length=66, description="Custodian body id (bytes32 hex)")
     request: str = Field(max_length=8000, description="The reader's signed read request (EIP-712 message, JSON)")
     signature: str = Field(max_length=132)

@@ -74,7 +74,7 @@ def unlock(page: Any, keystore: Path) -> None:
     page.wait_for_selector("#keystore")
     page.set_input_files("#keystore", str(keystore))
     page.fill("#password", "demo")
-    page.locator("form.stack button[type=submit]").first.click()
+    page.locator("form:has(#keystore) button[type=submit]").click()
     page.wait_for_selector("#keystore", state="detached")
 
 

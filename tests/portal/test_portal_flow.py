@@ -10,7 +10,11 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from tests.portal.conftest import NID, Portal, unlock
+
+pytestmark = pytest.mark.browser
 
 WHY = "Annual subsistence allowance review <script>window.pwned=1</script>"
 

@@ -16,8 +16,10 @@ import pytest
 
 from tests.api.conftest import Api
 from tests.api.test_flows import RC_OFFICER, granted_record
-from tests.portal.conftest import Portal
+from tests.portal.conftest import Portal, unlock
 from tests.portal.test_portal_flow import wait_anchored
+
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = ROOT / "api" / "portal" / "static" / "i18n"
@@ -197,3 +199,30 @@ def test_the_token_lives_in_session_storage_and_no_key_is_stored(portal: Portal)
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_selector("#keystore")
     assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_a_resident_with_their_own_key_gives_consent_in_the_browser(portal: Portal, system: Api,
+                                                                    tmp_path: Path) -> None:
+    from eth_account import Account
+
+    nid, record_id, grant_id, reader = granted_record(system, category="social_assistance", fields=["programme"])
+    resident = Account.create()
+    keystore = tmp_path / "resident.json"
+    keystore.write_text(json.dumps(Account.encrypt(resident.key, "demo", kdf="scrypt", iterations=2**14)))
+    system.signed_in(RC_OFFICER).act("POST", "/residents", {"account": resident.address, "nationalId": nid})
+    with pytest.raises(Exception, match="consent"):
+        reader.read(record_id, ["programme"], "subsistence_review")
+
+    page = portal.page()
+    page.goto(portal.url + "/resident")
+    page.locator("details").last.locator("summary").click()
+    unlock(page, keystore)
+    item = page.locator(f"#consents li[data-consent='{grant_id}']")
+    assert "Civil Affairs Bureau asks to read your data" in item.inner_text()
+    assert "subsistence allowance review" in item.inner_text()
+    item.locator(f"[data-give='{grant_id}']").click()
+    page.wait_for_selector("text=You agreed: Civil Affairs Bureau may now read what was granted.")
+    assert page.locator("#consents").count() == 0
+    out = reader.read(record_id, ["programme"], "subsistence_review")
+    assert [f["name"] for f in out["bundle"]["fields"]] == ["programme"]
+    assert page.errors == []

@@ -6,9 +6,10 @@ import {
 } from "./app.js";
 import { signInCard, whoAmI } from "./signin.js";
 import { verifyEvent } from "./verify.js";
+import { act } from "./wallet.js";
 
 const PAGE = 50;
-const state = { code: null, wallet: false, page: null, events: [], checks: {}, chainUrl: null, error: null };
+const state = { code: null, wallet: false, page: null, events: [], checks: {}, chainUrl: null, consents: [], notice: null };
 
 function source(path, extra = {}) {
   // The same questions by access code (POST, the code in the body, never in a URL) or by the resident's own account.
@@ -23,6 +24,32 @@ async function loadPage(before) {
   const page = await source("", { before, limit: PAGE });
   state.page = page;
   state.events = before ? [...state.events, ...page.events] : page.events;
+  if (!before) {
+    state.consents = state.wallet ? await api("GET", "/consent/mine")
+      : await api("POST", "/trail/by-code/consents", { code: state.code });
+  }
+}
+
+function consentCard(rerender) {
+  if (!state.consents.length) return null;
+  const out = el("div", { "aria-live": "polite" });
+  const answer = (g, given) => (ev) => busy(ev.target, out, async () => {
+    await act("POST", "/consent", { grantId: g.id, given });
+    state.notice = t(given ? "consent.gaveNotice" : "consent.refusedNotice", { body: label("body", g.granteeBody) });
+    await loadPage();
+    rerender();
+  });
+  return el("section", { class: "card", id: "consents", "aria-labelledby": "consent-h" },
+    el("h2", { id: "consent-h" }, t("consent.title")), el("p", { class: "hint" }, t("consent.lead")),
+    el("ol", { class: "events" }, state.consents.map((g) => el("li", { "data-consent": g.id },
+      el("h3", {}, t("consent.asks", { body: label("body", g.granteeBody) })),
+      facts([[t("trail.record"), label("category", g.category)],
+        [t("trail.fields"), g.fields.map((f) => label("field", f)).join(t("list.sep"))],
+        [t("trail.purpose"), label("purpose", g.purpose)], [t("admin.expires"), fmtDate(g.expiresAt)]]),
+      state.wallet ? el("div", { class: "actions" },
+        el("button", { type: "button", "data-give": g.id, onclick: answer(g, true) }, t("consent.give")),
+        el("button", { type: "button", class: "danger", "data-refuse": g.id, onclick: answer(g, false) }, t("consent.refuse")))
+        : el("p", { class: "hint" }, t("consent.needKey"))))), out);
 }
 
 function who(e) {
@@ -115,6 +142,8 @@ function trailView(main, rerender) {
   clear(main,
     el("h1", {}, t("resident.title")),
     el("p", { class: "lead" }, t("trail.summary", { count: p.total, body: label("body", p.custodian) })),
+    state.notice ? message("ok", state.notice) : null,
+    consentCard(rerender),
     el("div", { class: "actions" }, bundle),
     el("details", { class: "card" }, el("summary", {}, t("trail.chainSettings")),
       field("chain-url", "trail.chainUrl", chain, "trail.chainUrlHint")),
@@ -126,7 +155,7 @@ function trailView(main, rerender) {
 
 start({
   name: "resident",
-  signOut() { Object.assign(state, { code: null, wallet: false, page: null, events: [], checks: {} }); },
+  signOut() { Object.assign(state, { code: null, wallet: false, page: null, events: [], checks: {}, consents: [] }); },
   async render(main, refreshShell) {
     if (!state.chainUrl) state.chainUrl = (await portalConfig()).chainUrl;
     if (!state.page && !state.code && !state.wallet) {
@@ -138,5 +167,6 @@ start({
     }
     if (state.page) trailView(main, () => this.render(main, refreshShell));
     else signInView(main, () => this.render(main, refreshShell), refreshShell);
+    state.notice = null;
   },
 });
