@@ -118,7 +118,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         response = await call_next(request)
-        response.headers["Cache-Control"] = "no-store"
+        # API answers are never cached; the portal's files are revalidated (ETag), not fetched again whole
+        assets = request.url.path.startswith(("/static/", "/vendor/"))
+        response.headers["Cache-Control"] = "no-cache" if assets else "no-store"
         route = getattr(request.scope.get("route"), "path", "unmatched")
         metrics.latency.labels(route).observe(time.perf_counter() - started)
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()

@@ -226,3 +226,13 @@ def test_a_resident_with_their_own_key_gives_consent_in_the_browser(portal: Port
     out = reader.read(record_id, ["programme"], "subsistence_review")
     assert [f["name"] for f in out["bundle"]["fields"]] == ["programme"]
     assert page.errors == []
+
+
+def test_a_phone_at_200_percent_text_needs_no_sideways_scrolling(portal: Portal, resident_code: dict[str, Any]) -> None:
+    for lang in ("zh-CN", "en"):
+        page = open_trail(portal, resident_code["code"], lang=lang, width=360, height=780)
+        page.evaluate("document.documentElement.style.fontSize = '200%'")
+        page.wait_for_timeout(100)
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], f"{lang}: the page is {widths[0]} px wide on a {widths[1]} px screen"
+        portal.shot(page, f"resident-phone-200pct-{lang}")
