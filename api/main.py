@@ -105,7 +105,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             yield
         store.engine.dispose()
 
-    app = FastAPI(title="Civic Ledger API", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Civic Ledger API", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="One body's node of Civic Ledger: sign in with Ethereum (EIP-4361); "
                               "errors are JSON {code, message}.")
     errors.install(app)

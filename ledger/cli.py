@@ -113,7 +113,7 @@ def deploy(
         chain = open_chain(s, with_manifest=False)
         m = do_deploy(chain, deployer, founder=code_id(founder), founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
                       founder_admins=admins, quorum_bps=quorum_bps, rpc_url=s.effective_rpc_url)
-        m.save(s.manifest_path)
+        m.save(s.manifest_path, chain.build.abis())
         return m, s.manifest_path
 
     m, path = run(go)
@@ -142,6 +142,11 @@ def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) 
     for row in demo.summary_rows():
         people.add_row(*row)
     out.print(people)
+    residents = Table("resident", "national ID", "committee", "records (category: id)",
+                      title="Demo residents (INVENTED: no such people; synthetic ID numbers)")
+    for r in result.residents:
+        residents.add_row(r.name, r.national_id, r.committee, "\n".join(f"{c}: {i}" for c, i in r.records))
+    out.print(residents)
     out.print(f"{len(result.demo.steps_done)} demo steps done now, {result.demo.steps_skipped} already in place. "
               "Stop the node with `ledger node down`.")
 

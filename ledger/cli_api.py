@@ -248,18 +248,22 @@ def api_up(port: Annotated[int, typer.Option(help="Port of the first body's API"
         apis.add_row(info.body, info.url + "/", info.url + "/docs", info.log)
     out.print(apis)
     names = demo.keystore_names()
+    urls = {info.body: info.url for info in infos}
+    others = ", ".join(f"{i.body} {i.url}" for i in infos)
     people = Table("body", "role", "account", "portal: keystore", "command line",
                    title="Sign in as a demo role (WELL-KNOWN DEV KEYS: local use only)",
-                   caption=f"Portal keystore files are in {home / 'keystores'} (password: demo).")
+                   caption=f"Portal keystore files are in {home / 'keystores'} (password: demo). A committee's staff "
+                           f"work at their own node; the other bodies keep no records in the demo and work at the "
+                           f"node whose records they need ({others}).")
     index = {dev_account(i).address: i for i in range(30)}
     for body, _kind, role, account in demo.summary_rows():
         if role != "node":
             i = index[account]
-            people.add_row(body, role, account, f"{names[i]}.json",
-                           f"ledger login --api {infos[0].url} --dev-account {i}")
+            url = urls.get(body, infos[0].url)
+            people.add_row(body, role, account, f"{names[i]}.json", f"ledger login --api {url} --dev-account {i}")
     out.print(people)
-    out.print(f"Residents: open {infos[0].url}/resident with an access code that a committee officer issues "
-              "in the portal (Officers page).")
+    out.print("Residents: open their committee's portal (e.g. " + " or ".join(f"{i.url}/resident" for i in infos)
+              + ") with the access code a committee officer issues there (Officers page).")
 
 
 @api_app.command("down")

@@ -157,6 +157,32 @@ RECORDS: tuple[tuple[str, int, str, str, dict[str, object]], ...] = (
 )
 
 
+#: The demo's invented residents, by the first 17 digits of their synthetic national ID: (name, committee).
+RESIDENTS: dict[str, tuple[str, str]] = {
+    "11010519600101123": ("Zhang Wei", "rc-east"),
+    "11010519400315224": ("Wang Xiuying", "rc-east"),
+    "11010619751120335": ("Li Na", "rc-west"),
+}
+
+
+@dataclass(frozen=True)
+class DemoResident:
+    name: str
+    national_id: str
+    committee: str
+    records: list[tuple[str, str]]  # (category, record id)
+
+
+def residents(stores: dict[str, RecordStore]) -> list[DemoResident]:
+    """The invented residents with their records in the demo bodies' stores (ids as registered)."""
+    out = []
+    for first17, (name, committee) in RESIDENTS.items():
+        nid = first17 + check_character(first17)
+        found = stores[committee].records_of_subject(nid) if committee in stores else []
+        out.append(DemoResident(name, nid, committee, [(r.category, r.record_id) for r in found]))
+    return out
+
+
 def node_account(body: str) -> int | None:
     """Dev account index of a demo body's node (its relay and anchoring account), if it is a demo body."""
     for b in BODIES:

@@ -42,7 +42,7 @@ def deploy_demo_founder(chain: Chain, settings: Settings, deployer: LocalAccount
     manifest = deploy(chain, deployer, founder=founder.id, founder_profile=founder.profile(),
                       founder_admins=[dev_account(i).address for i in founder.admins],
                       rpc_url=settings.effective_rpc_url)
-    manifest.save(settings.manifest_path)
+    manifest.save(settings.manifest_path, chain.build.abis())
     return manifest
 
 
@@ -52,6 +52,7 @@ class UpResult:
     manifest: Manifest
     deployed_now: bool
     demo: demo.DemoReport
+    residents: list[demo.DemoResident]
 
 
 def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) -> UpResult:
@@ -69,13 +70,18 @@ def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) 
         current = False
     if current:
         chain.attach(manifest)
+        manifest.write_abis(settings.manifest_path.parent / "abi", chain.build.abis())
     else:
         progress("deploying contracts")
         manifest = deploy_demo_founder(chain, settings, dev_account(demo.DEPLOYER))
         deployed_now = True
     report = demo.build(Contracts.of(chain), progress=progress)
     ensure_dev_secrets(settings, demo.record_keepers())
-    for body in demo.record_keepers():
-        demo.add_records(open_store(settings, chain, body), body, report, progress=progress)
+    stores = {body: open_store(settings, chain, body) for body in demo.record_keepers()}
+    for body, store in stores.items():
+        demo.add_records(store, body, report, progress=progress)
     demo.write_keystores(settings.home / "keystores")
-    return UpResult(node, manifest, deployed_now, report)
+    residents = demo.residents(stores)
+    for store in stores.values():
+        store.engine.dispose()
+    return UpResult(node, manifest, deployed_now, report, residents)

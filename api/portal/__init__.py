@@ -30,9 +30,13 @@ from ledger.toolchain import project_root
 HERE = Path(__file__).parent
 PAGES = ("resident", "officer", "admin", "auditor")
 #: npm files served to browsers, by the name pages import them as.
-VENDOR = {"ethers.js": "ethers/dist/ethers.min.js"}
-#: API pages that load their own assets (Swagger UI, ReDoc): not under the portal's policy.
-UNPOLICED = ("/docs", "/redoc")
+VENDOR = {"ethers.js": "ethers/dist/ethers.min.js",
+          "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+          "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+          "redoc.standalone.js": "redoc/bundles/redoc.standalone.js"}
+#: The API documentation pages (Swagger UI, ReDoc, from the npm install): their libraries inject <style>
+#: elements and ReDoc searches in a blob: worker, so their policy allows inline styles and blob: workers.
+DOCS = ("/docs", "/redoc")
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,6 +49,18 @@ def _shell(page: str) -> str:
 @router.get("/", response_class=HTMLResponse)
 def home() -> HTMLResponse:
     return HTMLResponse(_shell("home"))
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def swagger_ui() -> FileResponse:
+    """The OpenAPI schema in Swagger UI, served from the npm install (no CDN)."""
+    return FileResponse(HERE / "docs.html", media_type="text/html")
+
+
+@router.get("/redoc", response_class=HTMLResponse)
+def redoc() -> FileResponse:
+    """The OpenAPI schema in ReDoc, served from the npm install (no CDN)."""
+    return FileResponse(HERE / "redoc.html", media_type="text/html")
 
 
 def _page(name: str) -> None:
@@ -61,7 +77,8 @@ async def vendor(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in VENDOR:
         return JSONResponse({"code": "not_found", "message": f"no asset {name}"}, status_code=404)
-    return FileResponse(project_root() / "node_modules" / VENDOR[name], media_type="text/javascript")
+    media = "text/css" if name.endswith(".css") else "text/javascript"
+    return FileResponse(project_root() / "node_modules" / VENDOR[name], media_type=media)
 
 
 @router.get("/portal/config")
@@ -76,9 +93,13 @@ def chain_url(settings: object) -> str:
     return getattr(settings, "portal_chain_url", None) or getattr(settings, "effective_rpc_url")
 
 
-def policy(chain: str) -> str:
+def policy(chain: str, *, docs: bool = False) -> str:
     parts = urlsplit(chain)
     origin = f"{parts.scheme}://{parts.netloc}"
+    if docs:
+        return ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; "
+                "form-action 'self'; frame-ancestors 'none'")
     return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
             f"connect-src 'self' {origin}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -89,18 +110,20 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, chain: str) -> None:
         self.app = app
-        self.headers = [(b"content-security-policy", policy(chain).encode()),
-                        (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-                        (b"x-frame-options", b"DENY")]
+        common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                  (b"x-frame-options", b"DENY")]
+        self.headers = [(b"content-security-policy", policy(chain).encode()), *common]
+        self.docs_headers = [(b"content-security-policy", policy(chain, docs=True).encode()), *common]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope.get("path", "")).startswith(UNPOLICED):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.docs_headers if scope.get("path") in DOCS else self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.headers]
+                message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

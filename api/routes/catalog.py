@@ -4,6 +4,7 @@ order, as grants' field masks use them) and the purpose codes requests may name.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -24,6 +25,22 @@ class CategoryOut(BaseModel):
 class CatalogOut(BaseModel):
     categories: list[CategoryOut]
     purposes: list[str] = Field(examples=[["subsistence_review", "public_health"]])
+
+
+class ContractOut(BaseModel):
+    name: str = Field(examples=["AccessTrail"])
+    address: str
+    chainId: int
+    abi: list[dict[str, Any]] = Field(description="The contract's ABI (solc output)")
+    generatedBy: str = Field(description="The compiler and sources it was generated from")
+
+
+@router.get("/contracts", response_model=list[ContractOut],
+            summary="The consortium's contracts on this chain: address and ABI of each (as `ledger deploy` writes them)")
+def contracts(node: NodeDep) -> list[ContractOut]:
+    manifest = node.chain.manifest
+    assert manifest is not None
+    return [ContractOut(**c) for c in manifest.contract_abis(node.chain.build.abis())]
 
 
 @router.get("/catalog", response_model=CatalogOut, summary="Categories with their fields, and purpose codes")

@@ -52,6 +52,9 @@ class Build:
     def all_abis(self) -> list[list[dict[str, Any]]]:
         return [a.abi for a in self.artifacts.values()]
 
+    def abis(self) -> dict[str, list[dict[str, Any]]]:
+        return {name: a.abi for name, a in self.artifacts.items()}
+
 
 def _sources() -> dict[str, str]:
     root = project_root()

@@ -39,11 +39,25 @@ class Manifest:
         except TypeError as exc:
             raise ManifestError(f"malformed manifest: {exc}") from exc
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, abis: dict[str, list[dict[str, Any]]] | None = None) -> None:
+        """Writes the manifest and, given the build's ABIs, ``abi/<Contract>.json`` beside it for clients."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n")
         os.replace(tmp, path)
+        if abis is not None:
+            self.write_abis(path.parent / "abi", abis)
+
+    def contract_abis(self, abis: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Each deployed contract with its address and ABI, as clients need them."""
+        return [{"name": name, "address": address, "abi": abis[name], "chainId": self.chain_id,
+                 "generatedBy": f"solc {self.compiler_version} over sources {self.source_hash[:16]}…"}
+                for name, address in sorted(self.contracts.items()) if name in abis]
+
+    def write_abis(self, folder: Path, abis: dict[str, list[dict[str, Any]]]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for entry in self.contract_abis(abis):
+            (folder / f"{entry['name']}.json").write_text(json.dumps(entry, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> "Manifest":

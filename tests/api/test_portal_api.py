@@ -4,6 +4,7 @@ on-chain hash), the members' directory, the catalogue and the auditors' dashboar
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -121,3 +122,14 @@ def test_the_last_audit_report_is_there_in_every_format(api: Api) -> None:
     assert auditor.request("GET", "/audit/latest")["startedAt"] == report["startedAt"]
     assert auditor.request("GET", "/audit/latest", params={"format": "csv"}).splitlines()[0]
     assert "<html" in auditor.request("GET", "/audit/latest", params={"format": "html"}).lower()
+
+
+def test_clients_get_every_contracts_address_and_abi(api: Api) -> None:
+    listed = {c["name"]: c for c in api.client().request("GET", "/contracts")}
+    assert set(listed) >= {"AccessTrail", "AccessRegistry", "BodyRegistry", "RecordRegistry", "CivicForwarder"}
+    trail = listed["AccessTrail"]
+    assert trail["address"] == api.contracts.trail.handle.address and trail["chainId"] == api.chain.chain_id
+    assert any(i.get("name") == "AccessBatchAnchored" for i in trail["abi"])
+    # the same files lie beside the manifest, for clients that read them from disk
+    on_disk = json.loads((api.settings.manifest_path.parent / "abi" / "AccessTrail.json").read_text())
+    assert on_disk["abi"] == trail["abi"] and on_disk["address"] == trail["address"]
