@@ -91,6 +91,10 @@ def signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
     raise BadArgument("give --keystore FILE, or --dev-account N for the local node's well-known development keys")
 
 
+def maybe_signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount | None:
+    """The acting account when one is given (to default ``--body`` to its body), else None."""
+    return signer(keystore, dev_index) if keystore is not None or dev_index is not None else None
+
 
 KeystoreOpt = Annotated[Optional[Path], typer.Option("--keystore", help="Keystore V3 file of the acting account")]
 DevAccountOpt = Annotated[Optional[int], typer.Option("--dev-account", help="Act as local dev key N (local node only)")]

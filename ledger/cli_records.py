@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ledger.cli_common import DevAccountOpt, KeystoreOpt, print_json, read_json, run, settings, signer
+from ledger.cli_common import DevAccountOpt, KeystoreOpt, maybe_signer, print_json, read_json, run, settings, signer
 from ledger.config import Settings
 from ledger.errors import BadArgument, InvalidRecord
 from ledger.ids import code_name
@@ -16,7 +16,8 @@ from ledger.store.records import MAX_RECORD_BYTES, RecordStore, parse_record_id
 records_app = typer.Typer(help="A body's records: encrypted off-chain, committed on-chain.", no_args_is_help=True)
 
 BodyOpt = Annotated[Optional[str], typer.Option("--body", help="Body whose store to use (default: LEDGER_BODY, "
-                                                                "or the acting account's body)")]
+                                                                "or the body of the account given with "
+                                                                "--dev-account or --keystore)")]
 RecordArg = Annotated[str, typer.Argument(help="Record id: 0x and 64 hex digits")]
 FileArg = Annotated[Path, typer.Argument(help="JSON file ('-' for standard input)", allow_dash=True)]
 #: A record file may be a little larger than its canonical content (indentation, the ID).
@@ -32,15 +33,23 @@ def _open(s: Settings, body: str | None, account: Any = None) -> RecordStore:
     from ledger.system import open_chain, open_store
 
     chain = open_chain(s)
+    return open_store(s, chain, body_of(chain, body, account))
+
+
+def body_of(chain: Any, body: str | None, account: Any) -> str:
+    """``body`` if given, else the acting account's body by the chain."""
     if body is None and account is not None:
         from ledger.chain.bodies import BodyRegistry
 
         member_body, _ = BodyRegistry(chain).member_of(account.address)
         if member_body != b"\0" * 32:
             body = code_name(member_body)
+        else:
+            raise BadArgument(f"{account.address} is not a member of any body: say which body with --body CODE")
     if body is None:
-        raise BadArgument("say which body's store to use: --body CODE or LEDGER_BODY")
-    return open_store(s, chain, body)
+        raise BadArgument("say which body: --body CODE, LEDGER_BODY, or the acting account with --dev-account N "
+                          "or --keystore FILE")
+    return body
 
 
 def _record_json(store: RecordStore, record_id: bytes) -> dict[str, Any]:
@@ -67,14 +76,27 @@ def add(file: FileArg, body: BodyOpt = None, keystore: KeystoreOpt = None, dev_a
     print_json(run(go))
 
 
+@records_app.command("list")
+def list_records(body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None,
+                 offset: Annotated[int, typer.Option(min=0, help="Skip this many")] = 0,
+                 limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many")] = 100) -> None:
+    """A body's records, metadata only (id, category, version, status): nothing is decrypted."""
+    def go() -> list[dict[str, Any]]:
+        s = settings(body=body)
+        store = _open(s, s.body, maybe_signer(keystore, dev_account))
+        return [r.model_dump(mode="json") for r in store.list_records(offset=offset, limit=limit)]
+
+    print_json(run(go))
+
+
 @records_app.command("show")
 def show(record_id: RecordArg, version: Annotated[Optional[int], typer.Option(help="Version (default: latest)")] = None,
-         body: BodyOpt = None) -> None:
+         body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
     """Decrypt a record version, check it against its commitment, and print it."""
     def go() -> dict[str, Any]:
         rid = parse_record_id(record_id)
         s = settings(body=body)
-        store = _open(s, s.body)
+        store = _open(s, s.body, maybe_signer(keystore, dev_account))
         content = store.read(rid, version)
         return {**_record_json(store, rid), "shown": content.version.version, "fields": content.fields}
 
@@ -120,14 +142,14 @@ def erase(record_id: RecordArg, yes: Annotated[bool, typer.Option("--yes", help=
 def disclose(record_id: RecordArg,
              field: Annotated[list[str], typer.Option("--field", help="A field to disclose (repeat)")],
              version: Annotated[Optional[int], typer.Option(help="Version (default: latest)")] = None,
-             body: BodyOpt = None) -> None:
+             body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
     """Print a disclosure bundle of some fields, verifiable against the chain alone."""
     from ledger.disclosure import build_bundle
 
     def go() -> dict[str, Any]:
         rid = parse_record_id(record_id)
         s = settings(body=body)
-        store = _open(s, s.body)
+        store = _open(s, s.body, maybe_signer(keystore, dev_account))
         return build_bundle(store.read(rid, version), field, chain=store.c.chain)
 
     print_json(run(go))

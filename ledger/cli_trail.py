@@ -9,7 +9,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ledger.cli_common import err, fail, print_json, read_json, run, settings
-from ledger.cli_records import BodyOpt
 from ledger.errors import BadArgument, LedgerError
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024  # a resident's trail: thousands of events at most; room to spare
@@ -23,16 +22,16 @@ def register(app: typer.Typer) -> None:
     app.command("anchor-trail")(anchor_now)
 
 
-def _node(body: str | None) -> tuple[Any, Any, Any]:
+def _node(body: str | None, account: Any = None) -> tuple[Any, Any, Any]:
     """The body's store, chain index and settings, as its node runs them."""
+    from ledger.cli_records import body_of
     from ledger.indexer import Indexer
     from ledger.system import open_chain, open_store
 
     s = settings(body=body)
-    if s.body is None:
-        raise BadArgument("name the body: --body CODE or LEDGER_BODY")
     chain = open_chain(s)
-    store = open_store(s, chain, s.body)
+    s = settings(body=body_of(chain, s.body, account))
+    store = open_store(s, chain, s.body)  # type: ignore[arg-type]
     indexer = Indexer(store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0,
                       depth=s.index_depth)
     return store, indexer, s
@@ -78,9 +77,11 @@ def verify_trail(file: Annotated[Path, typer.Argument(help="Trail bundle (JSON),
 
 
 FormatOpt = Annotated[str, typer.Option("--format", help="json, csv or html")]
+NodeBodyOpt = Annotated[Optional[str], typer.Option("--body", help="The body whose node (store and trail) to audit "
+                                                                    "(default: LEDGER_BODY)")]
 
 
-def audit(body: BodyOpt = None, fmt: FormatOpt = "json",
+def audit(body: NodeBodyOpt = None, fmt: FormatOpt = "json",
           out_file: Annotated[Optional[Path], typer.Option("--out", help="Write the report here (default: stdout)")] = None,
           workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Processes checking signatures")] = 2
           ) -> None:
@@ -117,7 +118,7 @@ def audit(body: BodyOpt = None, fmt: FormatOpt = "json",
         raise typer.Exit(1)
 
 
-def anchor_now(body: BodyOpt = None, dev_account: Annotated[Optional[int], typer.Option(
+def anchor_now(body: NodeBodyOpt = None, dev_account: Annotated[Optional[int], typer.Option(
         "--dev-account", help="Anchor as local dev key N (default: the demo body's node account)")] = None,
                timeout: Annotated[float, typer.Option("--timeout", help="Give up after this many seconds")] = 120.0
                ) -> None:

@@ -156,3 +156,21 @@ def test_kek_rotation_from_the_cli(system: Any) -> None:
     assert dict(_db_rows(system, "SELECT record_id || ':' || version, ciphertext FROM record_versions")) == before
     [(rid,)] = _db_rows(system, "SELECT record_id FROM records WHERE status = 'active' AND category = 'elderly_care'")
     assert system("records", "show", rid, "--body", "rc-east").json()["fields"]["care_level"] == 2
+
+
+def test_records_list_shows_a_bodys_records_without_decrypting_and_body_defaults_to_the_actor(system: Cli) -> None:
+    listed = system("records", "list", "--dev-account", OFFICER).json()  # rc-east's officer: rc-east's store
+    assert {r["category"] for r in listed} >= {"household", "elderly_care", "social_assistance"}
+    assert all(set(r) == {"record_id", "subject_id", "category", "version", "status", "created_at", "updated_at"}
+               for r in listed)
+    assert "Zhang Wei" not in system("records", "list", "--dev-account", OFFICER).stdout
+    west = system("records", "list", "--dev-account", "9").json()  # rc-west's officer
+    assert {r["category"] for r in west} == {"household", "housing"}
+    assert system("records", "list", "--body", "rc-west").json() == west
+    # the acting account's body also picks the store for show; without either, a clear error
+    rid = listed[0]["record_id"]
+    assert system("records", "show", rid, "--dev-account", OFFICER).json()["record_id"] == rid
+    missing = system("records", "list", ok=False)
+    assert missing.code == 1 and "--body" in missing.error()["message"]
+    outsider = system("records", "list", "--dev-account", "19", ok=False)
+    assert "not a member of any body" in outsider.error()["message"]
