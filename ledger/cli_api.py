@@ -170,6 +170,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def trail(code: Annotated[Optional[str], typer.Option(help="A resident's access code (no account needed)")] = None,
+              code_file: Annotated[Optional[Path], typer.Option(
+                  "--code-file", help="Read the access code from this file (as `access-code --save` writes it): "
+                                      "it stays out of shell history")] = None,
               subject: Annotated[Optional[str], typer.Option(help="Auditors: one subject id")] = None,
               mine: Annotated[bool, typer.Option("--mine", help="My own trail, as a resident")] = False,
               bundle: Annotated[Optional[Path], typer.Option(
@@ -177,8 +180,13 @@ def register(app: typer.Typer) -> None:
                                    "for `ledger verify trail`")] = None,
               api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Show an access trail: by access code, my own (resident), or the whole or one subject's (auditors)."""
+        if code_file is not None:
+            try:
+                code = code_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                fail(BadArgument(f"cannot read the access code from {code_file}: {exc.strerror}"))
         if bundle is not None and code is None and not mine and subject is None:
-            fail(BadArgument("--bundle needs --code, --mine or --subject"))
+            fail(BadArgument("--bundle needs --code, --code-file, --mine or --subject"))
         if code is not None:
             client = ApiClient((api or DEFAULT_API).rstrip("/"))
             if bundle is not None:
@@ -198,10 +206,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("access-code")
     def access_code(national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
+                    save: Annotated[Optional[Path], typer.Option(
+                        "--save", help="Also write the code alone to this file (mode 0600), to hand over or to "
+                                       "use with `trail --code-file`")] = None,
                     api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Issue a resident's access code to their trail (committee officers and admins); shown once."""
-        print_json(_call(api, keystore, dev_account,
-                     lambda c: c.request("POST", "/trail/codes", json={"nationalId": national_id})))
+        issued = _call(api, keystore, dev_account,
+                       lambda c: c.request("POST", "/trail/codes", json={"nationalId": national_id}))
+        if save is not None:
+            fd = os.open(save, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(issued["code"] + "\n")
+            err.print(f"access code written to {save}")
+        print_json(issued)
 
     @emergency_app.command("declare")
     def emergency_declare(record: Annotated[str, typer.Argument(help="Record id")],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -52,9 +53,14 @@ def body_of(chain: Any, body: str | None, account: Any) -> str:
     return body
 
 
+def camel(row: Any) -> dict[str, Any]:
+    """A stored row as the command line prints it: the API's camelCase names (recordId, anchorState)."""
+    return {re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), k): v for k, v in row.model_dump(mode="json").items()}
+
+
 def _record_json(store: RecordStore, record_id: bytes) -> dict[str, Any]:
     rec = store.get(record_id)
-    return {**rec.model_dump(mode="json"), "versions": [v.model_dump(mode="json") for v in store.versions(record_id)]}
+    return {**camel(rec), "versions": [camel(v) for v in store.versions(record_id)]}
 
 
 @records_app.command("add")
@@ -84,7 +90,7 @@ def list_records(body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account
     def go() -> list[dict[str, Any]]:
         s = settings(body=body)
         store = _open(s, s.body, maybe_signer(keystore, dev_account))
-        return [r.model_dump(mode="json") for r in store.list_records(offset=offset, limit=limit)]
+        return [camel(r) for r in store.list_records(offset=offset, limit=limit)]
 
     print_json(run(go))
 

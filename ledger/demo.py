@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from eth_account import Account
+from eth_utils import keccak
 
 from ledger.chain.bodies import BodyProfile
 from ledger.chain.deploy import Contracts
@@ -183,6 +184,12 @@ def residents(stores: dict[str, RecordStore]) -> list[DemoResident]:
     return out
 
 
+def demo_record_id(index: int) -> bytes:
+    """The demo's records have fixed ids (so that the walkthrough's commands work as written); real
+    records get random ones."""
+    return keccak(f"civic-ledger/demo-record@1:{index}".encode())
+
+
 def node_account(body: str) -> int | None:
     """Dev account index of a demo body's node (its relay and anchoring account), if it is a demo body."""
     for b in BODIES:
@@ -207,7 +214,8 @@ def add_records(store: RecordStore, body: str, report: DemoReport, *,
         label = f"register a {category} record at {body}"
         progress(label)
         store.add(actor=store.c.chain.direct(dev_account(officer)), category=category,
-                  national_id=first17 + check_character(first17), fields=fields)
+                  national_id=first17 + check_character(first17), fields=fields,
+                  record_id=demo_record_id(RECORDS.index((body, officer, category, first17, fields))))
         report.steps_done.append(label)
 
 

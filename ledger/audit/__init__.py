@@ -35,7 +35,7 @@ from sqlmodel import Session, col, func, select
 from ledger.chain.access import Scope
 from ledger.chain.deploy import Contracts
 from ledger.errors import LedgerError, TrailInvalid
-from ledger.ids import code_id
+from ledger.ids import code_name, code_id
 from ledger.indexer import Indexer
 from ledger.store.index_models import IxEmergency, IxGrant, IxMember, IxRequest
 from ledger.store.models import AccessEvent, Record, RecordVersion, TrailAnchor
@@ -89,11 +89,16 @@ class AuditReport:
     seconds: float = 0.0
 
     @property
+    def body_code(self) -> str:
+        return code_name(bytes.fromhex(self.body[2:]))
+
+    @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks.values())
 
     def as_json(self) -> dict[str, Any]:
-        return {"schema": "civic-ledger/audit@1", "body": self.body, "ok": self.ok,
+        return {"schema": "civic-ledger/audit@1", "body": self.body_code, "bodyId": self.body,
+                "ok": self.ok,
                 "startedAt": self.started_at.isoformat(), "finishedAt": self.finished_at.isoformat()
                 if self.finished_at else None, "seconds": round(self.seconds, 3), "events": self.events,
                 "checks": [c.as_json() for c in self.checks.values()],

@@ -46,10 +46,11 @@ th{background:#f4f4f4} code{font-size:.85em} .muted{color:#666}
 def to_html(report: AuditReport) -> str:
     e = html.escape
     verdict = '<span class="ok">passed</span>' if report.ok else '<span class="fail">FAILED</span>'
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Audit of {e(report.body)}</title>"
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Audit of {e(report.body_code)}</title>"
              f"<style>{_STYLE}</style></head><body>",
              f"<h1>Civic Ledger audit: {verdict}</h1>",
-             f"<p class='muted'>Body <code>{e(report.body)}</code> · {report.events:,} access events · "
+             f"<p class='muted'>Body <b>{e(report.body_code)}</b> (<code>{e(report.body)}</code>) · "
+             f"{report.events:,} access events · "
              f"started {e(report.started_at.isoformat(timespec='seconds'))} · {report.seconds:.1f} s</p>",
              "<table><tr><th>#</th><th>Check</th><th>Result</th><th>Checked</th><th>Failed</th></tr>"]
     for c in report.checks.values():

@@ -60,7 +60,23 @@ class Decision(IntEnum):
             return
         cls = {Decision.EXPIRED: GrantExpired, Decision.REVOKED: GrantRevoked,
                Decision.CONSENT_MISSING: ConsentMissing}.get(self, AccessDenied)
-        raise cls(f"access refused: {self.name.lower()}", decision=self.name.lower())
+        raise cls(f"access refused: {REFUSALS.get(self, self.name.lower())}", decision=self.name.lower())
+
+
+#: Why a read is refused, in the reader's terms.
+REFUSALS = {
+    Decision.NOT_MEMBER: "you are not a member of a body of the consortium",
+    Decision.UNKNOWN_RECORD: "there is no such record on the chain",
+    Decision.RECORD_ERASED: "the record was erased",
+    Decision.NO_GRANT: "you hold no grant for this record and purpose; request access first",
+    Decision.WRONG_GRANT: "the grant named is for another person, record or body",
+    Decision.PURPOSE_MISMATCH: "the grant is for another purpose",
+    Decision.FIELDS_NOT_COVERED: "the grant does not cover every field asked for",
+    Decision.REVOKED: "the custodian revoked the grant",
+    Decision.EXPIRED: "the grant has expired",
+    Decision.CONSENT_MISSING: "the resident has not given consent yet",
+    Decision.CONSENT_REFUSED: "the resident refused consent",
+}
 
 
 @dataclass(frozen=True)

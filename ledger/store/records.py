@@ -119,9 +119,11 @@ class RecordStore:
 
     # ----------------------------------------------------------------- changes
 
-    def add(self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any]) -> RecordPublic:
+    def add(self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any],
+            record_id: bytes | None = None) -> RecordPublic:
         """Registers a new record (version 1) and anchors its commitment."""
-        record = self.stage_add(actor=actor, category=category, national_id=national_id, fields=fields)
+        record = self.stage_add(actor=actor, category=category, national_id=national_id, fields=fields,
+                                record_id=record_id)
         self.anchor(actor)
         return self.get(unhex32(record.record_id))
 
@@ -142,11 +144,13 @@ class RecordStore:
     # Staging: steps 1-3 only. The outbox entry is then anchored by the actor's own
     # transaction (``anchor``), or signed by them later (prepare → sign → submit, the API).
 
-    def stage_add(self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any]) -> RecordPublic:
+    def stage_add(self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any],
+                  record_id: bytes | None = None) -> RecordPublic:
+        """Steps 1-3 of registering; ``record_id`` is random unless given (the demo's fixed ids)."""
         fields = self.validate(category, fields)
         subject = subject_id(national_id, self._secret)
         self._check_member(actor)
-        record_id = new_record_id()
+        record_id = record_id or new_record_id()
         c = commit(fields, new_salts(list(fields)))
         actor.simulate(self.c.records.handle, "registerRecord", record_id, subject, code_id(category), c.root)
         record = Record(record_id=hex32(record_id), subject_id=hex32(subject), category=category, version=1,

@@ -63,8 +63,8 @@ def _anchor_events(c: Contracts, record_id: str) -> dict[str, int]:
 
 def test_record_lifecycle_through_the_cli(system: Any, tmp_path: Path) -> None:
     added = system("records", "add", _file(tmp_path, "r.json", _record()), "--dev-account", OFFICER).json()
-    rid = added["record_id"]
-    assert added["versions"][0]["anchor_state"] == "anchored"
+    rid = added["recordId"]
+    assert added["versions"][0]["anchorState"] == "anchored"
     assert system("records", "show", rid, "--body", "rc-east").json()["fields"] == FIELDS
 
     moved = {**FIELDS, "address": "East Gate Lane 11"}
@@ -134,7 +134,7 @@ def test_a_crash_between_store_and_anchor_ends_with_exactly_one_anchor(system: A
     assert report["anchored"] == [{"recordId": rid, "version": 1, "action": "register"}]
     assert system("records", "anchor", "--dev-account", OFFICER).json()["anchored"] == []  # nothing left
     assert _anchor_events(c, rid)["RecordRegistered"] == 1
-    assert system("records", "show", rid, "--body", "rc-east").json()["versions"][0]["anchor_state"] == "anchored"
+    assert system("records", "show", rid, "--body", "rc-east").json()["versions"][0]["anchorState"] == "anchored"
 
     # The same for a new version: killed, then finished by the next command of that officer.
     update = _file(tmp_path, "u.json", {"fields": {**FIELDS, "members": 3}})
@@ -161,15 +161,15 @@ def test_kek_rotation_from_the_cli(system: Any) -> None:
 def test_records_list_shows_a_bodys_records_without_decrypting_and_body_defaults_to_the_actor(system: Cli) -> None:
     listed = system("records", "list", "--dev-account", OFFICER).json()  # rc-east's officer: rc-east's store
     assert {r["category"] for r in listed} >= {"household", "elderly_care", "social_assistance"}
-    assert all(set(r) == {"record_id", "subject_id", "category", "version", "status", "created_at", "updated_at"}
+    assert all(set(r) == {"recordId", "subjectId", "category", "version", "status", "createdAt", "updatedAt"}
                for r in listed)
     assert "Zhang Wei" not in system("records", "list", "--dev-account", OFFICER).stdout
     west = system("records", "list", "--dev-account", "9").json()  # rc-west's officer
     assert {r["category"] for r in west} == {"household", "housing"}
     assert system("records", "list", "--body", "rc-west").json() == west
     # the acting account's body also picks the store for show; without either, a clear error
-    rid = listed[0]["record_id"]
-    assert system("records", "show", rid, "--dev-account", OFFICER).json()["record_id"] == rid
+    rid = listed[0]["recordId"]
+    assert system("records", "show", rid, "--dev-account", OFFICER).json()["recordId"] == rid
     missing = system("records", "list", ok=False)
     assert missing.code == 1 and "--body" in missing.error()["message"]
     outsider = system("records", "list", "--dev-account", "19", ok=False)
