@@ -58,6 +58,10 @@ class Node:
         return self.settings.body
 
 
+ROLE_WORDS = {Role.ADMIN: "an admin", Role.OFFICER: "an officer", Role.AUDITOR: "an auditor",
+              Role.EMERGENCY: "a member with the emergency role", Role.ANCHOR: "a node account"}
+
+
 @dataclass(frozen=True)
 class Actor:
     address: str
@@ -67,9 +71,9 @@ class Actor:
     def require(self, roles: Role, what: str, *, body: str | None = None) -> None:
         """Refuses (403) unless the actor holds one of ``roles`` (in ``body``, when given)."""
         if not self.roles & roles or (body is not None and self.body != body):
-            names = " or ".join(r.name.lower() for r in Role if r in roles and r.name)
+            names = " or ".join(ROLE_WORDS[r] for r in Role if r in roles and r.name)
             where = f" of {body}" if body else ""
-            raise NotAuthorized(f"only an {names}{where} may {what}", error="MissingRole")
+            raise NotAuthorized(f"only {names}{where} may {what}", error="MissingRole")
 
     @property
     def role_names(self) -> list[str]:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors, portal
 from api.deps import Node
+from api.schemas import declare_errors
 from api.metrics import Metrics
 from api.routes import access, audit, auth, bodies, catalog, emergencies, health, reads, records, trail, tx
 from api.settings import ApiSettings
@@ -109,6 +111,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   description="One body's node of Civic Ledger: sign in with Ethereum (EIP-4361); "
                               "errors are JSON {code, message}.")
     errors.install(app)
+
+    def openapi() -> dict[str, Any]:  # every operation declares its error answers, with the error model
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_errors(get_openapi(title=app.title, version=app.version,
+                                                            description=app.description, routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for router in ROUTERS:
         app.include_router(router)
     portal.install(app, portal.chain_url(settings))

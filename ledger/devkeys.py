@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"  # well-known, public
 DEV_ACCOUNTS = 30
@@ -19,5 +21,7 @@ DEV_ACCOUNTS = 30
 @cache
 def dev_account(index: int) -> LocalAccount:
     """Well-known development account ``index`` (m/44'/60'/0'/0/index)."""
+    from eth_account import Account  # imported here: eth-account takes half a second to load
+
     Account.enable_unaudited_hdwallet_features()
     return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")

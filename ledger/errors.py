@@ -76,10 +76,13 @@ class ContractRevert(LedgerError):
 
     code = "contract_revert"
 
-    def __init__(self, message: str, *, error: str = "", args: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, *, error: str = "", args: dict[str, Any] | None = None,
+                 code: str | None = None) -> None:
         super().__init__(message)
         self.error = error
         self.args_by_name = dict(args or {})
+        if code is not None:
+            self.code = code  # type: ignore[misc]  # a contract error with a code of its own (unknown_purpose)
 
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), **({"error": self.error} if self.error else {})}
@@ -109,6 +112,7 @@ class AccessDenied(LedgerError):
     def __init__(self, message: str, *, decision: str) -> None:
         super().__init__(message, decision=decision)
         self.decision = decision
+        self.code = decision  # type: ignore[misc]  # one vocabulary: the refusal's code is its decision
 
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "decision": self.decision}

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from ledger.chain.connection import wait_for_rpc
 from ledger.devkeys import DEV_ACCOUNTS, DEV_MNEMONIC
 from ledger.errors import NodeError
 from ledger.toolchain import anvil_binary, npm_bin, project_root
@@ -120,6 +119,8 @@ class LocalNode:
         info = NodeInfo(spec, proc.pid, str(log))
         self.info_file.write_text(json.dumps({"spec": asdict(spec), "pid": proc.pid, "log": str(log)}))
         try:
+            from ledger.chain.connection import wait_for_rpc  # web3: loaded only when a node starts
+
             chain_id = wait_for_rpc(spec.rpc_url, timeout=timeout)
         except Exception as exc:
             self.down()

@@ -18,9 +18,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_utils import is_checksum_address
 
 from ledger.errors import SignInFailed
 
@@ -97,6 +94,8 @@ class SiweMessage:
         domain, address = lines[0][: -len(_HEADER)], lines[1]
         if not domain or " " in domain:
             raise fail("bad domain")
+        from eth_utils import is_checksum_address
+
         if not is_checksum_address(address):
             raise fail("the address must be an EIP-55 checksummed address")
         if lines[2] != "":
@@ -160,6 +159,9 @@ def verify(text: str, signature: str, *, domain: str, chain_id: int, now: dt.dat
     if msg.not_before and _parse_time(msg.not_before, "Not Before") > now:
         raise SignInFailed("the sign-in message is not valid yet", reason="expired")
     try:
+        from eth_account import Account
+        from eth_account.messages import encode_defunct
+
         signer = Account.recover_message(encode_defunct(text=text), signature=signature)
     except Exception:
         raise SignInFailed("the signature is not a valid EIP-191 signature", reason="signature") from None

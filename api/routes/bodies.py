@@ -94,7 +94,7 @@ def _proposal_out(p: Proposal) -> ProposalOut:
              responses={403: {"description": "Not an admin of an active body"},
                         409: {"description": "The body exists already"}})
 def propose_admission(body: AdmissionIn, actor: CurrentMember, node: NodeDep) -> Prepared:
-    _require_admin(actor)
+    _require_admin(actor, "propose admitting a body for it")
     profile = BodyProfile(BodyKind[body.kind.upper()], code_id(body.parent) if body.parent else b"\0" * 32,
                           text_hash(body.name), body.emergency, b"", "")
     deadline = node.chain.timestamp() + body.days * 86_400
@@ -106,7 +106,7 @@ def propose_admission(body: AdmissionIn, actor: CurrentMember, node: NodeDep) ->
 @router.post("/proposals/{proposal_id}/vote", response_model=Prepared,
              summary="Prepare: vote for a proposal, for my body (admins)")
 def vote(proposal_id: Annotated[int, Path(ge=1, le=2**63)], actor: CurrentMember, node: NodeDep) -> Prepared:
-    _require_admin(actor)
+    _require_admin(actor, "vote for it")
     return prepare(node, actor, node.contracts.bodies.handle, "vote", proposal_id,
                    summary=f"vote for proposal {proposal_id} for {actor.body}")
 
@@ -121,9 +121,9 @@ class MemberIn(BaseModel):
                                                                                      examples=[["officer"]])
 
 
-def _require_admin(actor: Actor) -> None:
+def _require_admin(actor: Actor, what: str = "manage its members") -> None:
     if Role.ADMIN not in actor.roles:
-        raise NotAuthorized(f"only an admin of {actor.body} manages its members", error="NotAdmin")
+        raise NotAuthorized(f"only an admin of {actor.body} may {what}", error="NotAdmin")
 
 
 @router.post("/mine/members", response_model=Prepared, summary="Prepare: add a member to my body (admins)",

@@ -3,10 +3,11 @@ index following the chain, and what is deployed. 503 (``degraded``) when anythin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from api.deps import NodeDep
@@ -14,8 +15,21 @@ from api.deps import NodeDep
 router = APIRouter(tags=["operations"])
 
 
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    body: str | None
+    chain: dict[str, Any] = Field(description="reachable, chainId, head (or error)")
+    database: dict[str, Any] = Field(description="reachable, dialect (or error)")
+    trail: dict[str, Any] = Field(description="mode, anchoring, anchoredThrough, latestSeq, unanchored, "
+                                              "consecutiveFailures, lastError, failingSince")
+    index: dict[str, Any] = Field(description="block, depth, lastError")
+    manifest: dict[str, Any] | None
+
+
 @router.get("/health", summary="Chain and database reachability, trail anchoring and index status, manifest",
-            responses={503: {"description": "The chain or the database is unreachable"}})
+            response_model=HealthOut,
+            responses={503: {"model": HealthOut, "description": "degraded: the chain or the database is "
+                                                                "unreachable, anchoring fails, or the index stopped"}})
 def health(node: NodeDep) -> JSONResponse:
     report: dict[str, Any] = {"status": "ok", "body": node.settings.body}
     try:

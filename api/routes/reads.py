@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentMember, Node, NodeDep
 from api.routes.access import FieldList
-from ledger.ids import code_id
+from api.schemas import DisclosureBundle
+from ledger.ids import code_id, code_name
 from ledger.store.models import AccessEvent
 from ledger.store.records import parse_record_id
 from ledger.trail import receipts
@@ -44,7 +45,8 @@ class Receipt(BaseModel):
     """The node's signed promise: EIP-712 ``AccessReceipt(custodian, seq, eventHash, anchorBy)`` in the domain
     ``CivicLedgerTrail`` v1 of the AccessTrail contract, signed by the body's anchor account."""
 
-    custodian: str
+    custodian: str = Field(description="The custodian body's id (bytes32), as signed")
+    custodianCode: str = Field(description="The same body by its code, e.g. rc-east (not signed: read from custodian)")
     seq: int = Field(description="The access event's sequence number at this node")
     eventHash: str
     at: dt.datetime
@@ -54,8 +56,8 @@ class Receipt(BaseModel):
 
 
 class ReadOut(BaseModel):
-    bundle: dict[str, Any] = Field(description="Selective disclosure: the granted fields with salts and proofs; "
-                                               "verify with `ledger records verify` or against RecordRegistry")
+    bundle: DisclosureBundle = Field(description="Selective disclosure: the granted fields with salts and proofs; "
+                                                 "verify with `ledger records verify` or against RecordRegistry")
     receipt: Receipt
 
 
@@ -89,5 +91,6 @@ def receipt_of(node: Node, e: AccessEvent) -> Receipt:
     account = node.relayer.account
     signature = receipts.sign(account, "AccessReceipt", message, chain_id=node.chain.chain_id,
                               verifying_contract=node.reads.verifying_contract)
-    return Receipt(custodian=e.body, seq=e.seq, eventHash=e.event_hash, at=e.at, anchorBy=message["anchorBy"],
+    return Receipt(custodian=e.body, custodianCode=code_name(bytes.fromhex(e.body[2:])), seq=e.seq,
+                   eventHash=e.event_hash, at=e.at, anchorBy=message["anchorBy"],
                    signature=signature, signer=account.address)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, CurrentMember, Node, NodeDep
+from api.routes.tx import Prepared
 from ledger.chain.client import PendingSigner
 from ledger.errors import Conflict, NotAuthorized, NotFound
 from ledger.ids import Role
@@ -66,12 +67,11 @@ class VersionOut(BaseModel):
     createdAt: dt.datetime
 
 
-class StagedOut(BaseModel):
-    """The stored change, and the request that anchors it: sign ``typedData``, post it to /tx/submit."""
+class StagedOut(Prepared):
+    """Like every action's answer (typed data to sign and post to /tx/submit, with a summary), plus the
+    stored change it anchors."""
 
     record: RecordOut
-    typedData: dict[str, Any]
-    summary: str
 
 
 def _out(node: Node, record_id: bytes) -> RecordOut:
@@ -95,7 +95,7 @@ def _may_see(actor: Actor, node: Node) -> None:
         raise NotAuthorized(f"record metadata is for members of {node.body} and auditors", error="NotCustodianMember")
 
 
-@router.post("", response_model=StagedOut, status_code=201,
+@router.post("", response_model=StagedOut,
              summary="Register a record (officers and admins of this body); sign and submit the returned request",
              responses={403: {"description": "Not an officer or admin of this body"},
                         422: {"description": "Unknown category, missing or unknown fields, bad national ID"}})
@@ -138,7 +138,7 @@ def versions(record_id: Annotated[str, RECORD_ID], actor: CurrentMember, node: N
             for v in node.store.versions(parse_record_id(record_id))]
 
 
-@router.post("/{record_id}/versions", response_model=StagedOut, status_code=201,
+@router.post("/{record_id}/versions", response_model=StagedOut,
              summary="Store a new version (officers and admins of this body); sign and submit the request",
              responses={409: {"description": "Erased, or the previous change is not anchored yet"}})
 def new_version(record_id: Annotated[str, RECORD_ID], body: VersionIn, actor: CurrentMember,

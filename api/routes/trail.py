@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from api.deps import Actor, CurrentActor, CurrentMember, Node, NodeDep
 from api.ratelimit import RateLimit
 from api.routes.access import GrantOut, waiting_for_consent
+from api.schemas import EventMaterial, TrailBundle
 from ledger.chain.access import ZERO
 from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from ledger.ids import Role, code_name
@@ -162,19 +163,19 @@ BUNDLE_DOC = ("A trail bundle: the subject's events with their signed read reque
               "the body's anchors, and the node's signed head. Check it with `ledger verify trail`.")
 
 
-@router.post("/by-code/bundle", summary="A resident's trail bundle, with their access code (rate-limited)",
+@router.post("/by-code/bundle", response_model=TrailBundle, summary="A resident's trail bundle, with their access code (rate-limited)",
              description=BUNDLE_DOC, responses={401: {"description": "Unknown, replaced or expired code"}})
 def bundle_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> dict[str, Any]:
     return _bundle(node, _subject_by_code(node, request, body.code))
 
 
-@router.get("/mine/bundle", summary="My trail bundle, as a resident signed in with my own account",
+@router.get("/mine/bundle", response_model=TrailBundle, summary="My trail bundle, as a resident signed in with my own account",
             description=BUNDLE_DOC)
 def my_bundle(actor: CurrentActor, node: NodeDep) -> dict[str, Any]:
     return _bundle(node, _my_subject(node, actor))
 
 
-@router.get("/bundle", summary="A subject's trail bundle (auditors)", description=BUNDLE_DOC)
+@router.get("/bundle", response_model=TrailBundle, summary="A subject's trail bundle (auditors)", description=BUNDLE_DOC)
 def subject_bundle(actor: CurrentMember, node: NodeDep,
                    subjectId: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{64}$")]) -> dict[str, Any]:
     actor.require(Role.AUDITOR, "read a subject's trail bundle")
@@ -256,7 +257,7 @@ def _material(node: Node, subject: str, seq: int) -> dict[str, Any]:
     return found
 
 
-@router.post("/by-code/events/{seq}", summary="One of the resident's events, to verify (access code)",
+@router.post("/by-code/events/{seq}", response_model=EventMaterial, summary="One of the resident's events, to verify (access code)",
              description=EVENT_DOC, responses={401: {"description": "Unknown, replaced or expired code"},
                                                404: {"description": "Not one of this resident's events"}})
 def event_by_code(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ByCodeIn, node: NodeDep,
@@ -264,7 +265,7 @@ def event_by_code(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ByCodeIn,
     return _material(node, _subject_by_code(node, request, body.code), seq)
 
 
-@router.get("/mine/events/{seq}", summary="One of my events, to verify (a resident's own account)",
+@router.get("/mine/events/{seq}", response_model=EventMaterial, summary="One of my events, to verify (a resident's own account)",
             description=EVENT_DOC, responses={404: {"description": "Not one of my events"}})
 def my_event(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor, node: NodeDep) -> dict[str, Any]:
     return _material(node, _my_subject(node, actor), seq)

@@ -60,7 +60,12 @@ class Decision(IntEnum):
             return
         cls = {Decision.EXPIRED: GrantExpired, Decision.REVOKED: GrantRevoked,
                Decision.CONSENT_MISSING: ConsentMissing}.get(self, AccessDenied)
-        raise cls(f"access refused: {REFUSALS.get(self, self.name.lower())}", decision=self.name.lower())
+        raise cls(f"access refused: {REFUSALS.get(self, self.name.lower())}", decision=self.code)
+
+    @property
+    def code(self) -> str:
+        """The stable code of a refusal, the same in errors, metrics and documentation."""
+        return {Decision.REVOKED: "grant_revoked", Decision.EXPIRED: "grant_expired"}.get(self, self.name.lower())
 
 
 #: Why a read is refused, in the reader's terms.

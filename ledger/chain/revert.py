@@ -7,6 +7,7 @@ exception class by what the error means.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 from eth_abi import decode
@@ -88,15 +89,43 @@ class ErrorDecoder:
         return exception_for(name, args)
 
 
+#: Contract errors about a value the caller gave (not the resource asked for): 422 with a code of their own.
+_INPUT: dict[str, tuple[str, str]] = {
+    "AccessRegistryUnknownPurpose": ("unknown_purpose", "there is no purpose code {purpose}; the consortium's "
+                                                       "purposes are listed at GET /catalog"),
+    "RecordRegistryUnknownCategory": ("unknown_category", "there is no record category {category}; the categories "
+                                                          "are listed at GET /catalog"),
+}
+_CONTRACTS = ("BodyRegistry", "RecordRegistry", "AccessRegistry", "AccessTrail", "ERC2771Forwarder")
+
+
 def exception_for(name: str, args: dict[str, Any]) -> E.ContractRevert:
+    shown = {k: _show(v) for k, v in args.items()}
+    if name in _INPUT:
+        code, words = _INPUT[name]
+        return E.InvalidInput(words.format(**shown), error=name, args=args, code=code)
     cls: type[E.ContractRevert] = _EXACT.get(name) or next(
         (c for part, c in _BY_PART if part in name), E.InvalidInput
     )
-    shown = ", ".join(f"{k}={_show(v)}" for k, v in args.items())
-    return cls(f"{name}({shown})", error=name, args=args)
+    return cls(_words(name, shown), error=name, args=args)
+
+
+def _words(name: str, shown: dict[str, str]) -> str:
+    """``AccessRegistryRequestNotPending(requestId=3)`` as "request not pending (requestId 3)"."""
+    for prefix in _CONTRACTS:
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+            break
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+    details = ", ".join(f"{k} {v}" for k, v in shown.items())
+    return f"{words} ({details})" if details else words
 
 
 def _show(value: Any) -> str:
+    """A value as a person reads it: a bytes32 code (body, category, purpose) as its text."""
     if isinstance(value, bytes):
+        text = value.rstrip(b"\0")
+        if len(value) == 32 and text and all(32 < c < 127 for c in text) and len(text) < 32:
+            return text.decode("ascii")
         return "0x" + value.hex()
     return str(value)

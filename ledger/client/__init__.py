@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-from eth_account.messages import encode_defunct, encode_typed_data
-from eth_account.signers.local import LocalAccount
+from typing import TYPE_CHECKING
 
 from ledger.errors import LedgerError
 from ledger.siwe import SiweMessage
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 
 class ApiError(LedgerError):
@@ -32,6 +33,8 @@ class ApiError(LedgerError):
 
 class ApiClient:
     def __init__(self, base_url: str, account: LocalAccount | None = None, *, timeout: float = 30.0) -> None:
+        import httpx  # here, not at the top: `ledger --help` and local commands need no HTTP client
+
         self.http = httpx.Client(base_url=base_url, timeout=timeout)
         self.account = account
         self.token: str | None = None
@@ -43,7 +46,13 @@ class ApiClient:
         headers = dict(kw.pop("headers", {}) or {})
         if self.token and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {self.token}"
-        r = self.http.request(method, path, headers=headers, **kw)
+        import httpx
+
+        try:
+            r = self.http.request(method, path, headers=headers, **kw)
+        except httpx.HTTPError as exc:  # the node is down or unreachable: an error in words, not a traceback
+            raise ApiError(0, {"code": "api_unavailable",
+                               "message": f"cannot reach the node at {self.http.base_url}: {exc}"}) from None
         if r.status_code < 400 and not r.headers.get("content-type", "").startswith("application/json"):
             return r.text  # CSV, HTML, Prometheus text
         try:
@@ -64,6 +73,8 @@ class ApiClient:
                                   chain_id=n["chainId"], nonce=n["nonce"], ttl=ttl, statement=statement).text()
 
     def sign(self, text: str) -> str:
+        from eth_account.messages import encode_defunct
+
         assert self.account is not None
         return "0x" + bytes(self.account.sign_message(encode_defunct(text=text)).signature).hex()
 
@@ -75,6 +86,8 @@ class ApiClient:
 
     def sign_typed(self, typed: dict[str, Any]) -> str:
         """This person's EIP-712 signature of ``typed`` (what ``eth_signTypedData_v4`` returns)."""
+        from eth_account.messages import encode_typed_data
+
         assert self.account is not None, "signing needs the person's key"
         return "0x" + bytes(self.account.sign_message(encode_typed_data(full_message=typed)).signature).hex()
 

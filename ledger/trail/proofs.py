@@ -226,7 +226,7 @@ def build_trail(trail: Trail, contracts: Contracts, signer: LocalAccount, subjec
     trees: dict[int, list[AccessEvent]] = {}
     out = []
     for e in events:
-        item = event_json(e)
+        item = {**event_json(e), "proof": None}  # null until anchored
         a = anchor_of.get(e.seq)
         if a is not None:
             if a.kind == "batch":
@@ -253,7 +253,7 @@ def event_material(trail: Trail, contracts: Contracts, signer: LocalAccount, sub
     event = trail.get(seq)
     if event is None or event.subject_id != subject:
         return None
-    item = event_json(event)
+    item = {**event_json(event), "proof": None}  # null until anchored
     anchor = trail.anchors_of([seq]).get(seq)
     if anchor is not None:
         item["proof"] = proof_of(trail.between(anchor.first_seq, anchor.last_seq), seq) if anchor.kind == "batch" \

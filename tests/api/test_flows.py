@@ -86,7 +86,7 @@ def test_register_request_approve_read_trail_revoke(api: Api) -> None:
     verified = verify_bundle(out["bundle"], api.contracts)
     assert verified.fields == {"address": "Test Lane 1", "income_band": "low"}
     assert "head_of_household" not in str(out["bundle"])
-    refused(lambda: reader.read(record_id, ["address", "phone"], "subsistence_review"), 403, "access_denied")
+    refused(lambda: reader.read(record_id, ["address", "phone"], "subsistence_review"), 403, "fields_not_covered")
 
     # the resident sees that read: with their own wallet ...
     resident = Account.create()
@@ -135,13 +135,13 @@ def test_a_refused_consent_recorded_by_the_committee_blocks_reads(api: Api) -> N
                                                               "nationalId": nid}), 422, "invalid_input")
     officer.act("POST", "/consent", {"grantId": grant_id, "given": False, "nationalId": nid,
                                      "evidence": "signed refusal form, 2026-11-22"})
-    refused(lambda: reader.read(record_id, ["status"], "subsistence_review"), 403, "access_denied")
+    refused(lambda: reader.read(record_id, ["status"], "subsistence_review"), 403, "consent_refused")
 
 
 def test_an_emergency_read_is_flagged_and_unreviewed_until_the_custodian_reviews_it(api: Api) -> None:
     record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
     responder = api.signed_in(PS_OFFICER)
-    refused(lambda: responder.read(record_id, ["phone"], "emergency_response"), 403, "access_denied")
+    refused(lambda: responder.read(record_id, ["phone"], "emergency_response"), 403, "no_grant")
     emergency_id = responder.declare_emergency(record_id, ["phone", "address"], "resident collapsed at home")
     out = responder.read(record_id, ["phone", "address"], "emergency_response", emergency_id=emergency_id)
     assert verify_bundle(out["bundle"], api.contracts).fields["address"] == "Test Lane 1"
@@ -193,7 +193,7 @@ def test_an_admin_of_another_body_cannot_approve_and_nothing_changes(api: Api) -
     refused(lambda: outsider.request("POST", f"/requests/{request_id}/approve", json={"days": 5}), 403,
             "not_authorized")
     assert reader.request("GET", f"/requests/{request_id}")["status"] == "pending"
-    refused(lambda: reader.read(record_id, ["members"], "statistics"), 403, "access_denied")
+    refused(lambda: reader.read(record_id, ["members"], "statistics"), 403, "no_grant")
 
 
 def test_malformed_and_oversized_bodies_change_nothing(api: Api) -> None:
@@ -257,7 +257,7 @@ def test_a_standing_agreement_lets_every_officer_of_the_grantee_body_read_the_ca
     assert (grant["scope"], grant["grantee"], grant["granteeBody"]) == ("agreement", None, "civil-affairs")
     out = api.signed_in(CA_OFFICER).read(record_id, ["members"], "statistics")
     assert verify_bundle(out["bundle"], api.contracts).fields == {"members": 2}
-    refused(lambda: api.signed_in(CA_OFFICER).read(record_id, ["members"], "public_health"), 403, "access_denied")
+    refused(lambda: api.signed_in(CA_OFFICER).read(record_id, ["members"], "public_health"), 403, "purpose_mismatch")
 
 
 def test_bodies_are_listed_and_admission_is_proposed_and_voted_by_admins(api: Api) -> None:
@@ -278,3 +278,22 @@ def test_bodies_are_listed_and_admission_is_proposed_and_voted_by_admins(api: Ap
     refused(lambda: api.signed_in(5).request("POST", f"/bodies/proposals/{proposal_id}/vote"), 409, "conflict")
     after = next(p for p in founder_admin.request("GET", "/bodies/proposals") if p["id"] == proposal_id)
     assert after["votes"] == proposal["votes"] + 1
+
+
+def test_an_unknown_purpose_is_bad_input_in_words_and_each_refusal_has_its_own_code(api: Api) -> None:
+    reader = api.signed_in(CA_OFFICER)
+    record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    err = refused(lambda: reader.request("POST", "/requests", json={
+        "scope": "record", "recordId": record_id, "fields": ["address"], "purpose": "curiosity",
+        "justification": "just looking"}), 422, "unknown_purpose")
+    assert err.body["message"] == "there is no purpose code curiosity; the consortium's purposes are listed at GET /catalog"
+    assert err.body["error"] == "AccessRegistryUnknownPurpose"
+    # a refused read names its reason as its code, the same word as its decision
+    denied = refused(lambda: reader.read(record_id, ["address"], "subsistence_review"), 403, "no_grant")
+    assert denied.body["decision"] == "no_grant" and "request access first" in denied.body["message"]
+    # a role missing is said in words: not "only an emergency may …", not a members' message for a vote
+    no_role = refused(lambda: reader.request("POST", "/emergencies", json={
+        "recordId": record_id, "fields": ["phone"], "reason": "testing"}), 403, "not_authorized")
+    assert no_role.body["message"] == "only a member with the emergency role may declare emergency reads"
+    vote = refused(lambda: reader.request("POST", "/bodies/proposals/1/vote"), 403, "not_authorized")
+    assert vote.body["message"] == "only an admin of civil-affairs may vote for it"

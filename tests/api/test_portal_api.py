@@ -107,7 +107,7 @@ def test_the_catalogue_names_categories_fields_and_purposes(api: Api) -> None:
 
 def test_the_dashboard_counts_reads_per_body_and_refusals_by_reason(api: Api, five_reads: dict[str, Any]) -> None:
     reader = api.signed_in(CA_OFFICER)
-    refused(lambda: reader.read(five_reads["record"], ["phone"], "subsistence_review"), 403, "access_denied")
+    refused(lambda: reader.read(five_reads["record"], ["phone"], "subsistence_review"), 403, "fields_not_covered")
     board = api.signed_in(AUDITOR).request("GET", "/audit/dashboard", params={"days": 7})
     ca = sum(d["reads"] for d in board["readsPerBodyPerDay"] if d["body"] == "civil-affairs")
     assert ca >= 5

@@ -8,11 +8,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ledger.cli_common import DevAccountOpt, KeystoreOpt, maybe_signer, print_json, read_json, run, settings, signer
-from ledger.config import Settings
+from ledger.cli.common import DevAccountOpt, KeystoreOpt, maybe_signer, print_json, read_json, run, settings, signer
+from typing import TYPE_CHECKING
+
 from ledger.errors import BadArgument, InvalidRecord
-from ledger.ids import code_name
-from ledger.store.records import MAX_RECORD_BYTES, RecordStore, parse_record_id
+
+if TYPE_CHECKING:
+    from ledger.config import Settings
+    from ledger.store.records import RecordStore
 
 records_app = typer.Typer(help="A body's records: encrypted off-chain, committed on-chain.", no_args_is_help=True)
 
@@ -21,13 +24,18 @@ BodyOpt = Annotated[Optional[str], typer.Option("--body", help="Body whose store
                                                                 "--dev-account or --keystore)")]
 RecordArg = Annotated[str, typer.Argument(help="Record id: 0x and 64 hex digits")]
 FileArg = Annotated[Path, typer.Argument(help="JSON file ('-' for standard input)", allow_dash=True)]
-#: A record file may be a little larger than its canonical content (indentation, the ID).
-MAX_FILE_BYTES = 2 * MAX_RECORD_BYTES
-
-
 def _read_json(path: Path) -> Any:
-    return read_json(path, limit=MAX_FILE_BYTES, error=InvalidRecord,
+    from ledger.store.records import MAX_RECORD_BYTES
+
+    # A record file may be a little larger than its canonical content (indentation, the ID).
+    return read_json(path, limit=2 * MAX_RECORD_BYTES, error=InvalidRecord,
                      what=f"records are limited to {MAX_RECORD_BYTES:,} bytes of canonical JSON")
+
+
+def parse_record_id(value: str) -> bytes:
+    from ledger.store.records import parse_record_id as parse
+
+    return parse(value)
 
 
 def _open(s: Settings, body: str | None, account: Any = None) -> RecordStore:
@@ -41,6 +49,7 @@ def body_of(chain: Any, body: str | None, account: Any) -> str:
     """``body`` if given, else the acting account's body by the chain."""
     if body is None and account is not None:
         from ledger.chain.bodies import BodyRegistry
+        from ledger.ids import code_name
 
         member_body, _ = BodyRegistry(chain).member_of(account.address)
         if member_body != b"\0" * 32:

@@ -1,35 +1,30 @@
-"""The ``ledger`` command line."""
+"""``ledger up``, ``deploy``, ``serve``, ``compile`` and ``node``: the local system and its chain node.
+
+Heavy modules (web3, the store, the API) are imported inside the commands that use them, so that
+``ledger --help`` and the client commands start quickly."""
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from eth_account import Account
-from rich.table import Table
 
-from ledger import demo
-from ledger.cli_api import register as register_api_commands
-from ledger.cli_trail import register as register_trail_commands
-from ledger.cli_records import records_app
-from ledger.cli_common import err, fail, out, progress, run, settings, signer
+from ledger.cli.common import err, fail, out, progress, run, settings, signer
 from ledger.errors import BadArgument
-from ledger.ids import BodyKind
 
-app = typer.Typer(help="Civic Ledger: resident-record commitments, access grants and access trails on a permissioned chain.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
 node_app = typer.Typer(help="Run the local chain node (anvil by default; Hardhat node or Ganache).", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
-keys_app = typer.Typer(help="Keys: eth-account keystore V3 files.", no_args_is_help=True)
-app.add_typer(node_app, name="node")
-app.add_typer(bench_app, name="bench")
-app.add_typer(keys_app, name="keys")
-app.add_typer(records_app, name="records")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(node_app, name="node")
+    app.command("deploy")(deploy)
+    app.command("up")(up)
+    app.command("serve")(serve)
+    app.command("compile")(compile)
+
 
 # --------------------------------------------------------------------- node
 
@@ -82,7 +77,6 @@ def node_status() -> None:
 
 # ------------------------------------------------------------------- deploy
 
-@app.command()
 def deploy(
     rpc: Annotated[Optional[str], typer.Option(help="JSON-RPC URL (default: the local node)")] = None,
     founder: Annotated[str, typer.Option(help="Code of the founding body, e.g. subdistrict")] = "subdistrict",
@@ -97,6 +91,7 @@ def deploy(
     """Deploy the contracts to a chain and write the manifest every other command reads."""
     from ledger.chain.bodies import BodyProfile
     from ledger.chain.deploy import deploy as do_deploy
+    from ledger.ids import BodyKind
     from ledger.ids import code_id, text_hash
     from ledger.system import open_chain
 
@@ -123,9 +118,11 @@ def deploy(
 
 # ----------------------------------------------------------------------- up
 
-@app.command()
 def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) -> None:
     """Start the whole local system: node, contracts, demo consortium; print a summary."""
+    from rich.table import Table
+
+    from ledger import demo
     from ledger.system import up as system_up
 
     s = settings(block_time=block_time, node_kind=kind, node_port=port)
@@ -151,72 +148,6 @@ def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) 
               "Stop the node with `ledger node down`.")
 
 
-# -------------------------------------------------------------------- bench
-
-@bench_app.command("gas")
-def bench_gas(rpc: Annotated[Optional[str], typer.Option(help="Measure on this node instead of a fresh anvil")] = None,
-              as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
-    """Gas used by each on-chain action (admit, register, request, approve, revoke, anchors)."""
-    from ledger.bench import run_gas_bench
-
-    figures = run(lambda: run_gas_bench(rpc_url=rpc, progress=progress))
-    if as_json:
-        out.print_json(json.dumps([{"action": f.action, "gas": f.gas, "events": f.events,
-                                    "gasPerEvent": round(f.per_event, 1)} for f in figures]))
-        return
-    table = Table("action", "gas", "events", "gas / event", title="Gas used (fresh anvil, shanghai)")
-    for f in figures:
-        per = f"{f.per_event:,.1f}" if f.events > 1 or "anchor" in f.action or "event" in f.action else ""
-        table.add_row(f.action, f"{f.gas:,}", str(f.events) if per else "", per)
-    out.print(table)
-    out.print("Reference: a bytes32 stored in a mapping plus an event costs about 46k gas; an event-only log about 25k.")
-
-
-# --------------------------------------------------------------------- keys
-
-@keys_app.command("new")
-def keys_new(out_file: Annotated[Path, typer.Argument(help="Where to write the keystore V3 JSON")]) -> None:
-    """Create a new account and store its key encrypted (password from LEDGER_KEYSTORE_PASSWORD or a prompt)."""
-    def go() -> str:
-        if out_file.exists():
-            raise BadArgument(f"{out_file} exists; refusing to overwrite a key")
-        password = os.environ.get("LEDGER_KEYSTORE_PASSWORD")
-        if password is None:
-            if not sys.stdin.isatty():
-                raise BadArgument("set LEDGER_KEYSTORE_PASSWORD to create a keystore without a terminal")
-            password = getpass.getpass("new keystore password: ")
-        if len(password) < 8:
-            raise BadArgument("the keystore password must have at least 8 characters")
-        acct = Account.create()
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(Account.encrypt(acct.key, password), f)
-        return str(acct.address)
-
-    address = run(go)
-    out.print(f"{address} -> {out_file}")
-
-
-@keys_app.command("kek-new")
-def keys_kek_new(out_file: Annotated[Path, typer.Argument(help="Where to write the encrypted keyring")],
-                 key_id: Annotated[str, typer.Option("--id", help="Id of the first key-encryption key")] = "kek-1") -> None:
-    """Create a body's keyring of key-encryption keys, encrypted with LEDGER_KEK_PASSWORD (scrypt, AES-256-GCM)."""
-    from ledger.envelope import Keyring
-
-    def go() -> None:
-        if out_file.exists():
-            raise BadArgument(f"{out_file} exists; refusing to overwrite a keyring")
-        password = os.environ.get("LEDGER_KEK_PASSWORD")
-        if not password:
-            raise BadArgument("set LEDGER_KEK_PASSWORD (at least 12 characters)")
-        Keyring.generate(key_id).save(out_file, password)
-
-    run(go)
-    out.print(f"keyring with key {key_id} -> {out_file}; use it with LEDGER_KEK_FILE and LEDGER_KEK_PASSWORD")
-
-
-@app.command()
 def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this is (default: LEDGER_BODY)")] = None,
           host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on")] = 8000) -> None:
@@ -242,7 +173,6 @@ def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this
     uvicorn.run(create_app(s), host=host, port=port, log_level="info", access_log=False)
 
 
-@app.command()
 def compile() -> None:
     """Compile the contracts offline with the pinned solc and print what was built."""
     from ledger.chain.compiler import CONTRACTS, compile_contracts
@@ -251,15 +181,3 @@ def compile() -> None:
     for name in CONTRACTS:
         out.print(f"{name}: {len(build[name].bytecode) // 2 - 1} bytes")
     out.print(f"solc {build.compiler_version}, source hash {build.source_hash}")
-
-
-register_api_commands(app)  # after the system commands, so `--help` lists those first
-register_trail_commands(app)
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

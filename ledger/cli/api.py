@@ -13,15 +13,16 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
+from typing import TYPE_CHECKING
+
 import typer
-from eth_account.signers.local import LocalAccount
 
-from rich.table import Table
-
-from ledger.cli_common import DevAccountOpt, KeystoreOpt, err, fail, out, print_json, run, settings, signer
-from ledger.devkeys import dev_account
+from ledger.cli.common import DevAccountOpt, KeystoreOpt, err, fail, out, print_json, run, settings, signer
 from ledger.client import ApiClient, ApiError
 from ledger.errors import BadArgument
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 ApiOpt = Annotated[Optional[str], typer.Option("--api", envvar="LEDGER_API_URL",
                                                help="The body's API [default: http://127.0.0.1:8000]")]
@@ -255,7 +256,10 @@ def register(app: typer.Typer) -> None:
 @api_app.command("up")
 def api_up(port: Annotated[int, typer.Option(help="Port of the first body's API")] = 8000) -> None:
     """Start the API of each record-keeping demo body in the background (idempotent)."""
+    from rich.table import Table
+
     from ledger import demo
+    from ledger.devkeys import dev_account
     from ledger.services import ApiProcess
 
     home = settings().home

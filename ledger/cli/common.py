@@ -9,14 +9,17 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Callable, NoReturn, Optional
 
+from typing import TYPE_CHECKING
+
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from pydantic import ValidationError
 from rich.console import Console
 
-from ledger.config import Settings
 from ledger.errors import BadArgument, LedgerError
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from ledger.config import Settings
 
 out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
@@ -61,6 +64,10 @@ def read_json(path: Path, *, limit: int, what: str, error: type[LedgerError] = B
 
 
 def settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from ledger.config import Settings
+
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -74,6 +81,8 @@ def progress(message: str) -> None:
 
 def signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
     if keystore is not None:
+        from eth_account import Account
+
         password = os.environ.get("LEDGER_KEYSTORE_PASSWORD")
         if password is None:
             if not sys.stdin.isatty():

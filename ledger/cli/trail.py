@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ledger.cli_common import err, fail, print_json, read_json, run, settings
+from ledger.cli.common import err, fail, print_json, read_json, run, settings
 from ledger.errors import BadArgument, LedgerError
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024  # a resident's trail: thousands of events at most; room to spare
@@ -24,7 +23,7 @@ def register(app: typer.Typer) -> None:
 
 def _node(body: str | None, account: Any = None) -> tuple[Any, Any, Any]:
     """The body's store, chain index and settings, as its node runs them."""
-    from ledger.cli_records import body_of
+    from ledger.cli.records import body_of
     from ledger.indexer import Indexer
     from ledger.system import open_chain, open_store
 
@@ -86,6 +85,8 @@ def audit(body: NodeBodyOpt = None, fmt: FormatOpt = "json",
           workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Processes checking signatures")] = 2
           ) -> None:
     """Audit a body's node: records vs commitments, grants, anchors and proofs, signatures. Exit 1 on any failure."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from ledger.audit import Auditor
     from ledger.audit.report import render
 
