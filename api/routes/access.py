@@ -188,9 +188,9 @@ def grant_out(node: Node, g: Grant, now: int) -> GrantOut:
                     consent=None if agreement else node.contracts.access.consent_of(g.id, g.subject).name.lower())
 
 
-def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes) -> Prepared:
+def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes, justification: str) -> Prepared:
     return prepare(node, actor, node.contracts.access.handle, "requestAccess", req.as_tuple(), summary=summary,
-                   salts={"justification": salt})
+                   salts={"justification": salt}, texts={"justification": ("justification", justification)})
 
 
 # ------------------------------------------------------------------ requests
@@ -202,7 +202,7 @@ def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes)
 def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
     custodian = code_id(node.body)
-    justification, salt = node.texts.keep(kind="justification", text=body.justification, author=actor.address)
+    justification, salt = salted_hash(body.justification)
     if body.scope == "record":
         assert body.recordId is not None
         record = node.store.get(parse_record_id(body.recordId))
@@ -217,18 +217,18 @@ def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Prep
                            category=code_id(body.category))
         what = f"a resident's {body.category} records"
     return _ask(node, actor, req, f"request {', '.join(sorted(body.fields))} of {what} at {node.body} "
-                                  f"for {body.purpose}", salt)
+                                  f"for {body.purpose}", salt, body.justification)
 
 
 @router.post("/agreements", response_model=Prepared, tags=["requests"],
              summary="Prepare: ask this body for a standing agreement (admins of the asking body)")
 def create_agreement(body: AgreementIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.ADMIN, "ask for a standing agreement")
-    justification, salt = node.texts.keep(kind="justification", text=body.justification, author=actor.address)
+    justification, salt = salted_hash(body.justification)
     req = RequestInput(Scope.AGREEMENT, _mask(node, body.category, body.fields), code_id(body.purpose),
                        justification, custodian=code_id(node.body), category=code_id(body.category))
     return _ask(node, actor, req, f"ask {node.body} for a standing agreement on {body.category} for {body.purpose}",
-                salt)
+                salt, body.justification)
 
 
 @router.get("/requests", response_model=list[RequestOut], tags=["requests"],
@@ -271,9 +271,9 @@ def approve(request_id: Annotated[int, ID], body: ApproveIn, actor: CurrentMembe
 def deny(request_id: Annotated[int, ID], body: DenyIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     r = node.contracts.access.get_request(request_id)
     actor.require(Role.ADMIN, "deny requests", body=code_name(r.custodian))
-    reason, salt = node.texts.keep(kind="reason", text=body.reason, author=actor.address)
+    reason, salt = salted_hash(body.reason)
     return prepare(node, actor, node.contracts.access.handle, "denyRequest", request_id, reason,
-                   summary=f"deny request {request_id}", salts={"reason": salt})
+                   summary=f"deny request {request_id}", salts={"reason": salt}, texts={"reason": ("reason", body.reason)})
 
 
 @router.post("/requests/{request_id}/cancel", response_model=Prepared, tags=["requests"],
@@ -334,19 +334,20 @@ def consent(body: ConsentIn, actor: CurrentActor, node: NodeDep) -> Prepared:
         if subject == ZERO:
             raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
                                 error="NotResident")
-        evidence, salts = ZERO, {}
+        evidence, salts, texts = ZERO, {}, {}
     else:
         if body.nationalId is None or body.evidence is None:
             raise InvalidInput("a committee member recording consent gives the resident's nationalId and the "
                                "evidence", error="EvidenceRequired")
         subject = node.store.subject_of(body.nationalId)
-        evidence, salt = node.texts.keep(kind="evidence", text=body.evidence, author=actor.address)
+        evidence, salt = salted_hash(body.evidence)
         salts = {"evidence": salt}
+        texts = {"evidence": ("evidence", body.evidence)}
     if grant.scope is not Scope.AGREEMENT and grant.subject != subject:
         raise NotFound("this grant is not about this resident", error="SubjectMismatch")
     word = "give" if body.given else "refuse"
     return prepare(node, actor, access.handle, "setConsent", body.grantId, subject, body.given, evidence,
-                   summary=f"{word} consent under grant {body.grantId}", salts=salts)
+                   summary=f"{word} consent under grant {body.grantId}", salts=salts, texts=texts)
 
 
 @router.post("/residents", response_model=Prepared, tags=["consent"],

@@ -12,7 +12,7 @@ from api.deps import Actor, CurrentMember, Node, NodeDep
 from api.routes.access import FieldList, KeptTextOut, _mask, kept_text, may_read_texts
 from api.routes.tx import Prepared, prepare
 from ledger.chain.access import Emergency
-from ledger.ids import Role, code_id, code_name
+from ledger.ids import Role, code_id, code_name, salted_hash
 from ledger.store.records import hex32, parse_record_id
 
 router = APIRouter(prefix="/emergencies", tags=["emergency"])
@@ -63,10 +63,11 @@ def declare(body: EmergencyIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.EMERGENCY, "declare emergency reads")
     rid = parse_record_id(body.recordId)
     record = node.store.get(rid)
-    reason, salt = node.texts.keep(kind="reason", text=body.reason, author=actor.address)
+    reason, salt = salted_hash(body.reason)
     return prepare(node, actor, node.contracts.access.handle, "declareEmergency", rid,
                    _mask(node, record.category, body.fields), reason,
-                   summary=f"declare an emergency read of record {body.recordId[:10]}…", salts={"reason": salt})
+                   summary=f"declare an emergency read of record {body.recordId[:10]}…", salts={"reason": salt},
+                   texts={"reason": ("reason", body.reason)})
 
 
 @router.get("", response_model=list[EmergencyOut],
@@ -88,6 +89,7 @@ def review(emergency_id: Annotated[int, Path(ge=1, le=2**63)], body: ReviewIn, a
            node: NodeDep) -> Prepared:
     e = node.contracts.access.get_emergency(emergency_id)
     actor.require(Role.ADMIN, "review emergency reads", body=code_name(e.custodian))
-    outcome, salt = node.texts.keep(kind="outcome", text=body.outcome, author=actor.address)
+    outcome, salt = salted_hash(body.outcome)
     return prepare(node, actor, node.contracts.access.handle, "reviewEmergency", emergency_id, body.justified,
-                   outcome, summary=f"review emergency read {emergency_id}", salts={"outcome": salt})
+                   outcome, summary=f"review emergency read {emergency_id}", salts={"outcome": salt},
+                   texts={"outcome": ("outcome", body.outcome)})

@@ -54,10 +54,15 @@ class SubmitOut(BaseModel):
 
 
 def prepare(node: Node, actor: CurrentActor, handle: ContractHandle, fn: str, *args: Any, summary: str,
-            salts: dict[str, bytes] | None = None) -> Prepared:
-    """Typed data for ``fn(*args)`` as ``actor``; a call the contract would refuse raises its error now."""
-    return Prepared(typedData=node.relayer.prepare(actor.address, handle, fn, *args), summary=summary,
-                    salts={k: "0x" + v.hex() for k, v in (salts or {}).items()})
+            salts: dict[str, bytes] | None = None, texts: dict[str, tuple[str, str]] | None = None) -> Prepared:
+    """Typed data for ``fn(*args)`` as ``actor``; a call the contract would refuse raises its error now.
+
+    ``texts`` names, for each salted hash in the call, the free text and its kind: kept (encrypted) at this
+    node only once the simulation has passed, so a refused call leaves nothing behind."""
+    typed = node.relayer.prepare(actor.address, handle, fn, *args)
+    for name, (kind, text) in (texts or {}).items():
+        node.texts.keep(kind=kind, text=text, salt=(salts or {})[name], author=actor.address)
+    return Prepared(typedData=typed, summary=summary, salts={k: "0x" + v.hex() for k, v in (salts or {}).items()})
 
 
 @router.post("/submit", response_model=SubmitOut, summary="Relay a signed forward request",

@@ -40,17 +40,17 @@ class FreeTexts:
         self.body = "0x" + body.hex()
         self.keyring = keyring
 
-    def keep(self, *, kind: str, text: str, author: str) -> tuple[bytes, bytes]:
-        """Hashes ``text`` with a fresh salt, stores it sealed, and returns (hash, salt) for the chain."""
+    def keep(self, *, kind: str, text: str, salt: bytes, author: str) -> bytes:
+        """Stores ``text`` sealed with its ``salt``, by its salted hash (returned), as it goes on-chain."""
         assert kind in KINDS, kind
-        digest, salt = salted_hash(text)
+        digest, _ = salted_hash(text, salt)
         text_hash = "0x" + digest.hex()
         plain = json.dumps({"text": text, "salt": "0x" + salt.hex()}).encode()
         sealed = self.keyring.seal(plain, _aad(self.body, text_hash))
         with Session(self.engine) as s, s.begin():
-            s.add(FreeText(text_hash=text_hash, body=self.body, kind=kind, author=author, kek_id=sealed.kek_id,
-                           wrapped_key=sealed.wrapped_key, ciphertext=sealed.ciphertext))
-        return digest, salt
+            s.merge(FreeText(text_hash=text_hash, body=self.body, kind=kind, author=author, kek_id=sealed.kek_id,
+                             wrapped_key=sealed.wrapped_key, ciphertext=sealed.ciphertext))
+        return digest
 
     def get(self, text_hash: str) -> KeptText | None:
         """The text kept under ``text_hash``, or None (never written here, or the hash is zero)."""

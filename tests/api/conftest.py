@@ -34,6 +34,20 @@ class Api:
     chain: Chain
     settings: Settings
     dialect: str  # of the API's database: sqlite or postgresql
+    database: str  # its URL
+
+    def sql(self, query: str) -> list[tuple[object, ...]]:
+        """Rows of a query on the node's own database (what its operator could see)."""
+        from sqlalchemy import create_engine, text
+
+        from ledger.store.db import normalise_url
+
+        engine = create_engine(normalise_url(self.database))
+        try:
+            with engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(text(query))]
+        finally:
+            engine.dispose()
 
     def client(self, index: int | None = None) -> ApiClient:
         return ApiClient(self.url, dev_account(index) if index is not None else None)
@@ -69,7 +83,8 @@ def _serve(home: Path, database: str | None) -> Iterator[Api]:
     try:
         url = api.up(port, env=env).url
         chain = open_chain(settings)
-        yield Api(url, Contracts.of(chain), chain, settings, "postgresql" if database else "sqlite")
+        yield Api(url, Contracts.of(chain), chain, settings, "postgresql" if database else "sqlite",
+                  database or settings.store_url("rc-east"))
     finally:
         api.down()
         LocalNode(home).down()

@@ -133,3 +133,17 @@ def test_clients_get_every_contracts_address_and_abi(api: Api) -> None:
     # the same files lie beside the manifest, for clients that read them from disk
     on_disk = json.loads((api.settings.manifest_path.parent / "abi" / "AccessTrail.json").read_text())
     assert on_disk["abi"] == trail["abi"] and on_disk["address"] == trail["address"]
+
+
+def test_a_refused_request_keeps_no_text_behind(api: Api) -> None:
+    """The free text is kept only once the chain would accept the call: a refusal leaves nothing."""
+    count = lambda: api.sql("SELECT COUNT(*) FROM free_texts")[0][0]  # noqa: E731
+    before = count()
+    record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    refused(lambda: api.signed_in(CA_OFFICER).request("POST", "/requests", json={
+        "scope": "record", "recordId": record_id, "fields": ["address"], "purpose": "curiosity",
+        "justification": "a text that must not be kept"}), 422, "unknown_purpose")
+    assert count() == before
+    api.signed_in(CA_OFFICER).request_access(scope="record", recordId=record_id, fields=["address"],
+                                             purpose="subsistence_review", justification="kept once accepted")
+    assert count() == before + 1
