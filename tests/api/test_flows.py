@@ -282,18 +282,19 @@ def test_bodies_are_listed_and_admission_is_proposed_and_voted_by_admins(api: Ap
 
 def test_an_unknown_purpose_is_bad_input_in_words_and_each_refusal_has_its_own_code(api: Api) -> None:
     reader = api.signed_in(CA_OFFICER)
-    record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    # social assistance: no standing agreement covers it (other tests add one for households)
+    record_id = api.signed_in(RC_OFFICER).register_record("social_assistance", national_id(), ASSISTANCE)
     err = refused(lambda: reader.request("POST", "/requests", json={
-        "scope": "record", "recordId": record_id, "fields": ["address"], "purpose": "curiosity",
+        "scope": "record", "recordId": record_id, "fields": ["programme"], "purpose": "curiosity",
         "justification": "just looking"}), 422, "unknown_purpose")
     assert err.body["message"] == "there is no purpose code curiosity; the consortium's purposes are listed at GET /catalog"
     assert err.body["error"] == "AccessRegistryUnknownPurpose"
     # a refused read names its reason as its code, the same word as its decision
-    denied = refused(lambda: reader.read(record_id, ["address"], "subsistence_review"), 403, "no_grant")
+    denied = refused(lambda: reader.read(record_id, ["programme"], "subsistence_review"), 403, "no_grant")
     assert denied.body["decision"] == "no_grant" and "request access first" in denied.body["message"]
     # a role missing is said in words: not "only an emergency may …", not a members' message for a vote
     no_role = refused(lambda: reader.request("POST", "/emergencies", json={
-        "recordId": record_id, "fields": ["phone"], "reason": "testing"}), 403, "not_authorized")
+        "recordId": record_id, "fields": ["programme"], "reason": "testing"}), 403, "not_authorized")
     assert no_role.body["message"] == "only a member with the emergency role may declare emergency reads"
     vote = refused(lambda: reader.request("POST", "/bodies/proposals/1/vote"), 403, "not_authorized")
     assert vote.body["message"] == "only an admin of civil-affairs may vote for it"
