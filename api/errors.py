@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
+
+import traceback
+
 from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import errors as e
+
+log = logging.getLogger("ledger.api")
 
 #: HTTP status of each domain error class (the first match along the class hierarchy).
 STATUS: list[tuple[type[e.LedgerError], int]] = [
@@ -60,3 +68,37 @@ def install(app: FastAPI) -> None:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         return JSONResponse({"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail)},
                             status_code=exc.status_code)
+
+
+class CatchAll:
+    """Any exception no handler took becomes JSON ``{"code": "internal", "incident"}`` (500), and the
+    connection stays usable. The log gets the incident id, the exception's type and where it was
+    raised — not its message, which could carry a value from the request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            incident = secrets.token_hex(6)
+            where = " < ".join(f"{f.filename}:{f.lineno} in {f.name}"
+                               for f in reversed(traceback.extract_tb(exc.__traceback__)[-4:]))
+            log.error("incident %s: %s %s raised %s at %s", incident, scope.get("method"), scope.get("path"),
+                      type(exc).__name__, where)
+            if started:
+                raise
+            await JSONResponse({"code": "internal", "incident": incident,
+                                "message": f"the node failed unexpectedly; incident {incident} is in its log"},
+                               status_code=500)(scope, receive, send)

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, portal
 from api.deps import Node
@@ -34,21 +34,53 @@ ROUTERS = (health.router, auth.router, bodies.router, records.router, access.rou
 
 
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, before they are read whole."""
+    """Refuses request bodies over ``limit`` bytes with 413: by their Content-Length before reading
+    anything, and a body streamed without one (chunked) as soon as it passes the limit — it is read
+    into memory only up to the limit, then handed to the app whole."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
 
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse({"code": "payload_too_large", "message": f"request bodies are limited to {self.limit:,} "
+                                                                    "bytes"}, status_code=413,
+                           headers={"Connection": "close"})(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.limit):
-                response = JSONResponse({"code": "payload_too_large",
-                                         "message": f"request bodies are limited to {self.limit:,} bytes"},
-                                        status_code=413)
-                await response(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None:
+            if not length.isdigit() or int(length) > self.limit:
+                await self._refuse(scope, receive, send)
                 return
-        await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and \
+                b"chunked" not in dict(scope["headers"]).get(b"transfer-encoding", b""):
+            await self.app(scope, receive, send)
+            return
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        done = False
+
+        async def replay() -> Message:
+            nonlocal done
+            if done:
+                return await receive()
+            done = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 class Workers:
@@ -123,6 +155,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.include_router(router)
     portal.install(app, portal.chain_url(settings))
     app.add_middleware(BodyLimit, limit=settings.api_max_body)
+    app.add_middleware(errors.CatchAll)
 
     @app.middleware("http")
     async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -37,6 +37,11 @@ class RateLimit:
                 wait = math.ceil(seen[0] + self.window - now)
                 raise RateLimited(f"too many attempts; try again in {wait} s", retry_after=max(wait, 1))
 
+    def hit(self, client: str) -> None:
+        """Counts an attempt of ``client`` (every one, not only failures); refuses over the limit."""
+        self.check(client)
+        self.fail(client)
+
     def fail(self, client: str) -> None:
         """Counts a failed attempt of ``client``."""
         with self._lock:

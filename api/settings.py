@@ -34,6 +34,10 @@ class ApiSettings(Settings):
     portal_chain_url: str | None = Field(default=None, description="The chain's JSON-RPC endpoint that browsers verify "
                                          "against (not this node; default: the node's own RPC URL). The portal's "
                                          "Content-Security-Policy allows connections to it and nowhere else")
+    api_nonce_attempts: int = Field(default=120, ge=1, description="Sign-in nonces a client may ask for per window")
+    api_trusted_proxies: str | None = Field(default=None, description="Addresses of reverse proxies whose "
+                                            "X-Forwarded-For is believed (comma-separated); default: none, the "
+                                            "client is the connection's peer")
     relayer_keystore: Path | None = Field(default=None, description="Keystore V3 file of this node's relay account "
                                                                     "(password in LEDGER_KEYSTORE_PASSWORD)")
     relayer_dev_account: int | None = Field(default=None, ge=0, description="Development only: relay with "

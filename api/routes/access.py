@@ -64,6 +64,11 @@ class ApproveIn(BaseModel):
     def _one(self) -> "ApproveIn":
         if (self.expiresAt is None) == (self.days is None):
             raise ValueError("give expiresAt or days")
+        if self.expiresAt is not None:
+            if self.expiresAt.tzinfo is None:
+                raise ValueError("expiresAt needs a time zone (e.g. 2027-01-31T00:00:00Z)")
+            if not dt.datetime(2000, 1, 1, tzinfo=dt.UTC) < self.expiresAt < dt.datetime(2200, 1, 1, tzinfo=dt.UTC):
+                raise ValueError("expiresAt must be a date between 2000 and 2200")
         return self
 
 

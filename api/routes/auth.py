@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentActor, NodeDep, issue_token
+from api.ratelimit import RateLimit
 from ledger import siwe
 from ledger.errors import SignInFailed
 from ledger.store import nonces
@@ -48,8 +49,14 @@ class MeOut(BaseModel):
     roles: list[str] = Field(examples=[["officer"]])
 
 
-@router.post("/nonce", response_model=NonceOut, summary="Get a single-use nonce for a sign-in message")
-def new_nonce(node: NodeDep) -> NonceOut:
+@router.post("/nonce", response_model=NonceOut, summary="Get a single-use nonce for a sign-in message",
+             responses={429: {"description": "Too many nonces asked for; see Retry-After"}})
+def new_nonce(node: NodeDep, request: Request) -> NonceOut:
+    limiter: RateLimit | None = getattr(request.app.state, "nonce_limit", None)
+    if limiter is None:
+        limiter = request.app.state.nonce_limit = RateLimit(node.settings.api_nonce_attempts,
+                                                            node.settings.api_code_window)
+    limiter.hit(request.client.host if request.client else "unknown")
     nonce, expires = nonces.issue(node.engine)
     s = node.settings
     return NonceOut(nonce=nonce, expiresAt=expires, domain=s.api_domain, uri=s.api_uri, chainId=node.chain.chain_id)

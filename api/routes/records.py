@@ -108,7 +108,7 @@ def register(body: RecordIn, actor: CurrentMember, node: NodeDep) -> StagedOut:
 
 
 @router.get("", response_model=list[RecordOut], summary="This body's records (metadata only)")
-def list_records(actor: CurrentMember, node: NodeDep, offset: Annotated[int, Query(ge=0)] = 0,
+def list_records(actor: CurrentMember, node: NodeDep, offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[RecordOut]:
     _may_see(actor, node)
     return [_out(node, parse_record_id(r.record_id)) for r in node.store.list_records(offset=offset, limit=limit)]

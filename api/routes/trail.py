@@ -194,7 +194,7 @@ class ProofOut(BaseModel):
 @router.get("/proofs/{seq}", response_model=ProofOut,
             summary="An event's inclusion proof, once anchored (the reader, this body's members, auditors)",
             responses={404: {"description": "No such event, or not anchored yet"}})
-def proof(seq: Annotated[int, Path(ge=1)], actor: CurrentActor, node: NodeDep) -> ProofOut:
+def proof(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor, node: NodeDep) -> ProofOut:
     event = node.trail.get(seq)
     if event is None:
         raise NotFound(f"no access event {seq} at this node", error="NoSuchEvent")
@@ -274,7 +274,7 @@ def my_event(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor,
 @router.get("", response_model=TrailOut, summary="The whole trail of this node, or one subject's (auditors)")
 def audit_trail(actor: CurrentMember, node: NodeDep,
                 subjectId: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")] = None,
-                after: Annotated[int, Query(ge=0, description="Events after this sequence number")] = 0,
+                after: Annotated[int, Query(ge=0, le=2**63 - 1, description="Events after this sequence number")] = 0,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> TrailOut:
     actor.require(Role.AUDITOR, "read the whole trail")
     sid = subjectId.lower() if subjectId else None

@@ -3,6 +3,8 @@ command runs, so that ``ledger --help`` and client commands start at once."""
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from ledger.cli import api, bench, keys, records, system, trail
@@ -18,6 +20,9 @@ trail.register(app)
 
 
 def main() -> None:
+    # Everything the node writes — databases and their WAL, logs, keys, chain state — is its operator's
+    # alone: files 0600, folders 0700, whatever the shell's umask.
+    os.umask(0o077)
     app()
 
 

@@ -170,7 +170,11 @@ def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this
         fail(BadArgument("say which body's node this is: --body CODE or LEDGER_BODY"))
     relayer = run(s.relayer_account)
     err.print(f"relaying with {relayer.address}")
-    uvicorn.run(create_app(s), host=host, port=port, log_level="info", access_log=False)
+    # X-Forwarded-For is believed only from the proxies named in LEDGER_API_TRUSTED_PROXIES (default: none), so a
+    # client cannot dodge a per-client limit by naming another address.
+    proxies = s.api_trusted_proxies
+    uvicorn.run(create_app(s), host=host, port=port, log_level="info", access_log=False,
+                proxy_headers=proxies is not None, forwarded_allow_ips=proxies or "")
 
 
 def compile() -> None:

@@ -33,8 +33,17 @@ def normalise_url(url: str) -> str:
 
 
 def sqlite_url(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return f"sqlite:///{path}"
+
+
+def _private(url: str) -> None:
+    """A SQLite database and its WAL and shared-memory files readable by their owner only (created
+    before the node set its umask, or by another tool)."""
+    path = Path(url.removeprefix("sqlite:///"))
+    for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if f.exists():
+            f.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -52,6 +61,8 @@ def open_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)
+    if url.startswith("sqlite:///"):
+        _private(url)
     return engine
 
 

@@ -7,11 +7,14 @@ import secrets
 
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, func, select
 
+from ledger.errors import RateLimited
 from ledger.store.models import SignInNonce, utcnow
 
 NONCE_CHARS = 24  # alphanumeric: ~143 bits
+#: Nonces open (issued, not expired) at once: the table stays bounded whoever asks.
+MAX_OPEN = 10_000
 
 
 def issue(engine: Engine, *, ttl: int = 300) -> tuple[str, dt.datetime]:
@@ -19,7 +22,10 @@ def issue(engine: Engine, *, ttl: int = 300) -> tuple[str, dt.datetime]:
     nonce = "".join(secrets.choice(alphabet) for _ in range(NONCE_CHARS))
     expires = utcnow() + dt.timedelta(seconds=ttl)
     with Session(engine) as s, s.begin():
-        s.execute(delete(SignInNonce).where(col(SignInNonce.expires_at) < utcnow() - dt.timedelta(days=1)))
+        s.execute(delete(SignInNonce).where(col(SignInNonce.expires_at) < utcnow()))  # spent or not, expired
+        open_now = s.exec(select(func.count()).select_from(SignInNonce)).one()
+        if open_now >= MAX_OPEN:
+            raise RateLimited("too many sign-ins are in progress at this node; try again in a minute", retry_after=60)
         s.add(SignInNonce(nonce=nonce, expires_at=expires))
     return nonce, expires
 

@@ -25,6 +25,7 @@ from tests.support import DATABASES, pg_schema, rpc
 TOKEN_SECRET = "test-only token secret, 32+ characters long"
 BLOCK_TIME = 1  # seconds, as the end-to-end tests ask
 CODE_ATTEMPTS, CODE_WINDOW = 5, 3.0  # access-code rate limit, small enough to test
+NONCE_ATTEMPTS = 60  # sign-in nonces per client per CODE_WINDOW
 
 
 @dataclass
@@ -76,7 +77,7 @@ def _serve(home: Path, database: str | None) -> Iterator[Api]:
     port = free_port()
     env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
            "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, "LEDGER_API_CODE_ATTEMPTS": str(CODE_ATTEMPTS),
-           "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW)}
+           "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW), "LEDGER_API_NONCE_ATTEMPTS": str(NONCE_ATTEMPTS)}
     if database:
         env["DATABASE_URL"] = database
     api = ApiProcess(home, "rc-east")

@@ -174,3 +174,14 @@ def test_records_list_shows_a_bodys_records_without_decrypting_and_body_defaults
     assert missing.code == 1 and "--body" in missing.error()["message"]
     outsider = system("records", "list", "--dev-account", "19", ok=False)
     assert "not a member of any body" in outsider.error()["message"]
+
+
+def test_file_modes_of_the_nodes_databases_keys_and_state_are_private(system: Cli) -> None:
+    """Store files, their WAL and SHM, secrets, keystores, logs and chain state: owner only."""
+    system("records", "list", "--dev-account", OFFICER)  # the store opened again: WAL and SHM exist
+    loose = []
+    for path in system.home.rglob("*"):
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            loose.append(f"{path.relative_to(system.home)} {oct(mode)}")
+    assert loose == []

@@ -1,0 +1,98 @@
+"""Bad input and adversaries at the API's door (issue 14, items 1-4), each a regression test named after
+what it pins: no plain-text 500, a streamed body cannot dodge the size limit, a forged X-Forwarded-For
+does not reset a limit, sign-in nonces are limited and bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Iterator
+
+import httpx
+
+from api.errors import CatchAll
+from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, NONCE_ATTEMPTS, Api
+from tests.api.test_flows import AUDITOR, CA_OFFICER, RC_ADMIN, granted_record, refused
+
+HUGE = 2**63  # one past the largest sequence number or offset a database column holds
+
+
+def test_integers_past_their_type_and_impossible_dates_are_refused_as_json_not_500(api: Api) -> None:
+    auditor, admin, reader = api.signed_in(AUDITOR), api.signed_in(RC_ADMIN), api.signed_in(CA_OFFICER)
+    refused(lambda: auditor.request("GET", "/records", params={"offset": HUGE}), 422, "invalid_request")
+    refused(lambda: auditor.request("GET", "/trail", params={"after": HUGE}), 422, "invalid_request")
+    refused(lambda: auditor.request("GET", f"/trail/proofs/{HUGE}"), 422, "invalid_request")
+    _nid, record_id, _grant, _ = granted_record(api)
+    request_id = reader.request_access(scope="record", recordId=record_id, fields=["phone"],
+                                       purpose="subsistence_review", justification="for the bounds test")
+    refused(lambda: admin.request("POST", f"/requests/{request_id}/approve",
+                                  json={"expiresAt": "0001-01-01T00:00:00Z"}), 422, "invalid_request")
+    refused(lambda: reader.request("POST", "/reads/prepare", json={
+        "recordId": record_id, "fields": ["address"], "purpose": "subsistence_review", "emergencyId": 2**256}),
+        422, "invalid_request")
+    # the connection stayed usable: the same client goes on
+    assert reader.request("GET", f"/requests/{request_id}")["status"] == "pending"
+
+
+def test_an_unexpected_exception_is_json_with_an_incident_and_its_message_stays_out_of_the_log(caplog: Any) -> None:
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("resident 110105196001011239 lives at East Gate Lane 3")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    with caplog.at_level("ERROR", logger="ledger.api"):
+        asyncio.run(CatchAll(broken)({"type": "http", "method": "GET", "path": "/x", "headers": []}, receive, send))
+    assert sent[0]["status"] == 500
+    body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert body["code"] == "internal" and body["incident"] in caplog.text
+    assert "110105196001011239" not in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_a_chunked_10_mb_body_is_refused_with_413_without_being_read_whole(api: Api) -> None:
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal sent
+        for _ in range(160):  # 10 MB in 64 KB chunks, no Content-Length
+            sent += 65536
+            yield b"x" * 65536
+
+    with httpx.Client(base_url=api.url, timeout=30) as client:
+        try:
+            r = client.post("/auth/login", content=chunks(), headers={"Content-Type": "application/json"})
+            status, code = r.status_code, r.json()["code"]
+        except httpx.HTTPError:  # the node closed the connection while the client still sent: also a refusal
+            status, code = 413, "payload_too_large"
+    assert (status, code) == (413, "payload_too_large")
+    assert sent < 10 * 1024 * 1024  # the node stopped the upload well before its end
+    assert api.client().request("GET", "/catalog")["purposes"]  # and still answers
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_access_code_limit(api: Api) -> None:
+    time.sleep(CODE_WINDOW)  # a fresh window
+    statuses = []
+    with httpx.Client(base_url=api.url, timeout=10) as client:
+        for i in range(CODE_ATTEMPTS + 3):
+            r = client.post("/trail/by-code", json={"code": "0000-0000-0000-0000-0000"},
+                            headers={"X-Forwarded-For": f"203.0.113.{i}"})
+            statuses.append(r.status_code)
+    assert statuses[:CODE_ATTEMPTS] == [401] * CODE_ATTEMPTS and set(statuses[CODE_ATTEMPTS:]) == {429}
+    time.sleep(CODE_WINDOW)
+
+
+def test_sign_in_nonces_are_limited_per_client(api: Api) -> None:
+    time.sleep(CODE_WINDOW)
+    with httpx.Client(base_url=api.url, timeout=10) as client:
+        statuses = [client.post("/auth/nonce", headers={"X-Forwarded-For": f"198.51.100.{i % 250}"}).status_code
+                    for i in range(NONCE_ATTEMPTS + 5)]
+        limited = client.post("/auth/nonce")
+    assert statuses.count(200) == NONCE_ATTEMPTS and statuses[-1] == 429
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited" and limited.headers["Retry-After"]
+    time.sleep(CODE_WINDOW)
