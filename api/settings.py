@@ -7,8 +7,10 @@ is made per process (tokens then end with the process).
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +21,16 @@ from pydantic import Field, SecretStr, model_validator
 from ledger.config import Settings
 from ledger.devkeys import dev_account
 from ledger.errors import KeyringError
+
+
+MIN_SECRET_BITS = 100
+
+
+def estimated_bits(secret: str) -> float:
+    """A secret's entropy as its characters' Shannon entropy times its length: "aaaa…" scores 0."""
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values()) if secret else 0.0
+    return per_char * len(secret)
 
 
 class ApiSettings(Settings):
@@ -47,8 +59,23 @@ class ApiSettings(Settings):
     def _secrets(self) -> "ApiSettings":
         secret = self.api_token_secret.get_secret_value() if self.api_token_secret else ""
         if self.environment == "production":
-            if len(secret) < 32:
-                raise ValueError("LEDGER_API_TOKEN_SECRET must be set (at least 32 characters) in production")
+            if len(secret) < 32 or estimated_bits(secret) < MIN_SECRET_BITS:
+                raise ValueError("LEDGER_API_TOKEN_SECRET must be set to a random secret in production (at least 32 "
+                                 "characters and about 100 bits of entropy, e.g. `python -c 'import secrets; "
+                                 "print(secrets.token_urlsafe(32))'`)")
+            # The demo's generated secrets in <home>/secrets are for the local demo only: production names its own.
+            if self.kek is None and self.kek_file is None:
+                raise ValueError("production needs the body's key-encryption keys: set LEDGER_KEK_FILE and "
+                                 "LEDGER_KEK_PASSWORD (create one with `ledger keys kek-new`), or LEDGER_KEK; the "
+                                 "demo's generated keyring is not used in production")
+            consortium = self.consortium_secret.get_secret_value() if self.consortium_secret else ""
+            try:
+                raw = bytes.fromhex(consortium.removeprefix("0x"))
+            except ValueError:
+                raw = b""
+            if len(raw) < 32 or len(set(raw)) < 16:
+                raise ValueError("production needs LEDGER_CONSORTIUM_SECRET: the consortium's random secret, hex, at "
+                                 "least 32 bytes; the demo's generated secret is not used in production")
             if self.body is None:
                 raise ValueError("LEDGER_BODY must name the body this node serves")
             if self.relayer_dev_account is not None:
