@@ -8,7 +8,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ledger.cli.common import DevAccountOpt, KeystoreOpt, maybe_signer, print_json, read_json, run, settings, signer
+from ledger.cli.common import (DevAccountOpt, KeystoreOpt, err, maybe_signer, print_json, read_json, run, settings,
+                               signer)
 from typing import TYPE_CHECKING
 
 from ledger.errors import BadArgument, InvalidRecord
@@ -104,16 +105,46 @@ def list_records(body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account
     print_json(run(go))
 
 
+PurposeOpt = Annotated[str, typer.Option("--purpose", help="Why you look, a purpose code (e.g. grid_management); "
+                                                           "it is recorded in the access event")]
+FieldOpt = Annotated[Optional[list[str]], typer.Option("--field", help="A field (repeat); default: every field")]
+
+
+def signed_read(store: RecordStore, account: Any, record_id: bytes, fields: list[str] | None, purpose: str) -> Any:
+    """A look at a record by its own body's member, as any read is: a ReadRequest signed with their key,
+    checked on-chain, and an access event committed before anything is shown (the trail has it)."""
+    from eth_account.messages import encode_typed_data
+
+    from ledger.chain.bodies import BodyRegistry
+    from ledger.reads import ReadService
+    from ledger.store.trail import Trail
+
+    member_body, _ = BodyRegistry(store.c.chain).member_of(account.address)
+    service = ReadService(store=store, trail=Trail(store.engine, store.body))
+    names = fields or store.schema(store.get(record_id).category)
+    typed = service.prepare(reader=account.address, record_id=record_id, fields=names, purpose=purpose)
+    signature = "0x" + bytes(account.sign_message(encode_typed_data(full_message=typed)).signature).hex()
+    return service.serve(typed=typed, signature=signature, signed_in=account.address, reader_body=bytes(member_body))
+
+
+def _event_json(event: Any) -> dict[str, Any]:
+    return {"seq": event.seq, "eventHash": event.event_hash, "block": event.block, "reader": event.reader}
+
+
 @records_app.command("show")
-def show(record_id: RecordArg, version: Annotated[Optional[int], typer.Option(help="Version (default: latest)")] = None,
-         body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
-    """Decrypt a record version, check it against its commitment, and print it."""
+def show(record_id: RecordArg, purpose: PurposeOpt, field: FieldOpt = None, body: BodyOpt = None,
+         keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    """Look at a record's latest version as its body's member: a signed read with an access event, checked
+    against the commitment; then print it. (Versions and commitments: `records list`, or below.)"""
     def go() -> dict[str, Any]:
         rid = parse_record_id(record_id)
+        account = signer(keystore, dev_account)
         s = settings(body=body)
-        store = _open(s, s.body, maybe_signer(keystore, dev_account))
-        content = store.read(rid, version)
-        return {**_record_json(store, rid), "shown": content.version.version, "fields": content.fields}
+        store = _open(s, s.body, account)
+        result = signed_read(store, account, rid, field, purpose)
+        return {**_record_json(store, rid), "shown": result.bundle["version"],
+                "fields": {f["name"]: f["value"] for f in result.bundle["fields"]},
+                "accessEvent": _event_json(result.event)}
 
     print_json(run(go))
 
@@ -156,16 +187,18 @@ def erase(record_id: RecordArg, yes: Annotated[bool, typer.Option("--yes", help=
 @records_app.command("disclose")
 def disclose(record_id: RecordArg,
              field: Annotated[list[str], typer.Option("--field", help="A field to disclose (repeat)")],
-             version: Annotated[Optional[int], typer.Option(help="Version (default: latest)")] = None,
-             body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
-    """Print a disclosure bundle of some fields, verifiable against the chain alone."""
-    from ledger.disclosure import build_bundle
-
+             purpose: PurposeOpt, body: BodyOpt = None, keystore: KeystoreOpt = None,
+             dev_account: DevAccountOpt = None) -> None:
+    """Print a disclosure bundle of some fields of the latest version, verifiable against the chain alone
+    (a signed read, on the trail like any other)."""
     def go() -> dict[str, Any]:
         rid = parse_record_id(record_id)
+        account = signer(keystore, dev_account)
         s = settings(body=body)
-        store = _open(s, s.body, maybe_signer(keystore, dev_account))
-        return build_bundle(store.read(rid, version), field, chain=store.c.chain)
+        store = _open(s, s.body, account)
+        result = signed_read(store, account, rid, field, purpose)
+        err.print(f"access event {result.event.seq} recorded at {store.body.rstrip(bytes(1)).decode()}")
+        return dict(result.bundle)
 
     print_json(run(go))
 

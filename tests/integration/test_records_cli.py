@@ -22,6 +22,7 @@ from tests.integration.conftest import Cli
 pytestmark = pytest.mark.node
 
 OFFICER, ADMIN = "6", "4"  # rc-east's officer and admin (well-known dev keys)
+LOOK = ("--dev-account", OFFICER, "--purpose", "grid_management")  # the officer's signed look at a record
 FIELDS = {"head_of_household": "Chen Jie", "address": "East Gate Lane 9", "members": 2, "phone": None,
           "housing_type": "public", "income_band": "low"}
 ID17 = "11010519850704441"
@@ -65,15 +66,16 @@ def test_record_lifecycle_through_the_cli(system: Any, tmp_path: Path) -> None:
     added = system("records", "add", _file(tmp_path, "r.json", _record()), "--dev-account", OFFICER).json()
     rid = added["recordId"]
     assert added["versions"][0]["anchorState"] == "anchored"
-    assert system("records", "show", rid, "--body", "rc-east").json()["fields"] == FIELDS
+    assert system("records", "show", rid, *LOOK).json()["fields"] == FIELDS
 
     moved = {**FIELDS, "address": "East Gate Lane 11"}
     system("records", "update", rid, _file(tmp_path, "u.json", {"fields": moved}), "--dev-account", OFFICER)
-    shown = system("records", "show", rid, "--body", "rc-east").json()
+    shown = system("records", "show", rid, *LOOK).json()
     assert shown["version"] == 2 and shown["fields"] == moved
-    assert system("records", "show", rid, "--version", "1", "--body", "rc-east").json()["fields"] == FIELDS
+    assert [v["version"] for v in shown["versions"]] == [1, 2]  # history kept: both commitments
+    assert shown["versions"][0]["commitment"] != shown["versions"][1]["commitment"]
 
-    bundle = system("records", "disclose", rid, "--field", "address", "--body", "rc-east").stdout
+    bundle = system("records", "disclose", rid, "--field", "address", *LOOK).stdout
     bundle_file = _file(tmp_path, "bundle.json", bundle)
     assert "Chen Jie" not in bundle
     verified = system("records", "verify", bundle_file).json()
@@ -83,7 +85,7 @@ def test_record_lifecycle_through_the_cli(system: Any, tmp_path: Path) -> None:
     assert refused.error()["code"] == "invalid_argument"
     erased = system("records", "erase", rid, "--yes", "--dev-account", ADMIN).json()
     assert erased["status"] == "erased"
-    gone = system("records", "show", rid, "--body", "rc-east", ok=False)
+    gone = system("records", "show", rid, *LOOK, ok=False)
     assert gone.error()["code"] == "record_erased"
     assert system("records", "verify", bundle_file).json()["recordErasedSince"] is True
     assert _anchor_events(_contracts(system), rid) == {"RecordRegistered": 1, "RecordUpdated": 1, "RecordErased": 1}
@@ -134,7 +136,7 @@ def test_a_crash_between_store_and_anchor_ends_with_exactly_one_anchor(system: A
     assert report["anchored"] == [{"recordId": rid, "version": 1, "action": "register"}]
     assert system("records", "anchor", "--dev-account", OFFICER).json()["anchored"] == []  # nothing left
     assert _anchor_events(c, rid)["RecordRegistered"] == 1
-    assert system("records", "show", rid, "--body", "rc-east").json()["versions"][0]["anchorState"] == "anchored"
+    assert system("records", "show", rid, *LOOK).json()["versions"][0]["anchorState"] == "anchored"
 
     # The same for a new version: killed, then finished by the next command of that officer.
     update = _file(tmp_path, "u.json", {"fields": {**FIELDS, "members": 3}})
@@ -155,7 +157,7 @@ def test_kek_rotation_from_the_cli(system: Any) -> None:
     assert keyring.startswith(result["activeKey"] + ":") and keyring.count(":") == 2  # old key kept, new one active
     assert dict(_db_rows(system, "SELECT record_id || ':' || version, ciphertext FROM record_versions")) == before
     [(rid,)] = _db_rows(system, "SELECT record_id FROM records WHERE status = 'active' AND category = 'elderly_care'")
-    assert system("records", "show", rid, "--body", "rc-east").json()["fields"]["care_level"] == 2
+    assert system("records", "show", rid, *LOOK).json()["fields"]["care_level"] == 2
 
 
 def test_records_list_shows_a_bodys_records_without_decrypting_and_body_defaults_to_the_actor(system: Cli) -> None:
@@ -169,7 +171,7 @@ def test_records_list_shows_a_bodys_records_without_decrypting_and_body_defaults
     assert system("records", "list", "--body", "rc-west").json() == west
     # the acting account's body also picks the store for show; without either, a clear error
     rid = listed[0]["recordId"]
-    assert system("records", "show", rid, "--dev-account", OFFICER).json()["recordId"] == rid
+    assert system("records", "show", rid, *LOOK).json()["recordId"] == rid
     missing = system("records", "list", ok=False)
     assert missing.code == 1 and "--body" in missing.error()["message"]
     outsider = system("records", "list", "--dev-account", "19", ok=False)
@@ -185,3 +187,20 @@ def test_file_modes_of_the_nodes_databases_keys_and_state_are_private(system: Cl
         if mode & 0o077:
             loose.append(f"{path.relative_to(system.home)} {oct(mode)}")
     assert loose == []
+
+
+def test_records_show_is_a_signed_read_on_the_trail(system: Cli) -> None:
+    """The custodian's own look at a record leaves an access event signed by the operator (issue 14, item 7)."""
+    [(rid,)] = _db_rows(system, "SELECT record_id FROM records WHERE status = 'active' AND category = 'household' "
+                                "ORDER BY created_at LIMIT 1")
+    before = _db_rows(system, "SELECT COUNT(*) FROM access_events")[0][0]
+    shown = system("records", "show", rid, "--field", "address", *LOOK).json()
+    assert list(shown["fields"]) == ["address"]
+    [(seq, reader, fields, purpose, signature)] = _db_rows(
+        system, f"SELECT seq, reader, fields, purpose, signature FROM access_events WHERE seq = {before + 1}")
+    assert (seq, fields, purpose) == (shown["accessEvent"]["seq"], '["address"]', "grid_management")
+    from ledger.devkeys import dev_account
+    assert reader == dev_account(int(OFFICER)).address and signature.startswith("0x")
+    # without the person's key there is no look at all
+    refused = system("records", "show", rid, "--purpose", "grid_management", "--body", "rc-east", ok=False)
+    assert refused.error()["code"] == "invalid_argument" and "--dev-account" in refused.error()["message"]
