@@ -38,6 +38,7 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
     mapping(bytes32 key => uint256[]) private _subjectGrants;
     mapping(bytes32 key => uint256[]) private _agreements;
     mapping(uint256 grantId => mapping(bytes32 subject => ConsentState)) private _consent;
+    mapping(uint256 grantId => mapping(bytes32 subject => bool)) private _decidedByResident;
     mapping(address account => bytes32 subject) private _residents;
     mapping(bytes32 custodian => uint256) private _unreviewed;
 
@@ -316,10 +317,12 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
     }
 
     /// @notice Gives (`given`) or refuses consent for `subject` under `grantId`.
-    /// @dev Requires: caller is the resident bound to `subject`, or an officer or admin of a
-    /// residents' committee recording a non-zero evidence hash; `subject` is the grant's own
-    /// subject unless the grant is an agreement. Idempotent: returns false and emits nothing
-    /// when the state is unchanged. Emits {ConsentRecorded}.
+    /// @dev Requires: caller is the resident bound to `subject`; or an officer or admin of the
+    /// residents' committee that is the grant's custodian (it holds the resident's records),
+    /// recording a non-zero evidence hash, and only while the resident has not decided with their
+    /// own account (their decision is never overridden). `subject` is the grant's own subject
+    /// unless the grant is an agreement. Idempotent: returns false and emits nothing when nothing
+    /// changes. Emits {ConsentRecorded}.
     function setConsent(uint256 grantId, bytes32 subject, bool given, bytes32 evidenceHash)
         external
         returns (bool changed)
@@ -328,12 +331,22 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
         if (subject == bytes32(0)) revert AccessRegistryZeroValue();
         if (g.scope != Scope.Agreement && g.subject != subject) revert AccessRegistrySubjectMismatch(grantId, subject);
         address sender = _msgSender();
-        if (_residents[sender] != subject) {
-            _requireCommitteeMember();
+        if (_residents[sender] == subject) {
+            if (!_decidedByResident[grantId][subject]) {
+                _decidedByResident[grantId][subject] = true;
+                changed = true;
+            }
+        } else {
+            (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
+            if (
+                body != g.custodian || roles & (ROLE_OFFICER | ROLE_ADMIN) == 0
+                    || _bodies.getBody(body).kind != IBodyRegistry.BodyKind.ResidentsCommittee
+            ) revert AccessRegistryNotConsentAuthority(sender, grantId);
             if (evidenceHash == bytes32(0)) revert AccessRegistryZeroValue();
+            if (_decidedByResident[grantId][subject]) revert AccessRegistryResidentDecided(grantId, subject);
         }
         ConsentState state = given ? ConsentState.Given : ConsentState.Refused;
-        if (_consent[grantId][subject] == state) return false;
+        if (_consent[grantId][subject] == state && !changed) return false;
         _consent[grantId][subject] = state;
         emit ConsentRecorded(grantId, subject, state, evidenceHash, sender);
         return true;

@@ -116,6 +116,8 @@ interface IAccessRegistry {
     error AccessRegistrySubjectMismatch(uint256 grantId, bytes32 subject);
     error AccessRegistryResidentBound(address account, bytes32 subject);
     error AccessRegistryNotResident(address account);
+    error AccessRegistryNotConsentAuthority(address account, uint256 grantId);
+    error AccessRegistryResidentDecided(uint256 grantId, bytes32 subject);
 
     event PurposeDefined(bytes32 indexed purpose, address by);
     event PurposeRetired(bytes32 indexed purpose, address by);

@@ -23,6 +23,8 @@ _EXACT: dict[str, type[E.ContractRevert]] = {
     "BodyRegistryNotMember": E.NotFound,
     "AccessRegistryNotResident": E.NotFound,
     "BodyRegistryProposalExpired": E.Conflict,
+    "AccessRegistryNotConsentAuthority": E.NotAuthorized,
+    "AccessRegistryResidentDecided": E.Conflict,
 }
 
 # Checked in order against the error's name, after the exact table.

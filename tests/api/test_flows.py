@@ -298,3 +298,18 @@ def test_an_unknown_purpose_is_bad_input_in_words_and_each_refusal_has_its_own_c
     assert no_role.body["message"] == "only a member with the emergency role may declare emergency reads"
     vote = refused(lambda: reader.request("POST", "/bodies/proposals/1/vote"), 403, "not_authorized")
     assert vote.body["message"] == "only an admin of civil-affairs may vote for it"
+
+
+def test_consent_is_set_only_by_the_resident_or_their_own_committee_and_never_over_the_resident(api: Api) -> None:
+    nid, record_id, grant_id, reader = granted_record(api, category="social_assistance", fields=["status"])
+    evidence = {"grantId": grant_id, "given": True, "nationalId": nid, "evidence": "signed consent form #7"}
+    # another committee's officer (rc-west) may not record consent on rc-east's resident, whatever the evidence
+    west = refused(lambda: api.signed_in(9).request("POST", "/consent", json=evidence), 403, "not_authorized")
+    assert west.body["error"] == "AccessRegistryNotConsentAuthority"
+    # the resident refuses with their own account; their committee cannot turn that into consent
+    resident = Account.create()
+    api.signed_in(RC_OFFICER).act("POST", "/residents", {"account": resident.address, "nationalId": nid})
+    api.signed_in(resident).act("POST", "/consent", {"grantId": grant_id, "given": False})
+    over = refused(lambda: api.signed_in(RC_ADMIN).request("POST", "/consent", json=evidence), 409, "conflict")
+    assert over.body["error"] == "AccessRegistryResidentDecided"
+    refused(lambda: reader.read(record_id, ["status"], "subsistence_review"), 403, "consent_refused")

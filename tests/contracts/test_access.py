@@ -234,8 +234,8 @@ def test_committee_records_consent_with_evidence(k: Consortium) -> None:
     grant_id = _grant(k, fields=0b1, record_id=k.health_record)
     with reverts("AccessRegistryZeroValue"):
         a.set_consent(k.actor("rc_officer"), grant_id, k.subject, True)  # evidence is mandatory
-    for who in ("dept_officer", "outsider", "resident"):
-        with reverts("AccessRegistryUnauthorized", account=k.addr(who), neededRoles=2):
+    for who in ("dept_officer", "outsider", "resident", "office_admin"):  # none is the custodian committee
+        with reverts("AccessRegistryNotConsentAuthority", account=k.addr(who), grantId=grant_id):
             a.set_consent(k.actor(who), grant_id, k.subject, True, text_hash("signed form"))
     evidence = text_hash("signed consent form #88")
     receipt = a.set_consent(k.actor("rc_officer"), grant_id, k.subject, True, evidence)
@@ -243,6 +243,22 @@ def test_committee_records_consent_with_evidence(k: Consortium) -> None:
     assert a.check_access(k.addr("dept_officer"), k.health_record, 0b1, k.review, grant_id) == Decision.GRANTED
     with reverts("AccessRegistryUnknownGrant", grantId=77):
         a.set_consent(k.actor("rc_officer"), 77, k.subject, True, evidence)
+
+
+def test_a_residents_own_decision_is_never_overridden_by_the_committee(k: Consortium) -> None:
+    a = k.c.access
+    grant_id = _grant(k, fields=0b1, record_id=k.health_record)
+    evidence = text_hash("signed consent form #91")
+    assert a.set_consent(k.actor("rc_officer"), grant_id, k.subject, True, evidence) is True  # on paper first
+    a.bind_resident(k.actor("rc_officer"), k.addr("resident"), k.subject)
+    # the resident confirms with their own account: the decision becomes theirs, even unchanged
+    assert a.set_consent(k.actor("resident"), grant_id, k.subject, True) is True
+    assert a.set_consent(k.actor("resident"), grant_id, k.subject, True) is False
+    assert a.set_consent(k.actor("resident"), grant_id, k.subject, False) is True
+    with reverts("AccessRegistryResidentDecided", grantId=grant_id, subject=k.subject):
+        a.set_consent(k.actor("rc_admin"), grant_id, k.subject, True, evidence)
+    assert a.consent_of(grant_id, k.subject) == ConsentState.REFUSED
+    assert a.check_access(k.addr("dept_officer"), k.health_record, 0b1, k.review, grant_id) == Decision.CONSENT_REFUSED
 
 
 def test_emergency_read_is_flagged_until_reviewed(k: Consortium) -> None:
