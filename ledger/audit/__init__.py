@@ -210,8 +210,16 @@ class Auditor:
                 "emergencies": {em.emergency_id: em for em in s.exec(select(IxEmergency)).all()},
                 "members": {m.account: m for m in s.exec(select(IxMember)).all()},
             }
+            self._needs_consent: dict[str, bool] = {}
             total = int(s.exec(select(func.count()).select_from(AccessEvent)
                                .where(AccessEvent.body == self.body)).one())
+        # consent as the chain's logs hold it (not the database under audit): (grant, subject) -> [(block, state)]
+        self._consents: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        start = self.c.chain.manifest.deploy_block if self.c.chain.manifest else 0
+        logs = self.c.access.handle.logs("ConsentRecorded", from_block=start)
+        for log in sorted(logs, key=lambda entry: int(entry["blockNumber"])):
+            key = (int(log["grantId"]), "0x" + bytes(log["subject"]).hex())
+            self._consents.setdefault(key, []).append((int(log["blockNumber"]), int(log["state"])))
         report.events = total
         walk = _Walk(*self._anchors(c3))
         chain_id, access_trail = self.c.chain.chain_id, self.c.trail.handle.address
@@ -350,7 +358,26 @@ class Auditor:
             return "revoked before the read"
         if self._timestamp(e.block) >= g.expires_at:
             return "expired before the read"
+        if self._requires_consent(e.category):
+            state = self._consent_at(e.grant_id, e.subject_id, e.block)
+            if state != 1:  # ConsentState.Given
+                return "read while the resident's consent was " + ("refused" if state == 2 else "missing")
         return None
+
+    def _requires_consent(self, category: str) -> bool:
+        """Whether the category needs consent (as the chain says now: changes of it are rare and logged)."""
+        if category not in self._needs_consent:
+            self._needs_consent[category] = self.c.records.get_category(code_id(category)).requires_consent
+        return self._needs_consent[category]
+
+    def _consent_at(self, grant_id: int, subject: str, block: int) -> int:
+        """The consent state under ``grant_id`` for ``subject`` after ``block`` (0 none, 1 given, 2 refused)."""
+        state = 0
+        for at, recorded in self._consents.get((grant_id, subject.lower()), []):
+            if at > block:
+                break
+            state = recorded
+        return state
 
     def _timestamp(self, block: int) -> int:
         if block not in self._timestamps:
