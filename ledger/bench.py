@@ -112,3 +112,48 @@ def run_gas_bench(*, rpc_url: str | None = None, progress: Callable[[str], None]
             return measure_gas(Chain(connect(spec.rpc_url), build), progress=progress)
         finally:
             node.down()
+
+
+@dataclass(frozen=True)
+class StartFigure:
+    command: str
+    seconds: float  # median wall time of a whole process, interpreter start included
+
+
+# What each `ledger` command imported at the top before the commands deferred their imports (the
+# figure the issue measured: 1.5 s before anything happened), kept as the baseline of the same run.
+_EAGER = "import web3, eth_account, httpx, typer, rich, pydantic, fastapi, sqlalchemy, cryptography"
+
+
+def measure_cli_start(*, repeats: int = 7, progress: Callable[[str], None] = lambda _: None) -> list[StartFigure]:
+    """Wall time from exec to exit of the ``ledger`` command, median of ``repeats``, beside the bare
+    interpreter and the eager imports of old. A client command is timed against a closed port, so the
+    figure is Python's own work (imports, parsing, the client) and not the network's."""
+    import socket
+    import statistics
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:  # a port nothing listens on: the client's connection is refused at once
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    exe = [sys.executable, "-c", "import sys; from ledger.cli import main; sys.argv[0] = 'ledger'; main()"]
+    cases = [
+        ("python -c pass (the interpreter alone)", [sys.executable, "-c", "pass"]),
+        ("eager imports of old (web3, fastapi, …)", [sys.executable, "-c", _EAGER]),
+        ("ledger --help", [*exe, "--help"]),
+        ("ledger trail --help", [*exe, "trail", "--help"]),
+        ("ledger trail --code … (client)", [*exe, "trail", "--code", "ABCD-EFGH-JKMN", "--api", closed]),
+        ("ledger requests --dev-account 1 (client, signs in)", [*exe, "requests", "--dev-account", "1", "--api", closed]),
+    ]
+    figures = []
+    for name, argv in cases:
+        progress(name)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            times.append(time.perf_counter() - t0)
+        figures.append(StartFigure(name, statistics.median(times)))
+    return figures

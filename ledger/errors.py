@@ -41,6 +41,12 @@ class BadArgument(LedgerError):
     code = "invalid_argument"
 
 
+class Internal(LedgerError):
+    """Something no check foresaw: reported in words, with its type, never as a traceback."""
+
+    code = "internal"
+
+
 class ToolchainError(LedgerError):
     code = "toolchain"
 

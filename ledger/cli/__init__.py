@@ -3,11 +3,15 @@ command runs, so that ``ledger --help`` and client commands start at once."""
 
 from __future__ import annotations
 
+import json
 import os
+from typing import NoReturn
 
 import typer
 
 from ledger.cli import api, bench, keys, records, system, trail
+from ledger.cli.common import err
+from ledger.errors import Internal, LedgerError
 
 app = typer.Typer(help="Civic Ledger: resident-record commitments, access grants and access trails on a permissioned chain.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -23,7 +27,19 @@ def main() -> None:
     # Everything the node writes — databases and their WAL, logs, keys, chain state — is its operator's
     # alone: files 0600, folders 0700, whatever the shell's umask.
     os.umask(0o077)
-    app()
+    try:
+        app()
+    except LedgerError as exc:  # one a command did not catch itself: still JSON, with its code
+        _exit(exc)
+    except Exception as exc:  # noqa: BLE001 — anything unexpected is an error in words, never a traceback
+        if os.environ.get("LEDGER_DEBUG"):
+            raise
+        _exit(Internal(f"unexpected {type(exc).__name__}: {exc} (LEDGER_DEBUG=1 shows where)"))
+
+
+def _exit(exc: LedgerError) -> NoReturn:
+    err.print_json(json.dumps(exc.to_json()))
+    raise SystemExit(1)
 
 
 if __name__ == "__main__":

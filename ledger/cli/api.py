@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def login(api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Sign in to a body's API (Sign-In with Ethereum) and print who the chain says you are."""
-        print_json(_call(api, keystore, dev_account, lambda c: {**c.me(), "api": c.http.base_url.__str__()}))
+        print_json(_call(api, keystore, dev_account, lambda c: {**c.me(), "api": c.http.base_url}))
 
     @app.command()
     def request(purpose: PurposeOpt,

@@ -31,3 +31,25 @@ def bench_gas(rpc: Annotated[Optional[str], typer.Option(help="Measure on this n
         table.add_row(f.action, f"{f.gas:,}", str(f.events) if per else "", per)
     out.print(table)
     out.print("Reference: a bytes32 stored in a mapping plus an event costs about 46k gas; an event-only log about 25k.")
+
+
+@bench_app.command("cli")
+def bench_cli(repeats: Annotated[int, typer.Option(min=1, max=50, help="Runs of each command; the median is shown")] = 7,
+              as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """How long the `ledger` command takes to start: --help and client commands, beside the bare
+    interpreter and the eager imports of old (medians of repeats, whole processes)."""
+    from rich.table import Table
+
+    from ledger.bench import measure_cli_start
+
+    figures = measure_cli_start(repeats=repeats, progress=progress)
+    base = figures[0].seconds
+    if as_json:
+        out.print_json(json.dumps([{"command": f.command, "seconds": round(f.seconds, 3),
+                                    "pythonWork": round(f.seconds - base, 3)} for f in figures]))
+        return
+    table = Table("command", "wall (s)", "beyond the interpreter (s)", title=f"ledger start-up, median of {repeats}")
+    for f in figures:
+        table.add_row(f.command, f"{f.seconds:.3f}", f"{f.seconds - base:.3f}")
+    out.print(table)
+    out.print("Client commands are timed against a closed port: the figure is Python's work, not the network's.")

@@ -9,7 +9,8 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
-from ledger.errors import LedgerError
+from ledger.client.http import Http, Unreachable
+from ledger.errors import BadArgument, LedgerError
 from ledger.siwe import SiweMessage
 
 if TYPE_CHECKING:
@@ -33,9 +34,10 @@ class ApiError(LedgerError):
 
 class ApiClient:
     def __init__(self, base_url: str, account: LocalAccount | None = None, *, timeout: float = 30.0) -> None:
-        import httpx  # here, not at the top: `ledger --help` and local commands need no HTTP client
-
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        try:
+            self.http = Http(base_url, timeout=timeout)
+        except ValueError as exc:
+            raise BadArgument(f"{exc}: give the node's API address, e.g. http://127.0.0.1:8000") from None
         self.account = account
         self.token: str | None = None
 
@@ -46,11 +48,9 @@ class ApiClient:
         headers = dict(kw.pop("headers", {}) or {})
         if self.token and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {self.token}"
-        import httpx
-
         try:
             r = self.http.request(method, path, headers=headers, **kw)
-        except httpx.HTTPError as exc:  # the node is down or unreachable: an error in words, not a traceback
+        except Unreachable as exc:  # the node is down or unreachable: an error in words, not a traceback
             raise ApiError(0, {"code": "api_unavailable",
                                "message": f"cannot reach the node at {self.http.base_url}: {exc}"}) from None
         if r.status_code < 400 and not r.headers.get("content-type", "").startswith("application/json"):

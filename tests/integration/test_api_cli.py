@@ -4,6 +4,7 @@ a department officer, a committee admin and a resident, each from a terminal wit
 from __future__ import annotations
 
 import json
+import socket
 import stat
 import time
 from typing import Iterator
@@ -102,3 +103,16 @@ def test_request_approve_read_verify_trail_revoke_from_the_terminal(system: tupl
                   "subsistence_review", ok=False)
     assert refused.code == 1 and refused.error()["code"] == "grant_revoked"
     assert json.loads(bundle_file.read_text())["recordId"] == record["recordId"]
+
+
+def test_a_client_command_that_cannot_reach_its_node_says_so_in_json(tmp_path) -> None:
+    cli = Cli(tmp_path / "home", free_port())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    down = cli("trail", "--code", "ABCD-EFGH-JKMN", "--api", closed, ok=False)
+    assert down.code == 1 and "Traceback" not in down.stderr
+    assert down.error()["code"] == "api_unavailable" and closed in down.error()["message"]
+    wrong = cli("trail", "--code", "ABCD-EFGH-JKMN", "--api", "127.0.0.1:8000", ok=False)
+    assert wrong.code == 1 and "Traceback" not in wrong.stderr
+    assert wrong.error()["code"] == "invalid_argument" and "http://" in wrong.error()["message"]

@@ -43,3 +43,11 @@ def test_hardhat_compiles_the_same_bytecode_offline(tmp_path) -> None:
         hh = json.loads((artifacts / f"{name}.sol" / f"{name}.json").read_text())
         assert hh["bytecode"].removeprefix("0x") == build[name].bytecode.removeprefix("0x"), name
         assert hh["deployedBytecode"].removeprefix("0x") == build[name].deployed_bytecode.removeprefix("0x"), name
+
+
+def test_bench_cli_times_help_and_client_commands_beside_the_interpreter(cli) -> None:
+    rows = {r["command"].split(" (")[0]: r for r in cli("bench", "cli", "--repeats", "1", "--json").json()}
+    interpreter = rows["python -c pass"]["seconds"]
+    for command in ("ledger --help", "ledger trail --code …", "ledger requests --dev-account 1"):
+        assert rows[command]["seconds"] > interpreter, command  # each really ran a whole `ledger` process
+        assert rows[command]["pythonWork"] == pytest.approx(rows[command]["seconds"] - interpreter, abs=0.002)
