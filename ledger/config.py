@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         """Where `ledger up` keeps the local demo's generated secrets (never in the repository)."""
         return self.home / "secrets"
 
+    def epochs_path(self, body: str) -> Path:
+        """The body's epoch keys (wrapped by its KEK), which erasures destroy: always a file of this home,
+        whichever database holds the records."""
+        return self.home / "keys" / f"{body}.epochs.json"
+
     def store_url(self, body: str) -> str:
         if self.database_url:
             return self.database_url

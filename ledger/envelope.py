@@ -8,7 +8,9 @@
 * KEKs live in a :class:`Keyring`: from an scrypt-encrypted key file or from the
   environment, never from the repository. Rotating adds a new active KEK; re-wrapping a
   DEK under it leaves the record ciphertext untouched.
-* Erasure destroys the wrapped DEK (crypto-shredding): without it the ciphertext is noise.
+* The record store wraps its data keys one level further down, under *epoch keys* that an
+  erasure destroys (:mod:`ledger.store.epochs`), so that no old copy of the database can yield
+  an erased record's key; the KEKs here wrap those epoch keys and the free texts' data keys.
 """
 
 from __future__ import annotations
@@ -106,6 +108,13 @@ class Keyring:
     def rewrap(self, wrapped_key: bytes, kek_id: str, aad: bytes) -> tuple[bytes, str]:
         """The same data key wrapped by the active KEK; the ciphertext is not touched."""
         return self._wrap(self._unwrap(wrapped_key, kek_id, aad), self.active, aad), self.active
+
+    def wrap_key(self, key: bytes, aad: bytes) -> tuple[bytes, str]:
+        """``key`` wrapped by the active KEK (the store's epoch keys are kept so)."""
+        return self._wrap(key, self.active, aad), self.active
+
+    def unwrap_key(self, wrapped: bytes, kek_id: str, aad: bytes) -> bytes:
+        return self._unwrap(wrapped, kek_id, aad)
 
     def _wrap(self, dek: bytes, kek_id: str, aad: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)

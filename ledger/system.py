@@ -34,7 +34,7 @@ def open_store(settings: Settings, chain: Chain, body: str) -> RecordStore:
     """The record store of ``body`` (a code such as ``rc-east``) on its database."""
     return RecordStore(engine=open_engine(settings.store_url(body)), contracts=Contracts.of(chain),
                        keyring=load_keyring(settings, body), body=code_id(body),
-                       consortium_secret=load_consortium_secret(settings))
+                       consortium_secret=load_consortium_secret(settings), epochs=settings.epochs_path(body))
 
 
 def deploy_demo_founder(chain: Chain, settings: Settings, deployer: LocalAccount) -> Manifest:

@@ -237,7 +237,8 @@ def anchor(body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevA
 @records_app.command("rewrap")
 def rewrap(rotate: Annotated[bool, typer.Option("--rotate", help="First add a new active KEK to the keyring")] = False,
            body: BodyOpt = None) -> None:
-    """Re-wrap every data key under the active key-encryption key (record ciphertexts are not touched)."""
+    """Re-wrap every data key under a fresh epoch key, kept under the active key-encryption key; the old
+    epoch is destroyed (record ciphertexts are not touched)."""
     from ledger.secrets import save_rotated
 
     def go() -> dict[str, Any]:
@@ -248,7 +249,9 @@ def rewrap(rotate: Annotated[bool, typer.Option("--rotate", help="First add a ne
             store.keyring = store.keyring.rotated()
             assert s.body is not None
             where = save_rotated(s, s.body, store.keyring)
-        return {"activeKey": store.keyring.active, "rewrapped": store.rewrap_all(), "keyringSavedTo": where}
+        count = store.rewrap_all()
+        return {"activeKey": store.keyring.active, "epoch": store.epochs.current, "rewrapped": count,
+                "keyringSavedTo": where}
 
     print_json(run(go))
 

@@ -51,6 +51,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")  # a commit survives power loss: the outbox relies on it
+    cur.execute("PRAGMA secure_delete=ON")  # deleted content is overwritten, not left in free pages
     cur.close()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 from sqlalchemy.engine import Engine
@@ -32,6 +33,7 @@ from ledger.errors import (Conflict, IntegrityFailure, InvalidRecord, NotAuthori
                            StoreError)
 from ledger.ids import code_id, new_record_id
 from ledger.store.anchoring import Anchorer, AnchorReport
+from ledger.store.epochs import EpochKeys
 from ledger.store.models import (OutboxAction, OutboxEntry, Record, RecordKey, RecordPublic,
                                  RecordStatusName, RecordVersion, VersionPublic, utcnow)
 from ledger.subjects import subject_id
@@ -73,14 +75,25 @@ class RecordContent:
 
 class RecordStore:
     def __init__(self, *, engine: Engine, contracts: Contracts, keyring: Keyring, body: bytes,
-                 consortium_secret: bytes) -> None:
+                 consortium_secret: bytes, epochs: Path) -> None:
+        """``epochs``: the file of this body's epoch keys (:mod:`ledger.store.epochs`), in the node's home."""
         self.engine = engine
         self.c = contracts
-        self.keyring = keyring
         self.body = body
+        self.epochs = EpochKeys(epochs, keyring, body)
         self._secret = consortium_secret
         self.anchorer = Anchorer(engine, contracts)
         self._schemas: dict[bytes, list[str]] = {}
+        self.sweep()
+
+    @property
+    def keyring(self) -> Keyring:
+        """The body's KEKs: they wrap the epoch keys (and the free texts' data keys)."""
+        return self.epochs.keyring
+
+    @keyring.setter
+    def keyring(self, keyring: Keyring) -> None:
+        self.epochs.keyring = keyring
 
     # ------------------------------------------------------------------ schema
 
@@ -172,21 +185,65 @@ class RecordStore:
         return self.get(record_id)
 
     def stage_erase(self, *, actor: Actor, record_id: bytes) -> RecordPublic:
-        with Session(self.engine) as s, s.begin():
-            record = self._active(s, record_id)
-            self._require_settled(record.record_id)
-            actor.simulate(self.c.records.handle, "eraseRecord", record_id)
-            rid = record.record_id
-            for key in s.exec(select(RecordKey).where(RecordKey.record_id == rid)).all():
-                s.delete(key)
-            for version in s.exec(select(RecordVersion).where(RecordVersion.record_id == rid)).all():
-                version.ciphertext = None
-                s.add(version)
-            record.status, record.updated_at = RecordStatusName.ERASED, utcnow()
-            s.add(record)
-            s.add(OutboxEntry(record_id=rid, version=record.version, action=OutboxAction.ERASE, actor=actor.address))
+        """Deletes the record's data keys and ciphertexts, and shreds the epoch that wrapped them: every
+        other data key moves to a fresh epoch in the same transaction, then the old epoch keys are
+        destroyed, so no earlier copy of the database (WAL, free pages, dead tuples, dumps, backups) can
+        yield this record's key to any key the node still holds."""
+        with Session(self.engine) as s:
+            self._require_settled(self._active(s, record_id).record_id)
+        actor.simulate(self.c.records.handle, "eraseRecord", record_id)
+        with self.epochs.shredding():
+            self.epochs.begin_shred()
+            with Session(self.engine) as s, s.begin():
+                record = self._active(s, record_id)
+                rid = record.record_id
+                for key in s.exec(select(RecordKey).where(RecordKey.record_id == rid)).all():
+                    s.delete(key)
+                for version in s.exec(select(RecordVersion).where(RecordVersion.record_id == rid)).all():
+                    version.ciphertext = None
+                    s.add(version)
+                record.status, record.updated_at = RecordStatusName.ERASED, utcnow()
+                s.add(record)
+                s.add(OutboxEntry(record_id=rid, version=record.version, action=OutboxAction.ERASE,
+                                  actor=actor.address))
+                s.flush()
+                self._rewrap_into_current(s)
+            failpoints.hit("store.erase_before_shred")
+            self.epochs.destroy_all_but_current()
+        self._scrub()
         failpoints.hit("store.after_commit")
         return self.get(record_id)
+
+    def _my_keys(self, s: Session) -> Any:
+        return select(RecordKey).join(Record, col(Record.record_id) == col(RecordKey.record_id)).where(
+            Record.body == hex32(self.body))
+
+    def _rewrap_into_current(self, s: Session) -> int:
+        count = 0
+        for key in s.exec(self._my_keys(s).where(RecordKey.kek_id != self.epochs.current)).all():
+            aad = binding(self.body, unhex32(key.record_id), key.version)
+            key.wrapped_key, key.kek_id = self.epochs.rewrap(key.wrapped_key, key.kek_id, aad)
+            s.add(key)
+            count += 1
+        return count
+
+    def sweep(self) -> None:
+        """On opening: data keys written before epochs (or under an epoch an erasure cut off before its
+        commit) move into the current epoch, and every other epoch is destroyed."""
+        with self.epochs.shredding():
+            with Session(self.engine) as s, s.begin():
+                moved = self._rewrap_into_current(s)
+            destroyed = self.epochs.destroy_all_but_current()
+        if moved or destroyed:
+            self._scrub()
+
+    def _scrub(self) -> None:
+        """SQLite: the WAL copied into the database (where ``secure_delete`` zeroed what was deleted) and
+        truncated. PostgreSQL keeps dead tuples until they are vacuumed and overwritten: what they hold
+        is wrapped by destroyed epoch keys."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _require_settled(self, record_id: str) -> None:
         """A record changes only once its previous change is on-chain (versions anchor in order)."""
@@ -203,9 +260,9 @@ class RecordStore:
                new: bool) -> None:
         rid = unhex32(record.record_id)
         payload = canonical_json({"fields": c.fields, "salts": {k: v.hex() for k, v in c.salts.items()}})
-        sealed = self.keyring.seal(payload, binding(self.body, rid, version))
         try:
-            with Session(self.engine) as s, s.begin():
+            with self.epochs.writing(), Session(self.engine) as s, s.begin():
+                sealed = self.epochs.seal(payload, binding(self.body, rid, version))
                 s.merge(record) if not new else s.add(record)
                 s.add(RecordVersion(record_id=record.record_id, version=version, commitment=hex32(c.root),
                                     ciphertext=sealed.ciphertext))
@@ -257,7 +314,7 @@ class RecordStore:
             sealed = Sealed(row.ciphertext, key.wrapped_key, key.kek_id)
             public = RecordPublic.model_validate(record, from_attributes=True)
             vpublic = VersionPublic.model_validate(row, from_attributes=True)
-        payload = json.loads(self.keyring.open(sealed, binding(self.body, record_id, version)))
+        payload = json.loads(self.epochs.open(sealed, binding(self.body, record_id, version)))
         c = commit(payload["fields"], {k: bytes.fromhex(v) for k, v in payload["salts"].items()})
         if hex32(c.root) != vpublic.commitment:
             raise IntegrityFailure(f"record {public.record_id} version {version} does not match its commitment")
@@ -286,13 +343,13 @@ class RecordStore:
     # -------------------------------------------------------------- key rotation
 
     def rewrap_all(self) -> int:
-        """Re-wraps every data key under the keyring's active KEK; ciphertexts are untouched."""
-        count = 0
-        with Session(self.engine) as s, s.begin():
-            for key in s.exec(select(RecordKey).where(RecordKey.kek_id != self.keyring.active)).all():
-                aad = binding(self.body, unhex32(key.record_id), key.version)
-                key.wrapped_key, key.kek_id = self.keyring.rewrap(key.wrapped_key, key.kek_id, aad)
-                s.add(key)
-                count += 1
+        """A fresh epoch for every data key, the old epochs destroyed, and the epoch keys re-wrapped by the
+        keyring's active KEK (after a rotation, the older KEKs then wrap nothing of the records')."""
+        with self.epochs.shredding():
+            self.epochs.begin_shred()
+            with Session(self.engine) as s, s.begin():
+                count = self._rewrap_into_current(s)
+            self.epochs.destroy_all_but_current()
+        self._scrub()
         return count
 

@@ -152,7 +152,9 @@ def test_kek_rotation_from_the_cli(system: Any) -> None:
     before = dict(_db_rows(system, "SELECT record_id || ':' || version, ciphertext FROM record_versions"))
     result = system("records", "rewrap", "--rotate", "--body", "rc-east").json()
     assert result["rewrapped"] == records > 0
-    assert {k for (k,) in _db_rows(system, "SELECT DISTINCT kek_id FROM record_keys")} == {result["activeKey"]}
+    assert {k for (k,) in _db_rows(system, "SELECT DISTINCT kek_id FROM record_keys")} == {result["epoch"]}
+    epochs = json.loads((system.home / "keys" / "rc-east.epochs.json").read_text())
+    assert list(epochs["keys"]) == [result["epoch"]] and epochs["keys"][result["epoch"]]["kek"] == result["activeKey"]
     keyring = (system.home / "secrets" / "rc-east.kek").read_text()
     assert keyring.startswith(result["activeKey"] + ":") and keyring.count(":") == 2  # old key kept, new one active
     assert dict(_db_rows(system, "SELECT record_id || ':' || version, ciphertext FROM record_versions")) == before

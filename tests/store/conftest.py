@@ -54,6 +54,6 @@ def keyring() -> Keyring:
 
 
 @pytest.fixture
-def store(ke: Consortium, engine: Engine, keyring: Keyring) -> RecordStore:
+def store(ke: Consortium, engine: Engine, keyring: Keyring, tmp_path: Path) -> RecordStore:
     return RecordStore(engine=engine, contracts=ke.c, keyring=keyring, body=ke.rc,
-                       consortium_secret=b"consortium secret for tests only!")
+                       consortium_secret=b"consortium secret for tests only!", epochs=tmp_path / "keys" / "rc.epochs.json")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 from typing import Any
 
@@ -178,14 +180,17 @@ def test_kek_rotation_rewraps_keys_without_touching_ciphertexts(store: RecordSto
     rid = _add(store, ke)
     with Session(engine) as s:
         before = {(v.record_id, v.version): v.ciphertext for v in s.exec(select(RecordVersion))}
-    old = keyring.active
+    old, old_epoch = keyring.active, store.epochs.current
     store.keyring = keyring.rotated()
     assert store.rewrap_all() == 1
     with Session(engine) as s:
-        assert {k.kek_id for k in s.exec(select(RecordKey))} == {store.keyring.active}
+        assert {k.kek_id for k in s.exec(select(RecordKey))} == {store.epochs.current} != {old_epoch}
         assert {(v.record_id, v.version): v.ciphertext for v in s.exec(select(RecordVersion))} == before
-    store.keyring = store.keyring.without(old)  # the old KEK can be retired
-    assert store.read(rid).fields == HOUSEHOLD
+    assert store.epochs.held() == [store.epochs.current]  # the old epoch is gone
+    store.keyring = store.keyring.without(old)  # the old KEK can be retired: it wraps nothing any more
+    reopened = RecordStore(engine=engine, contracts=ke.c, keyring=store.keyring, body=ke.rc,
+                           consortium_secret=b"consortium secret for tests only!", epochs=store.epochs.path)
+    assert reopened.read(rid).fields == HOUSEHOLD
 
 
 def test_keyring_file_round_trip(tmp_path, keyring: Keyring) -> None:
@@ -214,10 +219,11 @@ def test_migrations_match_the_models(engine: Engine) -> None:
 
 
 def test_two_bodies_sharing_a_database_see_only_their_own_records(store: RecordStore, ke: Consortium,
-                                                                  engine: Engine, keyring: Keyring) -> None:
+                                                                  engine: Engine, keyring: Keyring,
+                                                                  tmp_path: Path) -> None:
     rid = _add(store, ke)
     other = RecordStore(engine=engine, contracts=ke.c, keyring=keyring, body=ke.dept,
-                        consortium_secret=b"consortium secret for tests only!")
+                        consortium_secret=b"consortium secret for tests only!", epochs=tmp_path / "dept.epochs")
     assert other.count() == 0 and store.count() == 1
     with pytest.raises(RecordNotFound):
         other.read(rid)
