@@ -65,6 +65,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body FastAPI could not parse: invalid input, like every other
+            return JSONResponse({"code": "invalid_request", "message": "the request body is not valid JSON"},
+                                status_code=422)
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         return JSONResponse({"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail)},
                             status_code=exc.status_code)

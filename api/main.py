@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -33,10 +34,26 @@ ROUTERS = (health.router, auth.router, bodies.router, records.router, access.rou
            emergencies.router, trail.router, audit.router, tx.router, catalog.router)
 
 
+#: Deepest JSON nesting a request may have: the API's own bodies nest four levels at most (typed data).
+MAX_JSON_DEPTH = 32
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply ``body`` nests, counted on its brackets outside strings (no parser is run on it)."""
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(_STRINGS.sub(b"", body)):
+        depth += 1 if m.group() in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 class BodyLimit:
     """Refuses request bodies over ``limit`` bytes with 413: by their Content-Length before reading
     anything, and a body streamed without one (chunked) as soon as it passes the limit — it is read
-    into memory only up to the limit, then handed to the app whole."""
+    into memory only up to the limit, then handed to the app whole. A JSON body nested deeper than
+    :data:`MAX_JSON_DEPTH` is refused with 422 before any parser sees it."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -50,15 +67,13 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(scope, receive, send)
             return
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and \
-                b"chunked" not in dict(scope["headers"]).get(b"transfer-encoding", b""):
+        if length in (None, b"0") and scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and \
+                b"chunked" not in headers.get(b"transfer-encoding", b""):
             await self.app(scope, receive, send)
             return
         body, more = bytearray(), True
@@ -71,6 +86,11 @@ class BodyLimit:
             if len(body) > self.limit:
                 await self._refuse(scope, receive, send)
                 return
+        if b"json" in headers.get(b"content-type", b"") and json_depth(bytes(body)) > MAX_JSON_DEPTH:
+            await JSONResponse({"code": "invalid_request", "message": f"the JSON body nests deeper than "
+                                                                      f"{MAX_JSON_DEPTH} levels"},
+                               status_code=422)(scope, receive, send)
+            return
         done = False
 
         async def replay() -> Message:

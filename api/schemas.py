@@ -171,7 +171,8 @@ class ErrorOut(BaseModel):
 
 
 ERRORS = {401: "Not signed in, or the token has expired", 403: "Not allowed (a role, a grant or a body is missing)",
-          404: "No such resource here", 409: "Conflicts with the current state (done already, replayed)",
+          404: "No such resource here (in the path, or an id the request names)",
+          410: "The record was erased", 409: "Conflicts with the current state (done already, replayed)",
           413: "The request body is too large", 422: "Invalid input (what is wrong is said in the message)",
           429: "Too many attempts; see Retry-After", 500: "An integrity failure the node will not hide",
           503: "The chain or the database is unavailable; try again"}
@@ -183,17 +184,21 @@ def declare_errors(schema: dict[str, Any]) -> dict[str, Any]:
         ref_template="#/components/schemas/{model}")
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
     for path, ops in schema.get("paths", {}).items():
-        for op in ops.values():
+        for method, op in ops.items():
             if not isinstance(op, dict) or "responses" not in op:
                 continue
             statuses = [422, 500, 503]
             if op.get("security"):
                 statuses += [401, 403]
-            if "{" in path:
-                statuses.append(404)
+            if "{" in path or "requestBody" in op or op.get("parameters"):
+                statuses.append(404)  # an id in the path, the body or the query that names nothing here
             if "requestBody" in op:
-                statuses += [409, 413]
-            if path.startswith("/trail/by-code"):
+                statuses.append(413)
+            if "requestBody" in op or method in ("post", "put", "delete"):
+                statuses.append(409)  # done already, replayed, or no longer possible
+            if path.startswith(("/records", "/reads", "/requests", "/residents", "/trail/codes")):
+                statuses.append(410)
+            if path.startswith(("/trail/by-code", "/auth/")):
                 statuses += [401, 429]
             for status in sorted(set(statuses)):
                 entry = op["responses"].setdefault(str(status), {"description": ERRORS[status]})
