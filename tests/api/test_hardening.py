@@ -75,6 +75,19 @@ def test_a_chunked_10_mb_body_is_refused_with_413_without_being_read_whole(api: 
     assert api.client().request("GET", "/catalog")["purposes"]  # and still answers
 
 
+def test_json_nested_too_deep_is_refused_before_any_parser_sees_it(api: Api) -> None:
+    officer = api.signed_in(CA_OFFICER)
+    deep = b'{"a":' * 5000 + b"1" + b"}" * 5000  # would exhaust a recursive parser's stack
+    refused(lambda: officer.request("POST", "/requests", content=deep, headers={"Content-Type": "application/json"}),
+            422, "invalid_request")
+    brackets_in_strings = json.dumps({"scope": "record", "justification": "[" * 100 + "{" * 100}).encode()
+    e = refused(lambda: officer.request("POST", "/requests", content=brackets_in_strings,
+                                        headers={"Content-Type": "application/json"}), 422, "invalid_request")
+    assert "nests deeper" not in e.message  # brackets inside strings are not nesting: the usual checks answer
+    refused(lambda: officer.request("POST", "/reads", content=b"\xff\xfe{", headers={"Content-Type": "application/json"}),
+            422, "invalid_request")
+
+
 def test_a_forged_x_forwarded_for_does_not_reset_the_access_code_limit(api: Api) -> None:
     time.sleep(CODE_WINDOW)  # a fresh window
     statuses = []
