@@ -141,14 +141,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         trail = Trail(store.engine, store.body)
         relayer = Relayer(chain, settings.relayer_account())
         anchorer = TrailAnchorer(trail, contracts, relayer.account, mode=settings.trail_mode,
-                                 batch_size=settings.trail_batch_size, interval=settings.trail_batch_interval)
+                                 batch_size=settings.trail_batch_size, interval=settings.trail_batch_interval,
+                                 stuck_after=settings.tx_stuck_after)
         indexer = Indexer(store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0,
                           depth=settings.index_depth)
         directory = Directory(store.engine)
         if settings.environment == "development" and demo.node_account(settings.body) is not None:
             demo.describe_staff(directory)  # the demo's invented staff, by name and post
         metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.count, events_last=trail.last_seq,
-                      anchor=anchorer.status)
+                      anchor=anchorer.status, overdue=lambda: anchorer.overdue(settings.trail_anchor_grace),
+                      index_rewinds=lambda: indexer.rewinds)
         app.state.node = Node(settings, chain, contracts, store.engine, relayer, store, trail,
                               ReadService(store=store, trail=trail), metrics, anchorer, indexer,
                               FreeTexts(store.engine, store.body, store.keyring), directory)

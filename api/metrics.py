@@ -42,14 +42,27 @@ class Metrics:
                                            "Failed anchoring attempts since the process started",
                                            registry=self.registry)
 
+        self.overdue = Gauge("ledger_trail_anchor_overdue_seconds", "How far the oldest unanchored access event is "
+                             "past the anchorBy its receipt promised (0: every promise kept so far)",
+                             registry=self.registry)
+        self.replaced = Gauge("ledger_tx_replaced_total", "Stuck anchoring transactions replaced (nonce re-read)",
+                              registry=self.registry)
+        self.rewinds = Gauge("ledger_chain_rewinds_total", "Times the chain was found to have lost blocks or anchors "
+                             "this node had seen", ["seen_by"], registry=self.registry)
+
     def watch(self, *, outbox_pending: Callable[[], float], events: Callable[[], float],
-              events_last: Callable[[], float], anchor: AnchorStatus) -> None:
+              events_last: Callable[[], float], anchor: AnchorStatus, overdue: Callable[[], float],
+              index_rewinds: Callable[[], float]) -> None:
         self.outbox_pending.set_function(outbox_pending)
         self.events_total.set_function(events)
         self.anchored_through.set_function(lambda: anchor.anchored_through)
         self.unanchored.set_function(lambda: max(0, events_last() - anchor.anchored_through))
         self.anchor_failures.set_function(lambda: anchor.consecutive_failures)
         self.anchor_failures_total.set_function(lambda: anchor.failures_total)
+        self.overdue.set_function(overdue)
+        self.replaced.set_function(lambda: anchor.replaced_total)
+        self.rewinds.labels("anchoring").set_function(lambda: anchor.rewinds_total)
+        self.rewinds.labels("indexer").set_function(index_rewinds)
 
     def read_denials_by_decision(self) -> dict[str, int]:
         """Refused reads since the process started, by decision (for the auditors' dashboard)."""

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     trail_anchor_grace: float = Field(default=30.0, ge=1, description="Receipts promise anchoring within the "
                                                                        "batch interval plus this, seconds.")
     trail_anchoring: bool = Field(default=True, description="Run the anchoring worker in the API process.")
+    tx_stuck_after: float = Field(default=20.0, gt=0, le=3_600, description="A sent anchoring transaction not "
+                                  "mined after this many seconds is replaced (nonce re-read from the chain).")
     index_depth: int = Field(default=0, ge=0, le=1_000, description="Blocks the indexer stays behind the head "
                                                                     "(reorg tolerance; 0 for QBFT).")
     audit_workers: int = Field(default=2, ge=1, le=64, description="Processes the audit checks signatures with.")

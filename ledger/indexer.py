@@ -6,10 +6,14 @@ with the cursor (the last block applied and its hash): a crash leaves either the
 range applied or none of it, and a restart continues from the cursor. The journal
 (``chain_logs``) is keyed by block and log index, so a log is never counted twice.
 
-Reorgs: only blocks at least ``depth`` below the head are read (0 on QBFT, whose blocks are
-final). Before each step the cursor's block hash is compared with the chain's; a mismatch
-means a reorg deeper than ``depth``, which stops the indexer with :class:`IndexerError`
-(reported in ``/health``) rather than keep a history the chain no longer has.
+Reorgs and rewinds: only blocks at least ``depth`` below the head are read (0 on QBFT, whose
+blocks are final). Before each step the cursor's block hash is compared with the chain's. A
+mismatch, or a cursor past the head, means the chain no longer has blocks this index applied:
+a reorg deeper than ``depth``, or a development node restarted from an older saved state. The
+indexer then finds the last block of its journal the chain still has, drops what came after,
+rebuilds the projections from the journal up to there (no chain calls), and follows the chain
+again from that block — by itself, with a warning in the log, a count in ``/health`` and
+``/metrics``, and never a history the chain no longer has.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
+from web3.exceptions import BlockNotFound
 
 from ledger.chain.client import Chain, jsonable
-from ledger.errors import IndexerError
 from ledger.store.index_models import (ChainCursor, ChainLog, IxAnchor, IxBody, IxEmergency, IxGrant, IxMember,
                                        IxRequest)
 
@@ -69,6 +73,8 @@ class Indexer:
                 self._topics[(handle.address.lower(), event_abi_to_log_topic(event.abi))] = (contract, event)
         self._lock = threading.Lock()
         self.last_error: str | None = None
+        self.rewinds = 0
+        self.last_rewind: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------- following
 
@@ -85,11 +91,9 @@ class Indexer:
             applied = 0
             while True:
                 last, last_hash = self.cursor()
-                if last_hash is not None:
-                    on_chain = self._block(last)["hash"]
-                    if "0x" + bytes(on_chain).hex() != last_hash:
-                        raise IndexerError(f"block {last} changed on-chain after it was indexed: a reorg deeper than "
-                                           f"the configured depth ({self.depth}); re-index from an earlier block")
+                if last_hash is not None and self._hash_at(last, head + self.depth) != last_hash:
+                    self._rewind(last, head + self.depth)
+                    continue
                 if last >= target:
                     break
                 end = min(target, last + self.page)
@@ -99,6 +103,47 @@ class Indexer:
 
     def _block(self, number: int) -> Any:
         return self.chain.sender.rpc(lambda: self.chain.w3.eth.get_block(number))
+
+    def _hash_at(self, number: int, head: int) -> str | None:
+        """The chain's hash of block ``number``, or None if the chain is shorter than that now."""
+        if number > head:
+            return None
+        try:
+            return "0x" + bytes(self._block(number)["hash"]).hex()
+        except BlockNotFound:
+            return None
+
+    def _rewind(self, last: int, head: int) -> None:
+        """Back to the last journalled block the chain still has; the projections rebuilt from the journal."""
+        with Session(self.engine) as s:
+            blocks = s.exec(select(ChainLog.block, ChainLog.block_hash).where(ChainLog.block <= last)
+                            .distinct().order_by(col(ChainLog.block).desc())).all()
+        common = self.from_block - 1
+        for block, block_hash in blocks:
+            if self._hash_at(block, head) == block_hash:
+                common = block
+                break
+        common_hash = self._hash_at(common, head) if common >= self.from_block else None
+        with Session(self.engine) as s, s.begin():
+            dropped = len(s.exec(select(ChainLog.block).where(ChainLog.block > common)).all())
+            s.exec(delete(ChainLog).where(col(ChainLog.block) > common))  # type: ignore[call-overload]
+            for table in (IxAnchor, IxEmergency, IxGrant, IxRequest, IxMember, IxBody):
+                s.exec(delete(table))  # type: ignore[call-overload]
+            s.flush()
+            for row in s.exec(select(ChainLog).order_by(col(ChainLog.block), col(ChainLog.log_index))).all():
+                _project(s, Decoded(row.contract, row.event, json.loads(row.args), row.block, row.log_index,
+                                    row.tx_hash, row.block_hash), row.at)
+                s.flush()
+            cursor = s.get(ChainCursor, CURSOR)
+            if cursor is not None:
+                cursor.block, cursor.block_hash = common, common_hash
+                s.add(cursor)
+        self.rewinds += 1
+        self.last_rewind = {"from": last, "to": common, "logsDropped": dropped,
+                            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        self.chain.sender.nonces.reset()  # the accounts' nonces went back with the chain
+        log.warning("the chain no longer has block %d as indexed (rewound or reorganised): re-indexing from block %d, "
+                    "%d logs dropped", last, common + 1, dropped)
 
     def _apply_range(self, start: int, end: int) -> int:
         raw = self.chain.sender.rpc(lambda: self.chain.w3.eth.get_logs(

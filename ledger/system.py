@@ -16,7 +16,7 @@ from ledger.chain.manifest import Manifest
 from ledger.config import Settings
 from ledger.devkeys import dev_account
 from ledger.ids import code_id
-from ledger.node import LocalNode, NodeInfo
+from ledger.node import STATE_FILE, AnvilState, LocalNode, NodeInfo
 from ledger.secrets import ensure_dev_secrets, load_consortium_secret, load_keyring
 from ledger.store.db import open_engine
 from ledger.store.records import RecordStore
@@ -25,6 +25,8 @@ from ledger.store.records import RecordStore
 def open_chain(settings: Settings, *, with_manifest: bool = True) -> Chain:
     """Connects to the configured chain; attaches the manifest when asked."""
     chain = Chain(connect(settings.effective_rpc_url, poa=settings.poa), compile_contracts())
+    if settings.rpc_url is None and settings.node_kind == "anvil":  # the local development node
+        chain.sender.on_confirmed = AnvilState(chain.w3, LocalNode(settings.home).dir / STATE_FILE)
     if with_manifest:
         chain.attach(Manifest.load(settings.manifest_path))
     return chain

@@ -21,15 +21,17 @@ class HealthOut(BaseModel):
     chain: dict[str, Any] = Field(description="reachable, chainId, head (or error)")
     database: dict[str, Any] = Field(description="reachable, dialect (or error)")
     trail: dict[str, Any] = Field(description="mode, anchoring, anchoredThrough, latestSeq, unanchored, "
-                                              "consecutiveFailures, lastError, failingSince")
-    index: dict[str, Any] = Field(description="block, depth, lastError")
+                                              "consecutiveFailures, lastError, failingSince, replacedTotal, "
+                                              "rewindsTotal, overdueSeconds (past the oldest receipt's anchorBy)")
+    index: dict[str, Any] = Field(description="block, depth, lastError, rewinds, lastRewind")
     manifest: dict[str, Any] | None
 
 
 @router.get("/health", summary="Chain and database reachability, trail anchoring and index status, manifest",
             response_model=HealthOut,
             responses={503: {"model": HealthOut, "description": "degraded: the chain or the database is "
-                                                                "unreachable, anchoring fails, or the index stopped"}})
+                                                                "unreachable, anchoring fails or is overdue, or the "
+                                                                "index stopped"}})
 def health(node: NodeDep) -> JSONResponse:
     report: dict[str, Any] = {"status": "ok", "body": node.settings.body}
     try:
@@ -47,10 +49,16 @@ def health(node: NodeDep) -> JSONResponse:
     status = node.anchorer.status
     report["trail"] = {"mode": node.settings.trail_mode, "anchoring": node.settings.trail_anchoring,
                        **node.anchorer.report()}
-    if status.consecutive_failures:
+    try:
+        overdue = node.anchorer.overdue(node.settings.trail_anchor_grace)
+    except Exception:  # the database is down: said above
+        overdue = 0.0
+    report["trail"]["overdueSeconds"] = round(overdue, 1)
+    if status.consecutive_failures or overdue > 0:  # a receipt's anchorBy promise is broken: say so
         report["status"] = "degraded"
     cursor, _ = node.indexer.cursor()
-    report["index"] = {"block": cursor, "depth": node.indexer.depth, "lastError": node.indexer.last_error}
+    report["index"] = {"block": cursor, "depth": node.indexer.depth, "lastError": node.indexer.last_error,
+                       "rewinds": node.indexer.rewinds, "lastRewind": node.indexer.last_rewind}
     if node.indexer.last_error:
         report["status"] = "degraded"
     manifest = node.chain.manifest

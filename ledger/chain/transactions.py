@@ -5,7 +5,8 @@
 * Nonces come from :class:`NonceManager`: one lock per account held from nonce choice to
   send, so concurrent senders never collide and a failed send leaves no gap. After any
   send error, or in a new process after a crash, the next nonce is re-read from the node's
-  pending count.
+  pending count; so it is whenever the cached nonce is ahead of that count (the chain lost
+  transactions: a rewound development node), which would leave a transaction queued for ever.
 * Gas is estimated first; a revert there is decoded into a domain exception before anything
   is sent, so a refused action changes nothing.
 * Receipts are polled, so chains that mine every few seconds (QBFT) work; a transaction
@@ -69,6 +70,16 @@ class NonceManager:
         """Forget every cached nonce (after a chain snapshot was reverted, for example)."""
         self._next.clear()
 
+    def check_gap(self, address: str) -> None:
+        """Re-reads the node's pending count when the cached nonce runs ahead of it: the chain lost
+        transactions this process saw (a development node restarted from an older state), and a
+        transaction sent with the cached nonce would wait in the node's queue for ever."""
+        cached = self._next.get(address)
+        if cached is not None:
+            on_chain = self._w3.eth.get_transaction_count(address, "pending")  # type: ignore[arg-type]
+            if cached > on_chain:
+                self._next[address] = on_chain
+
     def resync(self, address: str) -> None:
         """Forget the cached nonce; the next :meth:`peek` re-reads the node's pending count."""
         self._next.pop(address, None)
@@ -115,6 +126,8 @@ class Sender:
     #: Skip gas estimation: check with eth_call, then send with this limit. For py-evm,
     #: whose estimate is a slow binary search; real nodes estimate.
     fixed_gas: int | None = None
+    #: Told the block of each transaction seen confirmed (a local anvil saves its state then).
+    on_confirmed: Callable[[int], None] | None = None
     nonces: NonceManager = field(init=False)
     _chain_id: int | None = field(default=None, init=False)
 
@@ -185,6 +198,7 @@ class Sender:
         tx["gas"] = gas
         tx.update(fees or self.fees())  # type: ignore[typeddict-item]
         with self.nonces.lock(sender):
+            self.rpc(lambda: self.nonces.check_gap(sender))
             for attempt in (1, 2):
                 tx["nonce"] = self.nonces.peek(sender)
                 raw = signer.sign_transaction(tx).raw_transaction  # type: ignore[arg-type]
@@ -202,6 +216,34 @@ class Sender:
                 return HexBytes(tx_hash)
         raise AssertionError("unreachable")
 
+    def replace(self, signer: LocalAccount, stuck: str, to: str, data: bytes | str, *, gas: int) -> HexBytes:
+        """Sends ``data`` again in place of the pending transaction ``stuck``: with its nonce and fees a
+        quarter higher, so the node's pool takes it instead (only one of the two can ever be mined) —
+        or, when the stuck one waits behind a nonce the chain never reached, with the chain's next
+        nonce, filling the gap."""
+        sender = signer.address
+        try:
+            old = self.rpc(lambda: self.w3.eth.get_transaction(HexBytes(stuck)))
+        except TransactionNotFound:
+            old = None
+        with self.nonces.lock(sender):
+            latest = int(self.rpc(lambda: self.w3.eth.get_transaction_count(sender, "latest")))  # type: ignore[arg-type]
+            nonce = min(int(old["nonce"]), latest) if old is not None else latest
+            fees = self.fees()
+            if old is not None:
+                for key in fees:
+                    fees[key] = max(fees[key], int(int(old.get(key) or 0) * 1.25) + 1)
+            tx: TxParams = {"from": sender, "to": Web3.to_checksum_address(to), "data": HexBytes(data), "value": 0,
+                            "chainId": self.chain_id, "gas": gas, "nonce": nonce, **fees}  # type: ignore[typeddict-item]
+            raw = signer.sign_transaction(tx).raw_transaction  # type: ignore[arg-type]
+            try:
+                tx_hash = self.rpc(lambda: self.w3.eth.send_raw_transaction(raw))
+            except (Web3RPCError, ValueError) as exc:
+                raise TransactionFailed(f"the node refused the replacement transaction: {exc}") from exc
+            finally:
+                self.nonces.resync(sender)
+        return HexBytes(tx_hash)
+
     def wait(self, tx_hash: HexBytes) -> TxReceipt:
         """Polls for the receipt; a reverted transaction raises its decoded reason."""
         deadline = time.monotonic() + self.receipt_timeout
@@ -216,7 +258,13 @@ class Sender:
             time.sleep(self.poll_interval)
         if receipt["status"] != 1:
             raise self._replay_failure(tx_hash, receipt)
+        self.confirmed(int(receipt["blockNumber"]))
         return receipt
+
+    def confirmed(self, block: int) -> None:
+        """A transaction was seen confirmed in ``block``: whoever keeps the chain's state is told."""
+        if self.on_confirmed is not None:
+            self.rpc(lambda: self.on_confirmed(block))  # type: ignore[misc]
 
     def _replay_failure(self, tx_hash: HexBytes, receipt: TxReceipt) -> LedgerError:
         original = self.w3.eth.get_transaction(tx_hash)

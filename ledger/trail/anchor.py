@@ -14,6 +14,13 @@ Failures (chain down, a reverted transaction, a gap in the database) are retried
 exponential backoff and kept in :attr:`TrailAnchorer.status`, which ``/health`` and
 ``/metrics`` report. An anchor the chain holds but this database does not is reported,
 not repaired: the audit must see it.
+
+Chain faults heal here. A sent transaction still not mined after ``stuck_after`` seconds (queued
+behind a nonce the chain no longer has, say) is replaced: the account's nonce is re-read from
+the chain and the same anchor sent again. A chain that lost anchors it had confirmed (a
+development node restarted from an older state) is seen when its ``lastSequence`` falls below
+what this database recorded as anchored: those anchors go back to *prepared*, are sent again with
+the same ranges and roots, and the contract's sequence check keeps it to exactly once.
 """
 
 from __future__ import annotations
@@ -56,21 +63,27 @@ class AnchorStatus:
     failures_total: int = 0
     last_error: str | None = None
     failing_since: float | None = None  # Unix time
+    replaced_total: int = 0  # stuck transactions replaced
+    rewinds_total: int = 0  # times the chain was found to have lost confirmed anchors
 
     def as_json(self) -> dict[str, object]:
         return {"anchoredThrough": self.anchored_through, "latestSeq": self.latest_seq,
                 "unanchored": max(0, self.latest_seq - self.anchored_through),
                 "consecutiveFailures": self.consecutive_failures, "lastError": self.last_error,
-                "failingSince": self.failing_since}
+                "failingSince": self.failing_since, "replacedTotal": self.replaced_total,
+                "rewindsTotal": self.rewinds_total}
 
 
 class TrailAnchorer:
     def __init__(self, trail: Trail, contracts: Contracts, account: LocalAccount, *, mode: Mode = "batched",
-                 batch_size: int = 1_000, interval: float = 1.0, max_backoff: float = 30.0) -> None:
-        if batch_size < 1 or interval < 0:
-            raise ValueError("batch_size must be >= 1 and interval >= 0")
+                 batch_size: int = 1_000, interval: float = 1.0, max_backoff: float = 30.0,
+                 stuck_after: float = 30.0) -> None:
+        if batch_size < 1 or interval < 0 or stuck_after <= 0:
+            raise ValueError("batch_size must be >= 1, interval >= 0 and stuck_after > 0")
         self.trail, self.c, self.account = trail, contracts, account
         self.mode, self.batch_size, self.interval, self.max_backoff = mode, batch_size, interval, max_backoff
+        self.stuck_after = stuck_after
+        self._sent_at: dict[str, float] = {}  # transaction hash -> when this process first saw it pending
         self.body = trail.body
         self.status = AnchorStatus()
         self._next_try = 0.0
@@ -95,6 +108,9 @@ class TrailAnchorer:
                 return  # nothing waits: no need to ask the chain ten times a second
             asked = time.monotonic()
             chain_last = self.c.trail.last_sequence(self._body_bytes)
+            if self._rewound(chain_last):
+                with Session(self.trail.engine, expire_on_commit=False) as s:
+                    prepared = self._rows(s, PREPARED)
             st.anchored_through = chain_last
             if st.latest_seq < chain_last:
                 raise AnchorError(f"the chain has anchored this body's trail up to {chain_last}, but this database "
@@ -102,6 +118,22 @@ class TrailAnchorer:
             self._settle(chain_last, prepared)
             self._send_due(chain_last)
             self._chain_asked = asked  # only a clean step lets the next ones rest (a failure is re-checked)
+
+    def _rewound(self, chain_last: int) -> bool:
+        """Anchors this database saw confirmed that the chain no longer holds go back to *prepared*."""
+        with Session(self.trail.engine, expire_on_commit=False) as s, s.begin():
+            lost = list(s.exec(select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == ANCHORED,
+                                                         TrailAnchor.last_seq > chain_last)).all())
+            for row in lost:
+                row.state, row.tx_hash, row.block, row.anchored_at = PREPARED, None, None, None
+                row.last_error = f"the chain lost this anchor (it now ends at {chain_last}); sending it again"
+                s.add(row)
+        if lost:
+            self.status.rewinds_total += 1
+            self.c.chain.sender.nonces.reset()  # the chain's nonces went back with it
+            log.warning("the chain lost anchors of events %d..%d (it rewound to sequence %d): sending them again",
+                        lost[0].first_seq, lost[-1].last_seq, chain_last)
+        return bool(lost)
 
     def _rows(self, s: Session, state: str) -> list[TrailAnchor]:
         q = select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == state)
@@ -124,6 +156,7 @@ class TrailAnchorer:
                 assert fresh is not None
                 fresh.state, fresh.tx_hash, fresh.block, fresh.anchored_at = ANCHORED, tx, block, utcnow()
                 fresh.last_error = None
+            self.c.chain.sender.confirmed(block)
             covered = row.last_seq
         if chain_last > covered and not any(r.first_seq == covered + 1 for r in prepared):
             raise AnchorError(f"the chain holds anchors of this body up to {chain_last}, but this database records "
@@ -171,6 +204,20 @@ class TrailAnchorer:
             if row.tx_hash and self._lost(row.tx_hash):
                 self._set_tx(row, None, error="transaction lost or reverted; sending again")
                 row.tx_hash = None
+            elif row.tx_hash and self._stuck(row.tx_hash):
+                stuck = row.tx_hash
+                replacement = self.c.chain.sender.replace(self.account, stuck, self.c.trail.handle.address,
+                                                          self._calldata(row), gas=ANCHOR_GAS).to_0x_hex()
+                self.status.replaced_total += 1
+                self._sent_at[replacement] = time.monotonic()
+                log.warning("anchor of events %d..%d: transaction %s not mined in %.0fs; replaced by %s",
+                            row.first_seq, row.last_seq, stuck, self.stuck_after, replacement)
+                self._set_tx(row, replacement, error=f"transaction {stuck} not mined in {self.stuck_after:.0f}s; "
+                                                     f"replaced by {replacement}")
+                row.tx_hash = replacement
+        waiting = {row.tx_hash for row in prepared if row.tx_hash}
+        for tx in [t for t in self._sent_at if t not in waiting]:
+            del self._sent_at[tx]
         for row in prepared:
             if row.tx_hash is None:
                 self._send(row)
@@ -178,6 +225,11 @@ class TrailAnchorer:
         new = self._prepare_next(after)
         if new is not None:
             self._send(new)
+
+    def _stuck(self, tx_hash: str) -> bool:
+        """Pending for longer than ``stuck_after`` (counted from when this process first saw it)."""
+        first = self._sent_at.setdefault(tx_hash, time.monotonic())
+        return time.monotonic() - first > self.stuck_after
 
     def _lost(self, tx_hash: str) -> bool:
         w3 = self.c.chain.w3
@@ -222,12 +274,16 @@ class TrailAnchorer:
             return None  # another worker of this node prepared it: it will be settled from the chain
         return row
 
-    def _send(self, row: TrailAnchor) -> None:
+    def _calldata(self, row: TrailAnchor) -> bytes:
         handle = self.c.trail.handle
         root = bytes(HexBytes(row.root))
-        data = handle.encode("anchorEvent", row.first_seq, root) if row.kind == "event" \
+        return handle.encode("anchorEvent", row.first_seq, root) if row.kind == "event" \
             else handle.encode("anchorBatch", row.first_seq, row.last_seq, root)
-        tx_hash = self.c.chain.sender.submit(self.account, handle.address, data, gas=ANCHOR_GAS)
+
+    def _send(self, row: TrailAnchor) -> None:
+        tx_hash = self.c.chain.sender.submit(self.account, self.c.trail.handle.address, self._calldata(row),
+                                             gas=ANCHOR_GAS)
+        self._sent_at[tx_hash.to_0x_hex()] = time.monotonic()
         self._set_tx(row, tx_hash.to_0x_hex())
 
     def _set_tx(self, row: TrailAnchor, tx_hash: str | None, *, error: str | None = None) -> None:
@@ -293,6 +349,13 @@ class TrailAnchorer:
         """The status, with the latest sequence number read now (the worker's may be a step old)."""
         self.status.latest_seq = max(self.status.latest_seq, self.trail.last_seq())
         return self.status.as_json()
+
+    def overdue(self, grace: float, now: float | None = None) -> float:
+        """Seconds by which the oldest event not yet anchored has passed its ``anchorBy`` (0: none has)."""
+        oldest = self.trail.get(self.status.anchored_through + 1)
+        if oldest is None:
+            return 0.0
+        return max(0.0, (time.time() if now is None else now) - self.anchor_by(oldest.at, grace))
 
     def anchor_by(self, at: dt.datetime, grace: float = 30.0) -> int:
         """The time by which an event written at ``at`` will be anchored, absent failures (Unix seconds)."""

@@ -1,6 +1,7 @@
 """The indexer and reorgs: blocks within ``depth`` of the head are not indexed, so a reorg that
-shallow changes nothing; a deeper one stops the indexer with an error instead of keeping a
-history the chain no longer has. anvil's snapshots make the reorg."""
+shallow changes nothing; a deeper one, or a chain rewound to an older state, is healed by itself:
+the index goes back to the last block the chain still has and follows the chain from there,
+never keeping a history the chain no longer has. anvil's snapshots make the reorg and the rewind."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from ledger import demo
 from ledger.chain.client import Chain
 from ledger.config import Settings
 from ledger.devkeys import dev_account
-from ledger.errors import IndexerError
+from ledger.chain.deploy import Contracts
+from ledger.ids import Role
 from ledger.indexer import Indexer
 from ledger.node import LocalNode, NodeSpec, free_port
 from ledger.store.db import open_engine
@@ -45,7 +47,41 @@ def _reorg_last_block(chain: Chain, snapshot: object) -> None:
     assert chain.block_number() == height
 
 
-def test_a_reorg_deeper_than_depth_stops_the_indexer(chain: Chain, tmp_path: Path) -> None:
+def test_a_rewound_chain_is_re_indexed_from_the_last_common_block_by_itself(chain: Chain, tmp_path: Path) -> None:
+    url = chain.w3.provider.endpoint_uri  # type: ignore[attr-defined]
+    manifest = chain.manifest
+    assert manifest is not None
+    c = Contracts.of(chain)
+    founder = demo.BODIES[0]
+    admin = chain.direct(dev_account(founder.admins[0]))
+    indexer = Indexer(open_engine(f"sqlite:///{tmp_path / 'index.db'}"), chain, from_block=manifest.deploy_block)
+    indexer.sync()
+    kept = dev_account(20).address
+    c.bodies.add_member(admin, kept, Role.OFFICER)
+    snapshot = rpc(url, "evm_snapshot")
+    lost = dev_account(21).address
+    c.bodies.add_member(admin, lost, Role.OFFICER)
+    for _ in range(3):
+        rpc(url, "evm_mine")
+    indexer.sync()
+    assert {kept.lower(), lost.lower()} <= {m.account for m in indexer.members(founder.id)}
+    before = indexer.cursor()[0]
+
+    assert rpc(url, "evm_revert", snapshot) is True  # as a node restarted from a state saved earlier
+    replacement = dev_account(22).address
+    c.bodies.add_member(admin, replacement, Role.AUDITOR)
+    assert chain.block_number() < before
+
+    indexer.sync()  # no error: healed
+    members = {m.account for m in indexer.members(founder.id)}
+    assert kept.lower() in members and replacement.lower() in members and lost.lower() not in members
+    assert indexer.rewinds == 1 and indexer.last_rewind is not None and indexer.last_rewind["logsDropped"] >= 1
+    block, block_hash = indexer.cursor()
+    assert block == chain.block_number()
+    assert block_hash == "0x" + bytes(chain.w3.eth.get_block(block)["hash"]).hex()
+
+
+def test_a_reorg_deeper_than_depth_is_followed_not_kept(chain: Chain, tmp_path: Path) -> None:
     url = chain.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     manifest = chain.manifest
     assert manifest is not None
@@ -54,8 +90,10 @@ def test_a_reorg_deeper_than_depth_stops_the_indexer(chain: Chain, tmp_path: Pat
     rpc(url, "evm_mine")
     assert indexer.sync() > 0 and indexer.cursor()[0] == chain.block_number()
     _reorg_last_block(chain, snapshot)
-    with pytest.raises(IndexerError, match="reorg deeper than the configured depth"):
-        indexer.sync()
+    indexer.sync()
+    block, block_hash = indexer.cursor()
+    assert indexer.rewinds == 1 and block == chain.block_number()
+    assert block_hash == "0x" + bytes(chain.w3.eth.get_block(block)["hash"]).hex()
 
 
 def test_a_reorg_within_depth_changes_nothing(chain: Chain, tmp_path: Path) -> None:
