@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
@@ -16,15 +17,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, portal
 from api.deps import Node
-from api.schemas import declare_errors
 from api.metrics import Metrics
 from api.routes import access, audit, auth, bodies, catalog, emergencies, health, reads, records, trail, tx
+from api.schemas import declare_errors
 from api.settings import ApiSettings
 from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
 from ledger.errors import BadArgument
-from ledger.reads import ReadService
 from ledger.indexer import Indexer
+from ledger.reads import ReadService
 from ledger.store.directory import Directory
 from ledger.store.texts import FreeTexts
 from ledger.store.trail import Trail
@@ -115,7 +116,7 @@ class Workers:
         t.start()
         self.threads.append(t)
 
-    def __enter__(self) -> "Workers":
+    def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *_: object) -> None:

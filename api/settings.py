@@ -22,7 +22,6 @@ from ledger.config import Settings
 from ledger.devkeys import dev_account
 from ledger.errors import KeyringError
 
-
 MIN_SECRET_BITS = 100
 
 
@@ -56,7 +55,7 @@ class ApiSettings(Settings):
                                                                             "well-known dev key N")
 
     @model_validator(mode="after")
-    def _secrets(self) -> "ApiSettings":
+    def _secrets(self) -> ApiSettings:
         secret = self.api_token_secret.get_secret_value() if self.api_token_secret else ""
         if self.environment == "production":
             if len(secret) < 32 or estimated_bits(secret) < MIN_SECRET_BITS:
@@ -91,7 +90,9 @@ class ApiSettings(Settings):
             if password is None:
                 raise KeyringError("set LEDGER_KEYSTORE_PASSWORD to unlock LEDGER_RELAYER_KEYSTORE")
             try:
-                return Account.from_key(Account.decrypt(json.loads(self.relayer_keystore.read_text()), password))
+                account: LocalAccount = Account.from_key(Account.decrypt(json.loads(self.relayer_keystore.read_text()),
+                                                                          password))
+                return account
             except (OSError, ValueError) as exc:
                 raise KeyringError(f"cannot unlock the relayer keystore: {exc}") from None
         if self.relayer_dev_account is not None:

@@ -11,8 +11,9 @@ checks one field's proof against it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import rfc8785
 from eth_utils import keccak

@@ -9,9 +9,11 @@ bodies already in. Every account is one of the local node's WELL-KNOWN DEVELOPME
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from eth_account import Account
 from eth_utils import keccak
@@ -108,16 +110,16 @@ def build(contracts: Contracts, *, progress: Callable[[str], None] = lambda _: N
     for code, consent, fields in CATEGORIES:
         cid = code_id(code)
         step(f"define category {code}", records.get_category(cid).defined,
-             lambda cid=cid, consent=consent, fields=fields: records.define_category(founder_admin, cid, consent, list(fields)))
+             partial(records.define_category, founder_admin, cid, consent, list(fields)))
     for purpose in PURPOSES:
         pid = code_id(purpose)
-        step(f"define purpose {purpose}", access.is_purpose(pid), lambda pid=pid: access.define_purpose(founder_admin, pid))
+        step(f"define purpose {purpose}", access.is_purpose(pid), partial(access.define_purpose, founder_admin, pid))
 
     admitted = [BODIES[0]]
     for body in BODIES[1:]:
         def admit(body: DemoBody = body) -> None:
             deadline = chain.timestamp() + 7 * 24 * 3600
-            admins = [dev_account(i).address for i in body.admins]
+            admins: list[str] = [dev_account(i).address for i in body.admins]
             proposal = bodies.propose_admission(chain.direct(dev_account(admitted[0].admins[0])), body.id,
                                                 body.profile(), admins, deadline)
             for voter in admitted[1:]:
@@ -133,7 +135,7 @@ def build(contracts: Contracts, *, progress: Callable[[str], None] = lambda _: N
             account = dev_account(index).address
             member_body, _ = bodies.member_of(account)
             step(f"add {body.code} member {account}", member_body == body.id,
-                 lambda admin=admin, account=account, roles=roles: bodies.add_member(admin, account, roles))
+                 partial(bodies.add_member, admin, account, roles))
     return report
 
 
@@ -273,11 +275,11 @@ def write_keystores(folder: Path) -> list[Path]:
 
 def summary_rows() -> list[tuple[str, str, str, str]]:
     """(body, kind, role, account) for every demo account."""
-    rows = []
+    rows: list[tuple[str, str, str, str]] = []
     for body in BODIES:
         for i in body.admins:
-            rows.append((body.code, body.kind.name.lower(), "admin", dev_account(i).address))
+            rows.append((body.code, body.kind.name.lower(), "admin", str(dev_account(i).address)))
         for i, _roles, label in body.members:
-            rows.append((body.code, body.kind.name.lower(), label, dev_account(i).address))
+            rows.append((body.code, body.kind.name.lower(), label, str(dev_account(i).address)))
     return rows
 

@@ -8,7 +8,6 @@ with them. They exist only so the local demo consortium works out of the box.
 from __future__ import annotations
 
 from functools import cache
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,4 +23,5 @@ def dev_account(index: int) -> LocalAccount:
     from eth_account import Account  # imported here: eth-account takes half a second to load
 
     Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return account

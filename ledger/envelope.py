@@ -63,21 +63,21 @@ class Keyring:
         self.active = active
 
     @classmethod
-    def generate(cls, kek_id: str = "kek-1") -> "Keyring":
+    def generate(cls, kek_id: str = "kek-1") -> Keyring:
         return cls({kek_id: secrets.token_bytes(KEY_BYTES)}, kek_id)
 
     @property
     def ids(self) -> list[str]:
         return list(self._keys)
 
-    def rotated(self, kek_id: str | None = None) -> "Keyring":
+    def rotated(self, kek_id: str | None = None) -> Keyring:
         """A keyring with a new active KEK; the old ones stay to unwrap existing keys."""
         kek_id = kek_id or f"kek-{len(self._keys) + 1}"
         if kek_id in self._keys:
             raise KeyringError(f"key id {kek_id!r} is already in the keyring")
         return Keyring({**self._keys, kek_id: secrets.token_bytes(KEY_BYTES)}, kek_id)
 
-    def without(self, kek_id: str) -> "Keyring":
+    def without(self, kek_id: str) -> Keyring:
         """A keyring without a retired KEK (after every data key was re-wrapped)."""
         if kek_id == self.active:
             raise KeyringError("cannot retire the active key")
@@ -134,7 +134,7 @@ class Keyring:
         return ",".join(f"{k}:{base64.b64encode(self._keys[k]).decode()}" for k in order)
 
     @classmethod
-    def from_env(cls, value: str) -> "Keyring":
+    def from_env(cls, value: str) -> Keyring:
         keys: dict[str, bytes] = {}
         try:
             for item in value.split(","):
@@ -162,7 +162,7 @@ class Keyring:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Path, password: str) -> "Keyring":
+    def load(cls, path: Path, password: str) -> Keyring:
         try:
             doc = json.loads(path.read_text())
             if doc.get("schema") != KEYRING_SCHEMA:

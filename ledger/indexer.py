@@ -29,11 +29,11 @@ from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
+from web3 import Web3
 from web3.exceptions import BlockNotFound
 
 from ledger.chain.client import Chain, jsonable
-from ledger.store.index_models import (ChainCursor, ChainLog, IxAnchor, IxBody, IxEmergency, IxGrant, IxMember,
-                                       IxRequest)
+from ledger.store.index_models import ChainCursor, ChainLog, IxAnchor, IxBody, IxEmergency, IxGrant, IxMember, IxRequest
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +126,9 @@ class Indexer:
         common_hash = self._hash_at(common, head) if common >= self.from_block else None
         with Session(self.engine) as s, s.begin():
             dropped = len(s.exec(select(ChainLog.block).where(ChainLog.block > common)).all())
-            s.exec(delete(ChainLog).where(col(ChainLog.block) > common))  # type: ignore[call-overload]
+            s.exec(delete(ChainLog).where(col(ChainLog.block) > common))
             for table in (IxAnchor, IxEmergency, IxGrant, IxRequest, IxMember, IxBody):
-                s.exec(delete(table))  # type: ignore[call-overload]
+                s.exec(delete(table))
             s.flush()
             for row in s.exec(select(ChainLog).order_by(col(ChainLog.block), col(ChainLog.log_index))).all():
                 _project(s, Decoded(row.contract, row.event, json.loads(row.args), row.block, row.log_index,
@@ -136,7 +136,7 @@ class Indexer:
                 s.flush()
             cursor = s.get(ChainCursor, CURSOR)
             if cursor is not None:
-                cursor.block, cursor.block_hash = common, common_hash
+                cursor.block, cursor.block_hash = common, common_hash  # type: ignore[assignment]
                 s.add(cursor)
         self.rewinds += 1
         self.last_rewind = {"from": last, "to": common, "logsDropped": dropped,
@@ -147,7 +147,7 @@ class Indexer:
 
     def _apply_range(self, start: int, end: int) -> int:
         raw = self.chain.sender.rpc(lambda: self.chain.w3.eth.get_logs(
-            {"fromBlock": start, "toBlock": end, "address": self._addresses}))
+            {"fromBlock": start, "toBlock": end, "address": [Web3.to_checksum_address(a) for a in self._addresses]}))
         decoded: list[Decoded] = []
         for entry in raw:
             key = (str(entry["address"]).lower(), bytes(entry["topics"][0]) if entry["topics"] else b"")
@@ -185,7 +185,7 @@ class Indexer:
         while not stop.is_set():
             try:
                 self.sync()
-            except Exception as exc:  # reported in /health; retried at the next tick
+            except Exception as exc:  # noqa: BLE001 — reported in /health; retried at the next tick
                 self.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 log.warning("indexer: %s", self.last_error)
             stop.wait(interval)

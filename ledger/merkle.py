@@ -14,7 +14,8 @@ roots and proofs equal the npm package's and verify with ``MerkleProof.sol``:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak

@@ -139,7 +139,7 @@ def recover_digest(signed: bytes, signature: str) -> str:
         raise ValueError("not a valid signature")
     try:  # libsecp256k1 directly: the audit recovers every event's signer
         public = coincurve.PublicKey.from_signature_and_message(raw[:64] + bytes([v]), signed, hasher=None)
-    except Exception as exc:  # coincurve raises a bare Exception for an unrecoverable signature
+    except Exception as exc:  # noqa: BLE001 — coincurve raises a bare Exception for an unrecoverable signature
         raise ValueError(f"not a valid signature: {exc}") from None
     return to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:])
 

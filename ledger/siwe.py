@@ -18,7 +18,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-
 from ledger.errors import SignInFailed
 
 _HEADER = " wants you to sign in with your Ethereum account:"
@@ -75,13 +74,13 @@ class SiweMessage:
 
     @classmethod
     def create(cls, *, domain: str, address: str, uri: str, chain_id: int, nonce: str, ttl: int = 300,
-               statement: str | None = None, now: dt.datetime | None = None) -> "SiweMessage":
+               statement: str | None = None, now: dt.datetime | None = None) -> SiweMessage:
         now = now or dt.datetime.now(dt.UTC)
         return cls(domain=domain, address=address, uri=uri, chain_id=chain_id, nonce=nonce, issued_at=_iso(now),
                    statement=statement, expiration_time=_iso(now + dt.timedelta(seconds=ttl)))
 
     @classmethod
-    def parse(cls, text: str) -> "SiweMessage":
+    def parse(cls, text: str) -> SiweMessage:
         if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
             raise SignInFailed("the sign-in message is missing or too long", reason="malformed")
         lines = text.split("\n")
@@ -163,7 +162,7 @@ def verify(text: str, signature: str, *, domain: str, chain_id: int, now: dt.dat
         from eth_account.messages import encode_defunct
 
         signer = Account.recover_message(encode_defunct(text=text), signature=signature)
-    except Exception:
+    except Exception:  # noqa: BLE001 — eth-account raises several types for a malformed signature
         raise SignInFailed("the signature is not a valid EIP-191 signature", reason="signature") from None
     if signer != msg.address:
         raise SignInFailed("the signature is not by the message's address", reason="signature")

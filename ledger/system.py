@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from eth_account.signers.local import LocalAccount
 
@@ -14,6 +14,7 @@ from ledger.chain.connection import connect
 from ledger.chain.deploy import Contracts, deploy, is_deployed
 from ledger.chain.manifest import Manifest
 from ledger.config import Settings
+from ledger.demo import DemoReport, DemoResident
 from ledger.devkeys import dev_account
 from ledger.ids import code_id
 from ledger.node import STATE_FILE, AnvilState, LocalNode, NodeInfo
@@ -53,8 +54,8 @@ class UpResult:
     node: NodeInfo | None
     manifest: Manifest
     deployed_now: bool
-    demo: demo.DemoReport
-    residents: list[demo.DemoResident]
+    demo: DemoReport
+    residents: list[DemoResident]
 
 
 def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) -> UpResult:
@@ -68,7 +69,7 @@ def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) 
     try:
         manifest = Manifest.load(settings.manifest_path)
         current = is_deployed(chain, manifest)
-    except Exception:
+    except Exception:  # noqa: BLE001 — no answer from the chain means not deployed here
         current = False
     if current:
         chain.attach(manifest)

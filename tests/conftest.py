@@ -7,8 +7,8 @@ Each test runs from a snapshot of the consortium and the chain is reverted after
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

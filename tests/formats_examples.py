@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_utils import keccak
@@ -57,7 +58,8 @@ def forward_request() -> dict[str, Any]:
 
 def read_request() -> dict[str, Any]:
     typed = read_typed(chain_id=CHAIN_ID, verifying_contract=ACCESS_TRAIL, reader=OFFICER.address,
-                       custodian=code_id("rc-east"), record_id=bytes.fromhex("f449d369a5e43947ab7f8b122e8b301d785eec6f0494a7cc1016cc015e4515fa"),
+                       custodian=code_id("rc-east"),
+                       record_id=bytes.fromhex("f449d369a5e43947ab7f8b122e8b301d785eec6f0494a7cc1016cc015e4515fa"),
                        fields=["address", "income_band"], purpose=code_id("subsistence_review"), grant_id=1,
                        emergency_id=0, nonce=bytes([0x42]) * 32, deadline=1_795_000_000)
     return {"example": "read-request", "typedData": typed, **_signed(OFFICER, encode_typed_data(full_message=typed))}

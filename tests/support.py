@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -14,9 +15,9 @@ from web3 import Web3
 from ledger.chain.access import RequestInput, Scope
 from ledger.chain.bodies import BodyProfile
 from ledger.chain.client import Chain, DirectActor
-from ledger.chain.deploy import Contracts, deploy
 from ledger.chain.compiler import Build
 from ledger.chain.connection import in_process
+from ledger.chain.deploy import Contracts, deploy
 from ledger.devkeys import DEV_ACCOUNTS, dev_account
 from ledger.errors import ContractRevert
 from ledger.ids import BodyKind, Role, code_id, text_hash

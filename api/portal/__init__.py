@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import NodeDep
+from api.settings import ApiSettings
 from ledger.toolchain import project_root
 
 HERE = Path(__file__).parent
@@ -41,7 +42,7 @@ DOCS = ("/docs", "/redoc")
 router = APIRouter(include_in_schema=False)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shell(page: str) -> str:
     return (HERE / "shell.html").read_text(encoding="utf-8").replace("{{page}}", page)
 
@@ -89,8 +90,8 @@ def config(node: NodeDep) -> JSONResponse:
                                        for n in ("AccessTrail", "BodyRegistry", "RecordRegistry")}})
 
 
-def chain_url(settings: object) -> str:
-    return getattr(settings, "portal_chain_url", None) or getattr(settings, "effective_rpc_url")
+def chain_url(settings: ApiSettings) -> str:
+    return settings.portal_chain_url or settings.effective_rpc_url
 
 
 def policy(chain: str, *, docs: bool = False) -> str:

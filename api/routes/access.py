@@ -41,7 +41,7 @@ class RequestIn(BaseModel):
                                description="Kept off-chain; only its keccak256 goes on-chain")
 
     @model_validator(mode="after")
-    def _scope(self) -> "RequestIn":
+    def _scope(self) -> RequestIn:
         if self.scope == "record" and (self.recordId is None or self.nationalId or self.category):
             raise ValueError("scope record takes recordId only")
         if self.scope == "subject_category" and (self.recordId or not self.nationalId or not self.category):
@@ -61,7 +61,7 @@ class ApproveIn(BaseModel):
     days: int | None = Field(default=None, ge=1, le=3660, description="Or: how many days from now", examples=[30])
 
     @model_validator(mode="after")
-    def _one(self) -> "ApproveIn":
+    def _one(self) -> ApproveIn:
         if (self.expiresAt is None) == (self.days is None):
             raise ValueError("give expiresAt or days")
         if self.expiresAt is not None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 import datetime as dt
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
@@ -12,8 +11,8 @@ from web3 import Web3
 
 from api.deps import Actor, CurrentMember, NodeDep
 from api.routes.tx import Prepared, prepare
-from ledger.errors import NotAuthorized
 from ledger.chain.bodies import BodyProfile, Proposal
+from ledger.errors import NotAuthorized
 from ledger.ids import BodyKind, Role, code_id, code_name, text_hash
 
 router = APIRouter(prefix="/bodies", tags=["bodies"])

@@ -83,15 +83,15 @@ def read(body: ReadIn, actor: CurrentMember, node: NodeDep) -> ReadOut:
     e = result.event
     kind = "emergency" if e.emergency_id else ("grant" if e.grant_id else "own_body")
     node.metrics.reads.labels(kind).inc()
-    return ReadOut(bundle=result.bundle, receipt=receipt_of(node, e))
+    return ReadOut(bundle=DisclosureBundle.model_validate(result.bundle), receipt=receipt_of(node, e))
 
 
 def receipt_of(node: Node, e: AccessEvent) -> Receipt:
-    message = {"custodian": e.body, "seq": e.seq, "eventHash": e.event_hash,
-               "anchorBy": node.anchorer.anchor_by(e.at, node.settings.trail_anchor_grace)}
+    anchor_by = node.anchorer.anchor_by(e.at, node.settings.trail_anchor_grace)
+    message = {"custodian": e.body, "seq": e.seq, "eventHash": e.event_hash, "anchorBy": anchor_by}
     account = node.relayer.account
     signature = receipts.sign(account, "AccessReceipt", message, chain_id=node.chain.chain_id,
                               verifying_contract=node.reads.verifying_contract)
     return Receipt(custodian=e.body, custodianCode=code_name(bytes.fromhex(e.body[2:])), seq=e.seq,
-                   eventHash=e.event_hash, at=e.at, anchorBy=message["anchorBy"],
+                   eventHash=e.event_hash, at=e.at, anchorBy=anchor_by,
                    signature=signature, signer=account.address)

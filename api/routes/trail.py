@@ -163,13 +163,15 @@ BUNDLE_DOC = ("A trail bundle: the subject's events with their signed read reque
               "the body's anchors, and the node's signed head. Check it with `ledger verify trail`.")
 
 
-@router.post("/by-code/bundle", response_model=TrailBundle, summary="A resident's trail bundle, with their access code (rate-limited)",
+@router.post("/by-code/bundle", response_model=TrailBundle,
+             summary="A resident's trail bundle, with their access code (rate-limited)",
              description=BUNDLE_DOC, responses={401: {"description": "Unknown, replaced or expired code"}})
 def bundle_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> dict[str, Any]:
     return _bundle(node, _subject_by_code(node, request, body.code))
 
 
-@router.get("/mine/bundle", response_model=TrailBundle, summary="My trail bundle, as a resident signed in with my own account",
+@router.get("/mine/bundle", response_model=TrailBundle,
+            summary="My trail bundle, as a resident signed in with my own account",
             description=BUNDLE_DOC)
 def my_bundle(actor: CurrentActor, node: NodeDep) -> dict[str, Any]:
     return _bundle(node, _my_subject(node, actor))
@@ -257,7 +259,8 @@ def _material(node: Node, subject: str, seq: int) -> dict[str, Any]:
     return found
 
 
-@router.post("/by-code/events/{seq}", response_model=EventMaterial, summary="One of the resident's events, to verify (access code)",
+@router.post("/by-code/events/{seq}", response_model=EventMaterial,
+             summary="One of the resident's events, to verify (access code)",
              description=EVENT_DOC, responses={401: {"description": "Unknown, replaced or expired code"},
                                                404: {"description": "Not one of this resident's events"}})
 def event_by_code(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ByCodeIn, node: NodeDep,
@@ -265,7 +268,8 @@ def event_by_code(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ByCodeIn,
     return _material(node, _subject_by_code(node, request, body.code), seq)
 
 
-@router.get("/mine/events/{seq}", response_model=EventMaterial, summary="One of my events, to verify (a resident's own account)",
+@router.get("/mine/events/{seq}", response_model=EventMaterial,
+            summary="One of my events, to verify (a resident's own account)",
             description=EVENT_DOC, responses={404: {"description": "Not one of my events"}})
 def my_event(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor, node: NodeDep) -> dict[str, Any]:
     return _material(node, _my_subject(node, actor), seq)

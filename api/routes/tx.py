@@ -105,7 +105,8 @@ def _events(handle: ContractHandle, receipt: Any) -> list[EventOut]:
     found = []
     for item in handle.contract.abi:
         if item.get("type") == "event":
-            found += [EventOut(event=item["name"], args={k: jsonable(v) for k, v in args.items()})
-                      for args in handle.events(receipt, item["name"])]
+            name = str(item.get("name"))
+            found += [EventOut(event=name, args={k: jsonable(v) for k, v in args.items()})
+                      for args in handle.events(receipt, name)]
     return found
 

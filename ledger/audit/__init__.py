@@ -24,10 +24,11 @@ import datetime as dt
 import json
 import multiprocessing
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from hexbytes import HexBytes
 from sqlmodel import Session, col, func, select
@@ -35,12 +36,12 @@ from sqlmodel import Session, col, func, select
 from ledger.chain.access import Scope
 from ledger.chain.deploy import Contracts
 from ledger.errors import LedgerError, TrailInvalid
-from ledger.ids import code_name, code_id
+from ledger.ids import code_id, code_name
 from ledger.indexer import Indexer
 from ledger.store.index_models import IxEmergency, IxGrant, IxMember, IxRequest
 from ledger.store.models import AccessEvent, Record, RecordVersion, TrailAnchor
 from ledger.store.records import RecordStore, hex32
-from ledger.store.trail import event_content, content_hash
+from ledger.store.trail import content_hash, event_content
 from ledger.trail.proofs import batch_root, chain_anchors, check_contiguous, check_request
 
 TITLES = {
@@ -125,7 +126,7 @@ def _check_chunk(columns: tuple[str, ...], rows: list[tuple[Any, ...]], chain_id
     turned into content there): (check, seq, message) for each failure."""
     out = []
     for row in rows:
-        event = SimpleNamespace(**dict(zip(columns, row)))
+        event = SimpleNamespace(**dict(zip(columns, row, strict=True)))
         content = event_content(event)  # type: ignore[arg-type]
         if content_hash(content) != event.event_hash:
             out.append((3, event.seq, "its hash does not match its content (edited, reordered or re-timed)"))
@@ -164,8 +165,8 @@ class Auditor:
 
     def _records(self, check: Check) -> None:
         with Session(self.store.engine) as s:
-            rows = s.exec(select(Record.record_id, Record.status, RecordVersion.version, RecordVersion.commitment,
-                                 RecordVersion.anchor_state)
+            rows = s.exec(select(col(Record.record_id), col(Record.status), col(RecordVersion.version),  # type: ignore[call-overload]
+                                 col(RecordVersion.commitment), col(RecordVersion.anchor_state))
                           .join(RecordVersion, col(RecordVersion.record_id) == col(Record.record_id))
                           .where(Record.body == self.body).order_by(col(Record.record_id),
                                                                    col(RecordVersion.version))).all()
@@ -192,7 +193,7 @@ class Auditor:
                 self.store.read(rid, version)
             except LedgerError as exc:
                 check.fail(item, exc.message)
-            except Exception as exc:  # an authentication failure of AES-GCM, a malformed payload
+            except Exception as exc:  # noqa: BLE001 — an authentication failure of AES-GCM, a malformed payload
                 check.fail(item, f"cannot be decrypted or parsed: {type(exc).__name__}")
         if erased:
             check.notes.append(f"{erased} version(s) of erased records skipped (crypto-shredded)")
@@ -268,7 +269,7 @@ class Auditor:
         check.notes.append(f"{len(anchors)} anchor(s) on-chain, through event {anchored_through}")
         return {a["lastSeq"]: a for a in anchors}, anchored_through
 
-    def _walk(self, e: Any, w: "_Walk", check: Check) -> None:
+    def _walk(self, e: Any, w: _Walk, check: Check) -> None:
         """One event in sequence order: no gap, its subject's chain, its anchor's root, its deadline."""
         if e.seq != w.expected:
             check.fail(f"event {w.expected}", f"missing: the trail jumps from {w.expected - 1} to {e.seq}"

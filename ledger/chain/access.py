@@ -160,12 +160,13 @@ class AccessRegistry:
 
     def get_request(self, request_id: int) -> Request:
         v = self.handle.view("getRequest", request_id)
-        return Request(request_id, Scope(v[0]), RequestStatus(v[1]), v[2], *(bytes(x) for x in v[3:8]), v[8],
-                       bytes(v[9]), bytes(v[10]), v[11])
+        return Request(request_id, Scope(v[0]), RequestStatus(v[1]), v[2], bytes(v[3]), bytes(v[4]), bytes(v[5]),
+                       bytes(v[6]), bytes(v[7]), v[8], bytes(v[9]), bytes(v[10]), v[11])
 
     def get_grant(self, grant_id: int) -> Grant:
         v = self.handle.view("getGrant", grant_id)
-        return Grant(grant_id, Scope(v[0]), v[1], v[2], v[3], *(bytes(x) for x in v[4:9]), v[9], bytes(v[10]), v[11])
+        return Grant(grant_id, Scope(v[0]), v[1], v[2], v[3], bytes(v[4]), bytes(v[5]), bytes(v[6]), bytes(v[7]),
+                     bytes(v[8]), v[9], bytes(v[10]), v[11])
 
     def get_emergency(self, emergency_id: int) -> Emergency:
         v = self.handle.view("getEmergency", emergency_id)

@@ -40,7 +40,7 @@ class ChainPort(Protocol):
 
     def timestamp(self) -> int: ...
 
-    def contract(self, name: str) -> "ContractHandle": ...
+    def contract(self, name: str) -> ContractHandle: ...
 
 
 class Actor(Protocol):
@@ -49,9 +49,9 @@ class Actor(Protocol):
     @property
     def address(self) -> str: ...
 
-    def send(self, handle: "ContractHandle", fn: str, *args: Any) -> TxReceipt: ...
+    def send(self, handle: ContractHandle, fn: str, *args: Any) -> TxReceipt: ...
 
-    def simulate(self, handle: "ContractHandle", fn: str, *args: Any) -> None:
+    def simulate(self, handle: ContractHandle, fn: str, *args: Any) -> None:
         """Runs the call as this person without sending it; a refusal raises its domain error."""
         ...
 
@@ -60,7 +60,7 @@ class Actor(Protocol):
 class ContractHandle:
     """One deployed contract: encodes calls, runs views, sends through an actor, reads events."""
 
-    chain: "Chain"
+    chain: Chain
     name: str
     contract: Contract
 
@@ -79,7 +79,7 @@ class ContractHandle:
         raw = self.chain.sender.call(tx, block)  # type: ignore[arg-type]
         outputs = func.abi["outputs"]
         out = self.chain.w3.codec.decode([abi_type(o) for o in outputs], raw)
-        values = tuple(_checksummed(p, v) for p, v in zip(outputs, out))
+        values = tuple(_checksummed(p, v) for p, v in zip(outputs, out, strict=True))
         return values[0] if len(values) == 1 else values
 
     def events(self, receipt: TxReceipt, event: str) -> list[dict[str, Any]]:
@@ -116,7 +116,7 @@ def _checksummed(param: dict[str, Any], value: Any) -> Any:
         inner = {**param, "type": t[: t.rindex("[")]}
         return [_checksummed(inner, v) for v in value]
     if t == "tuple":
-        return tuple(_checksummed(c, v) for c, v in zip(param["components"], value))
+        return tuple(_checksummed(c, v) for c, v in zip(param["components"], value, strict=True))
     if t == "address":
         return Web3.to_checksum_address(value)
     return value
@@ -163,10 +163,10 @@ class Chain:
             self._handles[name] = ContractHandle(self, name, c)
         return self._handles[name]
 
-    def direct(self, account: LocalAccount) -> "DirectActor":
+    def direct(self, account: LocalAccount) -> DirectActor:
         return DirectActor(self, account)
 
-    def relayed(self, account: LocalAccount, relayer: LocalAccount, *, ttl: int = 600) -> "RelayedActor":
+    def relayed(self, account: LocalAccount, relayer: LocalAccount, *, ttl: int = 600) -> RelayedActor:
         return RelayedActor(Relayer(self, relayer), account, ttl=ttl)
 
 
@@ -185,7 +185,7 @@ class DirectActor:
         return self.chain.sender.transact(self.account, handle.address, handle.encode(fn, *args))
 
     def simulate(self, handle: ContractHandle, fn: str, *args: Any) -> None:
-        self.chain.sender.call({"from": self.address, "to": handle.address,  # type: ignore[typeddict-item]
+        self.chain.sender.call({"from": self.address, "to": handle.address,
                                 "data": handle.encode(fn, *args)})
 
 

@@ -29,7 +29,8 @@ CONTRACTS = ("CivicForwarder", "BodyRegistry", "RecordRegistry", "AccessRegistry
 
 def settings() -> dict[str, Any]:
     """Compiler settings shared with Hardhat (``contracts/settings.json``)."""
-    return json.loads((project_root() / "contracts" / "settings.json").read_text())
+    settings: dict[str, Any] = json.loads((project_root() / "contracts" / "settings.json").read_text())
+    return settings
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def compile_contracts(*, use_cache: bool = True) -> Build:
             allow_paths=[str(project_root()), str(node_modules())],
         )
     except SolcError as exc:
-        raise CompileError("solc failed:\n" + _messages(exc.stdout_data) or str(exc)) from exc
+        raise CompileError("solc failed:\n" + _messages(exc.stdout_data or "") or str(exc)) from exc
     if any(e.get("severity") == "error" for e in out.get("errors", [])):
         raise CompileError("solc reported errors:\n" + _messages(json.dumps(out)))
     artifacts: dict[str, Artifact] = {}

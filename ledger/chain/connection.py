@@ -53,7 +53,7 @@ def wait_for_rpc(rpc_url: str, *, timeout: float = 30.0) -> int:
         try:
             r = requests.post(rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2)
             return int(r.json()["result"], 16)
-        except Exception as exc:  # not up yet
+        except Exception as exc:  # noqa: BLE001 — not up yet
             last = exc
             time.sleep(0.1)
     raise ChainUnavailable(f"no node answered at {rpc_url} within {timeout:.0f}s: {last}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from web3 import Web3
 
 from ledger.chain.access import AccessRegistry
 from ledger.chain.bodies import BodyProfile, BodyRegistry
@@ -28,7 +29,7 @@ class Contracts:
     trail: AccessTrail
 
     @classmethod
-    def of(cls, chain: Chain) -> "Contracts":
+    def of(cls, chain: Chain) -> Contracts:
         return cls(chain, BodyRegistry(chain), RecordRegistry(chain), AccessRegistry(chain), AccessTrail(chain))
 
 
@@ -86,4 +87,7 @@ def is_deployed(chain: Chain, manifest: Manifest) -> bool:
     """
     if manifest.chain_id != chain.chain_id or manifest.source_hash != chain.build.source_hash:
         return False
-    return all(len(chain.sender.rpc(lambda a=a: chain.w3.eth.get_code(a))) > 0 for a in manifest.contracts.values())
+    def code(address: str) -> int:
+        return len(chain.sender.rpc(lambda: chain.w3.eth.get_code(Web3.to_checksum_address(address))))
+
+    return all(code(a) > 0 for a in manifest.contracts.values())

@@ -30,7 +30,7 @@ class Manifest:
         return {"schema": "civic-ledger/manifest@1", **asdict(self)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Manifest":
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
         if data.get("schema") != "civic-ledger/manifest@1":
             raise ManifestError("not a Civic Ledger manifest (schema civic-ledger/manifest@1)")
         fields = {k: v for k, v in data.items() if k != "schema"}
@@ -60,7 +60,7 @@ class Manifest:
             (folder / f"{entry['name']}.json").write_text(json.dumps(entry, indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: Path) -> "Manifest":
+    def load(cls, path: Path) -> Manifest:
         if not path.is_file():
             raise ManifestError(f"no manifest at {path}; run `ledger deploy` first")
         try:

@@ -8,7 +8,8 @@ exception class by what the error means.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
@@ -51,7 +52,7 @@ def abi_type(param: dict[str, Any]) -> str:
     """The canonical ABI type of a parameter, tuples spelled out (``(bytes32,uint8)[]``)."""
     t = param["type"]
     if t.startswith("tuple"):
-        return "(" + ",".join(abi_type(c) for c in param["components"]) + ")" + t[5:]
+        return "(" + ",".join(abi_type(c) for c in param["components"]) + ")" + str(t[5:])
     return str(t)
 
 
@@ -78,9 +79,9 @@ class ErrorDecoder:
         name, types, names = self._errors[raw[:4]]
         try:
             values = decode(types, raw[4:])
-        except Exception:  # malformed revert data: report the name alone
+        except Exception:  # noqa: BLE001 — malformed revert data: report the name alone
             return name, {}
-        args = {n: (to_checksum_address(v) if t == "address" else v) for n, t, v in zip(names, types, values)}
+        args = {n: (to_checksum_address(v) if t == "address" else v) for n, t, v in zip(names, types, values, strict=True)}
         return name, args
 
     def to_exception(self, data: bytes | str | None, fallback: str = "") -> E.LedgerError:

@@ -19,14 +19,16 @@ import ast
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from functools import partial
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from ledger.chain.revert import ErrorDecoder
 from ledger.errors import ChainUnavailable, LedgerError, TransactionFailed
@@ -108,7 +110,7 @@ def revert_data(exc: BaseException) -> str | None:
     if isinstance(data, dict):
         data = data.get("data")
     if data is None and isinstance(exc, Web3RPCError) and isinstance(exc.rpc_response, dict):
-        err = exc.rpc_response.get("error") or {}
+        err: Any = exc.rpc_response.get("error") or {}
         data = err.get("data") if isinstance(err, dict) else None
         if isinstance(data, dict):
             data = data.get("data")
@@ -190,7 +192,7 @@ class Sender:
                fees: dict[str, int] | None = None) -> HexBytes:
         """Signs and sends one transaction; returns its hash without waiting."""
         sender = signer.address
-        tx: TxParams = {"from": sender, "data": HexBytes(data), "value": 0, "chainId": self.chain_id}
+        tx: TxParams = {"from": sender, "data": HexBytes(data), "value": Wei(0), "chainId": self.chain_id}
         if to is not None:
             tx["to"] = Web3.to_checksum_address(to)
         if gas is None:
@@ -200,10 +202,10 @@ class Sender:
         with self.nonces.lock(sender):
             self.rpc(lambda: self.nonces.check_gap(sender))
             for attempt in (1, 2):
-                tx["nonce"] = self.nonces.peek(sender)
+                tx["nonce"] = Nonce(self.nonces.peek(sender))
                 raw = signer.sign_transaction(tx).raw_transaction  # type: ignore[arg-type]
                 try:
-                    tx_hash = self.rpc(lambda: self.w3.eth.send_raw_transaction(raw))
+                    tx_hash = self.rpc(partial(self.w3.eth.send_raw_transaction, raw))
                 except (Web3RPCError, ValueError) as exc:
                     self.nonces.resync(sender)
                     if attempt == 1 and _nonce_problem(exc):
@@ -227,7 +229,7 @@ class Sender:
         except TransactionNotFound:
             old = None
         with self.nonces.lock(sender):
-            latest = int(self.rpc(lambda: self.w3.eth.get_transaction_count(sender, "latest")))  # type: ignore[arg-type]
+            latest = int(self.rpc(lambda: self.w3.eth.get_transaction_count(sender, "latest")))
             nonce = min(int(old["nonce"]), latest) if old is not None else latest
             fees = self.fees()
             if old is not None:
@@ -259,7 +261,7 @@ class Sender:
         if receipt["status"] != 1:
             raise self._replay_failure(tx_hash, receipt)
         self.confirmed(int(receipt["blockNumber"]))
-        return receipt
+        return cast(TxReceipt, receipt)
 
     def confirmed(self, block: int) -> None:
         """A transaction was seen confirmed in ``block``: whoever keeps the chain's state is told."""

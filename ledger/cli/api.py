@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, Optional
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -263,7 +262,7 @@ def api_up(port: Annotated[int, typer.Option(help="Port of the first body's API"
     from ledger.services import ApiProcess
 
     home = settings().home
-    infos = [run(lambda b=body, i=i: ApiProcess(home, b).up(port + i)) for i, body in enumerate(demo.record_keepers())]
+    infos = [run(partial(ApiProcess(home, body).up, port + i)) for i, body in enumerate(demo.record_keepers())]
     apis = Table("body", "portal (browser)", "API docs", "log", title="Nodes (stop with `ledger api down`)")
     for info in infos:
         apis.add_row(info.body, info.url + "/", info.url + "/docs", info.log)
@@ -276,7 +275,7 @@ def api_up(port: Annotated[int, typer.Option(help="Port of the first body's API"
                    caption=f"Portal keystore files are in {home / 'keystores'} (password: demo). A committee's staff "
                            f"work at their own node; the other bodies keep no records in the demo and work at the "
                            f"node whose records they need ({others}).")
-    index = {dev_account(i).address: i for i in range(30)}
+    index = {str(dev_account(i).address): i for i in range(30)}
     for body, _kind, role, account in demo.summary_rows():
         if role != "node":
             i = index[account]

@@ -6,10 +6,9 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Callable, NoReturn, Optional
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -92,7 +91,8 @@ def signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
             key = Account.decrypt(json.loads(keystore.read_text()), password)
         except (OSError, ValueError) as exc:
             raise BadArgument(f"cannot unlock {keystore}: {exc}") from exc
-        return Account.from_key(key)
+        account: LocalAccount = Account.from_key(key)
+        return account
     if dev_index is not None:
         from ledger.devkeys import dev_account
 

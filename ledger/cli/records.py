@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from ledger.cli.common import (DevAccountOpt, KeystoreOpt, err, maybe_signer, print_json, read_json, run, settings,
-                               signer)
-from typing import TYPE_CHECKING
-
+from ledger.cli.common import (
+    DevAccountOpt,
+    KeystoreOpt,
+    err,
+    maybe_signer,
+    print_json,
+    read_json,
+    run,
+    settings,
+    signer,
+)
 from ledger.errors import BadArgument, InvalidRecord
 
 if TYPE_CHECKING:
@@ -168,7 +175,8 @@ def update(record_id: RecordArg, file: FileArg, body: BodyOpt = None, keystore: 
 
 
 @records_app.command("erase")
-def erase(record_id: RecordArg, yes: Annotated[bool, typer.Option("--yes", help="Confirm: erasure cannot be undone")] = False,
+def erase(record_id: RecordArg,
+          yes: Annotated[bool, typer.Option("--yes", help="Confirm: erasure cannot be undone")] = False,
           body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
     """Crypto-shred a record (an admin's decision): keys and ciphertexts deleted, status erased on-chain."""
     def go() -> dict[str, Any]:

@@ -70,9 +70,9 @@ def node_status() -> None:
         block = connect(info.spec.rpc_url).eth.block_number
         out.print(f"{info.spec.kind} runs at {info.spec.rpc_url} (chain id {info.spec.chain_id}, pid {info.pid}), "
                   f"block {block}")
-    except Exception as exc:  # the process lives but does not answer
+    except Exception as exc:  # noqa: BLE001 — the process lives but does not answer
         out.print(f"{info.spec.kind} (pid {info.pid}) does not answer at {info.spec.rpc_url}: {exc}")
-        raise typer.Exit(4)
+        raise typer.Exit(4) from None
 
 
 # ------------------------------------------------------------------- deploy
@@ -81,9 +81,11 @@ def deploy(
     rpc: Annotated[Optional[str], typer.Option(help="JSON-RPC URL (default: the local node)")] = None,
     founder: Annotated[str, typer.Option(help="Code of the founding body, e.g. subdistrict")] = "subdistrict",
     founder_name: Annotated[str, typer.Option(help="Public name of the founding body")] = "Subdistrict Office",
-    founder_kind: Annotated[str, typer.Option(help="residents_committee, subdistrict_office, department, auditor")] = "subdistrict_office",
+    founder_kind: Annotated[str, typer.Option(help="residents_committee, subdistrict_office, department, auditor")] = \
+        "subdistrict_office",
     admin: Annotated[Optional[list[str]], typer.Option(help="Founding admin address (at least two)")] = None,
-    quorum_bps: Annotated[int, typer.Option(help="Votes needed to admit or remove a body, in basis points of active bodies")] = 5001,
+    quorum_bps: Annotated[int, typer.Option(help="Votes needed to admit or remove a body, in basis points of "
+                                                 "active bodies")] = 5001,
     keystore: Annotated[Optional[Path], typer.Option(help="Deployer keystore V3 file")] = None,
     dev_account: Annotated[Optional[int], typer.Option(help="Deploy with local dev key N (local node only)")] = None,
     manifest: Annotated[Optional[Path], typer.Option(help="Where to write the manifest")] = None,
@@ -91,8 +93,7 @@ def deploy(
     """Deploy the contracts to a chain and write the manifest every other command reads."""
     from ledger.chain.bodies import BodyProfile
     from ledger.chain.deploy import deploy as do_deploy
-    from ledger.ids import BodyKind
-    from ledger.ids import code_id, text_hash
+    from ledger.ids import BodyKind, code_id, text_hash
     from ledger.system import open_chain
 
     def go() -> Any:
@@ -106,7 +107,8 @@ def deploy(
             raise BadArgument("give at least two --admin addresses for the founding body")
         deployer = signer(keystore, dev_account)
         chain = open_chain(s, with_manifest=False)
-        m = do_deploy(chain, deployer, founder=code_id(founder), founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
+        m = do_deploy(chain, deployer, founder=code_id(founder),
+                      founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
                       founder_admins=admins, quorum_bps=quorum_bps, rpc_url=s.effective_rpc_url)
         m.save(s.manifest_path, chain.build.abis())
         return m, s.manifest_path
@@ -153,7 +155,6 @@ def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this
           port: Annotated[int, typer.Option(help="Port to listen on")] = 8000) -> None:
     """Run this body's API (uvicorn) on the deployed chain; stop with Ctrl-C."""
     import uvicorn
-
     from pydantic import ValidationError
 
     from api.main import create_app

@@ -5,9 +5,7 @@ Errors come back as :class:`ApiError` carrying the API's stable ``code`` and HTT
 
 from __future__ import annotations
 
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.client.http import Http, Unreachable
 from ledger.errors import BadArgument, LedgerError

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import http.client
 import json as jsonlib
-import socket
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 

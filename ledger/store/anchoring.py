@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from web3.types import TxReceipt
 from sqlmodel import Session, col, func, select
+from web3.types import TxReceipt
 
 from ledger import failpoints
 from ledger.chain.client import Actor, Relayer
@@ -135,7 +135,7 @@ class Anchorer:
         event = self.c.records.anchoring_event(rid, entry.version, erased=erase, from_block=from_block)
         if event is None:
             return None
-        return str(event["transactionHash"].to_0x_hex()), int(event["blockNumber"])  # type: ignore[attr-defined]
+        return str(event["transactionHash"].to_0x_hex()), int(str(event["blockNumber"]))  # type: ignore[attr-defined]
 
     def _finish(self, entry: OutboxEntry, state: AnchorState, *, tx: tuple[str, int] | None = None,
                 error: str | None = None) -> None:

@@ -7,8 +7,8 @@ the demo describes its invented staff.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from eth_utils import to_checksum_address
 from sqlalchemy.engine import Engine

@@ -27,9 +27,9 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ledger.envelope import KEY_BYTES, Keyring, Sealed
 from ledger.errors import KeyringError

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Enum, Index, LargeBinary, TypeDecorator, UniqueConstraint

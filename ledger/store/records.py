@@ -16,9 +16,10 @@ compare it with the commitment: a swapped or altered row is reported, never retu
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,13 +30,29 @@ from ledger.chain.client import Actor
 from ledger.chain.deploy import Contracts
 from ledger.commitments import Commitment, canonical_json, commit, new_salts
 from ledger.envelope import Keyring, Sealed, binding
-from ledger.errors import (Conflict, IntegrityFailure, InvalidRecord, NotAuthorized, RecordErased, RecordNotFound,
-                           StoreError)
+from ledger.errors import (
+    Conflict,
+    IntegrityFailure,
+    InvalidRecord,
+    NotAuthorized,
+    RecordErased,
+    RecordNotFound,
+    StoreError,
+)
 from ledger.ids import code_id, new_record_id
 from ledger.store.anchoring import Anchorer, AnchorReport
 from ledger.store.epochs import EpochKeys
-from ledger.store.models import (OutboxAction, OutboxEntry, Record, RecordKey, RecordPublic,
-                                 RecordStatusName, RecordVersion, VersionPublic, utcnow)
+from ledger.store.models import (
+    OutboxAction,
+    OutboxEntry,
+    Record,
+    RecordKey,
+    RecordPublic,
+    RecordStatusName,
+    RecordVersion,
+    VersionPublic,
+    utcnow,
+)
 from ledger.subjects import subject_id
 
 #: Largest record accepted, as RFC 8785 canonical JSON of its fields.

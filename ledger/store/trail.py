@@ -17,8 +17,9 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from eth_utils import keccak
 from sqlalchemy import update
@@ -191,7 +192,9 @@ class Trail:
                        for seq, at in rows if (a := anchors.get(seq)) is not None and a.anchored_at is not None)
         if not waits:
             return {"p50": None, "p95": None, "max": None}
-        pick = lambda q: round(waits[min(len(waits) - 1, int(q * len(waits)))], 3)  # noqa: E731
+        def pick(q: float) -> float:
+            return round(waits[min(len(waits) - 1, int(q * len(waits)))], 3)
+
         return {"p50": pick(0.5), "p95": pick(0.95), "max": round(waits[-1], 3)}
 
     def count(self) -> int:

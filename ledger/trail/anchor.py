@@ -166,7 +166,8 @@ class TrailAnchorer:
         """The transaction, block and root that anchored ``row``'s range on-chain."""
         if row.tx_hash:
             try:
-                receipt = self.c.chain.sender.rpc(lambda: self.c.chain.w3.eth.get_transaction_receipt(row.tx_hash))
+                receipt = self.c.chain.sender.rpc(
+                    lambda: self.c.chain.w3.eth.get_transaction_receipt(HexBytes(str(row.tx_hash))))
                 found = self._anchor_logs_of(receipt)
                 if found is not None:
                     return found
@@ -234,12 +235,12 @@ class TrailAnchorer:
     def _lost(self, tx_hash: str) -> bool:
         w3 = self.c.chain.w3
         try:
-            receipt = self.c.chain.sender.rpc(lambda: w3.eth.get_transaction_receipt(tx_hash))
+            receipt = self.c.chain.sender.rpc(lambda: w3.eth.get_transaction_receipt(HexBytes(tx_hash)))
             return int(receipt["status"]) != 1
         except TransactionNotFound:
             pass
         try:
-            self.c.chain.sender.rpc(lambda: w3.eth.get_transaction(tx_hash))
+            self.c.chain.sender.rpc(lambda: w3.eth.get_transaction(HexBytes(tx_hash)))
             return False  # pending
         except TransactionNotFound:
             return True
@@ -304,7 +305,7 @@ class TrailAnchorer:
             return False
         try:
             self.step()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — every failure is counted, logged and retried with backoff
             st = self.status
             st.consecutive_failures += 1
             st.failures_total += 1

@@ -5,7 +5,8 @@ for each event of the batch; its root is what ``AccessTrail.anchorBatch`` anchor
 anchored alone ("immediate") has the event hash itself on-chain and an empty proof.
 
 A trail bundle (``civic-ledger/trail@1``) holds one subject's events at one body, with each
-event's proof, the anchors holding them, and the node's signed head (the subject's last sequence number and event count). :func:`verify_trail`
+event's proof, the anchors holding them, and the node's signed head (the subject's last sequence number and event
+count). :func:`verify_trail`
 checks it with nothing but the chain:
 
 1. the chain's anchors of the body are contiguous from 1, and the bundle's anchors are them;
@@ -20,8 +21,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes

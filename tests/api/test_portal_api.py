@@ -14,9 +14,19 @@ from ledger.devkeys import dev_account
 from ledger.store.trail import content_hash
 from ledger.trail.proofs import leaf_root
 from tests.api.conftest import Api
-from tests.api.test_flows import (AUDITOR, CA_OFFICER, HOUSEHOLD, RC_ADMIN, RC_OFFICER, WEST_ADMIN, granted_record,
-                                  national_id, refused)
+from tests.api.test_flows import (
+    AUDITOR,
+    CA_OFFICER,
+    HOUSEHOLD,
+    RC_ADMIN,
+    RC_OFFICER,
+    WEST_ADMIN,
+    granted_record,
+    national_id,
+    refused,
+)
 from tests.api.test_trail import wait_for
+
 
 @pytest.fixture(scope="module")
 def five_reads(api: Api) -> dict[str, Any]:

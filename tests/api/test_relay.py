@@ -4,7 +4,8 @@ only relays. Refusals (rights, signer, replay, expiry, foreign targets) change n
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from eth_account.messages import encode_typed_data

@@ -17,7 +17,7 @@ from ledger.trail.proofs import chain_anchors, leaf_root, verify_trail
 from tests.api.conftest import Api
 from tests.api.test_flows import AUDITOR, CA_OFFICER, RC_OFFICER, granted_record, refused
 
-RC_EAST = bytes(b"rc-east").ljust(32, b"\0")
+RC_EAST = b"rc-east".ljust(32, b"\0")
 
 
 def wait_for(fn: Any, timeout: float = 20.0) -> Any:

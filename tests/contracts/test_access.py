@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ledger.chain.access import ConsentState, Decision, RequestStatus, Scope
 from ledger.errors import AccessDenied, ConsentMissing, GrantExpired, GrantRevoked
 from ledger.ids import code_id, text_hash
 from tests.support import DAY, Consortium, advance_time, random_bytes32, reverts
-
-import pytest
 
 ZERO = b"\0" * 32
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ledger.chain.bodies import BodyProfile
 from ledger.ids import BodyKind, Role, code_id, text_hash
 from tests.support import DAY, Consortium, advance_time, reverts

@@ -7,7 +7,7 @@ import json
 import socket
 import stat
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest

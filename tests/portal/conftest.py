@@ -4,9 +4,10 @@ Debian's Chromium driven by Playwright, headless. Screenshots go to ``build/port
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,8 @@ class Portal:
         """A fresh browser context (its own storage) and page; JavaScript errors fail the test."""
         context = self.browser.new_context(viewport={"width": width, "height": height}, **kw)
         if lang:
-            context.add_init_script(f"window.localStorage.getItem('cl.lang') || window.localStorage.setItem('cl.lang', '{lang}')")
+            context.add_init_script(f"window.localStorage.getItem('cl.lang') || "
+                                    f"window.localStorage.setItem('cl.lang', '{lang}')")
         page = context.new_page()
         page.errors = []  # type: ignore[attr-defined]
         page.on("pageerror", lambda e: page.errors.append(str(e)))  # type: ignore[attr-defined]

@@ -99,7 +99,7 @@ def test_officer_admin_resident_auditor_in_the_browser(portal: Portal) -> None:
     text = newest.inner_text()
     assert "Civil Affairs Bureau" in text and "Wang Fang" in text
     assert "subsistence allowance review" in text and "address, income band" in text
-    assert f"access grant no." in text
+    assert "access grant no." in text
     newest.locator("button[data-seq]").click()
     newest.locator("ul.checks").wait_for()
     assert newest.locator("ul.checks li.pass").count() == 4 and newest.locator("li.fail").count() == 0

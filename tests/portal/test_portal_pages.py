@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -306,7 +307,7 @@ def test_the_api_docs_render_with_nothing_from_outside_the_node(portal: Portal) 
     for path, ready in (("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")):
         page = portal.page()
         loaded: list[str] = []  # answers from outside the node: none may arrive
-        page.on("response", lambda r: None if r.url.startswith((portal.url, "data:", "blob:")) else loaded.append(r.url))
+        page.on("response", lambda r: None if r.url.startswith((portal.url, "data:", "blob:")) else loaded.append(r.url))  # noqa: B023
         page.goto(portal.url + path)
         assert "Civic Ledger API" in page.wait_for_selector(ready).inner_text()
         assert page.locator("text=/reads").count() > 0

@@ -3,8 +3,8 @@ when the server at 127.0.0.1:5432 answers, on PostgreSQL (a fresh schema per tes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine

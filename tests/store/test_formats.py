@@ -81,7 +81,8 @@ NODE_SCRIPT = """
 const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
 const [record, batch] = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const names = Object.keys(record.fields).sort();
-const t = StandardMerkleTree.of(names.map((n) => [record.salts[n], n, record.valueHashes[n]]), ["bytes32", "string", "bytes32"]);
+const t = StandardMerkleTree.of(names.map((n) => [record.salts[n], n, record.valueHashes[n]]),
+                                ["bytes32", "string", "bytes32"]);
 const b = StandardMerkleTree.of(batch.leaves.map((l) => [l.seq, l.eventHash]), ["uint64", "bytes32"]);
 console.log(JSON.stringify({
   commitment: t.root,

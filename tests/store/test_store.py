@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +11,17 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from ledger.chain.records import RecordStatus
 from ledger.commitments import canonical_json
 from ledger.envelope import Keyring, binding
-from ledger.errors import (IntegrityFailure, InvalidNationalId, InvalidRecord, NotAuthorized, RecordErased,
-                           RecordNotFound)
-from ledger.chain.records import RecordStatus
+from ledger.errors import (
+    IntegrityFailure,
+    InvalidNationalId,
+    InvalidRecord,
+    NotAuthorized,
+    RecordErased,
+    RecordNotFound,
+)
 from ledger.store.models import OutboxEntry, RecordKey, RecordVersion
 from ledger.store.records import MAX_RECORD_BYTES, RecordStore, unhex32
 from tests.store.conftest import national_id

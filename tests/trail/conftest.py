@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -21,8 +21,8 @@ from ledger.node import LocalNode, free_port, port_free, process_alive
 from ledger.services import ApiProcess
 from ledger.system import open_chain, up
 from tests.api.conftest import BLOCK_TIME, TOKEN_SECRET
-from tests.support import rpc
 from tests.api.test_flows import CA_OFFICER, HOUSEHOLD, RC_ADMIN, RC_OFFICER, national_id
+from tests.support import rpc
 
 
 @dataclass

@@ -6,8 +6,8 @@ node configured for immediate mode anchors each read in its own transaction."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from sqlmodel import Session
@@ -21,8 +21,8 @@ from ledger.trail.anchor import TrailAnchorer
 from ledger.trail.proofs import batch_root, chain_anchors, check_contiguous, leaf_root, proof_of
 from tests.trail.conftest import System, system
 
-RC_WEST = bytes(b"rc-west").ljust(32, b"\0")
-RC_EAST = bytes(b"rc-east").ljust(32, b"\0")
+RC_WEST = b"rc-west".ljust(32, b"\0")
+RC_EAST = b"rc-east".ljust(32, b"\0")
 RC_WEST_NODE = 22  # the demo's anchor account of rc-west (WELL-KNOWN DEV KEY)
 
 

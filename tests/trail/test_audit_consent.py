@@ -5,8 +5,8 @@ block, before the consent, is reported under check 2."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

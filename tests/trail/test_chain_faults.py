@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -76,7 +77,8 @@ def test_a_rewound_chain_is_re_indexed_and_its_lost_anchors_sent_again_exactly_o
     healed = _until(lambda: (h := sys_faults.health())["status"] == "ok" and h["trail"]["anchoredThrough"] >= seq
                     and h["trail"]["rewindsTotal"] > before["trail"]["rewindsTotal"]
                     and h["index"]["rewinds"] > before["index"]["rewinds"] and h, "anchoring and index healed")
-    assert healed["index"]["lastError"] is None and healed["index"]["lastRewind"]["to"] < healed["index"]["lastRewind"]["from"]
+    rewind = healed["index"]["lastRewind"]
+    assert healed["index"]["lastError"] is None and rewind["to"] < rewind["from"]
     assert _anchor_logs_over(sys_faults, seq) == 1  # sent again, once
     metrics = sys_faults.signed_in(12).http.get("/metrics").text
     assert 'ledger_chain_rewinds_total{seen_by="anchoring"}' in metrics

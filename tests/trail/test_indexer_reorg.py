@@ -5,16 +5,16 @@ never keeping a history the chain no longer has. anvil's snapshots make the reor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from ledger import demo
 from ledger.chain.client import Chain
+from ledger.chain.deploy import Contracts
 from ledger.config import Settings
 from ledger.devkeys import dev_account
-from ledger.chain.deploy import Contracts
 from ledger.ids import Role
 from ledger.indexer import Indexer
 from ledger.node import LocalNode, NodeSpec, free_port

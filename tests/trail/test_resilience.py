@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
@@ -26,7 +27,7 @@ from ledger.trail.proofs import chain_anchors, check_contiguous
 from tests.api.test_flows import CA_OFFICER
 from tests.trail.conftest import System
 
-RC_EAST = bytes(b"rc-east").ljust(32, b"\0")
+RC_EAST = b"rc-east".ljust(32, b"\0")
 
 
 def stored_events(s: System) -> dict[int, str]:
@@ -74,7 +75,7 @@ def test_sigkill_during_read_bursts_loses_no_event(sys_resilience: System) -> No
         stop = threading.Event()
 
         def burst(reader: object) -> None:
-            while not stop.is_set():
+            while not stop.is_set():  # noqa: B023
                 try:
                     r = reader.read(record, ["address"], "subsistence_review")  # type: ignore[attr-defined]
                 except (ApiError, httpx.HTTPError):
@@ -154,7 +155,7 @@ def index_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
 def _cursor(url: str) -> int:
     try:
         rows = index_rows(url)["chain_cursor"]
-    except Exception:  # not created or migrated yet
+    except Exception:  # noqa: BLE001 — not created or migrated yet
         return -1
     return int(rows[0][1]) if rows else -1  # type: ignore[call-overload]
 
