@@ -53,3 +53,38 @@ def bench_cli(repeats: Annotated[int, typer.Option(min=1, max=50, help="Runs of 
         table.add_row(f.command, f"{f.seconds:.3f}", f"{f.seconds - base:.3f}")
     out.print(table)
     out.print("Client commands are timed against a closed port: the figure is Python's work, not the network's.")
+
+
+@bench_app.command("faults")
+def bench_faults(api_kills: Annotated[int, typer.Option(min=0, max=500, help="SIGKILLs of the API")] = 50,
+                 anvil_kills: Annotated[int, typer.Option(min=0, max=100, help="SIGKILLs of anvil")] = 10,
+                 pg_seconds: Annotated[float, typer.Option(min=0, max=600, help="Seconds of terminated PostgreSQL "
+                                                           "connections (with --database postgresql://…)")] = 10.0,
+                 database: Annotated[Optional[str], typer.Option(help="The node's database; PostgreSQL adds the "
+                                                                "connection phase. Default: SQLite")] = None,
+                 seed: Annotated[int, typer.Option(help="Seed of the random kill moments")] = 1,
+                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """The node under a mixed load (registrations, requests, approvals, reads) while the API and anvil are
+    SIGKILLed at random moments and PostgreSQL connections are terminated: records lost, reads without an
+    event, duplicate anchors (each should be 0) and the time each recovery took. Runs a system of its own."""
+    import tempfile
+    from pathlib import Path
+
+    from ledger.chaos import run_faults
+
+    with tempfile.TemporaryDirectory(prefix="ledger-faults-") as tmp:
+        figures = run(lambda: run_faults(Path(tmp) / "home", api_kills=api_kills, anvil_kills=anvil_kills,
+                                         pg_seconds=pg_seconds, database=database, seed=seed, progress=progress))
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    from rich.table import Table
+
+    table = Table("figure", "value", title="Faults under load")
+    for name in ("recordsLost", "readsWithoutEvent", "duplicateAnchors", "eventsStored", "eventsAnchored"):
+        table.add_row(name, str(figures[name]))
+    for phase in ("api", "anvil", "postgresql"):
+        if phase in figures:
+            table.add_row(phase, json.dumps(figures[phase]))
+    table.add_row("load", json.dumps(figures["load"]))
+    out.print(table)
