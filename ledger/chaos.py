@@ -186,33 +186,33 @@ def run_faults(home: Path, *, api_kills: int = 50, anvil_kills: int = 10, pg_sec
         driver.thread.start()
         figures: dict[str, Any] = {}
         try:
-            api_recoveries = []
-            for i in range(api_kills):
-                time.sleep(rng.uniform(0.3, 2.0))
-                progress(f"SIGKILL the API ({i + 1}/{api_kills})")
+            def api_pid() -> int | None:
                 info = api.info()
-                assert info is not None
-                _killpg(info.pid)
-                started = time.monotonic()
-                restart_api()
-                _wait_healthy(url)
-                api_recoveries.append(time.monotonic() - started)
-            figures["api"] = {"kills": api_kills, **_spread(api_recoveries)}
+                return info.pid if info else None
 
-            node = LocalNode(home)
-            anvil_recoveries = []
-            for i in range(anvil_kills):
-                time.sleep(rng.uniform(0.5, 2.5))
-                progress(f"SIGKILL anvil ({i + 1}/{anvil_kills})")
-                info_node = node.running()
-                assert info_node is not None
-                _killpg(info_node.pid)
-                started = time.monotonic()
+            def node_pid() -> int | None:
+                info = node.running()
+                return info.pid if info else None
+
+            def restart_node() -> None:
                 _wait_port(settings.node_port)  # until the clients of the dead node have closed their connections
                 node.up(settings.node_spec)
-                _wait_healthy(url)
-                anvil_recoveries.append(time.monotonic() - started)
-            figures["anvil"] = {"kills": anvil_kills, **_spread(anvil_recoveries)}
+
+            node = LocalNode(home)
+            for name, kills, pid_of, restart, pause in (("api", api_kills, api_pid, restart_api, (0.3, 2.0)),
+                                                         ("anvil", anvil_kills, node_pid, restart_node, (0.5, 2.5))):
+                recoveries = []
+                for i in range(kills):
+                    time.sleep(rng.uniform(*pause))
+                    progress(f"SIGKILL {name} ({i + 1}/{kills})")
+                    pid = pid_of()
+                    assert pid is not None, f"{name} is not running"
+                    _killpg(pid)
+                    started = time.monotonic()
+                    restart()
+                    _wait_healthy(url)
+                    recoveries.append(time.monotonic() - started)
+                figures[name] = {"kills": kills, **_spread(recoveries)}
 
             if database and database.startswith("postgres"):
                 progress(f"terminate the node's PostgreSQL connections for {pg_seconds:.0f}s")
