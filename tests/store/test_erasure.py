@@ -96,7 +96,9 @@ def test_an_erased_record_cannot_be_recovered_from_any_copy(store: RecordStore, 
     # plaintext (the node never writes it in the clear).
     erased_keys = [w for r, _, _, w in old_rows if r == "0x" + erased.hex()]
     home_files = [f for f in tmp_path.rglob("*") if f.is_file() and before not in f.parents]
-    assert any(f.suffix == ".json" and "epochs" in f.name for f in home_files)
+    epochs = [f for f in home_files if f.suffix == ".json" and "epochs" in f.name]
+    assert epochs and all(f.stat().st_mode & 0o777 == 0o600 for f in epochs)  # the operator's alone
+    assert store.epochs.path.parent.stat().st_mode & 0o077 == 0
     for f in home_files:
         data = f.read_bytes()
         assert not any(k in data for k in erased_keys), f  # SQLite: secure_delete and a truncated WAL
