@@ -22,6 +22,8 @@ from ledger.cli.common import (
 from ledger.errors import BadArgument, InvalidRecord
 
 if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
     from ledger.config import Settings
     from ledger.store.records import RecordStore
 
@@ -134,6 +136,15 @@ def signed_read(store: RecordStore, account: Any, record_id: bytes, fields: list
     return service.serve(typed=typed, signature=signature, signed_in=account.address, reader_body=bytes(member_body))
 
 
+def _acting(record_id: str, body: str | None, keystore: Path | None,
+            dev_account: int | None) -> tuple[bytes, LocalAccount, RecordStore]:
+    """The record id, the acting account and its body's store (``--body`` defaults to the account's)."""
+    rid = parse_record_id(record_id)
+    account = signer(keystore, dev_account)
+    s = settings(body=body)
+    return rid, account, _open(s, s.body, account)
+
+
 def _event_json(event: Any) -> dict[str, Any]:
     return {"seq": event.seq, "eventHash": event.event_hash, "block": event.block, "reader": event.reader}
 
@@ -144,10 +155,7 @@ def show(record_id: RecordArg, purpose: PurposeOpt, field: FieldOpt = None, body
     """Look at a record's latest version as its body's member: a signed read with an access event, checked
     against the commitment; then print it. (Versions and commitments: `records list`, or below.)"""
     def go() -> dict[str, Any]:
-        rid = parse_record_id(record_id)
-        account = signer(keystore, dev_account)
-        s = settings(body=body)
-        store = _open(s, s.body, account)
+        rid, account, store = _acting(record_id, body, keystore, dev_account)
         result = signed_read(store, account, rid, field, purpose)
         return {**_record_json(store, rid), "shown": result.bundle["version"],
                 "fields": {f["name"]: f["value"] for f in result.bundle["fields"]},
@@ -161,13 +169,10 @@ def update(record_id: RecordArg, file: FileArg, body: BodyOpt = None, keystore: 
            dev_account: DevAccountOpt = None) -> None:
     """Store a new version from a JSON file: {"fields": {...}}."""
     def go() -> dict[str, Any]:
-        rid = parse_record_id(record_id)
         doc = _read_json(file)
         if not isinstance(doc, dict) or "fields" not in doc:
             raise InvalidRecord('an update file is {"fields": {...}}')
-        account = signer(keystore, dev_account)
-        s = settings(body=body)
-        store = _open(s, s.body, account)
+        rid, account, store = _acting(record_id, body, keystore, dev_account)
         store.update(actor=store.c.chain.direct(account), record_id=rid, fields=doc["fields"])
         return _record_json(store, rid)
 
@@ -180,12 +185,9 @@ def erase(record_id: RecordArg,
           body: BodyOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
     """Crypto-shred a record (an admin's decision): keys and ciphertexts deleted, status erased on-chain."""
     def go() -> dict[str, Any]:
-        rid = parse_record_id(record_id)
         if not yes:
             raise BadArgument("erasure destroys the record for good; add --yes to confirm")
-        account = signer(keystore, dev_account)
-        s = settings(body=body)
-        store = _open(s, s.body, account)
+        rid, account, store = _acting(record_id, body, keystore, dev_account)
         store.erase(actor=store.c.chain.direct(account), record_id=rid)
         return _record_json(store, rid)
 
@@ -200,10 +202,7 @@ def disclose(record_id: RecordArg,
     """Print a disclosure bundle of some fields of the latest version, verifiable against the chain alone
     (a signed read, on the trail like any other)."""
     def go() -> dict[str, Any]:
-        rid = parse_record_id(record_id)
-        account = signer(keystore, dev_account)
-        s = settings(body=body)
-        store = _open(s, s.body, account)
+        rid, account, store = _acting(record_id, body, keystore, dev_account)
         result = signed_read(store, account, rid, field, purpose)
         err.print(f"access event {result.event.seq} recorded at {store.body.rstrip(bytes(1)).decode()}")
         return dict(result.bundle)
