@@ -125,7 +125,7 @@ def _killpg(pid: int) -> None:
         time.sleep(0.02)
 
 
-def _wait_port(port: int, timeout: float = 90.0) -> bool:
+def _wait_port(port: int, timeout: float) -> bool:
     """Waits until ``port`` can be listened on again: the sockets of a killed server linger (FIN-WAIT)
     until its clients close their side, which they do at their next request."""
     deadline = time.monotonic() + timeout
@@ -195,8 +195,7 @@ def run_faults(home: Path, *, api_kills: int = 50, anvil_kills: int = 10, pg_sec
                 return info.pid if info else None
 
             def restart_node() -> None:
-                _wait_port(settings.node_port)  # until the clients of the dead node have closed their connections
-                node.up(settings.node_spec)
+                node.up(settings.node_spec)  # waits for the dead node's lingering sockets to go
 
             node = LocalNode(home)
             for name, kills, pid_of, restart, pause in (("api", api_kills, api_pid, restart_api, (0.3, 2.0)),

@@ -131,6 +131,19 @@ class LocalNode:
             return None
         return info
 
+    def _port_released(self, port: int, wait: float = 60.0) -> bool:
+        """After this home's node died on ``port`` (killed, not stopped), its sockets linger until its
+        clients close their side, which they do at their next request: wait for that, not for ever."""
+        dead = self.info()
+        if dead is None or dead.spec.port != port or process_alive(dead.pid):
+            return False
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if port_free(port):
+                return True
+            time.sleep(0.1)
+        return False
+
     def up(self, spec: NodeSpec, *, timeout: float = 60.0) -> NodeInfo:
         """Starts the node unless one runs already (then returns it if it matches ``spec``)."""
         current = self.running()
@@ -141,7 +154,7 @@ class LocalNode:
             return current
         if spec.kind not in KINDS:
             raise NodeError(f"unknown node kind {spec.kind!r}; choose one of {', '.join(KINDS)}")
-        if not port_free(spec.port):
+        if not port_free(spec.port) and not self._port_released(spec.port):
             raise NodeError(f"port {spec.port} is taken by another program; choose another with --port")
         self.dir.mkdir(parents=True, exist_ok=True)
         cmd, env = _command(spec, self.dir)
