@@ -23,6 +23,10 @@ export function has(key) { return Object.prototype.hasOwnProperty.call(catalogue
 
 /** The catalogue's text for `key`, with {name} placeholders filled; a missing key shows as ⟦key⟧. */
 export function t(key, vars = {}) {
+  if (typeof vars.count === "number") {  // a plural form when the catalogue has one: "trail.summary.one"
+    const form = `${key}.${new Intl.PluralRules(current).select(vars.count)}`;
+    if (has(form)) key = form;
+  }
   if (!has(key)) return `⟦${key}⟧`;
   return catalogue[key].replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 }

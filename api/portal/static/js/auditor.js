@@ -89,7 +89,7 @@ function auditCard(rerender) {
       message(r.ok ? "ok" : "error", t(r.ok ? "auditor.passed" : "auditor.failedAudit")),
       el("ul", { class: "checks" }, (r.checks || []).map((c) => el("li", { class: c.ok ? "pass" : "fail" },
         t(`auditor.check.${c.number}`), ` — ${t("auditor.checked", { n: fmtNumber(c.checked ?? 0) })}`,
-        c.failed ? ` · ${t("auditor.problems", { n: fmtNumber(c.failed) })}` : ""))),
+        c.failed ? ` · ${t("auditor.problems", { count: c.failed, n: fmtNumber(c.failed) })}` : ""))),
       el("div", { class: "actions" },
         el("button", { type: "button", class: "secondary", "data-format": "json", onclick: get("json", "application/json") }, t("auditor.getJson")),
         el("button", { type: "button", class: "secondary", "data-format": "csv", onclick: get("csv", "text/csv") }, t("auditor.getCsv")),
