@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ledger.errors import IntegrityFailure, KeyringError
+from ledger.files import replace_private
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -113,6 +114,13 @@ class Keyring:
         """``key`` wrapped by the active KEK (the store's epoch keys are kept so)."""
         return self._wrap(key, self.active, aad), self.active
 
+    def export(self, kek_id: str) -> bytes:
+        """One key's raw bytes, for keeping it wrapped under another keyring (the store's epoch keys)."""
+        try:
+            return self._keys[kek_id]
+        except KeyError:
+            raise KeyringError(f"key-encryption key {kek_id!r} is not in the keyring") from None
+
     def unwrap_key(self, wrapped: bytes, kek_id: str, aad: bytes) -> bytes:
         return self._unwrap(wrapped, kek_id, aad)
 
@@ -154,12 +162,7 @@ class Keyring:
         doc = {"schema": KEYRING_SCHEMA, "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P,
                                                  "salt": salt.hex()},
                "nonce": nonce.hex(), "ciphertext": sealed.hex()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f)
-        os.replace(tmp, path)
+        replace_private(path, json.dumps(doc).encode())
 
     @classmethod
     def load(cls, path: Path, password: str) -> Keyring:

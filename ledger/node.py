@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from ledger.devkeys import DEV_ACCOUNTS, DEV_MNEMONIC
 from ledger.errors import NodeError
+from ledger.files import replace_private
 from ledger.toolchain import anvil_binary, npm_bin, project_root
 
 NodeKind = Literal["anvil", "hardhat", "ganache"]
@@ -102,13 +103,7 @@ class AnvilState:
                 return
             answer = self.w3.provider.make_request("anvil_dumpState", [])
             state = gzip.decompress(bytes.fromhex(str(answer["result"]).removeprefix("0x")))
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(state)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            replace_private(self.path, state)
             self._saved = block
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from ledger.config import Settings
 from ledger.envelope import Keyring
 from ledger.errors import KeyringError
+from ledger.files import replace_private
 from ledger.subjects import MIN_SECRET_BYTES
 
 
@@ -51,10 +52,7 @@ def save_rotated(settings: Settings, body: str, rotated: Keyring) -> str:
         rotated.save(settings.kek_file, settings.kek_password.get_secret_value())
         return str(settings.kek_file)
     path = dev_kek_path(settings, body)
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    _write_private(tmp, rotated.to_env() + "\n")
-    os.replace(tmp, path)
+    replace_private(path, (rotated.to_env() + "\n").encode())
     return str(path)
 
 

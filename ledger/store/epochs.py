@@ -25,14 +25,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ledger.envelope import KEY_BYTES, Keyring, Sealed
+from ledger.envelope import Keyring, Sealed
 from ledger.errors import KeyringError
+from ledger.files import replace_private
 
 SCHEMA = "civic-ledger/epochs@1"
 
@@ -50,16 +50,20 @@ class EpochKeys:
         self.body = body
         self._lock_path = path.with_name(path.name + ".lock")
         self._mutex = threading.RLock()
-        self._keys: dict[str, bytes] = {}
-        self.current = ""
-        self._next = 1
+        # The epoch keys are themselves a keyring: the current epoch is its active key. Replaced whole,
+        # never changed in place, so a reader holding it sees one consistent set.
+        self._ring = Keyring.generate("epoch-1")
+        self._next = 2
         self._stamp: tuple[int, int] | None = None
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self._locked(fcntl.LOCK_EX):
             if not path.exists():
-                self._add_epoch()
                 self._save()
             self._load()
+
+    @property
+    def current(self) -> str:
+        return self._ring.active
 
     # ------------------------------------------------------------------ file
 
@@ -87,43 +91,25 @@ class EpochKeys:
                 raise KeyringError(f"{self.path} is not this body's epoch-key file")
             keys = {eid: self.keyring.unwrap_key(bytes.fromhex(e["wrapped"]), e["kek"], _aad(self.body, eid))
                     for eid, e in doc["keys"].items()}
-            current, nxt = str(doc["current"]), int(doc["next"])
+            ring = Keyring(keys, str(doc["current"]))  # refuses a current epoch the file does not hold
+            nxt = int(doc["next"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise KeyringError(f"cannot read the epoch keys {self.path}: {exc}") from None
-        if current not in keys:
-            raise KeyringError(f"{self.path} names a current epoch it does not hold")
-        self._keys, self.current, self._next, self._stamp = keys, current, nxt, stamp
+        self._ring, self._next, self._stamp = ring, nxt, stamp
 
     def _save(self) -> None:
         """Writes the file whole (each key wrapped by the keyring's active KEK), synced, then replaces the
         old one: a crash leaves either file, never half of one."""
         entries = {}
-        for eid, key in self._keys.items():
-            wrapped, kek = self.keyring.wrap_key(key, _aad(self.body, eid))
+        for eid in self._ring.ids:
+            wrapped, kek = self.keyring.wrap_key(self._ring.export(eid), _aad(self.body, eid))
             entries[eid] = {"kek": kek, "wrapped": wrapped.hex()}
         doc = {"schema": SCHEMA, "body": self.body.hex(), "current": self.current, "next": self._next,
                "keys": entries}
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        dirfd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dirfd)
-        finally:
-            os.close(dirfd)
+        replace_private(self.path, json.dumps(doc).encode())
         st = self.path.stat()
         self._stamp = (st.st_ino, st.st_mtime_ns)
 
-    def _add_epoch(self) -> str:
-        eid = f"epoch-{self._next}"
-        self._next += 1
-        self._keys[eid] = secrets.token_bytes(KEY_BYTES)
-        self.current = eid
-        return eid
 
     # --------------------------------------------------------------- writers
 
@@ -143,18 +129,15 @@ class EpochKeys:
 
     def seal(self, plaintext: bytes, aad: bytes) -> Sealed:
         """Encrypts under a fresh data key wrapped by the current epoch (call inside :meth:`writing`)."""
-        with self._mutex:
-            epoch, key = self.current, self._keys[self.current]
-        return Keyring({epoch: key}, epoch).seal(plaintext, aad)
+        return self._ring.seal(plaintext, aad)
 
     def open(self, sealed: Sealed, aad: bytes) -> bytes:
-        if sealed.kek_id not in self._keys:
+        if sealed.kek_id not in self._ring.ids:
             with self._locked(fcntl.LOCK_SH):
                 self._load()
-        with self._mutex:
-            key = self._keys.get(sealed.kek_id)
-        if key is not None:
-            return Keyring({sealed.kek_id: key}, sealed.kek_id).open(sealed, aad)
+        ring = self._ring
+        if sealed.kek_id in ring.ids:
+            return ring.open(sealed, aad)
         if sealed.kek_id in self.keyring.ids:  # written before epochs: the store moves these on opening
             return self.keyring.open(sealed, aad)
         raise KeyringError(f"the data key's epoch {sealed.kek_id!r} was destroyed (an erasure) or never kept here")
@@ -162,40 +145,30 @@ class EpochKeys:
     def rewrap(self, wrapped_key: bytes, kek_id: str, aad: bytes) -> tuple[bytes, str]:
         """The same data key wrapped by the current epoch (from an older epoch, or from the keyring for a
         key written before epochs)."""
-        with self._mutex:
-            current, current_key, old = self.current, self._keys[self.current], self._keys.get(kek_id)
-        source = Keyring({kek_id: old}, kek_id) if old is not None else self.keyring
-        dek = source.unwrap_key(wrapped_key, kek_id, aad)
-        return Keyring({current: current_key}, current).wrap_key(dek, aad)
+        ring = self._ring
+        if kek_id in ring.ids:
+            return ring.rewrap(wrapped_key, kek_id, aad)
+        return ring.wrap_key(self.keyring.unwrap_key(wrapped_key, kek_id, aad), aad)
 
     # -------------------------------------------------------------- shredding
 
-    def begin_shred(self) -> str:
+    def begin_shred(self) -> None:
         """Step 1: a fresh current epoch, on disk before any data key is wrapped by it (inside
         :meth:`shredding`)."""
         with self._mutex:
-            eid = self._add_epoch()
+            self._ring = self._ring.rotated(f"epoch-{self._next}")
+            self._next += 1
             self._save()
-        return eid
 
     def destroy_all_but_current(self) -> list[str]:
         """Step 3: every epoch but the current one destroyed (inside :meth:`shredding`, after the
         re-wrap committed)."""
         with self._mutex:
-            gone = [e for e in self._keys if e != self.current]
+            gone = [e for e in self._ring.ids if e != self.current]
             if gone:
-                for e in gone:
-                    del self._keys[e]
+                self._ring = Keyring({self.current: self._ring.export(self.current)}, self.current)
                 self._save()
         return gone
 
     def held(self) -> list[str]:
-        with self._mutex:
-            return list(self._keys)
-
-    def rekey(self) -> None:
-        """The file rewritten under the keyring's active KEK (after the operator rotated it)."""
-        with self._locked(fcntl.LOCK_EX):
-            self._load()
-            with self._mutex:
-                self._save()
+        return self._ring.ids

@@ -37,7 +37,7 @@ def _node_keys(store: RecordStore) -> list[bytes]:
     """Every key the node holds after the erase: its KEKs and the epoch keys in its file, read afresh."""
     ring = store.keyring
     epochs = EpochKeys(store.epochs.path, ring, store.body)
-    return [ring._keys[k] for k in ring.ids] + [epochs._keys[e] for e in epochs.held()]
+    return [ring.export(k) for k in ring.ids] + [epochs._ring.export(e) for e in epochs.held()]
 
 
 def _unwraps(wrapped: bytes, label: str, aad: bytes, keys: list[bytes]) -> bool:
