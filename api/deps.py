@@ -20,6 +20,7 @@ from api.metrics import Metrics
 from api.settings import ApiSettings
 from ledger.chain.client import Chain, Relayer
 from ledger.chain.deploy import Contracts
+from ledger.chain.head import Questions, member_of
 from ledger.errors import NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
 from ledger.indexer import Indexer
@@ -51,6 +52,7 @@ class Node:
     indexer: Indexer
     texts: FreeTexts
     directory: Directory
+    questions: Questions
 
     @property
     def body(self) -> str:
@@ -80,7 +82,7 @@ class Actor:
         return [r.name.lower() for r in Role if r in self.roles and r.name]
 
 
-def get_node(request: Request) -> Node:
+async def get_node(request: Request) -> Node:
     node: Node = request.app.state.node
     return node
 
@@ -97,8 +99,9 @@ def issue_token(settings: ApiSettings, address: str) -> tuple[str, dt.datetime]:
     return token, expires
 
 
-def current_actor(node: NodeDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+async def signed_in(node: NodeDep,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    """The account the bearer token names (checked: signature, audience, expiry); nothing asked of the chain."""
     if credentials is None:
         raise NotAuthenticated("sign in first: POST /auth/nonce, then POST /auth/login")
     assert node.settings.api_token_secret is not None
@@ -109,15 +112,22 @@ def current_actor(node: NodeDep,
         raise NotAuthenticated("the token has expired; sign in again") from None
     except jwt.InvalidTokenError:
         raise NotAuthenticated("the token is not valid") from None
-    address = str(claims["sub"])
-    body, roles = node.contracts.bodies.member_of(address)
+    return str(claims["sub"])
+
+
+SignedIn = Annotated[str, Depends(signed_in)]
+
+
+def current_actor(node: NodeDep, address: SignedIn) -> Actor:
+    """The signed-in account with its body and roles at the chain's head (one question per block)."""
+    body, roles = member_of(node.questions, address)
     return Actor(address, code_name(body) if body != ZERO else None, Role(roles))
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def current_member(actor: CurrentActor) -> Actor:
+async def current_member(actor: CurrentActor) -> Actor:
     """The actor, who must be a member of a body now (checked on-chain at this request)."""
     if actor.body is None:
         raise NotAuthorized(f"{actor.address} is not a member of any body", error="NotMember")

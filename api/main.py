@@ -23,6 +23,7 @@ from api.schemas import declare_errors
 from api.settings import ApiSettings
 from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
+from ledger.chain.head import follow_chain
 from ledger.errors import BadArgument
 from ledger.indexer import Indexer
 from ledger.reads import ReadService
@@ -104,6 +105,41 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class Measure:
+    """Counts and times every answer by route and status, and sets its Cache-Control (pure ASGI: no
+    request object, no response body buffering). API answers are never cached; the portal's files are
+    revalidated (ETag), not fetched again whole."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        cache = b"no-cache" if scope["path"].startswith(("/static/", "/vendor/")) else b"no-store"
+        status = 500
+
+        async def measured(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+                message = {**message, "headers": [*headers, (b"cache-control", cache)]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, measured)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            m = self.metrics
+            m.latency.labels(route).observe(time.perf_counter() - started)
+            m.requests.labels(scope["method"], route, str(status)).inc()
+            if status in (401, 403):
+                m.denials.labels(str(status)).inc()
+
+
 class Workers:
     """Background threads of the node (indexer, anchoring worker), stopped with the app."""
 
@@ -146,16 +182,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                  stuck_after=settings.tx_stuck_after)
         indexer = Indexer(store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0,
                           depth=settings.index_depth)
+        questions = follow_chain(chain, interval=settings.head_interval)
         directory = Directory(store.engine)
         if settings.environment == "development" and demo.node_account(settings.body) is not None:
             demo.describe_staff(directory)  # the demo's invented staff, by name and post
-        metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.count, events_last=trail.last_seq,
+        metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.last_seq, events_last=trail.last_seq,
                       anchor=anchorer.status, overdue=lambda: anchorer.overdue(settings.trail_anchor_grace),
-                      index_rewinds=lambda: indexer.rewinds)
+                      index_rewinds=lambda: indexer.rewinds, head=questions)
         app.state.node = Node(settings, chain, contracts, store.engine, relayer, store, trail,
-                              ReadService(store=store, trail=trail), metrics, anchorer, indexer,
-                              FreeTexts(store.engine, store.body, store.keyring), directory)
+                              ReadService(store=store, trail=trail, questions=questions), metrics, anchorer, indexer,
+                              FreeTexts(store.engine, store.body, store.keyring), directory, questions)
         with Workers() as workers:
+            workers.start("head", questions.head.follow)
             workers.start("indexer", lambda stop: indexer.follow(stop, settings.index_interval))
             if settings.trail_anchoring:
                 workers.start("anchorer", anchorer.run)
@@ -180,19 +218,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.api_max_body)
     app.add_middleware(errors.CatchAll)
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response = await call_next(request)
-        # API answers are never cached; the portal's files are revalidated (ETag), not fetched again whole
-        assets = request.url.path.startswith(("/static/", "/vendor/"))
-        response.headers["Cache-Control"] = "no-cache" if assets else "no-store"
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        if response.status_code in (401, 403):
-            metrics.denials.labels(str(response.status_code)).inc()
-        return response
+    app.add_middleware(Measure, metrics=metrics)
 
     @app.get("/metrics", include_in_schema=True, tags=["health"], summary="Prometheus metrics (text format)",
              response_class=PlainTextResponse)

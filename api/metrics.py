@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from ledger.chain.head import Questions
 from ledger.trail.anchor import AnchorStatus
 
 
@@ -49,10 +50,22 @@ class Metrics:
                               registry=self.registry)
         self.rewinds = Gauge("ledger_chain_rewinds_total", "Times the chain was found to have lost blocks or anchors "
                              "this node had seen", ["seen_by"], registry=self.registry)
+        self.head = Gauge("ledger_chain_head_block", "The chain's head block as this node knows it (reads are "
+                          "decided there)", registry=self.registry)
+        self.head_age = Gauge("ledger_chain_head_age_seconds", "Seconds since the node last heard the head from the "
+                              "chain: its lag, at most the poll interval while the chain answers", registry=self.registry)
+        self.questions_answered = Gauge("ledger_chain_questions_answered_total", "Chain questions (membership, "
+                                        "access rules) answered for requests", registry=self.registry)
+        self.questions_asked = Gauge("ledger_chain_questions_asked_total", "Of those, asked of the chain (the rest "
+                                     "came from the answers of the same block)", registry=self.registry)
 
     def watch(self, *, outbox_pending: Callable[[], float], events: Callable[[], float],
               events_last: Callable[[], float], anchor: AnchorStatus, overdue: Callable[[], float],
-              index_rewinds: Callable[[], float]) -> None:
+              index_rewinds: Callable[[], float], head: Questions) -> None:
+        self.head.set_function(lambda: head.head.number or 0)
+        self.head_age.set_function(lambda: -1 if head.head.age is None else head.head.age)
+        self.questions_answered.set_function(lambda: head.answered)
+        self.questions_asked.set_function(lambda: head.asked)
         self.outbox_pending.set_function(outbox_pending)
         self.events_total.set_function(events)
         self.anchored_through.set_function(lambda: anchor.anchored_through)

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
                                                                     "(reorg tolerance; 0 for QBFT).")
     audit_workers: int = Field(default=2, ge=1, le=64, description="Processes the audit checks signatures with.")
     index_interval: float = Field(default=0.5, gt=0, description="Seconds between the indexer's polls.")
+    head_interval: float = Field(default=0.25, gt=0, le=10, description="Seconds between polls of the chain's head: "
+                                 "reads are decided at the head the node knows, never more than this behind "
+                                 "(twice this and it is asked again before a read).")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

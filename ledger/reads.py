@@ -7,12 +7,14 @@ refused read changes nothing and an answered read always has its event:
 
 1. the request is well formed, for this chain and this node, not expired, and signed by
    the signed-in account, which is also its ``reader``;
-2. it was not served before (its EIP-712 digest is not in the trail);
-3. the chain allows it now (``checkAccess`` under the named grant, or ``emergencyCovers``, at
-   the latest block, whose number the event records: the audit re-checks it there);
-4. the record is decrypted and checked against its commitment;
-5. the access event, with the signed request, is committed to the trail;
-6. only then is the disclosure bundle (the requested fields only) returned.
+2. the chain allows it now: the reader is a member of a body, and ``checkAccess`` under the named
+   grant (or ``emergencyCovers``) allows it, both asked at the head block the node follows, in one
+   JSON-RPC batch or from that block's answers (:mod:`ledger.chain.head`); the event records the
+   block, and the audit re-checks it there;
+3. the record is decrypted and checked against its commitment;
+4. the access event, with the signed request, is committed to the trail, together with those of
+   concurrent reads (group commit); a request served before is refused there, on its digest;
+5. only then is the disclosure bundle (the requested fields only) returned.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import coincurve
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
+from ledger.chain.access import Decision
 from ledger.chain.deploy import Contracts
+from ledger.chain.head import Questions, follow_chain
 from ledger.chain.forwarder import EIP712_DOMAIN
 from ledger.disclosure import build_bundle
 from ledger.errors import AccessDenied, Conflict, InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
@@ -208,10 +212,11 @@ class ReadResult:
 class ReadService:
     """Serves the reads of one custodian body's store."""
 
-    def __init__(self, *, store: RecordStore, trail: Trail) -> None:
+    def __init__(self, *, store: RecordStore, trail: Trail, questions: Questions | None = None) -> None:
         self.store = store
         self.trail = trail
         self.c: Contracts = store.c
+        self.questions = questions or follow_chain(self.c.chain)
 
     @property
     def verifying_contract(self) -> str:
@@ -236,22 +241,23 @@ class ReadService:
         if emergency_id:
             self._check_emergency(reader, record_id, mask, emergency_id)
         else:
-            decision, grant_id = self.c.access.find_grant(reader, record_id, mask, pid)
+            q = self.questions
+            found = q.ask(q.head.current(), q.question("AccessRegistry", "findGrant", reader, record_id, mask, pid))[0]
+            decision, grant_id = Decision(found[0]), int(found[1])
             decision.raise_if_denied()
         return typed_data(chain_id=self.c.chain.chain_id, verifying_contract=self.verifying_contract, reader=reader,
                           custodian=self.store.body, record_id=record_id, fields=fields, purpose=pid,
                           grant_id=grant_id, emergency_id=emergency_id, nonce=os.urandom(32),
                           deadline=int(time.time()) + min(ttl, MAX_TTL))
 
-    def _check_emergency(self, reader: str, record_id: bytes, mask: int, emergency_id: int,
-                         block: int | str = "latest") -> None:
-        if not self.c.access.emergency_covers(emergency_id, reader, record_id, mask, block=block):
-            raise AccessDenied("the emergency declaration does not cover this read (reader, record, fields, "
-                               "its window, or the emergency role)", decision="emergency_not_covered")
+    def _check_emergency(self, reader: str, record_id: bytes, mask: int, emergency_id: int) -> None:
+        q = self.questions
+        if not q.ask(q.head.current(), q.question("AccessRegistry", "emergencyCovers", emergency_id, reader,
+                                                  record_id, mask))[0]:
+            raise AccessDenied(_NOT_COVERED, decision="emergency_not_covered")
 
-    def serve(self, *, typed: Any, signature: str, signed_in: str, reader_body: bytes) -> ReadResult:
-        """Serves a signed read request of the signed-in account, a member of ``reader_body`` as the
-        chain says at this request (steps 1-6 of the module doc)."""
+    def serve(self, *, typed: Any, signature: str, signed_in: str) -> ReadResult:
+        """Serves a signed read request of the signed-in account (steps 1-5 of the module doc)."""
         # 1. form, domain, deadline, signature; the signer is the signed-in account
         read = parse(typed, signature, chain_id=self.c.chain.chain_id, verifying_contract=self.verifying_contract)
         if read.reader.lower() != signed_in.lower():
@@ -259,27 +265,36 @@ class ReadService:
                                 error="WrongSigner")
         if read.custodian != self.store.body:
             raise ReadRequestInvalid("the read request is for another body's node", reason="custodian")
-        # 2. not served before
-        if self.trail.is_replay(read.digest):
-            raise Conflict("this signed read request was used already; sign a new one", error="ReadRequestReplayed")
-        # 3. the chain allows it now: at its latest block, which the event names
+        # 2. the chain allows it now: membership and the access rule at the head block, asked together
         record = self.store.get(read.record_id)
         mask = self._mask(record.category, read.fields)
-        block = self.c.chain.block_number()
+        q = self.questions
+        block = q.head.current()
+        rule = q.question("AccessRegistry", "emergencyCovers", read.emergency_id, read.reader, read.record_id, mask) \
+            if read.emergency_id else \
+            q.question("AccessRegistry", "checkAccess", read.reader, read.record_id, mask, read.purpose, read.grant_id)
+        (reader_body, _roles), allowed = q.ask(block, q.question("BodyRegistry", "memberOf", read.reader), rule)
+        if bytes(reader_body) == ZERO:
+            raise NotAuthorized(f"{read.reader} is not a member of any body", error="NotMember")
         if read.emergency_id:
-            self._check_emergency(read.reader, read.record_id, mask, read.emergency_id, block)
+            if not allowed:
+                raise AccessDenied(_NOT_COVERED, decision="emergency_not_covered")
         else:
-            self.c.access.check_access(read.reader, read.record_id, mask, read.purpose, read.grant_id,
-                                       block=block).raise_if_denied()
-        # 4. decrypt and verify; the bundle is ready before the event, sent only after it
+            Decision(allowed).raise_if_denied()
+        # 3. decrypt and verify; the bundle is ready before the event, sent only after it
         content = self.store.read(read.record_id)
         bundle = build_bundle(content, read.fields, chain=self.c.chain)
-        # 5. the event, committed
+        # 4. the event, committed (a replayed request is refused here)
         event = self.trail.append(NewEvent(
-            reader=read.reader, reader_body=hex32(reader_body), record_id=record.record_id,
+            reader=read.reader, reader_body=hex32(bytes(reader_body)), record_id=record.record_id,
             version=content.version.version, subject_id=record.subject_id, category=record.category,
             fields=read.fields, purpose=code_name(read.purpose), grant_id=read.grant_id,
             emergency_id=read.emergency_id, block=block, request=read.typed["message"], signature=read.signature,
             request_digest=read.digest))
-        # 6. the answer
+        # 5. the answer
         return ReadResult(bundle, event)
+
+
+ZERO = b"\0" * 32
+_NOT_COVERED = ("the emergency declaration does not cover this read (reader, record, fields, its window, or the "
+                "emergency role)")

@@ -27,7 +27,7 @@ def open_chain(settings: Settings, *, with_manifest: bool = True) -> Chain:
     """Connects to the configured chain; attaches the manifest when asked."""
     chain = Chain(connect(settings.effective_rpc_url, poa=settings.poa), compile_contracts())
     if settings.rpc_url is None and settings.node_kind == "anvil":  # the local development node
-        chain.sender.on_confirmed = AnvilState(chain.w3, LocalNode(settings.home).dir / STATE_FILE)
+        chain.sender.on_confirmed.append(AnvilState(chain.w3, LocalNode(settings.home).dir / STATE_FILE))
     if with_manifest:
         chain.attach(Manifest.load(settings.manifest_path))
     return chain

@@ -18,7 +18,9 @@ router = APIRouter(tags=["operations"])
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     body: str | None
-    chain: dict[str, Any] = Field(description="reachable, chainId, head (or error)")
+    chain: dict[str, Any] = Field(description="reachable, chainId, head (the block reads are decided at), "
+                                              "headAgeSeconds (the node's lag: since it last heard the head), "
+                                              "pollInterval, questionsAnswered, questionsAsked (or error)")
     database: dict[str, Any] = Field(description="reachable, dialect (or error)")
     trail: dict[str, Any] = Field(description="mode, anchoring, anchoredThrough, latestSeq, unanchored, "
                                               "consecutiveFailures, lastError, failingSince, replacedTotal, "
@@ -35,7 +37,8 @@ class HealthOut(BaseModel):
 def health(node: NodeDep) -> JSONResponse:
     report: dict[str, Any] = {"status": "ok", "body": node.settings.body}
     try:
-        report["chain"] = {"reachable": True, "chainId": node.chain.chain_id, "head": node.chain.block_number()}
+        head = node.questions.head.current()  # the followed head; asked now only when it is stale
+        report["chain"] = {"reachable": True, "chainId": node.chain.chain_id, **node.questions.report(), "head": head}
     except Exception as exc:  # noqa: BLE001 — any failure is a degraded chain, reported
         report["chain"] = {"reachable": False, "error": type(exc).__name__}
         report["status"] = "degraded"

@@ -128,8 +128,9 @@ class Sender:
     #: Skip gas estimation: check with eth_call, then send with this limit. For py-evm,
     #: whose estimate is a slow binary search; real nodes estimate.
     fixed_gas: int | None = None
-    #: Told the block of each transaction seen confirmed (a local anvil saves its state then).
-    on_confirmed: Callable[[int], None] | None = None
+    #: Told the block of each transaction seen confirmed (a local anvil saves its state then; the
+    #: node's chain head moves there at once).
+    on_confirmed: list[Callable[[int], None]] = field(default_factory=list)
     nonces: NonceManager = field(init=False)
     _chain_id: int | None = field(default=None, init=False)
 
@@ -265,8 +266,8 @@ class Sender:
 
     def confirmed(self, block: int) -> None:
         """A transaction was seen confirmed in ``block``: whoever keeps the chain's state is told."""
-        if self.on_confirmed is not None:
-            self.rpc(lambda: self.on_confirmed(block))  # type: ignore[misc]
+        for listener in self.on_confirmed:
+            self.rpc(lambda listener=listener: listener(block))  # type: ignore[misc]
 
     def _replay_failure(self, tx_hash: HexBytes, receipt: TxReceipt) -> LedgerError:
         original = self.w3.eth.get_transaction(tx_hash)

@@ -124,16 +124,14 @@ def signed_read(store: RecordStore, account: Any, record_id: bytes, fields: list
     checked on-chain, and an access event committed before anything is shown (the trail has it)."""
     from eth_account.messages import encode_typed_data
 
-    from ledger.chain.bodies import BodyRegistry
     from ledger.reads import ReadService
     from ledger.store.trail import Trail
 
-    member_body, _ = BodyRegistry(store.c.chain).member_of(account.address)
     service = ReadService(store=store, trail=Trail(store.engine, store.body))
     names = fields or store.schema(store.get(record_id).category)
     typed = service.prepare(reader=account.address, record_id=record_id, fields=names, purpose=purpose)
     signature = "0x" + bytes(account.sign_message(encode_typed_data(full_message=typed)).signature).hex()
-    return service.serve(typed=typed, signature=signature, signed_in=account.address, reader_body=bytes(member_body))
+    return service.serve(typed=typed, signature=signature, signed_in=account.address)
 
 
 def _acting(record_id: str, body: str | None, keystore: Path | None,

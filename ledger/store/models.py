@@ -163,7 +163,9 @@ class AccessEvent(AccessEventBase, table=True):
     __tablename__ = "access_events"
     __table_args__ = (UniqueConstraint("body", "request_digest", name="uq_access_event_request"),
                       # a resident's trail, newest first, page by page
-                      Index("ix_access_events_subject_seq", "body", "subject_id", "seq"))
+                      Index("ix_access_events_subject_seq", "body", "subject_id", "seq"),
+                      Index("ix_access_events_body_seq", "body", "seq"),
+                      Index("ix_access_events_body_at", "body", "at"))
     body: str = Field(primary_key=True, max_length=66, description="Custodian body id (bytes32 hex)")
     request: str = Field(max_length=8000, description="The reader's signed read request (EIP-712 message, JSON)")
     signature: str = Field(max_length=132)
@@ -179,6 +181,7 @@ class TrailAnchor(SQLModel, table=True):
     range and root; ``anchored`` once the chain holds it."""
 
     __tablename__ = "trail_anchors"
+    __table_args__ = (Index("ix_trail_anchors_body_last", "body", "last_seq"),)
     body: str = Field(primary_key=True, max_length=66)
     first_seq: int = Field(primary_key=True)
     last_seq: int
@@ -191,6 +194,15 @@ class TrailAnchor(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime = Field(default_factory=utcnow)
     anchored_at: dt.datetime | None = None
+
+
+class TrailHead(SQLModel, table=True):
+    """The last sequence number taken in a body's trail. Writers take numbers with one UPDATE of this row,
+    which holds its lock until they commit: numbers stay gapless across processes, and nobody retries."""
+
+    __tablename__ = "trail_heads"
+    body: str = Field(primary_key=True, max_length=66)
+    last_seq: int = Field(sa_type=BigInteger)
 
 
 class AccessCode(SQLModel, table=True):

@@ -5,9 +5,11 @@ Each event also names its subject's previous event at this body (``subject_prev`
 hash covers that link: a subject's events form a chain, anchored with the events, so an
 event left out of a subject's trail breaks the chain.
 
-Sequence numbers are gapless per body: the next number is taken inside the transaction
-that writes the event, and a concurrent writer that took the same number fails on the
-primary key and retries. A replayed read request fails on its digest, changing nothing.
+Sequence numbers are gapless per body: they are taken by one UPDATE of the body's counter row
+(``trail_heads``) inside the transaction that writes the events, which holds the row until the
+commit; writers in other processes wait for it, and nobody retries. Concurrent reads' events are
+committed together, one transaction and one fsync for the lot (group commit). A replayed read
+request is refused on its digest, changing nothing.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
-from sqlalchemy import update
+from sqlalchemy import union_all, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
 from ledger.commitments import canonical_json
-from ledger.errors import Conflict, InvalidInput, StoreError
-from ledger.store.models import AccessCode, AccessEvent, TrailAnchor, utcnow
+from ledger.errors import Conflict, InvalidInput, LedgerError, StoreError
+from ledger.store.group_commit import GroupCommit
+from ledger.store.models import AccessCode, AccessEvent, TrailAnchor, TrailHead, utcnow
 
 #: Crockford base32 without I, L, O, U: unambiguous when read aloud or typed.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -55,6 +58,10 @@ class NewEvent:
     request: dict[str, Any]
     signature: str
     request_digest: str
+
+
+def _replayed() -> Conflict:
+    return Conflict("this signed read request was used already; sign a new one", error="ReadRequestReplayed")
 
 
 def event_content(event: AccessEvent) -> dict[str, Any]:
@@ -83,41 +90,89 @@ class Trail:
     def __init__(self, engine: Engine, body: bytes) -> None:
         self.engine = engine
         self.body = "0x" + body.hex()
+        self._writer = GroupCommit(self.append_many)
 
     def is_replay(self, request_digest: str) -> bool:
         with Session(self.engine) as s:
             q = select(AccessEvent.seq).where(AccessEvent.body == self.body, AccessEvent.request_digest == request_digest)
             return s.exec(q).first() is not None
 
-    def append(self, new: NewEvent, *, attempts: int = 5) -> AccessEvent:
-        """Writes the event durably (committed) and returns it with its sequence number."""
-        for _ in range(attempts):
-            try:
-                with Session(self.engine) as s, s.begin():
-                    last = s.exec(select(func.max(AccessEvent.seq)).where(AccessEvent.body == self.body)).one()
-                    prev = s.exec(select(func.max(AccessEvent.seq)).where(
-                        AccessEvent.body == self.body, AccessEvent.subject_id == new.subject_id)).one()
+    def append(self, new: NewEvent) -> AccessEvent:
+        """Writes the event durably (committed) and returns it with its sequence number. Concurrent
+        appends are committed together (:class:`~ledger.store.group_commit.GroupCommit`)."""
+        result = self._writer.submit(new)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def append_many(self, news: Sequence[NewEvent], *, _again: bool = True) -> list[AccessEvent | LedgerError]:
+        """Commits ``news`` in one transaction, in order; each gets its event or the error that refused
+        it (a replayed request: :class:`Conflict`). The counter row's UPDATE takes the numbers and
+        holds the row until the commit, so writers in other processes wait rather than collide."""
+        try:
+            with Session(self.engine) as s, s.begin():
+                digests = [n.request_digest for n in news]
+                served = set(s.exec(select(AccessEvent.request_digest).where(
+                    AccessEvent.body == self.body, col(AccessEvent.request_digest).in_(digests))).all())
+                out: list[AccessEvent | LedgerError] = []
+                fresh: list[tuple[int, NewEvent]] = []
+                for i, n in enumerate(news):
+                    if n.request_digest in served:
+                        out.append(_replayed())
+                    else:
+                        served.add(n.request_digest)
+                        fresh.append((i, n))
+                        out.append(_replayed())  # replaced below
+                if not fresh:
+                    return out
+                last = self._take(s, len(fresh))
+                prev: dict[str, int] = {}
+                now = utcnow()
+                events = []
+                for offset, (i, n) in enumerate(fresh, start=1):
+                    if n.subject_id not in prev:
+                        prev[n.subject_id] = int(s.exec(select(func.max(AccessEvent.seq)).where(
+                            AccessEvent.body == self.body, AccessEvent.subject_id == n.subject_id)).one() or 0)
+                    seq = last - len(fresh) + offset
                     event = AccessEvent(
-                        body=self.body, seq=int(last or 0) + 1, reader=new.reader, reader_body=new.reader_body,
-                        record_id=new.record_id, version=new.version, subject_id=new.subject_id,
-                        category=new.category, fields=json.dumps(sorted(new.fields)), purpose=new.purpose,
-                        grant_id=new.grant_id, emergency_id=new.emergency_id, subject_prev=int(prev or 0), block=new.block,
-                        at=utcnow(),
-                        request=json.dumps(new.request, sort_keys=True), signature=new.signature,
-                        request_digest=new.request_digest, event_hash="")
+                        body=self.body, seq=seq, reader=n.reader, reader_body=n.reader_body, record_id=n.record_id,
+                        version=n.version, subject_id=n.subject_id, category=n.category,
+                        fields=json.dumps(sorted(n.fields)), purpose=n.purpose, grant_id=n.grant_id,
+                        emergency_id=n.emergency_id, subject_prev=prev[n.subject_id], block=n.block, at=now,
+                        request=json.dumps(n.request, sort_keys=True), signature=n.signature,
+                        request_digest=n.request_digest, event_hash="")
                     event.event_hash = event_hash(event)
-                    s.add(event)
-                    s.flush()
+                    prev[n.subject_id] = seq
+                    events.append(event)
+                    out[i] = event
+                s.add_all(events)
+                s.flush()
+                for event in events:
                     s.expunge(event)
-                return event
-            except IntegrityError:
-                if self.is_replay(new.request_digest):
-                    raise Conflict("this signed read request was used already; sign a new one",
-                                   error="ReadRequestReplayed") from None
-                continue  # another writer took the sequence number: take the next one
-            except SQLAlchemyError as exc:
-                raise StoreError(f"could not record the access event: {exc.__class__.__name__}") from exc
-        raise StoreError("could not take a sequence number for the access event; try again")
+            return out
+        except IntegrityError:
+            # another process served one of these requests between our check and our insert: one by one
+            if len(news) > 1:
+                return [r for n in news for r in self.append_many([n])]
+            if self.is_replay(news[0].request_digest):
+                return [_replayed()]
+            if _again:  # two first writers created the counter row at once: it exists now
+                return self.append_many(news, _again=False)
+            raise StoreError("could not record the access event: the trail's counter is taken; try again") from None
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not record the access event: {exc.__class__.__name__}") from exc
+
+    def _take(self, s: Session, n: int) -> int:
+        """Takes ``n`` sequence numbers; returns the last. The row stays locked until the commit."""
+        taken = s.execute(update(TrailHead).where(col(TrailHead.body) == self.body)
+                          .values(last_seq=TrailHead.last_seq + n).returning(TrailHead.last_seq)).first()
+        if taken is not None:
+            return int(taken[0])
+        # this body's first event (or a database made before the counter): start from what is there
+        last = int(s.exec(select(func.max(AccessEvent.seq)).where(AccessEvent.body == self.body)).one() or 0)
+        s.add(TrailHead(body=self.body, last_seq=last + n))
+        s.flush()  # two first writers: one fails on the primary key, and its batch is tried again
+        return last + n
 
     def events(self, *, subject_id: str | None = None, after: int = 0, limit: int = 500) -> list[AccessEvent]:
         """Events after sequence number ``after``, oldest first."""
@@ -160,10 +215,27 @@ class Trail:
         """The anchor (batch, or single event) holding each of ``seqs``, for those anchored so far."""
         if not seqs:
             return {}
+        # Anchors hold disjoint ranges. Close seqs (a range of the trail): the anchors between them, one
+        # index range. Seqs far apart (a resident's page across a long trail): for each, the anchor that
+        # starts last at or before it, all in one statement. Either way no scan of the whole table.
+        wanted = sorted(set(seqs))
         with Session(self.engine) as s:
-            q = select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == "anchored",
-                                          col(TrailAnchor.last_seq) >= min(seqs), col(TrailAnchor.first_seq) <= max(seqs))
-            anchors = list(s.exec(q.order_by(col(TrailAnchor.first_seq))).all())
+            if wanted[-1] - wanted[0] < 4 * len(wanted):
+                q = select(TrailAnchor).where(TrailAnchor.body == self.body, col(TrailAnchor.last_seq) >= wanted[0],
+                                              col(TrailAnchor.first_seq) <= wanted[-1])
+                rows = list(s.exec(q).all())
+            else:
+                rows = []
+                for i in range(0, len(wanted), 100):
+                    parts = [select(TrailAnchor.first_seq).where(TrailAnchor.body == self.body,
+                                                                 col(TrailAnchor.first_seq) <= seq)
+                             .order_by(col(TrailAnchor.first_seq).desc()).limit(1).subquery().select()
+                             for seq in wanted[i:i + 100]]
+                    starts_q = union_all(*parts) if len(parts) > 1 else parts[0]
+                    firsts = {int(f) for (f,) in s.execute(starts_q).all()}
+                    rows += list(s.exec(select(TrailAnchor).where(TrailAnchor.body == self.body,
+                                                                  col(TrailAnchor.first_seq).in_(firsts))).all())
+        anchors = sorted((a for a in rows if a.state == "anchored"), key=lambda a: a.first_seq)
         starts = [a.first_seq for a in anchors]
         found = {}
         for seq in seqs:
@@ -196,10 +268,6 @@ class Trail:
             return round(waits[min(len(waits) - 1, int(q * len(waits)))], 3)
 
         return {"p50": pick(0.5), "p95": pick(0.95), "max": round(waits[-1], 3)}
-
-    def count(self) -> int:
-        with Session(self.engine) as s:
-            return int(s.exec(select(func.count()).select_from(AccessEvent).where(AccessEvent.body == self.body)).one())
 
     # ------------------------------------------------------------- access codes
 

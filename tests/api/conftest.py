@@ -61,6 +61,20 @@ class Api:
     def rpc(self, method: str, *params: object) -> object:
         return rpc(self.settings.effective_rpc_url, method, *params)
 
+    def node_sees_head(self, timeout: float = 10.0) -> int:
+        """Waits until the node follows the chain's current head (it polls it; a block mined behind its
+        back is seen within its poll interval); returns that block."""
+        import time
+
+        import httpx
+
+        block = int(str(self.rpc("eth_blockNumber")), 16)
+        deadline = time.monotonic() + timeout
+        while (httpx.get(self.url + "/health", timeout=5).json()["chain"].get("head") or 0) < block:
+            assert time.monotonic() < deadline, f"the node did not see block {block} within {timeout}s"
+            time.sleep(0.05)
+        return block
+
 
 @pytest.fixture(scope="session", params=DATABASES)
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
