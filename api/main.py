@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -44,6 +47,8 @@ _BRACKETS = re.compile(rb"[\[\]{}]")
 
 def json_depth(body: bytes) -> int:
     """How deeply ``body`` nests, counted on its brackets outside strings (no parser is run on it)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:  # cannot nest deeper than it has openings
+        return body.count(b"[") + body.count(b"{")
     depth = deepest = 0
     for m in _BRACKETS.finditer(_STRINGS.sub(b"", body)):
         depth += 1 if m.group() in (b"[", b"{") else -1
@@ -140,6 +145,31 @@ class Measure:
                 m.denials.labels(str(status)).inc()
 
 
+@contextlib.contextmanager
+def _sole(path: Path, stop: threading.Event) -> Iterator[None]:
+    """Holds an exclusive lock on ``path`` (waiting for it, or for ``stop``) while inside."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(path, "a+b") as f:
+        while not stop.is_set():
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                stop.wait(1.0)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def limit_threads(n: int) -> None:
+    """At most ``n`` threads run the blocking handlers (anyio's pool is 40 by default: under load they
+    convoy on the GIL and the SQLite calls that release it, and throughput falls as threads rise)."""
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = n
+
+
 class Workers:
     """Background threads of the node (indexer, anchoring worker), stopped with the app."""
 
@@ -167,6 +197,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limit_threads(settings.api_threads)
         from ledger import demo
         from ledger.system import open_chain, open_store
 
@@ -189,14 +220,29 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.last_seq, events_last=trail.last_seq,
                       anchor=anchorer.status, overdue=lambda: anchorer.overdue(settings.trail_anchor_grace),
                       index_rewinds=lambda: indexer.rewinds, head=questions)
+        metrics.watch_commits(trail.writer)
         app.state.node = Node(settings, chain, contracts, store.engine, relayer, store, trail,
                               ReadService(store=store, trail=trail, questions=questions), metrics, anchorer, indexer,
                               FreeTexts(store.engine, store.body, store.keyring), directory, questions)
         with Workers() as workers:
             workers.start("head", questions.head.follow)
-            workers.start("indexer", lambda stop: indexer.follow(stop, settings.index_interval))
-            if settings.trail_anchoring:
-                workers.start("anchorer", anchorer.run)
+
+            def background(stop: threading.Event) -> None:
+                # One process of a body's node indexes and anchors: with several uvicorn workers, the one
+                # holding the lock; another takes over when it dies.
+                with _sole(settings.home / "api" / f"{settings.body}.background.lock", stop):
+                    if stop.is_set():
+                        return
+                    inner = [threading.Thread(target=lambda: indexer.follow(stop, settings.index_interval),
+                                              name="indexer", daemon=True)]
+                    if settings.trail_anchoring:
+                        inner.append(threading.Thread(target=anchorer.run, args=(stop,), name="anchorer", daemon=True))
+                    for t in inner:
+                        t.start()
+                    for t in inner:
+                        t.join()
+
+            workers.start("background", background)
             yield
         store.engine.dispose()
 

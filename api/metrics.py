@@ -7,10 +7,12 @@ The backlog gauges are read from the database when scraped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from ledger.chain.head import Questions
+from ledger.store.group_commit import GroupCommit
 from ledger.trail.anchor import AnchorStatus
 
 
@@ -56,8 +58,16 @@ class Metrics:
                               "chain: its lag, at most the poll interval while the chain answers", registry=self.registry)
         self.questions_answered = Gauge("ledger_chain_questions_answered_total", "Chain questions (membership, "
                                         "access rules) answered for requests", registry=self.registry)
+        self.group_commits = Gauge("ledger_trail_group_commits_total", "Transactions that committed access events "
+                                   "(each holds every read that waited for it)", registry=self.registry)
+        self.group_committed = Gauge("ledger_trail_group_committed_events_total", "Access events committed by them",
+                                     registry=self.registry)
         self.questions_asked = Gauge("ledger_chain_questions_asked_total", "Of those, asked of the chain (the rest "
                                      "came from the answers of the same block)", registry=self.registry)
+
+    def watch_commits(self, writer: GroupCommit[Any, Any]) -> None:
+        self.group_commits.set_function(lambda: writer.batches)
+        self.group_committed.set_function(lambda: writer.items)
 
     def watch(self, *, outbox_pending: Callable[[], float], events: Callable[[], float],
               events_last: Callable[[], float], anchor: AnchorStatus, overdue: Callable[[], float],

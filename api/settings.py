@@ -39,6 +39,8 @@ class ApiSettings(Settings):
     api_token_ttl: int = Field(default=900, ge=30, le=86_400, description="Bearer token lifetime, seconds")
     api_domain: str = Field(default="127.0.0.1:8000", description="The domain SIWE messages must name")
     api_uri: str = Field(default="http://127.0.0.1:8000", description="The URI SIWE messages name")
+    api_threads: int = Field(default=4, ge=1, le=256, description="Threads that run blocking request handlers "
+                             "(database, decryption). Few: Python threads beyond the cores only contend for the GIL")
     api_max_body: int = Field(default=256 * 1024, ge=1024, description="Largest request body, bytes")
     api_code_attempts: int = Field(default=10, ge=1, description="Access-code attempts allowed per client per window")
     api_code_window: float = Field(default=60.0, gt=0, description="Window of the access-code limit, seconds")

@@ -31,10 +31,10 @@ from hexbytes import HexBytes
 
 from ledger.chain.access import Decision
 from ledger.chain.deploy import Contracts
-from ledger.chain.head import Questions, follow_chain
 from ledger.chain.forwarder import EIP712_DOMAIN
+from ledger.chain.head import Questions, follow_chain
 from ledger.disclosure import build_bundle
-from ledger.errors import AccessDenied, Conflict, InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
+from ledger.errors import AccessDenied, InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
 from ledger.ids import code_id, code_name
 from ledger.store.models import AccessEvent
 from ledger.store.records import RecordStore, hex32, parse_record_id
@@ -204,6 +204,12 @@ def parse(typed: Any, signature: str, *, chain_id: int, verifying_contract: str,
 
 
 @dataclass(frozen=True)
+class OpenedRead:
+    bundle: dict[str, Any]
+    event: NewEvent
+
+
+@dataclass(frozen=True)
 class ReadResult:
     bundle: dict[str, Any]
     event: AccessEvent
@@ -258,6 +264,14 @@ class ReadService:
 
     def serve(self, *, typed: Any, signature: str, signed_in: str) -> ReadResult:
         """Serves a signed read request of the signed-in account (steps 1-5 of the module doc)."""
+        opened = self.open(typed=typed, signature=signature, signed_in=signed_in)
+        # 4. the event, committed (a replayed request is refused here); 5. the answer
+        return ReadResult(opened.bundle, self.trail.append(opened.event))
+
+    def open(self, *, typed: Any, signature: str, signed_in: str) -> OpenedRead:
+        """Steps 1-3: the request checked, the chain asked, the record decrypted; the bundle and the event
+        to commit. The bundle must not leave before the event is committed (:meth:`serve`, or the API's
+        route awaiting :meth:`Trail.submit`)."""
         # 1. form, domain, deadline, signature; the signer is the signed-in account
         read = parse(typed, signature, chain_id=self.c.chain.chain_id, verifying_contract=self.verifying_contract)
         if read.reader.lower() != signed_in.lower():
@@ -266,7 +280,8 @@ class ReadService:
         if read.custodian != self.store.body:
             raise ReadRequestInvalid("the read request is for another body's node", reason="custodian")
         # 2. the chain allows it now: membership and the access rule at the head block, asked together
-        record = self.store.get(read.record_id)
+        stored = self.store.fetch(read.record_id)  # sealed: decrypted only once the read is allowed
+        record = stored.record
         mask = self._mask(record.category, read.fields)
         q = self.questions
         block = q.head.current()
@@ -282,17 +297,14 @@ class ReadService:
         else:
             Decision(allowed).raise_if_denied()
         # 3. decrypt and verify; the bundle is ready before the event, sent only after it
-        content = self.store.read(read.record_id)
+        content = self.store.open_stored(stored)
         bundle = build_bundle(content, read.fields, chain=self.c.chain)
-        # 4. the event, committed (a replayed request is refused here)
-        event = self.trail.append(NewEvent(
+        return OpenedRead(bundle, NewEvent(
             reader=read.reader, reader_body=hex32(bytes(reader_body)), record_id=record.record_id,
             version=content.version.version, subject_id=record.subject_id, category=record.category,
             fields=read.fields, purpose=code_name(read.purpose), grant_id=read.grant_id,
             emergency_id=read.emergency_id, block=block, request=read.typed["message"], signature=read.signature,
             request_digest=read.digest))
-        # 5. the answer
-        return ReadResult(bundle, event)
 
 
 ZERO = b"\0" * 32

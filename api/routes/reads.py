@@ -6,10 +6,12 @@ see :mod:`ledger.reads` for the order of checks.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentMember, Node, NodeDep, SignedIn
@@ -18,6 +20,7 @@ from api.schemas import DisclosureBundle
 from ledger.ids import code_name
 from ledger.store.models import AccessEvent
 from ledger.store.records import parse_record_id
+from ledger.store.trail import settle
 from ledger.trail import receipts
 
 router = APIRouter(prefix="/reads", tags=["reads"])
@@ -76,13 +79,16 @@ def prepare_read(body: ReadPrepareIn, actor: CurrentMember, node: NodeDep) -> Re
              responses={403: {"description": "No grant now, or signed by another account than the token's"},
                         409: {"description": "This signed request was served already (replay)"},
                         422: {"description": "Malformed, foreign or expired request"}})
-def read(body: ReadIn, account: SignedIn, node: NodeDep) -> ReadOut:
-    # membership is asked with the access rule, in one question to the chain (ledger.reads, step 2)
-    result = node.reads.serve(typed=body.typedData, signature=body.signature, signed_in=account)
-    e = result.event
+async def read(body: ReadIn, account: SignedIn, node: NodeDep) -> ReadOut:
+    # steps 1-3 of ledger.reads in a worker thread (membership is asked with the access rule, in one
+    # question to the chain); the event's commit is awaited without holding a thread, so concurrent reads
+    # share one transaction; only then does the bundle leave
+    opened = await run_in_threadpool(node.reads.open, typed=body.typedData, signature=body.signature,
+                                     signed_in=account)
+    e = settle(await asyncio.wrap_future(node.trail.submit(opened.event)))
     kind = "emergency" if e.emergency_id else ("grant" if e.grant_id else "own_body")
     node.metrics.reads.labels(kind).inc()
-    return ReadOut(bundle=DisclosureBundle.model_validate(result.bundle), receipt=receipt_of(node, e))
+    return ReadOut(bundle=DisclosureBundle.model_validate(opened.bundle), receipt=receipt_of(node, e))
 
 
 def receipt_of(node: Node, e: AccessEvent) -> Receipt:

@@ -186,7 +186,7 @@ class ChainHead:
 
 @dataclass(frozen=True)
 class Question:
-    """One view call: a contract's function with its arguments."""
+    """One view call: a contract's function with its arguments (ABI-encoded only when asked of the chain)."""
 
     to: str
     selector: bytes
@@ -196,6 +196,10 @@ class Question:
     args: tuple[Any, ...]
 
     @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.to, self.selector, *self.args)
+
+    @property
     def data(self) -> bytes:
         return self.selector + encode(list(self.input_types), list(self.args))
 
@@ -203,7 +207,7 @@ class Question:
 @dataclass
 class _Block:
     number: int
-    answers: dict[tuple[str, bytes], Future[bytes]] = field(default_factory=dict)
+    answers: dict[tuple[Any, ...], Future[bytes]] = field(default_factory=dict)
 
 
 class Questions:
@@ -232,43 +236,43 @@ class Questions:
 
     def ask(self, block: int, *questions: Question) -> list[Any]:
         """The decoded answers of ``questions`` at ``block`` (one batch for those not known yet)."""
-        keyed = [(q, (q.to, q.data)) for q in questions]
-        mine: list[tuple[tuple[str, bytes], Future[bytes]]] = []
+        keyed = [(q, q.key) for q in questions]
+        mine: list[tuple[Question, Future[bytes]]] = []
         with self._lock:
             if block > self._block.number:
                 self._block = _Block(block)
             cached = self._block if block == self._block.number else _Block(block)  # older block: not kept
             futures = []
-            for _, key in keyed:
+            for q, key in keyed:
                 fut = cached.answers.get(key)
                 if fut is None:
                     fut = Future()
                     cached.answers[key] = fut
-                    mine.append((key, fut))
+                    mine.append((q, fut))
                 futures.append(fut)
         if mine:
             self._send(block, mine, cached)
         self.answered += len(questions)
         return [_decode(q, fut.result()) for q, fut in zip(questions, futures, strict=True)]
 
-    def _send(self, block: int, mine: list[tuple[tuple[str, bytes], Future[bytes]]], cached: _Block) -> None:
+    def _send(self, block: int, mine: list[tuple[Question, Future[bytes]]], cached: _Block) -> None:
         self.asked += len(mine)
         try:
             if self.rpc is not None:
-                results = self.rpc.batch([("eth_call", [{"to": to, "data": "0x" + data.hex()}, hex(block)])
-                                          for (to, data), _ in mine])
+                results = self.rpc.batch([("eth_call", [{"to": q.to, "data": "0x" + q.data.hex()}, hex(block)])
+                                          for q, _ in mine])
             else:
-                results = [self._web3_call(to, data, block) for (to, data), _ in mine]
+                results = [self._web3_call(q.to, q.data, block) for q, _ in mine]
         except BaseException as exc:
             with self._lock:  # nothing is cached from a failed round trip
-                for key, fut in mine:
-                    cached.answers.pop(key, None)
+                for q, fut in mine:
+                    cached.answers.pop(q.key, None)
                     fut.set_exception(exc)
             raise
-        for (key, fut), result in zip(mine, results, strict=True):
+        for (q, fut), result in zip(mine, results, strict=True):
             if isinstance(result, RpcError):
                 with self._lock:
-                    cached.answers.pop(key, None)
+                    cached.answers.pop(q.key, None)
                 fut.set_exception(self.chain.decoder.to_exception(result.data, fallback=str(result)))
             else:
                 fut.set_result(bytes.fromhex(str(result)[2:]))

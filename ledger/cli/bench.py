@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ledger.cli.common import out, progress, run
+from ledger.cli.common import fail, out, progress, run
 
 bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
@@ -87,4 +87,40 @@ def bench_faults(api_kills: Annotated[int, typer.Option(min=0, max=500, help="SI
         if phase in figures:
             table.add_row(phase, json.dumps(figures[phase]))
     table.add_row("load", json.dumps(figures["load"]))
+    out.print(table)
+
+
+@bench_app.command("reads")
+def bench_reads(seconds: Annotated[float, typer.Option(min=1, max=120, help="Seconds of load per run")] = 5,
+                repeats: Annotated[int, typer.Option(min=1, max=15, help="Runs per point; the median is shown")] = 3,
+                clients: Annotated[str, typer.Option(help="Concurrent clients, comma-separated")] = "1,16,64",
+                database: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
+                workers: Annotated[int, typer.Option(min=1, max=8, help="uvicorn workers of both servers")] = 1,
+                as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Audited reads/s, p50 and p99 beside the unaudited read of the same record (same stack, no trail, no
+    chain question), driven by wrk with pre-signed requests; on a system of its own."""
+    from rich.table import Table
+
+    from ledger.bench_reads import run_reads_bench
+    from ledger.errors import BadArgument
+
+    try:
+        counts = [int(c) for c in clients.split(",")]
+    except ValueError:
+        fail(BadArgument("--clients takes whole numbers separated by commas, e.g. 1,16,64"))
+    if database not in ("sqlite", "postgresql", "both"):
+        fail(BadArgument("--database is sqlite, postgresql or both"))
+    dbs = ["sqlite", "postgresql"] if database == "both" else [database]
+    figures = run(lambda: run_reads_bench(databases=dbs, clients=counts, seconds=seconds, repeats=repeats,
+                                          workers=workers, progress=progress))
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    table = Table("database", "clients", "audited reads/s", "p50 ms", "p99 ms", "errors", "unaudited reads/s",
+                  "p50 ms", "p99 ms", "ratio", "wrk CPU", title=f"Reads, median of {repeats} × {seconds:g} s")
+    for p in figures["points"]:
+        a, u = p["audited"], p["unaudited"]
+        table.add_row(p["database"], str(p["clients"]), f"{a['reads_per_s']:,.0f}", f"{a['p50_ms']:.1f}",
+                      f"{a['p99_ms']:.1f}", str(a["errors"]), f"{u['reads_per_s']:,.0f}", f"{u['p50_ms']:.1f}",
+                      f"{u['p99_ms']:.1f}", f"{p['ratio']:.2f}", f"{max(a['wrk_cpu'], u['wrk_cpu']):.0%}")
     out.print(table)

@@ -152,7 +152,10 @@ def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) 
 
 def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this is (default: LEDGER_BODY)")] = None,
           host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on")] = 8000) -> None:
+          port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+          workers: Annotated[int, typer.Option(min=1, max=64, envvar="LEDGER_API_WORKERS",
+                                               help="uvicorn worker processes (on PostgreSQL; one of them indexes "
+                                                    "and anchors)")] = 1) -> None:
     """Run this body's API (uvicorn) on the deployed chain; stop with Ctrl-C."""
     import uvicorn
     from pydantic import ValidationError
@@ -174,8 +177,14 @@ def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this
     # X-Forwarded-For is believed only from the proxies named in LEDGER_API_TRUSTED_PROXIES (default: none), so a
     # client cannot dodge a per-client limit by naming another address.
     proxies = s.api_trusted_proxies
-    uvicorn.run(create_app(s), host=host, port=port, log_level="info", access_log=False,
-                proxy_headers=proxies is not None, forwarded_allow_ips=proxies or "")
+    common: dict[str, Any] = dict(host=host, port=port, log_level="info", access_log=False,
+                                  proxy_headers=proxies is not None, forwarded_allow_ips=proxies or "")
+    if workers == 1:
+        uvicorn.run(create_app(s), **common)
+        return
+    # each worker process builds the app from the environment: say there what the options said
+    os.environ.update({"LEDGER_BODY": s.body, "LEDGER_API_DOMAIN": s.api_domain, "LEDGER_API_URI": s.api_uri})
+    uvicorn.run("api.main:create_app", factory=True, workers=workers, **common)
 
 
 def compile() -> None:

@@ -58,6 +58,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def open_engine(url: str, **kwargs: Any) -> Engine:
     """An engine on ``url`` whose schema is migrated to the latest revision."""
     url = normalise_url(url)
+    if url.startswith("sqlite"):  # a writer waits for another process's commit rather than failing at once
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -1,10 +1,10 @@
 """Group commit: concurrent writers' items committed together, each answered after the commit.
 
-Every caller of :meth:`GroupCommit.submit` queues its item and waits. One of them at a time is
-the *leader*: it takes everything queued (up to ``max_batch``), commits it in one transaction
-through ``commit``, hands each waiter its result, and passes the lead to the first caller still
-waiting. Under load a transaction (and its fsync) serves many reads; alone, a read commits at
-once, with no timer to wait for. No thread of its own: the leader is always a caller.
+Callers queue their item and get a future. One writer thread takes everything queued (up to
+``max_batch``), commits it in one transaction through ``commit``, and resolves each future with its
+result. Under load one transaction (and its fsync) serves many reads; alone, a read is committed at
+once, with no timer to wait for. An async caller awaits its future without holding a thread, so a
+batch can be as large as the number of reads in flight.
 """
 
 from __future__ import annotations
@@ -12,72 +12,49 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class _Slot(Generic[T, R]):
-    __slots__ = ("item", "result", "error", "done", "lead")
-
-    def __init__(self, item: T) -> None:
-        self.item = item
-        self.result: R | None = None
-        self.error: BaseException | None = None
-        self.done = threading.Event()
-        self.lead = False  # woken to lead the next batch rather than with a result
-
-
 class GroupCommit(Generic[T, R]):
-    def __init__(self, commit: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 256) -> None:
+    def __init__(self, commit: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 512,
+                 name: str = "group-commit") -> None:
         self._commit = commit
         self._max = max_batch
-        self._lock = threading.Lock()
-        self._queue: deque[_Slot[T, R]] = deque()
-        self._leading = False
+        self._name = name
+        self._cond = threading.Condition()
+        self._queue: deque[tuple[T, Future[R]]] = deque()
+        self._thread: threading.Thread | None = None
         self.batches = 0
         self.items = 0
 
-    def submit(self, item: T) -> R:
-        """Commits ``item`` (with whatever else is waiting) and returns its result; raises what the
-        batch's commit raised."""
-        slot: _Slot[T, R] = _Slot(item)
-        with self._lock:
-            self._queue.append(slot)
-            lead = not self._leading
-            if lead:
-                self._leading = True
-        while not lead:
-            slot.done.wait()
-            if not slot.lead:
-                break
-            slot.lead, lead = False, True
-            slot.done.clear()
-        if lead:
-            self._lead()
-        if slot.error is not None:
-            raise slot.error
-        return slot.result  # type: ignore[return-value]
+    def submit(self, item: T) -> Future[R]:
+        """Queues ``item``; its future resolves once it is committed (or fails with the commit's error)."""
+        future: Future[R] = Future()
+        with self._cond:
+            self._queue.append((item, future))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return future
 
-    def _lead(self) -> None:
-        with self._lock:
-            batch = [self._queue.popleft() for _ in range(min(self._max, len(self._queue)))]
-        try:
-            results = self._commit([s.item for s in batch])
-            for s, r in zip(batch, results, strict=True):
-                s.result = r
-        except BaseException as exc:  # every waiter of the batch gets the failure, then the lead passes on
-            for s in batch:
-                s.error = exc
-        self.batches += 1
-        self.items += len(batch)
-        with self._lock:
-            if self._queue:
-                nxt = self._queue[0]
-                nxt.lead = True
-                nxt.done.set()
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+                batch = [self._queue.popleft() for _ in range(min(self._max, len(self._queue)))]
+            try:
+                results = self._commit([item for item, _ in batch])
+            except BaseException as exc:  # noqa: BLE001 — every waiter of the batch gets the failure
+                for _, future in batch:
+                    future.set_exception(exc)
             else:
-                self._leading = False
-        for s in batch:
-            s.done.set()
+                for (_, future), result in zip(batch, results, strict=True):
+                    future.set_result(result)
+            self.batches += 1
+            self.items += len(batch)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, func, select
@@ -34,6 +36,7 @@ from ledger.errors import (
     Conflict,
     IntegrityFailure,
     InvalidRecord,
+    KeyringError,
     NotAuthorized,
     RecordErased,
     RecordNotFound,
@@ -75,6 +78,28 @@ def parse_record_id(value: str) -> bytes:
     if len(raw) != 32:
         raise InvalidRecord("a record id is 0x and 64 hex digits")
     return raw
+
+
+def _fetch_statement() -> Any:
+    """Built once: a statement object made anew per call costs more than the query."""
+    r, v, k = Record.__table__, RecordVersion.__table__, RecordKey.__table__  # type: ignore[attr-defined]
+    return (sa_select(r, v.c.commitment, v.c.anchor_state, v.c.anchor_tx, v.c.anchor_block,
+                      v.c.created_at.label("v_created_at"), v.c.ciphertext, k.c.wrapped_key, k.c.kek_id)
+            .select_from(r.outerjoin(v, (v.c.record_id == r.c.record_id) & (v.c.version == r.c.version))
+                         .outerjoin(k, (k.c.record_id == r.c.record_id) & (k.c.version == r.c.version)))
+            .where(r.c.record_id == bindparam("rid")))
+
+
+_FETCH = _fetch_statement()
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A record's metadata and its latest version, still sealed."""
+
+    record: RecordPublic
+    version: VersionPublic
+    sealed: Sealed | None
 
 
 @dataclass(frozen=True)
@@ -336,6 +361,47 @@ class RecordStore:
         if hex32(c.root) != vpublic.commitment:
             raise IntegrityFailure(f"record {public.record_id} version {version} does not match its commitment")
         return RecordContent(public, vpublic, c)
+
+    def fetch(self, record_id: bytes) -> StoredVersion:
+        """The record's metadata and its latest version, sealed (nothing decrypted): one query, for a read
+        that checks its right first and decrypts after (:meth:`open_stored`)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_FETCH, {"rid": hex32(record_id)}).mappings().first()
+        if row is None or row["body"] != hex32(self.body):
+            raise RecordNotFound(f"no record {hex32(record_id)} in this store")
+        record = RecordPublic(record_id=row["record_id"], subject_id=row["subject_id"], category=row["category"],
+                              version=row["version"], status=row["status"], created_at=row["created_at"],
+                              updated_at=row["updated_at"])
+        if row["commitment"] is None:
+            raise RecordNotFound(f"record {record.record_id} has no version {record.version}")
+        version = VersionPublic(record_id=record.record_id, version=record.version, commitment=row["commitment"],
+                                anchor_state=row["anchor_state"], anchor_tx=row["anchor_tx"],
+                                anchor_block=row["anchor_block"], created_at=row["v_created_at"])
+        sealed = None if row["wrapped_key"] is None or row["ciphertext"] is None else \
+            Sealed(row["ciphertext"], row["wrapped_key"], row["kek_id"])
+        return StoredVersion(record, version, sealed)
+
+    def open_stored(self, stored: StoredVersion) -> RecordContent:
+        """Decrypts what :meth:`fetch` found and checks it against its commitment."""
+        record = stored.record
+        if record.status == RecordStatusName.ERASED:
+            raise RecordErased(f"record {record.record_id} was erased on {record.updated_at:%Y-%m-%d}")
+        if stored.sealed is None:
+            raise IntegrityFailure(f"record {record.record_id} version {record.version} has lost its key or "
+                                   "ciphertext")
+        try:
+            plain = self.epochs.open(stored.sealed, binding(self.body, bytes.fromhex(record.record_id[2:]),
+                                                            record.version))
+        except KeyringError:
+            if self.get(bytes.fromhex(record.record_id[2:])).status == RecordStatusName.ERASED:  # erased meanwhile
+                raise RecordErased(f"record {record.record_id} was erased") from None
+            raise
+        payload = json.loads(plain)
+        c = commit(payload["fields"], {k: bytes.fromhex(v) for k, v in payload["salts"].items()})
+        if hex32(c.root) != stored.version.commitment:
+            raise IntegrityFailure(f"record {record.record_id} version {record.version} does not match its "
+                                   "commitment")
+        return RecordContent(record, stored.version, c)
 
     def count(self) -> int:
         with Session(self.engine) as s:

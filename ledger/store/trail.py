@@ -20,12 +20,13 @@ import hashlib
 import json
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
-from sqlalchemy import union_all, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, insert, union_all, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
@@ -60,6 +61,25 @@ class NewEvent:
     request_digest: str
 
 
+_EVENTS = AccessEvent.__table__  # type: ignore[attr-defined]
+_HEADS = TrailHead.__table__  # type: ignore[attr-defined]
+# Statements of the group commit, built once (building one costs more than running it on SQLite).
+_SERVED = select(_EVENTS.c.request_digest).where(_EVENTS.c.body == bindparam("body"),
+                                                 _EVENTS.c.request_digest.in_(bindparam("digests", expanding=True)))
+_SUBJECT_LAST = select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.body == bindparam("body"),
+                                                      _EVENTS.c.subject_id == bindparam("subject"))
+_TAKE = (update(_HEADS).where(_HEADS.c.body == bindparam("head_body"))
+         .values(last_seq=_HEADS.c.last_seq + bindparam("n")).returning(_HEADS.c.last_seq))
+_INSERT = insert(_EVENTS)
+
+
+def settle(result: AccessEvent | LedgerError) -> AccessEvent:
+    """The committed event, or the refusal raised."""
+    if isinstance(result, LedgerError):
+        raise result
+    return result
+
+
 def _replayed() -> Conflict:
     return Conflict("this signed read request was used already; sign a new one", error="ReadRequestReplayed")
 
@@ -90,7 +110,8 @@ class Trail:
     def __init__(self, engine: Engine, body: bytes) -> None:
         self.engine = engine
         self.body = "0x" + body.hex()
-        self._writer = GroupCommit(self.append_many)
+        self.writer: GroupCommit[NewEvent, AccessEvent | LedgerError] = GroupCommit(
+            self.append_many, name=f"trail-{self.body[:10]}")
 
     def is_replay(self, request_digest: str) -> bool:
         with Session(self.engine) as s:
@@ -100,55 +121,51 @@ class Trail:
     def append(self, new: NewEvent) -> AccessEvent:
         """Writes the event durably (committed) and returns it with its sequence number. Concurrent
         appends are committed together (:class:`~ledger.store.group_commit.GroupCommit`)."""
-        result = self._writer.submit(new)
-        if isinstance(result, Exception):
-            raise result
-        return result
+        return settle(self.submit(new).result())
+
+    def submit(self, new: NewEvent) -> Future[AccessEvent | LedgerError]:
+        """Queues the event for the next group commit; the future holds the event, or the error that
+        refused it (see :func:`settle`). An async caller awaits it without holding a thread."""
+        return self.writer.submit(new)
 
     def append_many(self, news: Sequence[NewEvent], *, _again: bool = True) -> list[AccessEvent | LedgerError]:
         """Commits ``news`` in one transaction, in order; each gets its event or the error that refused
         it (a replayed request: :class:`Conflict`). The counter row's UPDATE takes the numbers and
-        holds the row until the commit, so writers in other processes wait rather than collide."""
+        holds the row until the commit, so writers in other processes wait rather than collide.
+        SQLAlchemy Core, not the ORM: this runs once per group of reads, under load."""
         try:
-            with Session(self.engine) as s, s.begin():
+            with self.engine.begin() as conn:
                 digests = [n.request_digest for n in news]
-                served = set(s.exec(select(AccessEvent.request_digest).where(
-                    AccessEvent.body == self.body, col(AccessEvent.request_digest).in_(digests))).all())
-                out: list[AccessEvent | LedgerError] = []
+                served = set(conn.execute(_SERVED, {"body": self.body, "digests": digests}).scalars())
+                out: list[AccessEvent | LedgerError] = [_replayed() for _ in news]
                 fresh: list[tuple[int, NewEvent]] = []
                 for i, n in enumerate(news):
-                    if n.request_digest in served:
-                        out.append(_replayed())
-                    else:
+                    if n.request_digest not in served:
                         served.add(n.request_digest)
                         fresh.append((i, n))
-                        out.append(_replayed())  # replaced below
                 if not fresh:
                     return out
-                last = self._take(s, len(fresh))
+                last = self._take(conn, len(fresh))
                 prev: dict[str, int] = {}
                 now = utcnow()
-                events = []
+                rows = []
                 for offset, (i, n) in enumerate(fresh, start=1):
                     if n.subject_id not in prev:
-                        prev[n.subject_id] = int(s.exec(select(func.max(AccessEvent.seq)).where(
-                            AccessEvent.body == self.body, AccessEvent.subject_id == n.subject_id)).one() or 0)
+                        prev[n.subject_id] = int(conn.execute(
+                            _SUBJECT_LAST, {"body": self.body, "subject": n.subject_id}).scalar() or 0)
                     seq = last - len(fresh) + offset
-                    event = AccessEvent(
-                        body=self.body, seq=seq, reader=n.reader, reader_body=n.reader_body, record_id=n.record_id,
-                        version=n.version, subject_id=n.subject_id, category=n.category,
-                        fields=json.dumps(sorted(n.fields)), purpose=n.purpose, grant_id=n.grant_id,
-                        emergency_id=n.emergency_id, subject_prev=prev[n.subject_id], block=n.block, at=now,
-                        request=json.dumps(n.request, sort_keys=True), signature=n.signature,
-                        request_digest=n.request_digest, event_hash="")
-                    event.event_hash = event_hash(event)
+                    row = dict(body=self.body, seq=seq, reader=n.reader, reader_body=n.reader_body,
+                               record_id=n.record_id, version=n.version, subject_id=n.subject_id, category=n.category,
+                               fields=json.dumps(sorted(n.fields)), purpose=n.purpose, grant_id=n.grant_id,
+                               emergency_id=n.emergency_id, subject_prev=prev[n.subject_id], block=n.block, at=now,
+                               request=json.dumps(n.request, sort_keys=True), signature=n.signature,
+                               request_digest=n.request_digest, event_hash="")
+                    event = AccessEvent(**row)
+                    row["event_hash"] = event.event_hash = event_hash(event)
                     prev[n.subject_id] = seq
-                    events.append(event)
+                    rows.append(row)
                     out[i] = event
-                s.add_all(events)
-                s.flush()
-                for event in events:
-                    s.expunge(event)
+                conn.execute(_INSERT, rows)
             return out
         except IntegrityError:
             # another process served one of these requests between our check and our insert: one by one
@@ -162,16 +179,15 @@ class Trail:
         except SQLAlchemyError as exc:
             raise StoreError(f"could not record the access event: {exc.__class__.__name__}") from exc
 
-    def _take(self, s: Session, n: int) -> int:
+    def _take(self, conn: Connection, n: int) -> int:
         """Takes ``n`` sequence numbers; returns the last. The row stays locked until the commit."""
-        taken = s.execute(update(TrailHead).where(col(TrailHead.body) == self.body)
-                          .values(last_seq=TrailHead.last_seq + n).returning(TrailHead.last_seq)).first()
+        h = _HEADS
+        taken = conn.execute(_TAKE, {"head_body": self.body, "n": n}).scalar()
         if taken is not None:
-            return int(taken[0])
+            return int(taken)
         # this body's first event (or a database made before the counter): start from what is there
-        last = int(s.exec(select(func.max(AccessEvent.seq)).where(AccessEvent.body == self.body)).one() or 0)
-        s.add(TrailHead(body=self.body, last_seq=last + n))
-        s.flush()  # two first writers: one fails on the primary key, and its batch is tried again
+        last = int(conn.execute(select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.body == self.body)).scalar() or 0)
+        conn.execute(insert(h).values(body=self.body, last_seq=last + n))  # two first writers: one fails, again
         return last + n
 
     def events(self, *, subject_id: str | None = None, after: int = 0, limit: int = 500) -> list[AccessEvent]:

@@ -14,7 +14,6 @@ import functools
 from typing import Any
 
 import coincurve
-
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount

@@ -106,7 +106,11 @@ def test_chain_outage_refuses_reads_then_anchoring_resumes(sys_resilience: Syste
     before = [reader.read(record, ["address"], "subsistence_review")["receipt"] for _ in range(3)]
     s.node.down()  # the chain node stops (before the 3-second batch is due)
     try:
-        with pytest.raises(ApiError) as info:  # a read cannot be checked: refused, nothing written
+        # The node decides at the head it follows; once that is older than twice its poll interval
+        # (0.25 s) it must ask the chain again, and cannot: a read cannot be checked, so it is refused,
+        # and nothing is written.
+        time.sleep(1.0)
+        with pytest.raises(ApiError) as info:
             reader.read(record, ["address"], "subsistence_review")
         assert (info.value.status, info.value.api_code) == (503, "chain_unavailable")
         deadline = time.monotonic() + 30
