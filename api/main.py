@@ -213,7 +213,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                  stuck_after=settings.tx_stuck_after)
         indexer = Indexer(store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0,
                           depth=settings.index_depth)
-        questions = follow_chain(chain, interval=settings.head_interval)
+        questions = follow_chain(chain, interval=settings.head_interval,
+                                 shared=settings.home / "api" / f"{settings.body}.head")
         directory = Directory(store.engine)
         if settings.environment == "development" and demo.node_account(settings.body) is not None:
             demo.describe_staff(directory)  # the demo's invented staff, by name and post

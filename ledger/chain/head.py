@@ -24,12 +24,14 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
+import os
 import threading
 import time
 import urllib.parse
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from eth_abi import decode, encode
@@ -117,8 +119,15 @@ class RpcError(Exception):
 class ChainHead:
     """The latest block number, followed by one poller; see the module doc."""
 
-    def __init__(self, read_head: Any, *, interval: float = 0.25) -> None:
+    def __init__(self, read_head: Any, *, interval: float = 0.25, shared: Path | None = None) -> None:
         self._read_head = read_head  # () -> int
+        # The worker processes of one node share the highest block any of them saw confirmed (8 bytes in a
+        # file), so a revocation relayed by one binds the next read at every one.
+        self._shared: int | None = None
+        if shared is not None:
+            shared.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._shared = os.open(shared, os.O_RDWR | os.O_CREAT, 0o600)
+            os.ftruncate(self._shared, 0)  # a hint of this run only: the chain may have been reset since
         self.interval = interval
         self._number: int | None = None
         self._seen_at = 0.0  # monotonic time of the last successful poll
@@ -141,6 +150,12 @@ class ChainHead:
         with self._lock:
             if self._number is None or block > self._number:
                 self._number = block
+            if self._shared is not None and block > self._peer_block():
+                os.pwrite(self._shared, block.to_bytes(8, "big"), 0)
+
+    def _peer_block(self) -> int:
+        raw = os.pread(self._shared, 8, 0) if self._shared is not None else b""
+        return int.from_bytes(raw, "big") if len(raw) == 8 else 0
 
     def refresh(self) -> int:
         """Asks the chain for its head now."""
@@ -156,6 +171,8 @@ class ChainHead:
             # a rewound development chain goes back: follow it (the decisions cache is per block)
             if self._number is None or number != self._number:
                 self._number = number
+            if self._shared is not None and self._peer_block() > number:  # a block the chain no longer has
+                os.pwrite(self._shared, number.to_bytes(8, "big"), 0)
             self._seen_at = time.monotonic()
             self.polls += 1
             self.last_error = None
@@ -172,7 +189,14 @@ class ChainHead:
 
     def _fresh(self) -> int | None:
         number, age = self._number, self.age
-        return number if number is not None and age is not None and age <= 2 * self.interval else None
+        if number is None or age is None or age > 2 * self.interval:
+            return None
+        if self._shared is not None:
+            peer = self._peer_block()
+            if peer > number:  # another worker of this node saw a later block confirmed
+                with self._lock:
+                    self._number = number = max(peer, self._number or 0)
+        return number
 
     def follow(self, stop: threading.Event) -> None:
         """The poller (a worker thread of the node): one ``eth_blockNumber`` per interval."""
@@ -298,13 +322,14 @@ def _decode(q: Question, raw: bytes) -> Any:
     return out[0] if len(out) == 1 else out
 
 
-def follow_chain(chain: Any, *, interval: float = 0.25) -> Questions:
+def follow_chain(chain: Any, *, interval: float = 0.25, shared: Path | None = None) -> Questions:
     """The head of ``chain`` and its questions: raw JSON-RPC batches over an HTTP node, web3 calls on
-    an in-process chain. Confirmations this process sees move the head at once."""
+    an in-process chain. Confirmations this process sees move the head at once (and, through the file
+    ``shared``, the other worker processes' heads)."""
     endpoint = getattr(chain.w3.provider, "endpoint_uri", None)
     rpc = JsonRpc(str(endpoint)) if endpoint and str(endpoint).startswith(("http://", "https://")) else None
     head = ChainHead((lambda: int(rpc.call("eth_blockNumber", []), 16)) if rpc else chain.block_number,
-                     interval=interval)
+                     interval=interval, shared=shared)
     chain.sender.on_confirmed.append(head.observe)
     return Questions(chain, head, rpc)
 

@@ -7,12 +7,15 @@ SQLite (a file under the ledger home) by default; PostgreSQL when ``DATABASE_URL
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import create_engine
@@ -69,11 +72,32 @@ def open_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+#: Advisory lock key (PostgreSQL) held while migrating: the worker processes of one node open it at once.
+MIGRATION_LOCK = 0x0C1C1E
+
+
+@contextlib.contextmanager
+def _migrating(engine: Engine) -> Iterator[None]:
+    """On SQLite, a lock file beside the database serialises migrations of several processes."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(path + ".migrate.lock", "a+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
-        with engine.begin() as conn:
+        with _migrating(engine), engine.begin() as conn:
+            if engine.dialect.name == "postgresql":  # several processes opening one database: one at a time
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:

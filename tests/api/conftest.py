@@ -84,7 +84,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         yield from _serve(tmp_path_factory.mktemp("api") / "home", database)
 
 
-def _serve(home: Path, database: str | None) -> Iterator[Api]:
+def _serve(home: Path, database: str | None, *, workers: int = 1) -> Iterator[Api]:
     settings = Settings(home=home, node_port=free_port())
     up(settings)  # the demo is built with instant mining; from here on, a block a second
     rpc(settings.effective_rpc_url, "evm_setIntervalMining", BLOCK_TIME)
@@ -94,6 +94,8 @@ def _serve(home: Path, database: str | None) -> Iterator[Api]:
            "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW), "LEDGER_API_NONCE_ATTEMPTS": str(NONCE_ATTEMPTS)}
     if database:
         env["DATABASE_URL"] = database
+    if workers > 1:
+        env["LEDGER_API_WORKERS"] = str(workers)
     api = ApiProcess(home, "rc-east")
     try:
         url = api.up(port, env=env).url
