@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
@@ -76,6 +77,23 @@ def settings(**overrides: Any) -> Settings:
 
 def progress(message: str) -> None:
     err.print(f"[dim]…[/dim] {message}")
+
+
+@contextlib.contextmanager
+def progress_bars(verb: str = "") -> Iterator[Callable[[str, int, int], None]]:
+    """Progress bars on standard error, one per stage: yields ``update(stage, done, total)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{verb} {stage}".strip(), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
 
 
 def signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:

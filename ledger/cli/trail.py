@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ledger.cli.common import err, fail, print_json, read_json, run, settings
+from ledger.cli.common import err, fail, print_json, progress_bars, read_json, run, settings
 from ledger.errors import BadArgument, LedgerError
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024  # a resident's trail: thousands of events at most; room to spare
@@ -85,8 +85,6 @@ def audit(body: NodeBodyOpt = None, fmt: FormatOpt = "json",
           workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Processes checking signatures")] = 2
           ) -> None:
     """Audit a body's node: records vs commitments, grants, anchors and proofs, signatures. Exit 1 on any failure."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from ledger.audit import Auditor
     from ledger.audit.report import render
 
@@ -94,15 +92,7 @@ def audit(body: NodeBodyOpt = None, fmt: FormatOpt = "json",
         fail(BadArgument("--format must be json, csv or html"))
     try:
         store, indexer, s = _node(body)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=err, transient=True) as bar:
-            tasks: dict[str, Any] = {}
-
-            def progress(what: str, done: int, total: int) -> None:
-                if what not in tasks:
-                    tasks[what] = bar.add_task(f"checking {what}", total=total)
-                bar.update(tasks[what], completed=done, total=total)
-
+        with progress_bars("checking") as progress:
             report = Auditor(store, indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
                              workers=workers, progress=progress).run()
     except LedgerError as exc:

@@ -6,24 +6,41 @@ finishes (``ledger records anchor``, or any records command of the same account)
 is idempotent per (record, version): before sending, the chain is asked whether the action
 is already there (a crash after sending, or another worker), and the contract itself
 refuses a second registration or a version out of order.
+
+One account's entries are sent by one process at a time (:meth:`Anchorer.exclusive`: a lock per
+account, a PostgreSQL advisory lock or a lock file beside the SQLite database, released by the
+operating system if the process dies), so concurrent commands of one officer never send the same
+entry twice. An account that signs its own transactions sends its entries pipelined: a chunk of
+transactions with consecutive nonces, then their receipts, several per block. An entry is marked
+as attempted before its transaction leaves; only those are looked up on the chain first when a
+run resumes after a crash.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_utils import keccak
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 from web3.types import TxReceipt
 
 from ledger import failpoints
-from ledger.chain.client import Actor, Relayer
+from ledger.chain.client import Actor, DirectActor, Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.records import RecordStatus
+from ledger.chain.transactions import KeyedLocks
 from ledger.errors import ChainUnavailable, ContractRevert, NotFound
 from ledger.ids import code_id
 from ledger.store.models import AnchorState, OutboxAction, OutboxEntry, Record, RecordVersion, utcnow
+
+#: Transactions sent back to back before their receipts are awaited.
+PIPELINE = 200
 
 
 @dataclass
@@ -37,6 +54,7 @@ class Anchorer:
     def __init__(self, engine: Engine, contracts: Contracts) -> None:
         self.engine = engine
         self.c = contracts
+        self._threads = KeyedLocks()
 
     def pending(self, actor_address: str | None = None, *, record_id: str | None = None) -> list[OutboxEntry]:
         with Session(self.engine) as s:
@@ -52,10 +70,42 @@ class Anchorer:
             q = select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == AnchorState.PENDING)
             return int(s.exec(q).one())
 
-    def run(self, actor: Actor) -> AnchorReport:
-        """Sends ``actor``'s pending entries in the order they were written."""
+    @contextlib.contextmanager
+    def exclusive(self, address: str) -> Iterator[None]:
+        """Held while ``address``'s entries are sent: one process and thread at a time."""
+        with self._threads.lock(address.lower()):
+            if self.engine.dialect.name == "postgresql":
+                key = int.from_bytes(keccak(b"civic-ledger/outbox/" + address.lower().encode())[:8], "big", signed=True)
+                with self.engine.connect() as conn:
+                    conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                    try:
+                        yield
+                    finally:
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.commit()
+                return
+            path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+            if not path or path == ":memory:":
+                yield
+                return
+            with open(f"{path}.outbox-{address.lower()}.lock", "a+b") as f:
+                fcntl.flock(f, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(f, fcntl.LOCK_UN)
+
+    def run(self, actor: Actor, *, progress: Callable[[int, int], None] | None = None) -> AnchorReport:
+        """Sends ``actor``'s pending entries in the order they were written (pipelined when the actor signs
+        its own transactions); ``progress(done, total)`` is told as they are confirmed."""
+        with self.exclusive(actor.address):
+            entries = self.pending(actor.address)  # read under the lock: what another run sent is done
+            if isinstance(actor, DirectActor) and len(entries) > 1:
+                return self._pipelined(entries, actor, progress)
+            return self._one_by_one(entries, actor)
+
+    def _one_by_one(self, entries: list[OutboxEntry], actor: Actor) -> AnchorReport:
         report = AnchorReport()
-        entries = self.pending(actor.address)
         for i, entry in enumerate(entries):
             try:
                 error = self._anchor(entry, actor)
@@ -82,6 +132,72 @@ class Anchorer:
                 found = (receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"]))
         self._finish(entry, AnchorState.ANCHORED, tx=found)
         return None
+
+    def _pipelined(self, entries: list[OutboxEntry], actor: DirectActor,
+                   progress: Callable[[int, int], None] | None) -> AnchorReport:
+        """Sends the entries in chunks: each chunk's transactions back to back (consecutive nonces, one fee
+        look-up, one gas figure per function), then its receipts. Versions of one record go in order, as
+        the contract requires, because a record's later change is staged only once its earlier one is
+        anchored."""
+        report = AnchorReport()
+        sender, handle = actor.chain.sender, self.c.records.handle
+        gas: dict[str, int] = {}
+        done = 0
+        for start in range(0, len(entries), PIPELINE):
+            chunk = entries[start:start + PIPELINE]
+            try:
+                # entries attempted before (a crash after sending?) are looked up on the chain first
+                found = {e.id: f for e in chunk if e.attempts and (f := self._on_chain(e)) is not None}
+                todo = [e for e in chunk if e.id not in found]
+                self._attempted(todo)
+                fees = sender.fees() if todo else {}
+                sent = []
+                for entry in todo:
+                    fn, args = self.call_of(entry)
+                    data = handle.encode(fn, *args)
+                    if fn not in gas:  # the same function costs about the same: estimated once, refused here
+                        gas[fn] = sender.gas_for({"from": actor.address, "to": handle.address, "data": data})  # type: ignore[typeddict-item]
+                    sent.append((entry, sender.submit(actor.account, handle.address, data, gas=gas[fn], fees=fees,
+                                                      check_gap=not sent)))
+                failpoints.hit("anchor.after_send")
+                results: dict[int | None, tuple[str, int] | str] = dict(found)
+                for entry, tx in sent:
+                    try:
+                        receipt = sender.wait(tx)
+                        results[entry.id] = (receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"]))
+                    except ContractRevert as exc:
+                        on_chain = self._on_chain(entry)
+                        results[entry.id] = on_chain if on_chain is not None else f"{exc.code}: {exc.message}"[:500]
+            except ChainUnavailable:
+                report.pending = len(entries) - start
+                break
+            self._finish_many([(e, results[e.id]) for e in chunk])
+            for e in chunk:
+                outcome = results[e.id]
+                if isinstance(outcome, str):
+                    report.failed.append((e.record_id, e.version, outcome.split(":")[0]))
+                else:
+                    report.anchored.append((e.record_id, e.version, e.action.value))
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(entries))
+        return report
+
+    def _attempted(self, entries: list[OutboxEntry]) -> None:
+        """Marks the entries attempted, before their transactions leave (a resumed run checks those first)."""
+        if not entries:
+            return
+        with Session(self.engine) as s, s.begin():
+            s.execute(update(OutboxEntry).where(col(OutboxEntry.id).in_([e.id for e in entries]))
+                      .values(attempts=OutboxEntry.attempts + 1))
+
+    def _finish_many(self, outcomes: list[tuple[OutboxEntry, tuple[str, int] | str]]) -> None:
+        """Records each entry's outcome (its anchoring transaction, or the chain's refusal) in one transaction."""
+        with Session(self.engine) as s, s.begin():
+            for entry, outcome in outcomes:
+                state = AnchorState.FAILED if isinstance(outcome, str) else AnchorState.ANCHORED
+                self._record_outcome(s, entry, state, tx=None if isinstance(outcome, str) else outcome,
+                                     error=outcome if isinstance(outcome, str) else None)
 
     def _send(self, entry: OutboxEntry, actor: Actor) -> TxReceipt:
         fn, args = self.call_of(entry)
@@ -140,14 +256,18 @@ class Anchorer:
     def _finish(self, entry: OutboxEntry, state: AnchorState, *, tx: tuple[str, int] | None = None,
                 error: str | None = None) -> None:
         with Session(self.engine) as s, s.begin():
-            row = s.get(OutboxEntry, entry.id)
-            assert row is not None
-            row.state, row.attempts, row.last_error, row.done_at = state, row.attempts + 1, error, utcnow()
-            if tx:
-                row.tx_hash = tx[0]
-            if entry.action is not OutboxAction.ERASE:
-                version = s.get(RecordVersion, (entry.record_id, entry.version))
-                if version is not None:
-                    version.anchor_state = state
-                    if tx:
-                        version.anchor_tx, version.anchor_block = tx
+            self._record_outcome(s, entry, state, tx=tx, error=error)
+
+    def _record_outcome(self, s: Session, entry: OutboxEntry, state: AnchorState, *, tx: tuple[str, int] | None,
+                        error: str | None) -> None:
+        row = s.get(OutboxEntry, entry.id)
+        assert row is not None
+        row.state, row.attempts, row.last_error, row.done_at = state, row.attempts + 1, error, utcnow()
+        if tx:
+            row.tx_hash = tx[0]
+        if entry.action is not OutboxAction.ERASE:
+            version = s.get(RecordVersion, (entry.record_id, entry.version))
+            if version is not None:
+                version.anchor_state = state
+                if tx:
+                    version.anchor_tx, version.anchor_block = tx

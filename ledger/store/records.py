@@ -16,7 +16,7 @@ compare it with the commitment: a swapped or altered row is reported, never retu
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,6 +196,49 @@ class RecordStore:
         self.anchor(actor)
         return self.get(record_id)
 
+    def exists(self, record_id: bytes) -> bool:
+        with Session(self.engine) as s:
+            return s.get(Record, hex32(record_id)) is not None
+
+    def simulate_register(self, actor: Actor, record_id: bytes, category: str, national_id: str) -> None:
+        """Runs ``registerRecord`` as ``actor`` without sending it: a refusal raises its domain error."""
+        actor.simulate(self.c.records.handle, "registerRecord", record_id, subject_id(national_id, self._secret),
+                       code_id(category), b"\1" * 32)
+
+    def stage_many(self, *, actor: Actor, items: Sequence[tuple[bytes, str, str, dict[str, Any]]],
+                   chunk: int = 200) -> int:
+        """Stages new records (record id, category, national ID, fields already validated) in transactions
+        of ``chunk``; a record id this store holds already is left as it is (a resumed import). Returns
+        how many were staged now."""
+        self._check_member(actor)
+        staged = 0
+        for start in range(0, len(items), chunk):
+            part = items[start:start + chunk]
+            with Session(self.engine) as s:
+                known = set(s.exec(select(Record.record_id).where(
+                    col(Record.record_id).in_([hex32(rid) for rid, *_ in part]))).all())
+            fresh = [it for it in part if hex32(it[0]) not in known]
+            if not fresh:
+                continue
+            try:
+                with self.epochs.writing(), Session(self.engine) as s, s.begin():
+                    for record_id, category, national_id, fields in fresh:
+                        c = commit(fields, new_salts(list(fields)))
+                        payload = canonical_json({"fields": c.fields, "salts": {k: v.hex() for k, v in c.salts.items()}})
+                        sealed = self.epochs.seal(payload, binding(self.body, record_id, 1))
+                        rid = hex32(record_id)
+                        s.add(Record(record_id=rid, subject_id=hex32(subject_id(national_id, self._secret)),
+                                     category=category, version=1, body=hex32(self.body)))
+                        s.add(RecordVersion(record_id=rid, version=1, commitment=hex32(c.root),
+                                            ciphertext=sealed.ciphertext))
+                        s.add(RecordKey(record_id=rid, version=1, kek_id=sealed.kek_id, wrapped_key=sealed.wrapped_key))
+                        s.add(OutboxEntry(record_id=rid, version=1, action=OutboxAction.REGISTER, actor=actor.address))
+            except SQLAlchemyError as exc:
+                raise StoreError(f"could not store the records: {exc.__class__.__name__}") from exc
+            staged += len(fresh)
+            failpoints.hit("store.after_commit")
+        return staged
+
     # Staging: steps 1-3 only. The outbox entry is then anchored by the actor's own
     # transaction (``anchor``), or signed by them later (prepare → sign → submit, the API).
 
@@ -294,9 +337,9 @@ class RecordStore:
             raise Conflict(f"record {record_id} has a change still waiting to be anchored (by {waiting[0].actor}); "
                            "anchor it first", error="AnchorPending")
 
-    def anchor(self, actor: Actor) -> AnchorReport:
+    def anchor(self, actor: Actor, *, progress: Callable[[int, int], None] | None = None) -> AnchorReport:
         """Sends ``actor``'s pending on-chain actions (after a crash, or a chain outage)."""
-        return self.anchorer.run(actor)
+        return self.anchorer.run(actor, progress=progress)
 
     def _write(self, record: Record, version: int, c: Commitment, action: OutboxAction, actor: Actor, *,
                new: bool) -> None:
