@@ -24,7 +24,7 @@ from ledger.devkeys import dev_account
 from ledger.ids import BodyKind, Role, code_id, text_hash
 from ledger.node import LocalNode, NodeSpec, free_port
 
-BATCH_SIZES = (1, 100, 1000)
+BATCH_SIZES = (1, 100, 1000, 10_000)
 
 
 @dataclass(frozen=True)

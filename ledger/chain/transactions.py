@@ -221,6 +221,63 @@ class Sender:
                 return HexBytes(tx_hash)
         raise AssertionError("unreachable")
 
+    def submit_many(self, signer: LocalAccount, calls: Sequence[tuple[str, bytes, int]],
+                    fees: dict[str, int]) -> list[HexBytes]:
+        """Signs ``calls`` (to, data, gas) with consecutive nonces and sends them in one JSON-RPC batch; their
+        hashes, in order. A node refusing one raises :class:`TransactionFailed` after the nonces are re-read
+        (those it took stay pending and are mined; the outbox finds them on the chain)."""
+        sender = signer.address
+        with self.nonces.lock(sender):
+            self.rpc(lambda: self.nonces.check_gap(sender))
+            first = self.nonces.peek(sender)
+            raws = []
+            for i, (to, data, gas) in enumerate(calls):
+                tx: TxParams = {"from": sender, "to": Web3.to_checksum_address(to), "data": HexBytes(data),
+                                "value": Wei(0), "chainId": self.chain_id, "gas": gas, "nonce": Nonce(first + i),
+                                **fees}  # type: ignore[typeddict-item]
+                raws.append(signer.sign_transaction(tx).raw_transaction)  # type: ignore[arg-type]
+            try:
+                answers = self.rpc(lambda: self.w3.provider.make_batch_request(  # type: ignore[attr-defined]
+                    [("eth_sendRawTransaction", [raw.to_0x_hex()]) for raw in raws]))
+            except ChainUnavailable:
+                self.nonces.resync(sender)
+                raise
+            if not isinstance(answers, list) or any("error" in a for a in answers):
+                self.nonces.resync(sender)
+                problem = answers if not isinstance(answers, list) else next(a for a in answers if "error" in a)
+                raise TransactionFailed(f"the node refused a transaction: {problem.get('error')}")
+            for _ in raws:
+                self.nonces.advance(sender)
+        by_id = sorted(answers, key=lambda a: a["id"])
+        return [HexBytes(a["result"]) for a in by_id]
+
+    def wait_many(self, hashes: Sequence[HexBytes]) -> list[TxReceipt | LedgerError]:
+        """Polls the receipts of ``hashes`` together (one JSON-RPC batch a poll); each receipt, or the decoded
+        reason its transaction reverted."""
+        deadline = time.monotonic() + self.receipt_timeout
+        found: dict[int, Any] = {}
+        while len(found) < len(hashes):
+            waiting = [i for i in range(len(hashes)) if i not in found]
+            batch = [("eth_getTransactionReceipt", [hashes[i].to_0x_hex()]) for i in waiting]
+            answers = self.rpc(partial(self.w3.provider.make_batch_request, batch))  # type: ignore[attr-defined]
+            for i, answer in zip(waiting, sorted(answers, key=lambda a: a["id"]), strict=True):
+                if answer.get("result"):
+                    found[i] = answer["result"]
+            if len(found) < len(hashes):
+                if time.monotonic() > deadline:
+                    raise TransactionFailed(f"{len(hashes) - len(found)} transactions were not mined within "
+                                            f"{self.receipt_timeout:.0f}s")
+                time.sleep(self.poll_interval)
+        out: list[TxReceipt | LedgerError] = []
+        for i, h in enumerate(hashes):
+            raw = found[i]
+            receipt = cast(TxReceipt, {**raw, "status": int(raw["status"], 16), "blockNumber": int(raw["blockNumber"], 16),
+                                       "gasUsed": int(raw["gasUsed"], 16), "transactionHash": HexBytes(h)})
+            out.append(receipt if receipt["status"] == 1 else self._replay_failure(h, receipt))
+        if found:
+            self.confirmed(max(int(r["blockNumber"], 16) for r in found.values()))
+        return out
+
     def replace(self, signer: LocalAccount, stuck: str, to: str, data: bytes | str, *, gas: int) -> HexBytes:
         """Sends ``data`` again in place of the pending transaction ``stuck``: with its nonce and fees a
         quarter higher, so the node's pool takes it instead (only one of the two can ever be mined) —

@@ -124,3 +124,30 @@ def bench_reads(seconds: Annotated[float, typer.Option(min=1, max=120, help="Sec
                       f"{a['p99_ms']:.1f}", str(a["errors"]), f"{u['reads_per_s']:,.0f}", f"{u['p50_ms']:.1f}",
                       f"{u['p99_ms']:.1f}", f"{p['ratio']:.2f}", f"{max(a['wrk_cpu'], u['wrk_cpu']):.0%}")
     out.print(table)
+
+
+@bench_app.command("writes")
+def bench_writes(one_by_one: Annotated[int, typer.Option(min=1, max=100, help="Records registered one by one")] = 10,
+                 pipelined: Annotated[int, typer.Option(min=1, max=20_000, help="Records staged, then sent "
+                                                        "pipelined")] = 400,
+                 imported: Annotated[int, typer.Option("--import", min=1, max=100_000, help="Records imported from a "
+                                                       "file")] = 2000,
+                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Registrations per second at 1-second blocks: one by one, pipelined, and `records import`, with the
+    bound the block gas limit sets; on a system of its own."""
+    from rich.table import Table
+
+    from ledger.bench_writes import run_writes_bench
+
+    figures = run(lambda: run_writes_bench(one_by_one=one_by_one, pipelined=pipelined, imported=imported,
+                                           progress=progress))
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    table = Table("how", "records", "registrations/s", title="Registrations at 1-second blocks")
+    for key, name in (("oneByOne", "one by one (records add)"), ("pipelined", "staged, then sent pipelined"),
+                      ("import", "records import")):
+        table.add_row(name, str(figures[key]["records"]), f"{figures[key]['perSecond']:,.1f}")
+    out.print(table)
+    out.print(f"Bound: block gas limit {figures['gasLimit']:,} / {figures['gasPerRegistration']:,} gas a registration "
+              f"= {figures['gasBoundPerSecond']:,.0f} registrations a second.")

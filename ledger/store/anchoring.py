@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,7 @@ from ledger.chain.client import Actor, DirectActor, Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.records import RecordStatus
 from ledger.chain.transactions import KeyedLocks
-from ledger.errors import ChainUnavailable, ContractRevert, NotFound
+from ledger.errors import ChainUnavailable, ContractRevert, LedgerError, NotFound
 from ledger.ids import code_id
 from ledger.store.models import AnchorState, OutboxAction, OutboxEntry, Record, RecordVersion, utcnow
 
@@ -146,28 +147,29 @@ class Anchorer:
         for start in range(0, len(entries), PIPELINE):
             chunk = entries[start:start + PIPELINE]
             try:
-                # entries attempted before (a crash after sending?) are looked up on the chain first
+                # entries attempted before (a crash after sending?) are looked up on the chain first, once
+                # the account's transactions still in flight are mined: else one would be sent again
+                if any(e.attempts for e in chunk):
+                    self._settle_in_flight(actor)
                 found = {e.id: f for e in chunk if e.attempts and (f := self._on_chain(e)) is not None}
                 todo = [e for e in chunk if e.id not in found]
                 self._attempted(todo)
                 fees = sender.fees() if todo else {}
-                sent = []
-                for entry in todo:
-                    fn, args = self.call_of(entry)
+                calls = []
+                for fn, args in self.calls_of(todo):
                     data = handle.encode(fn, *args)
                     if fn not in gas:  # the same function costs about the same: estimated once, refused here
                         gas[fn] = sender.gas_for({"from": actor.address, "to": handle.address, "data": data})  # type: ignore[typeddict-item]
-                    sent.append((entry, sender.submit(actor.account, handle.address, data, gas=gas[fn], fees=fees,
-                                                      check_gap=not sent)))
+                    calls.append((handle.address, data, gas[fn]))
+                hashes = sender.submit_many(actor.account, calls, fees) if calls else []
                 failpoints.hit("anchor.after_send")
                 results: dict[int | None, tuple[str, int] | str] = dict(found)
-                for entry, tx in sent:
-                    try:
-                        receipt = sender.wait(tx)
-                        results[entry.id] = (receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"]))
-                    except ContractRevert as exc:
+                for entry, outcome in zip(todo, sender.wait_many(hashes), strict=True):
+                    if isinstance(outcome, LedgerError):
                         on_chain = self._on_chain(entry)
-                        results[entry.id] = on_chain if on_chain is not None else f"{exc.code}: {exc.message}"[:500]
+                        results[entry.id] = on_chain if on_chain is not None else f"{outcome.code}: {outcome.message}"[:500]
+                    else:
+                        results[entry.id] = (outcome["transactionHash"].to_0x_hex(), int(outcome["blockNumber"]))
             except ChainUnavailable:
                 report.pending = len(entries) - start
                 break
@@ -182,6 +184,15 @@ class Anchorer:
             if progress is not None:
                 progress(done, len(entries))
         return report
+
+    def _settle_in_flight(self, actor: DirectActor, timeout: float = 120.0) -> None:
+        """Waits until every transaction ``actor`` sent is mined (its pending nonce is its latest)."""
+        eth, deadline = actor.chain.w3.eth, time.monotonic() + timeout
+        while actor.chain.sender.rpc(lambda: eth.get_transaction_count(actor.address, "pending")  # type: ignore[arg-type]
+                                     != eth.get_transaction_count(actor.address, "latest")):  # type: ignore[arg-type]
+            if time.monotonic() > deadline:
+                raise ChainUnavailable(f"{actor.address}'s transactions are still pending after {timeout:.0f}s")
+            time.sleep(0.2)
 
     def _attempted(self, entries: list[OutboxEntry]) -> None:
         """Marks the entries attempted, before their transactions leave (a resumed run checks those first)."""
@@ -220,6 +231,27 @@ class Anchorer:
             self._finish(entry, AnchorState.ANCHORED, tx=found)
             report.anchored.append((entry.record_id, entry.version, entry.action.value))
         return report
+
+    def calls_of(self, entries: list[OutboxEntry]) -> list[tuple[str, tuple[Any, ...]]]:
+        """:meth:`call_of` for many entries, read in one query each for versions and records."""
+        if not entries:
+            return []
+        ids = list({e.record_id for e in entries})
+        with Session(self.engine) as s:
+            versions = {(v.record_id, v.version): v.commitment for v in s.exec(
+                select(RecordVersion).where(col(RecordVersion.record_id).in_(ids))).all()}
+            records = {r.record_id: r for r in s.exec(select(Record).where(col(Record.record_id).in_(ids))).all()}
+        out = []
+        for e in entries:
+            rid, commitment = bytes.fromhex(e.record_id[2:]), bytes.fromhex(versions.get((e.record_id, e.version), "0x")[2:])
+            if e.action is OutboxAction.REGISTER:
+                r = records[e.record_id]
+                out.append(("registerRecord", (rid, bytes.fromhex(r.subject_id[2:]), code_id(r.category), commitment)))
+            elif e.action is OutboxAction.UPDATE:
+                out.append(("updateRecord", (rid, e.version, commitment)))
+            else:
+                out.append(("eraseRecord", (rid,)))
+        return out
 
     def call_of(self, entry: OutboxEntry) -> tuple[str, tuple[Any, ...]]:
         """The RecordRegistry function and arguments that anchor ``entry``."""
