@@ -38,7 +38,7 @@ import coincurve
 from ledger.errors import BadArgument, NodeError
 
 TOKEN_SECRET = "benchmark-only token secret: " + "x" * 16
-RC_OFFICER, RC_ADMIN, CA_OFFICER = 6, 4, 12
+RC_OFFICER, RC_ADMIN, CA_OFFICER, AUDITOR = 6, 4, 12, 18
 HOUSEHOLD = {"head_of_household": "Bench Resident", "address": "Bench Lane 1", "members": 2, "phone": None,
              "housing_type": "rented", "income_band": "low"}
 BENCH_NATIONAL_ID = "11010519800101123"  # invented; the check character is added below
@@ -159,6 +159,7 @@ class BenchSystem:
     token: str
     signer: Signer
     events: Callable[[], int]
+    anchor_latency: Callable[[], dict[str, Any]]
 
 
 @contextmanager
@@ -208,7 +209,24 @@ def bench_system(home: Path, database: str | None, *, workers: int = 1,
             text = httpx.get(url + "/metrics", timeout=10).text
             return int(float(next(x for x in text.splitlines() if x.startswith("ledger_trail_events ")).split()[1]))
 
-        yield BenchSystem(url, unaudited, token, Signer(typed, bytes(dev_account(CA_OFFICER).key)), events)
+        auditor = ApiClient(url, dev_account(AUDITOR))
+        auditor.login()
+
+        def anchor_latency() -> dict[str, Any]:
+            """Accept → anchored of the latest 2,000 events (the auditors' dashboard), once all are anchored."""
+            import httpx
+
+            deadline = time.monotonic() + 120
+            while True:
+                text = httpx.get(url + "/metrics", timeout=10).text
+                if next(x for x in text.splitlines() if x.startswith("ledger_trail_unanchored_events ")).split()[1] \
+                        in ("0", "0.0") or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            return dict(auditor.request("GET", "/audit/dashboard", params={"days": 1})["latencySeconds"])
+
+        yield BenchSystem(url, unaudited, token, Signer(typed, bytes(dev_account(CA_OFFICER).key)), events,
+                          anchor_latency)
 
 
 @contextmanager
@@ -257,6 +275,7 @@ def run_reads_bench(*, databases: list[str], clients: list[int], seconds: float,
         raise BadArgument("the reads benchmark needs Debian's wrk: apt-get install wrk (scripts/setup does)")
     points: list[Point] = []
     checks: list[dict[str, Any]] = []
+    latency: dict[str, Any] = {}
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp, ExitStack() as stack:
             url = None
@@ -276,8 +295,11 @@ def run_reads_bench(*, databases: list[str], clients: list[int], seconds: float,
                     checks.append({"database": database, "clients": n, "answered": run.ok,
                                    "eventsWritten": system.events() - before})
                 points.append(Point(database, n, _median_run(audited), _median_run(unaudited)))
+            progress(f"{database}: waiting for the trail to be anchored")
+            latency[database] = system.anchor_latency()
     return {"seconds": seconds, "repeats": repeats, "workers": workers, "cores": os.cpu_count(),
-            "points": [{**asdict(p), "ratio": round(p.ratio, 3)} for p in points], "checks": checks}
+            "points": [{**asdict(p), "ratio": round(p.ratio, 3)} for p in points], "checks": checks,
+            "acceptToAnchored": latency}
 
 
 @contextmanager

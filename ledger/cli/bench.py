@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ledger.cli.common import fail, out, progress, run
+from ledger.errors import BadArgument
 
 bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
@@ -102,7 +104,6 @@ def bench_reads(seconds: Annotated[float, typer.Option(min=1, max=120, help="Sec
     from rich.table import Table
 
     from ledger.bench_reads import run_reads_bench
-    from ledger.errors import BadArgument
 
     try:
         counts = [int(c) for c in clients.split(",")]
@@ -151,3 +152,23 @@ def bench_writes(one_by_one: Annotated[int, typer.Option(min=1, max=100, help="R
     out.print(table)
     out.print(f"Bound: block gas limit {figures['gasLimit']:,} / {figures['gasPerRegistration']:,} gas a registration "
               f"= {figures['gasBoundPerSecond']:,.0f} registrations a second.")
+
+
+@bench_app.command("performance")
+def bench_performance(seconds: Annotated[float, typer.Option(min=1, max=120, help="Seconds of load per run")] = 5,
+                      repeats: Annotated[int, typer.Option(min=1, max=15, help="Runs per point")] = 3,
+                      database: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
+                      imported: Annotated[int, typer.Option("--import", min=1, max=100_000,
+                                                            help="Records of the import run")] = 2000,
+                      docs: Annotated[Path, typer.Option(help="Folder of PERFORMANCE.md and performance.json")] =
+                      Path("docs")) -> None:
+    """Every comparison in one run: reads (audited beside unaudited, SQLite and PostgreSQL), accept → anchored,
+    gas per access event, registrations; writes PERFORMANCE.md and performance.json."""
+    from ledger.bench_report import run_performance, write
+
+    if database not in ("sqlite", "postgresql", "both"):
+        fail(BadArgument("--database is sqlite, postgresql or both"))
+    dbs = ["sqlite", "postgresql"] if database == "both" else [database]
+    figures = run(lambda: run_performance(seconds=seconds, repeats=repeats, databases=dbs, imported=imported,
+                                          progress=progress))
+    out.print(f"wrote {write(figures, docs)}")

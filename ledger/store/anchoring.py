@@ -159,17 +159,17 @@ class Anchorer:
                 for fn, args in self.calls_of(todo):
                     data = handle.encode(fn, *args)
                     if fn not in gas:  # the same function costs about the same: estimated once, refused here
-                        gas[fn] = sender.gas_for({"from": actor.address, "to": handle.address, "data": data})  # type: ignore[typeddict-item]
+                        gas[fn] = sender.gas_for({"from": actor.address, "to": handle.address, "data": data})
                     calls.append((handle.address, data, gas[fn]))
                 hashes = sender.submit_many(actor.account, calls, fees) if calls else []
                 failpoints.hit("anchor.after_send")
                 results: dict[int | None, tuple[str, int] | str] = dict(found)
-                for entry, outcome in zip(todo, sender.wait_many(hashes), strict=True):
-                    if isinstance(outcome, LedgerError):
+                for entry, mined in zip(todo, sender.wait_many(hashes), strict=True):
+                    if isinstance(mined, LedgerError):
                         on_chain = self._on_chain(entry)
-                        results[entry.id] = on_chain if on_chain is not None else f"{outcome.code}: {outcome.message}"[:500]
+                        results[entry.id] = on_chain if on_chain is not None else f"{mined.code}: {mined.message}"[:500]
                     else:
-                        results[entry.id] = (outcome["transactionHash"].to_0x_hex(), int(outcome["blockNumber"]))
+                        results[entry.id] = (mined["transactionHash"].to_0x_hex(), int(mined["blockNumber"]))
             except ChainUnavailable:
                 report.pending = len(entries) - start
                 break
@@ -241,7 +241,7 @@ class Anchorer:
             versions = {(v.record_id, v.version): v.commitment for v in s.exec(
                 select(RecordVersion).where(col(RecordVersion.record_id).in_(ids))).all()}
             records = {r.record_id: r for r in s.exec(select(Record).where(col(Record.record_id).in_(ids))).all()}
-        out = []
+        out: list[tuple[str, tuple[Any, ...]]] = []
         for e in entries:
             rid, commitment = bytes.fromhex(e.record_id[2:]), bytes.fromhex(versions.get((e.record_id, e.version), "0x")[2:])
             if e.action is OutboxAction.REGISTER:

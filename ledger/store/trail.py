@@ -154,7 +154,7 @@ class Trail:
                         prev[n.subject_id] = int(conn.execute(
                             _SUBJECT_LAST, {"body": self.body, "subject": n.subject_id}).scalar() or 0)
                     seq = last - len(fresh) + offset
-                    row = dict(body=self.body, seq=seq, reader=n.reader, reader_body=n.reader_body,
+                    row: dict[str, Any] = dict(body=self.body, seq=seq, reader=n.reader, reader_body=n.reader_body,
                                record_id=n.record_id, version=n.version, subject_id=n.subject_id, category=n.category,
                                fields=json.dumps(sorted(n.fields)), purpose=n.purpose, grant_id=n.grant_id,
                                emergency_id=n.emergency_id, subject_prev=prev[n.subject_id], block=n.block, at=now,
