@@ -160,6 +160,8 @@ def bench_performance(seconds: Annotated[float, typer.Option(min=1, max=120, hel
                       database: Annotated[str, typer.Option(help="sqlite, postgresql or both")] = "both",
                       imported: Annotated[int, typer.Option("--import", min=1, max=100_000,
                                                             help="Records of the import run")] = 2000,
+                      trail_events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="Events behind the "
+                                                                "resident's trail query")] = 1_000_000,
                       docs: Annotated[Path, typer.Option(help="Folder of PERFORMANCE.md and performance.json")] =
                       Path("docs")) -> None:
     """Every comparison in one run: reads (audited beside unaudited, SQLite and PostgreSQL), accept → anchored,
@@ -170,5 +172,26 @@ def bench_performance(seconds: Annotated[float, typer.Option(min=1, max=120, hel
         fail(BadArgument("--database is sqlite, postgresql or both"))
     dbs = ["sqlite", "postgresql"] if database == "both" else [database]
     figures = run(lambda: run_performance(seconds=seconds, repeats=repeats, databases=dbs, imported=imported,
-                                          progress=progress))
+                                          trail_events=trail_events, progress=progress))
     out.print(f"wrote {write(figures, docs)}")
+
+
+@bench_app.command("trail")
+def bench_trail(events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="Access events written")] = 1_000_000,
+                subjects: Annotated[int, typer.Option(min=1, help="Residents they are spread over")] = 50_000,
+                queries: Annotated[int, typer.Option(min=10, max=100_000, help="Residents' trails asked")] = 1000,
+                database: Annotated[str, typer.Option(help="postgresql or sqlite")] = "postgresql",
+                as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """A resident's trail query (newest page, count, anchors) with EVENTS events in the database: p50, p99."""
+    from ledger.bench_trail import run_trail_bench
+
+    if database not in ("sqlite", "postgresql"):
+        fail(BadArgument("--database is sqlite or postgresql"))
+    figures = run(lambda: run_trail_bench(database=database, events=events, subjects=subjects, queries=queries,
+                                          progress=progress))
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    out.print(f"{figures['database']}: {figures['events']:,} events over {figures['subjects']:,} residents "
+              f"(about {figures['eventsPerResident']} on a page): a resident's trail in p50 {figures['p50ms']} ms, "
+              f"p99 {figures['p99ms']} ms over {figures['queries']:,} residents")
