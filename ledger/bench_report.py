@@ -13,7 +13,7 @@ from typing import Any
 
 
 def run_performance(*, seconds: float, repeats: int, databases: list[str], imported: int, trail_events: int,
-                    progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+                    audit_events: int, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     from ledger.bench import run_gas_bench
     from ledger.bench_reads import run_reads_bench
     from ledger.bench_writes import run_writes_bench
@@ -26,7 +26,12 @@ def run_performance(*, seconds: float, repeats: int, databases: list[str], impor
 
     trail = run_trail_bench(database="postgresql" if "postgresql" in databases else "sqlite", events=trail_events,
                             subjects=max(1, trail_events // 20), queries=1000, progress=progress)
-    return {"trail": trail, "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
+    from ledger.bench_audit import run_audit_bench
+
+    audit = run_audit_bench(database="postgresql" if "postgresql" in databases else "sqlite", events=audit_events,
+                            progress=progress)
+    return {"trail": trail, "audit": audit, "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "cores": os.cpu_count(),
             "python": platform.python_version(), "reads": reads, "writes": writes,
             "gas": [{"action": g.action, "gas": g.gas, "events": g.events, "gasPerEvent": round(g.per_event, 1)}
                     for g in gas if "anchor" in g.action or "event" in g.action]}
@@ -85,6 +90,7 @@ def render(figures: dict[str, Any]) -> str:
                  f"{figures['trail']['eventsPerResident']} each), over {figures['trail']['queries']:,} residents drawn "
                  f"at random: p50 {figures['trail']['p50ms']} ms, p99 {figures['trail']['p99ms']} ms.", ""]
                 if "trail" in figures else []),
+              *(_audit(figures["audit"]) if "audit" in figures else []),
               "## Before (for the record)", "",
               "The same `wrk` harness, audited reads only, on the code before this work (commit 9200dff) on the "
               "same machine on 2026-12-04, minutes after the figures above were first taken: every read asked "
@@ -96,11 +102,26 @@ def render(figures: dict[str, Any]) -> str:
               "",
               "## How to reproduce", "", "```sh", "scripts/bench performance            # all of the above; "
               "rewrites this page", "scripts/bench reads --clients 1,16,64   # one comparison at a time "
-              "(also: writes, gas)", "```", "",
+              "(also: writes, gas, trail, audit)", "```", "",
               "PostgreSQL is the server at 127.0.0.1:5432 (user postgres, database test; `LEDGER_BENCH_POSTGRES` "
               "names another), in a schema of its own that is dropped afterwards. Each comparison starts a system of "
               "its own (anvil, the demo consortium, the node) in a temporary directory.", ""]
     return "\n".join(lines)
+
+
+def _audit(a: dict[str, Any]) -> list[str]:
+    ix, au = a["index"], a["audit"]
+    return ["## Indexer catch-up and the audit of a large trail", "",
+            f"`ledger bench audit` on {a['database']}: {a['events']:,} access events of {a['records']:,} residents, "
+            "each with its own signed read request, written through the trail's group commit "
+            f"({a['writeSeconds']} s) and anchored in batches of 10,000 ({a['anchorSeconds']} s); beside them a "
+            "district's access requests and approvals at 1-second blocks.", "",
+            "| figure | count | seconds | per second |", "|---|---:|---:|---:|",
+            f"| indexer catch-up from nothing: chain logs | {ix['logs']:,} | {ix['seconds']} | "
+            f"{ix['logsPerSecond']:,.0f} |",
+            f"| … blocks followed | {ix['blocks']:,} | {ix['seconds']} | {ix['blocksPerSecond']:,.0f} |",
+            f"| `ledger audit` (all four checks, {au['workers']} worker processes; it passed) | {au['events']:,} | "
+            f"{au['seconds']} | {au['eventsPerSecond']:,.0f} |", ""]
 
 
 def write(figures: dict[str, Any], folder: Path) -> Path:

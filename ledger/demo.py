@@ -242,7 +242,7 @@ def describe_staff(directory: Directory) -> None:
             if index in STAFF and dev_account(index).address not in known:
                 name, post = STAFF[index]
                 directory.describe(account=dev_account(index).address, body=body.code, name=name, post=post,
-                                   by=dev_account(body.admins[0]).address)
+                                   by=dev_account(body.admins[0]).address, keep=True)
 
 
 def keystore_names() -> dict[int, str]:

@@ -28,7 +28,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import Nonce, TxParams, TxReceipt, Wei
+from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from ledger.chain.revert import ErrorDecoder
 from ledger.errors import ChainUnavailable, LedgerError, TransactionFailed
@@ -223,7 +223,7 @@ class Sender:
 
     def submit_many(self, signer: LocalAccount, calls: Sequence[tuple[str, bytes, int]],
                     fees: dict[str, int]) -> list[HexBytes]:
-        """Signs ``calls`` (to, data, gas) with consecutive nonces and sends them in one JSON-RPC batch; their
+        """Signs ``calls`` (to, data, gas) with consecutive nonces and sends them back to back; their
         hashes, in order. A node refusing one raises :class:`TransactionFailed` after the nonces are re-read
         (those it took stay pending and are mined; the outbox finds them on the chain)."""
         sender = signer.address
@@ -236,20 +236,23 @@ class Sender:
                                 "value": Wei(0), "chainId": self.chain_id, "gas": gas, "nonce": Nonce(first + i),
                                 **fees}  # type: ignore[typeddict-item]
                 raws.append(signer.sign_transaction(tx).raw_transaction)  # type: ignore[arg-type]
-            try:
-                answers = self.rpc(lambda: self.w3.provider.make_batch_request(  # type: ignore[attr-defined]
-                    [("eth_sendRawTransaction", [raw.to_0x_hex()]) for raw in raws]))
-            except ChainUnavailable:
-                self.nonces.resync(sender)
-                raise
-            if not isinstance(answers, list) or any("error" in a for a in answers):
-                self.nonces.resync(sender)
-                problem = answers if not isinstance(answers, list) else next(a for a in answers if "error" in a)
-                raise TransactionFailed(f"the node refused a transaction: {problem.get('error')}")
-            for _ in raws:
+            # One after another, in nonce order: a JSON-RPC batch is answered concurrently by anvil, whose
+            # instant miner then leaves the transactions that arrived before their predecessor unmined
+            # (foundry-rs/foundry#10122). Each send is one small HTTP exchange on a kept-alive connection.
+            hashes: list[HexBytes] = []
+            for raw in raws:
+                try:
+                    answer = self.rpc(lambda raw=raw: self.w3.provider.make_request(  # type: ignore[misc]
+                        RPCEndpoint("eth_sendRawTransaction"), [raw.to_0x_hex()]))
+                except ChainUnavailable:
+                    self.nonces.resync(sender)
+                    raise
+                if "error" in answer:
+                    self.nonces.resync(sender)
+                    raise TransactionFailed(f"the node refused a transaction: {answer['error']}")
                 self.nonces.advance(sender)
-        by_id = sorted(answers, key=lambda a: a["id"])
-        return [HexBytes(a["result"]) for a in by_id]
+                hashes.append(HexBytes(answer["result"]))
+        return hashes
 
     def wait_many(self, hashes: Sequence[HexBytes]) -> list[TxReceipt | LedgerError]:
         """Polls the receipts of ``hashes`` together (one JSON-RPC batch a poll); each receipt, or the decoded

@@ -162,18 +162,48 @@ def bench_performance(seconds: Annotated[float, typer.Option(min=1, max=120, hel
                                                             help="Records of the import run")] = 2000,
                       trail_events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="Events behind the "
                                                                 "resident's trail query")] = 1_000_000,
+                      audit_events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="Events of the "
+                                                                "audit run")] = 1_000_000,
                       docs: Annotated[Path, typer.Option(help="Folder of PERFORMANCE.md and performance.json")] =
                       Path("docs")) -> None:
     """Every comparison in one run: reads (audited beside unaudited, SQLite and PostgreSQL), accept → anchored,
-    gas per access event, registrations; writes PERFORMANCE.md and performance.json."""
+    gas per access event, registrations, indexer catch-up and audit, a resident's trail query; writes
+    PERFORMANCE.md and performance.json."""
     from ledger.bench_report import run_performance, write
 
     if database not in ("sqlite", "postgresql", "both"):
         fail(BadArgument("--database is sqlite, postgresql or both"))
     dbs = ["sqlite", "postgresql"] if database == "both" else [database]
     figures = run(lambda: run_performance(seconds=seconds, repeats=repeats, databases=dbs, imported=imported,
-                                          trail_events=trail_events, progress=progress))
+                                          trail_events=trail_events, audit_events=audit_events,
+                                          progress=progress))
     out.print(f"wrote {write(figures, docs)}")
+
+
+@bench_app.command("audit")
+def bench_audit(events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="Access events audited")] = 1_000_000,
+                records: Annotated[int, typer.Option(min=1, max=100_000, help="Records the reads are spread over")] = 1000,
+                requests: Annotated[int, typer.Option(min=1, max=100_000, help="Access requests and approvals "
+                                                      "on the chain beside them (for the indexer)")] = 2000,
+                workers: Annotated[int, typer.Option(min=1, max=16, help="Audit worker processes")] = 2,
+                database: Annotated[str, typer.Option(help="postgresql or sqlite")] = "postgresql",
+                as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """The indexer catching up with a chain it has never seen (logs/s), and the full audit of EVENTS access
+    events (as `ledger audit`: it must pass); on a system of its own."""
+    from ledger.bench_audit import run_audit_bench
+
+    if database not in ("sqlite", "postgresql"):
+        fail(BadArgument("--database is sqlite or postgresql"))
+    figures = run(lambda: run_audit_bench(database=database, events=events, records=records, requests=requests,
+                                          workers=workers, progress=progress))
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    ix, au = figures["index"], figures["audit"]
+    out.print(f"indexer catch-up: {ix['logs']:,} logs of {ix['blocks']:,} blocks in {ix['seconds']} s "
+              f"({ix['logsPerSecond']:,} logs/s, {ix['blocksPerSecond']:,} blocks/s)")
+    out.print(f"audit of {au['events']:,} events on {figures['database']}: {au['seconds']} s "
+              f"({au['eventsPerSecond']:,.0f} events/s, {au['workers']} workers); it passed")
 
 
 @bench_app.command("trail")

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from eth_utils import to_checksum_address
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -29,12 +30,19 @@ class Directory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def describe(self, *, account: str, body: str, name: str | None, post: str | None, by: str) -> None:
-        account = to_checksum_address(account)
-        with Session(self.engine) as s, s.begin():
-            row = s.get(DirectoryEntry, account) or DirectoryEntry(account=account, body=body, updated_by=by)
-            row.body, row.name, row.post, row.updated_by, row.updated_at = body, name, post, by, utcnow()
-            s.add(row)
+    def describe(self, *, account: str, body: str, name: str | None, post: str | None, by: str,
+                 keep: bool = False) -> None:
+        """Sets an account's entry in one statement (an upsert), so two processes describing the same
+        account at once cannot collide; ``keep`` leaves an existing entry as it is."""
+        row = {"account": to_checksum_address(account), "body": body, "name": name, "post": post,
+               "updated_by": by, "updated_at": utcnow()}
+        insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(DirectoryEntry)
+        statement = insert.values(**row)
+        statement = (statement.on_conflict_do_nothing(index_elements=["account"]) if keep else
+                     statement.on_conflict_do_update(index_elements=["account"],
+                                                     set_={k: v for k, v in row.items() if k != "account"}))
+        with self.engine.begin() as conn:
+            conn.execute(statement)
 
     def people(self, accounts: Iterable[str]) -> dict[str, Person]:
         """Entries of ``accounts`` (checksummed keys), for those described."""

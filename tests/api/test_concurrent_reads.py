@@ -1,6 +1,5 @@
 """Reads under load and reads racing a revocation (issue 11): real uvicorn, anvil mining a block a
-second; SQLite and PostgreSQL, one uvicorn process each (two worker processes on PostgreSQL passed alone but
-a worker was lost under the full suite's load: left open in issue 11)."""
+second; SQLite with one uvicorn process, PostgreSQL with two worker processes sharing the trail."""
 
 from __future__ import annotations
 
@@ -30,10 +29,10 @@ HEAD_INTERVAL = 0.25  # the node's default poll of the chain head
 
 @pytest.fixture(scope="module", params=DATABASES)
 def node(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """rc-east's node, one uvicorn process, on SQLite and on PostgreSQL."""
+    """rc-east's node: one uvicorn process on SQLite, two worker processes on PostgreSQL."""
     with contextlib.ExitStack() as stack:
         database = stack.enter_context(pg_schema()) if request.param == "postgresql" else None
-        yield from _serve(tmp_path_factory.mktemp("load") / "home", database, workers=1)
+        yield from _serve(tmp_path_factory.mktemp("load") / "home", database, workers=2 if database else 1)
 
 
 def post_all(url: str, token: str, bodies: list[bytes]) -> list[tuple[int, dict[str, Any]]]:
