@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
-from eth_utils import keccak
 
 from ledger.errors import InvalidRecord
+from ledger.keccak import keccak
 from ledger.merkle import StandardMerkleTree, leaf_hash, process_proof
 
 LEAF_TYPES = ("bytes32", "string", "bytes32")

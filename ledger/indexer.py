@@ -22,7 +22,9 @@ import datetime as dt
 import json
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from eth_utils import event_abi_to_log_topic
@@ -104,6 +106,18 @@ class Indexer:
     def _block(self, number: int) -> Any:
         return self.chain.sender.rpc(lambda: self.chain.w3.eth.get_block(number))
 
+    def _timestamps(self, numbers: list[int]) -> Iterator[tuple[int, int]]:
+        """The timestamps of blocks ``numbers``, asked in JSON-RPC batches (a range can hold a thousand)."""
+        for start in range(0, len(numbers), 500):
+            part = numbers[start:start + 500]
+            batch = [("eth_getBlockByNumber", [hex(n), False]) for n in part]
+            answers = self.chain.sender.rpc(
+                partial(self.chain.w3.provider.make_batch_request, batch))  # type: ignore[attr-defined]
+            for n, answer in zip(part, sorted(answers, key=lambda a: a["id"]), strict=True):
+                if not answer.get("result"):
+                    raise BlockNotFound(f"block {n} is not on the chain (any more)")
+                yield n, int(answer["result"]["timestamp"], 16)
+
     def _hash_at(self, number: int, head: int) -> str | None:
         """The chain's hash of block ``number``, or None if the chain is shorter than that now."""
         if number > head:
@@ -158,13 +172,14 @@ class Indexer:
             decoded.append(Decoded(contract, event.event_name, args, int(entry["blockNumber"]), int(entry["logIndex"]),
                                    HexBytes(entry["transactionHash"]).to_0x_hex(),
                                    HexBytes(entry["blockHash"]).to_0x_hex()))
-        times = {b: dt.datetime.fromtimestamp(int(self._block(b)["timestamp"]), dt.UTC)
-                 for b in sorted({d.block for d in decoded})}
+        times = {b: dt.datetime.fromtimestamp(t, dt.UTC) for b, t in self._timestamps(sorted({d.block for d in decoded}))}
         end_hash = "0x" + bytes(self._block(end)["hash"]).hex()
         with Session(self.engine) as s, s.begin():
             applied = 0
+            journaled = set(s.exec(select(col(ChainLog.block), col(ChainLog.log_index)).where(
+                col(ChainLog.block) >= start, col(ChainLog.block) <= end)).all()) if decoded else set()
             for d in sorted(decoded, key=lambda d: (d.block, d.log_index)):
-                if s.get(ChainLog, (d.block, d.log_index)) is not None:
+                if (d.block, d.log_index) in journaled:
                     continue  # in the journal already: never counted twice
                 at = times[d.block]
                 s.add(ChainLog(block=d.block, log_index=d.log_index, block_hash=d.block_hash, tx_hash=d.tx_hash,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import coincurve
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 
 from ledger.chain.access import Decision
@@ -36,6 +36,7 @@ from ledger.chain.head import Questions, follow_chain
 from ledger.disclosure import build_bundle
 from ledger.errors import AccessDenied, InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
 from ledger.ids import code_id, code_name
+from ledger.keccak import keccak
 from ledger.store.models import AccessEvent
 from ledger.store.records import RecordStore, hex32, parse_record_id
 from ledger.store.trail import NewEvent, Trail

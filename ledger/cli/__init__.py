@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import typer
 
-from ledger.cli import api, bench, keys, records, system, trail
+from ledger.cli import api, bench, consortium, keys, records, system, trail
 from ledger.cli.common import err
 from ledger.errors import Internal, LedgerError
 
@@ -17,6 +17,7 @@ app = typer.Typer(help="Civic Ledger: resident-record commitments, access grants
                   no_args_is_help=True, pretty_exceptions_enable=False)
 system.register(app)
 app.add_typer(bench.bench_app, name="bench")
+app.add_typer(consortium.consortium_app, name="consortium")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(records.records_app, name="records")
 api.register(app)  # after the system commands, so `--help` lists those first

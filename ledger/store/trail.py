@@ -24,7 +24,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import keccak
 from sqlalchemy import bindparam, insert, union_all, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -32,6 +31,7 @@ from sqlmodel import Session, col, func, select
 
 from ledger.commitments import canonical_json
 from ledger.errors import Conflict, InvalidInput, LedgerError, StoreError
+from ledger.keccak import keccak
 from ledger.store.group_commit import GroupCommit
 from ledger.store.models import AccessCode, AccessEvent, TrailAnchor, TrailHead, utcnow
 
@@ -66,8 +66,12 @@ _HEADS = TrailHead.__table__  # type: ignore[attr-defined]
 # Statements of the group commit, built once (building one costs more than running it on SQLite).
 _SERVED = select(_EVENTS.c.request_digest).where(_EVENTS.c.body == bindparam("body"),
                                                  _EVENTS.c.request_digest.in_(bindparam("digests", expanding=True)))
-_SUBJECT_LAST = select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.body == bindparam("body"),
-                                                      _EVENTS.c.subject_id == bindparam("subject"))
+# The subject's newest event: ORDER BY ... LIMIT 1 walks the (body, subject_id, seq) index backwards to
+# one entry, whatever the planner's statistics say (max() was planned as a scan of all the subject's
+# entries, or of the table, on a PostgreSQL whose tables had never been analysed).
+_SUBJECT_LAST = (select(_EVENTS.c.seq).where(_EVENTS.c.body == bindparam("body"),
+                                             _EVENTS.c.subject_id == bindparam("subject"))
+                 .order_by(_EVENTS.c.seq.desc()).limit(1))
 _TAKE = (update(_HEADS).where(_HEADS.c.body == bindparam("head_body"))
          .values(last_seq=_HEADS.c.last_seq + bindparam("n")).returning(_HEADS.c.last_seq))
 _INSERT = insert(_EVENTS)

@@ -9,10 +9,11 @@ import struct
 import subprocess
 
 import pytest
+from eth_abi import encode
 
 from ledger.commitments import LEAF_TYPES, canonical_json, commit, field_leaf, value_hash
 from ledger.errors import InvalidRecord
-from ledger.merkle import StandardMerkleTree
+from ledger.merkle import StandardMerkleTree, _encode_static, leaf_hash
 from ledger.toolchain import project_root
 from tests.support import Consortium
 
@@ -86,6 +87,24 @@ def test_roots_and_proofs_equal_the_npm_merkle_tree(size: int) -> None:
     theirs = _npm_tree(values)
     assert "0x" + ours.root.hex() == theirs["root"]
     assert [["0x" + p.hex() for p in ours.proof(i)] for i in range(size)] == theirs["proofs"]
+
+
+NODE_BATCH_TREE = NODE_TREE.replace('["bytes32", "string", "bytes32"]', '["uint64", "bytes32"]')
+
+
+def test_trail_batch_roots_equal_the_npm_merkle_tree_and_eth_abi() -> None:
+    """The trail's leaves (uint64 seq, bytes32 event hash) are encoded without eth_abi: the same bytes,
+    the same root as the npm package."""
+    values = [(int.from_bytes(os.urandom(8), "big"), os.urandom(32)) for _ in range(9)] + [(0, b"\0" * 32)]
+    ours = StandardMerkleTree(values, ["uint64", "bytes32"])
+    out = subprocess.run(["node", "-e", NODE_BATCH_TREE], input=json.dumps([[str(q), "0x" + h.hex()] for q, h in values]),
+                         capture_output=True, text=True, check=True, cwd=project_root())
+    assert "0x" + ours.root.hex() == json.loads(out.stdout)["root"]
+    for seq, h in values:
+        assert _encode_static(["uint64", "bytes32"], [seq, h]) == encode(["uint64", "bytes32"], [seq, h])
+    for bad in ([1 << 64, b"\0" * 32], [-1, b"\0" * 32], [True, b"\0" * 32], [1, b"\0" * 31], [1, "0x00"]):
+        with pytest.raises(ValueError):
+            leaf_hash(["uint64", "bytes32"], bad)
 
 
 def test_commitment_proofs_verify_on_chain(ke: Consortium) -> None:
