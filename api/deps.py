@@ -24,6 +24,7 @@ from ledger.chain.head import Questions, member_of
 from ledger.errors import NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
 from ledger.indexer import Indexer
+from ledger.nodes import NodeClient
 from ledger.reads import ReadService
 from ledger.store.directory import Directory
 from ledger.store.records import RecordStore
@@ -53,6 +54,7 @@ class Node:
     texts: FreeTexts
     directory: Directory
     questions: Questions
+    peers: NodeClient  # other bodies' nodes, called as this node
 
     @property
     def body(self) -> str:

@@ -19,14 +19,14 @@ log = logging.getLogger("ledger.api")
 
 #: HTTP status of each domain error class (the first match along the class hierarchy).
 STATUS: list[tuple[type[e.LedgerError], int]] = [
-    (e.NotAuthenticated, 401), (e.SignInFailed, 401),
+    (e.NotAuthenticated, 401), (e.SignInFailed, 401), (e.NodeUnauthenticated, 401),
     (e.NotAuthorized, 403), (e.AccessDenied, 403),
     (e.NotFound, 404), (e.RecordNotFound, 404),
     (e.RecordErased, 410), (e.Conflict, 409),
     (e.InvalidInput, 422), (e.InvalidRecord, 422), (e.InvalidNationalId, 422), (e.BadArgument, 422),
     (e.DisclosureInvalid, 422), (e.ForwardRequestInvalid, 422), (e.ReadRequestInvalid, 422),
     (e.RateLimited, 429),
-    (e.ChainUnavailable, 503), (e.StoreError, 503), (e.AnchorError, 503), (e.IndexerError, 503),
+    (e.ChainUnavailable, 503), (e.NodeUnavailable, 503), (e.StoreError, 503), (e.AnchorError, 503), (e.IndexerError, 503),
     (e.TrailInvalid, 422),
     (e.IntegrityFailure, 500), (e.KeyringError, 500),
 ]

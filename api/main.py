@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors, portal
 from api.deps import Node
 from api.metrics import Metrics
-from api.routes import access, audit, auth, bodies, catalog, emergencies, health, reads, records, trail, tx
+from api.routes import access, audit, auth, bodies, catalog, emergencies, health, node, reads, records, trail, tx
 from api.schemas import declare_errors
 from api.settings import ApiSettings
 from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.head import follow_chain
+from ledger.consortium.registry import published_api
 from ledger.errors import BadArgument
 from ledger.indexer import Indexer
+from ledger.nodes import NodeClient, NodeIdentity
 from ledger.reads import ReadService
 from ledger.store.directory import Directory
 from ledger.store.texts import FreeTexts
@@ -36,7 +39,7 @@ from ledger.store.trail import Trail
 from ledger.trail.anchor import TrailAnchorer
 
 ROUTERS = (health.router, auth.router, bodies.router, records.router, access.router, reads.router,
-           emergencies.router, trail.router, audit.router, tx.router, catalog.router)
+           emergencies.router, trail.router, audit.router, tx.router, catalog.router, node.router)
 
 
 #: Deepest JSON nesting a request may have: the API's own bodies nest four levels at most (typed data).
@@ -224,7 +227,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         metrics.watch_commits(trail.writer)
         app.state.node = Node(settings, chain, contracts, store.engine, relayer, store, trail,
                               ReadService(store=store, trail=trail, questions=questions), metrics, anchorer, indexer,
-                              FreeTexts(store.engine, store.body, store.keyring), directory, questions)
+                              FreeTexts(store.engine, store.body, store.keyring), directory, questions,
+                              NodeClient(NodeIdentity(store.body, bytes(relayer.account.key), chain.chain_id,
+                                                      contracts.bodies.handle.address),
+                                         endpoint_of=partial(published_api, contracts)))
         with Workers() as workers:
             workers.start("head", questions.head.follow)
 

@@ -204,6 +204,19 @@ class NotAuthenticated(LedgerError):
     code = "not_authenticated"
 
 
+class NodeUnauthenticated(ReasonedError):
+    """A node-to-node request that is unsigned, replayed, stale, or not signed by the node account of the
+    body it names; ``reason`` says which."""
+
+    code = "node_unauthenticated"
+
+
+class NodeUnavailable(LedgerError):
+    """Another body's node, needed for this request, did not answer or published no address."""
+
+    code = "node_unavailable"
+
+
 class ReadRequestInvalid(ReasonedError):
     """A signed read request that cannot be served: malformed, foreign, expired or mis-signed."""
 

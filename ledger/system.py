@@ -79,7 +79,7 @@ def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) 
         manifest = deploy_demo_founder(chain, settings, dev_account(demo.DEPLOYER))
         deployed_now = True
     report = demo.build(Contracts.of(chain), progress=progress)
-    ensure_dev_secrets(settings, demo.record_keepers())
+    ensure_dev_secrets(settings, [b.code for b in demo.BODIES])  # every body's node has its keyring
     stores = {body: open_store(settings, chain, body) for body in demo.record_keepers()}
     for body, store in stores.items():
         demo.add_records(store, body, report, progress=progress)

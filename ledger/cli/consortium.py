@@ -21,7 +21,9 @@ FileOpt = Annotated[Path, typer.Option("--file", help="The consortium file")]
 KeysOpt = Annotated[Path, typer.Option("--keys", help="Folder of the node keys (kept out of git)")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder the network's files are written to")]
 RpcOpt = Annotated[Optional[str], typer.Option("--rpc", help="A node of the network: allowlists from its "
-                                                             "BodyRegistry (default: the file's bootstrap entries)")]
+                                                             "BodyRegistry, at the addresses of the deployment's "
+                                                             "manifest (LEDGER_HOME or LEDGER_MANIFEST); default: the "
+                                                             "file's bootstrap entries")]
 FILE, KEYS, OUT = Path("node-config/consortium.toml"), Path("node-config/keys"), Path("node-config/network")
 
 

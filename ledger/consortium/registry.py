@@ -45,6 +45,14 @@ def parse_endpoint(endpoint: str) -> NodeAddresses:
     return NodeAddresses(api, enode)
 
 
+def published_api(contracts: Contracts, body: bytes) -> str | None:
+    """The API URL of ``body``'s node as its profile publishes it (None: none, or unreadable)."""
+    try:
+        return parse_endpoint(contracts.bodies.get_body(body).endpoint).api
+    except BadArgument:
+        return None
+
+
 def format_endpoint(api: str | None, enode: str | None) -> str:
     text = " ".join(p for p in (api, enode) if p)
     parse_endpoint(text)  # refuses what could not be read back

@@ -249,4 +249,32 @@ class DirectoryEntry(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
+# ------------------------------------------------------------------ node-to-node exchange
+
+class NodeNonce(SQLModel, table=True):
+    """The nonce of a node-to-node request this node accepted: the same signed request is refused again."""
+
+    __tablename__ = "node_nonces"
+    nonce: str = Field(primary_key=True, max_length=66)
+    from_body: str = Field(max_length=66, description="The calling node's body (bytes32 hex)")
+    seen_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+
+
+class FetchedRead(SQLModel, table=True):
+    """A read this node forwarded for one of its members to the custodian's node, with the custodian's
+    signed receipt: the consumer-side log (the custodian's trail holds the event)."""
+
+    __tablename__ = "fetched_reads"
+    request_digest: str = Field(primary_key=True, max_length=66, description="The reader's signed request's digest")
+    reader: str = Field(max_length=42, index=True)
+    custodian: str = Field(max_length=66, description="The custodian body (bytes32 hex)")
+    record_id: str = Field(max_length=66)
+    fields: str = Field(max_length=4000, description="JSON list of the fields read")
+    purpose: str = Field(max_length=31)
+    seq: int = Field(description="The access event's sequence number at the custodian")
+    event_hash: str = Field(max_length=66)
+    receipt: str = Field(max_length=4000, description="The custodian's signed receipt, JSON")
+    at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
 from ledger.store import index_models  # noqa: E402,F401  (the indexer's tables, on the same metadata)

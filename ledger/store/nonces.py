@@ -39,3 +39,19 @@ def consume(engine: Engine, nonce: str) -> bool:
                                   col(SignInNonce.expires_at) > now)
                            .values(used_at=now))
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def accept_node_nonce(engine: Engine, nonce: str, from_body: str, *, keep: int = 600) -> bool:
+    """Stores the nonce of a node-to-node request; False if it was stored before (a replay). Nonces older
+    than ``keep`` seconds go: a request that old is refused as stale before its nonce is looked at."""
+    from sqlalchemy.exc import IntegrityError
+
+    from ledger.store.models import NodeNonce
+
+    try:
+        with Session(engine) as s, s.begin():
+            s.execute(delete(NodeNonce).where(col(NodeNonce.seen_at) < utcnow() - dt.timedelta(seconds=keep)))
+            s.add(NodeNonce(nonce=nonce, from_body=from_body))
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,79 @@
+"""Node-to-node endpoints: what another body's node asks of this one for its members (SPEC §6).
+
+Every request is signed by the calling node's account (:mod:`ledger.nodes`); a person never calls
+these. The calling node vouches that its member signed in there; this node still checks everything
+the person signed, that the person is a member of the calling body, and the grant, and logs the
+access event as for a read at its own door.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
+
+from api.deps import NodeDep
+from api.routes.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, receipt_of
+from api.schemas import DisclosureBundle
+from ledger.chain.head import member_of
+from ledger.errors import NotAuthorized
+from ledger.ids import code_name
+from ledger.nodes import Caller, authenticate
+from ledger.store.nonces import accept_node_nonce
+from ledger.store.records import parse_record_id
+from ledger.store.trail import settle
+
+router = APIRouter(prefix="/node", tags=["node"])
+
+
+async def calling_node(request: Request, node: NodeDep) -> Caller:
+    body = await request.body()
+    return await run_in_threadpool(
+        authenticate, request.headers, method=request.method, path=request.url.path, body=body,
+        own_body=node.store.body, chain_id=node.chain.chain_id, registry=node.contracts.bodies.handle.address,
+        member_of=partial(member_of, node.questions), accept_nonce=partial(accept_node_nonce, node.engine))
+
+
+CallingNode = Annotated[Caller, Depends(calling_node)]
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed by the node account of the body it names, stale, or replayed"},
+    403: {"description": "No grant now, or the reader is not a member of the calling body"},
+    404: {"description": "No such record here"}}
+
+
+class NodeReadPrepareIn(ReadPrepareIn):
+    reader: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The member of the calling body who will sign")
+
+
+def _of_caller(node: Any, caller: Caller, reader: str) -> None:
+    body, _roles = member_of(node.questions, reader)
+    if body != caller.body:
+        raise NotAuthorized(f"{reader} is not a member of {code_name(caller.body)}, whose node asks",
+                            error="NotMemberOfCaller")
+
+
+@router.post("/reads/prepare", response_model=ReadPrepared, responses=_REFUSALS,
+             summary="For another body's node: prepare a read request of one of its members")
+def node_prepare_read(body: NodeReadPrepareIn, caller: CallingNode, node: NodeDep) -> ReadPrepared:
+    _of_caller(node, caller, body.reader)
+    typed = node.reads.prepare(reader=body.reader, record_id=parse_record_id(body.recordId), fields=body.fields,
+                               purpose=body.purpose, emergency_id=body.emergencyId)
+    return ReadPrepared(typedData=typed)
+
+
+@router.post("/reads", response_model=ReadOut, responses={**_REFUSALS, 409: {"description": "Served already"}},
+             summary="For another body's node: serve a read request one of its members signed")
+async def node_read(body: ReadIn, caller: CallingNode, node: NodeDep) -> ReadOut:
+    reader = str(body.typedData.get("message", {}).get("reader", "")) if isinstance(body.typedData, dict) else ""
+    opened = await run_in_threadpool(node.reads.open, typed=body.typedData, signature=body.signature,
+                                     signed_in=reader)
+    if opened.event.reader_body != "0x" + caller.body.hex():
+        raise NotAuthorized(f"{reader} is not a member of {code_name(caller.body)}, whose node asks",
+                            error="NotMemberOfCaller")
+    e = settle(await asyncio.wrap_future(node.trail.submit(opened.event)))
+    node.metrics.reads.labels("grant" if e.grant_id else "emergency" if e.emergency_id else "own_body").inc()
+    return ReadOut(bundle=DisclosureBundle.model_validate(opened.bundle), receipt=receipt_of(node, e))
