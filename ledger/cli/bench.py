@@ -206,6 +206,22 @@ def bench_audit(events: Annotated[int, typer.Option(min=1000, max=10_000_000, he
               f"({au['eventsPerSecond']:,.0f} events/s, {au['workers']} workers); it passed")
 
 
+@bench_app.command("nodes")
+def bench_nodes(reads: Annotated[int, typer.Option(min=10, max=10_000, help="Reads each way")] = 200,
+                as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """A read through the reader's own node (forwarded to the custodian's) beside the same read made at the
+    custodian's node: p50 and p95 of POST /reads; on a system of its own."""
+    from ledger.bench_nodes import run_nodes_bench
+
+    figures = run(lambda: run_nodes_bench(reads=reads, progress=progress))
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    d, f = figures["direct"], figures["forwarded"]
+    out.print(f"direct at the custodian's node: p50 {d['p50ms']} ms, p95 {d['p95ms']} ms; through the reader's "
+              f"node: p50 {f['p50ms']} ms, p95 {f['p95ms']} ms ({figures['ratio']}x), {figures['reads']} reads each")
+
+
 @bench_app.command("trail")
 def bench_trail(events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="Access events written")] = 1_000_000,
                 subjects: Annotated[int, typer.Option(min=1, help="Residents they are spread over")] = 50_000,
