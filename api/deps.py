@@ -61,6 +61,14 @@ class Node:
         assert self.settings.body is not None
         return self.settings.body
 
+    def keeper_of(self, record_id: bytes) -> bytes | None:
+        """The other body that keeps ``record_id``, as the chain says; None when it is kept here (or
+        nowhere: the local look-up answers 404). Such a record is served by that body's node."""
+        if self.store.exists(record_id):
+            return None
+        custodian = self.contracts.records.get_record(record_id).custodian
+        return None if custodian in (ZERO, self.store.body) else custodian
+
 
 ROLE_WORDS = {Role.ADMIN: "an admin", Role.OFFICER: "an officer", Role.AUDITOR: "an auditor",
               Role.EMERGENCY: "a member with the emergency role", Role.ANCHOR: "a node account"}

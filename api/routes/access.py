@@ -9,9 +9,10 @@ Justifications and consent evidence go on-chain only as keccak256 hashes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 from web3 import Web3
 
@@ -202,10 +203,24 @@ def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes,
 
 @router.post("/requests", response_model=Prepared, tags=["requests"],
              summary="Prepare: ask this body for access to a record, or to a resident's records of a category",
+             description="A record another body keeps is asked of that body's node: this node forwards the request "
+                         "(signed as this node); that node checks it, keeps the justification for its admins and "
+                         "prepares the transaction, which is signed and submitted here as usual (503 if that node "
+                         "does not answer).",
              responses={403: {"description": "Not an officer or admin of another body"},
-                        404: {"description": "No such record here"}, 422: {"description": "Unknown field or purpose"}})
-def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Prepared:
+                        404: {"description": "No such record here"}, 422: {"description": "Unknown field or purpose"},
+                        503: {"description": "The custodian's node does not answer"}})
+def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Any:
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
+    keeper = node.keeper_of(parse_record_id(body.recordId)) if body.scope == "record" and body.recordId else None
+    if keeper is not None:
+        status, answer = node.peers.post(keeper, "/node/requests", {**body.model_dump(), "requester": actor.address})
+        return Prepared.model_validate(answer) if status == 200 else JSONResponse(answer, status_code=status)
+    return request_here(node, actor, body)
+
+
+def request_here(node: Node, actor: Actor, body: RequestIn) -> Prepared:
+    """The request prepared at this node, the custodian, which keeps its justification."""
     custodian = code_id(node.body)
     justification, salt = salted_hash(body.justification)
     if body.scope == "record":

@@ -12,16 +12,19 @@ import asyncio
 from functools import partial
 from typing import Annotated, Any
 
+from eth_utils import to_checksum_address
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
-from api.deps import NodeDep
+from api.deps import Actor, NodeDep
+from api.routes.access import RequestIn, request_here
 from api.routes.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, receipt_of
+from api.routes.tx import Prepared
 from api.schemas import DisclosureBundle
 from ledger.chain.head import member_of
 from ledger.errors import NotAuthorized
-from ledger.ids import code_name
+from ledger.ids import Role, code_name
 from ledger.nodes import Caller, authenticate
 from ledger.store.nonces import accept_node_nonce
 from ledger.store.records import parse_record_id
@@ -77,3 +80,17 @@ async def node_read(body: ReadIn, caller: CallingNode, node: NodeDep) -> ReadOut
     e = settle(await asyncio.wrap_future(node.trail.submit(opened.event)))
     node.metrics.reads.labels("grant" if e.grant_id else "emergency" if e.emergency_id else "own_body").inc()
     return ReadOut(bundle=DisclosureBundle.model_validate(opened.bundle), receipt=receipt_of(node, e))
+
+
+class NodeRequestIn(RequestIn):
+    requester: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The member of the calling body who asks")
+
+
+@router.post("/requests", response_model=Prepared, responses=_REFUSALS,
+             summary="For another body's node: prepare an access request of one of its members to a record kept here")
+def node_request(body: NodeRequestIn, caller: CallingNode, node: NodeDep) -> Prepared:
+    _of_caller(node, caller, body.requester)
+    _body, roles = member_of(node.questions, body.requester)
+    actor = Actor(to_checksum_address(body.requester), code_name(caller.body), Role(roles))
+    actor.require(Role.OFFICER | Role.ADMIN, "request access")
+    return request_here(node, actor, RequestIn.model_validate(body.model_dump(exclude={"requester"})))

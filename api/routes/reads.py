@@ -81,7 +81,7 @@ class ReadOut(BaseModel):
                         503: {"description": "The custodian's node does not answer"}})
 async def prepare_read(body: ReadPrepareIn, actor: CurrentMember, node: NodeDep) -> Any:
     record_id = parse_record_id(body.recordId)
-    custodian = await run_in_threadpool(_custodian_of, node, record_id)
+    custodian = await run_in_threadpool(node.keeper_of, record_id)
     if custodian is not None:
         status, answer = await run_in_threadpool(node.peers.post, custodian, "/node/reads/prepare",
                                                  {**body.model_dump(), "reader": actor.address})
@@ -89,15 +89,6 @@ async def prepare_read(body: ReadPrepareIn, actor: CurrentMember, node: NodeDep)
     typed = await run_in_threadpool(partial(node.reads.prepare, reader=actor.address, record_id=record_id,
                                             fields=body.fields, purpose=body.purpose, emergency_id=body.emergencyId))
     return ReadPrepared(typedData=typed)
-
-
-def _custodian_of(node: Node, record_id: bytes) -> bytes | None:
-    """The other body that keeps ``record_id``, as the chain says; None when it is kept here (or nowhere:
-    the local look-up answers 404)."""
-    if node.store.exists(record_id):
-        return None
-    custodian = node.contracts.records.get_record(record_id).custodian
-    return None if custodian in (ZERO, node.store.body) else custodian
 
 
 @router.post("", response_model=ReadOut, summary="Read: submit a signed read request",

@@ -83,13 +83,13 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
 
 
 def _granted(pair: Pair) -> tuple[str, ApiClient]:
-    """A record at the committee's node and a grant to civil affairs' officer (asked of the committee's node,
-    which keeps the justification for its admins); the officer's client at their own node."""
+    """A record at the committee's node and a grant to civil affairs' officer, who asks through their own
+    node (forwarded: the committee's node prepares it and keeps the justification; the officer's node
+    relays the signed transaction); the committee's admin approves at the committee's node."""
     record_id = pair.client(pair.committee_url, RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
-    request_id = pair.client(pair.committee_url, CA_OFFICER).request_access(
-        scope="record", recordId=record_id, fields=["address", "income_band"], purpose="subsistence_review",
-        justification="allowance review 2026")
     officer = pair.client(pair.department_url, CA_OFFICER)
+    request_id = officer.request_access(scope="record", recordId=record_id, fields=["address", "income_band"],
+                                        purpose="subsistence_review", justification="allowance review 2026")
     pair.client(pair.committee_url, RC_ADMIN).approve(request_id, days=30)
     time.sleep(1.0)  # the department's node follows the head every 0.25 s
     return record_id, officer
@@ -110,6 +110,13 @@ def test_an_officer_reads_another_bodys_record_through_their_own_node(pair: Pair
     fetched = pair.rows("civil-affairs", "SELECT request_digest, seq, event_hash, custodian, receipt FROM fetched_reads")
     assert (event[1], receipt["seq"], receipt["eventHash"], receipt["custodian"]) in [f[:4] for f in fetched]
     assert pair.rows("civil-affairs", "SELECT COUNT(*) FROM access_events") == [(0,)]  # no event of its own
+    # the request's justification is kept by the custodian, for its admins, and not at the asking node
+    author = dev_account(CA_OFFICER).address
+    assert pair.rows("rc-east", f"SELECT COUNT(*) FROM free_texts WHERE author = '{author}'")[0][0] >= 1
+    assert pair.rows("civil-affairs", "SELECT COUNT(*) FROM free_texts") == [(0,)]
+    seen = pair.client(pair.committee_url, RC_ADMIN).request("GET", "/requests", params={"view": "all"})
+    justifications = [r["justification"] for r in seen if r["requester"] == author]
+    assert justifications and all(j["text"] == "allowance review 2026" and j["matches"] for j in justifications)
     # a replay of the same signed read through the officer's node is refused by the custodian
     with pytest.raises(ApiError) as replay:
         officer.submit_read(typed, officer.sign_typed(typed))
