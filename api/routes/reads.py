@@ -24,7 +24,7 @@ from api.schemas import DisclosureBundle
 from ledger.chain.head import member_of
 from ledger.errors import NodeUnavailable, NotAuthorized
 from ledger.ids import Role, code_name
-from ledger.reads import ZERO, SignedRead, parse
+from ledger.reads import ZERO, SignedRead, parse, recover_digest
 from ledger.store.models import AccessEvent, FetchedRead
 from ledger.store.records import parse_record_id
 from ledger.store.trail import settle
@@ -142,8 +142,9 @@ def _log_fetched(node: Node, read: SignedRead, custodian: bytes, out: ReadOut) -
     r = out.receipt
     message = {"custodian": r.custodian, "seq": r.seq, "eventHash": r.eventHash, "anchorBy": r.anchorBy}
     try:
-        signer = receipts.signer("AccessReceipt", message, r.signature, chain_id=node.chain.chain_id,
-                                 verifying_contract=node.reads.verifying_contract)
+        signer = recover_digest(receipts.receipt_digest(message, chain_id=node.chain.chain_id,
+                                                        verifying_contract=node.reads.verifying_contract),
+                                r.signature)  # libsecp256k1: a tenth of eth-account's typed-data recovery
     except ValueError:
         signer = ""
     body, roles = member_of(node.questions, signer) if signer else (ZERO, 0)
