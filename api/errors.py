@@ -46,7 +46,9 @@ def install(app: FastAPI) -> None:
             node = getattr(request.app.state, "node", None)
             if node is not None:
                 node.metrics.read_denials.labels(exc.decision).inc()
-        headers = {"WWW-Authenticate": "Bearer"} if status_of(exc) == 401 else None
+        # a person is asked for a bearer token; a node signs its requests instead (ledger.nodes)
+        headers = {"WWW-Authenticate": "Bearer"} if status_of(exc) == 401 and not isinstance(
+            exc, e.NodeUnauthenticated) else None
         if isinstance(exc, e.RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_json(), status_code=status_of(exc), headers=headers)

@@ -109,7 +109,7 @@ def authenticate(headers: Mapping[str, str], *, method: str, path: str, body: by
                                   reason="stale")
     member_body, roles = member_of(signer)
     if member_body != from_body or not Role(roles) & Role.ANCHOR:
-        raise NodeUnauthenticated(f"the node request is not signed by the node account of {_name(from_body)} "
+        raise NodeUnauthenticated(f"the node request is not signed by the node account of {code_name(from_body)} "
                                   f"(signed by {to_checksum_address(signer)})", reason="signer")
     if not accept_nonce("0x" + nonce.hex(), "0x" + from_body.hex()):
         raise NodeUnauthenticated("this node request was received before (replay)", reason="replay")
@@ -121,13 +121,6 @@ def _bytes32(value: str) -> bytes:
     if len(raw) != 32:
         raise ValueError(f"{value!r} is not 32 bytes of 0x hex")
     return raw
-
-
-def _name(body: bytes) -> str:
-    try:
-        return code_name(body)
-    except ValueError:
-        return "0x" + body.hex()
 
 
 class NodeClient:
@@ -143,7 +136,7 @@ class NodeClient:
         """POSTs ``payload`` (JSON) to ``to_body``'s node; its status and JSON answer, whatever the status
         (a refusal is the custodian's to word). :class:`NodeUnavailable` if it has no address or does
         not answer."""
-        name = _name(to_body)
+        name = code_name(to_body)
         url = self.endpoint_of(to_body)
         if not url:
             raise NodeUnavailable(f"{name} has published no node address in the registry; its records cannot "

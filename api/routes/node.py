@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from eth_utils import to_checksum_address
 from fastapi import APIRouter, Depends, Request
@@ -52,11 +52,17 @@ class NodeReadPrepareIn(ReadPrepareIn):
     reader: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The member of the calling body who will sign")
 
 
-def _of_caller(node: Any, caller: Caller, reader: str) -> None:
-    body, _roles = member_of(node.questions, reader)
+def _of_caller(node: Any, caller: Caller, person: str) -> Role:
+    """``person``'s roles, if they are a member of the calling node's body (403 if not)."""
+    body, roles = member_of(node.questions, person)
     if body != caller.body:
-        raise NotAuthorized(f"{reader} is not a member of {code_name(caller.body)}, whose node asks",
-                            error="NotMemberOfCaller")
+        _not_of_caller(person, caller)
+    return Role(roles)
+
+
+def _not_of_caller(person: str, caller: Caller) -> NoReturn:
+    raise NotAuthorized(f"{person} is not a member of {code_name(caller.body)}, whose node asks",
+                        error="NotMemberOfCaller")
 
 
 @router.post("/reads/prepare", response_model=ReadPrepared, responses=_REFUSALS,
@@ -74,9 +80,8 @@ async def node_read(body: ReadIn, caller: CallingNode, node: NodeDep) -> ReadOut
     reader = str(body.typedData.get("message", {}).get("reader", "")) if isinstance(body.typedData, dict) else ""
     opened = await run_in_threadpool(node.reads.open, typed=body.typedData, signature=body.signature,
                                      signed_in=reader)
-    if opened.event.reader_body != "0x" + caller.body.hex():
-        raise NotAuthorized(f"{reader} is not a member of {code_name(caller.body)}, whose node asks",
-                            error="NotMemberOfCaller")
+    if opened.event.reader_body != "0x" + caller.body.hex():  # the reader's body, asked with the grant
+        _not_of_caller(reader, caller)
     e = settle(await asyncio.wrap_future(node.trail.submit(opened.event)))
     node.metrics.reads.labels("grant" if e.grant_id else "emergency" if e.emergency_id else "own_body").inc()
     return ReadOut(bundle=DisclosureBundle.model_validate(opened.bundle), receipt=receipt_of(node, e))
@@ -89,8 +94,7 @@ class NodeRequestIn(RequestIn):
 @router.post("/requests", response_model=Prepared, responses=_REFUSALS,
              summary="For another body's node: prepare an access request of one of its members to a record kept here")
 def node_request(body: NodeRequestIn, caller: CallingNode, node: NodeDep) -> Prepared:
-    _of_caller(node, caller, body.requester)
-    _body, roles = member_of(node.questions, body.requester)
-    actor = Actor(to_checksum_address(body.requester), code_name(caller.body), Role(roles))
+    roles = _of_caller(node, caller, body.requester)
+    actor = Actor(to_checksum_address(body.requester), code_name(caller.body), roles)
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
     return request_here(node, actor, RequestIn.model_validate(body.model_dump(exclude={"requester"})))

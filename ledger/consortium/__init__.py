@@ -25,7 +25,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,6 @@ class Consortium:
     besu_image: str = "hyperledger/besu:25.10.0"
     postgres_image: str = "postgres:15"
     ledger_image: str = "civic-ledger:local"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def validators(self) -> tuple[BodyNode, ...]:

@@ -7,10 +7,11 @@ import secrets
 
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from ledger.errors import RateLimited
-from ledger.store.models import SignInNonce, utcnow
+from ledger.store.models import NodeNonce, SignInNonce, utcnow
 
 NONCE_CHARS = 24  # alphanumeric: ~143 bits
 #: Nonces open (issued, not expired) at once: the table stays bounded whoever asks.
@@ -44,10 +45,6 @@ def consume(engine: Engine, nonce: str) -> bool:
 def accept_node_nonce(engine: Engine, nonce: str, from_body: str, *, keep: int = 600) -> bool:
     """Stores the nonce of a node-to-node request; False if it was stored before (a replay). Nonces older
     than ``keep`` seconds go: a request that old is refused as stale before its nonce is looked at."""
-    from sqlalchemy.exc import IntegrityError
-
-    from ledger.store.models import NodeNonce
-
     try:
         with Session(engine) as s, s.begin():
             s.execute(delete(NodeNonce).where(col(NodeNonce.seen_at) < utcnow() - dt.timedelta(seconds=keep)))
