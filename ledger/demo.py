@@ -20,6 +20,7 @@ from eth_utils import keccak
 
 from ledger.chain.bodies import BodyProfile
 from ledger.chain.deploy import Contracts
+from ledger.consortium.registry import format_endpoint, published_api
 from ledger.devkeys import dev_account
 from ledger.ids import BodyKind, Role, code_id, text_hash
 from ledger.subjects import check_character
@@ -203,6 +204,28 @@ def node_account(body: str) -> int | None:
 def record_keepers() -> list[str]:
     """Bodies that keep demo records in their own store."""
     return sorted({body for body, *_ in RECORDS})
+
+
+def node_bodies() -> list[str]:
+    """Every demo body runs a node: the record keepers first (their ports stay rc-east :8000 and
+    rc-west :8001), then the others in the order they joined."""
+    keepers = record_keepers()
+    return keepers + [b.code for b in BODIES if b.code not in keepers]
+
+
+def publish_endpoints(contracts: Contracts, urls: dict[str, str]) -> list[str]:
+    """Each body's first admin publishes its node's API address in the registry (``updateProfile``),
+    where it is not the one published already; the bodies that published now."""
+    done = []
+    for body in BODIES:
+        url = urls.get(body.code)
+        if url is None or published_api(contracts, body.id) == url.rstrip("/"):
+            continue
+        key = contracts.bodies.get_body(body.id).encryption_key
+        contracts.bodies.update_profile(contracts.chain.direct(dev_account(body.admins[0])), key,
+                                        format_endpoint(url.rstrip("/"), None))
+        done.append(body.code)
+    return done
 
 
 def add_records(store: RecordStore, body: str, report: DemoReport, *,

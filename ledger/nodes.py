@@ -132,10 +132,10 @@ class NodeClient:
         self.endpoint_of = endpoint_of
         self.http = httpx.Client(timeout=TIMEOUT, transport=transport)
 
-    def post(self, to_body: bytes, path: str, payload: Any) -> tuple[int, Any]:
+    def post(self, to_body: bytes, path: str, payload: Any, *, timeout: float = TIMEOUT) -> tuple[int, Any]:
         """POSTs ``payload`` (JSON) to ``to_body``'s node; its status and JSON answer, whatever the status
         (a refusal is the custodian's to word). :class:`NodeUnavailable` if it has no address or does
-        not answer."""
+        not answer within ``timeout`` seconds."""
         name = code_name(to_body)
         url = self.endpoint_of(to_body)
         if not url:
@@ -144,7 +144,7 @@ class NodeClient:
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", **self.identity.headers(to_body, "POST", path, body)}
         try:
-            r = self.http.post(url.rstrip("/") + path, content=body, headers=headers)
+            r = self.http.post(url.rstrip("/") + path, content=body, headers=headers, timeout=timeout)
         except httpx.HTTPError as exc:
             raise NodeUnavailable(f"the node of {name} ({url}) does not answer ({type(exc).__name__}); its records "
                                   "cannot be read until it is back") from None

@@ -191,5 +191,15 @@ def rpc(url: str, method: str, *params: object) -> object:
     return r.json().get("result")
 
 
+def free_port_run(n: int) -> int:
+    """The first of ``n`` consecutive free ports (``ledger api up --port`` takes one per demo body)."""
+    from ledger.node import free_port, port_free
+
+    while True:
+        first = free_port()
+        if all(port_free(first + i) for i in range(1, n)):
+            return first
+
+
 def random_bytes32() -> bytes:
     return os.urandom(32)

@@ -15,16 +15,19 @@ from typing import Annotated, Any, NoReturn
 from eth_utils import to_checksum_address
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.deps import Actor, NodeDep
 from api.routes.access import RequestIn, request_here
 from api.routes.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, receipt_of
+from api.routes.trail import TrailEvent, events_out, trail_bundle
 from api.routes.tx import Prepared
-from api.schemas import DisclosureBundle
+from api.schemas import DisclosureBundle, TrailBundle
+from ledger.audit import Auditor
 from ledger.chain.head import member_of
+from ledger.consortium.audit import signed_result
 from ledger.errors import NotAuthorized
-from ledger.ids import Role, code_name
+from ledger.ids import BodyKind, Role, code_name
 from ledger.nodes import Caller, authenticate
 from ledger.store.nonces import accept_node_nonce
 from ledger.store.records import parse_record_id
@@ -98,3 +101,59 @@ def node_request(body: NodeRequestIn, caller: CallingNode, node: NodeDep) -> Pre
     actor = Actor(to_checksum_address(body.requester), code_name(caller.body), roles)
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
     return request_here(node, actor, RequestIn.model_validate(body.model_dump(exclude={"requester"})))
+
+
+def _of_kind(node: Any, caller: Caller, kind: BodyKind, what: str) -> None:
+    """Refuses (403) unless the calling node's body is of ``kind`` on-chain."""
+    if node.contracts.bodies.get_body(caller.body).kind != kind:
+        raise NotAuthorized(f"only a {kind.name.lower().replace('_', ' ')}'s node may {what}; "
+                            f"{code_name(caller.body)} is not one", error="WrongBodyKind")
+
+
+#: Events of a resident a node sends at once (newest first); the bundle holds them all.
+TRAIL_EVENTS = 200
+
+
+class NodeTrailIn(BaseModel):
+    subjectId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="The resident, whom the calling committee's "
+                                                                      "node signed in (access code or wallet)")
+    bundle: bool = Field(default=False, description="Also the trail bundle, for verifying each event")
+
+
+class NodeTrailOut(BaseModel):
+    custodian: str
+    subjectId: str
+    total: int = Field(description="The resident's events at this node")
+    events: list[TrailEvent] = Field(description=f"Newest first, at most {TRAIL_EVENTS}")
+    bundle: TrailBundle | None
+
+
+@router.post("/trail", response_model=NodeTrailOut, responses=_REFUSALS,
+             summary="For a residents' committee's node: the reads of a resident's data at this node, to show in "
+                     "their trail across the consortium")
+def node_trail(body: NodeTrailIn, caller: CallingNode, node: NodeDep) -> NodeTrailOut:
+    _of_kind(node, caller, BodyKind.RESIDENTS_COMMITTEE, "ask for a resident's trail")
+    subject = body.subjectId.lower()
+    events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
+    return NodeTrailOut(custodian=node.body, subjectId=subject, total=node.trail.count_of(subject),
+                        events=events_out(node, events),
+                        bundle=TrailBundle.model_validate(trail_bundle(node, subject)) if body.bundle else None)
+
+
+class NodeAuditIn(BaseModel):
+    request: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="The auditor's nonce, signed back in the result")
+
+
+class NodeAuditOut(BaseModel):
+    report: dict[str, Any] = Field(description="This node's audit report (civic-ledger/audit@1)")
+    result: dict[str, Any] = Field(description="The EIP-712 AuditResult its node account signed: message, signature")
+
+
+@router.post("/audit", response_model=NodeAuditOut, responses=_REFUSALS,
+             summary="For the auditor's node: audit this node and sign the result")
+def node_audit(body: NodeAuditIn, caller: CallingNode, node: NodeDep) -> dict[str, Any]:
+    _of_kind(node, caller, BodyKind.AUDITOR, "ask for a node's audit")
+    s = node.settings
+    report = Auditor(node.store, node.indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
+                     workers=s.audit_workers).run()
+    return signed_result(node.relayer.account, node.contracts, report.as_json(), body.request)

@@ -92,7 +92,7 @@ class TrailPage(TrailOut):
     nextBefore: int | None = Field(description="Pass as `before` for the next (older) page; null on the last page")
 
 
-def _events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
+def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
     """Events with their emergency flags (from the chain index) and anchors."""
     anchors = node.trail.anchors_of([e.seq for e in events])
     people = node.directory.people({e.reader for e in events})
@@ -133,7 +133,7 @@ def issue_code(body: CodeIn, actor: CurrentMember, node: NodeDep) -> CodeOut:
     return CodeOut(code=code, expiresAt=expires)
 
 
-def _subject_by_code(node: Node, request: Request, code: str) -> str:
+def subject_by_code(node: Node, request: Request, code: str) -> str:
     limit, client = _limit(request), request.client.host if request.client else "unknown"
     limit.check(client)
     try:
@@ -147,7 +147,7 @@ def _subject_by_code(node: Node, request: Request, code: str) -> str:
     return subject
 
 
-def _my_subject(node: Node, actor: Actor) -> str:
+def my_subject(node: Node, actor: Actor) -> str:
     subject = node.contracts.access.resident_subject(actor.address)
     if subject == ZERO:
         raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
@@ -155,7 +155,7 @@ def _my_subject(node: Node, actor: Actor) -> str:
     return hex32(subject)
 
 
-def _bundle(node: Node, subject: str) -> dict[str, Any]:
+def trail_bundle(node: Node, subject: str) -> dict[str, Any]:
     return build_trail(node.trail, node.contracts, node.relayer.account, subject)
 
 
@@ -167,21 +167,21 @@ BUNDLE_DOC = ("A trail bundle: the subject's events with their signed read reque
              summary="A resident's trail bundle, with their access code (rate-limited)",
              description=BUNDLE_DOC, responses={401: {"description": "Unknown, replaced or expired code"}})
 def bundle_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> dict[str, Any]:
-    return _bundle(node, _subject_by_code(node, request, body.code))
+    return trail_bundle(node, subject_by_code(node, request, body.code))
 
 
 @router.get("/mine/bundle", response_model=TrailBundle,
             summary="My trail bundle, as a resident signed in with my own account",
             description=BUNDLE_DOC)
 def my_bundle(actor: CurrentActor, node: NodeDep) -> dict[str, Any]:
-    return _bundle(node, _my_subject(node, actor))
+    return trail_bundle(node, my_subject(node, actor))
 
 
 @router.get("/bundle", response_model=TrailBundle, summary="A subject's trail bundle (auditors)", description=BUNDLE_DOC)
 def subject_bundle(actor: CurrentMember, node: NodeDep,
                    subjectId: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{64}$")]) -> dict[str, Any]:
     actor.require(Role.AUDITOR, "read a subject's trail bundle")
-    return _bundle(node, subjectId.lower())
+    return trail_bundle(node, subjectId.lower())
 
 
 class ProofOut(BaseModel):
@@ -216,7 +216,7 @@ def _page(node: Node, subject: str, before: int | None, limit: int) -> TrailPage
     events = node.trail.latest(subject_id=subject, before=before, limit=limit + 1)
     more = len(events) > limit
     events = events[:limit]
-    return TrailPage(custodian=node.body, subjectId=subject, events=_events_out(node, events),
+    return TrailPage(custodian=node.body, subjectId=subject, events=events_out(node, events),
                      total=node.trail.count_of(subject), nextBefore=events[-1].seq if more else None)
 
 
@@ -226,7 +226,7 @@ def _page(node: Node, subject: str, before: int | None, limit: int) -> TrailPage
              responses={401: {"description": "Unknown, replaced or expired code"},
                         429: {"description": "Too many attempts; see Retry-After"}})
 def trail_by_code(body: PageIn, node: NodeDep, request: Request) -> TrailPage:
-    return _page(node, _subject_by_code(node, request, body.code), body.before, body.limit)
+    return _page(node, subject_by_code(node, request, body.code), body.before, body.limit)
 
 
 Before = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Events before this sequence number")]
@@ -237,7 +237,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
                                                         "with my own account",
             responses={403: {"description": "The account is not linked to a resident"}})
 def my_trail(actor: CurrentActor, node: NodeDep, before: Before = None, limit: Limit = 50) -> TrailPage:
-    return _page(node, _my_subject(node, actor), before, limit)
+    return _page(node, my_subject(node, actor), before, limit)
 
 
 @router.post("/by-code/consents", response_model=list[GrantOut], tags=["consent"],
@@ -245,7 +245,7 @@ def my_trail(actor: CurrentActor, node: NodeDep, before: Before = None, limit: L
                      "own key, or their committee)",
              responses={401: {"description": "Unknown, replaced or expired code"}})
 def consents_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> list[GrantOut]:
-    return waiting_for_consent(node, _subject_by_code(node, request, body.code))
+    return waiting_for_consent(node, subject_by_code(node, request, body.code))
 
 
 EVENT_DOC = ("One event with what is needed to verify it alone, trusting no node: its content and signed read "
@@ -265,14 +265,14 @@ def _material(node: Node, subject: str, seq: int) -> dict[str, Any]:
                                                404: {"description": "Not one of this resident's events"}})
 def event_by_code(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ByCodeIn, node: NodeDep,
                   request: Request) -> dict[str, Any]:
-    return _material(node, _subject_by_code(node, request, body.code), seq)
+    return _material(node, subject_by_code(node, request, body.code), seq)
 
 
 @router.get("/mine/events/{seq}", response_model=EventMaterial,
             summary="One of my events, to verify (a resident's own account)",
             description=EVENT_DOC, responses={404: {"description": "Not one of my events"}})
 def my_event(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor, node: NodeDep) -> dict[str, Any]:
-    return _material(node, _my_subject(node, actor), seq)
+    return _material(node, my_subject(node, actor), seq)
 
 
 @router.get("", response_model=TrailOut, summary="The whole trail of this node, or one subject's (auditors)")
@@ -283,4 +283,4 @@ def audit_trail(actor: CurrentMember, node: NodeDep,
     actor.require(Role.AUDITOR, "read the whole trail")
     sid = subjectId.lower() if subjectId else None
     return TrailOut(custodian=node.body, subjectId=sid,
-                    events=_events_out(node, node.trail.events(subject_id=sid, after=after, limit=limit)))
+                    events=events_out(node, node.trail.events(subject_id=sid, after=after, limit=limit)))

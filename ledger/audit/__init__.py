@@ -87,6 +87,8 @@ class AuditReport:
     checks: dict[int, Check] = field(default_factory=lambda: {n: Check(n) for n in TITLES})
     unreviewed_emergencies: list[dict[str, Any]] = field(default_factory=list)
     events: int = 0
+    records: int = 0  # records of the body in this database, erased ones included
+    anchored_through: int = 0  # the last event the chain's anchors of the body hold
     seconds: float = 0.0
 
     @property
@@ -102,6 +104,7 @@ class AuditReport:
                 "ok": self.ok,
                 "startedAt": self.started_at.isoformat(), "finishedAt": self.finished_at.isoformat()
                 if self.finished_at else None, "seconds": round(self.seconds, 3), "events": self.events,
+                "records": self.records, "anchoredThrough": self.anchored_through,
                 "checks": [c.as_json() for c in self.checks.values()],
                 "unreviewedEmergencies": self.unreviewed_emergencies}
 
@@ -155,7 +158,7 @@ class Auditor:
         started = time.perf_counter()
         report = AuditReport(self.body, dt.datetime.now(dt.UTC))
         self.indexer.sync()
-        self._records(report.checks[1])
+        report.records = self._records(report.checks[1])
         self._trail(report)
         report.finished_at = dt.datetime.now(dt.UTC)
         report.seconds = time.perf_counter() - started
@@ -163,7 +166,8 @@ class Auditor:
 
     # ------------------------------------------------------------------ 1. records
 
-    def _records(self, check: Check) -> None:
+    def _records(self, check: Check) -> int:
+        """Checks every version; the number of records."""
         with Session(self.store.engine) as s:
             rows = s.exec(select(col(Record.record_id), col(Record.status), col(RecordVersion.version),  # type: ignore[call-overload]
                                  col(RecordVersion.commitment), col(RecordVersion.anchor_state))
@@ -199,6 +203,7 @@ class Auditor:
             check.notes.append(f"{erased} version(s) of erased records skipped (crypto-shredded)")
         if pending:
             check.notes.append(f"{pending} version(s) not anchored yet")
+        return len({r[0] for r in rows})
 
     # -------------------------------------------------------------------- trail
 
@@ -223,6 +228,7 @@ class Auditor:
             self._consents.setdefault(key, []).append((int(log["blockNumber"]), int(log["state"])))
         report.events = total
         walk = _Walk(*self._anchors(c3))
+        report.anchored_through = walk.anchored_through
         chain_id, access_trail = self.c.chain.chain_id, self.c.trail.handle.address
         futures = []
         spawn = multiprocessing.get_context("spawn")  # safe beside the API's threads

@@ -6,7 +6,7 @@ import csv
 import html
 import io
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from ledger.audit import AuditReport
 
@@ -74,4 +74,24 @@ def to_html(report: AuditReport) -> str:
                   f"<td>{e(u['at'])}</td></tr>" for u in report.unreviewed_emergencies]
         parts.append("</table>")
     parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def consortium_html(report: dict[str, Any]) -> str:
+    """The consortium audit (:mod:`ledger.consortium.audit`) as one page: a row per body."""
+    e = html.escape
+    verdict = '<span class="ok">passed</span>' if report["ok"] else '<span class="fail">FAILED</span>'
+    words = {"passed": '<span class="ok">passed</span>', "failed": '<span class="fail">FAILED</span>',
+             "unreachable": '<span class="fail">not reached</span>', "no_node": '<span class="muted">no node</span>'}
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Consortium audit</title>"
+             f"<style>{_STYLE}</style></head><body>",
+             f"<h1>Civic Ledger consortium audit: {verdict}</h1>",
+             f"<p class='muted'>Gathered by <b>{e(report['by'])}</b> · started {e(report['startedAt'])}</p>",
+             "<table><tr><th>Body</th><th>Result</th><th>Records</th><th>Events</th><th>Problems</th></tr>"]
+    for b in report["bodies"]:
+        r = b.get("report") or {}
+        problems = "".join(f"<div>{e(p)}</div>" for p in b["problems"]) or "<span class='muted'>none</span>"
+        parts.append(f"<tr><td>{e(b['body'])}</td><td>{words.get(b['status'], e(b['status']))}</td>"
+                     f"<td>{r.get('records', '—')}</td><td>{r.get('events', '—')}</td><td>{problems}</td></tr>")
+    parts.append("</table></body></html>\n")
     return "".join(parts)

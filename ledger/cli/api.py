@@ -19,6 +19,7 @@ import typer
 from ledger.cli.common import DevAccountOpt, KeystoreOpt, err, fail, out, print_json, run, settings, signer
 from ledger.client import ApiClient, ApiError
 from ledger.errors import BadArgument
+from ledger.ids import BodyKind
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -30,7 +31,8 @@ PurposeOpt = Annotated[str, typer.Option("--purpose", help="Purpose code, e.g. s
 DEFAULT_API = "http://127.0.0.1:8000"
 
 emergency_app = typer.Typer(help="Emergency (break-glass) reads: declare, list, review.", no_args_is_help=True)
-api_app = typer.Typer(help="The local system's API processes (one per record-keeping demo body).",
+api_app = typer.Typer(help="The local system's nodes (one API process per demo body, each with its own "
+                           "database).",
                       no_args_is_help=True)
 
 
@@ -59,7 +61,7 @@ def client(api: Optional[str], keystore: Optional[Path], dev_account: Optional[i
     return c
 
 
-def _call(api: Optional[str], keystore: Optional[Path], dev: Optional[int], fn: Any) -> Any:
+def call(api: Optional[str], keystore: Optional[Path], dev: Optional[int], fn: Any) -> Any:
     def go() -> Any:
         c = client(api, keystore, dev)
         try:
@@ -77,7 +79,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def login(api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Sign in to a body's API (Sign-In with Ethereum) and print who the chain says you are."""
-        print_json(_call(api, keystore, dev_account, lambda c: {**c.me(), "api": c.http.base_url}))
+        print_json(call(api, keystore, dev_account, lambda c: {**c.me(), "api": c.http.base_url}))
 
     @app.command()
     def request(purpose: PurposeOpt,
@@ -97,7 +99,7 @@ def register(app: typer.Typer) -> None:
             body.update(scope="record", recordId=record)
         else:
             body.update(scope="subject_category", nationalId=national_id, category=category)
-        print_json({"requestId": _call(api, keystore, dev_account, lambda c: c.request_access(**body))})
+        print_json({"requestId": call(api, keystore, dev_account, lambda c: c.request_access(**body))})
 
     @app.command()
     def find(national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
@@ -105,13 +107,13 @@ def register(app: typer.Typer) -> None:
              api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Find a resident's records at the body behind --api (ids and metadata, no content)."""
         body = {"nationalId": national_id, **({"category": category} if category else {})}
-        print_json(_call(api, keystore, dev_account, lambda c: c.request("POST", "/records/search", json=body)))
+        print_json(call(api, keystore, dev_account, lambda c: c.request("POST", "/records/search", json=body)))
 
     @app.command()
     def requests(view: Annotated[str, typer.Option(help="mine, pending (made to this body) or all")] = "mine",
                  api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """List access requests."""
-        print_json(_call(api, keystore, dev_account, lambda c: c.request("GET", "/requests", params={"view": view})))
+        print_json(call(api, keystore, dev_account, lambda c: c.request("GET", "/requests", params={"view": view})))
 
     @app.command()
     def approve(request_id: Annotated[int, typer.Argument(help="The request")],
@@ -119,7 +121,7 @@ def register(app: typer.Typer) -> None:
                 until: Annotated[Optional[str], typer.Option(help="Or until this ISO date-time (UTC)")] = None,
                 api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Approve a pending request (an admin of the custodian)."""
-        print_json({"grantId": _call(api, keystore, dev_account,
+        print_json({"grantId": call(api, keystore, dev_account,
                                  lambda c: c.approve(request_id, days=days, expires_at=until))})
 
     @app.command()
@@ -127,20 +129,20 @@ def register(app: typer.Typer) -> None:
              reason: Annotated[str, typer.Option(help="Why (hashed on-chain)")],
              api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Deny a pending request (an admin of the custodian)."""
-        print_json(_call(api, keystore, dev_account,
+        print_json(call(api, keystore, dev_account,
                      lambda c: c.act("POST", f"/requests/{request_id}/deny", {"reason": reason})))
 
     @app.command()
     def grants(view: Annotated[str, typer.Option(help="mine (held by my body) or given (by this body)")] = "mine",
                api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """List grants."""
-        print_json(_call(api, keystore, dev_account, lambda c: c.request("GET", "/grants", params={"view": view})))
+        print_json(call(api, keystore, dev_account, lambda c: c.request("GET", "/grants", params={"view": view})))
 
     @app.command()
     def revoke(grant_id: Annotated[int, typer.Argument(help="The grant")], api: ApiOpt = None,
                keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Revoke a grant (an admin of the custodian); the next read under it is refused."""
-        print_json(_call(api, keystore, dev_account, lambda c: c.revoke(grant_id)))
+        print_json(call(api, keystore, dev_account, lambda c: c.revoke(grant_id)))
 
     @app.command()
     def read(record: Annotated[str, typer.Argument(help="Record id")], purpose: PurposeOpt,
@@ -149,7 +151,7 @@ def register(app: typer.Typer) -> None:
              save: Annotated[Optional[Path], typer.Option("--out", help="Also write the bundle to this file")] = None,
              api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Read granted fields: sign a read request; get the disclosure bundle and the trail receipt."""
-        result = _call(api, keystore, dev_account, lambda c: c.read(record, field, purpose, emergency_id=emergency))
+        result = call(api, keystore, dev_account, lambda c: c.read(record, field, purpose, emergency_id=emergency))
         if save is not None:
             save.write_text(json.dumps(result["bundle"], indent=2))
             err.print(f"bundle written to {save}; check it with `ledger records verify {save}`")
@@ -166,7 +168,7 @@ def register(app: typer.Typer) -> None:
         body: dict[str, Any] = {"grantId": grant_id, "given": give}
         if national_id:
             body.update(nationalId=national_id, evidence=evidence)
-        print_json(_call(api, keystore, dev_account, lambda c: c.act("POST", "/consent", body)))
+        print_json(call(api, keystore, dev_account, lambda c: c.act("POST", "/consent", body)))
 
     @app.command()
     def trail(code: Annotated[Optional[str], typer.Option(help="A resident's access code (no account needed)")] = None,
@@ -175,9 +177,12 @@ def register(app: typer.Typer) -> None:
                                       "it stays out of shell history")] = None,
               subject: Annotated[Optional[str], typer.Option(help="Auditors: one subject id")] = None,
               mine: Annotated[bool, typer.Option("--mine", help="My own trail, as a resident")] = False,
+              consortium: Annotated[bool, typer.Option(
+                  "--consortium", help="With --code or --mine, at the resident's committee's node: the reads at "
+                                       "every body's node, merged newest first")] = False,
               bundle: Annotated[Optional[Path], typer.Option(
-                  "--bundle", help="Save the trail bundle (events, proofs, anchors, signed head) here, "
-                                   "for `ledger verify trail`")] = None,
+                  "--bundle", help="Save the trail bundle (events, proofs, anchors, signed head; one per node with "
+                                   "--consortium) here, for `ledger verify trail`")] = None,
               api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Show an access trail: by access code, my own (resident), or the whole or one subject's (auditors)."""
         if code_file is not None:
@@ -187,22 +192,27 @@ def register(app: typer.Typer) -> None:
                 fail(BadArgument(f"cannot read the access code from {code_file}: {exc.strerror}"))
         if bundle is not None and code is None and not mine and subject is None:
             fail(BadArgument("--bundle needs --code, --code-file, --mine or --subject"))
+        if consortium and code is None and not mine:
+            fail(BadArgument("--consortium needs --code, --code-file or --mine (a resident's trail)"))
+        more = "/consortium" if consortium else ""
+
+        def saved(data: Any) -> None:
+            assert bundle is not None
+            bundle.write_text(json.dumps(data, indent=2) + "\n")
+            err.print(f"trail bundle written to {bundle}; check it with `ledger verify trail {bundle}`")
+
         if code is not None:
             client = ApiClient((api or DEFAULT_API).rstrip("/"))
             if bundle is not None:
-                data = run(lambda: client.request("POST", "/trail/by-code/bundle", json={"code": code}))
-                bundle.write_text(json.dumps(data, indent=2) + "\n")
-                err.print(f"trail bundle written to {bundle}; check it with `ledger verify trail {bundle}`")
-            print_json(run(lambda: client.trail_by_code(code)))
+                saved(run(lambda: client.request("POST", f"/trail/by-code{more}/bundle", json={"code": code})))
+            print_json(run(lambda: client.request("POST", f"/trail/by-code{more}", json={"code": code})))
             return
         params = {"subjectId": subject} if subject else {}
-        path = "/trail/mine" if mine else "/trail"
+        path = f"/trail/mine{more}" if mine else "/trail"
         if bundle is not None:
-            data = _call(api, keystore, dev_account, lambda c: c.request("GET", path + "/bundle" if mine
-                                                                          else "/trail/bundle", params=params))
-            bundle.write_text(json.dumps(data, indent=2) + "\n")
-            err.print(f"trail bundle written to {bundle}; check it with `ledger verify trail {bundle}`")
-        print_json(_call(api, keystore, dev_account, lambda c: c.request("GET", path, params=params)))
+            saved(call(api, keystore, dev_account, lambda c: c.request("GET", path + "/bundle" if mine
+                                                                         else "/trail/bundle", params=params)))
+        print_json(call(api, keystore, dev_account, lambda c: c.request("GET", path, params=params)))
 
     @app.command("access-code")
     def access_code(national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
@@ -211,7 +221,7 @@ def register(app: typer.Typer) -> None:
                                        "use with `trail --code-file`")] = None,
                     api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Issue a resident's access code to their trail (committee officers and admins); shown once."""
-        issued = _call(api, keystore, dev_account,
+        issued = call(api, keystore, dev_account,
                        lambda c: c.request("POST", "/trail/codes", json={"nationalId": national_id}))
         if save is not None:
             fd = os.open(save, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -227,14 +237,14 @@ def register(app: typer.Typer) -> None:
                           api: ApiOpt = None, keystore: KeystoreOpt = None,
                           dev_account: DevAccountOpt = None) -> None:
         """Declare an emergency read (members with the emergency role); then `ledger read --emergency ID`."""
-        print_json({"emergencyId": _call(api, keystore, dev_account,
+        print_json({"emergencyId": call(api, keystore, dev_account,
                                      lambda c: c.declare_emergency(record, field, reason))})
 
     @emergency_app.command("list")
     def emergency_list(unreviewed: Annotated[bool, typer.Option("--unreviewed")] = False, api: ApiOpt = None,
                        keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
         """Emergency reads of this body's records."""
-        print_json(_call(api, keystore, dev_account,
+        print_json(call(api, keystore, dev_account,
                      lambda c: c.request("GET", "/emergencies", params={"unreviewed": unreviewed})))
 
     @emergency_app.command("review")
@@ -244,46 +254,52 @@ def register(app: typer.Typer) -> None:
                          api: ApiOpt = None, keystore: KeystoreOpt = None,
                          dev_account: DevAccountOpt = None) -> None:
         """Review an emergency read (an admin of the custodian)."""
-        print_json(_call(api, keystore, dev_account, lambda c: c.act(
+        print_json(call(api, keystore, dev_account, lambda c: c.act(
             "POST", f"/emergencies/{emergency_id}/review", {"justified": justified, "outcome": outcome})))
 
     app.add_typer(emergency_app, name="emergency")
     app.add_typer(api_app, name="api")
 
 
-#: The demo's record-keeping bodies get consecutive ports from --port.
+#: Every demo body's node gets a port from --port on, in :func:`ledger.demo.node_bodies`' order.
 @api_app.command("up")
-def api_up(port: Annotated[int, typer.Option(help="Port of the first body's API")] = 8000) -> None:
-    """Start the API of each record-keeping demo body in the background (idempotent)."""
+def api_up(port: Annotated[int, typer.Option(help="Port of the first body's node (rc-east); the others follow")]
+           = 8000) -> None:
+    """Start every demo body's node (API and portal, its own database) in the background and publish each
+    node's address in the registry, where the other nodes find it (idempotent)."""
     from rich.table import Table
 
     from ledger import demo
+    from ledger.chain.deploy import Contracts
     from ledger.devkeys import dev_account
     from ledger.services import ApiProcess
+    from ledger.system import open_chain
 
     home = settings().home
-    infos = [run(partial(ApiProcess(home, body).up, port + i)) for i, body in enumerate(demo.record_keepers())]
+    infos = [run(partial(ApiProcess(home, body).up, port + i)) for i, body in enumerate(demo.node_bodies())]
+    urls = {info.body: info.url for info in infos}
+    run(lambda: demo.publish_endpoints(Contracts.of(open_chain(settings())), urls))
     apis = Table("body", "portal (browser)", "API docs", "log", title="Nodes (stop with `ledger api down`)")
     for info in infos:
         apis.add_row(info.body, info.url + "/", info.url + "/docs", info.log)
     out.print(apis)
     names = demo.keystore_names()
-    urls = {info.body: info.url for info in infos}
-    others = ", ".join(f"{i.body} {i.url}" for i in infos)
     people = Table("body", "role", "account", "portal: keystore", "command line",
                    title="Sign in as a demo role (WELL-KNOWN DEV KEYS: local use only)",
-                   caption=f"Portal keystore files are in {home / 'keystores'} (password: demo). A committee's staff "
-                           f"work at their own node; the other bodies keep no records in the demo and work at the "
-                           f"node whose records they need ({others}).")
+                   caption=f"Portal keystore files are in {home / 'keystores'} (password: demo). Everyone works at "
+                           "their own body's node; a node forwards what concerns another body's records to that "
+                           "body's node.")
     index = {str(dev_account(i).address): i for i in range(30)}
     for body, _kind, role, account in demo.summary_rows():
         if role != "node":
             i = index[account]
-            url = urls.get(body, infos[0].url)
-            people.add_row(body, role, account, f"{names[i]}.json", f"ledger login --api {url} --dev-account {i}")
+            people.add_row(body, role, account, f"{names[i]}.json",
+                           f"ledger login --api {urls[body]} --dev-account {i}")
     out.print(people)
-    out.print("Residents: open their committee's portal (e.g. " + " or ".join(f"{i.url}/resident" for i in infos)
-              + ") with the access code a committee officer issues there (Officers page).")
+    committees = [b.code for b in demo.BODIES if b.kind == BodyKind.RESIDENTS_COMMITTEE]
+    out.print("Residents: open their committee's portal (" + " or ".join(f"{urls[c]}/resident" for c in committees)
+              + ") with the access code a committee officer issues there (Officers page); it shows the reads of "
+              "their data at every body's node.")
 
 
 @api_app.command("down")
@@ -293,7 +309,7 @@ def api_down() -> None:
     from ledger.services import ApiProcess
 
     home = settings().home
-    stopped = [b for b in demo.record_keepers() if ApiProcess(home, b).down()]
+    stopped = [b for b in demo.node_bodies() if ApiProcess(home, b).down()]
     out.print(f"stopped: {', '.join(stopped) or 'none was running'}")
 
 
@@ -305,4 +321,4 @@ def api_status() -> None:
 
     home = settings().home
     print_json([{"body": b, "url": i.url if i else None, "running": i is not None}
-            for b in demo.record_keepers() for i in [ApiProcess(home, b).running()]])
+            for b in demo.node_bodies() for i in [ApiProcess(home, b).running()]])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from ledger.cli.common import out, print_json, run
+from ledger.cli.common import DevAccountOpt, KeystoreOpt, fail, out, print_json, run
+from ledger.errors import BadArgument
 
 if TYPE_CHECKING:
     from ledger.consortium import Consortium, NodeKey
@@ -24,6 +27,7 @@ RpcOpt = Annotated[Optional[str], typer.Option("--rpc", help="A node of the netw
                                                              "BodyRegistry, at the addresses of the deployment's "
                                                              "manifest (LEDGER_HOME or LEDGER_MANIFEST); default: the "
                                                              "file's bootstrap entries")]
+AUDIT_WAIT = 1800.0  # seconds the consortium audit may take (each node audits itself; 1M events ≈ 2 min)
 FILE, KEYS, OUT = Path("node-config/consortium.toml"), Path("node-config/keys"), Path("node-config/network")
 
 
@@ -154,3 +158,35 @@ def extradata(addresses: Annotated[list[str], typer.Argument(help="Validator add
     from ledger.consortium.qbft import genesis_extra_data
 
     out.print(run(lambda: genesis_extra_data(addresses)), highlight=False, soft_wrap=True)
+
+
+@consortium_app.command("audit")
+def audit(api: Annotated[Optional[str], typer.Option("--api", envvar="LEDGER_API_URL",
+                                                     help="The auditor's own node [default: http://127.0.0.1:8000]")]
+          = None,
+          fmt: Annotated[str, typer.Option("--format", help="json or html")] = "json",
+          save: Annotated[Optional[Path], typer.Option("--out", help="Also write the report to this file")] = None,
+          keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    """Audit every body's node (auditors, at their own node): each node audits itself and signs the result;
+    the auditor's node checks each against the chain and answers one report. Exits 1 unless it passed."""
+    from ledger.cli.api import call
+
+    if fmt not in ("json", "html"):
+        fail(BadArgument("--format is json or html"))
+
+    def ask(c: Any) -> Any:
+        c.http.close()
+        c.http.timeout = AUDIT_WAIT  # every node audits itself first
+        return c.request("POST", "/audit/consortium", params={"format": fmt})
+
+    answer = call(api, keystore, dev_account, ask)
+    if fmt == "html":
+        if save is not None:
+            save.write_text(answer)
+        sys.stdout.write(answer)
+        return
+    if save is not None:
+        save.write_text(json.dumps(answer, indent=2) + "\n")
+    print_json(answer)
+    if not answer.get("ok"):
+        raise typer.Exit(1)

@@ -43,12 +43,16 @@ def verify_trail(file: Annotated[Path, typer.Argument(help="Trail bundle (JSON),
                      "--manifest", help="Deployment manifest naming the consortium's contracts (default: the local "
                                         "one if it is for this chain, else the addresses the bundle names)")] = None
                  ) -> None:
-    """Verify a resident's trail bundle against the chain: events, signatures, proofs, contiguous anchors."""
+    """Verify a resident's trail bundle against the chain: events, signatures, proofs, contiguous anchors.
+    A trail across the consortium (`ledger trail --consortium --bundle`) is checked part by part; the bodies
+    whose node did not answer are listed under notAnswered."""
     from ledger.chain.client import Chain
     from ledger.chain.compiler import compile_contracts
     from ledger.chain.connection import connect
     from ledger.chain.deploy import Contracts
     from ledger.chain.manifest import Manifest
+    from ledger.trail.merged import SCHEMA as MERGED
+    from ledger.trail.merged import verify_consortium_trail
     from ledger.trail.proofs import verify_trail as verify
 
     def go() -> dict[str, Any]:
@@ -64,15 +68,26 @@ def verify_trail(file: Annotated[Path, typer.Argument(help="Trail bundle (JSON),
         if m is None or m.chain_id != chain.chain_id:
             if manifest is not None:
                 raise BadArgument(f"{manifest} is for chain {m.chain_id if m else '?'}, the node is {chain.chain_id}")
-            named = bundle.get("contracts", {}) if isinstance(bundle, dict) else {}
+            named = _contracts_named(bundle)
             m = Manifest(chain_id=chain.chain_id, contracts=dict(named), deploy_block=0, compiler_version="",
                          source_hash="", deployer="", founder="")
             source = "bundle"
         chain.attach(m)
+        if isinstance(bundle, dict) and bundle.get("schema") == MERGED:
+            return {**verify_consortium_trail(bundle, Contracts.of(chain)), "contractsFrom": source}
         report = verify(bundle, Contracts.of(chain))
         return {**report.as_json(), "contractsFrom": source}
 
     print_json(run(go))
+
+
+def _contracts_named(bundle: Any) -> dict[str, Any]:
+    """The contracts a bundle names (a consortium trail: its first answered part's)."""
+    if not isinstance(bundle, dict):
+        return {}
+    parts = [p.get("bundle") for p in bundle.get("parts", []) if isinstance(p, dict) and p.get("bundle")]
+    named = bundle.get("contracts") or (parts[0].get("contracts") if parts and isinstance(parts[0], dict) else None)
+    return dict(named) if isinstance(named, dict) else {}
 
 
 FormatOpt = Annotated[str, typer.Option("--format", help="json, csv or html")]

@@ -53,7 +53,7 @@ class Http:
         self._host = parts.hostname
         self._port = parts.port
         self._prefix = parts.path.rstrip("/")
-        self._timeout = timeout
+        self.timeout = timeout
         self._conn: http.client.HTTPConnection | None = None
 
     def _connect(self) -> http.client.HTTPConnection:
@@ -61,10 +61,10 @@ class Http:
             if self._secure:
                 import ssl
 
-                self._conn = http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout,
+                self._conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
                                                          context=ssl.create_default_context())
             else:
-                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
         return self._conn
 
     def close(self) -> None:

@@ -4,6 +4,9 @@
   and will be anchored by ``anchorBy`` (Unix seconds).
 * ``TrailHead``: a subject's trail at this node ends at ``lastSeq`` with ``count`` events,
   as of ``issuedAt``; a bundle that leaves out the subject's latest events contradicts it.
+* ``AuditResult``: this node audited itself for the auditor's request ``request`` (its nonce): the
+  report hashing (RFC 8785, keccak-256) to ``reportHash`` says ``ok``, over ``records`` records
+  and the trail the chain anchors through ``anchoredThrough``.
 
 Anyone checks the signer against the chain: it must hold the anchor role of ``custodian``.
 """
@@ -37,6 +40,15 @@ TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "subject", "type": "bytes32"},
         {"name": "lastSeq", "type": "uint64"},
         {"name": "count", "type": "uint64"},
+        {"name": "issuedAt", "type": "uint64"},
+    ],
+    "AuditResult": [
+        {"name": "body", "type": "bytes32"},
+        {"name": "request", "type": "bytes32"},
+        {"name": "ok", "type": "bool"},
+        {"name": "reportHash", "type": "bytes32"},
+        {"name": "records", "type": "uint64"},
+        {"name": "anchoredThrough", "type": "uint64"},
         {"name": "issuedAt", "type": "uint64"},
     ],
 }

@@ -1,13 +1,20 @@
-"""Node-to-node exchange (issue 12, item 2): two bodies' nodes (two API processes, two databases) on one
-anvil with 1-second blocks. Civil affairs' officer works at their own node only; the committee's node
-enforces the grant, logs the event and answers; the officer's node keeps its own record of the read.
-Nodes authenticate each other with their bodies' on-chain node accounts."""
+"""A consortium of four bodies' nodes (four API processes, four databases) on one anvil with 1-second
+blocks (issue 12): rc-east and rc-west keep records, civil affairs reads them, the auditor audits.
+
+An officer of civil affairs works at their own node only; the custodian's node enforces the grant,
+logs the event and answers; the officer's node keeps its own record of the read. The resident sees
+every read of their data at their committee's node, merged across the nodes, each part verifying
+against the chain; a stopped node is named. The consortium audit gathers every node's signed
+self-audit. Nodes authenticate each other with their bodies' on-chain node accounts."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,29 +30,43 @@ from ledger.config import Settings
 from ledger.consortium.registry import format_endpoint
 from ledger.devkeys import dev_account
 from ledger.disclosure import verify_bundle
+from ledger.errors import TrailInvalid
 from ledger.ids import code_id
 from ledger.node import LocalNode, free_port
 from ledger.nodes import NodeIdentity, digest
 from ledger.services import ApiProcess
 from ledger.system import open_chain, up
+from ledger.trail.merged import verify_consortium_trail
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, NONCE_ATTEMPTS, TOKEN_SECRET
 from tests.api.test_flows import national_id
 from tests.support import rpc
 
-RC_OFFICER, RC_ADMIN, RC_WEST_ADMIN, CA_ADMIN, CA_OFFICER = 6, 4, 7, 10, 12
-CA_NODE, PS_NODE = 23, 24  # the node accounts (ANCHOR role) of civil affairs and public security
+RC_OFFICER, RC_ADMIN, RC_WEST_OFFICER, RC_WEST_ADMIN, CA_ADMIN, CA_OFFICER, AUDITOR_ADMIN, AUDITOR = \
+    6, 4, 9, 7, 10, 12, 16, 18
+RC_NODE, CA_NODE, PS_NODE = 21, 23, 24  # node accounts (ANCHOR role) of rc-east, civil affairs, public security
+ADMINS = {"rc-east": RC_ADMIN, "rc-west": RC_WEST_ADMIN, "civil-affairs": CA_ADMIN, "auditor": AUDITOR_ADMIN}
 HOUSEHOLD = {"head_of_household": "Zhou Min", "address": "East Gate Lane 5", "members": 3, "phone": None,
              "housing_type": "public", "income_band": "low"}
+HOUSING = {"property_type": "apartment", "tenure": "rented", "area_m2": 48.0, "subsidy": 300,
+           "inspection_date": "2026-10-01", "notes": None}
 
 
 @dataclass
-class Pair:
+class Nodes:
     home: Path
+    settings: Settings
     contracts: Contracts
-    committee: ApiProcess
-    committee_url: str
-    department_url: str
+    procs: dict[str, ApiProcess]
+    urls: dict[str, str]
     env: dict[str, str]
+
+    @property
+    def committee_url(self) -> str:
+        return self.urls["rc-east"]
+
+    @property
+    def department_url(self) -> str:
+        return self.urls["civil-affairs"]
 
     def client(self, url: str, who: int) -> ApiClient:
         c = ApiClient(url, dev_account(who))
@@ -56,9 +77,12 @@ class Pair:
         with sqlite3.connect(self.home / "store" / f"{body}.db") as db:
             return db.execute(query).fetchall()
 
+    def restart(self, body: str) -> None:
+        self.procs[body].up(int(self.urls[body].rsplit(":", 1)[1]), env=self.env)
+
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     home = tmp_path_factory.mktemp("nodes") / "home"
     settings = Settings(home=home, node_port=free_port())
     up(settings)
@@ -67,35 +91,39 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
            "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, "LEDGER_API_CODE_ATTEMPTS": str(CODE_ATTEMPTS),
            "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW), "LEDGER_API_NONCE_ATTEMPTS": str(NONCE_ATTEMPTS)}
     env.pop("DATABASE_URL", None)  # each node its own database (SQLite files in <home>/store/)
-    committee, department = ApiProcess(home, "rc-east"), ApiProcess(home, "civil-affairs")
+    procs = {body: ApiProcess(home, body) for body in ADMINS}
     try:
-        committee_url = committee.up(free_port(), env=env).url
-        department_url = department.up(free_port(), env=env).url
+        urls = {body: proc.up(free_port(), env=env).url for body, proc in procs.items()}
         contracts = Contracts.of(open_chain(settings))
         # each body publishes its node's address in the registry, as its admin
-        for admin, url in ((RC_ADMIN, committee_url), (CA_ADMIN, department_url)):
-            contracts.bodies.update_profile(contracts.chain.direct(dev_account(admin)), b"", format_endpoint(url, None))
-        yield Pair(home, contracts, committee, committee_url, department_url, env)
+        for body, admin in ADMINS.items():
+            contracts.bodies.update_profile(contracts.chain.direct(dev_account(admin)), b"",
+                                            format_endpoint(urls[body], None))
+        yield Nodes(home, settings, contracts, procs, urls, env)
     finally:
-        committee.down()
-        department.down()
+        for proc in procs.values():
+            proc.down()
         LocalNode(home).down()
 
 
-def _granted(pair: Pair) -> tuple[str, ApiClient]:
-    """A record at the committee's node and a grant to civil affairs' officer, who asks through their own
-    node (forwarded: the committee's node prepares it and keeps the justification; the officer's node
-    relays the signed transaction); the committee's admin approves at the committee's node."""
-    record_id = pair.client(pair.committee_url, RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+def _granted(pair: Nodes, *, custodian: str = "rc-east", nid: str | None = None) -> tuple[str, ApiClient]:
+    """A record at the custodian's node and a grant to civil affairs' officer, who asks through their own
+    node (forwarded: the custodian's node prepares it and keeps the justification; the officer's node
+    relays the signed transaction); the custodian's admin approves at the custodian's node."""
+    officer_of, fields = {"rc-east": (RC_OFFICER, "household"), "rc-west": (RC_WEST_OFFICER, "housing")}[custodian]
+    url = pair.urls[custodian]
+    record_id = pair.client(url, officer_of).register_record(
+        fields, nid or national_id(), HOUSEHOLD if fields == "household" else HOUSING)
+    wanted = ["address", "income_band"] if fields == "household" else ["tenure", "subsidy"]
     officer = pair.client(pair.department_url, CA_OFFICER)
-    request_id = officer.request_access(scope="record", recordId=record_id, fields=["address", "income_band"],
+    request_id = officer.request_access(scope="record", recordId=record_id, fields=wanted,
                                         purpose="subsistence_review", justification="allowance review 2026")
-    pair.client(pair.committee_url, RC_ADMIN).approve(request_id, days=30)
+    pair.client(url, ADMINS[custodian]).approve(request_id, days=30)
     time.sleep(1.0)  # the department's node follows the head every 0.25 s
     return record_id, officer
 
 
-def test_an_officer_reads_another_bodys_record_through_their_own_node(pair: Pair) -> None:
+def test_an_officer_reads_another_bodys_record_through_their_own_node(pair: Nodes) -> None:
     record_id, officer = _granted(pair)
     typed = officer.prepare_read(record_id, ["address", "income_band"], "subsistence_review")  # forwarded
     assert typed["message"]["custodian"] == "0x" + code_id("rc-east").hex()
@@ -123,17 +151,17 @@ def test_an_officer_reads_another_bodys_record_through_their_own_node(pair: Pair
     assert replay.value.status == 409
 
 
-def _node_post(pair: Pair, path: str, payload: Any, headers: dict[str, str]) -> httpx.Response:
+def _node_post(pair: Nodes, path: str, payload: Any, headers: dict[str, str]) -> httpx.Response:
     return httpx.post(pair.committee_url + path, content=json.dumps(payload, separators=(",", ":")).encode(),
                       headers={"Content-Type": "application/json", **headers}, timeout=30)
 
 
-def _identity(pair: Pair, who: int, body: str) -> NodeIdentity:
+def _identity(pair: Nodes, who: int, body: str) -> NodeIdentity:
     return NodeIdentity(code_id(body), bytes(dev_account(who).key), pair.contracts.chain.chain_id,
                         pair.contracts.bodies.handle.address)
 
 
-def test_node_requests_unsigned_forged_stale_or_replayed_are_refused(pair: Pair) -> None:
+def test_node_requests_unsigned_forged_stale_or_replayed_are_refused(pair: Nodes) -> None:
     record_id, _officer = _granted(pair)
     payload = {"recordId": record_id, "fields": ["address"], "purpose": "subsistence_review",
                "reader": dev_account(CA_OFFICER).address}
@@ -173,15 +201,119 @@ def test_node_requests_unsigned_forged_stale_or_replayed_are_refused(pair: Pair)
     assert r.status_code == 403 and r.json()["error"] == "NotMemberOfCaller"
 
 
-def test_a_stopped_custodian_node_gives_503_and_nothing_else_stops(pair: Pair) -> None:
-    record_id, officer = _granted(pair)
-    pair.committee.down()
+def _as_node(pair: Nodes, to: str, path: str, payload: Any, who: int, body: str) -> httpx.Response:
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return httpx.post(pair.urls[to] + path, content=raw, timeout=60, headers={
+        "Content-Type": "application/json", **_identity(pair, who, body).headers(code_id(to), "POST", path, raw)})
+
+
+def test_a_residents_trail_and_the_audit_are_answered_only_to_a_committee_and_the_auditor(pair: Nodes) -> None:
+    subject = {"subjectId": "0x" + "22" * 32}
+    # a department's node may not ask for a resident's trail; a committee's node may
+    r = _as_node(pair, "rc-west", "/node/trail", subject, CA_NODE, "civil-affairs")
+    assert r.status_code == 403 and r.json()["error"] == "WrongBodyKind", r.text
+    r = _as_node(pair, "rc-west", "/node/trail", subject, RC_NODE, "rc-east")
+    assert r.status_code == 200 and r.json()["custodian"] == "rc-west" and r.json()["events"] == []
+    # only the auditor's node may ask a node to audit itself
+    r = _as_node(pair, "civil-affairs", "/node/audit", {"request": "0x" + "33" * 32}, RC_NODE, "rc-east")
+    assert r.status_code == 403 and r.json()["error"] == "WrongBodyKind", r.text
+
+
+def _wait_anchored(pair: Nodes, code: str, events: int, timeout: float = 60) -> dict[str, Any]:
+    """The resident's consortium bundle once every event in it is anchored."""
+    deadline = time.monotonic() + timeout
+    while True:
+        doc = ApiClient(pair.committee_url).request("POST", "/trail/by-code/consortium/bundle", json={"code": code})
+        found = [e for p in doc["parts"] if p["bundle"] for e in p["bundle"]["events"]]
+        if len(found) == events and all(e["proof"] is not None for e in found):
+            return doc
+        assert time.monotonic() < deadline, f"not anchored in {timeout} s: {found}"
+        time.sleep(1)
+
+
+def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Nodes, tmp_path: Path) -> None:
+    nid = national_id()
+    # civil affairs' officer, through their own node only, reads the resident's records at both committees
+    east, officer = _granted(pair, custodian="rc-east", nid=nid)
+    west, _ = _granted(pair, custodian="rc-west", nid=nid)
+    read_east = officer.read(east, ["address", "income_band"], "subsistence_review")
+    read_west = officer.read(west, ["tenure", "subsidy"], "subsistence_review")
+    assert verify_bundle(read_west["bundle"], pair.contracts).fields == {"tenure": "rented", "subsidy": 300}
+    # both sides of each exchange: the custodians' events, the reader's node's record of what it fetched
+    for body, answer in (("rc-east", read_east), ("rc-west", read_west)):
+        seq = answer["receipt"]["seq"]
+        assert pair.rows(body, f"SELECT event_hash FROM access_events WHERE seq = {seq}") == \
+            [(answer["receipt"]["eventHash"],)]
+    fetched = {(r[0], r[1]) for r in pair.rows("civil-affairs", "SELECT custodian, event_hash FROM fetched_reads")}
+    assert {("0x" + code_id(b).hex(), a["receipt"]["eventHash"]) for b, a in
+            (("rc-east", read_east), ("rc-west", read_west))} <= fetched
+    # the resident, with the code their committee issued, sees both reads at the committee's node
+    code = pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    resident = ApiClient(pair.committee_url)
+    trail = resident.request("POST", "/trail/by-code/consortium", json={"code": code})
+    assert [(e["custodian"], e["recordId"]) for e in trail["events"]] == [("rc-west", west), ("rc-east", east)]
+    assert all(e["readerName"] == "Wang Fang" and e["readerBody"] == "civil-affairs" for e in trail["events"])
+    status = {p["custodian"]: p["status"] for p in trail["parts"]}
+    assert status == {"rc-east": "answered", "rc-west": "answered", "civil-affairs": "answered",
+                      "auditor": "answered", "subdistrict": "no_node", "public-security": "no_node"}
+    assert trail["complete"] is True
+    # each part verifies against the chain alone, with the command a resident would run
+    doc = _wait_anchored(pair, code, events=2)
+    report = verify_consortium_trail(doc, pair.contracts)
+    assert (report["events"], report["complete"], report["notAnswered"]) == (2, True, [])
+    saved = tmp_path / "trail.json"
+    saved.write_text(json.dumps(doc))
+    cli = subprocess.run([str(Path(sys.executable).with_name("ledger")), "verify", "trail", str(saved), "--rpc",
+                          pair.settings.effective_rpc_url], capture_output=True, text=True, env=pair.env, timeout=120)
+    assert cli.returncode == 0 and json.loads(cli.stdout)["events"] == 2, cli.stderr
+    # a part left out, or an event changed in one, does not verify
+    dropped = {**doc, "parts": [p for p in doc["parts"] if p["custodian"] != "rc-west"]}
+    with pytest.raises(TrailInvalid) as left_out:
+        verify_consortium_trail(dropped, pair.contracts)
+    assert left_out.value.reason == "missing_part" and "rc-west" in left_out.value.message
+    edited = copy.deepcopy(doc)
+    next(p for p in edited["parts"] if p["custodian"] == "rc-west")["bundle"]["events"][0]["purpose"] = "statistics"
+    with pytest.raises(TrailInvalid) as changed:
+        verify_consortium_trail(edited, pair.contracts)
+    assert changed.value.reason == "event_hash" and "rc-west" in changed.value.message
+    # the consortium audit, at the auditor's node: every node audits itself; all pass
+    auditor = pair.client(pair.urls["auditor"], AUDITOR)
+    audit = auditor.request("POST", "/audit/consortium")
+    results = {b["body"]: b["status"] for b in audit["bodies"]}
+    assert audit["ok"] is True, audit
+    assert results == {"rc-east": "passed", "rc-west": "passed", "civil-affairs": "passed", "auditor": "passed",
+                       "subdistrict": "no_node", "public-security": "no_node"}
+    # ... and fails when one node's database is tampered with
+    seq = read_east["receipt"]["seq"]
+    with sqlite3.connect(pair.home / "store" / "rc-east.db") as db:
+        db.execute(f"UPDATE access_events SET purpose = 'statistics' WHERE seq = {seq}")
+    try:
+        audit = auditor.request("POST", "/audit/consortium")
+        east_part = next(b for b in audit["bodies"] if b["body"] == "rc-east")
+        assert audit["ok"] is False and east_part["status"] == "failed"
+        assert any(p.startswith("check 3") for p in east_part["problems"]), east_part
+        assert all(b["status"] in ("passed", "no_node") for b in audit["bodies"] if b["body"] != "rc-east")
+    finally:
+        with sqlite3.connect(pair.home / "store" / "rc-east.db") as db:
+            db.execute(f"UPDATE access_events SET purpose = 'subsistence_review' WHERE seq = {seq}")
+    # with rc-west's node stopped: reads of its records fail with 503; the merged trail names it
+    pair.procs["rc-west"].down()
     try:
         with pytest.raises(ApiError) as down:
-            officer.prepare_read(record_id, ["address"], "subsistence_review")
+            officer.prepare_read(west, ["tenure"], "subsistence_review")
         assert down.value.status == 503 and down.value.body["code"] == "node_unavailable"
-        assert "rc-east" in down.value.body["message"]
+        assert "rc-west" in down.value.body["message"]
+        assert officer.read(east, ["address"], "subsistence_review")["receipt"]["custodian"] == "0x" + \
+            code_id("rc-east").hex()  # nothing else stops
         assert httpx.get(pair.department_url + "/health", timeout=10).status_code == 200
-        assert officer.request("GET", "/bodies/mine")["code"] == "civil-affairs"  # its own node works on
+        trail = resident.request("POST", "/trail/by-code/consortium", json={"code": code})
+        west_part = next(p for p in trail["parts"] if p["custodian"] == "rc-west")
+        assert trail["complete"] is False and west_part["status"] == "unreachable" and "rc-west" in west_part["error"]
+        assert {e["custodian"] for e in trail["events"]} == {"rc-east"}
+        partial = resident.request("POST", "/trail/by-code/consortium/bundle", json={"code": code})
+        assert verify_consortium_trail(partial, pair.contracts)["notAnswered"] == ["rc-west"]
+        audit = auditor.request("POST", "/audit/consortium")
+        assert audit["ok"] is False
+        assert next(b for b in audit["bodies"] if b["body"] == "rc-west")["status"] == "unreachable"
     finally:
-        pair.committee.up(int(pair.committee_url.rsplit(":", 1)[1]), env=pair.env)
+        pair.restart("rc-west")

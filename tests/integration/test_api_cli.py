@@ -12,9 +12,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ledger.node import free_port, port_free
+from ledger import demo
+from ledger.chain.deploy import Contracts
+from ledger.config import Settings
+from ledger.consortium.registry import published_api
+from ledger.ids import code_id
+from ledger.node import free_port
 from ledger.subjects import check_character
+from ledger.system import open_chain
 from tests.integration.conftest import Cli
+from tests.support import free_port_run
 
 pytestmark = pytest.mark.node
 
@@ -23,34 +30,34 @@ NATIONAL_ID = ID17 + check_character(ID17)
 OFFICER, ADMIN, COMMITTEE_OFFICER = "12", "4", "6"  # civil affairs officer; rc-east admin and officer
 
 
-def _two_free_ports() -> int:
-    while True:
-        port = free_port()
-        if port_free(port + 1):
-            return port
-
-
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cli, str]]:
     cli = Cli(tmp_path_factory.mktemp("api-cli") / "home", free_port())
     cli("up")
-    port = _two_free_ports()
+    port = free_port_run(len(demo.node_bodies()))
     cli("api", "up", "--port", str(port))
     yield cli, f"http://127.0.0.1:{port}"
     cli("api", "down", ok=False)
     cli("node", "down", ok=False)
 
 
-def test_api_up_starts_each_record_keepers_api_once(system: tuple[Cli, str]) -> None:
+def test_api_up_starts_every_bodys_node_once_and_publishes_its_address(system: tuple[Cli, str]) -> None:
     cli, url = system
     before = cli("api", "status").json()
-    assert [(s["body"], s["running"]) for s in before] == [("rc-east", True), ("rc-west", True)]
+    assert [(s["body"], s["running"]) for s in before] == [
+        ("rc-east", True), ("rc-west", True), ("subdistrict", True), ("civil-affairs", True),
+        ("public-security", True), ("auditor", True)]
     again = cli("api", "up", "--port", url.rsplit(":", 1)[1])
     assert "ledger login --api" in again.stdout and "--dev-account 12" in again.stdout
     assert cli("api", "status").json() == before
+    contracts = Contracts.of(open_chain(Settings(home=cli.home, node_port=cli.port)))
     for s in before:
         health = httpx.get(s["url"] + "/health", timeout=10).json()
         assert health["chain"]["reachable"] and health["database"]["reachable"]
+        # each node's address is in the registry, where the other nodes look it up
+        assert published_api(contracts, code_id(s["body"])) == s["url"]
+    databases = sorted(p.name for p in (cli.home / "store").glob("*.db"))
+    assert databases == sorted(f"{s['body']}.db" for s in before)  # each node its own database
 
 
 def test_request_approve_read_verify_trail_revoke_from_the_terminal(system: tuple[Cli, str], tmp_path) -> None:

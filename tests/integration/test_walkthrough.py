@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from ledger import demo
 from ledger.node import free_port
+from tests.support import free_port_run
 
 pytestmark = pytest.mark.node
 
@@ -72,9 +74,10 @@ def shorten(text: str) -> list[str]:
 
 
 def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
-    node, api = free_port(), free_port()
-    while abs(api - node) < 2:
-        api = free_port()
+    nodes = len(demo.node_bodies())  # `ledger api up` gives each demo body's node a port from :8000 on
+    node, api = free_port(), free_port_run(nodes)
+    while api <= node < api + nodes:
+        api = free_port_run(nodes)
     work, outs = tmp_path / "work", tmp_path / "out"
     work.mkdir()
     outs.mkdir()
@@ -86,7 +89,7 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     # (scripts/run) or from a scratch folder (the files the page writes), its output kept per step.
     script = [f"cd {ROOT}"]
     for i, step in enumerate(page):
-        command = step.command.replace(":8545", f":{node}").replace(":8000", f":{api}").replace(":8001", f":{api + 1}")
+        command = re.sub(r":80(0\d)\b", lambda m: f":{api + int(m.group(1))}", step.command.replace(":8545", f":{node}"))
         if command.startswith("export "):
             script.append(command)
             script.append(f"echo 0 > {outs}/{i}.rc")

@@ -1,0 +1,186 @@
+"""Across the consortium: a resident's trail at every body's node, merged at their committee's node,
+and the audit of every node, gathered at the auditor's node (SPEC §5, §6).
+
+The committee's node asks each other body's node for the reads of the resident's data there
+(``POST /node/trail``, a signed node request) and merges them newest first. A node that did not
+answer, or a body that published no node, is named in ``parts``, never silently left out. Each
+part's bundle verifies against the chain alone (``ledger verify trail``, or the portal), so the
+committee's node is trusted with nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, ValidationError
+
+from api.deps import CurrentActor, CurrentMember, Node, NodeDep
+from api.routes.node import TRAIL_EVENTS, NodeTrailOut
+from api.routes.trail import ByCodeIn, TrailEvent, events_out, my_subject, subject_by_code, trail_bundle
+from api.schemas import TrailBundle
+from ledger.audit import Auditor
+from ledger.audit.report import consortium_html
+from ledger.consortium.audit import OnChain, check_answer, consortium_report, new_request, signed_result
+from ledger.consortium.gather import Answer, active_bodies, ask_all
+from ledger.ids import Role, code_name
+
+router = APIRouter(tags=["consortium"])
+MERGED_SCHEMA: Literal["civic-ledger/consortium-trail@1"] = "civic-ledger/consortium-trail@1"
+#: How long the auditor's node waits for each node's self-audit, seconds.
+AUDIT_TIMEOUT = 900.0
+
+
+class PartOut(BaseModel):
+    custodian: str = Field(description="The body whose node this part is from")
+    status: Literal["answered", "unreachable", "no_node"] = Field(
+        description="answered; unreachable (its node did not answer, or answered with an error); no_node (the "
+                    "body published no node address)")
+    total: int | None = Field(description="The resident's events at that node; null without an answer")
+    error: str | None = Field(description="Why there is no answer")
+
+
+class ConsortiumEvent(TrailEvent):
+    custodian: str = Field(description="The body whose node logged the read (whose record was read)")
+
+
+class ConsortiumTrail(BaseModel):
+    """A resident's reads at every body's node, newest first."""
+
+    subjectId: str
+    complete: bool = Field(description="True when every body with a node answered")
+    parts: list[PartOut]
+    events: list[ConsortiumEvent] = Field(description=f"Newest first; at most {TRAIL_EVENTS} per node")
+
+
+class BundlePart(BaseModel):
+    custodian: str
+    status: Literal["answered", "unreachable", "no_node"]
+    error: str | None
+    bundle: TrailBundle | None = Field(description="That node's trail bundle for the resident; verify it alone")
+
+
+class ConsortiumBundle(BaseModel):
+    """``civic-ledger/consortium-trail@1``: one bundle per node; ``ledger verify trail`` checks each."""
+
+    schema_: Literal["civic-ledger/consortium-trail@1"] = Field(alias="schema")
+    subject: str
+    askedAt: dt.datetime
+    parts: list[BundlePart]
+
+    model_config = {"populate_by_name": True}
+
+
+def _gather(node: Node, subject: str, *, bundle: bool) -> list[tuple[str, Answer, NodeTrailOut | None]]:
+    """This node's part and every other active body's, each validated (a malformed answer is unreachable)."""
+    own = node.store.body
+    others = [b for b in active_bodies(node.contracts, node.indexer.body_ids()) if b != own]
+    events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
+    mine = NodeTrailOut(custodian=node.body, subjectId=subject, total=node.trail.count_of(subject),
+                        events=events_out(node, events),
+                        bundle=TrailBundle.model_validate(trail_bundle(node, subject)) if bundle else None)
+    parts: list[tuple[str, Answer, NodeTrailOut | None]] = [(node.body, Answer(own, 200), mine)]
+    for a in ask_all(node.peers, others, "/node/trail", {"subjectId": subject, "bundle": bundle}):
+        name = code_name(a.body)
+        if not a.ok:
+            parts.append((name, a, None))
+            continue
+        try:
+            answer = NodeTrailOut.model_validate(a.data)
+        except ValidationError:
+            parts.append((name, Answer(a.body, None, error="answered something that is not a trail"), None))
+            continue
+        if answer.custodian != name or answer.subjectId != subject:
+            parts.append((name, Answer(a.body, None, error="answered another body's or resident's trail"), None))
+            continue
+        parts.append((name, a, answer))
+    return parts
+
+
+def _status(a: Answer) -> Literal["answered", "unreachable", "no_node"]:
+    return "answered" if a.ok else "unreachable" if a.published else "no_node"
+
+
+def merged(node: Node, subject: str) -> ConsortiumTrail:
+    parts = _gather(node, subject, bundle=False)
+    events = [ConsortiumEvent(**e.model_dump(), custodian=name) for name, _a, t in parts if t for e in t.events]
+    events.sort(key=lambda e: (e.at, e.custodian, e.seq), reverse=True)
+    return ConsortiumTrail(subjectId=subject, complete=all(a.ok or not a.published for _n, a, _t in parts),
+                           parts=[PartOut(custodian=n, status=_status(a), total=t.total if t else None, error=a.error)
+                                  for n, a, t in parts], events=events)
+
+
+def merged_bundle(node: Node, subject: str) -> ConsortiumBundle:
+    parts = _gather(node, subject, bundle=True)
+    return ConsortiumBundle(schema=MERGED_SCHEMA, subject=subject, askedAt=dt.datetime.now(dt.UTC),
+                            parts=[BundlePart(custodian=n, status=_status(a), error=a.error,
+                                              bundle=t.bundle if t else None) for n, a, t in parts])
+
+
+_CODE: dict[int | str, dict[str, Any]] = {401: {"description": "Unknown, replaced or expired code"},
+                                           429: {"description": "Too many attempts"}}
+
+
+@router.post("/trail/by-code/consortium", response_model=ConsortiumTrail,
+             summary="A resident's trail at every body's node, merged newest first (access code; at their "
+                     "committee's node)", responses=_CODE)
+async def consortium_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> ConsortiumTrail:
+    subject = subject_by_code(node, request, body.code)
+    return await run_in_threadpool(merged, node, subject)
+
+
+@router.get("/trail/mine/consortium", response_model=ConsortiumTrail,
+            summary="My trail at every body's node, merged newest first (a resident's own account)",
+            responses={403: {"description": "The account is not linked to a resident"}})
+async def my_consortium(actor: CurrentActor, node: NodeDep) -> ConsortiumTrail:
+    return await run_in_threadpool(merged, node, my_subject(node, actor))
+
+
+@router.post("/trail/by-code/consortium/bundle", response_model=ConsortiumBundle,
+             summary="A resident's trail bundles from every body's node (access code); verify each with "
+                     "`ledger verify trail`", responses=_CODE)
+async def consortium_bundle_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> ConsortiumBundle:
+    subject = subject_by_code(node, request, body.code)
+    return await run_in_threadpool(merged_bundle, node, subject)
+
+
+@router.get("/trail/mine/consortium/bundle", response_model=ConsortiumBundle,
+            summary="My trail bundles from every body's node (a resident's own account)")
+async def my_consortium_bundle(actor: CurrentActor, node: NodeDep) -> ConsortiumBundle:
+    return await run_in_threadpool(merged_bundle, node, my_subject(node, actor))
+
+
+def consortium_audit(node: Node) -> dict[str, Any]:
+    """This node's audit and every other node's, each checked against the chain (read first)."""
+    started = dt.datetime.now(dt.UTC)
+    request = new_request()
+    bodies = active_bodies(node.contracts, node.indexer.body_ids())
+    before = {b: OnChain.of(node.contracts, b) for b in bodies}
+    s = node.settings
+    report = Auditor(node.store, node.indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
+                     workers=s.audit_workers).run()
+    own = Answer(node.store.body, 200, signed_result(node.relayer.account, node.contracts, report.as_json(), request))
+    answers = {a.body: a for a in ask_all(node.peers, [b for b in bodies if b != node.store.body], "/node/audit",
+                                          {"request": request}, timeout=AUDIT_TIMEOUT)}
+    answers[own.body] = own
+    parts = [check_answer(node.contracts, answers[b], request, before[b]) for b in bodies]
+    return consortium_report(parts, started, node.body)
+
+
+@router.post("/audit/consortium", summary="Audit every body's node: each audits itself and signs the result; "
+                                          "this node checks each against the chain (auditors)",
+             responses={200: {"description": "The one report (civic-ledger/consortium-audit@1); `ok` says whether "
+                                             "every node passed"},
+                        403: {"description": "Not an auditor"}})
+async def audit_consortium(actor: CurrentMember, node: NodeDep,
+                           format: Annotated[Literal["json", "html"], Query(description="Report format")] = "json"
+                           ) -> Response:
+    actor.require(Role.AUDITOR, "run the consortium audit")
+    report = await run_in_threadpool(consortium_audit, node)
+    if format == "html":
+        return Response(consortium_html(report), media_type="text/html")
+    return Response(json.dumps(report, indent=2) + "\n", media_type="application/json")
