@@ -225,6 +225,13 @@ class Indexer:
                 q = q.where(IxGrant.grantee_body == _hex(grantee_body))
             return list(s.exec(q.order_by(col(IxGrant.grant_id))).all())
 
+    def grant_ids_about(self, subject: str) -> list[int]:
+        """Grants, by any custodian, about one resident (record or subject-category scope)."""
+        with Session(self.engine) as s:
+            q = select(IxGrant.grant_id).join(IxRequest, col(IxRequest.request_id) == col(IxGrant.request_id)) \
+                .where(IxRequest.subject == _hex(subject))
+            return list(s.exec(q.order_by(col(IxGrant.grant_id))).all())
+
     def emergency_ids(self, *, custodian: bytes | None = None, unreviewed: bool = False) -> list[int]:
         with Session(self.engine) as s:
             q = select(IxEmergency.emergency_id)

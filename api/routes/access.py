@@ -36,6 +36,9 @@ class RequestIn(BaseModel):
     nationalId: str | None = Field(default=None, min_length=15, max_length=32,
                                    description="For scope subject_category: the resident (never stored)")
     category: str | None = Field(default=None, pattern=CODE, description="For scope subject_category")
+    custodian: str | None = Field(default=None, pattern=CODE,
+                                  description="For scope subject_category: the body whose records are asked for "
+                                              "(default: this node's); another body's is asked at its node")
     fields: FieldList = Field(examples=[["address", "income_band"]])
     purpose: str = Field(pattern=CODE, examples=["subsistence_review"])
     justification: str = Field(min_length=3, max_length=2000, examples=["annual subsistence allowance review"],
@@ -43,7 +46,7 @@ class RequestIn(BaseModel):
 
     @model_validator(mode="after")
     def _scope(self) -> RequestIn:
-        if self.scope == "record" and (self.recordId is None or self.nationalId or self.category):
+        if self.scope == "record" and (self.recordId is None or self.nationalId or self.category or self.custodian):
             raise ValueError("scope record takes recordId only")
         if self.scope == "subject_category" and (self.recordId or not self.nationalId or not self.category):
             raise ValueError("scope subject_category takes nationalId and category")
@@ -51,6 +54,9 @@ class RequestIn(BaseModel):
 
 
 class AgreementIn(BaseModel):
+    custodian: str | None = Field(default=None, pattern=CODE,
+                                  description="The body asked (default: this node's); another body is asked at "
+                                              "its node")
     category: str = Field(pattern=CODE, examples=["household"])
     fields: FieldList = Field(examples=[["address", "members", "income_band"]])
     purpose: str = Field(pattern=CODE, examples=["subsistence_review"])
@@ -212,11 +218,28 @@ def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes,
                         503: {"description": "The custodian's node does not answer"}})
 def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Any:
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
-    keeper = node.keeper_of(parse_record_id(body.recordId)) if body.scope == "record" and body.recordId else None
+    if body.scope == "record" and body.recordId:
+        keeper = node.keeper_of(parse_record_id(body.recordId))
+    else:
+        keeper = _other_custodian(node, body.custodian)
     if keeper is not None:
-        status, answer = node.peers.post(keeper, "/node/requests", {**body.model_dump(), "requester": actor.address})
-        return Prepared.model_validate(answer) if status == 200 else JSONResponse(answer, status_code=status)
+        return _forwarded(node, keeper, "/node/requests", {**body.model_dump(), "requester": actor.address})
     return request_here(node, actor, body)
+
+
+def _other_custodian(node: Node, custodian: str | None) -> bytes | None:
+    """The named body, when it is another active one (404 for an unknown or removed body)."""
+    if custodian is None or custodian == node.body:
+        return None
+    if not node.contracts.bodies.is_active(code_id(custodian)):
+        raise NotFound(f"no active body {custodian} in the consortium", error="NoSuchBody")
+    return code_id(custodian)
+
+
+def _forwarded(node: Node, keeper: bytes, path: str, payload: dict[str, Any]) -> Any:
+    """What ``keeper``'s node prepared for this node's member (signed and submitted here), or its refusal."""
+    status, answer = node.peers.post(keeper, path, payload)
+    return Prepared.model_validate(answer) if status == 200 else JSONResponse(answer, status_code=status)
 
 
 def request_here(node: Node, actor: Actor, body: RequestIn) -> Prepared:
@@ -241,9 +264,18 @@ def request_here(node: Node, actor: Actor, body: RequestIn) -> Prepared:
 
 
 @router.post("/agreements", response_model=Prepared, tags=["requests"],
-             summary="Prepare: ask this body for a standing agreement (admins of the asking body)")
-def create_agreement(body: AgreementIn, actor: CurrentMember, node: NodeDep) -> Prepared:
+             summary="Prepare: ask this body, or another at its node, for a standing agreement (admins of the "
+                     "asking body)", responses={503: {"description": "The custodian's node does not answer"}})
+def create_agreement(body: AgreementIn, actor: CurrentMember, node: NodeDep) -> Any:
     actor.require(Role.ADMIN, "ask for a standing agreement")
+    keeper = _other_custodian(node, body.custodian)
+    if keeper is not None:
+        return _forwarded(node, keeper, "/node/agreements", {**body.model_dump(), "requester": actor.address})
+    return agreement_here(node, actor, body)
+
+
+def agreement_here(node: Node, actor: Actor, body: AgreementIn) -> Prepared:
+    """The agreement request prepared at this node, the custodian, which keeps its justification."""
     justification, salt = salted_hash(body.justification)
     req = RequestInput(Scope.AGREEMENT, _mask(node, body.category, body.fields), code_id(body.purpose),
                        justification, custodian=code_id(node.body), category=code_id(body.category))
@@ -382,10 +414,11 @@ def bind_resident(body: ResidentIn, actor: CurrentMember, node: NodeDep) -> Prep
 
 
 def waiting_for_consent(node: Node, subject: str) -> list[GrantOut]:
-    """Active grants of this custodian about ``subject`` whose category needs consent not given yet."""
+    """Active grants about ``subject``, of any custodian in the consortium (from the chain index), whose
+    category needs consent not given yet."""
     access, now = node.contracts.access, node.chain.timestamp()
     out = []
-    for gid in node.indexer.grant_ids(custodian=code_id(node.body)):
+    for gid in node.indexer.grant_ids_about(subject):
         g = access.get_grant(gid)
         if g.scope is Scope.AGREEMENT or hex32(g.subject) != subject or g.revoked or g.expires_at <= now:
             continue

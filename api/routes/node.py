@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, NodeDep
-from api.routes.access import RequestIn, request_here
+from api.routes.access import AgreementIn, RequestIn, agreement_here, request_here
 from api.routes.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, receipt_of
 from api.routes.trail import TrailEvent, events_out, trail_bundle
 from api.routes.tx import Prepared
@@ -101,6 +101,19 @@ def node_request(body: NodeRequestIn, caller: CallingNode, node: NodeDep) -> Pre
     actor = Actor(to_checksum_address(body.requester), code_name(caller.body), roles)
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
     return request_here(node, actor, RequestIn.model_validate(body.model_dump(exclude={"requester"})))
+
+
+class NodeAgreementIn(AgreementIn):
+    requester: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The admin of the calling body who asks")
+
+
+@router.post("/agreements", response_model=Prepared, responses=_REFUSALS,
+             summary="For another body's node: prepare a standing-agreement request of one of its admins")
+def node_agreement(body: NodeAgreementIn, caller: CallingNode, node: NodeDep) -> Prepared:
+    roles = _of_caller(node, caller, body.requester)
+    actor = Actor(to_checksum_address(body.requester), code_name(caller.body), roles)
+    actor.require(Role.ADMIN, "ask for a standing agreement")
+    return agreement_here(node, actor, AgreementIn.model_validate(body.model_dump(exclude={"requester"})))
 
 
 def _of_kind(node: Any, caller: Caller, kind: BodyKind, what: str) -> None:

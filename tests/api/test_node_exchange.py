@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
 
 from ledger.chain.deploy import Contracts
 from ledger.client import ApiClient, ApiError
@@ -317,3 +318,63 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
         assert next(b for b in audit["bodies"] if b["body"] == "rc-west")["status"] == "unreachable"
     finally:
         pair.restart("rc-west")
+
+
+def _pending(admin: ApiClient, request_id: int, timeout: float = 10) -> dict[str, Any]:
+    """The request among those pending at the admin's node, once its chain index has it (it follows the head)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = {r["id"]: r for r in admin.request("GET", "/requests", params={"view": "pending"})}
+        if request_id in found or time.monotonic() > deadline:
+            return found[request_id]
+        time.sleep(0.25)
+
+
+HEALTH = {"conditions": ["asthma"], "medications": None, "disability_level": 0, "doctor": "Dr. Qian",
+          "insurance_no": "INS-0001", "notes": None}
+
+
+def test_a_category_request_agreement_and_consent_that_concern_another_body_go_through_own_nodes(pair: Nodes) -> None:
+    nid = national_id()
+    record_id = pair.client(pair.urls["rc-west"], RC_WEST_OFFICER).register_record("health", nid, HEALTH)
+    officer = pair.client(pair.department_url, CA_OFFICER)
+    # a resident's records of a category at rc-west, asked through civil affairs' own node
+    request_id = officer.request_access(scope="subject_category", nationalId=nid, category="health",
+                                        custodian="rc-west", fields=["conditions"], purpose="subsistence_review",
+                                        justification="disability allowance check")
+    west_admin = pair.client(pair.urls["rc-west"], RC_WEST_ADMIN)
+    pending = _pending(west_admin, request_id)
+    assert pending["justification"]["text"] == "disability allowance check"
+    grant_id = west_admin.approve(request_id, days=30)
+    time.sleep(1.0)
+    with pytest.raises(ApiError) as no_consent:  # health needs the resident's consent
+        officer.read(record_id, ["conditions"], "subsistence_review")
+    assert no_consent.value.status == 403 and no_consent.value.body["code"] == "consent_missing"
+    # the resident, at their own committee's node (rc-east), sees the grant of rc-west waiting for them ...
+    east_officer = pair.client(pair.committee_url, RC_OFFICER)
+    code = east_officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    waiting = ApiClient(pair.committee_url).request("POST", "/trail/by-code/consents", json={"code": code})
+    assert [(g["id"], g["custodian"]) for g in waiting] == [(grant_id, "rc-west")]
+    # ... and, with their own key linked there, consents there
+    resident = Account.create()
+    east_officer.act("POST", "/residents", {"account": resident.address, "nationalId": nid})
+    mine = ApiClient(pair.committee_url, resident)
+    mine.login()
+    mine.act("POST", "/consent", {"grantId": grant_id, "given": True})
+    time.sleep(1.0)
+    read = officer.read(record_id, ["conditions"], "subsistence_review")
+    assert verify_bundle(read["bundle"], pair.contracts).fields == {"conditions": ["asthma"]}
+    # a standing agreement asked of rc-west by civil affairs' admin, through their own node
+    admin = pair.client(pair.department_url, CA_ADMIN)
+    asked = admin.act("POST", "/agreements", {"custodian": "rc-west", "category": "housing", "fields": ["tenure"],
+                                               "purpose": "housing_assistance", "justification": "housing survey"})
+    agreement = int(ApiClient.event_arg(asked, "AccessRequested", "requestId"))
+    pending = _pending(west_admin, agreement)
+    assert pending["scope"] == "agreement" and pending["requesterBody"] == "civil-affairs"
+    assert pending["justification"]["text"] == "housing survey"
+    # an unknown body is a clear 404, asked of nobody
+    with pytest.raises(ApiError) as unknown:
+        officer.request("POST", "/requests", json={"scope": "subject_category", "nationalId": nid, "category": "health",
+                                                   "custodian": "no-such-body", "fields": ["conditions"],
+                                                   "purpose": "subsistence_review", "justification": "x" * 5})
+    assert unknown.value.status == 404 and unknown.value.body["error"] == "NoSuchBody"
