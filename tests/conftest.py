@@ -7,8 +7,10 @@ Each test runs from a snapshot of the consortium and the chain is reverted after
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +21,21 @@ from ledger.node import LocalNode, NodeSpec, free_port
 from tests.support import Consortium, Snapshots, build_consortium, evm_chain
 
 BACKENDS = ["evm", "anvil-1s"]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Chromium as root, headless, offline: no sandbox, no background connections to the internet.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (it cannot download browsers: this one is launched by path)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="session")

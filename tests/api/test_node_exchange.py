@@ -40,6 +40,7 @@ from ledger.system import open_chain, up
 from ledger.trail.merged import verify_consortium_trail
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, NONCE_ATTEMPTS, TOKEN_SECRET
 from tests.api.test_flows import national_id
+from tests.portal.conftest import Portal
 from tests.support import rpc
 
 RC_OFFICER, RC_ADMIN, RC_WEST_OFFICER, RC_WEST_ADMIN, CA_ADMIN, CA_OFFICER, AUDITOR_ADMIN, AUDITOR = \
@@ -378,3 +379,41 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
                                                    "custodian": "no-such-body", "fields": ["conditions"],
                                                    "purpose": "subsistence_review", "justification": "x" * 5})
     assert unknown.value.status == 404 and unknown.value.body["error"] == "NoSuchBody"
+
+
+def test_the_residents_portal_page_shows_reads_at_every_node_and_names_a_stopped_one(pair: Nodes, browser: Any) -> None:
+    nid = national_id()
+    west, officer = _granted(pair, custodian="rc-west", nid=nid)
+    east, _ = _granted(pair, custodian="rc-east", nid=nid)
+    officer.read(west, ["tenure", "subsidy"], "subsistence_review")
+    officer.read(east, ["address"], "subsistence_review")
+    code = pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    _wait_anchored(pair, code, events=2)
+    portal = Portal(pair.committee_url, pair.home / "keystores", browser)
+    page = portal.page(width=360, height=780)
+
+    def sign_in() -> None:
+        page.goto(pair.committee_url + "/resident")
+        page.fill("#code", code)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("ol.events li")
+
+    # at their committee's portal, the resident sees the read at rc-west's node beside the one at rc-east's
+    sign_in()
+    assert page.locator("ol.events li").count() == 2
+    there = page.locator("ol.events li[data-custodian='rc-west']")
+    assert "West Lake Residents' Committee" in there.inner_text() and "Wang Fang" in there.inner_text()
+    there.locator("button[data-seq]").click()  # verified in the browser against the chain, from rc-west's bundle
+    there.locator("ul.checks").wait_for()
+    assert there.locator("ul.checks li.pass").count() == 4 and there.locator("li.fail").count() == 0
+    portal.shot(page, "resident-consortium-phone-en")
+    assert page.errors == []  # type: ignore[attr-defined]
+    pair.procs["rc-west"].down()
+    try:
+        sign_in()
+        named = page.wait_for_selector("#unreachable").inner_text()
+        assert "Not reachable right now: West Lake Residents' Committee" in named
+        assert [li.get_attribute("data-custodian") for li in page.locator("ol.events li").all()] == ["rc-east"]
+        portal.shot(page, "resident-node-down-phone-en")
+    finally:
+        pair.restart("rc-west")

@@ -1,9 +1,9 @@
 """Portal fixtures: a real local system (anvil on 1-second blocks, rc-east's node under uvicorn) and
-Debian's Chromium driven by Playwright, headless. Screenshots go to ``build/portal-screenshots/``."""
+Debian's Chromium driven by Playwright, headless (the ``browser`` fixture, in ``tests/conftest.py``).
+Screenshots go to ``build/portal-screenshots/``."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +13,7 @@ import pytest
 
 from tests.api.conftest import Api, _serve
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "portal-screenshots"
-#: Chromium as root, headless, offline: no sandbox, no background connections to the internet.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 NID = "110105196001011239"  # the demo's invented resident Zhang Wei (rc-east: household, social assistance)
 
 
@@ -30,16 +26,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 @pytest.fixture(scope="session")
 def keystores(system: Api) -> Path:
     return system.settings.home / "keystores"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @dataclass

@@ -1,5 +1,6 @@
 // Residents: who viewed my data. Sign in with the access code the committee issued (or a wallet),
-// see the trail newest first, verify any event in this browser against the chain, download the bundle.
+// see the reads at every body's node newest first (merged by this committee's node; a node that did not
+// answer is named), verify any event in this browser against the chain, download the bundles.
 
 import {
   api, busy, clear, download, el, errorText, facts, field, fmtDate, label, message, portalConfig, start, t,
@@ -8,26 +9,38 @@ import { signInCard, whoAmI } from "./signin.js";
 import { verifyEvent } from "./verify.js";
 import { act } from "./wallet.js";
 
-const PAGE = 50;
-const state = { code: null, wallet: false, page: null, events: [], checks: {}, chainUrl: null, consents: [], notice: null };
+const state = {
+  code: null, wallet: false, page: null, events: [], checks: {}, chainUrl: null, consents: [], notice: null, bundles: null,
+};
 
-function source(path, extra = {}) {
+function source(path) {
   // The same questions by access code (POST, the code in the body, never in a URL) or by the resident's own account.
-  if (state.wallet) {
-    const q = new URLSearchParams(Object.entries(extra).filter(([, v]) => v != null)).toString();
-    return api("GET", `/trail/mine${path}${q ? `?${q}` : ""}`);
-  }
-  return api("POST", `/trail/by-code${path}`, { code: state.code, ...extra });
+  if (state.wallet) return api("GET", `/trail/mine/consortium${path}`);
+  return api("POST", `/trail/by-code/consortium${path}`, { code: state.code });
 }
 
-async function loadPage(before) {
-  const page = await source("", { before, limit: PAGE });
-  state.page = page;
-  state.events = before ? [...state.events, ...page.events] : page.events;
-  if (!before) {
-    state.consents = state.wallet ? await api("GET", "/consent/mine")
-      : await api("POST", "/trail/by-code/consents", { code: state.code });
+async function loadPage() {
+  state.page = await source("");
+  state.events = state.page.events;
+  state.bundles = null;
+  state.consents = state.wallet ? await api("GET", "/consent/mine")
+    : await api("POST", "/trail/by-code/consents", { code: state.code });
+}
+
+const key = (e) => `${e.custodian}:${e.seq}`;
+
+/** What verifies one event alone (civic-ledger/trail-event@1), cut from its node's trail bundle. */
+async function materialOf(e) {
+  if (!state.bundles) {
+    const doc = await source("/bundle");
+    state.bundles = Object.fromEntries(doc.parts.filter((p) => p.bundle).map((p) => [p.custodian, p.bundle]));
   }
+  const b = state.bundles[e.custodian];
+  const event = b && b.events.find((x) => x.seq === e.seq);
+  if (!event) throw new Error(t("trail.partGone", { body: label("body", e.custodian) }));
+  const anchor = b.anchors.find((a) => a.firstSeq <= e.seq && e.seq <= a.lastSeq) || null;
+  return { schema: "civic-ledger/trail-event@1", chainId: b.chainId, contracts: b.contracts, custodian: b.custodian,
+    subject: b.subject, head: b.head, event, anchor };
 }
 
 function consentCard(rerender) {
@@ -64,8 +77,8 @@ function under(e) {
   return t("trail.ownBody");
 }
 
-function checksList(seq) {
-  const results = state.checks[seq];
+function checksList(k) {
+  const results = state.checks[k];
   if (!results) return null;
   if (results.error) return message("error", results.error);
   const failed = results.filter((r) => !r.ok);
@@ -75,23 +88,24 @@ function checksList(seq) {
       t(`verify.${r.check}.${r.ok ? "ok" : "bad"}`), r.detail ? ` (${t(`verify.detail.${r.detail}`)})` : ""))));
 }
 
-function eventItem(e, rerender) {
+function eventItem(e) {
+  const id = `ev-${e.custodian}-${e.seq}-h`;
   const verifyButton = el("button", { type: "button", class: "secondary", "data-seq": e.seq,
-    "aria-describedby": `ev-${e.seq}-h` }, t("trail.verify"));
-  const result = el("div", { "aria-live": "polite" }, checksList(e.seq));
+    "aria-describedby": id }, t("trail.verify"));
+  const result = el("div", { "aria-live": "polite" }, checksList(key(e)));
   verifyButton.addEventListener("click", () => busy(verifyButton, result, async () => {
-    const material = await source(`/events/${e.seq}`);
     try {
-      state.checks[e.seq] = await verifyEvent(material, state.chainUrl);
+      state.checks[key(e)] = await verifyEvent(await materialOf(e), state.chainUrl);
     } catch (err) {
-      state.checks[e.seq] = { error: errorText(err) };
+      state.checks[key(e)] = { error: errorText(err) };
     }
-    clear(result, checksList(e.seq));
+    clear(result, checksList(key(e)));
   }));
-  return el("li", { "data-seq": e.seq },
-    el("h3", { id: `ev-${e.seq}-h` }, t("trail.readBy", { body: label("body", e.readerBody), who: who(e) })),
+  return el("li", { "data-seq": e.seq, "data-custodian": e.custodian },
+    el("h3", { id }, t("trail.readBy", { body: label("body", e.readerBody), who: who(e) })),
     facts([
       [t("trail.when"), fmtDate(e.at)],
+      [t("trail.keptBy"), label("body", e.custodian)],
       [t("trail.purpose"), label("purpose", e.purpose)],
       [t("trail.fields"), e.fields.map((f) => label("field", f)).join(t("list.sep"))],
       [t("trail.record"), label("category", e.category)],
@@ -128,34 +142,40 @@ function signInView(main, rerender, refreshShell) {
       signInCard(async () => { state.wallet = true; refreshShell(); await loadPage(); rerender(); })));
 }
 
+function bodies(parts) {
+  return parts.map((x) => label("body", x.custodian)).join(t("list.sep"));
+}
+
 function trailView(main, rerender) {
   const p = state.page;
   const chain = el("input", { type: "url", value: state.chainUrl, onchange: (ev) => { state.chainUrl = ev.target.value.trim(); } });
   const out = el("div", { "aria-live": "polite" });
-  const more = p.nextBefore ? el("button", { type: "button", class: "secondary", id: "older" }, t("trail.older")) : null;
-  if (more) more.addEventListener("click", () => busy(more, out, async () => { await loadPage(p.nextBefore); rerender(); }));
   const bundle = el("button", { type: "button", class: "secondary", id: "bundle" }, t("trail.bundle"));
   bundle.addEventListener("click", () => busy(bundle, out, async () => {
-    const b = state.wallet ? await api("GET", "/trail/mine/bundle") : await api("POST", "/trail/by-code/bundle", { code: state.code });
-    download(`trail-${p.custodian}.json`, JSON.stringify(b, null, 2));
+    download("trail-consortium.json", JSON.stringify(await source("/bundle"), null, 2));
   }));
+  const answered = p.parts.filter((x) => x.status === "answered");
+  const unreachable = p.parts.filter((x) => x.status === "unreachable");
+  const total = answered.reduce((n, x) => n + x.total, 0);
   clear(main,
     el("h1", {}, t("resident.title")),
-    el("p", { class: "lead" }, t("trail.summary", { count: p.total, body: label("body", p.custodian) })),
+    el("p", { class: "lead" }, t("trail.summary", { count: total, bodies: answered.length })),
+    unreachable.length ? el("div", { id: "unreachable" }, message("error", t("trail.unreachable", { bodies: bodies(unreachable) })))
+      : null,
+    el("p", { class: "hint", id: "asked" }, t("trail.asked", { bodies: bodies(answered) })),
     state.notice ? message("ok", state.notice) : null,
     consentCard(rerender),
     el("div", { class: "actions" }, bundle),
     el("details", { class: "card" }, el("summary", {}, t("trail.chainSettings")),
       field("chain-url", "trail.chainUrl", chain, "trail.chainUrlHint")),
     state.events.length ? el("ol", { class: "events", "aria-label": t("trail.listLabel") },
-      state.events.map((e) => eventItem(e, rerender))) : message("info", t("trail.none")),
-    el("p", { class: "hint" }, t("trail.shown", { shown: state.events.length, total: p.total })),
-    el("div", { class: "actions" }, more), out);
+      state.events.map((e) => eventItem(e))) : message("info", t("trail.none")),
+    el("p", { class: "hint" }, t("trail.shown", { shown: state.events.length, total })), out);
 }
 
 start({
   name: "resident",
-  signOut() { Object.assign(state, { code: null, wallet: false, page: null, events: [], checks: {}, consents: [] }); },
+  signOut() { Object.assign(state, { code: null, wallet: false, page: null, events: [], checks: {}, consents: [], bundles: null }); },
   async render(main, refreshShell) {
     if (!state.chainUrl) state.chainUrl = (await portalConfig()).chainUrl;
     if (!state.page && !state.code && !state.wallet) {
