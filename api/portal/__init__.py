@@ -84,8 +84,9 @@ async def vendor(request: Request) -> Response:
 
 @router.get("/portal/config")
 def config(node: NodeDep) -> JSONResponse:
-    """What the portal's scripts need: this body, the chain, and the endpoint browsers verify against."""
-    return JSONResponse({"body": node.body, "chainId": node.chain.chain_id, "chainUrl": chain_url(node.settings),
+    """What the portal's scripts need: this body and its kind, the chain, and the endpoint browsers verify against."""
+    kind = node.contracts.bodies.get_body(node.store.body).kind.name.lower()
+    return JSONResponse({"body": node.body, "kind": kind, "chainId": node.chain.chain_id, "chainUrl": chain_url(node.settings),
                          "contracts": {n: node.chain.contract(n).address
                                        for n in ("AccessTrail", "BodyRegistry", "RecordRegistry")}})
 

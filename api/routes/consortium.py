@@ -27,7 +27,8 @@ from ledger.audit import Auditor
 from ledger.audit.report import consortium_html
 from ledger.consortium.audit import OnChain, check_answer, consortium_report, new_request, signed_result
 from ledger.consortium.gather import Answer, active_bodies, ask_all
-from ledger.ids import Role, code_name
+from ledger.errors import NotAuthorized
+from ledger.ids import BodyKind, Role, code_name
 
 router = APIRouter(tags=["consortium"])
 MERGED_SCHEMA: Literal["civic-ledger/consortium-trail@1"] = "civic-ledger/consortium-trail@1"
@@ -175,11 +176,14 @@ def consortium_audit(node: Node) -> dict[str, Any]:
                                           "this node checks each against the chain (auditors)",
              responses={200: {"description": "The one report (civic-ledger/consortium-audit@1); `ok` says whether "
                                              "every node passed"},
-                        403: {"description": "Not an auditor"}})
+                        403: {"description": "Not an auditor, or not the auditor body's node"}})
 async def audit_consortium(actor: CurrentMember, node: NodeDep,
                            format: Annotated[Literal["json", "html"], Query(description="Report format")] = "json"
                            ) -> Response:
     actor.require(Role.AUDITOR, "run the consortium audit")
+    if node.contracts.bodies.get_body(node.store.body).kind != BodyKind.AUDITOR:
+        raise NotAuthorized("the audit of every node runs at the auditor body's own node: the other nodes answer "
+                            "only that node", error="NotAuditorsNode")
     report = await run_in_threadpool(consortium_audit, node)
     if format == "html":
         return Response(consortium_html(report), media_type="text/html")

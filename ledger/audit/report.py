@@ -90,7 +90,8 @@ def consortium_html(report: dict[str, Any]) -> str:
              "<table><tr><th>Body</th><th>Result</th><th>Records</th><th>Events</th><th>Problems</th></tr>"]
     for b in report["bodies"]:
         r = b.get("report") or {}
-        problems = "".join(f"<div>{e(p)}</div>" for p in b["problems"]) or "<span class='muted'>none</span>"
+        problems = "".join(f"<div>{e(p)}</div>" for p in b["problems"]) \
+            + "".join(f"<div class='muted'>{e(n)}</div>" for n in b.get("notes", [])) or "<span class='muted'>none</span>"
         parts.append(f"<tr><td>{e(b['body'])}</td><td>{words.get(b['status'], e(b['status']))}</td>"
                      f"<td>{r.get('records', '—')}</td><td>{r.get('events', '—')}</td><td>{problems}</td></tr>")
     parts.append("</table></body></html>\n")

@@ -84,10 +84,11 @@ class BodyAudit:
     status: str  # passed, failed, unreachable, no_node (keeps nothing on-chain)
     problems: list[str] = field(default_factory=list)
     report: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"body": code_name(self.body), "bodyId": "0x" + self.body.hex(), "status": self.status,
-                "problems": self.problems, "report": self.report}
+                "problems": self.problems, "notes": self.notes, "report": self.report}
 
 
 def check_answer(contracts: Contracts, answer: Answer, request: str, before: OnChain) -> BodyAudit:
@@ -95,8 +96,8 @@ def check_answer(contracts: Contracts, answer: Answer, request: str, before: OnC
     body = answer.body
     if not answer.ok:
         if before.keeps_nothing:
-            return BodyAudit(body, "no_node", [f"{code_name(body)} {answer.error}; the chain shows it keeps no "
-                                               "records and anchors no trail"])
+            return BodyAudit(body, "no_node", notes=[f"{code_name(body)} {answer.error}; the chain shows it keeps "
+                                                     "no records and anchors no trail"])
         return BodyAudit(body, "unreachable", [f"the node of {code_name(body)} {answer.error}: its records and "
                                                "trail were not audited"])
     problems = _problems(contracts, answer.data, body, request, before)

@@ -417,3 +417,25 @@ def test_the_residents_portal_page_shows_reads_at_every_node_and_names_a_stopped
         portal.shot(page, "resident-node-down-phone-en")
     finally:
         pair.restart("rc-west")
+
+
+def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair: Nodes, browser: Any) -> None:
+    portal = Portal(pair.urls["auditor"], pair.home / "keystores", browser)
+    page = portal.page()
+    portal.sign_in(page, "/auditor", "auditor-auditor.json")
+    page.locator("#run-consortium").click()
+    result = page.wait_for_selector("#consortium-result", timeout=180_000)
+    assert "Every node passed" in result.inner_text()
+    rows = page.locator("#consortium-result tr[data-body]").all()
+    assert {r.get_attribute("data-body"): r.get_attribute("data-status") for r in rows} == {
+        "rc-east": "passed", "rc-west": "passed", "civil-affairs": "passed", "auditor": "passed",
+        "subdistrict": "no_node", "public-security": "no_node"}
+    portal.shot(page, "auditor-consortium-en")
+    assert page.errors == []  # type: ignore[attr-defined]
+    # at another body's node, the same auditor is told where this audit runs
+    elsewhere = portal.page()
+    Portal(pair.committee_url, pair.home / "keystores", browser).sign_in(elsewhere, "/auditor", "auditor-auditor.json")
+    assert "runs at the auditor's own node" in elsewhere.wait_for_selector("#consortium-h >> xpath=..").inner_text()
+    with pytest.raises(ApiError) as refused:
+        pair.client(pair.committee_url, AUDITOR).request("POST", "/audit/consortium")
+    assert refused.value.status == 403 and refused.value.body["error"] == "NotAuditorsNode"

@@ -1,11 +1,13 @@
 // Auditors: a dashboard (reads per body per day, refusals by reason, emergency reads, anchoring
 // backlog and latency) and the audit run from the page, its reports downloaded as JSON, CSV, HTML.
 
-import { api, busy, clear, download, el, errorText, fmtDay, fmtNumber, label, message, start, t } from "./app.js";
+import {
+  api, busy, clear, download, el, errorText, fmtDay, fmtNumber, label, message, portalConfig, start, t,
+} from "./app.js";
 import { gate, table, whoLine } from "./staff.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const state = { report: null, days: 14 };
+const state = { report: null, days: 14, consortium: null };
 
 function svg(tag, attrs, text) {
   const node = document.createElementNS(SVG, tag);
@@ -96,6 +98,37 @@ function auditCard(rerender) {
         el("button", { type: "button", class: "secondary", "data-format": "html", onclick: get("html", "text/html") }, t("auditor.getHtml")))) : null);
 }
 
+/** The audit of every body's node, gathered at the auditor body's own node: one row per body. */
+function consortiumCard(config, rerender) {
+  const heading = el("h2", { id: "consortium-h" }, t("auditor.consortium"));
+  if (config.kind !== "auditor") {
+    return el("section", { class: "card", "aria-labelledby": "consortium-h" }, heading,
+      el("p", { class: "hint" }, t("auditor.consortiumElsewhere")));
+  }
+  const out = el("div", { "aria-live": "polite" });
+  const run = el("button", { type: "button", id: "run-consortium" }, t("auditor.runConsortium"));
+  run.addEventListener("click", () => busy(run, out, async () => {
+    out.replaceChildren(message("info", t("auditor.runningConsortium")));
+    state.consortium = await api("POST", "/audit/consortium");
+    rerender();
+  }));
+  const r = state.consortium;
+  return el("section", { class: "card", "aria-labelledby": "consortium-h" }, heading,
+    el("p", { class: "hint" }, t("auditor.consortiumHint")), el("div", { class: "actions" }, run), out,
+    r ? el("div", { id: "consortium-result" },
+      message(r.ok ? "ok" : "error", t(r.ok ? "auditor.consortiumPassed" : "auditor.consortiumFailed")),
+      table([t("auditor.body"), t("auditor.result"), t("auditor.records"), t("auditor.problemsCol")],
+        r.bodies.map((b) => el("tr", { "data-body": b.body, "data-status": b.status },
+          el("td", {}, label("body", b.body)),
+          el("td", {}, el("span", { class: `tag ${b.status === "passed" ? "ok" : b.status === "no_node" ? "" : "bad"}` },
+            t(`auditor.status.${b.status}`))),
+          el("td", {}, b.report ? fmtNumber(b.report.records) : "—"),
+          el("td", {}, b.problems.length ? el("ul", {}, b.problems.map((p) => el("li", {}, p))) : "—")))),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "secondary", id: "get-consortium",
+        onclick: () => download("audit-consortium.json", JSON.stringify(r, null, 2), "application/json") },
+      t("auditor.getJson")))) : null);
+}
+
 start({
   name: "auditor",
   async render(main, refreshShell) {
@@ -108,6 +141,7 @@ start({
     } catch (err) {
       parts = [message("error", errorText(err))];
     }
-    clear(main, el("h1", {}, t("page.auditor")), whoLine(me), auditCard(rerender), parts);
+    clear(main, el("h1", {}, t("page.auditor")), whoLine(me), auditCard(rerender),
+      consortiumCard(await portalConfig(), rerender), parts);
   },
 });
