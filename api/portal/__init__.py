@@ -86,7 +86,8 @@ async def vendor(request: Request) -> Response:
 def config(node: NodeDep) -> JSONResponse:
     """What the portal's scripts need: this body and its kind, the chain, and the endpoint browsers verify against."""
     kind = node.contracts.bodies.get_body(node.store.body).kind.name.lower()
-    return JSONResponse({"body": node.body, "kind": kind, "chainId": node.chain.chain_id, "chainUrl": chain_url(node.settings),
+    return JSONResponse({"body": node.body, "kind": kind, "chainId": node.chain.chain_id,
+                         "chainUrl": chain_url(node.settings),
                          "contracts": {n: node.chain.contract(n).address
                                        for n in ("AccessTrail", "BodyRegistry", "RecordRegistry")}})
 
