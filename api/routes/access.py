@@ -223,7 +223,7 @@ def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Any:
     else:
         keeper = _other_custodian(node, body.custodian)
     if keeper is not None:
-        return _forwarded(node, keeper, "/node/requests", {**body.model_dump(), "requester": actor.address})
+        return forwarded(node, keeper, "/node/requests", {**body.model_dump(), "requester": actor.address})
     return request_here(node, actor, body)
 
 
@@ -236,7 +236,7 @@ def _other_custodian(node: Node, custodian: str | None) -> bytes | None:
     return code_id(custodian)
 
 
-def _forwarded(node: Node, keeper: bytes, path: str, payload: dict[str, Any]) -> Any:
+def forwarded(node: Node, keeper: bytes, path: str, payload: dict[str, Any]) -> Any:
     """What ``keeper``'s node prepared for this node's member (signed and submitted here), or its refusal."""
     status, answer = node.peers.post(keeper, path, payload)
     return Prepared.model_validate(answer) if status == 200 else JSONResponse(answer, status_code=status)
@@ -270,7 +270,7 @@ def create_agreement(body: AgreementIn, actor: CurrentMember, node: NodeDep) -> 
     actor.require(Role.ADMIN, "ask for a standing agreement")
     keeper = _other_custodian(node, body.custodian)
     if keeper is not None:
-        return _forwarded(node, keeper, "/node/agreements", {**body.model_dump(), "requester": actor.address})
+        return forwarded(node, keeper, "/node/agreements", {**body.model_dump(), "requester": actor.address})
     return agreement_here(node, actor, body)
 
 

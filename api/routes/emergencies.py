@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, CurrentMember, Node, NodeDep
-from api.routes.access import FieldList, KeptTextOut, _mask, kept_text, may_read_texts
+from api.routes.access import FieldList, KeptTextOut, _mask, forwarded, kept_text, may_read_texts
 from api.routes.tx import Prepared, prepare
 from ledger.chain.access import Emergency
 from ledger.ids import Role, code_id, code_name, salted_hash
@@ -56,11 +56,22 @@ def emergency_out(node: Node, e: Emergency, actor: Actor | None = None) -> Emerg
                         else None)
 
 
-@router.post("", response_model=Prepared, summary="Prepare: declare an emergency read of a record here "
-                                                   "(members with the emergency role)",
-             responses={403: {"description": "No emergency role"}})
-def declare(body: EmergencyIn, actor: CurrentMember, node: NodeDep) -> Prepared:
+@router.post("", response_model=Prepared, summary="Prepare: declare an emergency read of a record (members with the "
+                                                   "emergency role)",
+             description="A record another body keeps: the declaration is forwarded to that body's node, which "
+                         "keeps the reason for its admins' review (503 if that node does not answer).",
+             responses={403: {"description": "No emergency role"},
+                        503: {"description": "The custodian's node does not answer"}})
+def declare(body: EmergencyIn, actor: CurrentMember, node: NodeDep) -> Any:
     actor.require(Role.EMERGENCY, "declare emergency reads")
+    keeper = node.keeper_of(parse_record_id(body.recordId))
+    if keeper is not None:
+        return forwarded(node, keeper, "/node/emergencies", {**body.model_dump(), "reader": actor.address})
+    return declare_here(node, actor, body)
+
+
+def declare_here(node: Node, actor: Actor, body: EmergencyIn) -> Prepared:
+    """The declaration prepared at this node, the custodian, which keeps its reason."""
     rid = parse_record_id(body.recordId)
     record = node.store.get(rid)
     reason, salt = salted_hash(body.reason)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Actor, NodeDep
 from api.routes.access import AgreementIn, RequestIn, agreement_here, request_here
+from api.routes.emergencies import EmergencyIn, declare_here
 from api.routes.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, receipt_of
 from api.routes.trail import TrailEvent, events_out, trail_bundle
 from api.routes.tx import Prepared
@@ -114,6 +115,20 @@ def node_agreement(body: NodeAgreementIn, caller: CallingNode, node: NodeDep) ->
     actor = Actor(to_checksum_address(body.requester), code_name(caller.body), roles)
     actor.require(Role.ADMIN, "ask for a standing agreement")
     return agreement_here(node, actor, AgreementIn.model_validate(body.model_dump(exclude={"requester"})))
+
+
+class NodeEmergencyIn(EmergencyIn):
+    reader: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The member of the calling body who declares")
+
+
+@router.post("/emergencies", response_model=Prepared, responses=_REFUSALS,
+             summary="For another body's node: prepare an emergency declaration of one of its members on a record "
+                     "kept here")
+def node_emergency(body: NodeEmergencyIn, caller: CallingNode, node: NodeDep) -> Prepared:
+    roles = _of_caller(node, caller, body.reader)
+    actor = Actor(to_checksum_address(body.reader), code_name(caller.body), roles)
+    actor.require(Role.EMERGENCY, "declare emergency reads")
+    return declare_here(node, actor, EmergencyIn.model_validate(body.model_dump(exclude={"reader"})))
 
 
 def _of_kind(node: Any, caller: Caller, kind: BodyKind, what: str) -> None:

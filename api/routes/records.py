@@ -19,8 +19,8 @@ from api.deps import Actor, CurrentMember, Node, NodeDep
 from api.routes.tx import Prepared
 from ledger.chain.client import PendingSigner
 from ledger.errors import Conflict, NotAuthorized, NotFound
-from ledger.ids import Role
-from ledger.store.records import parse_record_id
+from ledger.ids import Role, code_name
+from ledger.store.records import hex32, parse_record_id
 
 router = APIRouter(prefix="/records", tags=["records"])
 
@@ -50,6 +50,7 @@ class SearchIn(BaseModel):
 class RecordOut(BaseModel):
     recordId: str
     subjectId: str
+    custodian: str = Field(description="The body that keeps the record (at its node)", examples=["rc-east"])
     category: str
     version: int
     status: str = Field(examples=["active"])
@@ -79,7 +80,8 @@ def _out(node: Node, record_id: bytes) -> RecordOut:
     pending = node.store.anchorer.pending(record_id=r.record_id)
     latest = node.store.versions(record_id)[-1]
     state = "pending" if pending else latest.anchor_state.value
-    return RecordOut(recordId=r.record_id, subjectId=r.subject_id, category=r.category, version=r.version,
+    return RecordOut(recordId=r.record_id, subjectId=r.subject_id, custodian=node.body, category=r.category,
+                     version=r.version,
                      status=r.status.value, anchorState=state, createdAt=r.created_at, updatedAt=r.updated_at)
 
 
@@ -115,12 +117,41 @@ def list_records(actor: CurrentMember, node: NodeDep, offset: Annotated[int, Que
 
 
 @router.post("/search", response_model=list[RecordOut],
-             summary="Find a resident's records at this body by national ID (officers and admins of any body)")
+             summary="Find a resident's records by national ID, at this body and every other (officers and admins "
+                     "of any body)",
+             description="This body's records first; then those other bodies keep, as the chain registers them "
+                         "(metadata only; read or request them here, and this node asks theirs).")
 def search(body: SearchIn, actor: CurrentMember, node: NodeDep) -> list[RecordOut]:
     actor.require(Role.OFFICER | Role.ADMIN, "look up records")
-    found = node.store.records_of_subject(body.nationalId)
-    return [_out(node, parse_record_id(r.record_id)) for r in found
-            if body.category is None or r.category == body.category]
+    found = [_out(node, parse_record_id(r.record_id)) for r in node.store.records_of_subject(body.nationalId)]
+    elsewhere = _registered_elsewhere(node, node.store.subject_of(body.nationalId), {r.recordId for r in found})
+    return [r for r in found + elsewhere if body.category is None or r.category == body.category]
+
+
+def _registered_elsewhere(node: Node, subject: bytes, known: set[str]) -> list[RecordOut]:
+    """The subject's records other bodies keep, from the chain's RecordRegistered logs and record states."""
+    records = node.contracts.records
+    start = node.chain.manifest.deploy_block if node.chain.manifest else 0
+    out = []
+    for log in records.handle.logs("RecordRegistered", from_block=start, subject=subject):
+        rid = bytes(log["recordId"])
+        if hex32(rid) in known:
+            continue
+        state = records.get_record(rid)
+        updates = records.handle.logs("RecordUpdated", from_block=int(log["blockNumber"]), recordId=rid) \
+            if state.version > 1 else []
+        created = _block_time(node, int(log["blockNumber"]))
+        updated = _block_time(node, int(updates[-1]["blockNumber"])) if updates else created
+        out.append(RecordOut(recordId=hex32(rid), subjectId=hex32(subject), custodian=code_name(state.custodian),
+                             category=code_name(state.category), version=state.version,
+                             status=state.status.name.lower(), anchorState="anchored", createdAt=created,
+                             updatedAt=updated))
+    return out
+
+
+def _block_time(node: Node, number: int) -> dt.datetime:
+    block = node.chain.sender.rpc(lambda: node.chain.w3.eth.get_block(number))
+    return dt.datetime.fromtimestamp(int(block["timestamp"]), dt.UTC)
 
 
 @router.get("/{record_id}", response_model=RecordOut, summary="A record's metadata",

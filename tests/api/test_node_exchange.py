@@ -439,3 +439,35 @@ def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair
     with pytest.raises(ApiError) as refused:
         pair.client(pair.committee_url, AUDITOR).request("POST", "/audit/consortium")
     assert refused.value.status == 403 and refused.value.body["error"] == "NotAuditorsNode"
+
+
+ELDERLY = {"care_level": 3, "caregiver": None, "living_alone": True, "services": ["visits"],
+           "emergency_contact": "+86 10 5550 0199", "notes": None}
+
+
+def test_an_emergency_read_of_another_bodys_record_is_found_declared_and_read_through_own_node(pair: Nodes) -> None:
+    # public security's node joins for this test (its admin publishes it), and leaves after
+    security = ApiProcess(pair.home, "public-security")
+    url = security.up(free_port(), env=pair.env).url
+    ps_admin = pair.contracts.chain.direct(dev_account(13))
+    pair.contracts.bodies.update_profile(ps_admin, b"", format_endpoint(url, None))
+    try:
+        nid = national_id()
+        record_id = pair.client(pair.committee_url, RC_OFFICER).register_record("elderly_care", nid, ELDERLY)
+        officer = pair.client(url, 15)  # a community police officer with the emergency role, at their own node
+        found = officer.request("POST", "/records/search", json={"nationalId": nid})
+        assert [(r["recordId"], r["custodian"], r["category"]) for r in found] == \
+            [(record_id, "rc-east", "elderly_care")]  # kept by rc-east, found from the chain
+        emergency = officer.declare_emergency(record_id, ["care_level", "emergency_contact"], "fell at home, alone")
+        time.sleep(1.0)
+        answer = officer.read(record_id, ["care_level", "emergency_contact"], "emergency_response",
+                              emergency_id=emergency)
+        assert verify_bundle(answer["bundle"], pair.contracts).fields["care_level"] == 3
+        # the committee's admin reviews it at their node, where the reason's text was kept
+        listed = pair.client(pair.committee_url, RC_ADMIN).request("GET", "/emergencies", params={"unreviewed": True})
+        mine = next(e for e in listed if e["id"] == emergency)
+        assert mine["readerBody"] == "public-security" and mine["reason"]["text"] == "fell at home, alone"
+        assert mine["reason"]["matches"] is True
+    finally:
+        pair.contracts.bodies.update_profile(ps_admin, b"", "")
+        security.down()
