@@ -1,11 +1,16 @@
-"""``ledger bench nodes``: a read through the reader's own node (forwarded to the custodian's node) beside
-the same read made directly at the custodian's node, in one run.
+"""``ledger bench nodes``: the consortium's costs, each beside its one-node baseline in the same run.
 
-On a system of its own (anvil, the demo consortium): rc-east's node and civil affairs' node, each with
-its own SQLite database, both published in the registry; a record at rc-east granted to civil
-affairs' officer. ``reads`` read requests are signed beforehand; they are submitted one at a time,
-alternating direct and forwarded, and the figures are the medians and 95th percentiles of the
-``POST /reads`` round trip as the officer's client sees it.
+On a system of its own (anvil, the demo consortium), four bodies' nodes, each with its own SQLite
+database and its address published in the registry: rc-east, rc-west, the subdistrict office and
+civil affairs.
+
+1. A read through the reader's own node (forwarded to the custodian's node) beside the same read
+   made directly at the custodian's node: ``reads`` read requests signed beforehand, submitted one
+   at a time, alternating; medians and 95th percentiles of the ``POST /reads`` round trip as the
+   officer's client sees it.
+2. A resident's trail merged across the consortium at their committee's node, with events at four
+   nodes (one record at each, read ``events`` times each by civil affairs' officer), beside the
+   same resident's trail at the committee's node alone: ``trails`` requests of each, alternating.
 """
 
 from __future__ import annotations
@@ -18,9 +23,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+#: The custodians of the trail measurement, with an officer and an admin each (dev account indices).
+KEEPERS = {"rc-east": (6, 4), "rc-west": (9, 7), "subdistrict": (3, 1), "civil-affairs": (12, 10)}
 
-def run_nodes_bench(*, reads: int = 200, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    from ledger.bench_reads import CA_OFFICER, HOUSEHOLD, RC_ADMIN, RC_OFFICER, TOKEN_SECRET
+
+def _figures(ts: list[float]) -> dict[str, float]:
+    ts = sorted(ts)
+    return {"p50ms": round(statistics.median(ts) * 1000, 1), "p95ms": round(ts[int(0.95 * (len(ts) - 1))] * 1000, 1)}
+
+
+def run_nodes_bench(*, reads: int = 200, events: int = 10, trails: int = 50,
+                    progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    from ledger.bench_reads import CA_OFFICER, HOUSEHOLD, TOKEN_SECRET
     from ledger.chain.deploy import Contracts
     from ledger.client import ApiClient
     from ledger.config import Settings
@@ -38,14 +52,14 @@ def run_nodes_bench(*, reads: int = 200, progress: Callable[[str], None] = lambd
         up(settings)
         env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
                "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, "LEDGER_API_TOKEN_TTL": "3600",
-               "LEDGER_API_NONCE_ATTEMPTS": "1000"}
+               "LEDGER_API_NONCE_ATTEMPTS": "1000", "LEDGER_API_CODE_ATTEMPTS": "1000"}
         env.pop("DATABASE_URL", None)
-        nodes = {body: ApiProcess(home, body) for body in ("rc-east", "civil-affairs")}
+        nodes = {body: ApiProcess(home, body) for body in KEEPERS}
         try:
-            progress("starting rc-east's and civil affairs' nodes")
+            progress(f"starting the nodes of {', '.join(KEEPERS)}")
             urls = {body: p.up(free_port(), env=env).url for body, p in nodes.items()}
             c = Contracts.of(open_chain(settings))
-            for admin, body in ((RC_ADMIN, "rc-east"), (10, "civil-affairs")):
+            for body, (_officer, admin) in KEEPERS.items():
                 c.bodies.update_profile(c.chain.direct(dev_account(admin)), b"", format_endpoint(urls[body], None))
 
             def client(body: str, who: int) -> ApiClient:
@@ -54,30 +68,51 @@ def run_nodes_bench(*, reads: int = 200, progress: Callable[[str], None] = lambd
                 return cl
 
             first17 = "11010519800101125"
-            record_id = client("rc-east", RC_OFFICER).register_record("household", first17 + check_character(first17),
-                                                                       HOUSEHOLD)
-            direct = client("rc-east", CA_OFFICER)
-            request_id = direct.request_access(scope="record", recordId=record_id, fields=["address", "income_band"],
-                                               purpose="subsistence_review", justification="benchmark")
-            client("rc-east", RC_ADMIN).approve(request_id, days=30)
+            nid = first17 + check_character(first17)
+            records = {body: client(body, officer).register_record("household", nid, HOUSEHOLD)
+                       for body, (officer, _admin) in KEEPERS.items()}
             forwarded = client("civil-affairs", CA_OFFICER)
+            direct = client("rc-east", CA_OFFICER)
+            for body, (_officer, admin) in KEEPERS.items():
+                if body != "civil-affairs":  # its own records it reads without a grant
+                    request_id = forwarded.request_access(scope="record", recordId=records[body],
+                                                          fields=["address", "income_band"],
+                                                          purpose="subsistence_review", justification="benchmark")
+                    client(body, admin).approve(request_id, days=30)
             time.sleep(1)
             progress(f"{reads} reads each way, alternating")
             times: dict[str, list[float]] = {"direct": [], "forwarded": []}
             for i in range(2 * reads + 10):
                 way, cl = ("direct", direct) if i % 2 == 0 else ("forwarded", forwarded)
-                typed = cl.prepare_read(record_id, ["address", "income_band"], "subsistence_review")
+                typed = cl.prepare_read(records["rc-east"], ["address", "income_band"], "subsistence_review")
                 signature = cl.sign_typed(typed)
                 t0 = time.perf_counter()
                 cl.submit_read(typed, signature)
                 if i >= 10:  # the first ones warm both nodes up
                     times[way].append(time.perf_counter() - t0)
-            out: dict[str, Any] = {"reads": reads}
-            for way, ts in times.items():
-                ts.sort()
-                out[way] = {"p50ms": round(statistics.median(ts) * 1000, 1),
-                            "p95ms": round(ts[int(0.95 * (len(ts) - 1))] * 1000, 1)}
+            out: dict[str, Any] = {"reads": reads, **{way: _figures(ts) for way, ts in times.items()}}
             out["ratio"] = round(out["forwarded"]["p50ms"] / out["direct"]["p50ms"], 2)
+
+            progress(f"{events} reads of the resident's record at each of {len(KEEPERS)} nodes")
+            for body in KEEPERS:
+                for _ in range(events):
+                    forwarded.read(records[body], ["address"], "subsistence_review")
+            code = client("rc-east", KEEPERS["rc-east"][0]).request("POST", "/trail/codes",
+                                                                   json={"nationalId": nid})["code"]
+            resident = ApiClient(urls["rc-east"])
+            progress(f"{trails} trails each way, alternating")
+            took: dict[str, list[float]] = {"oneNode": [], "merged": []}
+            shown: dict[str, int] = {}
+            for i in range(2 * trails + 4):
+                way, path = ("oneNode", "/trail/by-code") if i % 2 == 0 else ("merged", "/trail/by-code/consortium")
+                t0 = time.perf_counter()
+                answer = resident.request("POST", path, json={"code": code})
+                if i >= 4:
+                    took[way].append(time.perf_counter() - t0)
+                    shown[way] = len(answer["events"])
+            out["trail"] = {"trails": trails, "nodes": len(KEEPERS), "events": shown,
+                            **{way: _figures(ts) for way, ts in took.items()}}
+            out["trail"]["ratio"] = round(out["trail"]["merged"]["p50ms"] / out["trail"]["oneNode"]["p50ms"], 2)
             return out
         finally:
             for p in nodes.values():

@@ -11,7 +11,6 @@ committee's node is trusted with nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -155,6 +154,30 @@ async def my_consortium_bundle(actor: CurrentActor, node: NodeDep) -> Consortium
     return await run_in_threadpool(merged_bundle, node, my_subject(node, actor))
 
 
+class BodyAuditOut(BaseModel):
+    body: str
+    bodyId: str
+    status: Literal["passed", "failed", "unreachable", "no_node"] = Field(
+        description="no_node: the body published no node and the chain shows it keeps nothing")
+    problems: list[str] = Field(description="Why it did not pass")
+    notes: list[str]
+    report: dict[str, Any] | None = Field(description="The node's own audit report (civic-ledger/audit@1), as signed")
+
+
+class ConsortiumAuditOut(BaseModel):
+    """``civic-ledger/consortium-audit@1``: one report of every body's node."""
+
+    schema_: Literal["civic-ledger/consortium-audit@1"] = Field(alias="schema")
+    ok: bool = Field(description="Every body passed, or keeps nothing on-chain")
+    by: str = Field(description="The auditor body whose node gathered the results")
+    startedAt: dt.datetime
+    finishedAt: dt.datetime
+    summary: dict[str, int] = Field(description="Bodies by status")
+    bodies: list[BodyAuditOut]
+
+    model_config = {"populate_by_name": True}
+
+
 def consortium_audit(node: Node) -> dict[str, Any]:
     """This node's audit and every other node's, each checked against the chain (read first)."""
     started = dt.datetime.now(dt.UTC)
@@ -172,9 +195,11 @@ def consortium_audit(node: Node) -> dict[str, Any]:
     return consortium_report(parts, started, node.body)
 
 
-@router.post("/audit/consortium", summary="Audit every body's node: each audits itself and signs the result; "
-                                          "this node checks each against the chain (auditors)",
-             responses={200: {"description": "The one report (civic-ledger/consortium-audit@1); `ok` says whether "
+@router.post("/audit/consortium", response_model=ConsortiumAuditOut,
+             summary="Audit every body's node: each audits itself and signs the result; this node checks each "
+                     "against the chain (auditors)",
+             responses={200: {"content": {"text/html": {}},
+                              "description": "The one report (civic-ledger/consortium-audit@1); `ok` says whether "
                                              "every node passed"},
                         403: {"description": "Not an auditor, or not the auditor body's node"}})
 async def audit_consortium(actor: CurrentMember, node: NodeDep,
@@ -187,4 +212,5 @@ async def audit_consortium(actor: CurrentMember, node: NodeDep,
     report = await run_in_threadpool(consortium_audit, node)
     if format == "html":
         return Response(consortium_html(report), media_type="text/html")
-    return Response(json.dumps(report, indent=2) + "\n", media_type="application/json")
+    return Response(ConsortiumAuditOut.model_validate(report).model_dump_json(by_alias=True, indent=2) + "\n",
+                    media_type="application/json")

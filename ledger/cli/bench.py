@@ -208,18 +208,26 @@ def bench_audit(events: Annotated[int, typer.Option(min=1000, max=10_000_000, he
 
 @bench_app.command("nodes")
 def bench_nodes(reads: Annotated[int, typer.Option(min=10, max=10_000, help="Reads each way")] = 200,
+                events: Annotated[int, typer.Option(min=1, max=1000, help="Reads of the resident at each node")] = 10,
+                trails: Annotated[int, typer.Option(min=5, max=10_000, help="Trails asked each way")] = 50,
                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
-    """A read through the reader's own node (forwarded to the custodian's) beside the same read made at the
-    custodian's node: p50 and p95 of POST /reads; on a system of its own."""
+    """On four bodies' nodes of a system of its own: a read through the reader's own node (forwarded to the
+    custodian's) beside the same read at the custodian's node (p50 and p95 of POST /reads); a resident's trail
+    merged across the four nodes beside their trail at their committee's node alone."""
     from ledger.bench_nodes import run_nodes_bench
 
-    figures = run(lambda: run_nodes_bench(reads=reads, progress=progress))
+    figures = run(lambda: run_nodes_bench(reads=reads, events=events, trails=trails, progress=progress))
     if as_json:
         out.print_json(json.dumps(figures))
         return
     d, f = figures["direct"], figures["forwarded"]
     out.print(f"direct at the custodian's node: p50 {d['p50ms']} ms, p95 {d['p95ms']} ms; through the reader's "
               f"node: p50 {f['p50ms']} ms, p95 {f['p95ms']} ms ({figures['ratio']}x), {figures['reads']} reads each")
+    tr = figures["trail"]
+    out.print(f"a resident's trail at the committee's node alone ({tr['events']['oneNode']} events): p50 "
+              f"{tr['oneNode']['p50ms']} ms, p95 {tr['oneNode']['p95ms']} ms; merged across {tr['nodes']} nodes "
+              f"({tr['events']['merged']} events): p50 {tr['merged']['p50ms']} ms, p95 {tr['merged']['p95ms']} ms "
+              f"({tr['ratio']}x), {tr['trails']} trails each")
 
 
 @bench_app.command("trail")

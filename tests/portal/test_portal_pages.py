@@ -286,9 +286,14 @@ def test_an_officer_signs_with_an_injected_eip1193_wallet(portal: Portal, system
     page.get_by_role("button", name="Use my browser wallet").click()
     page.wait_for_selector("#nid")
     assert wallet.address in page.locator("main p.lead").inner_text()
-    page.fill("#nid", "110106197511203354")  # rc-west's resident: no records at rc-east
+    page.fill("#nid", "110106197511203354")  # rc-west's resident: found from the chain, kept by rc-west
     page.get_by_role("button", name="Find", exact=True).click()
-    page.wait_for_selector("text=No records of this resident at this body.")
+    page.wait_for_selector("tr[data-custodian='rc-west']")
+    assert page.locator("tr[data-custodian]").count() == 2
+    assert "West Lake Residents' Committee" in page.locator("tr[data-custodian='rc-west']").first.inner_text()
+    page.fill("#nid", "110105197001011233")  # nobody's
+    page.get_by_role("button", name="Find", exact=True).click()
+    page.wait_for_selector("text=No records of this resident at any body.")
     nid, record_id, _grant, _reader = granted_record(system)
     page.fill("#nid", nid)
     page.get_by_role("button", name="Find", exact=True).click()

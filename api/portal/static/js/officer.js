@@ -22,9 +22,11 @@ function searchCard(rerender) {
     });
   } }, field("nid", "officer.nationalId", nid, "officer.nationalIdHint"), el("div", { class: "actions" }, submit), out);
   const results = state.found === null ? null : state.found.length === 0 ? message("info", t("officer.noRecords"))
-    : table([t("officer.category"), t("officer.recordId"), t("officer.version"), t("officer.status"), t("officer.actions")],
-      state.found.map((r) => el("tr", {},
-        el("td", {}, label("category", r.category)), el("td", { class: "mono" }, short(r.recordId)),
+    : table([t("officer.category"), t("officer.keptBy"), t("officer.recordId"), t("officer.version"), t("officer.status"),
+      t("officer.actions")],
+      state.found.map((r) => el("tr", { "data-custodian": r.custodian },
+        el("td", {}, label("category", r.category)), el("td", {}, label("body", r.custodian)),
+        el("td", { class: "mono" }, short(r.recordId)),
         el("td", {}, String(r.version)), el("td", {}, label("status", r.status)),
         el("td", {}, el("div", { class: "actions" },
           el("button", { type: "button", class: "secondary", "data-record": r.recordId,
