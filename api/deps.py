@@ -20,8 +20,8 @@ from api.metrics import Metrics
 from api.settings import ApiSettings
 from ledger.chain.client import Chain, Relayer
 from ledger.chain.deploy import Contracts
-from ledger.chain.head import Questions, member_of
-from ledger.errors import NotAuthenticated, NotAuthorized
+from ledger.chain.head import Questions, custodian_at, member_of
+from ledger.errors import ContractRevert, NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
 from ledger.indexer import Indexer
 from ledger.nodes import NodeClient
@@ -66,7 +66,17 @@ class Node:
         nowhere: the local look-up answers 404). Such a record is served by that body's node."""
         if self.store.exists(record_id):
             return None
-        custodian = self.contracts.records.get_record(record_id).custodian
+        try:
+            custodian = custodian_at(self.questions, record_id)  # at the head this node follows, asked once a block
+        except ContractRevert as exc:
+            if exc.error != "RecordRegistryUnknownRecord":
+                raise
+            try:  # registered since that head, perhaps: the chain's latest block says
+                custodian = self.contracts.records.get_record(record_id).custodian
+            except ContractRevert as again:
+                if again.error == "RecordRegistryUnknownRecord":
+                    return None
+                raise
         return None if custodian in (ZERO, self.store.body) else custodian
 
 

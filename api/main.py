@@ -28,7 +28,7 @@ from api.settings import ApiSettings
 from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.head import follow_chain
-from ledger.consortium.registry import published_api
+from ledger.consortium.gather import published_api_at
 from ledger.errors import BadArgument
 from ledger.indexer import Indexer
 from ledger.nodes import NodeClient, NodeIdentity
@@ -230,7 +230,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                               FreeTexts(store.engine, store.body, store.keyring), directory, questions,
                               NodeClient(NodeIdentity(store.body, bytes(relayer.account.key), chain.chain_id,
                                                       contracts.bodies.handle.address),
-                                         endpoint_of=partial(published_api, contracts)))
+                                         endpoint_of=partial(published_api_at, questions)))
         with Workers() as workers:
             workers.start("head", questions.head.follow)
 

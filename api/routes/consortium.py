@@ -24,6 +24,7 @@ from api.routes.trail import ByCodeIn, TrailEvent, events_out, my_subject, subje
 from api.schemas import TrailBundle
 from ledger.audit import Auditor
 from ledger.audit.report import consortium_html
+from ledger.chain.head import bodies_at
 from ledger.consortium.audit import OnChain, check_answer, consortium_report, new_request, signed_result
 from ledger.consortium.gather import Answer, active_bodies, ask_all
 from ledger.errors import NotAuthorized
@@ -78,7 +79,7 @@ class ConsortiumBundle(BaseModel):
 def _gather(node: Node, subject: str, *, bundle: bool) -> list[tuple[str, Answer, NodeTrailOut | None]]:
     """This node's part and every other active body's, each validated (a malformed answer is unreachable)."""
     own = node.store.body
-    others = [b for b in active_bodies(node.contracts, node.indexer.body_ids()) if b != own]
+    others = [b for b in active_bodies(node.questions, node.indexer.body_ids()) if b != own]
     events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
     mine = NodeTrailOut(custodian=node.body, subjectId=subject, total=node.trail.count_of(subject),
                         events=events_out(node, events),
@@ -182,7 +183,7 @@ def consortium_audit(node: Node) -> dict[str, Any]:
     """This node's audit and every other node's, each checked against the chain (read first)."""
     started = dt.datetime.now(dt.UTC)
     request = new_request()
-    bodies = active_bodies(node.contracts, node.indexer.body_ids())
+    bodies = active_bodies(node.questions, node.indexer.body_ids())
     before = {b: OnChain.of(node.contracts, b) for b in bodies}
     s = node.settings
     report = Auditor(node.store, node.indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
@@ -206,7 +207,7 @@ async def audit_consortium(actor: CurrentMember, node: NodeDep,
                            format: Annotated[Literal["json", "html"], Query(description="Report format")] = "json"
                            ) -> Response:
     actor.require(Role.AUDITOR, "run the consortium audit")
-    if node.contracts.bodies.get_body(node.store.body).kind != BodyKind.AUDITOR:
+    if bodies_at(node.questions, [node.store.body])[0].kind != BodyKind.AUDITOR:
         raise NotAuthorized("the audit of every node runs at the auditor body's own node: the other nodes answer "
                             "only that node", error="NotAuditorsNode")
     report = await run_in_threadpool(consortium_audit, node)

@@ -25,7 +25,7 @@ from api.routes.trail import TrailEvent, events_out, trail_bundle
 from api.routes.tx import Prepared
 from api.schemas import DisclosureBundle, TrailBundle
 from ledger.audit import Auditor
-from ledger.chain.head import member_of
+from ledger.chain.head import bodies_at, member_of
 from ledger.consortium.audit import signed_result
 from ledger.errors import NotAuthorized
 from ledger.ids import BodyKind, Role, code_name
@@ -133,7 +133,7 @@ def node_emergency(body: NodeEmergencyIn, caller: CallingNode, node: NodeDep) ->
 
 def _of_kind(node: Any, caller: Caller, kind: BodyKind, what: str) -> None:
     """Refuses (403) unless the calling node's body is of ``kind`` on-chain."""
-    if node.contracts.bodies.get_body(caller.body).kind != kind:
+    if bodies_at(node.questions, [caller.body])[0].kind != kind:
         raise NotAuthorized(f"only a {kind.name.lower().replace('_', ' ')}'s node may {what}; "
                             f"{code_name(caller.body)} is not one", error="WrongBodyKind")
 

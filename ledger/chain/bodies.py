@@ -35,6 +35,12 @@ class Body:
     encryption_key: bytes
     endpoint: str
 
+    @classmethod
+    def from_view(cls, body: bytes, v: tuple[object, ...]) -> Body:
+        """From ``BodyRegistry.getBody``'s answer."""
+        return cls(body, BodyKind(v[0]), bool(v[1]), bool(v[2]), int(v[3]), bytes(v[4]),  # type: ignore[call-overload,arg-type]
+                   bytes(v[5]), bytes(v[6]), str(v[7]))  # type: ignore[call-overload]
+
 
 @dataclass(frozen=True)
 class Proposal:
@@ -65,8 +71,7 @@ class BodyRegistry:
         return bytes(self.handle.view("founder"))
 
     def get_body(self, body: bytes) -> Body:
-        v = self.handle.view("getBody", body)
-        return Body(body, BodyKind(v[0]), v[1], v[2], v[3], bytes(v[4]), bytes(v[5]), bytes(v[6]), v[7])
+        return Body.from_view(body, self.handle.view("getBody", body))
 
     def is_active(self, body: bytes) -> bool:
         return bool(self.handle.view("isActive", body))

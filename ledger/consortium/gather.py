@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.chain.deploy import Contracts
+from ledger.chain.head import Questions, bodies_at, founder_at
+from ledger.consortium.registry import api_of
 from ledger.errors import NodeUnavailable
 from ledger.nodes import TIMEOUT, NodeClient
 
@@ -34,11 +35,16 @@ class Answer:
         return self.status == 200
 
 
-def active_bodies(contracts: Contracts, known: Iterable[str]) -> list[bytes]:
-    """The consortium's active bodies: the founder and every body the chain index has seen (0x hex ids)."""
-    reg = contracts.bodies
-    ids = dict.fromkeys([reg.founder(), *(bytes.fromhex(b[2:]) for b in known)])
-    return [b for b in ids if reg.is_active(b)]
+def active_bodies(questions: Questions, known: Iterable[str]) -> list[bytes]:
+    """The consortium's active bodies at the head: the founder and every body the chain index has seen
+    (0x hex ids), asked of the registry in one batch per block."""
+    ids = list(dict.fromkeys([founder_at(questions), *(bytes.fromhex(b[2:]) for b in known)]))
+    return [b.id for b in bodies_at(questions, ids) if b.active]
+
+
+def published_api_at(questions: Questions, body: bytes) -> str | None:
+    """The API URL ``body`` publishes in the registry, at the head (asked once per block)."""
+    return api_of(bodies_at(questions, [body])[0].endpoint)
 
 
 def ask_all(peers: NodeClient, bodies: Iterable[bytes], path: str, payload: Any, *,

@@ -47,8 +47,13 @@ def parse_endpoint(endpoint: str) -> NodeAddresses:
 
 def published_api(contracts: Contracts, body: bytes) -> str | None:
     """The API URL of ``body``'s node as its profile publishes it (None: none, or unreadable)."""
+    return api_of(contracts.bodies.get_body(body).endpoint)
+
+
+def api_of(endpoint: str) -> str | None:
+    """The API URL in a published ``endpoint`` (None: none, or unreadable)."""
     try:
-        return parse_endpoint(contracts.bodies.get_body(body).endpoint).api
+        return parse_endpoint(endpoint).api
     except BadArgument:
         return None
 

@@ -365,6 +365,10 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
     time.sleep(1.0)
     read = officer.read(record_id, ["conditions"], "subsistence_review")
     assert verify_bundle(read["bundle"], pair.contracts).fields == {"conditions": ["asthma"]}
+    # signed in with that key at their committee's node, the resident sees the read at rc-west's node
+    trail = mine.request("GET", "/trail/mine/consortium")
+    assert [(e["custodian"], e["recordId"], e["readerBody"]) for e in trail["events"]] == \
+        [("rc-west", record_id, "civil-affairs")]
     # a standing agreement asked of rc-west by civil affairs' admin, through their own node
     admin = pair.client(pair.department_url, CA_ADMIN)
     asked = admin.act("POST", "/agreements", {"custodian": "rc-west", "category": "housing", "fields": ["tenure"],
