@@ -1,4 +1,4 @@
-"""``ledger bench performance``: every comparison of issue 11 in one run, written to docs/PERFORMANCE.md
+"""``ledger bench performance``: every comparison of issues 11 and 12 in one run, written to docs/PERFORMANCE.md
 (a table per comparison, and how to reproduce it) and docs/performance.json."""
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ def run_performance(*, seconds: float, repeats: int, databases: list[str], impor
 
     audit = run_audit_bench(database="postgresql" if "postgresql" in databases else "sqlite", events=audit_events,
                             progress=progress)
-    return {"trail": trail, "audit": audit, "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    from ledger.bench_nodes import run_nodes_bench
+
+    nodes = run_nodes_bench(progress=progress)
+    return {"trail": trail, "audit": audit, "nodes": nodes, "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "cores": os.cpu_count(),
             "python": platform.python_version(), "reads": reads, "writes": writes,
             "gas": [{"action": g.action, "gas": g.gas, "events": g.events, "gasPerEvent": round(g.per_event, 1)}
@@ -91,6 +94,7 @@ def render(figures: dict[str, Any]) -> str:
                  f"at random: p50 {figures['trail']['p50ms']} ms, p99 {figures['trail']['p99ms']} ms.", ""]
                 if "trail" in figures else []),
               *(_audit(figures["audit"]) if "audit" in figures else []),
+              *(_nodes(figures["nodes"]) if "nodes" in figures else []),
               "## Before (for the record)", "",
               "The same `wrk` harness, audited reads only, on the code before this work (commit 9200dff) on the "
               "same machine on 2026-12-04, minutes after the figures above were first taken: every read asked "
@@ -102,7 +106,7 @@ def render(figures: dict[str, Any]) -> str:
               "",
               "## How to reproduce", "", "```sh", "scripts/bench performance            # all of the above; "
               "rewrites this page", "scripts/bench reads --clients 1,16,64   # one comparison at a time "
-              "(also: writes, gas, trail, audit)", "```", "",
+              "(also: writes, gas, trail, audit, nodes)", "```", "",
               "PostgreSQL is the server at 127.0.0.1:5432 (user postgres, database test; `LEDGER_BENCH_POSTGRES` "
               "names another), in a schema of its own that is dropped afterwards. Each comparison starts a system of "
               "its own (anvil, the demo consortium, the node) in a temporary directory.", ""]
@@ -122,6 +126,24 @@ def _audit(a: dict[str, Any]) -> list[str]:
             f"| … blocks followed | {ix['blocks']:,} | {ix['seconds']} | {ix['blocksPerSecond']:,.0f} |",
             f"| `ledger audit` (all four checks, {au['workers']} worker processes; it passed) | {au['events']:,} | "
             f"{au['seconds']} | {au['eventsPerSecond']:,.0f} |", ""]
+
+
+def _nodes(n: dict[str, Any]) -> list[str]:
+    t = n["trail"]
+    return ["## Across the consortium's nodes", "",
+            f"`ledger bench nodes`: four bodies' nodes ({t['nodes']}, each with its own SQLite database) on anvil. "
+            "A read through the reader's own node, which forwards it to the custodian's node (signed node request, "
+            "receipt checked, kept), beside the same read made at the custodian's node; a resident's trail merged "
+            "at their committee's node from all four nodes, beside their trail at the committee's node alone. "
+            "Alternating, one at a time.", "",
+            "| figure | count | p50 ms | p95 ms | ratio |", "|---|---:|---:|---:|---:|",
+            f"| read at the custodian's node | {n['reads']} | {n['direct']['p50ms']} | {n['direct']['p95ms']} | |",
+            f"| read through the reader's own node | {n['reads']} | {n['forwarded']['p50ms']} | "
+            f"{n['forwarded']['p95ms']} | {n['ratio']} |",
+            f"| a resident's trail at one node ({t['events']['oneNode']} events) | {t['trails']} | "
+            f"{t['oneNode']['p50ms']} | {t['oneNode']['p95ms']} | |",
+            f"| … merged across four nodes ({t['events']['merged']} events) | {t['trails']} | {t['merged']['p50ms']} | "
+            f"{t['merged']['p95ms']} | {t['ratio']} |", ""]
 
 
 def write(figures: dict[str, Any], folder: Path) -> Path:
