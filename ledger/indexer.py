@@ -29,6 +29,7 @@ from typing import Any
 
 from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 from web3 import Web3
@@ -139,6 +140,7 @@ class Indexer:
                 break
         common_hash = self._hash_at(common, head) if common >= self.from_block else None
         with Session(self.engine) as s, s.begin():
+            _one_writer(s)
             dropped = len(s.exec(select(ChainLog.block).where(ChainLog.block > common)).all())
             s.exec(delete(ChainLog).where(col(ChainLog.block) > common))
             for table in (IxAnchor, IxEmergency, IxGrant, IxRequest, IxMember, IxBody):
@@ -175,6 +177,7 @@ class Indexer:
         times = {b: dt.datetime.fromtimestamp(t, dt.UTC) for b, t in self._timestamps(sorted({d.block for d in decoded}))}
         end_hash = "0x" + bytes(self._block(end)["hash"]).hex()
         with Session(self.engine) as s, s.begin():
+            _one_writer(s)  # then the journal read next holds what another worker applied before
             applied = 0
             journaled = set(s.exec(select(col(ChainLog.block), col(ChainLog.log_index)).where(
                 col(ChainLog.block) >= start, col(ChainLog.block) <= end)).all()) if decoded else set()
@@ -190,7 +193,7 @@ class Indexer:
             cursor = s.get(ChainCursor, CURSOR)
             if cursor is None:
                 s.add(ChainCursor(name=CURSOR, block=end, block_hash=end_hash))
-            else:
+            elif cursor.block <= end:  # never back: another worker may have gone further meanwhile
                 cursor.block, cursor.block_hash = end, end_hash
                 s.add(cursor)
         return applied
@@ -255,6 +258,18 @@ class Indexer:
         with Session(self.engine) as s:
             q = select(IxBody.body).where(col(IxBody.removed_at).is_(None)).order_by(col(IxBody.admitted_at))
             return list(s.exec(q).all())
+
+
+#: PostgreSQL advisory lock held by the transaction that writes the index.
+INDEX_LOCK = 0x0C1C20
+
+
+def _one_writer(s: Session) -> None:
+    """One index writer at a time across the node's worker processes (PostgreSQL; SQLite serves one process,
+    whose writers the indexer's own lock orders): a sync after a relayed transaction in one worker and the
+    indexing worker's poll would otherwise both journal the same logs."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INDEX_LOCK})
 
 
 def _hex(value: bytes | str) -> str:

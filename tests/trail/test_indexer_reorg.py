@@ -5,10 +5,12 @@ never keeping a history the chain no longer has. anvil's snapshots make the reor
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
 from ledger import demo
 from ledger.chain.client import Chain
@@ -19,8 +21,9 @@ from ledger.ids import Role
 from ledger.indexer import Indexer
 from ledger.node import LocalNode, NodeSpec, free_port
 from ledger.store.db import open_engine
+from ledger.store.index_models import ChainLog
 from ledger.system import deploy_demo_founder, open_chain
-from tests.support import rpc
+from tests.support import DATABASES, pg_schema, rpc
 
 
 @pytest.fixture
@@ -114,3 +117,45 @@ def test_a_reorg_within_depth_changes_nothing(chain: Chain, tmp_path: Path) -> N
     block, block_hash = indexer.cursor()
     assert block == chain.block_number() - 2
     assert block_hash == "0x" + bytes(chain.w3.eth.get_block(block)["hash"]).hex()
+
+
+def test_worker_processes_indexing_one_postgresql_database_at_once_neither_fail_nor_journal_twice(chain: Chain) -> None:
+    """Two uvicorn workers of one node share its PostgreSQL database: the indexing worker's poll and another
+    worker's sync after a relayed transaction can index the same blocks at the same moment."""
+    workers = 8
+    if "postgresql" not in DATABASES:
+        pytest.fail("this test needs the PostgreSQL server at 127.0.0.1:5432 (multi-worker nodes run on it)")
+    manifest = chain.manifest
+    assert manifest is not None
+    c = Contracts.of(chain)
+    admin = chain.direct(dev_account(demo.BODIES[0].admins[0]))
+    added = [dev_account(i).address for i in range(20, 26)]
+    for account in added:
+        c.bodies.add_member(admin, account, Role.OFFICER)
+    with pg_schema() as url:
+        engines = [open_engine(url) for _ in range(workers)]  # one pool each, as separate processes have
+        try:
+            indexers = [Indexer(e, chain, from_block=manifest.deploy_block, page=3) for e in engines]
+            barrier, errors = threading.Barrier(workers), []
+
+            def sync(indexer: Indexer) -> None:
+                barrier.wait()
+                try:
+                    indexer.sync()
+                except Exception as exc:  # noqa: BLE001 — any failure is the finding
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=sync, args=(ix,)) for ix in indexers]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert errors == []
+            members = {m.account for m in indexers[0].members(demo.BODIES[0].id)}
+            assert {a.lower() for a in added} <= members
+            with Session(engines[0]) as s:
+                keys = s.exec(select(ChainLog.block, ChainLog.log_index)).all()
+            assert len(keys) == len(set(keys)) and indexers[0].cursor()[0] == chain.block_number()
+        finally:
+            for e in engines:
+                e.dispose()
