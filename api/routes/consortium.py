@@ -79,6 +79,9 @@ class ConsortiumBundle(BaseModel):
 def _gather(node: Node, subject: str, *, bundle: bool) -> list[tuple[str, Answer, NodeTrailOut | None]]:
     """This node's part and every other active body's, each validated (a malformed answer is unreachable)."""
     own = node.store.body
+    if bodies_at(node.questions, [own])[0].kind != BodyKind.RESIDENTS_COMMITTEE:
+        raise NotAuthorized(f"this is the node of {node.body}: a resident's trail across the consortium is at their "
+                            "residents' committee's node, which the other nodes answer", error="NotCommitteeNode")
     others = [b for b in active_bodies(node.questions, node.indexer.body_ids()) if b != own]
     events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
     mine = NodeTrailOut(custodian=node.body, subjectId=subject, total=node.trail.count_of(subject),
@@ -123,6 +126,7 @@ def merged_bundle(node: Node, subject: str) -> ConsortiumBundle:
 
 
 _CODE: dict[int | str, dict[str, Any]] = {401: {"description": "Unknown, replaced or expired code"},
+                                           403: {"description": "Not a residents' committee's node"},
                                            429: {"description": "Too many attempts"}}
 
 
@@ -135,8 +139,10 @@ async def consortium_by_code(body: ByCodeIn, node: NodeDep, request: Request) ->
 
 
 @router.get("/trail/mine/consortium", response_model=ConsortiumTrail,
-            summary="My trail at every body's node, merged newest first (a resident's own account)",
-            responses={403: {"description": "The account is not linked to a resident"}})
+            summary="My trail at every body's node, merged newest first (a resident's own account, at a residents' "
+                    "committee's node)",
+            responses={403: {"description": "The account is not linked to a resident, or this is not a residents' "
+                                            "committee's node"}})
 async def my_consortium(actor: CurrentActor, node: NodeDep) -> ConsortiumTrail:
     return await run_in_threadpool(merged, node, my_subject(node, actor))
 

@@ -369,6 +369,12 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
     trail = mine.request("GET", "/trail/mine/consortium")
     assert [(e["custodian"], e["recordId"], e["readerBody"]) for e in trail["events"]] == \
         [("rc-west", record_id, "civil-affairs")]
+    # a department's node does not gather residents' trails: it says where to look
+    elsewhere = ApiClient(pair.department_url, resident)
+    elsewhere.login()
+    with pytest.raises(ApiError) as not_there:
+        elsewhere.request("GET", "/trail/mine/consortium")
+    assert not_there.value.status == 403 and not_there.value.body["error"] == "NotCommitteeNode"
     # a standing agreement asked of rc-west by civil affairs' admin, through their own node
     admin = pair.client(pair.department_url, CA_ADMIN)
     asked = admin.act("POST", "/agreements", {"custodian": "rc-west", "category": "housing", "fields": ["tenure"],
