@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
 ApiOpt = Annotated[Optional[str], typer.Option("--api", envvar="LEDGER_API_URL",
-                                               help="The body's API [default: http://127.0.0.1:8000]")]
+                                               help="The body's node (default http://127.0.0.1:8000)")]
 FieldsOpt = Annotated[list[str], typer.Option("--field", help="A field name; repeat for several")]
 PurposeOpt = Annotated[str, typer.Option("--purpose", help="Purpose code, e.g. subsistence_review")]
 DEFAULT_API = "http://127.0.0.1:8000"

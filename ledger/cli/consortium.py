@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from ledger.consortium.registry import Allowlists
 
 consortium_app = typer.Typer(help="The production network: Besu QBFT genesis, node configs, allowlists from the "
-                                  "on-chain registry, node keys, compose file (node-config/).", no_args_is_help=True)
+                                  "on-chain registry, node keys, compose file (node-config/); and the audit of every "
+                                  "body's node.", no_args_is_help=True)
 
 FileOpt = Annotated[Path, typer.Option("--file", help="The consortium file")]
 KeysOpt = Annotated[Path, typer.Option("--keys", help="Folder of the node keys (kept out of git)")]
@@ -162,7 +163,7 @@ def extradata(addresses: Annotated[list[str], typer.Argument(help="Validator add
 
 @consortium_app.command("audit")
 def audit(api: Annotated[Optional[str], typer.Option("--api", envvar="LEDGER_API_URL",
-                                                     help="The auditor's own node [default: http://127.0.0.1:8000]")]
+                                                     help="The auditor body's own node (default http://127.0.0.1:8000)")]
           = None,
           fmt: Annotated[str, typer.Option("--format", help="json or html")] = "json",
           save: Annotated[Optional[Path], typer.Option("--out", help="Also write the report to this file")] = None,
