@@ -131,7 +131,8 @@ def _audit(a: dict[str, Any]) -> list[str]:
 def _nodes(n: dict[str, Any]) -> list[str]:
     t = n["trail"]
     return ["## Across the consortium's nodes", "",
-            f"`ledger bench nodes`: four bodies' nodes ({t['nodes']}, each with its own SQLite database) on anvil. "
+            f"`ledger bench nodes`: {t['nodes']} bodies' nodes (rc-east, rc-west, the subdistrict office and civil "
+            "affairs, each with its own SQLite database) on anvil. "
             "A read through the reader's own node, which forwards it to the custodian's node (signed node request, "
             "receipt checked, kept), beside the same read made at the custodian's node; a resident's trail merged "
             "at their committee's node from all four nodes, beside their trail at the committee's node alone. "
