@@ -14,13 +14,20 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentMember, NodeDep
-from ledger.audit import Auditor
+from api.deps import CurrentMember, Node, NodeDep
+from ledger.audit import Auditor, AuditReport
 from ledger.audit.report import MEDIA_TYPES, render
 from ledger.errors import NotFound
 from ledger.ids import Role, code_id, code_name
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+def audit_node(node: Node) -> AuditReport:
+    """The audit of this node with its settings (the checklist of ``ledger audit``)."""
+    s = node.settings
+    return Auditor(node.store, node.indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
+                   workers=s.audit_workers).run()
 
 
 @router.post("/verify", summary="Audit this node: records, grants, anchors and proofs, signatures (auditors)",
@@ -30,9 +37,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 def verify(actor: CurrentMember, node: NodeDep, request: Request,
            format: Annotated[Literal["json", "csv", "html"], Query(description="Report format")] = "json") -> Response:
     actor.require(Role.AUDITOR, "run the audit")
-    s = node.settings
-    report = Auditor(node.store, node.indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
-                     workers=s.audit_workers).run()
+    report = audit_node(node)
     request.app.state.last_audit = report
     return Response(render(report, format), media_type=MEDIA_TYPES[format])
 

@@ -19,12 +19,12 @@ from pydantic import BaseModel, Field
 
 from api.deps import Actor, NodeDep
 from api.routes.access import AgreementIn, RequestIn, agreement_here, request_here
+from api.routes.audit import audit_node
 from api.routes.emergencies import EmergencyIn, declare_here
 from api.routes.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, receipt_of
 from api.routes.trail import TrailEvent, events_out, trail_bundle
 from api.routes.tx import Prepared
 from api.schemas import DisclosureBundle, TrailBundle
-from ledger.audit import Auditor
 from ledger.chain.head import bodies_at, member_of
 from ledger.consortium.audit import signed_result
 from ledger.errors import NotAuthorized
@@ -56,12 +56,12 @@ class NodeReadPrepareIn(ReadPrepareIn):
     reader: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The member of the calling body who will sign")
 
 
-def _of_caller(node: Any, caller: Caller, person: str) -> Role:
-    """``person``'s roles, if they are a member of the calling node's body (403 if not)."""
+def _of_caller(node: Any, caller: Caller, person: str) -> Actor:
+    """``person`` as an actor of the calling node's body, if they are a member of it (403 if not)."""
     body, roles = member_of(node.questions, person)
     if body != caller.body:
         _not_of_caller(person, caller)
-    return Role(roles)
+    return Actor(to_checksum_address(person), code_name(caller.body), Role(roles))
 
 
 def _not_of_caller(person: str, caller: Caller) -> NoReturn:
@@ -98,8 +98,7 @@ class NodeRequestIn(RequestIn):
 @router.post("/requests", response_model=Prepared, responses=_REFUSALS,
              summary="For another body's node: prepare an access request of one of its members to a record kept here")
 def node_request(body: NodeRequestIn, caller: CallingNode, node: NodeDep) -> Prepared:
-    roles = _of_caller(node, caller, body.requester)
-    actor = Actor(to_checksum_address(body.requester), code_name(caller.body), roles)
+    actor = _of_caller(node, caller, body.requester)
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
     return request_here(node, actor, RequestIn.model_validate(body.model_dump(exclude={"requester"})))
 
@@ -111,8 +110,7 @@ class NodeAgreementIn(AgreementIn):
 @router.post("/agreements", response_model=Prepared, responses=_REFUSALS,
              summary="For another body's node: prepare a standing-agreement request of one of its admins")
 def node_agreement(body: NodeAgreementIn, caller: CallingNode, node: NodeDep) -> Prepared:
-    roles = _of_caller(node, caller, body.requester)
-    actor = Actor(to_checksum_address(body.requester), code_name(caller.body), roles)
+    actor = _of_caller(node, caller, body.requester)
     actor.require(Role.ADMIN, "ask for a standing agreement")
     return agreement_here(node, actor, AgreementIn.model_validate(body.model_dump(exclude={"requester"})))
 
@@ -125,8 +123,7 @@ class NodeEmergencyIn(EmergencyIn):
              summary="For another body's node: prepare an emergency declaration of one of its members on a record "
                      "kept here")
 def node_emergency(body: NodeEmergencyIn, caller: CallingNode, node: NodeDep) -> Prepared:
-    roles = _of_caller(node, caller, body.reader)
-    actor = Actor(to_checksum_address(body.reader), code_name(caller.body), roles)
+    actor = _of_caller(node, caller, body.reader)
     actor.require(Role.EMERGENCY, "declare emergency reads")
     return declare_here(node, actor, EmergencyIn.model_validate(body.model_dump(exclude={"reader"})))
 
@@ -181,7 +178,9 @@ class NodeAuditOut(BaseModel):
              summary="For the auditor's node: audit this node and sign the result")
 def node_audit(body: NodeAuditIn, caller: CallingNode, node: NodeDep) -> dict[str, Any]:
     _of_kind(node, caller, BodyKind.AUDITOR, "ask for a node's audit")
-    s = node.settings
-    report = Auditor(node.store, node.indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
-                     workers=s.audit_workers).run()
-    return signed_result(node.relayer.account, node.contracts, report.as_json(), body.request)
+    return signed_audit(node, body.request)
+
+
+def signed_audit(node: Any, request: str) -> dict[str, Any]:
+    """This node's audit, with the result its node account signed for the auditor's ``request``."""
+    return signed_result(node.relayer.account, node.contracts, audit_node(node).as_json(), request)
