@@ -79,6 +79,19 @@ class Node:
                 raise
         return None if custodian in (ZERO, self.store.body) else custodian
 
+    def require_own_resident(self, subject: bytes, what: str, actor: Actor | None = None) -> None:
+        """Refuses (403 ``NotResidentsCommittee``) unless ``subject`` belongs to this node's body, a residents'
+        committee, on-chain now, and ``actor`` (when given) is an officer or admin of it: only a resident's own
+        committee acts for them (issues codes, gathers their trail, links a wallet, records consent)."""
+        committee = self.contracts.residents.committee_of(subject)
+        if committee != self.store.body:
+            where = f"{code_name(committee)}'s node" if committee != ZERO else \
+                "the node of their residents' committee, once it has registered them"
+            raise NotAuthorized(f"only a resident's own residents' committee may {what}: this resident's is at "
+                                f"{where}, not at {self.body}'s", error="NotResidentsCommittee")
+        if actor is not None:
+            actor.require(Role.OFFICER | Role.ADMIN, what, body=self.body)
+
 
 ROLE_WORDS = {Role.ADMIN: "an admin", Role.OFFICER: "an officer", Role.AUDITOR: "an auditor",
               Role.EMERGENCY: "a member with the emergency role", Role.ANCHOR: "a node account"}

@@ -22,7 +22,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors, portal
 from api.deps import Node
 from api.metrics import Metrics
-from api.routes import access, audit, auth, bodies, catalog, consortium, emergencies, health, node, reads, records, trail, tx
+from api.routes import (
+    access,
+    audit,
+    auth,
+    bodies,
+    catalog,
+    consortium,
+    emergencies,
+    health,
+    node,
+    reads,
+    records,
+    residents,
+    trail,
+    tx,
+)
 from api.schemas import declare_errors
 from api.settings import ApiSettings
 from ledger.chain.client import Relayer
@@ -38,7 +53,7 @@ from ledger.store.texts import FreeTexts
 from ledger.store.trail import Trail
 from ledger.trail.anchor import TrailAnchorer
 
-ROUTERS = (health.router, auth.router, bodies.router, records.router, access.router, reads.router,
+ROUTERS = (health.router, auth.router, bodies.router, records.router, access.router, residents.router, reads.router,
            emergencies.router, consortium.router, trail.router, audit.router, tx.router, catalog.router, node.router)
 
 

@@ -149,7 +149,7 @@ class EventMaterial(BaseModel):
 #: The stable codes of refused reads: each access decision is its own code (and ``decision``).
 DECISIONS = ("not_member", "unknown_record", "record_erased", "no_grant", "wrong_grant", "purpose_mismatch",
              "fields_not_covered", "grant_revoked", "grant_expired", "consent_missing", "consent_refused",
-             "emergency_not_covered")
+             "emergency_not_covered", "emergency_unjustified")
 
 
 class ErrorOut(BaseModel):

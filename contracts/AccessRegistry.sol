@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {IBodyRegistry, ROLE_ADMIN, ROLE_OFFICER, ROLE_EMERGENCY} from "./interfaces/IBodyRegistry.sol";
+import {IBodyRegistry, ROLE_ADMIN, ROLE_OFFICER} from "./interfaces/IBodyRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
+import {IResidentRegistry} from "./interfaces/IResidentRegistry.sol";
 import {IAccessRegistry} from "./interfaces/IAccessRegistry.sol";
+import {AccessBase} from "./access/AccessBase.sol";
+import {EmergencyAccess} from "./access/EmergencyAccess.sol";
 
 /// @title AccessRegistry
 /// @notice Who may read which fields of which resident records, for what purpose and until
 /// when. Officers request; the custodian's admins approve with an expiry, deny or revoke;
-/// residents (or their committee, recording the evidence's hash) give or refuse consent
-/// where the category needs it; emergency readers declare a reason and the custodian reviews.
+/// residents (or their own committee, recording the evidence's hash) give or refuse consent
+/// where the category needs it. Emergency reads: {EmergencyAccess}; purpose codes: {AccessBase}.
 /// @dev Revocation and expiry take effect for the next {checkAccess}. Ids start at 1.
-contract AccessRegistry is IAccessRegistry, ERC2771Context {
+contract AccessRegistry is EmergencyAccess {
     /// @dev The question "may `reader` read `fieldMask` of `recordId` for `purpose`", with the
     /// record and the reader's body already looked up.
     struct Query {
@@ -24,41 +26,23 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
         IRecordRegistry.RecordView rec;
     }
 
-    /// @notice How long an emergency declaration covers reads after it is made.
-    uint64 public constant EMERGENCY_WINDOW = 1 hours;
-
-    IBodyRegistry private immutable _bodies;
-    IRecordRegistry private immutable _records;
-
-    mapping(bytes32 purpose => bool) private _purposes;
     Request[] private _requests;
     Grant[] private _grants;
-    Emergency[] private _emergencies;
     mapping(bytes32 recordId => uint256[]) private _recordGrants;
     mapping(bytes32 key => uint256[]) private _subjectGrants;
     mapping(bytes32 key => uint256[]) private _agreements;
     mapping(uint256 grantId => mapping(bytes32 subject => ConsentState)) private _consent;
     mapping(uint256 grantId => mapping(bytes32 subject => bool)) private _decidedByResident;
-    mapping(address account => bytes32 subject) private _residents;
-    mapping(bytes32 custodian => uint256) private _unreviewed;
 
-    constructor(address trustedForwarder, IBodyRegistry bodies, IRecordRegistry records)
-        ERC2771Context(trustedForwarder)
+    constructor(address trustedForwarder, IBodyRegistry bodies, IRecordRegistry records, IResidentRegistry residents)
+        AccessBase(trustedForwarder, bodies, records, residents)
     {
-        _bodies = bodies;
-        _records = records;
-        // Index 0 is "none" for requests, grants and emergencies.
+        // Index 0 is "none" for requests and grants.
         _requests.push();
         _grants.push();
-        _emergencies.push();
     }
 
     // ---------------------------------------------------------------- views
-
-    /// @notice Whether `purpose` is an accepted purpose code.
-    function isPurpose(bytes32 purpose) external view returns (bool) {
-        return _purposes[purpose];
-    }
 
     /// @notice A request by id; reverts for an unknown id.
     function getRequest(uint256 requestId) external view returns (Request memory) {
@@ -71,41 +55,14 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
         return _grant(grantId);
     }
 
-    /// @notice An emergency declaration by id; reverts for an unknown id.
-    function getEmergency(uint256 emergencyId) external view returns (Emergency memory) {
-        return _emergency(emergencyId);
-    }
-
     /// @notice Number of requests, grants and emergencies made so far.
     function counts() external view returns (uint256 requests, uint256 grants, uint256 emergencies) {
-        return (_requests.length - 1, _grants.length - 1, _emergencies.length - 1);
+        return (_requests.length - 1, _grants.length - 1, _emergencyCount());
     }
 
     /// @notice The consent recorded for `subject` under `grantId`.
     function consentOf(uint256 grantId, bytes32 subject) external view returns (ConsentState) {
         return _consent[grantId][subject];
-    }
-
-    /// @notice The subject id bound to a resident's account (zero when none).
-    function residentSubject(address account) external view returns (bytes32) {
-        return _residents[account];
-    }
-
-    /// @notice Emergency reads of `custodian`'s records not yet reviewed.
-    function unreviewedEmergencies(bytes32 custodian) external view returns (uint256) {
-        return _unreviewed[custodian];
-    }
-
-    /// @notice Whether emergency declaration `emergencyId` covers `reader` reading `fieldMask` of `recordId` now.
-    function emergencyCovers(uint256 emergencyId, address reader, bytes32 recordId, uint256 fieldMask)
-        external
-        view
-        returns (bool)
-    {
-        if (emergencyId == 0 || emergencyId >= _emergencies.length) return false;
-        Emergency storage e = _emergencies[emergencyId];
-        return e.reader == reader && e.recordId == recordId && fieldMask & ~e.fieldMask == 0
-            && block.timestamp < e.declaredAt + EMERGENCY_WINDOW && _bodies.hasRoles(reader, ROLE_EMERGENCY);
     }
 
     /// @inheritdoc IAccessRegistry
@@ -146,27 +103,6 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
         return (decision, 0);
     }
 
-    // ------------------------------------------------------------- purposes
-
-    /// @notice Accepts `purpose` as a purpose code.
-    /// @dev Requires: caller is an admin of the founding body; the code is new. Emits {PurposeDefined}.
-    function definePurpose(bytes32 purpose) external {
-        _requireFounderAdmin();
-        if (purpose == bytes32(0)) revert AccessRegistryZeroValue();
-        if (_purposes[purpose]) revert AccessRegistryPurposeExists(purpose);
-        _purposes[purpose] = true;
-        emit PurposeDefined(purpose, _msgSender());
-    }
-
-    /// @notice Stops accepting `purpose` for new requests; existing grants keep it.
-    /// @dev Requires: caller is an admin of the founding body; the code is accepted. Emits {PurposeRetired}.
-    function retirePurpose(bytes32 purpose) external {
-        _requireFounderAdmin();
-        if (!_purposes[purpose]) revert AccessRegistryUnknownPurpose(purpose);
-        _purposes[purpose] = false;
-        emit PurposeRetired(purpose, _msgSender());
-    }
-
     // ------------------------------------------------------------- requests
 
     /// @notice Asks the custodian for access; see {Scope}. Agreements are asked by an admin.
@@ -180,7 +116,7 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
         uint8 needed = input.scope == Scope.Agreement ? ROLE_ADMIN : ROLE_OFFICER | ROLE_ADMIN;
         if (roles & needed == 0) revert AccessRegistryUnauthorized(sender, needed);
         if (input.justificationHash == bytes32(0)) revert AccessRegistryZeroValue();
-        if (!_purposes[input.purpose]) revert AccessRegistryUnknownPurpose(input.purpose);
+        _requirePurpose(input.purpose);
 
         Request memory r;
         r.scope = input.scope;
@@ -291,38 +227,13 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
 
     // -------------------------------------------------------------- consent
 
-    /// @notice Links a resident's own account to their subject id, so they can give consent.
-    /// @dev Requires: caller is an officer or admin of a residents' committee; the account is
-    /// not a body member and not bound yet; the subject is non-zero. Emits {ResidentBound}.
-    function bindResident(address account, bytes32 subject) external {
-        _requireCommitteeMember();
-        if (account == address(0) || subject == bytes32(0)) revert AccessRegistryZeroValue();
-        (bytes32 body,) = _bodies.memberOf(account);
-        if (body != bytes32(0) || _residents[account] != bytes32(0)) {
-            revert AccessRegistryResidentBound(account, _residents[account]);
-        }
-        _residents[account] = subject;
-        emit ResidentBound(account, subject, _msgSender());
-    }
-
-    /// @notice Removes the link of a resident's account to their subject id.
-    /// @dev Requires: caller is an officer or admin of a residents' committee; the account is
-    /// bound. Emits {ResidentUnbound}.
-    function unbindResident(address account) external {
-        _requireCommitteeMember();
-        bytes32 subject = _residents[account];
-        if (subject == bytes32(0)) revert AccessRegistryNotResident(account);
-        delete _residents[account];
-        emit ResidentUnbound(account, subject, _msgSender());
-    }
-
     /// @notice Gives (`given`) or refuses consent for `subject` under `grantId`.
-    /// @dev Requires: caller is the resident bound to `subject`; or an officer or admin of the
-    /// residents' committee that is the grant's custodian (it holds the resident's records),
+    /// @dev Requires: caller is the resident whose own account is bound to `subject`; or an officer
+    /// or admin of the residents' committee `subject` belongs to ({IResidentRegistry-committeeOf}),
     /// recording a non-zero evidence hash, and only while the resident has not decided with their
     /// own account (their decision is never overridden). `subject` is the grant's own subject
     /// unless the grant is an agreement. Idempotent: returns false and emits nothing when nothing
-    /// changes. Emits {ConsentRecorded}.
+    /// changes. Emits {ConsentRecorded}, naming the committee that acted (zero for the resident).
     function setConsent(uint256 grantId, bytes32 subject, bool given, bytes32 evidenceHash)
         external
         returns (bool changed)
@@ -331,63 +242,23 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
         if (subject == bytes32(0)) revert AccessRegistryZeroValue();
         if (g.scope != Scope.Agreement && g.subject != subject) revert AccessRegistrySubjectMismatch(grantId, subject);
         address sender = _msgSender();
-        if (_residents[sender] == subject) {
+        bytes32 committee;
+        if (_residents.residentSubject(sender) == subject) {
             if (!_decidedByResident[grantId][subject]) {
                 _decidedByResident[grantId][subject] = true;
                 changed = true;
             }
         } else {
-            (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
-            if (
-                body != g.custodian || roles & (ROLE_OFFICER | ROLE_ADMIN) == 0
-                    || _bodies.getBody(body).kind != IBodyRegistry.BodyKind.ResidentsCommittee
-            ) revert AccessRegistryNotConsentAuthority(sender, grantId);
+            if (!_residents.actsFor(sender, subject)) revert AccessRegistryNotConsentAuthority(sender, grantId);
             if (evidenceHash == bytes32(0)) revert AccessRegistryZeroValue();
             if (_decidedByResident[grantId][subject]) revert AccessRegistryResidentDecided(grantId, subject);
+            committee = _residents.committeeOf(subject);
         }
         ConsentState state = given ? ConsentState.Given : ConsentState.Refused;
         if (_consent[grantId][subject] == state && !changed) return false;
         _consent[grantId][subject] = state;
-        emit ConsentRecorded(grantId, subject, state, evidenceHash, sender);
+        emit ConsentRecorded(grantId, subject, state, evidenceHash, committee, sender);
         return true;
-    }
-
-    // ------------------------------------------------------------ emergency
-
-    /// @notice Declares an emergency ("break-glass") read of `fieldMask` of `recordId`, with a reason.
-    /// @dev Requires: caller holds the emergency role; the record is active; the fields exist;
-    /// a reason hash is given. The declaration covers reads for {EMERGENCY_WINDOW} and stays
-    /// unreviewed until the custodian reviews it. Emits {EmergencyDeclared}.
-    function declareEmergency(bytes32 recordId, uint256 fieldMask, bytes32 reasonHash)
-        external
-        returns (uint256 emergencyId)
-    {
-        address sender = _msgSender();
-        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
-        if (roles & ROLE_EMERGENCY == 0) revert AccessRegistryUnauthorized(sender, ROLE_EMERGENCY);
-        if (reasonHash == bytes32(0)) revert AccessRegistryZeroValue();
-        IRecordRegistry.RecordView memory rec = _records.getRecord(recordId);
-        if (rec.status != IRecordRegistry.RecordStatus.Active) revert AccessRegistryRecordNotActive(recordId);
-        _checkFields(rec.category, fieldMask);
-        emergencyId = _emergencies.length;
-        _emergencies.push(
-            Emergency(sender, uint64(block.timestamp), false, false, body, recordId, rec.custodian, fieldMask, reasonHash, 0)
-        );
-        _unreviewed[rec.custodian] += 1;
-        emit EmergencyDeclared(emergencyId, recordId, rec.custodian, sender, body, fieldMask, reasonHash);
-    }
-
-    /// @notice Records the custodian's review of an emergency read.
-    /// @dev Requires: caller is an admin of the custodian; not reviewed yet. Emits {EmergencyReviewed}.
-    function reviewEmergency(uint256 emergencyId, bool justified, bytes32 outcomeHash) external {
-        Emergency storage e = _emergency(emergencyId);
-        _requireCustodianAdmin(e.custodian);
-        if (e.reviewed) revert AccessRegistryEmergencyReviewed(emergencyId);
-        e.reviewed = true;
-        e.justified = justified;
-        e.outcomeHash = outcomeHash;
-        _unreviewed[e.custodian] -= 1;
-        emit EmergencyReviewed(emergencyId, e.custodian, justified, outcomeHash, _msgSender());
     }
 
     // ------------------------------------------------------------ internals
@@ -434,13 +305,6 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
         return Decision.Granted;
     }
 
-    function _checkFields(bytes32 category, uint256 fieldMask) private view {
-        uint256 n = _records.categoryFieldCount(category);
-        if (n == 0 || fieldMask == 0 || (n < 256 && fieldMask >> n != 0)) {
-            revert AccessRegistryInvalidFields(category, fieldMask);
-        }
-    }
-
     function _pending(uint256 requestId) private view returns (Request storage r) {
         if (requestId == 0 || requestId >= _requests.length) revert AccessRegistryUnknownRequest(requestId);
         r = _requests[requestId];
@@ -450,33 +314,6 @@ contract AccessRegistry is IAccessRegistry, ERC2771Context {
     function _grant(uint256 grantId) private view returns (Grant storage) {
         if (grantId == 0 || grantId >= _grants.length) revert AccessRegistryUnknownGrant(grantId);
         return _grants[grantId];
-    }
-
-    function _emergency(uint256 emergencyId) private view returns (Emergency storage) {
-        if (emergencyId == 0 || emergencyId >= _emergencies.length) revert AccessRegistryUnknownEmergency(emergencyId);
-        return _emergencies[emergencyId];
-    }
-
-    function _requireCustodianAdmin(bytes32 custodian) private view {
-        address sender = _msgSender();
-        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
-        if (roles & ROLE_ADMIN == 0) revert AccessRegistryUnauthorized(sender, ROLE_ADMIN);
-        if (body != custodian) revert AccessRegistryNotCustodian(sender, custodian);
-    }
-
-    function _requireFounderAdmin() private view {
-        address sender = _msgSender();
-        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
-        if (body != _bodies.founder() || roles & ROLE_ADMIN == 0) revert AccessRegistryUnauthorized(sender, ROLE_ADMIN);
-    }
-
-    function _requireCommitteeMember() private view {
-        address sender = _msgSender();
-        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
-        if (
-            roles & (ROLE_OFFICER | ROLE_ADMIN) == 0
-                || _bodies.getBody(body).kind != IBodyRegistry.BodyKind.ResidentsCommittee
-        ) revert AccessRegistryUnauthorized(sender, ROLE_OFFICER);
     }
 
     function _subjectKey(bytes32 subject, bytes32 category, bytes32 custodian) private pure returns (bytes32) {

@@ -5,12 +5,15 @@ import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol"
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IBodyRegistry, ROLE_ADMIN, ROLE_OFFICER} from "./interfaces/IBodyRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
+import {IResidentRegistry} from "./interfaces/IResidentRegistry.sol";
 
 /// @title RecordRegistry
 /// @notice The on-chain side of resident records: id, subject id, custodian body, category,
 /// version history of commitments, and status. The record itself stays off-chain, encrypted,
 /// with its custodian. Also holds the category taxonomy (field schema, consent requirement),
-/// managed by the founding body's admins.
+/// managed by the founding body's admins. A residents' committee's first record of a resident
+/// enrols the resident in that committee ({IResidentRegistry}); it cannot register records of
+/// another committee's residents.
 /// @dev A commitment is the root of an OpenZeppelin StandardMerkleTree whose leaves are
 /// `(bytes32 salt, string fieldName, bytes32 keccak256(JCS(value)))`.
 contract RecordRegistry is IRecordRegistry, ERC2771Context {
@@ -32,12 +35,16 @@ contract RecordRegistry is IRecordRegistry, ERC2771Context {
     uint256 private constant MAX_FIELDS = 256;
 
     IBodyRegistry private immutable _bodies;
+    IResidentRegistry private immutable _residents;
     mapping(bytes32 recordId => Record) private _records;
     mapping(bytes32 recordId => mapping(uint32 version => bytes32 commitment)) private _commitments;
     mapping(bytes32 category => Category) private _categories;
 
-    constructor(address trustedForwarder, IBodyRegistry bodies) ERC2771Context(trustedForwarder) {
+    constructor(address trustedForwarder, IBodyRegistry bodies, IResidentRegistry residents)
+        ERC2771Context(trustedForwarder)
+    {
         _bodies = bodies;
+        _residents = residents;
     }
 
     // ---------------------------------------------------------------- views
@@ -129,9 +136,10 @@ contract RecordRegistry is IRecordRegistry, ERC2771Context {
 
     /// @notice Registers version 1 of a record held by the caller's body.
     /// @dev Requires: caller is an officer or admin of an active body (the custodian); ids,
-    /// subject and commitment are non-zero; the record id is unused; the category is defined.
-    /// Registering the same id twice reverts, which makes anchoring idempotent per record.
-    /// Emits {RecordRegistered}.
+    /// subject and commitment are non-zero; the record id is unused; the category is defined; a
+    /// residents' committee registers only its own residents' records (a resident of no committee
+    /// is enrolled in it). Registering the same id twice reverts, which makes anchoring idempotent
+    /// per record. Emits {RecordRegistered}, and {IResidentRegistry-ResidentEnrolled} on enrolment.
     function registerRecord(bytes32 recordId, bytes32 subject, bytes32 category, bytes32 commitment) external {
         bytes32 custodian = _requireMember(ROLE_OFFICER | ROLE_ADMIN);
         if (recordId == bytes32(0) || subject == bytes32(0) || commitment == bytes32(0)) {
@@ -142,6 +150,9 @@ contract RecordRegistry is IRecordRegistry, ERC2771Context {
         _records[recordId] = Record(subject, custodian, category, 1, RecordStatus.Active);
         _commitments[recordId][1] = commitment;
         emit RecordRegistered(recordId, subject, custodian, category, commitment, _msgSender());
+        if (_bodies.getBody(custodian).kind == IBodyRegistry.BodyKind.ResidentsCommittee) {
+            _residents.enrolOnRecord(subject, custodian, _msgSender());
+        }
     }
 
     /// @notice Adds version `version` of a record with a new commitment; earlier versions stay.

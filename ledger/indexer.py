@@ -313,10 +313,10 @@ def _project(s: Session, d: Decoded, at: dt.datetime) -> None:
     elif e == "EmergencyDeclared":
         s.add(IxEmergency(emergency_id=int(a["emergencyId"]), custodian=a["custodian"], record_id=a["recordId"],
                           reader=a["reader"].lower(), reader_body=a["readerBody"], field_mask=hex(int(a["fieldMask"])),
-                          declared_at=at, declared_block=d.block))
+                          purpose=a["purpose"], declared_at=at, declared_block=d.block))
     elif e == "EmergencyReviewed":
         if (em := s.get(IxEmergency, int(a["emergencyId"]))) is not None:
-            em.reviewed_at, em.justified = at, bool(a["justified"])
+            em.reviewed_at, em.reviewed_block, em.justified = at, d.block, bool(a["justified"])
     elif e == "AccessBatchAnchored":
         s.add(IxAnchor(body=a["body"], first_seq=int(a["firstSeq"]), last_seq=int(a["lastSeq"]), root=a["root"],
                        kind="batch", tx_hash=d.tx_hash, block=d.block, at=at))

@@ -8,9 +8,10 @@ refused read changes nothing and an answered read always has its event:
 1. the request is well formed, for this chain and this node, not expired, and signed by
    the signed-in account, which is also its ``reader``;
 2. the chain allows it now: the reader is a member of a body, and ``checkAccess`` under the named
-   grant (or ``emergencyCovers``) allows it, both asked at the head block the node follows, in one
-   JSON-RPC batch or from that block's answers (:mod:`ledger.chain.head`); the event records the
-   block, and the audit re-checks it there;
+   grant (or ``checkEmergency`` under the named declaration, for its purpose) allows it, both
+   asked at the head block the node follows, in one JSON-RPC batch or from that block's answers
+   (:mod:`ledger.chain.head`); the event records the block, and the audit re-checks it there
+   (:mod:`ledger.access_rule`);
 3. the record is decrypted and checked against its commitment;
 4. the access event, with the signed request, is committed to the trail, together with those of
    concurrent reads (group commit); a request served before is refused there, on its digest;
@@ -34,7 +35,7 @@ from ledger.chain.deploy import Contracts
 from ledger.chain.forwarder import EIP712_DOMAIN
 from ledger.chain.head import Questions, follow_chain
 from ledger.disclosure import build_bundle
-from ledger.errors import AccessDenied, InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
+from ledger.errors import InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
 from ledger.ids import code_id, code_name
 from ledger.keccak import keccak
 from ledger.store.models import AccessEvent
@@ -246,7 +247,9 @@ class ReadService:
         pid = code_id(purpose)
         grant_id = 0
         if emergency_id:
-            self._check_emergency(reader, record_id, mask, emergency_id)
+            q = self.questions
+            Decision(q.ask(q.head.current(), q.question("AccessRegistry", "checkEmergency", emergency_id, reader,
+                                                        record_id, mask, pid))[0]).raise_if_denied()
         else:
             q = self.questions
             found = q.ask(q.head.current(), q.question("AccessRegistry", "findGrant", reader, record_id, mask, pid))[0]
@@ -256,12 +259,6 @@ class ReadService:
                           custodian=self.store.body, record_id=record_id, fields=fields, purpose=pid,
                           grant_id=grant_id, emergency_id=emergency_id, nonce=os.urandom(32),
                           deadline=int(time.time()) + min(ttl, MAX_TTL))
-
-    def _check_emergency(self, reader: str, record_id: bytes, mask: int, emergency_id: int) -> None:
-        q = self.questions
-        if not q.ask(q.head.current(), q.question("AccessRegistry", "emergencyCovers", emergency_id, reader,
-                                                  record_id, mask))[0]:
-            raise AccessDenied(_NOT_COVERED, decision="emergency_not_covered")
 
     def serve(self, *, typed: Any, signature: str, signed_in: str) -> ReadResult:
         """Serves a signed read request of the signed-in account (steps 1-5 of the module doc)."""
@@ -286,17 +283,13 @@ class ReadService:
         mask = self._mask(record.category, read.fields)
         q = self.questions
         block = q.head.current()
-        rule = q.question("AccessRegistry", "emergencyCovers", read.emergency_id, read.reader, read.record_id, mask) \
-            if read.emergency_id else \
+        rule = q.question("AccessRegistry", "checkEmergency", read.emergency_id, read.reader, read.record_id, mask,
+                          read.purpose) if read.emergency_id else \
             q.question("AccessRegistry", "checkAccess", read.reader, read.record_id, mask, read.purpose, read.grant_id)
-        (reader_body, _roles), allowed = q.ask(block, q.question("BodyRegistry", "memberOf", read.reader), rule)
+        (reader_body, _roles), decision = q.ask(block, q.question("BodyRegistry", "memberOf", read.reader), rule)
         if bytes(reader_body) == ZERO:
             raise NotAuthorized(f"{read.reader} is not a member of any body", error="NotMember")
-        if read.emergency_id:
-            if not allowed:
-                raise AccessDenied(_NOT_COVERED, decision="emergency_not_covered")
-        else:
-            Decision(allowed).raise_if_denied()
+        Decision(decision).raise_if_denied()
         # 3. decrypt and verify; the bundle is ready before the event, sent only after it
         content = self.store.open_stored(stored)
         bundle = build_bundle(content, read.fields, chain=self.c.chain)
@@ -309,5 +302,3 @@ class ReadService:
 
 
 ZERO = b"\0" * 32
-_NOT_COVERED = ("the emergency declaration does not cover this read (reader, record, fields, its window, or the "
-                "emergency role)")

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
-from web3 import Web3
 
 from api.deps import Actor, CurrentActor, CurrentMember, Node, NodeDep
 from api.routes.tx import Prepared, prepare
@@ -84,17 +83,12 @@ class DenyIn(BaseModel):
 
 
 class ConsentIn(BaseModel):
-    grantId: int = Field(ge=1)
+    grantId: int = Field(ge=1, le=2**63 - 1)
     given: bool
     nationalId: str | None = Field(default=None, min_length=15, max_length=32,
                                    description="Committee members recording consent: the resident")
     evidence: str | None = Field(default=None, min_length=3, max_length=2000,
                                  description="Committee members: what the consent rests on (hashed on-chain)")
-
-
-class ResidentIn(BaseModel):
-    account: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
-    nationalId: str = Field(min_length=15, max_length=32)
 
 
 class Covered(BaseModel):
@@ -376,13 +370,15 @@ def revoke(grant_id: Annotated[int, ID], actor: CurrentMember, node: NodeDep) ->
 # ---------------------------------------------------------- consent, residents
 
 @router.post("/consent", response_model=Prepared, tags=["consent"],
-             summary="Prepare: give or refuse consent under a grant (the resident, or their committee with evidence)",
-             responses={403: {"description": "Neither the resident nor a committee member"}})
+             summary="Prepare: give or refuse consent under a grant (the resident, or their own committee with evidence, "
+                     "at its node)",
+             responses={403: {"description": "Neither the resident nor an officer or admin of their own residents' "
+                                            "committee at its node (NotResidentsCommittee)"}})
 def consent(body: ConsentIn, actor: CurrentActor, node: NodeDep) -> Prepared:
     access = node.contracts.access
     grant = access.get_grant(body.grantId)
     if actor.body is None:  # a resident with a wallet, bound to their subject on-chain
-        subject = access.resident_subject(actor.address)
+        subject = node.contracts.residents.resident_subject(actor.address)
         if subject == ZERO:
             raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
                                 error="NotResident")
@@ -392,6 +388,7 @@ def consent(body: ConsentIn, actor: CurrentActor, node: NodeDep) -> Prepared:
             raise InvalidInput("a committee member recording consent gives the resident's nationalId and the "
                                "evidence", error="EvidenceRequired")
         subject = node.store.subject_of(body.nationalId)
+        node.require_own_resident(subject, "record a resident's consent", actor)
         evidence, salt = salted_hash(body.evidence)
         salts = {"evidence": salt}
         texts = {"evidence": ("evidence", body.evidence)}
@@ -400,17 +397,6 @@ def consent(body: ConsentIn, actor: CurrentActor, node: NodeDep) -> Prepared:
     word = "give" if body.given else "refuse"
     return prepare(node, actor, access.handle, "setConsent", body.grantId, subject, body.given, evidence,
                    summary=f"{word} consent under grant {body.grantId}", salts=salts, texts=texts)
-
-
-@router.post("/residents", response_model=Prepared, tags=["consent"],
-             summary="Prepare: link a resident's own account to their subject id (committee officers and admins)")
-def bind_resident(body: ResidentIn, actor: CurrentMember, node: NodeDep) -> Prepared:
-    actor.require(Role.OFFICER | Role.ADMIN, "link residents' accounts")
-    account = Web3.to_checksum_address(body.account)
-    subject = node.store.subject_of(body.nationalId)
-    return prepare(node, actor, node.contracts.access.handle, "bindResident", account, subject,
-                   summary=f"link {account} to a resident's subject id")
-
 
 
 def waiting_for_consent(node: Node, subject: str) -> list[GrantOut]:
@@ -432,7 +418,7 @@ def waiting_for_consent(node: Node, subject: str) -> list[GrantOut]:
             summary="Grants about me that wait for my consent (a resident with their own account)",
             responses={403: {"description": "The account is not linked to a resident"}})
 def my_waiting_consents(actor: CurrentActor, node: NodeDep) -> list[GrantOut]:
-    subject = node.contracts.access.resident_subject(actor.address)
+    subject = node.contracts.residents.resident_subject(actor.address)
     if subject == ZERO:
         raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
                             error="NotResident")

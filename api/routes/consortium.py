@@ -29,6 +29,7 @@ from ledger.consortium.audit import OnChain, check_answer, consortium_report, ne
 from ledger.consortium.gather import Answer, active_bodies, ask_all
 from ledger.errors import NotAuthorized
 from ledger.ids import BodyKind, Role, code_name
+from ledger.store.records import parse_record_id
 
 router = APIRouter(tags=["consortium"])
 MERGED_SCHEMA: Literal["civic-ledger/consortium-trail@1"] = "civic-ledger/consortium-trail@1"
@@ -82,6 +83,7 @@ def _gather(node: Node, subject: str, *, bundle: bool) -> list[tuple[str, Answer
     if bodies_at(node.questions, [own])[0].kind != BodyKind.RESIDENTS_COMMITTEE:
         raise NotAuthorized(f"this is the node of {node.body}: a resident's trail across the consortium is at their "
                             "residents' committee's node, which the other nodes answer", error="NotCommitteeNode")
+    node.require_own_resident(parse_record_id(subject), "gather a resident's trail across the consortium")
     others = [b for b in active_bodies(node.questions, node.indexer.body_ids()) if b != own]
     events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
     mine = NodeTrailOut(custodian=node.body, subjectId=subject, total=node.trail.count_of(subject),

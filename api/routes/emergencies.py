@@ -21,6 +21,8 @@ router = APIRouter(prefix="/emergencies", tags=["emergency"])
 class EmergencyIn(BaseModel):
     recordId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
     fields: FieldList = Field(examples=[["conditions", "medications"]])
+    purpose: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$", examples=["emergency_response"],
+                         description="The purpose code every read under the declaration must carry")
     reason: str = Field(min_length=3, max_length=2000, description="Mandatory; only its hash goes on-chain",
                         examples=["resident unconscious, ambulance on site"])
 
@@ -37,6 +39,7 @@ class EmergencyOut(BaseModel):
     recordId: str
     custodian: str
     fields: list[str]
+    purpose: str
     declaredAt: dt.datetime
     reviewed: bool
     justified: bool | None
@@ -50,7 +53,8 @@ def emergency_out(node: Node, e: Emergency, actor: Actor | None = None) -> Emerg
     names = node.store.schema(record.category)
     return EmergencyOut(id=e.id, reader=e.reader, readerBody=code_name(e.reader_body), recordId=hex32(e.record_id),
                         custodian=code_name(e.custodian), fields=[n for i, n in enumerate(names) if e.fields >> i & 1],
-                        declaredAt=dt.datetime.fromtimestamp(e.declared_at, dt.UTC), reviewed=e.reviewed,
+                        purpose=code_name(e.purpose), declaredAt=dt.datetime.fromtimestamp(e.declared_at, dt.UTC),
+                        reviewed=e.reviewed,
                         justified=e.justified if e.reviewed else None, reasonHash=hex32(e.reason_hash),
                         reason=kept_text(node, e.reason_hash) if actor and may_read_texts(actor, e.custodian, e.reader)
                         else None)
@@ -76,7 +80,7 @@ def declare_here(node: Node, actor: Actor, body: EmergencyIn) -> Prepared:
     record = node.store.get(rid)
     reason, salt = salted_hash(body.reason)
     return prepare(node, actor, node.contracts.access.handle, "declareEmergency", rid,
-                   _mask(node, record.category, body.fields), reason,
+                   _mask(node, record.category, body.fields), code_id(body.purpose), reason,
                    summary=f"declare an emergency read of record {body.recordId[:10]}…", salts={"reason": salt},
                    texts={"reason": ("reason", body.reason)})
 

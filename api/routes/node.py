@@ -159,6 +159,9 @@ class NodeTrailOut(BaseModel):
 def node_trail(body: NodeTrailIn, caller: CallingNode, node: NodeDep) -> NodeTrailOut:
     _of_kind(node, caller, BodyKind.RESIDENTS_COMMITTEE, "ask for a resident's trail")
     subject = body.subjectId.lower()
+    if node.contracts.residents.committee_of(parse_record_id(subject)) != caller.body:
+        raise NotAuthorized(f"{code_name(caller.body)} is not this resident's residents' committee: only their own "
+                            "committee gathers their trail", error="NotResidentsCommittee")
     events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
     return NodeTrailOut(custodian=node.body, subjectId=subject, total=node.trail.count_of(subject),
                         events=events_out(node, events),

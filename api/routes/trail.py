@@ -22,7 +22,7 @@ from ledger.chain.access import ZERO
 from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from ledger.ids import Role, code_name
 from ledger.store.models import AccessEvent
-from ledger.store.records import hex32
+from ledger.store.records import hex32, parse_record_id
 from ledger.trail.proofs import build_trail, event_material, proof_of
 
 router = APIRouter(prefix="/trail", tags=["trail"])
@@ -125,11 +125,15 @@ def _limit(request: Request) -> RateLimit:
 
 
 @router.post("/codes", response_model=CodeOut, status_code=201,
-             summary="Issue a resident's access code (this committee's officers and admins); shown once")
+             summary="Issue a resident's access code (officers and admins of the resident's own committee, at its "
+                     "node); shown once",
+             responses={403: {"description": "Not the resident's own residents' committee (NotResidentsCommittee), "
+                                            "or not its officer or admin"}})
 def issue_code(body: CodeIn, actor: CurrentMember, node: NodeDep) -> CodeOut:
     actor.require(Role.OFFICER | Role.ADMIN, "issue access codes", body=node.body)
-    code, expires = node.trail.issue_code(subject_id=hex32(node.store.subject_of(body.nationalId)),
-                                          issued_by=actor.address)
+    subject = node.store.subject_of(body.nationalId)
+    node.require_own_resident(subject, "issue access codes", actor)
+    code, expires = node.trail.issue_code(subject_id=hex32(subject), issued_by=actor.address)
     return CodeOut(code=code, expiresAt=expires)
 
 
@@ -144,11 +148,13 @@ def subject_by_code(node: Node, request: Request, code: str) -> str:
     if subject is None:
         limit.fail(client)
         raise NotAuthenticated("the access code is not valid (unknown, replaced or expired)")
+    node.require_own_resident(parse_record_id(subject), "show a resident's trail by access code (a resident who "
+                              "moved asks their new committee for a code)")
     return subject
 
 
 def my_subject(node: Node, actor: Actor) -> str:
-    subject = node.contracts.access.resident_subject(actor.address)
+    subject = node.contracts.residents.resident_subject(actor.address)
     if subject == ZERO:
         raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
                             error="NotResident")

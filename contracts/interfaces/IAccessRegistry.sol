@@ -40,7 +40,9 @@ interface IAccessRegistry {
         Revoked,
         Expired,
         ConsentMissing,
-        ConsentRefused
+        ConsentRefused,
+        EmergencyNotCovered,
+        EmergencyUnjustified
     }
 
     struct RequestInput {
@@ -93,6 +95,7 @@ interface IAccessRegistry {
         bytes32 recordId;
         bytes32 custodian;
         uint256 fieldMask;
+        bytes32 purpose;
         bytes32 reasonHash;
         bytes32 outcomeHash;
     }
@@ -114,8 +117,6 @@ interface IAccessRegistry {
     error AccessRegistryInvalidExpiry(uint64 expiresAt);
     error AccessRegistryRecordNotActive(bytes32 recordId);
     error AccessRegistrySubjectMismatch(uint256 grantId, bytes32 subject);
-    error AccessRegistryResidentBound(address account, bytes32 subject);
-    error AccessRegistryNotResident(address account);
     error AccessRegistryNotConsentAuthority(address account, uint256 grantId);
     error AccessRegistryResidentDecided(uint256 grantId, bytes32 subject);
 
@@ -145,10 +146,13 @@ interface IAccessRegistry {
         uint64 expiresAt
     );
     event GrantRevoked(uint256 indexed grantId, address by);
-    event ResidentBound(address indexed account, bytes32 indexed subject, address by);
-    event ResidentUnbound(address indexed account, bytes32 indexed subject, address by);
     event ConsentRecorded(
-        uint256 indexed grantId, bytes32 indexed subject, ConsentState state, bytes32 evidenceHash, address by
+        uint256 indexed grantId,
+        bytes32 indexed subject,
+        ConsentState state,
+        bytes32 evidenceHash,
+        bytes32 committee,
+        address by
     );
     event EmergencyDeclared(
         uint256 indexed emergencyId,
@@ -157,6 +161,7 @@ interface IAccessRegistry {
         address reader,
         bytes32 readerBody,
         uint256 fieldMask,
+        bytes32 purpose,
         bytes32 reasonHash
     );
     event EmergencyReviewed(

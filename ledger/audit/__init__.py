@@ -3,9 +3,10 @@
 A numbered checklist (SPEC §5):
 
 1. every off-chain record version still decrypts and matches its on-chain commitment;
-2. every access event had, at the block where it was checked, a valid grant (or was an
-   own-body read by a member, or an emergency read, which must have been reviewed;
-   unreviewed ones are listed);
+2. every access event is allowed by the access rule (:func:`ledger.access_rule.decide`, the
+   contracts' rule, once) at the block where it was checked: a valid grant, an own-body read by
+   a member, or an emergency read for the declaration's purpose, within its window, not after a
+   verdict of unjustified, and reviewed (unreviewed ones are listed);
 3. every event's hash recomputes from its content; sequence numbers run 1, 2, ... without
    gap; each subject's events chain; the chain's anchors are contiguous, each recomputes
    from the stored events (so every inclusion proof from it verifies), and each is
@@ -33,12 +34,14 @@ from typing import Any
 from hexbytes import HexBytes
 from sqlmodel import Session, col, func, select
 
-from ledger.chain.access import Scope
+from ledger.access_rule import ChainFacts, ReadAsked, RecordFacts, decide
+from ledger.audit.history import ChainHistory, emergency_at, grant_at
+from ledger.chain.access import ConsentState, Decision
 from ledger.chain.deploy import Contracts
 from ledger.errors import LedgerError, TrailInvalid
 from ledger.ids import code_id, code_name
 from ledger.indexer import Indexer
-from ledger.store.index_models import IxEmergency, IxGrant, IxMember, IxRequest
+from ledger.store.index_models import IxEmergency, IxGrant, IxRequest
 from ledger.store.models import AccessEvent, Record, RecordVersion, TrailAnchor
 from ledger.store.records import RecordStore, hex32
 from ledger.store.trail import content_hash, event_content
@@ -53,6 +56,23 @@ TITLES = {
 #: Events checked per worker task (hashes and signatures run in parallel processes).
 CHUNK = 2_000
 MAX_LISTED = 1_000  # failures listed per check (all are counted)
+
+#: Why an access event breaks the access rule, in an auditor's words.
+AUDIT_WORDS = {
+    Decision.NOT_MEMBER: "the reader was not an officer or admin of a body then",
+    Decision.UNKNOWN_RECORD: "the record was not on the chain then",
+    Decision.RECORD_ERASED: "read after the record was erased",
+    Decision.NO_GRANT: "no such grant on-chain then, and the reader was not of the record's body",
+    Decision.WRONG_GRANT: "given for another reader, record, subject, category or body",
+    Decision.PURPOSE_MISMATCH: "for another purpose",
+    Decision.FIELDS_NOT_COVERED: "does not cover every field read",
+    Decision.REVOKED: "revoked before the read",
+    Decision.EXPIRED: "expired before the read",
+    Decision.CONSENT_MISSING: "read while the resident's consent was missing",
+    Decision.CONSENT_REFUSED: "read while the resident's consent was refused",
+    Decision.EMERGENCY_NOT_COVERED: "does not cover this read (reader, record, fields or the emergency role)",
+    Decision.EMERGENCY_UNJUSTIFIED: "read after the custodian reviewed the declaration as unjustified",
+}
 
 Progress = Callable[[str, int, int], None]
 
@@ -214,18 +234,12 @@ class Auditor:
                 "grants": {g.grant_id: g for g in s.exec(select(IxGrant)).all()},
                 "requests": {r.request_id: r for r in s.exec(select(IxRequest)).all()},
                 "emergencies": {em.emergency_id: em for em in s.exec(select(IxEmergency)).all()},
-                "members": {m.account: m for m in s.exec(select(IxMember)).all()},
             }
             self._needs_consent: dict[str, bool] = {}
             total = int(s.exec(select(func.count()).select_from(AccessEvent)
                                .where(AccessEvent.body == self.body)).one())
-        # consent as the chain's logs hold it (not the database under audit): (grant, subject) -> [(block, state)]
-        self._consents: dict[tuple[int, str], list[tuple[int, int]]] = {}
-        start = self.c.chain.manifest.deploy_block if self.c.chain.manifest else 0
-        logs = self.c.access.handle.logs("ConsentRecorded", from_block=start)
-        for log in sorted(logs, key=lambda entry: int(entry["blockNumber"])):
-            key = (int(log["grantId"]), "0x" + bytes(log["subject"]).hex())
-            self._consents.setdefault(key, []).append((int(log["blockNumber"]), int(log["state"])))
+        self._history = ChainHistory(self.c)  # members, erasures and consent, as the chain's logs hold them
+        self._before_verdict = 0
         report.events = total
         walk = _Walk(*self._anchors(c3))
         report.anchored_through = walk.anchored_through
@@ -252,6 +266,9 @@ class Auditor:
             c3.fail(f"event {walk.expected}", f"the chain anchors events up to {walk.anchored_through}, this "
                                               f"database holds them only up to {walk.expected - 1}")
         c2.checked = c3.checked = c4.checked = total
+        if self._before_verdict:
+            c2.notes.append(f"{self._before_verdict} read(s) under emergency declarations later reviewed as "
+                            "unjustified, made before the verdict")
 
     def _anchors(self, check: Check) -> tuple[dict[int, dict[str, Any]], int]:
         """The chain's anchors of this body by last sequence number, and the last anchored; each must be
@@ -310,6 +327,7 @@ class Auditor:
     # ----------------------------------------------------------------- 2. grants
 
     def _grant(self, e: AccessEvent, check: Check, report: AuditReport) -> None:
+        """The access rule (:func:`ledger.access_rule.decide`) at the event's block, from the chain's history."""
         item = f"event {e.seq}"
         fields = json.loads(e.fields)
         try:
@@ -318,73 +336,52 @@ class Auditor:
         except (LedgerError, ValueError):
             check.fail(item, f"reads fields {fields} that category {e.category!r} does not have")
             return
+        h, block = self._history, e.block
+        reader_body, roles = h.member_at(e.reader, block)
+        if hex32(reader_body) != e.reader_body.lower():
+            check.fail(item, "the event names another body than the one the reader belonged to then")
+            return
+        record_id, category = bytes(HexBytes(e.record_id)), code_id(e.category)
+        em = self._ix["emergencies"].get(e.emergency_id) if e.emergency_id else None
+        g = self._ix["grants"].get(e.grant_id) if e.grant_id else None
+        facts = ChainFacts(
+            now=self._timestamp(block), reader_body=reader_body, reader_roles=roles,
+            record=RecordFacts(custodian=bytes(HexBytes(self.body)), subject=bytes(HexBytes(e.subject_id)),
+                               category=category, active=not h.erased_by(record_id, block)),
+            grant=grant_at(g, self._ix["requests"].get(g.request_id) if g else None, block),
+            emergency=emergency_at(em, block),
+            consent=h.consent_at(e.grant_id, bytes(HexBytes(e.subject_id)), block) if e.grant_id else ConsentState.NONE,
+            requires_consent=self._requires_consent(e.category))
+        decision = decide(ReadAsked(reader=e.reader, record_id=record_id, fields=mask, purpose=code_id(e.purpose),
+                                    grant_id=e.grant_id, emergency_id=e.emergency_id), facts)
         if e.emergency_id:
-            em = self._ix["emergencies"].get(e.emergency_id)
-            if em is None or em.custodian != e.body or em.record_id != e.record_id \
-                    or em.reader != e.reader.lower() or mask & ~int(em.field_mask, 16) \
-                    or em.declared_block > e.block:
-                check.fail(item, f"emergency declaration {e.emergency_id} does not cover this read")
-            elif em.reviewed_at is None:
-                check.fail(item, f"emergency read under declaration {e.emergency_id}, not reviewed yet")
-                report.unreviewed_emergencies.append({"seq": e.seq, "emergencyId": e.emergency_id,
-                                                      "reader": e.reader, "at": e.at.isoformat()})
-            return
-        if not e.grant_id:
-            m = self._ix["members"].get(e.reader.lower())
-            if e.reader_body != e.body or m is None or m.body != e.body or m.added_block > e.block \
-                    or (m.removed_block is not None and m.removed_block <= e.block):
-                check.fail(item, "read without a grant by someone who was not a member of this body then")
-            return
-        g = self._ix["grants"].get(e.grant_id)
-        r = self._ix["requests"].get(g.request_id) if g else None
-        problem = self._grant_problem(e, g, r, mask)
-        if problem:
-            check.fail(item, f"grant {e.grant_id}: {problem}")
+            self._emergency(e, em, decision, check, report)
+        elif not decision.allowed:
+            subject = f"grant {e.grant_id}" if e.grant_id else "read without a grant"
+            check.fail(item, f"{subject}: {AUDIT_WORDS.get(decision, decision.code)}")
 
-    def _grant_problem(self, e: AccessEvent, g: IxGrant | None, r: IxRequest | None, mask: int) -> str | None:
-        if g is None or r is None:
-            return "no such grant on-chain"
-        if g.custodian != e.body or g.grantee_body != e.reader_body:
-            return "given by another body, or to another body than the reader's"
-        scope = Scope(r.scope)
-        if scope is not Scope.AGREEMENT and g.grantee != e.reader.lower():
-            return "given to another reader"
-        if scope is Scope.RECORD and r.record_id != e.record_id:
-            return "for another record"
-        if scope is Scope.SUBJECT_CATEGORY and (r.subject != e.subject_id or r.category != hex32(code_id(e.category))):
-            return "for another subject or category"
-        if scope is Scope.AGREEMENT and r.category != hex32(code_id(e.category)):
-            return "for another category"
-        if r.purpose != hex32(code_id(e.purpose)):
-            return "for another purpose"
-        if mask & ~int(r.field_mask, 16):
-            return "does not cover every field read"
-        if g.created_block > e.block:
-            return "created after the read"
-        if g.revoked_block is not None and g.revoked_block <= e.block:
-            return "revoked before the read"
-        if self._timestamp(e.block) >= g.expires_at:
-            return "expired before the read"
-        if self._requires_consent(e.category):
-            state = self._consent_at(e.grant_id, e.subject_id, e.block)
-            if state != 1:  # ConsentState.Given
-                return "read while the resident's consent was " + ("refused" if state == 2 else "missing")
-        return None
+    def _emergency(self, e: AccessEvent, em: IxEmergency | None, decision: Decision, check: Check,
+                   report: AuditReport) -> None:
+        item = f"event {e.seq}"
+        if decision is Decision.PURPOSE_MISMATCH and em is not None:
+            check.fail(item, f"emergency declaration {e.emergency_id}: read for {e.purpose!r}, the declaration is "
+                             f"for {code_name(bytes(HexBytes(em.purpose)))!r}")
+        elif not decision.allowed:
+            words = "read after the declaration's one-hour window" if decision is Decision.EXPIRED \
+                else AUDIT_WORDS.get(decision, decision.code)
+            check.fail(item, f"emergency declaration {e.emergency_id}: {words}")
+        elif em is None or em.reviewed_at is None:
+            check.fail(item, f"emergency read under declaration {e.emergency_id}, not reviewed yet")
+            report.unreviewed_emergencies.append({"seq": e.seq, "emergencyId": e.emergency_id,
+                                                  "reader": e.reader, "at": e.at.isoformat()})
+        elif not em.justified:
+            self._before_verdict += 1
 
     def _requires_consent(self, category: str) -> bool:
         """Whether the category needs consent (as the chain says now: changes of it are rare and logged)."""
         if category not in self._needs_consent:
             self._needs_consent[category] = self.c.records.get_category(code_id(category)).requires_consent
         return self._needs_consent[category]
-
-    def _consent_at(self, grant_id: int, subject: str, block: int) -> int:
-        """The consent state under ``grant_id`` for ``subject`` after ``block`` (0 none, 1 given, 2 refused)."""
-        state = 0
-        for at, recorded in self._consents.get((grant_id, subject.lower()), []):
-            if at > block:
-                break
-            state = recorded
-        return state
 
     def _timestamp(self, block: int) -> int:
         if block not in self._timestamps:

@@ -49,6 +49,8 @@ class Decision(IntEnum):
     EXPIRED = 10
     CONSENT_MISSING = 11
     CONSENT_REFUSED = 12
+    EMERGENCY_NOT_COVERED = 13
+    EMERGENCY_UNJUSTIFIED = 14
 
     @property
     def allowed(self) -> bool:
@@ -81,6 +83,10 @@ REFUSALS = {
     Decision.EXPIRED: "the grant has expired",
     Decision.CONSENT_MISSING: "the resident has not given consent yet",
     Decision.CONSENT_REFUSED: "the resident refused consent",
+    Decision.EMERGENCY_NOT_COVERED: "the emergency declaration does not cover this read (another reader, record or "
+                                    "fields, or the reader no longer holds the emergency role)",
+    Decision.EMERGENCY_UNJUSTIFIED: "the custodian reviewed the emergency declaration as unjustified: it serves no "
+                                    "further read",
 }
 
 
@@ -145,6 +151,7 @@ class Emergency:
     record_id: bytes
     custodian: bytes
     fields: int
+    purpose: bytes
     reason_hash: bytes
     outcome_hash: bytes
 
@@ -171,20 +178,18 @@ class AccessRegistry:
     def get_emergency(self, emergency_id: int) -> Emergency:
         v = self.handle.view("getEmergency", emergency_id)
         return Emergency(emergency_id, v[0], v[1], v[2], v[3], bytes(v[4]), bytes(v[5]), bytes(v[6]), v[7],
-                         bytes(v[8]), bytes(v[9]))
+                         bytes(v[8]), bytes(v[9]), bytes(v[10]))
 
     def consent_of(self, grant_id: int, subject: bytes) -> ConsentState:
         return ConsentState(self.handle.view("consentOf", grant_id, subject))
 
-    def resident_subject(self, account: str) -> bytes:
-        return bytes(self.handle.view("residentSubject", account))
-
     def unreviewed_emergencies(self, custodian: bytes) -> int:
         return int(self.handle.view("unreviewedEmergencies", custodian))
 
-    def emergency_covers(self, emergency_id: int, reader: str, record_id: bytes, fields: int, *,
-                         block: int | str = "latest") -> bool:
-        return bool(self.handle.view("emergencyCovers", emergency_id, reader, record_id, fields, block=block))
+    def check_emergency(self, emergency_id: int, reader: str, record_id: bytes, fields: int, purpose: bytes, *,
+                        block: int | str = "latest") -> Decision:
+        return Decision(self.handle.view("checkEmergency", emergency_id, reader, record_id, fields, purpose,
+                                         block=block))
 
     def check_access(self, reader: str, record_id: bytes, fields: int, purpose: bytes, grant_id: int, *,
                      block: int | str = "latest") -> Decision:
@@ -219,18 +224,12 @@ class AccessRegistry:
         r = actor.send(self.handle, "revokeGrant", grant_id)
         return bool(self.handle.events(r, "GrantRevoked"))
 
-    def bind_resident(self, actor: Actor, account: str, subject: bytes) -> TxReceipt:
-        return actor.send(self.handle, "bindResident", account, subject)
-
-    def unbind_resident(self, actor: Actor, account: str) -> TxReceipt:
-        return actor.send(self.handle, "unbindResident", account)
-
     def set_consent(self, actor: Actor, grant_id: int, subject: bytes, given: bool, evidence_hash: bytes = ZERO) -> bool:
         r = actor.send(self.handle, "setConsent", grant_id, subject, given, evidence_hash)
         return bool(self.handle.events(r, "ConsentRecorded"))
 
-    def declare_emergency(self, actor: Actor, record_id: bytes, fields: int, reason_hash: bytes) -> int:
-        r = actor.send(self.handle, "declareEmergency", record_id, fields, reason_hash)
+    def declare_emergency(self, actor: Actor, record_id: bytes, fields: int, purpose: bytes, reason_hash: bytes) -> int:
+        r = actor.send(self.handle, "declareEmergency", record_id, fields, purpose, reason_hash)
         return int(self.handle.one_event(r, "EmergencyDeclared")["emergencyId"])
 
     def review_emergency(self, actor: Actor, emergency_id: int, justified: bool, outcome_hash: bytes = ZERO) -> TxReceipt:

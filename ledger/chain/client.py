@@ -90,8 +90,8 @@ class ContractHandle:
         """Past ``event`` logs matching indexed-argument ``filters``, each with its tx hash and block."""
         ev = getattr(self.contract.events, event)
         found = self.chain.sender.rpc(lambda: ev.get_logs(from_block=from_block, argument_filters=filters or None))
-        return [{**dict(e["args"]), "transactionHash": e["transactionHash"], "blockNumber": e["blockNumber"]}
-                for e in found]
+        return [{**dict(e["args"]), "transactionHash": e["transactionHash"], "blockNumber": e["blockNumber"],
+                 "logIndex": e["logIndex"]} for e in found]
 
     def one_event(self, receipt: TxReceipt, event: str) -> dict[str, Any]:
         found = self.events(receipt, event)

@@ -24,7 +24,7 @@ from ledger.errors import CompileError
 from ledger.toolchain import node_modules, project_root, solc_binary
 
 #: The contracts deployed by ``ledger deploy``, in deployment order.
-CONTRACTS = ("CivicForwarder", "BodyRegistry", "RecordRegistry", "AccessRegistry", "AccessTrail")
+CONTRACTS = ("CivicForwarder", "BodyRegistry", "ResidentRegistry", "RecordRegistry", "AccessRegistry", "AccessTrail")
 
 
 def settings() -> dict[str, Any]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import rlp
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3 import Web3
 
 from ledger.chain.access import AccessRegistry
@@ -14,6 +16,7 @@ from ledger.chain.client import Chain
 from ledger.chain.compiler import CONTRACTS
 from ledger.chain.manifest import Manifest
 from ledger.chain.records import RecordRegistry
+from ledger.chain.residents import ResidentRegistry
 from ledger.chain.trail import AccessTrail
 from ledger.errors import ManifestError
 
@@ -27,10 +30,12 @@ class Contracts:
     records: RecordRegistry
     access: AccessRegistry
     trail: AccessTrail
+    residents: ResidentRegistry
 
     @classmethod
     def of(cls, chain: Chain) -> Contracts:
-        return cls(chain, BodyRegistry(chain), RecordRegistry(chain), AccessRegistry(chain), AccessTrail(chain))
+        return cls(chain, BodyRegistry(chain), RecordRegistry(chain), AccessRegistry(chain), AccessTrail(chain),
+                   ResidentRegistry(chain))
 
 
 def _constructor_data(chain: Chain, name: str, *args: Any) -> bytes:
@@ -39,12 +44,19 @@ def _constructor_data(chain: Chain, name: str, *args: Any) -> bytes:
     return bytes(chain.w3.to_bytes(hexstr=factory.constructor(*args).data_in_transaction))
 
 
+def get_create_address(sender: str, nonce: int) -> str:
+    """The address of the contract ``sender`` creates with transaction ``nonce`` (Yellow Paper, eq. 86)."""
+    return str(to_checksum_address(keccak(rlp.encode([to_canonical_address(sender), nonce]))[12:]))
+
+
 def deploy(chain: Chain, deployer: LocalAccount, *, founder: bytes, founder_profile: BodyProfile,
            founder_admins: list[str], quorum_bps: int = 5001, rpc_url: str = "") -> Manifest:
-    """Deploys forwarder, body registry, record registry, access registry and trail.
+    """Deploys forwarder, body registry, resident registry, record registry, access registry and trail.
 
     The founding body and its admins are set in the body registry's constructor; the
-    deployer holds no role afterwards.
+    deployer holds no role afterwards. The resident registry accepts enrolments only from the
+    record registry, whose address it is given before that is created: the deployer's next
+    contract address (``keccak256(rlp([deployer, nonce]))``), checked once it exists.
     """
     if len(founder_admins) < 2:
         raise ManifestError("the founding body needs at least two admins")
@@ -61,8 +73,14 @@ def deploy(chain: Chain, deployer: LocalAccount, *, founder: bytes, founder_prof
 
     fwd = create("CivicForwarder")
     bodies = create("BodyRegistry", fwd, quorum_bps, founder, founder_profile.as_tuple(), founder_admins)
-    records = create("RecordRegistry", fwd, bodies)
-    create("AccessRegistry", fwd, bodies, records)
+    nonce = int(chain.sender.rpc(lambda: chain.w3.eth.get_transaction_count(deployer.address, "pending")))
+    predicted = get_create_address(deployer.address, nonce + 1)
+    residents = create("ResidentRegistry", fwd, bodies, predicted)
+    records = create("RecordRegistry", fwd, bodies, residents)
+    if records.lower() != predicted.lower():
+        raise ManifestError(f"the record registry was created at {records}, not at {predicted} as the resident "
+                            "registry was told: another transaction of the deployer came in between; deploy again")
+    create("AccessRegistry", fwd, bodies, records, residents)
     create("AccessTrail", fwd, bodies)
     assert tuple(addresses) == CONTRACTS
     manifest = Manifest(

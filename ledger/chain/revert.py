@@ -22,7 +22,12 @@ _EXACT: dict[str, type[E.ContractRevert]] = {
     "InvalidAccountNonce": E.ForwardRequestInvalid,
     "ERC2771UntrustfulTarget": E.ForwardRequestInvalid,
     "BodyRegistryNotMember": E.NotFound,
-    "AccessRegistryNotResident": E.NotFound,
+    "ResidentRegistryNotBound": E.NotFound,
+    "ResidentRegistryNotEnrolled": E.NotFound,
+    "ResidentRegistryNotResidentsCommittee": E.NotAuthorized,
+    "ResidentRegistryNotTransferParty": E.NotAuthorized,
+    "ResidentRegistryOnlyRecordRegistry": E.NotAuthorized,
+    "ResidentRegistryEnrolled": E.Conflict,
     "BodyRegistryProposalExpired": E.Conflict,
     "AccessRegistryNotConsentAuthority": E.NotAuthorized,
     "AccessRegistryResidentDecided": E.Conflict,
@@ -96,10 +101,11 @@ class ErrorDecoder:
 _INPUT: dict[str, tuple[str, str]] = {
     "AccessRegistryUnknownPurpose": ("unknown_purpose", "there is no purpose code {purpose}; the consortium's "
                                                        "purposes are listed at GET /catalog"),
+    "ResidentRegistryNotCommittee": ("not_a_committee", "{body} is not an active residents' committee"),
     "RecordRegistryUnknownCategory": ("unknown_category", "there is no record category {category}; the categories "
                                                           "are listed at GET /catalog"),
 }
-_CONTRACTS = ("BodyRegistry", "RecordRegistry", "AccessRegistry", "AccessTrail", "ERC2771Forwarder")
+_CONTRACTS = ("BodyRegistry", "RecordRegistry", "ResidentRegistry", "AccessRegistry", "AccessTrail", "ERC2771Forwarder")
 
 
 def exception_for(name: str, args: dict[str, Any]) -> E.ContractRevert:

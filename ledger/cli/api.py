@@ -234,11 +234,14 @@ def register(app: typer.Typer) -> None:
     def emergency_declare(record: Annotated[str, typer.Argument(help="Record id")],
                           reason: Annotated[str, typer.Option(help="Mandatory reason (hashed on-chain)")],
                           field: FieldsOpt = [],  # noqa: B006
+                          purpose: Annotated[str, typer.Option(
+                              help="The purpose code every read under the declaration carries")] = "emergency_response",
                           api: ApiOpt = None, keystore: KeystoreOpt = None,
                           dev_account: DevAccountOpt = None) -> None:
-        """Declare an emergency read (members with the emergency role); then `ledger read --emergency ID`."""
+        """Declare an emergency read (members with the emergency role), for one purpose; then
+        `ledger read --emergency ID --purpose P` with that purpose."""
         print_json({"emergencyId": call(api, keystore, dev_account,
-                                     lambda c: c.declare_emergency(record, field, reason))})
+                                     lambda c: c.declare_emergency(record, field, reason, purpose=purpose))})
 
     @emergency_app.command("list")
     def emergency_list(unreviewed: Annotated[bool, typer.Option("--unreviewed")] = False, api: ApiOpt = None,

@@ -125,8 +125,10 @@ class ApiClient:
     def revoke(self, grant_id: int) -> dict[str, Any]:
         return self.act("DELETE", f"/grants/{grant_id}")
 
-    def declare_emergency(self, record_id: str, fields: list[str], reason: str) -> int:
-        done = self.act("POST", "/emergencies", {"recordId": record_id, "fields": fields, "reason": reason})
+    def declare_emergency(self, record_id: str, fields: list[str], reason: str, *,
+                          purpose: str = "emergency_response") -> int:
+        done = self.act("POST", "/emergencies", {"recordId": record_id, "fields": fields, "purpose": purpose,
+                                                 "reason": reason})
         return int(self.event_arg(done, "EmergencyDeclared", "emergencyId"))
 
     def prepare_read(self, record_id: str, fields: list[str], purpose: str, *, emergency_id: int = 0) -> dict[str, Any]:

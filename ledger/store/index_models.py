@@ -94,9 +94,11 @@ class IxEmergency(SQLModel, table=True):
     reader: str = Field(max_length=42)
     reader_body: str = Field(max_length=66)
     field_mask: str = Field(max_length=66)
+    purpose: str = Field(default="", max_length=66, description="The purpose code reads under it must carry")
     declared_at: dt.datetime
     declared_block: int = Field(sa_type=BigInteger)
     reviewed_at: dt.datetime | None = None
+    reviewed_block: int | None = Field(default=None, sa_type=BigInteger)
     justified: bool | None = None
 
 

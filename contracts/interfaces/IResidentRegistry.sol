@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Which residents' committee each resident belongs to, and the wallets residents hold.
+/// @dev A resident is known only by their subject id (a keyed hash of the national ID number).
+/// Only the resident's own committee acts for them: binds or unbinds a wallet, records consent
+/// evidence ({IAccessRegistry-setConsent}), issues access codes and gathers their trail (at its node).
+interface IResidentRegistry {
+    /// @dev One period of a resident's membership: the committee, and the time it began.
+    struct Membership {
+        bytes32 committee;
+        uint64 since;
+    }
+
+    /// @dev A move waiting for its second approval: to which committee, and which sides approved.
+    struct Transfer {
+        bytes32 to;
+        bool fromApproved;
+        bool toApproved;
+    }
+
+    error ResidentRegistryZeroValue();
+    error ResidentRegistryUnauthorized(address account, uint8 neededRoles);
+    error ResidentRegistryNotCommittee(bytes32 body);
+    error ResidentRegistryNotEnrolled(bytes32 subject);
+    error ResidentRegistryEnrolled(bytes32 subject, bytes32 committee);
+    error ResidentRegistryNotResidentsCommittee(address account, bytes32 subject);
+    error ResidentRegistryNotTransferParty(address account, bytes32 subject, bytes32 to);
+    error ResidentRegistryOnlyRecordRegistry(address caller);
+    error ResidentRegistryWalletBound(address account, bytes32 subject);
+    error ResidentRegistryNotBound(address account);
+
+    event ResidentEnrolled(bytes32 indexed subject, bytes32 indexed committee, address by);
+    event TransferApproved(
+        bytes32 indexed subject, bytes32 indexed from, bytes32 indexed to, bytes32 approverBody, address by
+    );
+    event ResidentTransferred(bytes32 indexed subject, bytes32 indexed from, bytes32 indexed to, address by);
+    event ResidentBound(address indexed account, bytes32 indexed subject, bytes32 indexed committee, address by);
+    event ResidentUnbound(address indexed account, bytes32 indexed subject, bytes32 indexed committee, address by);
+
+    /// @notice The residents' committee `subject` belongs to (zero when not enrolled).
+    function committeeOf(bytes32 subject) external view returns (bytes32);
+
+    /// @notice The subject id bound to a resident's own account (zero when none).
+    function residentSubject(address account) external view returns (bytes32);
+
+    /// @notice Whether `account` is an officer or admin of the committee `subject` belongs to.
+    function actsFor(address account, bytes32 subject) external view returns (bool);
+
+    /// @notice Enrols `subject` in `committee` when their committee first registers a record of them.
+    /// @dev Only the record registry calls this; it reverts when the subject belongs to another committee.
+    function enrolOnRecord(bytes32 subject, bytes32 committee, address by) external;
+}

@@ -1,0 +1,62 @@
+"""Typed wrapper of ``ResidentRegistry``: which committee a resident belongs to, moves, residents' wallets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from web3.types import TxReceipt
+
+from ledger.chain.client import Actor, Chain, ContractHandle
+
+
+@dataclass(frozen=True)
+class Membership:
+    committee: bytes
+    since: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    to: bytes
+    from_approved: bool
+    to_approved: bool
+
+
+class ResidentRegistry:
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.handle: ContractHandle = chain.contract("ResidentRegistry")
+
+    # views
+    def committee_of(self, subject: bytes, *, block: int | str = "latest") -> bytes:
+        """The residents' committee ``subject`` belongs to (32 zero bytes when none)."""
+        return bytes(self.handle.view("committeeOf", subject, block=block))
+
+    def history_of(self, subject: bytes) -> list[Membership]:
+        return [Membership(bytes(c), int(t)) for c, t in self.handle.view("historyOf", subject)]
+
+    def pending_transfer(self, subject: bytes) -> Transfer:
+        to, a, b = self.handle.view("pendingTransfer", subject)
+        return Transfer(bytes(to), bool(a), bool(b))
+
+    def resident_subject(self, account: str) -> bytes:
+        return bytes(self.handle.view("residentSubject", account))
+
+    def acts_for(self, account: str, subject: bytes) -> bool:
+        """Whether ``account`` is an officer or admin of ``subject``'s own committee."""
+        return bool(self.handle.view("actsFor", account, subject))
+
+    # actions
+    def enrol(self, actor: Actor, subject: bytes) -> TxReceipt:
+        return actor.send(self.handle, "enrol", subject)
+
+    def approve_transfer(self, actor: Actor, subject: bytes, to: bytes) -> bool:
+        """Approves a move of ``subject`` to committee ``to``; whether the resident moved now."""
+        r = actor.send(self.handle, "approveTransfer", subject, to)
+        return bool(self.handle.events(r, "ResidentTransferred"))
+
+    def bind_wallet(self, actor: Actor, account: str, subject: bytes) -> TxReceipt:
+        return actor.send(self.handle, "bindWallet", account, subject)
+
+    def unbind_wallet(self, actor: Actor, account: str) -> TxReceipt:
+        return actor.send(self.handle, "unbindWallet", account)
