@@ -35,6 +35,7 @@ class Consortium:
     c: Contracts
     office: bytes = code_id("office")  # founder, subdistrict office
     rc: bytes = code_id("rc")  # residents' committee, custodian of the records
+    rc2: bytes = code_id("rc2")  # another residents' committee under the office (admit_second_committee)
     dept: bytes = code_id("dept")  # civil affairs department
     ps: bytes = code_id("ps")  # public security, emergency body
     household: bytes = code_id("household")
@@ -65,7 +66,7 @@ ACCOUNTS = {
     "deployer": 0, "office_admin": 1, "office_admin2": 2, "rc_admin": 3, "rc_admin2": 4, "rc_officer": 5,
     "rc_node": 6, "dept_admin": 7, "dept_admin2": 8, "dept_officer": 9, "dept_officer2": 10, "ps_admin": 11,
     "ps_admin2": 12, "ps_officer": 13, "outsider": 14, "resident": 15, "newcomer": 16, "newcomer2": 17,
-    "relayer": 18, "spare": 19,
+    "relayer": 18, "spare": 19, "rc2_admin": 20, "rc2_admin2": 21, "rc2_officer": 22,
 }
 
 
@@ -98,6 +99,19 @@ def build_consortium(chain: Chain) -> Consortium:
     c.records.register(k.actor("rc_officer"), k.record_id, k.subject, k.household, b"\xc0" * 32)
     c.records.register(k.actor("rc_officer"), k.health_record, k.subject, k.health, b"\xc1" * 32)
     return k
+
+
+def admit_second_committee(k: Consortium) -> None:
+    """Admits rc2, a second residents' committee under the office, with an officer (votes of 3 of 4 bodies)."""
+    c = k.c
+    p = c.bodies.propose_admission(k.actor("office_admin"), k.rc2,
+                                   BodyProfile(BodyKind.RESIDENTS_COMMITTEE, k.office, text_hash("RC2")),
+                                   [k.addr("rc2_admin"), k.addr("rc2_admin2")], k.chain.timestamp() + 30 * DAY)
+    for voter in ("rc_admin", "dept_admin", "ps_admin"):
+        if c.bodies.get_proposal(p).executed:
+            break
+        c.bodies.vote(k.actor(voter), p)
+    c.bodies.add_member(k.actor("rc2_admin"), k.addr("rc2_officer"), Role.OFFICER)
 
 
 def evm_chain(build: Build) -> Chain:

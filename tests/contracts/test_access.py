@@ -206,15 +206,16 @@ def test_consent_required_category(k: Consortium) -> None:
     assert decision == Decision.CONSENT_MISSING
     with pytest.raises(ConsentMissing):
         decision.raise_if_denied()
-    # The resident's own account, bound to their subject id by the committee, consents.
-    with reverts("AccessRegistryUnauthorized", account=k.addr("dept_officer"), neededRoles=2):
-        a.bind_resident(k.actor("dept_officer"), k.addr("resident"), k.subject)  # not a committee
-    a.bind_resident(k.actor("rc_officer"), k.addr("resident"), k.subject)
-    assert a.resident_subject(k.addr("resident")) == k.subject
-    with reverts("AccessRegistryResidentBound", account=k.addr("resident"), subject=k.subject):
-        a.bind_resident(k.actor("rc_officer"), k.addr("resident"), random_bytes32())
-    with reverts("AccessRegistryResidentBound", account=k.addr("dept_officer"), subject=ZERO):
-        a.bind_resident(k.actor("rc_officer"), k.addr("dept_officer"), random_bytes32())  # a member, not a resident
+    # The resident's own account, bound to their subject id by their committee, consents.
+    r = k.c.residents
+    with reverts("ResidentRegistryNotResidentsCommittee", account=k.addr("dept_officer"), subject=k.subject):
+        r.bind_wallet(k.actor("dept_officer"), k.addr("resident"), k.subject)  # not a committee
+    r.bind_wallet(k.actor("rc_officer"), k.addr("resident"), k.subject)
+    assert r.resident_subject(k.addr("resident")) == k.subject
+    with reverts("ResidentRegistryWalletBound", account=k.addr("resident"), subject=k.subject):
+        r.bind_wallet(k.actor("rc_officer"), k.addr("resident"), k.subject)
+    with reverts("ResidentRegistryWalletBound", account=k.addr("dept_officer"), subject=ZERO):
+        r.bind_wallet(k.actor("rc_officer"), k.addr("dept_officer"), k.subject)  # a member, not a resident
     resident = k.actor("resident")
     assert a.set_consent(resident, grant_id, k.subject, False) is True
     assert a.check_access(officer, k.health_record, 0b1, k.review, grant_id) == Decision.CONSENT_REFUSED
@@ -224,9 +225,9 @@ def test_consent_required_category(k: Consortium) -> None:
     assert a.check_access(officer, k.health_record, 0b1, k.review, grant_id) == Decision.GRANTED
     with reverts("AccessRegistrySubjectMismatch", grantId=grant_id):
         a.set_consent(resident, grant_id, random_bytes32(), True)
-    a.unbind_resident(k.actor("rc_admin"), k.addr("resident"))
-    with reverts("AccessRegistryNotResident", account=k.addr("resident")):
-        a.unbind_resident(k.actor("rc_admin"), k.addr("resident"))
+    r.unbind_wallet(k.actor("rc_admin"), k.addr("resident"))
+    with reverts("ResidentRegistryNotBound", account=k.addr("resident")):
+        r.unbind_wallet(k.actor("rc_admin"), k.addr("resident"))
 
 
 def test_committee_records_consent_with_evidence(k: Consortium) -> None:
@@ -234,7 +235,7 @@ def test_committee_records_consent_with_evidence(k: Consortium) -> None:
     grant_id = _grant(k, fields=0b1, record_id=k.health_record)
     with reverts("AccessRegistryZeroValue"):
         a.set_consent(k.actor("rc_officer"), grant_id, k.subject, True)  # evidence is mandatory
-    for who in ("dept_officer", "outsider", "resident", "office_admin"):  # none is the custodian committee
+    for who in ("dept_officer", "outsider", "resident", "office_admin"):  # none is the resident's committee
         with reverts("AccessRegistryNotConsentAuthority", account=k.addr(who), grantId=grant_id):
             a.set_consent(k.actor(who), grant_id, k.subject, True, text_hash("signed form"))
     evidence = text_hash("signed consent form #88")
@@ -250,7 +251,7 @@ def test_a_residents_own_decision_is_never_overridden_by_the_committee(k: Consor
     grant_id = _grant(k, fields=0b1, record_id=k.health_record)
     evidence = text_hash("signed consent form #91")
     assert a.set_consent(k.actor("rc_officer"), grant_id, k.subject, True, evidence) is True  # on paper first
-    a.bind_resident(k.actor("rc_officer"), k.addr("resident"), k.subject)
+    k.c.residents.bind_wallet(k.actor("rc_officer"), k.addr("resident"), k.subject)
     # the resident confirms with their own account: the decision becomes theirs, even unchanged
     assert a.set_consent(k.actor("resident"), grant_id, k.subject, True) is True
     assert a.set_consent(k.actor("resident"), grant_id, k.subject, True) is False
@@ -263,29 +264,50 @@ def test_a_residents_own_decision_is_never_overridden_by_the_committee(k: Consor
 
 def test_emergency_read_is_flagged_until_reviewed(k: Consortium) -> None:
     a = k.c.access
-    reason = text_hash("missing child, rapid search")
+    reason, fire = text_hash("missing child, rapid search"), k.security
     with reverts("AccessRegistryUnauthorized", account=k.addr("dept_officer"), neededRoles=8):
-        a.declare_emergency(k.actor("dept_officer"), k.record_id, 0b11, reason)
+        a.declare_emergency(k.actor("dept_officer"), k.record_id, 0b11, fire, reason)
     with reverts("AccessRegistryZeroValue"):
-        a.declare_emergency(k.actor("ps_officer"), k.record_id, 0b11, ZERO)
+        a.declare_emergency(k.actor("ps_officer"), k.record_id, 0b11, fire, ZERO)
     with reverts("AccessRegistryInvalidFields", category=k.household, fieldMask=1 << 9):
-        a.declare_emergency(k.actor("ps_officer"), k.record_id, 1 << 9, reason)
-    eid = a.declare_emergency(k.actor("ps_officer"), k.record_id, 0b11, reason)
+        a.declare_emergency(k.actor("ps_officer"), k.record_id, 1 << 9, fire, reason)
+    with reverts("AccessRegistryUnknownPurpose", purpose=code_id("curiosity")):
+        a.declare_emergency(k.actor("ps_officer"), k.record_id, 0b11, code_id("curiosity"), reason)
+    eid = a.declare_emergency(k.actor("ps_officer"), k.record_id, 0b11, fire, reason)
     e = a.get_emergency(eid)
-    assert (e.reader, e.reader_body, e.custodian, e.reviewed, e.reason_hash) == (
-        k.addr("ps_officer"), k.ps, k.rc, False, reason)
+    assert (e.reader, e.reader_body, e.custodian, e.reviewed, e.purpose, e.reason_hash) == (
+        k.addr("ps_officer"), k.ps, k.rc, False, fire, reason)
     assert a.unreviewed_emergencies(k.rc) == 1
-    assert a.emergency_covers(eid, k.addr("ps_officer"), k.record_id, 0b01)
-    assert not a.emergency_covers(eid, k.addr("ps_officer"), k.record_id, 0b100)
-    assert not a.emergency_covers(eid, k.addr("dept_officer"), k.record_id, 0b01)
-    assert not a.emergency_covers(99, k.addr("ps_officer"), k.record_id, 0b01)
+    ps = k.addr("ps_officer")
+    assert a.check_emergency(eid, ps, k.record_id, 0b01, fire) == Decision.GRANTED
+    assert a.check_emergency(eid, ps, k.record_id, 0b100, fire) == Decision.EMERGENCY_NOT_COVERED
+    assert a.check_emergency(eid, k.addr("dept_officer"), k.record_id, 0b01, fire) == Decision.EMERGENCY_NOT_COVERED
+    assert a.check_emergency(99, ps, k.record_id, 0b01, fire) == Decision.EMERGENCY_NOT_COVERED
     with reverts("AccessRegistryNotCustodian", account=k.addr("ps_admin"), custodian=k.rc):
         a.review_emergency(k.actor("ps_admin"), eid, True)
     with reverts("AccessRegistryUnknownEmergency", emergencyId=5):
         a.review_emergency(k.actor("rc_admin"), 5, True)
     a.review_emergency(k.actor("rc_admin"), eid, True, text_hash("justified"))
     assert a.unreviewed_emergencies(k.rc) == 0 and a.get_emergency(eid).justified
+    assert a.check_emergency(eid, ps, k.record_id, 0b01, fire) == Decision.GRANTED  # justified: the window runs on
     with reverts("AccessRegistryEmergencyReviewed", emergencyId=eid):
         a.review_emergency(k.actor("rc_admin"), eid, False)
     advance_time(k.chain, 3601)
-    assert not a.emergency_covers(eid, k.addr("ps_officer"), k.record_id, 0b01)  # the window has passed
+    assert a.check_emergency(eid, ps, k.record_id, 0b01, fire) == Decision.EXPIRED  # the window has passed
+
+
+def test_a_read_under_an_emergency_ruled_unjustified_is_refused(k: Consortium) -> None:
+    a, ps = k.c.access, k.addr("ps_officer")
+    eid = a.declare_emergency(k.actor("ps_officer"), k.record_id, 0b11, k.security, text_hash("a hunch"))
+    assert a.check_emergency(eid, ps, k.record_id, 0b11, k.security) == Decision.GRANTED
+    a.review_emergency(k.actor("rc_admin"), eid, False, text_hash("no emergency: curiosity"))
+    # within the hour, for the declared purpose and fields: the verdict binds at once
+    assert a.check_emergency(eid, ps, k.record_id, 0b11, k.security) == Decision.EMERGENCY_UNJUSTIFIED
+    assert a.check_emergency(eid, ps, k.record_id, 0b01, k.security) == Decision.EMERGENCY_UNJUSTIFIED
+
+
+def test_a_read_under_an_emergency_with_another_purpose_is_refused(k: Consortium) -> None:
+    a, ps = k.c.access, k.addr("ps_officer")
+    eid = a.declare_emergency(k.actor("ps_officer"), k.record_id, 0b11, k.security, text_hash("fire on floor 3"))
+    assert a.check_emergency(eid, ps, k.record_id, 0b11, k.review) == Decision.PURPOSE_MISMATCH
+    assert a.check_emergency(eid, ps, k.record_id, 0b11, k.security) == Decision.GRANTED
