@@ -11,9 +11,8 @@ import {IResidentRegistry} from "./interfaces/IResidentRegistry.sol";
 /// @notice The on-chain side of resident records: id, subject id, custodian body, category,
 /// version history of commitments, and status. The record itself stays off-chain, encrypted,
 /// with its custodian. Also holds the category taxonomy (field schema, consent requirement),
-/// managed by the founding body's admins. A residents' committee's first record of a resident
-/// enrols the resident in that committee ({IResidentRegistry}); it cannot register records of
-/// another committee's residents.
+/// managed by the founding body's admins. A residents' committee's record of a resident of no
+/// committee enrols the resident in that committee ({IResidentRegistry}).
 /// @dev A commitment is the root of an OpenZeppelin StandardMerkleTree whose leaves are
 /// `(bytes32 salt, string fieldName, bytes32 keccak256(JCS(value)))`.
 contract RecordRegistry is IRecordRegistry, ERC2771Context {
@@ -136,10 +135,10 @@ contract RecordRegistry is IRecordRegistry, ERC2771Context {
 
     /// @notice Registers version 1 of a record held by the caller's body.
     /// @dev Requires: caller is an officer or admin of an active body (the custodian); ids,
-    /// subject and commitment are non-zero; the record id is unused; the category is defined; a
-    /// residents' committee registers only its own residents' records (a resident of no committee
-    /// is enrolled in it). Registering the same id twice reverts, which makes anchoring idempotent
-    /// per record. Emits {RecordRegistered}, and {IResidentRegistry-ResidentEnrolled} on enrolment.
+    /// subject and commitment are non-zero; the record id is unused; the category is defined. A
+    /// residents' committee's record of a resident of no committee enrols the resident in it.
+    /// Registering the same id twice reverts, which makes anchoring idempotent per record.
+    /// Emits {RecordRegistered}, and {IResidentRegistry-ResidentEnrolled} on enrolment.
     function registerRecord(bytes32 recordId, bytes32 subject, bytes32 category, bytes32 commitment) external {
         bytes32 custodian = _requireMember(ROLE_OFFICER | ROLE_ADMIN);
         if (recordId == bytes32(0) || subject == bytes32(0) || commitment == bytes32(0)) {

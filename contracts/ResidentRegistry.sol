@@ -77,13 +77,12 @@ contract ResidentRegistry is IResidentRegistry, ERC2771Context {
 
     /// @inheritdoc IResidentRegistry
     /// @dev Requires: the caller is the record registry; `committee` is a residents' committee. Does
-    /// nothing when the subject already belongs to `committee`. Emits {ResidentEnrolled} when it enrols.
+    /// nothing when the subject belongs to a committee already (a committee may keep records of people
+    /// living in its area who are registered elsewhere; it does not become their committee).
+    /// Emits {ResidentEnrolled} when it enrols.
     function enrolOnRecord(bytes32 subject, bytes32 committee, address by) external {
         if (msg.sender != _recordRegistry) revert ResidentRegistryOnlyRecordRegistry(msg.sender);
-        bytes32 current = _committees[subject];
-        if (current == committee) return;
-        if (current != bytes32(0)) revert ResidentRegistryEnrolled(subject, current);
-        _enrol(subject, committee, by);
+        if (_committees[subject] == bytes32(0)) _enrol(subject, committee, by);
     }
 
     // ------------------------------------------------------------- transfers

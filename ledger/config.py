@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     manifest: Path | None = Field(default=None, description="Manifest path; default <home>/manifest.json.")
     # Off-chain record store of one body. Secrets have no defaults: they come from the
     # environment, a key file, or (local demo only) files `ledger up` generates in <home>/secrets.
-    body: str | None = Field(default=None, description="Code of the body whose record store this is, e.g. rc-east.")
+    body: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$",
+                             description="Code of the body whose record store this is, e.g. rc-east (lower-case "
+                                         "letters, digits, '_', '.', '-'; it names files, so nothing else).")
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "LEDGER_DATABASE_URL"),
                                      description="sqlite:///… or postgresql://…; default SQLite in <home>/store/.")
     kek: SecretStr | None = Field(default=None, description="Key-encryption keys: id:base64 pairs, active first.")
@@ -83,15 +85,23 @@ class Settings(BaseSettings):
     def epochs_path(self, body: str) -> Path:
         """The body's epoch keys (wrapped by its KEK), which erasures destroy: always a file of this home,
         whichever database holds the records."""
-        return self.home / "keys" / f"{body}.epochs.json"
+        return self.home / "keys" / f"{body_file_name(body)}.epochs.json"
 
     def store_url(self, body: str) -> str:
         if self.database_url:
             return self.database_url
-        path = self.home / "store" / f"{body}.db"
+        path = self.home / "store" / f"{body_file_name(body)}.db"
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
 
     @property
     def effective_rpc_url(self) -> str:
         return self.rpc_url or self.node_spec.rpc_url
+
+
+def body_file_name(body: str) -> str:
+    """A body code, checked before it names a file: ``../../x`` is not a body (InvalidIdentifier)."""
+    from ledger.ids import code_id
+
+    code_id(body)
+    return body

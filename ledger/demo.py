@@ -22,7 +22,7 @@ from ledger.chain.bodies import BodyProfile
 from ledger.chain.deploy import Contracts
 from ledger.consortium.registry import format_endpoint, published_api
 from ledger.devkeys import dev_account
-from ledger.ids import BodyKind, Role, code_id, text_hash
+from ledger.ids import BodyKind, Role, code_id, code_name, text_hash
 from ledger.subjects import check_character
 
 if TYPE_CHECKING:
@@ -161,7 +161,8 @@ RECORDS: tuple[tuple[str, int, str, str, dict[str, object]], ...] = (
 )
 
 
-#: The demo's invented residents, by the first 17 digits of their synthetic national ID: (name, committee).
+#: The demo's invented residents, by the first 17 digits of their synthetic national ID: (name, the committee
+#: that registers them first, and so enrols them on-chain).
 RESIDENTS: dict[str, tuple[str, str]] = {
     "11010519600101123": ("Zhang Wei", "rc-east"),
     "11010519400315224": ("Wang Xiuying", "rc-east"),
@@ -178,11 +179,17 @@ class DemoResident:
 
 
 def residents(stores: dict[str, RecordStore]) -> list[DemoResident]:
-    """The invented residents with their records in the demo bodies' stores (ids as registered)."""
+    """The invented residents, the committee each belongs to on-chain (``ResidentRegistry``: the one that
+    registered them first, or the one they moved to), and their records in the demo bodies' stores."""
     out = []
-    for first17, (name, committee) in RESIDENTS.items():
+    for first17, (name, registered_by) in RESIDENTS.items():
         nid = first17 + check_character(first17)
-        found = stores[committee].records_of_subject(nid) if committee in stores else []
+        found = [r for store in stores.values() for r in store.records_of_subject(nid)]
+        committee = registered_by
+        if registered_by in stores:
+            store = stores[registered_by]
+            on_chain = store.c.residents.committee_of(store.subject_of(nid))
+            committee = code_name(on_chain) if on_chain != b"\0" * 32 else "(none)"
         out.append(DemoResident(name, nid, committee, [(r.category, r.record_id) for r in found]))
     return out
 

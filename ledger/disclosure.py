@@ -79,6 +79,8 @@ def verify_bundle(bundle: Any, contracts: Contracts) -> VerifiedDisclosure:
     try:
         record_id = _b32(bundle["recordId"], "recordId")
         version = int(bundle["version"])
+        if not 1 <= version < 2**32:  # a uint32, as the record registry keeps it
+            raise ValueError(f"version {version} is not between 1 and 2**32 - 1")
         commitment = _b32(bundle["commitment"], "commitment")
         fields = list(bundle["fields"])
         anchor_tx = str(bundle["anchor"]["transactionHash"])

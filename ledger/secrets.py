@@ -11,7 +11,7 @@ import os
 import secrets as _random
 from pathlib import Path
 
-from ledger.config import Settings
+from ledger.config import Settings, body_file_name
 from ledger.envelope import Keyring
 from ledger.errors import KeyringError
 from ledger.files import replace_private
@@ -26,7 +26,7 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def dev_kek_path(settings: Settings, body: str) -> Path:
-    return settings.secrets_dir / f"{body}.kek"
+    return settings.secrets_dir / f"{body_file_name(body)}.kek"
 
 
 def load_keyring(settings: Settings, body: str) -> Keyring:

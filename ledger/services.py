@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from ledger.config import body_file_name
 from ledger.errors import NodeError
 from ledger.node import port_free, process_alive, stop_recorded
 from ledger.toolchain import project_root
@@ -37,7 +38,7 @@ class ApiProcess:
         self.home = home
         self.body = body
         self.dir = home / "api"
-        self.info_file = self.dir / f"{body}.json"
+        self.info_file = self.dir / f"{body_file_name(body)}.json"
 
     def info(self) -> ApiInfo | None:
         if not self.info_file.is_file():

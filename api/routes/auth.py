@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentActor, NodeDep, issue_token
+from api.deps import CurrentActor, Node, NodeDep, issue_token
 from api.ratelimit import RateLimit
 from ledger import siwe
 from ledger.errors import SignInFailed
@@ -49,6 +51,13 @@ class MeOut(BaseModel):
     roles: list[str] = Field(examples=[["officer"]])
 
 
+def nonce_key(node: Node) -> bytes:
+    """The key of this node's sign-in nonces, from its token secret (the same in every worker)."""
+    assert node.settings.api_token_secret is not None
+    secret = node.settings.api_token_secret.get_secret_value().encode()
+    return hmac.new(secret, b"civic-ledger sign-in nonces", hashlib.sha256).digest()
+
+
 @router.post("/nonce", response_model=NonceOut, summary="Get a single-use nonce for a sign-in message",
              responses={429: {"description": "Too many nonces asked for; see Retry-After"}})
 def new_nonce(node: NodeDep, request: Request) -> NonceOut:
@@ -57,16 +66,22 @@ def new_nonce(node: NodeDep, request: Request) -> NonceOut:
         limiter = request.app.state.nonce_limit = RateLimit(node.settings.api_nonce_attempts,
                                                             node.settings.api_code_window)
     limiter.hit(request.client.host if request.client else "unknown")
-    nonce, expires = nonces.issue(node.engine)
+    nonce, expires = nonces.issue(key=nonce_key(node))
     s = node.settings
     return NonceOut(nonce=nonce, expiresAt=expires, domain=s.api_domain, uri=s.api_uri, chainId=node.chain.chain_id)
 
 
 @router.post("/login", response_model=TokenOut, summary="Exchange a signed EIP-4361 message for a bearer token",
-             responses={401: {"description": "Bad message, signature, domain, chain, expiry or nonce"}})
-def login(body: LoginIn, node: NodeDep) -> TokenOut:
+             responses={401: {"description": "Bad message, signature, domain, chain, expiry or nonce"},
+                        429: {"description": "Too many sign-ins of this account; see Retry-After"}})
+def login(body: LoginIn, node: NodeDep, request: Request) -> TokenOut:
     msg = siwe.verify(body.message, body.signature, domain=node.settings.api_domain, chain_id=node.chain.chain_id)
-    if not nonces.consume(node.engine, msg.nonce):  # last: a refused message does not burn the nonce
+    limiter: RateLimit | None = getattr(request.app.state, "login_limit", None)
+    if limiter is None:  # per account: one key's sign-ins cannot fill the table of used nonces
+        limiter = request.app.state.login_limit = RateLimit(node.settings.api_nonce_attempts,
+                                                            node.settings.api_code_window)
+    limiter.hit(msg.address.lower())
+    if not nonces.consume(node.engine, msg.nonce, key=nonce_key(node)):  # last: a refused message does not burn it
         raise SignInFailed("the nonce is unknown, used already, or expired; ask for a new one", reason="nonce")
     token, expires = issue_token(node.settings, msg.address)
     return TokenOut(accessToken=token, expiresAt=expires, address=msg.address)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth_abi.exceptions import EncodingError
 from fastapi import APIRouter
 from hexbytes import HexBytes
 from pydantic import BaseModel, Field
@@ -22,6 +23,8 @@ from ledger.chain.compiler import CONTRACTS
 from ledger.errors import BadArgument, LedgerError, NotAuthorized
 
 router = APIRouter(prefix="/tx", tags=["transactions"])
+#: Most gas a relayed request may ask for: more than any of our calls needs, less than a block holds.
+MAX_GAS = 30_000_000
 TARGETS = tuple(c for c in CONTRACTS if c != "CivicForwarder")
 
 
@@ -78,13 +81,19 @@ def submit(body: SubmitIn, actor: CurrentActor, node: NodeDep) -> SubmitOut:
         if (int(domain["chainId"]) != node.chain.chain_id or str(domain["verifyingContract"]).lower() != forwarder.lower()
                 or domain.get("name") != fwd.DOMAIN_NAME or domain.get("version") != fwd.DOMAIN_VERSION):
             raise BadArgument("the request is for another chain or forwarder")
+        if not 0 < int(message["gas"]) <= MAX_GAS:  # bounded before anything encodes them (uint256, uint48)
+            raise BadArgument(f"gas must be between 1 and {MAX_GAS}")
+        if not 0 < int(message["deadline"]) < 2**48:
+            raise BadArgument("deadline must be a uint48 (Unix seconds)")
+        if not 0 <= int(message["nonce"]) < 2**256:
+            raise BadArgument("nonce must be a uint256")
         targets = {node.chain.contract(name).address.lower(): name for name in TARGETS}
         if str(message["to"]).lower() not in targets or int(message["value"]) != 0:
             raise BadArgument("this node relays only value-free calls to the Civic Ledger contracts")
         signature = bytes(HexBytes(body.signature))
         signer = fwd.recover(typed, signature)
         request = fwd.from_typed(typed, signature)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, EncodingError) as exc:
         raise BadArgument(f"malformed typedData: {exc}") from None
     if signer != actor.address or request.sender != actor.address:
         raise NotAuthorized("the request must be signed by the signed-in account, for itself", error="WrongSigner")

@@ -47,7 +47,7 @@ interface IResidentRegistry {
     /// @notice Whether `account` is an officer or admin of the committee `subject` belongs to.
     function actsFor(address account, bytes32 subject) external view returns (bool);
 
-    /// @notice Enrols `subject` in `committee` when their committee first registers a record of them.
-    /// @dev Only the record registry calls this; it reverts when the subject belongs to another committee.
+    /// @notice Enrols `subject` in `committee` when a committee first registers a record of a resident of
+    /// no committee. Only the record registry calls this.
     function enrolOnRecord(bytes32 subject, bytes32 committee, address by) external;
 }

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import typer
 
-from ledger.cli import api, bench, consortium, keys, records, system, trail
+from ledger.cli import api, bench, consortium, keys, records, residents, system, trail
 from ledger.cli.common import err
 from ledger.errors import Internal, LedgerError
 
@@ -20,6 +20,7 @@ app.add_typer(bench.bench_app, name="bench")
 app.add_typer(consortium.consortium_app, name="consortium")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(records.records_app, name="records")
+app.add_typer(residents.residents_app, name="residents")
 api.register(app)  # after the system commands, so `--help` lists those first
 trail.register(app)
 

@@ -177,13 +177,19 @@ def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this
     # X-Forwarded-For is believed only from the proxies named in LEDGER_API_TRUSTED_PROXIES (default: none), so a
     # client cannot dodge a per-client limit by naming another address.
     proxies = s.api_trusted_proxies
+    from api.http import MAX_HEAD, BoundedH11Protocol
+
     common: dict[str, Any] = dict(host=host, port=port, log_level="info", access_log=False,
-                                  proxy_headers=proxies is not None, forwarded_allow_ips=proxies or "")
+                                  proxy_headers=proxies is not None, forwarded_allow_ips=proxies or "",
+                                  http=BoundedH11Protocol, h11_max_incomplete_event_size=MAX_HEAD)
     if workers == 1:
         uvicorn.run(create_app(s), **common)
         return
-    # each worker process builds the app from the environment: say there what the options said
+    # each worker process builds the app from the environment: say there what the options said, and give them one
+    # token secret (in development one is made up per process: a token from one worker would be refused by another)
     os.environ.update({"LEDGER_BODY": s.body, "LEDGER_API_DOMAIN": s.api_domain, "LEDGER_API_URI": s.api_uri})
+    assert s.api_token_secret is not None
+    os.environ.setdefault("LEDGER_API_TOKEN_SECRET", s.api_token_secret.get_secret_value())
     uvicorn.run("api.main:create_app", factory=True, workers=workers, **common)
 
 

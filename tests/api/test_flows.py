@@ -160,6 +160,34 @@ def test_an_emergency_read_is_flagged_and_unreviewed_until_the_custodian_reviews
     assert event["emergency"] == {"id": emergency_id, "reviewed": True, "justified": True}
 
 
+def test_a_read_after_an_unjustified_verdict_is_refused(api: Api) -> None:
+    record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    responder = api.signed_in(PS_OFFICER)
+    emergency_id = responder.declare_emergency(record_id, ["phone"], "a hunch, nothing more")
+    responder.read(record_id, ["phone"], "emergency_response", emergency_id=emergency_id)
+    typed = responder.prepare_read(record_id, ["phone"], "emergency_response", emergency_id=emergency_id)
+    api.signed_in(RC_ADMIN).act("POST", f"/emergencies/{emergency_id}/review",
+                                {"justified": False, "outcome": "no emergency: curiosity"})
+    before = trail_count(api)
+    api.node_sees_head()
+    # within the hour, for the declared purpose: refused once the verdict is on-chain, signed before or after it
+    refused(lambda: responder.submit_read(typed), 403, "emergency_unjustified")
+    refused(lambda: responder.read(record_id, ["phone"], "emergency_response", emergency_id=emergency_id), 403,
+            "emergency_unjustified")
+    assert trail_count(api) == before
+
+
+def test_a_read_under_an_emergency_with_another_purpose_is_refused(api: Api) -> None:
+    record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    responder = api.signed_in(PS_OFFICER)
+    emergency_id = responder.declare_emergency(record_id, ["phone"], "resident collapsed at home")
+    listed = api.signed_in(RC_ADMIN).request("GET", "/emergencies", params={"unreviewed": True})
+    assert next(e for e in listed if e["id"] == emergency_id)["purpose"] == "emergency_response"
+    refused(lambda: responder.read(record_id, ["phone"], "subsistence_review", emergency_id=emergency_id), 403,
+            "purpose_mismatch")
+    assert responder.read(record_id, ["phone"], "emergency_response", emergency_id=emergency_id)["receipt"]["seq"]
+
+
 def test_a_replayed_signed_read_request_is_refused_and_logs_nothing(api: Api) -> None:
     _, record_id, _, reader = granted_record(api)
     typed = reader.prepare_read(record_id, ["address"], "subsistence_review")

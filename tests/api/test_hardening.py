@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
 from api.errors import CatchAll
+from ledger.client import ApiClient
+from ledger.devkeys import dev_account
+from ledger.siwe import SiweMessage
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, NONCE_ATTEMPTS, Api
 from tests.api.test_flows import AUDITOR, CA_OFFICER, RC_ADMIN, granted_record, refused
 
@@ -110,3 +115,72 @@ def test_sign_in_nonces_are_limited_per_client(api: Api) -> None:
     assert statuses.count(200) == NONCE_ATTEMPTS and statuses[-1] == 429
     assert limited.status_code == 429 and limited.json()["code"] == "rate_limited" and limited.headers["Retry-After"]
     time.sleep(CODE_WINDOW)
+
+
+def test_sign_in_succeeds_during_a_nonce_flood_from_100_addresses(api: Api) -> None:
+    """About 90 source addresses × 115 nonces once filled a node-wide cap and locked every member out for five
+    minutes. Nonces now vouch for themselves (an HMAC tag): asking for them stores nothing, so a flood from a
+    hundred loopback addresses, each up to its own limit, leaves nothing behind, and a member signs in."""
+    time.sleep(CODE_WINDOW)
+    stored = api.sql("SELECT count(*) FROM signin_nonces")[0][0]
+
+    def flood(source: int) -> list[int]:
+        transport = httpx.HTTPTransport(local_address=f"127.0.0.{source}")
+        with httpx.Client(base_url=api.url, timeout=30, transport=transport) as client:
+            return [client.post("/auth/nonce").status_code for _ in range(NONCE_ATTEMPTS + 1)]
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = [s for answers in pool.map(flood, range(2, 102)) for s in answers]
+    assert statuses.count(200) >= 100 * NONCE_ATTEMPTS // 2 and 429 in statuses  # each source up to its own limit
+    assert api.sql("SELECT count(*) FROM signin_nonces")[0][0] == stored  # nothing kept for nonces not used
+    member = api.signed_in(RC_ADMIN)  # from yet another address, during the flood's window
+    assert member.request("GET", "/auth/me")["body"] == "rc-east"
+    # a nonce is single-use, and one this node did not make (or altered) is refused
+    person = ApiClient(api.url, dev_account(RC_ADMIN))
+    issued = person.request("POST", "/auth/nonce")
+
+    def login(nonce: str) -> Any:
+        text = SiweMessage.create(domain=issued["domain"], address=dev_account(RC_ADMIN).address, uri=issued["uri"],
+                                  chain_id=issued["chainId"], nonce=nonce).text()
+        return person.request("POST", "/auth/login", json={"message": text, "signature": person.sign(text)})
+
+    nonce = issued["nonce"]
+    forged = nonce[:-1] + ("0" if nonce[-1] != "0" else "1")
+    for bad in (forged, "A" * 58):
+        e = refused(lambda bad=bad: login(bad), 401, "sign_in_failed")
+        assert "nonce" in e.message
+    assert login(nonce)["accessToken"]
+    refused(lambda: login(nonce), 401, "sign_in_failed")  # used once
+    time.sleep(CODE_WINDOW)
+
+
+def test_huge_request_headers_are_refused_with_431(api: Api) -> None:
+    host, port = api.url.removeprefix("http://").split(":")
+    for size in (64 * 1024, 4 * 1024 * 1024):
+        with socket.create_connection((host, int(port)), timeout=30) as s:
+            head = f"GET /health HTTP/1.1\r\nHost: {host}\r\nX-Padding: ".encode()
+            try:
+                s.sendall(head + b"a" * size + b"\r\n\r\n")
+            except OSError:
+                pass  # the node answered and closed while the rest was still being sent
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        status_line, _, rest = answer.partition(b"\r\n")
+        assert status_line.split()[1] == b"431", answer[:200]
+        assert json.loads(rest.split(b"\r\n\r\n", 1)[1])["code"] == "headers_too_large"
+    assert httpx.get(api.url + "/health", timeout=10).status_code == 200  # and the node still answers
+
+
+def test_gas_and_deadline_past_their_types_in_a_relayed_request_are_refused_as_json(api: Api) -> None:
+    admin = api.signed_in(RC_ADMIN)
+    _nid, _record, grant_id, _ = granted_record(api)
+    prepared = admin.request("DELETE", f"/grants/{grant_id}")["typedData"]
+    for field, value in (("gas", 2**256), ("gas", 0), ("deadline", 2**48), ("nonce", 2**256)):
+        typed = {**prepared, "message": {**prepared["message"], field: value}}
+        refused(lambda typed=typed: admin.request("POST", "/tx/submit", json={"typedData": typed,
+                                                                               "signature": "0x" + "11" * 65}),
+                422, "invalid_request")
+    refused(lambda: admin.request("POST", "/consent", json={"grantId": 2**256, "given": True}), 422,
+            "invalid_request")
+    assert admin.request("GET", f"/grants/{grant_id}")["active"] is True  # nothing was relayed

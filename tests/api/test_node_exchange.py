@@ -351,24 +351,37 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
     with pytest.raises(ApiError) as no_consent:  # health needs the resident's consent
         officer.read(record_id, ["conditions"], "subsistence_review")
     assert no_consent.value.status == 403 and no_consent.value.body["code"] == "consent_missing"
-    # the resident, at their own committee's node (rc-east), sees the grant of rc-west waiting for them ...
+    # rc-west registered the resident first, so it is their committee: rc-east does not act for them ...
     east_officer = pair.client(pair.committee_url, RC_OFFICER)
-    code = east_officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
-    waiting = ApiClient(pair.committee_url).request("POST", "/trail/by-code/consents", json={"code": code})
+    for path, payload in (("/trail/codes", {"nationalId": nid}),
+                          ("/residents", {"account": Account.create().address, "nationalId": nid})):
+        with pytest.raises(ApiError) as not_theirs:
+            east_officer.request("POST", path, json=payload)
+        assert not_theirs.value.status == 403 and not_theirs.value.body["error"] == "NotResidentsCommittee"
+    # ... the resident, at their own committee's node, sees the grant waiting for them ...
+    west_officer = pair.client(pair.urls["rc-west"], RC_WEST_OFFICER)
+    code = west_officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    waiting = ApiClient(pair.urls["rc-west"]).request("POST", "/trail/by-code/consents", json={"code": code})
     assert [(g["id"], g["custodian"]) for g in waiting] == [(grant_id, "rc-west")]
     # ... and, with their own key linked there, consents there
     resident = Account.create()
-    east_officer.act("POST", "/residents", {"account": resident.address, "nationalId": nid})
-    mine = ApiClient(pair.committee_url, resident)
+    west_officer.act("POST", "/residents", {"account": resident.address, "nationalId": nid})
+    mine = ApiClient(pair.urls["rc-west"], resident)
     mine.login()
     mine.act("POST", "/consent", {"grantId": grant_id, "given": True})
     time.sleep(1.0)
     read = officer.read(record_id, ["conditions"], "subsistence_review")
     assert verify_bundle(read["bundle"], pair.contracts).fields == {"conditions": ["asthma"]}
-    # signed in with that key at their committee's node, the resident sees the read at rc-west's node
+    # signed in with that key at their committee's node, the resident sees the read at rc-west's node; not at
+    # another committee's
     trail = mine.request("GET", "/trail/mine/consortium")
     assert [(e["custodian"], e["recordId"], e["readerBody"]) for e in trail["events"]] == \
         [("rc-west", record_id, "civil-affairs")]
+    at_east = ApiClient(pair.committee_url, resident)
+    at_east.login()
+    with pytest.raises(ApiError) as not_their_committee:
+        at_east.request("GET", "/trail/mine/consortium")
+    assert not_their_committee.value.body["error"] == "NotResidentsCommittee"
     # a department's node does not gather residents' trails: it says where to look
     elsewhere = ApiClient(pair.department_url, resident)
     elsewhere.login()
@@ -393,8 +406,8 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
 
 def test_the_residents_portal_page_shows_reads_at_every_node_and_names_a_stopped_one(pair: Nodes, browser: Any) -> None:
     nid = national_id()
-    west, officer = _granted(pair, custodian="rc-west", nid=nid)
-    east, _ = _granted(pair, custodian="rc-east", nid=nid)
+    east, officer = _granted(pair, custodian="rc-east", nid=nid)  # rc-east first: the resident's committee
+    west, _ = _granted(pair, custodian="rc-west", nid=nid)
     officer.read(west, ["tenure", "subsidy"], "subsistence_review")
     officer.read(east, ["address"], "subsistence_review")
     code = pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
@@ -481,3 +494,55 @@ def test_an_emergency_read_of_another_bodys_record_is_found_declared_and_read_th
     finally:
         pair.contracts.bodies.update_profile(ps_admin, b"", "")
         security.down()
+
+
+RC_WEST_NODE = 22  # rc-west's node account (ANCHOR role)
+
+
+def test_another_committee_or_a_department_issuing_a_code_or_gathering_a_trail_is_refused(pair: Nodes) -> None:
+    nid = national_id()
+    record_id = pair.client(pair.committee_url, RC_OFFICER).register_record("household", nid, HOUSEHOLD)
+    time.sleep(1.0)
+    for url, who in ((pair.urls["rc-west"], RC_WEST_OFFICER), (pair.department_url, CA_OFFICER)):
+        with pytest.raises(ApiError) as refused:
+            pair.client(url, who).request("POST", "/trail/codes", json={"nationalId": nid})
+        assert refused.value.status == 403 and refused.value.body["error"] == "NotResidentsCommittee"
+    # another committee's node asking a node for this resident's reads is refused there; their own is answered
+    subject = {"subjectId": "0x" + pair.contracts.records.get_record(bytes.fromhex(record_id[2:])).subject.hex()}
+    r = _as_node(pair, "civil-affairs", "/node/trail", subject, RC_WEST_NODE, "rc-west")
+    assert r.status_code == 403 and r.json()["error"] == "NotResidentsCommittee", r.text
+    assert _as_node(pair, "civil-affairs", "/node/trail", subject, RC_NODE, "rc-east").status_code == 200
+    # the resident's own committee issues it
+    assert pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})
+
+
+def test_a_resident_moves_between_committees_and_the_new_one_acts_for_them(pair: Nodes) -> None:
+    nid = national_id()
+    pair.client(pair.committee_url, RC_OFFICER).register_record("household", nid, HOUSEHOLD)
+    time.sleep(1.0)
+    old_code = pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes",
+                                                                   json={"nationalId": nid})["code"]
+    east_admin, west_admin = pair.client(pair.committee_url, RC_ADMIN), pair.client(pair.urls["rc-west"], RC_WEST_ADMIN)
+    with pytest.raises(ApiError) as officer_only:  # an officer may not move a resident
+        pair.client(pair.committee_url, RC_OFFICER).request("POST", "/residents/transfer",
+                                                            json={"nationalId": nid, "to": "rc-west"})
+    assert officer_only.value.status == 403
+    east_admin.act("POST", "/residents/transfer", {"nationalId": nid, "to": "rc-west"})
+    half = east_admin.request("POST", "/residents/lookup", json={"nationalId": nid})
+    assert (half["committee"], half["transferTo"]) == ("rc-east", "rc-west")
+    west_admin.act("POST", "/residents/transfer", {"nationalId": nid, "to": "rc-west"})
+    moved = west_admin.request("POST", "/residents/lookup", json={"nationalId": nid})
+    assert (moved["committee"], moved["transferTo"]) == ("rc-west", None)
+    assert [m["committee"] for m in moved["history"]] == ["rc-east", "rc-west"]
+    time.sleep(1.0)
+    # the old committee's code no longer opens the trail; the new committee issues one, at its node
+    with pytest.raises(ApiError) as old:
+        ApiClient(pair.committee_url).request("POST", "/trail/by-code", json={"code": old_code})
+    assert old.value.status == 403 and old.value.body["error"] == "NotResidentsCommittee"
+    with pytest.raises(ApiError) as not_theirs:
+        pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})
+    assert not_theirs.value.body["error"] == "NotResidentsCommittee"
+    code = pair.client(pair.urls["rc-west"], RC_WEST_OFFICER).request("POST", "/trail/codes",
+                                                                      json={"nationalId": nid})["code"]
+    trail = ApiClient(pair.urls["rc-west"]).request("POST", "/trail/by-code/consortium", json={"code": code})
+    assert {p["custodian"]: p["status"] for p in trail["parts"]}["rc-east"] == "answered"

@@ -207,3 +207,36 @@ def test_records_show_is_a_signed_read_on_the_trail(system: Cli) -> None:
     # without the person's key there is no look at all
     refused = system("records", "show", rid, "--purpose", "grid_management", "--body", "rc-east", ok=False)
     assert refused.error()["code"] == "invalid_argument" and "--dev-account" in refused.error()["message"]
+
+
+DEEP = '{"a":' * 100_000 + "1" + "}" * 100_000  # 200 KB nested 100,000 deep: once a SIGSEGV
+
+
+@pytest.mark.parametrize("command", [("records", "verify"), ("verify", "trail"), ("records", "add")])
+def test_deep_json_given_to_each_command_that_reads_a_file_is_a_json_error(system: Any, tmp_path: Path,
+                                                                             command: tuple[str, ...]) -> None:
+    extra = ("--dev-account", OFFICER) if command == ("records", "add") else ()
+    refused = system(*command, _file(tmp_path, "deep.json", DEEP), *extra, ok=False)
+    assert refused.code > 0  # an exit status, not a signal
+    error = refused.error()
+    assert error["code"] in ("invalid_record", "invalid_argument") and "levels deep" in error["message"]
+
+
+def test_a_bundle_with_version_minus_one_and_a_keystore_without_version_are_specific_errors(
+        system: Any, tmp_path: Path) -> None:
+    rid = system("records", "add", _file(tmp_path, "r.json", _record()), "--dev-account", OFFICER).json()["recordId"]
+    bundle = json.loads(system("records", "disclose", rid, "--field", "address", *LOOK).stdout)
+    refused = system("records", "verify", _file(tmp_path, "b.json", {**bundle, "version": -1}), ok=False)
+    assert refused.error()["code"] == "disclosure_invalid" and "version" in refused.error()["message"]
+    keystore = _file(tmp_path, "k.json", {"address": "00" * 20, "crypto": {}})  # no "version"
+    refused = system("records", "list", "--keystore", keystore, ok=False, LEDGER_KEYSTORE_PASSWORD="x")
+    assert refused.error()["code"] == "invalid_argument" and "keystore" in refused.error()["message"]
+
+
+def test_path_like_body_codes_are_refused_before_any_file_is_made(system: Any) -> None:
+    outside = system.home.parent / "x.db"
+    for args, env in ((("--body", "../../x"), {}), ((), {"LEDGER_BODY": "../../x"})):
+        refused = system("records", "list", *args, "--dev-account", ADMIN, ok=False, **env)
+        assert refused.error()["code"] in ("invalid_argument", "invalid_identifier"), refused.stderr
+    assert not outside.exists() and not (system.home / "x.db").exists()
+    assert not list(system.home.parent.parent.glob("x.db"))
