@@ -3,8 +3,9 @@
 uvicorn's default parser (httptools) takes request headers of any size: 4 × 64 MB of headers, sent
 without signing in, grew a node from 151 to 400 MB. h11 buffers at most ``h11_max_incomplete_event_size``
 bytes of an unfinished request head and then raises a protocol error hinting 431 (RFC 6585, "Request
-Header Fields Too Large"); uvicorn answers every protocol error 400 in plain text. Here the hint is kept
-and the answer is the API's JSON error: ``431 headers_too_large`` or ``400 invalid_request``.
+Header Fields Too Large"); a head that arrived whole in one read is measured once parsed. uvicorn
+answers every protocol error 400 in plain text; here the hint is kept and the answer is the API's JSON
+error: ``431 headers_too_large`` or ``400 invalid_request``.
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ class BoundedH11Protocol(H11Protocol):
 
         def next_event() -> Any:
             try:
-                return parse()
+                event = parse()
             except h11.RemoteProtocolError as exc:
                 self._status_hint = exc.error_status_hint
                 raise
+            # h11 bounds a head still arriving; one that arrived whole in a single read is measured here
+            if isinstance(event, h11.Request) and \
+                    len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers.raw_items()) > MAX_HEAD:
+                self._status_hint = 431
+                raise h11.RemoteProtocolError("request head too large", error_status_hint=431)
+            return event
 
         self.conn.next_event = next_event  # type: ignore[method-assign]
 

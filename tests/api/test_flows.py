@@ -324,7 +324,8 @@ def test_an_unknown_purpose_is_bad_input_in_words_and_each_refusal_has_its_own_c
     assert denied.body["decision"] == "no_grant" and "request access first" in denied.body["message"]
     # a role missing is said in words: not "only an emergency may …", not a members' message for a vote
     no_role = refused(lambda: reader.request("POST", "/emergencies", json={
-        "recordId": record_id, "fields": ["programme"], "reason": "testing"}), 403, "not_authorized")
+        "recordId": record_id, "fields": ["programme"], "purpose": "emergency_response", "reason": "testing"}), 403,
+        "not_authorized")
     assert no_role.body["message"] == "only a member with the emergency role may declare emergency reads"
     vote = refused(lambda: reader.request("POST", "/bodies/proposals/1/vote"), 403, "not_authorized")
     assert vote.body["message"] == "only an admin of civil-affairs may vote for it"
@@ -334,8 +335,10 @@ def test_consent_is_set_only_by_the_resident_or_their_own_committee_and_never_ov
     nid, record_id, grant_id, reader = granted_record(api, category="social_assistance", fields=["status"])
     evidence = {"grantId": grant_id, "given": True, "nationalId": nid, "evidence": "signed consent form #7"}
     # another committee's officer (rc-west) may not record consent on rc-east's resident, whatever the evidence
+    # (here, at rc-east's node, they are not of its body; at their own node, rc-west's is not the resident's
+    # committee: tests/api/test_node_exchange.py; and the contract refuses either: tests/contracts/test_residents.py)
     west = refused(lambda: api.signed_in(9).request("POST", "/consent", json=evidence), 403, "not_authorized")
-    assert west.body["error"] == "AccessRegistryNotConsentAuthority"
+    assert west.body["error"] == "MissingRole"
     # the resident refuses with their own account; their committee cannot turn that into consent
     resident = Account.create()
     api.signed_in(RC_OFFICER).act("POST", "/residents", {"account": resident.address, "nationalId": nid})

@@ -180,7 +180,7 @@ def test_gas_and_deadline_past_their_types_in_a_relayed_request_are_refused_as_j
         typed = {**prepared, "message": {**prepared["message"], field: value}}
         refused(lambda typed=typed: admin.request("POST", "/tx/submit", json={"typedData": typed,
                                                                                "signature": "0x" + "11" * 65}),
-                422, "invalid_request")
+                422, "invalid_argument")
     refused(lambda: admin.request("POST", "/consent", json={"grantId": 2**256, "given": True}), 422,
             "invalid_request")
     assert admin.request("GET", f"/grants/{grant_id}")["active"] is True  # nothing was relayed

@@ -120,7 +120,7 @@ function readResult() {
 }
 
 function codeCard() {
-  // A committee's own staff give residents the access code to their trail (shown once).
+  // A committee's own staff give their residents the access code to their trail (shown once).
   const out = el("div", { "aria-live": "polite" });
   const nid = el("input", { type: "text", autocomplete: "off", required: true, maxlength: 32 });
   const submit = el("button", { type: "submit" }, t("officer.issueCode"));
@@ -172,7 +172,9 @@ start({
       state.read ? readResult() : null,
       state.target && state.mode === "request" ? requestCard(rerender) : null,
       state.target && state.mode === "read" ? readCard(rerender) : null,
-      searchCard(rerender), requestsCard(requests, grants, rerender), me.body === cfg.body ? codeCard() : null);
+      searchCard(rerender), requestsCard(requests, grants, rerender),
+      // only a resident's own committee issues their code, at its node: a department is never offered it
+      me.body === cfg.body && cfg.kind === "residents_committee" ? codeCard() : null);
     state.notice = null;
   },
 });
