@@ -242,7 +242,7 @@ contract AccessRegistry is EmergencyAccess {
         if (subject == bytes32(0)) revert AccessRegistryZeroValue();
         if (g.scope != Scope.Agreement && g.subject != subject) revert AccessRegistrySubjectMismatch(grantId, subject);
         address sender = _msgSender();
-        bytes32 committee;
+        bytes32 committee = bytes32(0); // the resident acts: no committee
         if (_residents.residentSubject(sender) == subject) {
             if (!_decidedByResident[grantId][subject]) {
                 _decidedByResident[grantId][subject] = true;
