@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.chain.access import ConsentState, Decision, Scope
+from ledger.chain.access import ConsentState, Decision, Emergency, Grant, Scope
 from ledger.ids import Role
 
 #: How long an emergency declaration covers reads (``EmergencyAccess.EMERGENCY_WINDOW``).
@@ -45,49 +45,20 @@ class RecordFacts:
 
 
 @dataclass(frozen=True)
-class GrantFacts:
-    """A grant as the chain held it at the block: ``revoked`` means revoked at or before it."""
-
-    scope: Scope
-    revoked: bool
-    expires_at: int
-    grantee: str
-    grantee_body: bytes
-    custodian: bytes
-    record_id: bytes
-    subject: bytes
-    category: bytes
-    fields: int
-    purpose: bytes
-
-
-@dataclass(frozen=True)
-class EmergencyFacts:
-    """A declaration as the chain held it at the block: ``reviewed`` means reviewed at or before it."""
-
-    reader: str
-    record_id: bytes
-    fields: int
-    purpose: bytes
-    declared_at: int
-    reviewed: bool
-    justified: bool
-
-
-@dataclass(frozen=True)
 class ChainFacts:
     """What the chain held at one block, about one read.
 
-    ``grant``/``emergency`` are the ones the read names (None when unknown at that block);
-    ``consent`` is the state under that grant for the record's subject.
+    ``grant``/``emergency`` are the ones the read names, as the contract's getters return them at that
+    block (None when unknown then; a grant revoked later is not ``revoked`` yet, a declaration reviewed
+    later not ``reviewed``); ``consent`` is the state under that grant for the record's subject.
     """
 
     now: int
     reader_body: bytes
     reader_roles: int
     record: RecordFacts | None
-    grant: GrantFacts | None = None
-    emergency: EmergencyFacts | None = None
+    grant: Grant | None = None
+    emergency: Emergency | None = None
     consent: ConsentState = ConsentState.NONE
     requires_consent: bool = False
 
@@ -110,7 +81,7 @@ def decide(read: ReadAsked, chain: ChainFacts) -> Decision:
     return evaluate_grant(read, chain, chain.grant, rec)
 
 
-def evaluate_grant(read: ReadAsked, chain: ChainFacts, g: GrantFacts, rec: RecordFacts) -> Decision:
+def evaluate_grant(read: ReadAsked, chain: ChainFacts, g: Grant, rec: RecordFacts) -> Decision:
     """``AccessRegistry._evaluate``: whether grant ``g`` covers the read, then whether it is in force."""
     covers = g.custodian == rec.custodian and g.grantee_body == chain.reader_body
     if g.scope is Scope.RECORD:

@@ -15,8 +15,7 @@ from typing import Any
 
 from hexbytes import HexBytes
 
-from ledger.access_rule import EmergencyFacts, GrantFacts
-from ledger.chain.access import ConsentState, Scope
+from ledger.chain.access import ConsentState, Emergency, Grant, Scope
 from ledger.chain.deploy import Contracts
 from ledger.store.index_models import IxEmergency, IxGrant, IxRequest
 
@@ -92,22 +91,24 @@ def _b32(value: str) -> bytes:
     return bytes(HexBytes(value)).rjust(32, b"\0")
 
 
-def grant_at(g: IxGrant | None, r: IxRequest | None, block: int) -> GrantFacts | None:
-    """A grant from the chain index as it stood after ``block`` (None before it was created)."""
+def grant_at(g: IxGrant | None, r: IxRequest | None, block: int) -> Grant | None:
+    """A grant from the chain index as ``getGrant`` answered after ``block`` (None before it was created)."""
     if g is None or r is None or g.created_block > block:
         return None
-    return GrantFacts(scope=Scope(r.scope), revoked=g.revoked_block is not None and g.revoked_block <= block,
-                      expires_at=g.expires_at, grantee=g.grantee, grantee_body=_b32(g.grantee_body),
-                      custodian=_b32(g.custodian), record_id=_b32(r.record_id), subject=_b32(r.subject),
-                      category=_b32(r.category), fields=int(r.field_mask, 16), purpose=_b32(r.purpose))
+    return Grant(id=g.grant_id, scope=Scope(r.scope), revoked=g.revoked_block is not None and g.revoked_block <= block,
+                 expires_at=g.expires_at, grantee=g.grantee, grantee_body=_b32(g.grantee_body),
+                 custodian=_b32(g.custodian), record_id=_b32(r.record_id), subject=_b32(r.subject),
+                 category=_b32(r.category), fields=int(r.field_mask, 16), purpose=_b32(r.purpose),
+                 request_id=g.request_id)
 
 
-def emergency_at(em: IxEmergency | None, block: int) -> EmergencyFacts | None:
-    """A declaration from the chain index as it stood after ``block`` (None before it was made)."""
+def emergency_at(em: IxEmergency | None, block: int) -> Emergency | None:
+    """A declaration from the chain index as ``getEmergency`` answered after ``block`` (None before it was made;
+    the hashes of its reason and outcome, which the rule does not ask, are left zero)."""
     if em is None or em.declared_block > block:
         return None
     reviewed = em.reviewed_block is not None and em.reviewed_block <= block
-    return EmergencyFacts(reader=em.reader, record_id=_b32(em.record_id), fields=int(em.field_mask, 16),
-                          purpose=_b32(em.purpose) if em.purpose else ZERO,
-                          declared_at=_seconds(em.declared_at), reviewed=reviewed,
-                          justified=bool(em.justified) if reviewed else False)
+    return Emergency(id=em.emergency_id, reader=em.reader, declared_at=_seconds(em.declared_at), reviewed=reviewed,
+                     justified=bool(em.justified) if reviewed else False, reader_body=_b32(em.reader_body),
+                     record_id=_b32(em.record_id), custodian=_b32(em.custodian), fields=int(em.field_mask, 16),
+                     purpose=_b32(em.purpose) if em.purpose else ZERO, reason_hash=ZERO, outcome_hash=ZERO)

@@ -214,8 +214,8 @@ def test_a_residents_trail_and_the_audit_are_answered_only_to_a_committee_and_th
     # a department's node may not ask for a resident's trail; a committee's node may
     r = _as_node(pair, "rc-west", "/node/trail", subject, CA_NODE, "civil-affairs")
     assert r.status_code == 403 and r.json()["error"] == "WrongBodyKind", r.text
-    r = _as_node(pair, "rc-west", "/node/trail", subject, RC_NODE, "rc-east")
-    assert r.status_code == 200 and r.json()["custodian"] == "rc-west" and r.json()["events"] == []
+    r = _as_node(pair, "rc-west", "/node/trail", subject, RC_NODE, "rc-east")  # a committee, not the resident's
+    assert r.status_code == 403 and r.json()["error"] == "NotResidentsCommittee", r.text
     # only the auditor's node may ask a node to audit itself
     r = _as_node(pair, "civil-affairs", "/node/audit", {"request": "0x" + "33" * 32}, RC_NODE, "rc-east")
     assert r.status_code == 403 and r.json()["error"] == "WrongBodyKind", r.text

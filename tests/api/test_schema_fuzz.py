@@ -50,8 +50,9 @@ def api_schema(fuzz_api: Api) -> Any:
 @pytest.fixture(scope="module")
 def tokens(fuzz_api: Api) -> dict[str, str | None]:
     officer = fuzz_api.signed_in(RC_OFFICER)
-    resident = Account.create()
-    officer.act("POST", "/residents", {"account": resident.address, "nationalId": national_id()})
+    resident, nid = Account.create(), national_id()
+    officer.act("POST", "/residents/enrol", {"nationalId": nid})  # rc-east's resident: rc-east links their wallet
+    officer.act("POST", "/residents", {"account": resident.address, "nationalId": nid})
     roles: dict[str, str | None] = {"signed out": None}
     for role, who in (("officer", CA_OFFICER), ("admin", RC_ADMIN), ("auditor", AUDITOR), ("resident", resident)):
         roles[role] = fuzz_api.signed_in(who).token

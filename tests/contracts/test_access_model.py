@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from ledger.access_rule import EMERGENCY_WINDOW, ChainFacts, EmergencyFacts, GrantFacts, ReadAsked, RecordFacts, decide
+from ledger.access_rule import EMERGENCY_WINDOW, ChainFacts, ReadAsked, RecordFacts, decide
 from ledger.chain.access import Scope
 from ledger.chain.compiler import Build
 from ledger.chain.records import RecordStatus
@@ -43,14 +43,8 @@ def chain_facts(k: Consortium, read: ReadAsked, views: Views | None = None) -> C
     body, roles = v.member_of(read.reader)
     rec = v.get_record(read.record_id)
     record = RecordFacts(rec.custodian, rec.subject, rec.category, rec.status == RecordStatus.ACTIVE)
-    grant = emergency = None
-    if read.grant_id:
-        g = c.access.get_grant(read.grant_id)
-        grant = GrantFacts(g.scope, g.revoked, g.expires_at, g.grantee, g.grantee_body, g.custodian, g.record_id,
-                           g.subject, g.category, g.fields, g.purpose)
-    if read.emergency_id:
-        e = c.access.get_emergency(read.emergency_id)
-        emergency = EmergencyFacts(e.reader, e.record_id, e.fields, e.purpose, e.declared_at, e.reviewed, e.justified)
+    grant = c.access.get_grant(read.grant_id) if read.grant_id else None
+    emergency = c.access.get_emergency(read.emergency_id) if read.emergency_id else None
     return ChainFacts(now=k.chain.timestamp(), reader_body=body, reader_roles=roles, record=record, grant=grant,
                       emergency=emergency, consent=c.access.consent_of(read.grant_id, rec.subject),
                       requires_consent=v.requires_consent(rec.category))
