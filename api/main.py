@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -46,6 +45,7 @@ from ledger.chain.head import follow_chain
 from ledger.consortium.gather import published_api_at
 from ledger.errors import BadArgument
 from ledger.indexer import Indexer
+from ledger.jsondepth import MAX_JSON_DEPTH, json_depth
 from ledger.nodes import NodeClient, NodeIdentity
 from ledger.reads import ReadService
 from ledger.store.directory import Directory
@@ -55,23 +55,6 @@ from ledger.trail.anchor import TrailAnchorer
 
 ROUTERS = (health.router, auth.router, bodies.router, records.router, access.router, residents.router, reads.router,
            emergencies.router, consortium.router, trail.router, audit.router, tx.router, catalog.router, node.router)
-
-
-#: Deepest JSON nesting a request may have: the API's own bodies nest four levels at most (typed data).
-MAX_JSON_DEPTH = 32
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_BRACKETS = re.compile(rb"[\[\]{}]")
-
-
-def json_depth(body: bytes) -> int:
-    """How deeply ``body`` nests, counted on its brackets outside strings (no parser is run on it)."""
-    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:  # cannot nest deeper than it has openings
-        return body.count(b"[") + body.count(b"{")
-    depth = deepest = 0
-    for m in _BRACKETS.finditer(_STRINGS.sub(b"", body)):
-        depth += 1 if m.group() in (b"[", b"{") else -1
-        deepest = max(deepest, depth)
-    return deepest
 
 
 class BodyLimit:

@@ -19,6 +19,7 @@ from eth_utils import keccak
 
 from ledger.chain.client import DirectActor
 from ledger.errors import InvalidRecord, LedgerError
+from ledger.jsondepth import too_deep
 from ledger.store.anchoring import AnchorReport
 from ledger.store.records import RecordStore
 from ledger.subjects import normalise_national_id
@@ -57,6 +58,8 @@ def parse_lines(store: RecordStore, data: bytes) -> list[tuple[bytes, str, str, 
         if not raw.strip():
             continue
         try:
+            if deep := too_deep(raw):
+                raise InvalidRecord(f"refused: {deep}")
             doc = json.loads(raw)
             if not isinstance(doc, dict) or not {"category", "nationalId", "fields"} <= set(doc) \
                     or not isinstance(doc["category"], str) or not isinstance(doc["nationalId"], str):

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from ledger.errors import BadArgument, LedgerError
+from ledger.jsondepth import too_deep
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -57,42 +58,13 @@ def read_json(path: Path, *, limit: int, what: str, error: type[LedgerError] = B
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not valid JSON")
 
-    depth = json_depth(raw)
-    if depth > MAX_JSON_DEPTH:
-        raise error(f"{path} nests {depth} levels deep; no document of ours nests more than {MAX_JSON_DEPTH}")
+    deep = too_deep(raw)
+    if deep:
+        raise error(f"{path} is refused: {deep}")
     try:
         return json.loads(raw, parse_constant=no_constants)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise error(f"{path} is not valid JSON: {exc}") from None
-
-
-#: Deepest nesting a JSON file given to a command may have (bundles nest about eight levels).
-MAX_JSON_DEPTH = 64
-
-
-def json_depth(raw: bytes) -> int:
-    """How deep the arrays and objects of a JSON text nest, counted without parsing it (so a file nested
-    100,000 deep costs one pass, not the parser's stack)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
-                return deepest
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return deepest
 
 
 def settings(**overrides: Any) -> Settings:

@@ -212,10 +212,11 @@ def test_records_show_is_a_signed_read_on_the_trail(system: Cli) -> None:
 DEEP = "[" * 60_000 + "]" * 60_000  # 120 KB nested 60,000 deep, under every file limit (200 KB once a SIGSEGV)
 
 
-@pytest.mark.parametrize("command", [("records", "verify"), ("verify", "trail"), ("records", "add")])
+@pytest.mark.parametrize("command", [("records", "verify"), ("verify", "trail"), ("records", "add"),
+                                     ("records", "import")])
 def test_deep_json_given_to_each_command_that_reads_a_file_is_a_json_error(system: Any, tmp_path: Path,
                                                                              command: tuple[str, ...]) -> None:
-    extra = ("--dev-account", OFFICER) if command == ("records", "add") else ()
+    extra = ("--dev-account", OFFICER) if command[0] == "records" and command[1] in ("add", "import") else ()
     refused = system(*command, _file(tmp_path, "deep.json", DEEP), *extra, ok=False)
     assert refused.code > 0  # an exit status, not a signal
     error = refused.error()
