@@ -36,7 +36,7 @@ from sqlmodel import Session, col, func, select
 
 from ledger.access_rule import ChainFacts, ReadAsked, RecordFacts, decide
 from ledger.audit.history import ChainHistory, emergency_at, grant_at
-from ledger.chain.access import ConsentState, Decision
+from ledger.chain.access import ConsentState, Decision, Grant
 from ledger.chain.deploy import Contracts
 from ledger.errors import LedgerError, TrailInvalid
 from ledger.ids import code_id, code_name
@@ -240,6 +240,9 @@ class Auditor:
                                .where(AccessEvent.body == self.body)).one())
         self._history = ChainHistory(self.c)  # members, erasures and consent, as the chain's logs hold them
         self._before_verdict = 0
+        self._body_id = bytes.fromhex(self.body[2:])
+        self._grants_at: dict[tuple[int, bool], Grant | None] = {}
+        self._codes: dict[str, bytes] = {}
         report.events = total
         walk = _Walk(*self._anchors(c3))
         report.anchored_through = walk.anchored_through
@@ -341,24 +344,24 @@ class Auditor:
         if hex32(reader_body) != e.reader_body.lower():
             check.fail(item, "the event names another body than the one the reader belonged to then")
             return
-        record_id, category = bytes(HexBytes(e.record_id)), code_id(e.category)
+        record_id, subject = bytes.fromhex(e.record_id[2:]), bytes.fromhex(e.subject_id[2:])
         em = self._ix["emergencies"].get(e.emergency_id) if e.emergency_id else None
-        g = self._ix["grants"].get(e.grant_id) if e.grant_id else None
-        facts = ChainFacts(
-            now=self._timestamp(block), reader_body=reader_body, reader_roles=roles,
-            record=RecordFacts(custodian=bytes(HexBytes(self.body)), subject=bytes(HexBytes(e.subject_id)),
-                               category=category, active=not h.erased_by(record_id, block)),
-            grant=grant_at(g, self._ix["requests"].get(g.request_id) if g else None, block),
+        facts = ChainFacts(  # the block's time only where the rule asks it (grants, emergencies): an RPC per block
+            now=self._timestamp(block) if e.grant_id or e.emergency_id else 0, reader_body=reader_body,
+            reader_roles=roles,
+            record=RecordFacts(custodian=self._body_id, subject=subject, category=self._code(e.category),
+                               active=not h.erased_by(record_id, block)),
+            grant=self._grant_at(e.grant_id, block) if e.grant_id else None,
             emergency=emergency_at(em, block),
-            consent=h.consent_at(e.grant_id, bytes(HexBytes(e.subject_id)), block) if e.grant_id else ConsentState.NONE,
+            consent=h.consent_at(e.grant_id, subject, block) if e.grant_id else ConsentState.NONE,
             requires_consent=self._requires_consent(e.category))
-        decision = decide(ReadAsked(reader=e.reader, record_id=record_id, fields=mask, purpose=code_id(e.purpose),
+        decision = decide(ReadAsked(reader=e.reader, record_id=record_id, fields=mask, purpose=self._code(e.purpose),
                                     grant_id=e.grant_id, emergency_id=e.emergency_id), facts)
         if e.emergency_id:
             self._emergency(e, em, decision, check, report)
         elif not decision.allowed:
-            subject = f"grant {e.grant_id}" if e.grant_id else "read without a grant"
-            check.fail(item, f"{subject}: {AUDIT_WORDS.get(decision, decision.code)}")
+            under = f"grant {e.grant_id}" if e.grant_id else "read without a grant"
+            check.fail(item, f"{under}: {AUDIT_WORDS.get(decision, decision.code)}")
 
     def _emergency(self, e: AccessEvent, em: IxEmergency | None, decision: Decision, check: Check,
                    report: AuditReport) -> None:
@@ -376,6 +379,21 @@ class Auditor:
                                                   "reader": e.reader, "at": e.at.isoformat()})
         elif not em.justified:
             self._before_verdict += 1
+
+    def _grant_at(self, grant_id: int, block: int) -> Grant | None:
+        """The grant as the chain held it after ``block``; built once per (grant, state) and reused."""
+        g = self._ix["grants"].get(grant_id)
+        if g is None or g.created_block > block:
+            return None
+        key = (grant_id, g.revoked_block is not None and g.revoked_block <= block)
+        if key not in self._grants_at:
+            self._grants_at[key] = grant_at(g, self._ix["requests"].get(g.request_id), block)
+        return self._grants_at[key]
+
+    def _code(self, code: str) -> bytes:
+        if code not in self._codes:
+            self._codes[code] = code_id(code)
+        return self._codes[code]
 
     def _requires_consent(self, category: str) -> bool:
         """Whether the category needs consent (as the chain says now: changes of it are rare and logged)."""
