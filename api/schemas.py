@@ -158,12 +158,15 @@ class ErrorOut(BaseModel):
     code: str = Field(description="Stable code: not_authenticated, sign_in_failed, not_authorized, not_found, "
                                   "record_not_found, conflict, invalid_request, invalid_input, unknown_purpose, "
                                   "unknown_category, invalid_national_id, read_request_invalid, "
-                                  "forward_request_invalid, record_erased, payload_too_large, rate_limited, "
-                                  "chain_unavailable, store, …; for a refused read, its decision: "
+                                  "forward_request_invalid, record_erased, payload_too_large, headers_too_large, "
+                                  "rate_limited, not_a_committee, chain_unavailable, store, …; for a refused read, "
+                                  "its decision: "
                                   + ", ".join(DECISIONS),
                       examples=["grant_revoked"])
     message: str = Field(examples=["access refused: the custodian revoked the grant"])
-    error: str | None = Field(default=None, description="The contract's custom error, when the chain refused",
+    error: str | None = Field(default=None, description="The contract's custom error, when the chain refused, or the "
+                                                        "node's own reason (e.g. NotResidentsCommittee: only a "
+                                                        "resident's own committee acts for them)",
                               examples=["AccessRegistryUnknownPurpose"])
     decision: Literal[DECISIONS] | None = Field(default=None,  # type: ignore[valid-type]
                                                 description="Why a read was refused (the same as code)")
