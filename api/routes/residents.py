@@ -8,16 +8,17 @@ contract would refuse is refused here first, so nothing is kept.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 from web3 import Web3
 
-from api.deps import CurrentMember, NodeDep
+from api.deps import CurrentActor, CurrentMember, NodeDep
 from api.routes.tx import Prepared, prepare
 from ledger.chain.access import ZERO
 from ledger.chain.head import bodies_at
-from ledger.errors import NotAuthorized
+from ledger.errors import NotAuthorized, NotFound
 from ledger.ids import BodyKind, Role, code_id, code_name
 from ledger.store.records import hex32
 
@@ -64,6 +65,23 @@ def bind_wallet(body: ResidentIn, actor: CurrentMember, node: NodeDep) -> Prepar
     account = Web3.to_checksum_address(body.account)
     return prepare(node, actor, node.contracts.residents.handle, "bindWallet", account, subject,
                    summary=f"link {account} to a resident of {node.body}")
+
+
+@router.delete("/{account}", response_model=Prepared,
+               summary="Prepare: unlink a resident's account (the resident themselves, or officers and admins of "
+                       "their own committee, at its node)",
+               responses={403: {"description": "Neither the account itself nor the resident's own committee"},
+                          404: {"description": "The account is not linked to a resident"}})
+def unbind_wallet(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], actor: CurrentActor,
+                  node: NodeDep) -> Prepared:
+    account = Web3.to_checksum_address(account)
+    subject = node.contracts.residents.resident_subject(account)
+    if subject == ZERO:
+        raise NotFound(f"{account} is not linked to a resident", error="NotBound")
+    if actor.address != account:
+        node.require_own_resident(subject, "unlink a resident's account", actor)
+    return prepare(node, actor, node.contracts.residents.handle, "unbindWallet", account,
+                   summary=f"unlink {account} from its resident")
 
 
 @router.post("/enrol", response_model=Prepared,

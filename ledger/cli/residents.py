@@ -13,7 +13,7 @@ import typer
 from ledger.cli.api import ApiOpt, call
 from ledger.cli.common import DevAccountOpt, KeystoreOpt, print_json
 
-residents_app = typer.Typer(help="Residents and their committees: show, enrol, move, link a wallet.",
+residents_app = typer.Typer(help="Residents and their committees: show, enrol, move, link or unlink a wallet.",
                             no_args_is_help=True)
 NationalIdOpt = Annotated[str, typer.Option("--national-id", envvar="LEDGER_NATIONAL_ID", help="The resident")]
 
@@ -55,3 +55,10 @@ def link(national_id: NationalIdOpt,
     """Link a resident's own account to them, so they sign in and consent with it (their committee's staff)."""
     print_json(call(api, keystore, dev_account,
                     lambda c: c.act("POST", "/residents", {"account": account, "nationalId": national_id})))
+
+
+@residents_app.command("unlink")
+def unlink(account: Annotated[str, typer.Option("--account", help="The resident's account (0x…)")],
+           api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    """Unlink a resident's account (the resident themselves, or their committee's staff)."""
+    print_json(call(api, keystore, dev_account, lambda c: c.act("DELETE", f"/residents/{account}")))

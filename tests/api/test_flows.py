@@ -190,6 +190,25 @@ def test_a_read_under_an_emergency_with_another_purpose_is_refused(api: Api) -> 
                                 {"justified": True, "outcome": "ambulance log matches"})
 
 
+def test_a_residents_wallet_is_unlinked_only_by_them_or_their_own_committee(api: Api) -> None:
+    nid = national_id()
+    api.signed_in(RC_OFFICER).register_record("household", nid, HOUSEHOLD)  # rc-east's resident from now on
+    resident = Account.create()
+    api.signed_in(RC_OFFICER).act("POST", "/residents", {"account": resident.address, "nationalId": nid})
+    assert api.signed_in(resident).request("GET", "/trail/mine")["events"] == []
+    # another body's member may not unlink it; an address linked to nobody is a 404
+    refused(lambda: api.signed_in(CA_OFFICER).request("DELETE", f"/residents/{resident.address}"), 403,
+            "not_authorized")
+    refused(lambda: api.signed_in(RC_OFFICER).request("DELETE", f"/residents/{Account.create().address}"), 404,
+            "not_found")
+    api.signed_in(RC_ADMIN).act("DELETE", f"/residents/{resident.address}")
+    refused(lambda: api.signed_in(resident).request("GET", "/trail/mine"), 403, "not_authorized")
+    # linked again, the resident unlinks their own account themselves
+    api.signed_in(RC_OFFICER).act("POST", "/residents", {"account": resident.address, "nationalId": nid})
+    api.signed_in(resident).act("DELETE", f"/residents/{resident.address}")
+    refused(lambda: api.signed_in(resident).request("GET", "/trail/mine"), 403, "not_authorized")
+
+
 def test_a_replayed_signed_read_request_is_refused_and_logs_nothing(api: Api) -> None:
     _, record_id, _, reader = granted_record(api)
     typed = reader.prepare_read(record_id, ["address"], "subsistence_review")
