@@ -1,11 +1,14 @@
-"""The HTTP protocol the node's uvicorn runs: h11 with bounded request heads, answered in JSON.
+"""The HTTP protocol the node's uvicorn runs: httptools with bounded request heads, refusals in JSON.
 
-uvicorn's default parser (httptools) takes request headers of any size: 4 × 64 MB of headers, sent
-without signing in, grew a node from 151 to 400 MB. h11 buffers at most ``h11_max_incomplete_event_size``
-bytes of an unfinished request head and then raises a protocol error hinting 431 (RFC 6585, "Request
-Header Fields Too Large"); a head that arrived whole in one read is measured once parsed. uvicorn
-answers every protocol error 400 in plain text; here the hint is kept and the answer is the API's JSON
-error: ``431 headers_too_large`` or ``400 invalid_request``.
+uvicorn's httptools protocol takes request headers of any size: 4 × 64 MB of headers, sent without
+signing in, grew a node from 151 to 400 MB. Here the bytes of a request head are counted as they
+arrive; past :data:`MAX_HEAD` before the head is complete (or, for a head that came whole in one
+read, once it is parsed), the node answers ``431 headers_too_large`` (RFC 6585, "Request Header
+Fields Too Large") and closes the connection, so a head never holds more than that plus one read.
+A request the parser cannot read is ``400 invalid_request``. Both are the API's JSON errors (uvicorn
+answers them in plain text). httptools stays the parser: h11, which bounds heads by itself, is pure
+Python, and the audited read on it kept less of the unaudited read's rate (``ledger bench reads``,
+one client: 0.37 of it on h11, 0.43 on httptools).
 """
 
 from __future__ import annotations
@@ -13,44 +16,72 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 #: Largest request head (request line and headers) a node accepts, bytes.
 MAX_HEAD = 32 * 1024
+#: Seconds a refused connection is still read (and dropped) before it is closed.
+LINGER = 2.0
 
 
-class BoundedH11Protocol(H11Protocol):
+class _Refused(Exception):
+    """Raised from a parser callback once the request was answered with a refusal."""
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._status_hint = 400
-        parse = self.conn.next_event
+        self._in_head, self._head_bytes, self._refused, self._head_ended = True, 0, False, False
 
-        def next_event() -> Any:
-            try:
-                event = parse()
-            except h11.RemoteProtocolError as exc:
-                self._status_hint = exc.error_status_hint
-                raise
-            # h11 bounds a head still arriving; one that arrived whole in a single read is measured here
-            if isinstance(event, h11.Request) and \
-                    len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers.raw_items()) > MAX_HEAD:
-                self._status_hint = 431
-                raise h11.RemoteProtocolError("request head too large", error_status_hint=431)
-            return event
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        super().on_message_begin()
 
-        self.conn.next_event = next_event  # type: ignore[method-assign]
+    def on_headers_complete(self) -> None:
+        self._in_head, self._head_bytes, self._head_ended = False, 0, True
+        if len(self.url) + sum(len(k) + len(v) + 4 for k, v in self.headers) > MAX_HEAD:  # it came whole, in one read
+            self._refuse(431, b"Request Header Fields Too Large", "headers_too_large",
+                         f"the request's headers exceed {MAX_HEAD} bytes")
+            raise _Refused  # stops the parser: this request goes no further
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_head = True  # the next bytes on this connection begin the next request's head
+        super().on_message_complete()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:  # the rest of a refused request: read and dropped, never kept
+            return
+        self._head_ended = False
+        try:
+            super().data_received(data)
+        except _Refused:
+            return
+        # A head that ended in this read was complete: its bytes do not count against the next one (whose start,
+        # if this read holds it, is at most one read long).
+        if self._head_ended or not self._in_head or self.transport.is_closing():
+            return
+        self._head_bytes += len(data)
+        if self._head_bytes > MAX_HEAD:
+            if self.cycle is not None and not self.cycle.response_complete:  # an answer is on its way: no 431
+                self.transport.close()
+                return
+            self._refuse(431, b"Request Header Fields Too Large", "headers_too_large",
+                         f"the request's headers exceed {MAX_HEAD} bytes")
 
     def send_400_response(self, msg: str) -> None:
-        too_large = self._status_hint == 431
-        status = 431 if too_large else 400
-        body = json.dumps({"code": "headers_too_large", "message": f"the request's headers exceed {MAX_HEAD} bytes"}
-                          if too_large else {"code": "invalid_request", "message": "not a valid HTTP request"}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"connection", b"close")]
-        self.transport.write(self.conn.send(h11.Response(status_code=status, headers=headers,
-                                                         reason=b"Request Header Fields Too Large" if too_large
-                                                         else b"Bad Request")))
-        self.transport.write(self.conn.send(h11.Data(data=body)))
-        self.transport.write(self.conn.send(h11.EndOfMessage()))
-        self.transport.close()
+        if self._refused:  # the parser stopped on our own refusal, already answered
+            return
+        self._refuse(400, b"Bad Request", "invalid_request", "not a valid HTTP request")
+
+    def _refuse(self, status: int, reason: bytes, code: str, message: str) -> None:
+        """Answers, then closes gracefully: the answer is sent and the connection half-closed, and what the client
+        still sends is read and dropped for a moment, so that the answer is not lost to a reset (a socket
+        closed with unread data resets the connection, and the client may never see the answer)."""
+        body = json.dumps({"code": code, "message": message}).encode()
+        self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+                             b"connection: close\r\n\r\n" % (status, reason, len(body)) + body)
+        self._refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER, self.transport.close)

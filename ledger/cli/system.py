@@ -177,11 +177,11 @@ def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this
     # X-Forwarded-For is believed only from the proxies named in LEDGER_API_TRUSTED_PROXIES (default: none), so a
     # client cannot dodge a per-client limit by naming another address.
     proxies = s.api_trusted_proxies
-    from api.http import MAX_HEAD, BoundedH11Protocol
+    from api.http import BoundedHttpToolsProtocol  # request heads over 32 KB: 431
 
     common: dict[str, Any] = dict(host=host, port=port, log_level="info", access_log=False,
                                   proxy_headers=proxies is not None, forwarded_allow_ips=proxies or "",
-                                  http=BoundedH11Protocol, h11_max_incomplete_event_size=MAX_HEAD)
+                                  http=BoundedHttpToolsProtocol)
     if workers == 1:
         uvicorn.run(create_app(s), **common)
         return
