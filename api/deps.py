@@ -20,7 +20,7 @@ from api.metrics import Metrics
 from api.settings import ApiSettings
 from ledger.chain.client import Chain, Relayer
 from ledger.chain.deploy import Contracts
-from ledger.chain.head import Questions, custodian_at, member_of
+from ledger.chain.head import Questions, committee_at, custodian_at, member_of
 from ledger.errors import ContractRevert, NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
 from ledger.indexer import Indexer
@@ -83,7 +83,7 @@ class Node:
         """Refuses (403 ``NotResidentsCommittee``) unless ``subject`` belongs to this node's body, a residents'
         committee, on-chain now, and ``actor`` (when given) is an officer or admin of it: only a resident's own
         committee acts for them (issues codes, gathers their trail, links a wallet, records consent)."""
-        committee = self.contracts.residents.committee_of(subject)
+        committee = committee_at(self.questions, subject)  # at the head this node follows, asked once a block
         if committee != self.store.body:
             where = f"{code_name(committee)}'s node" if committee != ZERO else \
                 "the node of their residents' committee, once it has registered them"

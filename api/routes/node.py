@@ -25,7 +25,7 @@ from api.routes.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, recei
 from api.routes.trail import TrailEvent, events_out, trail_bundle
 from api.routes.tx import Prepared
 from api.schemas import DisclosureBundle, TrailBundle
-from ledger.chain.head import bodies_at, member_of
+from ledger.chain.head import bodies_at, committee_at, member_of
 from ledger.consortium.audit import signed_result
 from ledger.errors import NotAuthorized
 from ledger.ids import BodyKind, Role, code_name
@@ -159,7 +159,7 @@ class NodeTrailOut(BaseModel):
 def node_trail(body: NodeTrailIn, caller: CallingNode, node: NodeDep) -> NodeTrailOut:
     _of_kind(node, caller, BodyKind.RESIDENTS_COMMITTEE, "ask for a resident's trail")
     subject = body.subjectId.lower()
-    if node.contracts.residents.committee_of(parse_record_id(subject)) != caller.body:
+    if committee_at(node.questions, parse_record_id(subject)) != caller.body:
         raise NotAuthorized(f"{code_name(caller.body)} is not this resident's residents' committee: only their own "
                             "committee gathers their trail", error="NotResidentsCommittee")
     events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)

@@ -342,6 +342,12 @@ def member_of(questions: Questions, account: str, block: int | None = None) -> t
     return bytes(body), int(roles)
 
 
+def committee_at(questions: Questions, subject: bytes, block: int | None = None) -> bytes:
+    """The residents' committee ``subject`` belongs to at ``block`` (the head by default); zero: none."""
+    block = questions.head.current() if block is None else block
+    return bytes(questions.ask(block, questions.question("ResidentRegistry", "committeeOf", subject))[0])
+
+
 def bodies_at(questions: Questions, ids: Sequence[bytes], block: int | None = None) -> list[Body]:
     """The registry's entries of ``ids`` at ``block`` (the head by default), asked in one batch per block."""
     block = questions.head.current() if block is None else block
