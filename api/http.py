@@ -34,7 +34,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head, self._head_bytes, self._refused, self._head_ended = True, 0, False, False
 
     def on_message_begin(self) -> None:
-        self._in_head = True
+        self._in_head, self._head_bytes, self._head_ended = True, 0, True  # this read's bytes: not all this head's
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:
@@ -45,10 +45,6 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             raise _Refused  # stops the parser: this request goes no further
         super().on_headers_complete()
 
-    def on_message_complete(self) -> None:
-        self._in_head = True  # the next bytes on this connection begin the next request's head
-        super().on_message_complete()
-
     def data_received(self, data: bytes) -> None:
         if self._refused:  # the rest of a refused request: read and dropped, never kept
             return
@@ -57,8 +53,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             super().data_received(data)
         except _Refused:
             return
-        # A head that ended in this read was complete: its bytes do not count against the next one (whose start,
-        # if this read holds it, is at most one read long).
+        # Only reads wholly inside one head count: a read in which a message began or a head ended also holds
+        # other bytes (a body, the previous message), and at most one such read belongs to any head.
         if self._head_ended or not self._in_head or self.transport.is_closing():
             return
         self._head_bytes += len(data)
