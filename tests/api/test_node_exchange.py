@@ -354,7 +354,9 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
     # rc-west registered the resident first, so it is their committee: rc-east does not act for them ...
     east_officer = pair.client(pair.committee_url, RC_OFFICER)
     for path, payload in (("/trail/codes", {"nationalId": nid}),
-                          ("/residents", {"account": Account.create().address, "nationalId": nid})):
+                          ("/residents", {"account": Account.create().address, "nationalId": nid}),
+                          ("/consent", {"grantId": grant_id, "given": True, "nationalId": nid,
+                                        "evidence": "a form rc-east does not hold"})):
         with pytest.raises(ApiError) as not_theirs:
             east_officer.request("POST", path, json=payload)
         assert not_theirs.value.status == 403 and not_theirs.value.body["error"] == "NotResidentsCommittee"
@@ -368,6 +370,9 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
     west_officer.act("POST", "/residents", {"account": resident.address, "nationalId": nid})
     mine = ApiClient(pair.urls["rc-west"], resident)
     mine.login()
+    with pytest.raises(ApiError) as not_theirs:  # nor may rc-east unlink it, at its own node
+        east_officer.request("DELETE", f"/residents/{resident.address}")
+    assert not_theirs.value.status == 403 and not_theirs.value.body["error"] == "NotResidentsCommittee"
     mine.act("POST", "/consent", {"grantId": grant_id, "given": True})
     time.sleep(1.0)
     read = officer.read(record_id, ["conditions"], "subsistence_review")
