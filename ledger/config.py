@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from ledger.ids import CODE_PATTERN, code_id
 from ledger.node import DEFAULT_CHAIN_ID, NodeKind, NodeSpec
 from ledger.toolchain import project_root
 
@@ -36,7 +37,7 @@ class Settings(BaseSettings):
     manifest: Path | None = Field(default=None, description="Manifest path; default <home>/manifest.json.")
     # Off-chain record store of one body. Secrets have no defaults: they come from the
     # environment, a key file, or (local demo only) files `ledger up` generates in <home>/secrets.
-    body: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$",
+    body: str | None = Field(default=None, pattern=CODE_PATTERN,
                              description="Code of the body whose record store this is, e.g. rc-east (lower-case "
                                          "letters, digits, '_', '.', '-'; it names files, so nothing else).")
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "LEDGER_DATABASE_URL"),
@@ -101,7 +102,5 @@ class Settings(BaseSettings):
 
 def body_file_name(body: str) -> str:
     """A body code, checked before it names a file: ``../../x`` is not a body (InvalidIdentifier)."""
-    from ledger.ids import code_id
-
     code_id(body)
     return body

@@ -15,7 +15,9 @@ from eth_utils import keccak
 
 from ledger.errors import LedgerError
 
-_CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,30}$")
+#: A short code (body, category, purpose): 1-31 characters a-z, 0-9, "_", ".", "-", starting alphanumeric.
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,30}$"
+_CODE = re.compile(CODE_PATTERN)
 
 
 class InvalidIdentifier(LedgerError):

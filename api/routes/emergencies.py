@@ -12,7 +12,7 @@ from api.deps import Actor, CurrentMember, Node, NodeDep
 from api.routes.access import FieldList, KeptTextOut, _mask, forwarded, kept_text, may_read_texts
 from api.routes.tx import Prepared, prepare
 from ledger.chain.access import Emergency
-from ledger.ids import Role, code_id, code_name, salted_hash
+from ledger.ids import CODE_PATTERN, Role, code_id, code_name, salted_hash
 from ledger.store.records import hex32, parse_record_id
 
 router = APIRouter(prefix="/emergencies", tags=["emergency"])
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/emergencies", tags=["emergency"])
 class EmergencyIn(BaseModel):
     recordId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
     fields: FieldList = Field(examples=[["conditions", "medications"]])
-    purpose: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$", examples=["emergency_response"],
+    purpose: str = Field(pattern=CODE_PATTERN, examples=["emergency_response"],
                          description="The purpose code every read under the declaration must carry")
     reason: str = Field(min_length=3, max_length=2000, description="Mandatory; only its hash goes on-chain",
                         examples=["resident unconscious, ambulance on site"])

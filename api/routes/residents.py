@@ -19,12 +19,11 @@ from api.routes.tx import Prepared, prepare
 from ledger.chain.access import ZERO
 from ledger.chain.head import bodies_at
 from ledger.errors import NotAuthorized, NotFound
-from ledger.ids import BodyKind, Role, code_id, code_name
+from ledger.ids import CODE_PATTERN, BodyKind, Role, code_id, code_name
 from ledger.store.records import hex32
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
-CODE = r"^[a-z0-9][a-z0-9_.-]{0,30}$"
 NATIONAL_ID = Field(min_length=15, max_length=32, examples=["110105196001011234"],
                     description="The resident's national ID: turned into the subject id, never stored")
 
@@ -40,7 +39,7 @@ class EnrolIn(BaseModel):
 
 class TransferIn(BaseModel):
     nationalId: str = NATIONAL_ID
-    to: str = Field(pattern=CODE, examples=["rc-west"], description="The residents' committee the resident moves to")
+    to: str = Field(pattern=CODE_PATTERN, examples=["rc-west"], description="The residents' committee the resident moves to")
 
 
 class MembershipOut(BaseModel):
