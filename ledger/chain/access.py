@@ -77,10 +77,10 @@ REFUSALS = {
     Decision.RECORD_ERASED: "the record was erased",
     Decision.NO_GRANT: "you hold no grant for this record and purpose; request access first",
     Decision.WRONG_GRANT: "the grant named is for another person, record or body",
-    Decision.PURPOSE_MISMATCH: "the grant is for another purpose",
+    Decision.PURPOSE_MISMATCH: "the grant, or the emergency declaration, is for another purpose",
     Decision.FIELDS_NOT_COVERED: "the grant does not cover every field asked for",
     Decision.REVOKED: "the custodian revoked the grant",
-    Decision.EXPIRED: "the grant has expired",
+    Decision.EXPIRED: "the grant has expired (or the emergency declaration's hour has passed)",
     Decision.CONSENT_MISSING: "the resident has not given consent yet",
     Decision.CONSENT_REFUSED: "the resident refused consent",
     Decision.EMERGENCY_NOT_COVERED: "the emergency declaration does not cover this read (another reader, record or "
