@@ -265,11 +265,15 @@ INDEX_LOCK = 0x0C1C20
 
 
 def _one_writer(s: Session) -> None:
-    """One index writer at a time across the node's worker processes (PostgreSQL; SQLite serves one process,
-    whose writers the indexer's own lock orders): a sync after a relayed transaction in one worker and the
-    indexing worker's poll would otherwise both journal the same logs."""
+    """One index writer at a time, across worker processes and across programs sharing the database (the API's
+    indexer, `ledger audit`, `ledger trail`): otherwise two of them read the journal, both miss the same logs
+    and both journal them. PostgreSQL: a transaction-scoped advisory lock. SQLite: a write first, so the
+    transaction holds SQLite's one write lock before it reads the journal (a second writer waits, up to the
+    engine's busy timeout, for the first one's commit)."""
     if s.get_bind().dialect.name == "postgresql":
         s.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INDEX_LOCK})
+    else:
+        s.connection().execute(text("UPDATE chain_cursor SET block = block WHERE name = :n"), {"n": CURSOR})
 
 
 def _hex(value: bytes | str) -> str:

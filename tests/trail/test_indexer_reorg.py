@@ -5,6 +5,7 @@ never keeping a history the chain no longer has. anvil's snapshots make the reor
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,12 +120,15 @@ def test_a_reorg_within_depth_changes_nothing(chain: Chain, tmp_path: Path) -> N
     assert block_hash == "0x" + bytes(chain.w3.eth.get_block(block)["hash"]).hex()
 
 
-def test_worker_processes_indexing_one_postgresql_database_at_once_neither_fail_nor_journal_twice(chain: Chain) -> None:
-    """Two uvicorn workers of one node share its PostgreSQL database: the indexing worker's poll and another
-    worker's sync after a relayed transaction can index the same blocks at the same moment."""
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_writers_indexing_one_database_at_once_neither_fail_nor_journal_twice(chain: Chain, database: str,
+                                                                             tmp_path: Path) -> None:
+    """One database, several index writers at the same moment: on PostgreSQL the uvicorn workers of one node
+    (the indexing worker's poll, another worker's sync after a relayed transaction); on SQLite the node's API
+    and `ledger audit` / `ledger trail` run beside it, each its own process with its own connection."""
     workers = 8
-    if "postgresql" not in DATABASES:
-        pytest.skip("several worker processes run on PostgreSQL only, and no server answers at 127.0.0.1:5432")
+    if database not in DATABASES:
+        pytest.skip("no PostgreSQL server answers at 127.0.0.1:5432")
     manifest = chain.manifest
     assert manifest is not None
     c = Contracts.of(chain)
@@ -132,30 +136,28 @@ def test_worker_processes_indexing_one_postgresql_database_at_once_neither_fail_
     added = [dev_account(i).address for i in range(20, 26)]
     for account in added:
         c.bodies.add_member(admin, account, Role.OFFICER)
-    with pg_schema() as url:
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(pg_schema()) if database == "postgresql" else f"sqlite:///{tmp_path / 'index.db'}"
         engines = [open_engine(url) for _ in range(workers)]  # one pool each, as separate processes have
-        try:
-            indexers = [Indexer(e, chain, from_block=manifest.deploy_block, page=3) for e in engines]
-            barrier, errors = threading.Barrier(workers), []
+        stack.callback(lambda: [e.dispose() for e in engines])
+        indexers = [Indexer(e, chain, from_block=manifest.deploy_block, page=3) for e in engines]
+        barrier, errors = threading.Barrier(workers), []
 
-            def sync(indexer: Indexer) -> None:
-                barrier.wait()
-                try:
-                    indexer.sync()
-                except Exception as exc:  # noqa: BLE001 — any failure is the finding
-                    errors.append(exc)
+        def sync(indexer: Indexer) -> None:
+            barrier.wait()
+            try:
+                indexer.sync()
+            except Exception as exc:  # noqa: BLE001 — any failure is the finding
+                errors.append(exc)
 
-            threads = [threading.Thread(target=sync, args=(ix,)) for ix in indexers]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            assert errors == []
-            members = {m.account for m in indexers[0].members(demo.BODIES[0].id)}
-            assert {a.lower() for a in added} <= members
-            with Session(engines[0]) as s:
-                keys = s.exec(select(ChainLog.block, ChainLog.log_index)).all()
-            assert len(keys) == len(set(keys)) and indexers[0].cursor()[0] == chain.block_number()
-        finally:
-            for e in engines:
-                e.dispose()
+        threads = [threading.Thread(target=sync, args=(ix,)) for ix in indexers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        members = {m.account for m in indexers[0].members(demo.BODIES[0].id)}
+        assert {a.lower() for a in added} <= members
+        with Session(engines[0]) as s:
+            keys = s.exec(select(ChainLog.block, ChainLog.log_index)).all()
+        assert len(keys) == len(set(keys)) and indexers[0].cursor()[0] == chain.block_number()
