@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -205,15 +208,44 @@ def rpc(url: str, method: str, *params: object) -> object:
     return r.json().get("result")
 
 
+def _port_band() -> Iterator[int]:
+    """This test process's ports: a band below the kernel's ephemeral range, one band per xdist worker. A port
+    from the ephemeral range (what binding port 0 gives) can be taken between choosing it and listening on it
+    by any outgoing connection on the machine, or by the other worker's next choice; these cannot."""
+    low, high = 20_000, 32_768
+    with contextlib.suppress(OSError, ValueError):
+        high = min(high, int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]))
+    workers = 4
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % workers
+    size = (high - low) // workers
+    start = low + worker * size
+    first = os.getpid() % size  # another test run beside this one most likely starts elsewhere in the band
+    for i in itertools.count():
+        yield start + (first + i) % size
+
+
+_PORTS = _port_band()
+_PORTS_LOCK = threading.Lock()
+
+
+def free_port() -> int:
+    """A port free now, from this test process's own band (see ``_port_band``)."""
+    from ledger.node import port_free
+
+    with _PORTS_LOCK:
+        while not port_free(port := next(_PORTS)):
+            pass
+        return port
+
+
 def free_port_run(n: int) -> int:
     """The first of ``n`` consecutive free ports (``ledger api up --port`` takes one per demo body)."""
-    from ledger.node import free_port, port_free
+    from ledger.node import port_free
 
     while True:
         first = free_port()
         if all(port_free(first + i) for i in range(1, n)):
+            with _PORTS_LOCK:  # the run's other ports are not handed out again
+                for _ in range(n - 1):
+                    next(_PORTS)
             return first
-
-
-def random_bytes32() -> bytes:
-    return os.urandom(32)

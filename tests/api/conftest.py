@@ -17,10 +17,10 @@ from ledger.chain.deploy import Contracts
 from ledger.client import ApiClient
 from ledger.config import Settings
 from ledger.devkeys import dev_account
-from ledger.node import LocalNode, free_port
+from ledger.node import LocalNode
 from ledger.services import ApiProcess
 from ledger.system import open_chain, up
-from tests.support import DATABASES, pg_schema, rpc
+from tests.support import DATABASES, free_port, pg_schema, rpc
 
 TOKEN_SECRET = "test-only token secret, 32+ characters long"
 BLOCK_TIME = 1  # seconds, as the end-to-end tests ask

@@ -33,7 +33,7 @@ from ledger.devkeys import dev_account
 from ledger.disclosure import verify_bundle
 from ledger.errors import TrailInvalid
 from ledger.ids import code_id
-from ledger.node import LocalNode, free_port
+from ledger.node import LocalNode
 from ledger.nodes import NodeIdentity, digest
 from ledger.services import ApiProcess
 from ledger.system import open_chain, up
@@ -41,7 +41,7 @@ from ledger.trail.merged import verify_consortium_trail
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, NONCE_ATTEMPTS, TOKEN_SECRET
 from tests.api.test_flows import national_id
 from tests.portal.conftest import Portal
-from tests.support import rpc
+from tests.support import free_port, rpc
 
 RC_OFFICER, RC_ADMIN, RC_WEST_OFFICER, RC_WEST_ADMIN, CA_ADMIN, CA_OFFICER, AUDITOR_ADMIN, AUDITOR = \
     6, 4, 9, 7, 10, 12, 16, 18

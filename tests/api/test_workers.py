@@ -13,10 +13,10 @@ import pytest
 from ledger.client import ApiClient
 from ledger.config import Settings
 from ledger.devkeys import dev_account
-from ledger.node import LocalNode, free_port
+from ledger.node import LocalNode
 from ledger.services import ApiProcess
 from ledger.system import up
-from tests.support import DATABASES, pg_schema
+from tests.support import DATABASES, free_port, pg_schema
 
 RC_ADMIN = 4
 

@@ -16,9 +16,9 @@ from ledger.consortium.registry import format_endpoint, parse_endpoint
 from ledger.devkeys import dev_account
 from ledger.errors import BadArgument
 from ledger.ids import BodyKind, Role, code_id
-from ledger.node import free_port
 from ledger.system import open_chain
 from tests.integration.conftest import Cli
+from tests.support import free_port
 
 NEW = code_id("district-health")
 NEW_ADMINS = (26, 27)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ledger.node import free_port
+from tests.support import free_port
 
 LEDGER = Path(sys.executable).with_name("ledger")
 

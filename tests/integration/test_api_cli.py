@@ -17,11 +17,10 @@ from ledger.chain.deploy import Contracts
 from ledger.config import Settings
 from ledger.consortium.registry import published_api
 from ledger.ids import code_id
-from ledger.node import free_port
 from ledger.subjects import check_character
 from ledger.system import open_chain
 from tests.integration.conftest import Cli
-from tests.support import free_port_run
+from tests.support import free_port, free_port_run
 
 pytestmark = pytest.mark.node
 

@@ -20,8 +20,8 @@ from ledger.chain.connection import connect
 from ledger.devkeys import dev_account
 from ledger.errors import NotAuthorized
 from ledger.ids import Role
-from ledger.node import LocalNode, NodeSpec, free_port
-from tests.support import Consortium, build_consortium
+from ledger.node import LocalNode, NodeSpec
+from tests.support import Consortium, build_consortium, free_port
 
 pytestmark = pytest.mark.node
 

@@ -14,7 +14,8 @@ from ledger.chain.deploy import Contracts, is_deployed
 from ledger.chain.manifest import Manifest
 from ledger.devkeys import dev_account
 from ledger.ids import Role, code_id
-from ledger.node import LocalNode, NodeSpec, free_port
+from ledger.node import LocalNode, NodeSpec
+from tests.support import free_port
 
 pytestmark = pytest.mark.node
 

@@ -16,9 +16,9 @@ from ledger.chain.compiler import compile_contracts
 from ledger.chain.connection import connect
 from ledger.chain.deploy import Contracts
 from ledger.chain.manifest import Manifest
-from ledger.node import free_port
 from ledger.subjects import check_character
 from tests.integration.conftest import Cli
+from tests.support import free_port
 
 pytestmark = pytest.mark.node
 

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from ledger import demo
-from ledger.node import free_port
-from tests.support import free_port_run
+from tests.support import free_port, free_port_run
 
 pytestmark = pytest.mark.node
 

@@ -20,11 +20,11 @@ from ledger.config import Settings
 from ledger.devkeys import dev_account
 from ledger.ids import Role
 from ledger.indexer import Indexer
-from ledger.node import LocalNode, NodeSpec, free_port
+from ledger.node import LocalNode, NodeSpec
 from ledger.store.db import open_engine
 from ledger.store.index_models import ChainLog
 from ledger.system import deploy_demo_founder, open_chain
-from tests.support import DATABASES, pg_schema, rpc
+from tests.support import DATABASES, free_port, pg_schema, rpc
 
 
 @pytest.fixture
