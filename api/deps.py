@@ -18,17 +18,17 @@ from sqlalchemy.engine import Engine
 
 from api.metrics import Metrics
 from api.settings import ApiSettings
+from ledger.access.reads import ReadService
 from ledger.chain.client import Chain, Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.head import Questions, committee_at, custodian_at, member_of
 from ledger.errors import ContractRevert, NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
-from ledger.indexer import Indexer
-from ledger.nodes import NodeClient
-from ledger.reads import ReadService
+from ledger.index.indexer import Indexer
+from ledger.peers.exchange import NodeClient
+from ledger.records.store import RecordStore
 from ledger.store.directory import Directory
-from ledger.store.records import RecordStore
-from ledger.store.texts import FreeTexts
+from ledger.store.justifications import FreeTexts
 from ledger.store.trail import Trail
 from ledger.trail.anchor import TrailAnchorer
 

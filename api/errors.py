@@ -46,7 +46,7 @@ def install(app: FastAPI) -> None:
             node = getattr(request.app.state, "node", None)
             if node is not None:
                 node.metrics.read_denials.labels(exc.decision).inc()
-        # a person is asked for a bearer token; a node signs its requests instead (ledger.nodes)
+        # a person is asked for a bearer token; a node signs its requests instead (ledger.peers.exchange)
         headers = {"WWW-Authenticate": "Bearer"} if status_of(exc) == 401 and not isinstance(
             exc, e.NodeUnauthenticated) else None
         if isinstance(exc, e.RateLimited):

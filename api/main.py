@@ -39,17 +39,17 @@ from api.routes import (
 )
 from api.schemas import declare_errors
 from api.settings import ApiSettings
+from ledger.access.reads import ReadService
 from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.head import follow_chain
-from ledger.consortium.gather import published_api_at
 from ledger.errors import BadArgument
-from ledger.indexer import Indexer
+from ledger.index.indexer import Indexer
 from ledger.jsondepth import MAX_JSON_DEPTH, json_depth
-from ledger.nodes import NodeClient, NodeIdentity
-from ledger.reads import ReadService
+from ledger.peers.exchange import NodeClient, NodeIdentity
+from ledger.peers.gather import published_api_at
 from ledger.store.directory import Directory
-from ledger.store.texts import FreeTexts
+from ledger.store.justifications import FreeTexts
 from ledger.store.trail import Trail
 from ledger.trail.anchor import TrailAnchorer
 
@@ -199,8 +199,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limit_threads(settings.api_threads)
-        from ledger import demo
-        from ledger.system import open_chain, open_store
+        from ledger.local import demo
+        from ledger.local.system import open_chain, open_store
 
         if settings.body is None:
             raise BadArgument("set LEDGER_BODY: the body whose node this API is")

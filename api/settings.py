@@ -19,8 +19,8 @@ from eth_account.signers.local import LocalAccount
 from pydantic import Field, SecretStr, model_validator
 
 from ledger.config import Settings
-from ledger.devkeys import dev_account
 from ledger.errors import KeyringError
+from ledger.local.devkeys import dev_account
 
 MIN_SECRET_BITS = 100
 
@@ -100,7 +100,7 @@ class ApiSettings(Settings):
         if self.relayer_dev_account is not None:
             return dev_account(self.relayer_dev_account)
         if self.environment == "development" and self.body is not None:
-            from ledger import demo
+            from ledger.local import demo
 
             node_index = demo.node_account(self.body)
             if node_index is not None:  # the demo body's node account (WELL-KNOWN DEV KEY)

@@ -15,7 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from ledger.ids import CODE_PATTERN, code_id
-from ledger.node import DEFAULT_CHAIN_ID, NodeKind, NodeSpec
+from ledger.local.chain_node import DEFAULT_CHAIN_ID, NodeKind, NodeSpec
 from ledger.toolchain import project_root
 
 

@@ -13,7 +13,7 @@ from enum import IntEnum, IntFlag
 
 from eth_utils import keccak
 
-from ledger.errors import LedgerError
+from ledger.errors import InvalidRecord, LedgerError
 
 #: A short code (body, category, purpose): 1-31 characters a-z, 0-9, "_", ".", "-", starting alphanumeric.
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,30}$"
@@ -83,3 +83,23 @@ def field_mask(field_hashes: list[bytes], names: list[str]) -> int:
             raise InvalidIdentifier(f"unknown field {name!r} for this category")
         mask |= 1 << i
     return mask
+
+
+def hex32(value: bytes) -> str:
+    """A bytes32 as the API and the events show it: 0x and 64 hex digits."""
+    return "0x" + value.hex()
+
+
+def unhex32(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+def parse_record_id(value: str) -> bytes:
+    """A record id (or any bytes32) from its 0x hex form; refused unless it is exactly 32 bytes."""
+    try:
+        raw = bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise InvalidRecord("a record id is 0x and 64 hex digits")
+    return raw

@@ -24,11 +24,11 @@ import httpx
 from ledger.chain.deploy import Contracts
 from ledger.client import ApiClient
 from ledger.config import Settings
-from ledger.devkeys import dev_account
-from ledger.node import LocalNode, free_port
-from ledger.services import ApiProcess
-from ledger.subjects import check_character
-from ledger.system import open_chain, up
+from ledger.crypto.subjects import check_character
+from ledger.local.api_processes import ApiProcess
+from ledger.local.chain_node import LocalNode, free_port
+from ledger.local.devkeys import dev_account
+from ledger.local.system import open_chain, up
 from ledger.trail.proofs import verify_trail
 
 EVENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 1000

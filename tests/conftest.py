@@ -17,7 +17,7 @@ import pytest
 from ledger.chain.client import Chain
 from ledger.chain.compiler import Build, compile_contracts
 from ledger.chain.connection import connect
-from ledger.node import LocalNode, NodeSpec
+from ledger.local.chain_node import LocalNode, NodeSpec
 from tests.support import Consortium, Snapshots, build_consortium, evm_chain, free_port
 
 BACKENDS = ["evm", "anvil-1s"]

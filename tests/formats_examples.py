@@ -14,16 +14,16 @@ from typing import Any
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_utils import keccak
 
+from ledger.access.reads import digest as read_digest
+from ledger.access.reads import typed_data as read_typed
 from ledger.chain.forwarder import typed_data as forward_typed
-from ledger.commitments import canonical_json, commit, field_leaf, value_hash
-from ledger.devkeys import dev_account
+from ledger.commitments.merkle import StandardMerkleTree
+from ledger.commitments.record import canonical_json, commit, field_leaf, value_hash
+from ledger.crypto.siwe import SiweMessage
+from ledger.crypto.subjects import subject_id
 from ledger.ids import code_id, salted_hash
-from ledger.merkle import StandardMerkleTree
-from ledger.reads import digest as read_digest
-from ledger.reads import typed_data as read_typed
-from ledger.siwe import SiweMessage
+from ledger.local.devkeys import dev_account
 from ledger.store.trail import content_hash
-from ledger.subjects import subject_id
 from ledger.trail import receipts
 
 CHAIN_ID = 31337

@@ -21,9 +21,9 @@ from ledger.chain.client import Chain, DirectActor
 from ledger.chain.compiler import Build
 from ledger.chain.connection import in_process
 from ledger.chain.deploy import Contracts, deploy
-from ledger.devkeys import DEV_ACCOUNTS, dev_account
 from ledger.errors import ContractRevert
 from ledger.ids import BodyKind, Role, code_id, text_hash
+from ledger.local.devkeys import DEV_ACCOUNTS, dev_account
 
 HOUSEHOLD_FIELDS = ["head_of_household", "address", "members", "phone", "housing_type", "income_band"]
 HEALTH_FIELDS = ["conditions", "medications", "disability_level", "doctor", "insurance_no", "notes"]
@@ -230,7 +230,7 @@ _PORTS_LOCK = threading.Lock()
 
 def free_port() -> int:
     """A port free now, from this test process's own band (see ``_port_band``)."""
-    from ledger.node import port_free
+    from ledger.local.chain_node import port_free
 
     with _PORTS_LOCK:
         while not port_free(port := next(_PORTS)):
@@ -240,7 +240,7 @@ def free_port() -> int:
 
 def free_port_run(n: int) -> int:
     """The first of ``n`` consecutive free ports (``ledger api up --port`` takes one per demo body)."""
-    from ledger.node import port_free
+    from ledger.local.chain_node import port_free
 
     while True:
         first = free_port()

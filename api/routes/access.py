@@ -19,8 +19,7 @@ from api.deps import Actor, CurrentActor, CurrentMember, Node, NodeDep
 from api.routes.tx import Prepared, prepare
 from ledger.chain.access import ZERO, Grant, Request, RequestInput, Scope
 from ledger.errors import InvalidInput, NotAuthorized, NotFound
-from ledger.ids import Role, code_id, code_name, salted_hash
-from ledger.store.records import hex32, parse_record_id
+from ledger.ids import Role, code_id, code_name, hex32, parse_record_id, salted_hash
 
 router = APIRouter(tags=["access"])
 

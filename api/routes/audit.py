@@ -1,6 +1,6 @@
 """``POST /audit/verify``: the audit of this node (auditors only), as JSON, CSV or an HTML page.
 
-The same checklist as ``ledger audit`` (:mod:`ledger.audit`); the answer is 200 with the
+The same checklist as ``ledger audit`` (:mod:`ledger.audit.node`); the answer is 200 with the
 report whether or not the audit passed: ``ok`` (JSON), the status column (CSV) or the
 verdict (HTML) tell.
 """
@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentMember, Node, NodeDep
-from ledger.audit import Auditor, AuditReport
+from ledger.audit.node import Auditor, AuditReport
 from ledger.audit.report import MEDIA_TYPES, render
 from ledger.errors import NotFound
 from ledger.ids import Role, code_id, code_name

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentActor, Node, NodeDep, issue_token
 from api.ratelimit import RateLimit
-from ledger import siwe
+from ledger.crypto import siwe
 from ledger.errors import SignInFailed
 from ledger.store import nonces
 

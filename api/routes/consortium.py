@@ -23,13 +23,12 @@ from api.deps import CurrentActor, CurrentMember, Node, NodeDep
 from api.routes.node import TRAIL_EVENTS, NodeTrailOut, signed_audit
 from api.routes.trail import ByCodeIn, TrailEvent, events_out, my_subject, subject_by_code, trail_bundle
 from api.schemas import TrailBundle
+from ledger.audit.consortium import OnChain, check_answer, consortium_report, new_request
 from ledger.audit.report import consortium_html
 from ledger.chain.head import bodies_at
-from ledger.consortium.audit import OnChain, check_answer, consortium_report, new_request
-from ledger.consortium.gather import Answer, active_bodies, ask_all
 from ledger.errors import NotAuthorized
-from ledger.ids import BodyKind, Role, code_name
-from ledger.store.records import parse_record_id
+from ledger.ids import BodyKind, Role, code_name, parse_record_id
+from ledger.peers.gather import Answer, active_bodies, ask_all
 
 router = APIRouter(tags=["consortium"])
 MERGED_SCHEMA: Literal["civic-ledger/consortium-trail@1"] = "civic-ledger/consortium-trail@1"

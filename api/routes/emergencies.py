@@ -12,8 +12,7 @@ from api.deps import Actor, CurrentMember, Node, NodeDep
 from api.routes.access import FieldList, KeptTextOut, _mask, forwarded, kept_text, may_read_texts
 from api.routes.tx import Prepared, prepare
 from ledger.chain.access import Emergency
-from ledger.ids import CODE_PATTERN, Role, code_id, code_name, salted_hash
-from ledger.store.records import hex32, parse_record_id
+from ledger.ids import CODE_PATTERN, Role, code_id, code_name, hex32, parse_record_id, salted_hash
 
 router = APIRouter(prefix="/emergencies", tags=["emergency"])
 

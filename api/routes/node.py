@@ -1,6 +1,6 @@
 """Node-to-node endpoints: what another body's node asks of this one for its members (SPEC §6).
 
-Every request is signed by the calling node's account (:mod:`ledger.nodes`); a person never calls
+Every request is signed by the calling node's account (:mod:`ledger.peers.exchange`); a person never calls
 these. The calling node vouches that its member signed in there; this node still checks everything
 the person signed, that the person is a member of the calling body, and the grant, and logs the
 access event as for a read at its own door.
@@ -25,13 +25,12 @@ from api.routes.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, recei
 from api.routes.trail import TrailEvent, events_out, trail_bundle
 from api.routes.tx import Prepared
 from api.schemas import DisclosureBundle, TrailBundle
+from ledger.audit.consortium import signed_result
 from ledger.chain.head import bodies_at, committee_at, member_of
-from ledger.consortium.audit import signed_result
 from ledger.errors import NotAuthorized
-from ledger.ids import BodyKind, Role, code_name
-from ledger.nodes import Caller, authenticate
+from ledger.ids import BodyKind, Role, code_name, parse_record_id
+from ledger.peers.exchange import Caller, authenticate
 from ledger.store.nonces import accept_node_nonce
-from ledger.store.records import parse_record_id
 from ledger.store.trail import settle
 
 router = APIRouter(prefix="/node", tags=["node"])

@@ -1,7 +1,7 @@
 """Reads: prepare a read request, sign it, submit it; get the granted fields and a receipt.
 
 The answer is sent only after the access event (with the signed request) is committed;
-see :mod:`ledger.reads` for the order of checks.
+see :mod:`ledger.access.reads` for the order of checks.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from sqlmodel import Session
 from api.deps import CurrentMember, Node, NodeDep, SignedIn
 from api.routes.access import FieldList
 from api.schemas import DisclosureBundle
+from ledger.access.reads import ZERO, SignedRead, parse, recover_digest
 from ledger.chain.head import member_of
 from ledger.errors import NodeUnavailable, NotAuthorized
-from ledger.ids import Role, code_name
-from ledger.reads import ZERO, SignedRead, parse, recover_digest
+from ledger.ids import Role, code_name, parse_record_id
 from ledger.store.models import AccessEvent, FetchedRead
-from ledger.store.records import parse_record_id
 from ledger.store.trail import settle
 from ledger.trail import receipts
 
@@ -103,7 +102,7 @@ async def read(body: ReadIn, account: SignedIn, node: NodeDep) -> Any:
     custodian = _custodian_in(body.typedData)
     if custodian is not None and custodian != node.store.body:
         return await _fetch(node, body, account, custodian)
-    # steps 1-3 of ledger.reads in a worker thread (membership is asked with the access rule, in one
+    # steps 1-3 of ledger.access.reads in a worker thread (membership is asked with the access rule, in one
     # question to the chain); the event's commit is awaited without holding a thread, so concurrent reads
     # share one transaction; only then does the bundle leave
     opened = await run_in_threadpool(node.reads.open, typed=body.typedData, signature=body.signature,

@@ -19,8 +19,7 @@ from api.deps import Actor, CurrentMember, Node, NodeDep
 from api.routes.tx import Prepared
 from ledger.chain.client import PendingSigner
 from ledger.errors import Conflict, NotAuthorized, NotFound
-from ledger.ids import Role, code_name
-from ledger.store.records import hex32, parse_record_id
+from ledger.ids import Role, code_name, hex32, parse_record_id
 
 router = APIRouter(prefix="/records", tags=["records"])
 

@@ -19,8 +19,7 @@ from api.routes.tx import Prepared, prepare
 from ledger.chain.access import ZERO
 from ledger.chain.head import bodies_at
 from ledger.errors import NotAuthorized, NotFound
-from ledger.ids import CODE_PATTERN, BodyKind, Role, code_id, code_name
-from ledger.store.records import hex32
+from ledger.ids import CODE_PATTERN, BodyKind, Role, code_id, code_name, hex32
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 

@@ -20,9 +20,8 @@ from api.routes.access import GrantOut, waiting_for_consent
 from api.schemas import EventMaterial, TrailBundle
 from ledger.chain.access import ZERO
 from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
-from ledger.ids import Role, code_name
+from ledger.ids import Role, code_name, hex32, parse_record_id
 from ledger.store.models import AccessEvent
-from ledger.store.records import hex32, parse_record_id
 from ledger.trail.proofs import build_trail, event_material, proof_of
 
 router = APIRouter(prefix="/trail", tags=["trail"])

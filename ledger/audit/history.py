@@ -1,4 +1,4 @@
-"""What the chain held at a past block, for the access rule (:mod:`ledger.access_rule`).
+"""What the chain held at a past block, for the access rule (:mod:`ledger.access.rule`).
 
 The audit re-decides every access event at the block where its node checked it. Grants and
 emergency declarations come from the chain index; members' roles, consent and erasures change
@@ -17,7 +17,7 @@ from hexbytes import HexBytes
 
 from ledger.chain.access import ConsentState, Emergency, Grant, Scope
 from ledger.chain.deploy import Contracts
-from ledger.store.index_models import IxEmergency, IxGrant, IxRequest
+from ledger.index.models import IxEmergency, IxGrant, IxRequest
 
 ZERO = b"\0" * 32
 

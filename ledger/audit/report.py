@@ -8,7 +8,7 @@ import io
 import json
 from typing import Any, Literal
 
-from ledger.audit import AuditReport
+from ledger.audit.node import AuditReport
 
 Format = Literal["json", "csv", "html"]
 MEDIA_TYPES: dict[str, str] = {"json": "application/json", "csv": "text/csv; charset=utf-8",
@@ -78,7 +78,7 @@ def to_html(report: AuditReport) -> str:
 
 
 def consortium_html(report: dict[str, Any]) -> str:
-    """The consortium audit (:mod:`ledger.consortium.audit`) as one page: a row per body."""
+    """The consortium audit (:mod:`ledger.audit.consortium`) as one page: a row per body."""
     e = html.escape
     verdict = '<span class="ok">passed</span>' if report["ok"] else '<span class="fail">FAILED</span>'
     words = {"passed": '<span class="ok">passed</span>', "failed": '<span class="fail">FAILED</span>',

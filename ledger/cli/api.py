@@ -264,7 +264,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(api_app, name="api")
 
 
-#: Every demo body's node gets a port from --port on, in :func:`ledger.demo.node_bodies`' order.
+#: Every demo body's node gets a port from --port on, in :func:`ledger.local.demo.node_bodies`' order.
 @api_app.command("up")
 def api_up(port: Annotated[int, typer.Option(help="Port of the first body's node (rc-east); the others follow")]
            = 8000) -> None:
@@ -272,11 +272,11 @@ def api_up(port: Annotated[int, typer.Option(help="Port of the first body's node
     node's address in the registry, where the other nodes find it (idempotent)."""
     from rich.table import Table
 
-    from ledger import demo
     from ledger.chain.deploy import Contracts
-    from ledger.devkeys import dev_account
-    from ledger.services import ApiProcess
-    from ledger.system import open_chain
+    from ledger.local import demo
+    from ledger.local.api_processes import ApiProcess
+    from ledger.local.devkeys import dev_account
+    from ledger.local.system import open_chain
 
     home = settings().home
     infos = [run(partial(ApiProcess(home, body).up, port + i)) for i, body in enumerate(demo.node_bodies())]
@@ -308,8 +308,8 @@ def api_up(port: Annotated[int, typer.Option(help="Port of the first body's node
 @api_app.command("down")
 def api_down() -> None:
     """Stop the local system's API processes."""
-    from ledger import demo
-    from ledger.services import ApiProcess
+    from ledger.local import demo
+    from ledger.local.api_processes import ApiProcess
 
     home = settings().home
     stopped = [b for b in demo.node_bodies() if ApiProcess(home, b).down()]
@@ -319,8 +319,8 @@ def api_down() -> None:
 @api_app.command("status")
 def api_status() -> None:
     """Which APIs of the local system run, and where."""
-    from ledger import demo
-    from ledger.services import ApiProcess
+    from ledger.local import demo
+    from ledger.local.api_processes import ApiProcess
 
     home = settings().home
     print_json([{"body": b, "url": i.url if i else None, "running": i is not None}

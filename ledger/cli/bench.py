@@ -20,7 +20,7 @@ def bench_gas(rpc: Annotated[Optional[str], typer.Option(help="Measure on this n
     """Gas used by each on-chain action (admit, register, request, approve, revoke, anchors)."""
     from rich.table import Table
 
-    from ledger.bench import run_gas_bench
+    from bench.gas import run_gas_bench
 
     figures = run(lambda: run_gas_bench(rpc_url=rpc, progress=progress))
     if as_json:
@@ -42,7 +42,7 @@ def bench_cli(repeats: Annotated[int, typer.Option(min=1, max=50, help="Runs of 
     interpreter and the eager imports of old (medians of repeats, whole processes)."""
     from rich.table import Table
 
-    from ledger.bench import measure_cli_start
+    from bench.gas import measure_cli_start
 
     figures = measure_cli_start(repeats=repeats, progress=progress)
     base = figures[0].seconds
@@ -72,7 +72,7 @@ def bench_faults(api_kills: Annotated[int, typer.Option(min=0, max=500, help="SI
     import tempfile
     from pathlib import Path
 
-    from ledger.chaos import run_faults
+    from bench.faults import run_faults
 
     with tempfile.TemporaryDirectory(prefix="ledger-faults-") as tmp:
         figures = run(lambda: run_faults(Path(tmp) / "home", api_kills=api_kills, anvil_kills=anvil_kills,
@@ -103,7 +103,7 @@ def bench_reads(seconds: Annotated[float, typer.Option(min=1, max=120, help="Sec
     chain question), driven by wrk with pre-signed requests; on a system of its own."""
     from rich.table import Table
 
-    from ledger.bench_reads import run_reads_bench
+    from bench.reads import run_reads_bench
 
     try:
         counts = [int(c) for c in clients.split(",")]
@@ -138,7 +138,7 @@ def bench_writes(one_by_one: Annotated[int, typer.Option(min=1, max=100, help="R
     bound the block gas limit sets; on a system of its own."""
     from rich.table import Table
 
-    from ledger.bench_writes import run_writes_bench
+    from bench.writes import run_writes_bench
 
     figures = run(lambda: run_writes_bench(one_by_one=one_by_one, pipelined=pipelined, imported=imported,
                                            progress=progress))
@@ -169,7 +169,7 @@ def bench_performance(seconds: Annotated[float, typer.Option(min=1, max=120, hel
     """Every comparison in one run: reads (audited beside unaudited, SQLite and PostgreSQL), accept → anchored,
     gas per access event, registrations, indexer catch-up and audit, a resident's trail query; writes
     PERFORMANCE.md and performance.json."""
-    from ledger.bench_report import run_performance, write
+    from bench.report import run_performance, write
 
     if database not in ("sqlite", "postgresql", "both"):
         fail(BadArgument("--database is sqlite, postgresql or both"))
@@ -190,7 +190,7 @@ def bench_audit(events: Annotated[int, typer.Option(min=1000, max=10_000_000, he
                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
     """The indexer catching up with a chain it has never seen (logs/s), and the full audit of EVENTS access
     events (as `ledger audit`: it must pass); on a system of its own."""
-    from ledger.bench_audit import run_audit_bench
+    from bench.audit import run_audit_bench
 
     if database not in ("sqlite", "postgresql"):
         fail(BadArgument("--database is sqlite or postgresql"))
@@ -214,7 +214,7 @@ def bench_nodes(reads: Annotated[int, typer.Option(min=10, max=10_000, help="Rea
     """On four bodies' nodes of a system of its own: a read through the reader's own node (forwarded to the
     custodian's) beside the same read at the custodian's node (p50 and p95 of POST /reads); a resident's trail
     merged across the four nodes beside their trail at their committee's node alone."""
-    from ledger.bench_nodes import run_nodes_bench
+    from bench.nodes import run_nodes_bench
 
     figures = run(lambda: run_nodes_bench(reads=reads, events=events, trails=trails, progress=progress))
     if as_json:
@@ -237,7 +237,7 @@ def bench_trail(events: Annotated[int, typer.Option(min=1000, max=10_000_000, he
                 database: Annotated[str, typer.Option(help="postgresql or sqlite")] = "postgresql",
                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
     """A resident's trail query (newest page, count, anchors) with EVENTS events in the database: p50, p99."""
-    from ledger.bench_trail import run_trail_bench
+    from bench.trail import run_trail_bench
 
     if database not in ("sqlite", "postgresql"):
         fail(BadArgument("--database is sqlite or postgresql"))

@@ -118,7 +118,7 @@ def signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
         account: LocalAccount = Account.from_key(key)
         return account
     if dev_index is not None:
-        from ledger.devkeys import dev_account
+        from ledger.local.devkeys import dev_account
 
         return dev_account(dev_index)
     raise BadArgument("give --keystore FILE, or --dev-account N for the local node's well-known development keys")

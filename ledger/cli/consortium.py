@@ -14,8 +14,8 @@ from ledger.cli.common import DevAccountOpt, KeystoreOpt, fail, out, print_json,
 from ledger.errors import BadArgument
 
 if TYPE_CHECKING:
-    from ledger.consortium import Consortium, NodeKey
-    from ledger.consortium.registry import Allowlists
+    from ledger.network.besu import Consortium, NodeKey
+    from ledger.network.registry import Allowlists
 
 consortium_app = typer.Typer(help="The production network: Besu QBFT genesis, node configs, allowlists from the "
                                   "on-chain registry, node keys, compose file (node-config/); and the audit of every "
@@ -35,7 +35,7 @@ FILE, KEYS, OUT = Path("node-config/consortium.toml"), Path("node-config/keys"),
 @consortium_app.command("init")
 def init(file: FileOpt = FILE) -> None:
     """Write the demo bodies' consortium file, unless one is there (edit it for a real deployment)."""
-    from ledger.consortium import demo_file, load
+    from ledger.network.besu import demo_file, load
 
     def go() -> dict[str, object]:
         if not file.exists():
@@ -54,7 +54,7 @@ def init(file: FileOpt = FILE) -> None:
 @consortium_app.command("keys")
 def keys(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS) -> None:
     """Create each body's Besu node key where missing (0600); print the node addresses and enodes."""
-    from ledger.consortium import load, write_keys
+    from ledger.network.besu import load, write_keys
 
     def go() -> dict[str, object]:
         c = load(file)
@@ -70,8 +70,8 @@ def genesis(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = OU
     """Write the QBFT genesis.json (validators: the validator bodies' node addresses)."""
     import json
 
-    from ledger.consortium import genesis as make
-    from ledger.consortium import load, read_keys
+    from ledger.network.besu import genesis as make
+    from ledger.network.besu import load, read_keys
 
     def go() -> dict[str, object]:
         c = load(file)
@@ -88,7 +88,7 @@ def genesis(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = OU
 def allowlists(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = OUT, rpc: RpcOpt = None) -> None:
     """Write each node's config.toml and permissions_config.toml; with --rpc, the allowlists are the active
     bodies' members and published nodes as the chain's BodyRegistry holds them (run it after each vote)."""
-    from ledger.consortium import load, node_config, permissions, read_keys
+    from ledger.network.besu import load, node_config, permissions, read_keys
 
     def go() -> dict[str, object]:
         c = load(file)
@@ -107,14 +107,14 @@ def allowlists(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt =
 def _lists(c: Consortium, k: Mapping[str, NodeKey], rpc: str | None) -> Allowlists:
     """The registry's allowlists when ``rpc`` names a node (plus the bootstrap accounts and the validators,
     which must stay connected), else the bootstrap ones."""
-    from ledger.consortium import bootstrap_allowlists
+    from ledger.network.besu import bootstrap_allowlists
 
     if not rpc:
         return bootstrap_allowlists(c, k)
     from ledger.chain.deploy import Contracts
     from ledger.cli.common import settings
-    from ledger.consortium.registry import from_registry
-    from ledger.system import open_chain
+    from ledger.local.system import open_chain
+    from ledger.network.registry import from_registry
 
     return from_registry(Contracts.of(open_chain(settings(rpc_url=rpc))), accounts=c.bootstrap_accounts,
                          nodes=tuple(k[v.code].enode(v.host) for v in c.validators))
@@ -123,8 +123,8 @@ def _lists(c: Consortium, k: Mapping[str, NodeKey], rpc: str | None) -> Allowlis
 @consortium_app.command("compose")
 def compose(file: FileOpt = FILE, out_dir: OutOpt = OUT) -> None:
     """Write compose.yaml: per body a Besu node, a Civic Ledger node and a PostgreSQL."""
-    from ledger.consortium import compose as make
-    from ledger.consortium import load
+    from ledger.network.besu import compose as make
+    from ledger.network.besu import load
 
     def go() -> dict[str, object]:
         c = load(file)
@@ -138,7 +138,7 @@ def compose(file: FileOpt = FILE, out_dir: OutOpt = OUT) -> None:
 @consortium_app.command("generate")
 def generate(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = OUT, rpc: RpcOpt = None) -> None:
     """init, keys, genesis, allowlists and compose in one go (each keeps what exists where it should)."""
-    from ledger.consortium import demo_file, load, write_keys, write_network
+    from ledger.network.besu import demo_file, load, write_keys, write_network
 
     def go() -> dict[str, object]:
         if not file.exists():
@@ -156,7 +156,7 @@ def generate(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = O
 def extradata(addresses: Annotated[list[str], typer.Argument(help="Validator addresses (0x…), in order")]) -> None:
     """Print the QBFT genesis extraData (0x hex) for these validators, as Besu's generate-blockchain-config
     writes it: 32 zero bytes of vanity, the validators, no vote, round 0, no seals."""
-    from ledger.consortium.qbft import genesis_extra_data
+    from ledger.network.qbft import genesis_extra_data
 
     out.print(run(lambda: genesis_extra_data(addresses)), highlight=False, soft_wrap=True)
 

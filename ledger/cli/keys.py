@@ -47,7 +47,7 @@ def keys_new(out_file: Annotated[Path, typer.Argument(help="Where to write the k
 def keys_kek_new(out_file: Annotated[Path, typer.Argument(help="Where to write the encrypted keyring")],
                  key_id: Annotated[str, typer.Option("--id", help="Id of the first key-encryption key")] = "kek-1") -> None:
     """Create a body's keyring of key-encryption keys, encrypted with LEDGER_KEK_PASSWORD (scrypt, AES-256-GCM)."""
-    from ledger.envelope import Keyring
+    from ledger.crypto.envelope import Keyring
 
     def go() -> None:
         if out_file.exists():

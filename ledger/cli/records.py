@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from ledger.config import Settings
-    from ledger.store.records import RecordStore
+    from ledger.records.store import RecordStore
 
 records_app = typer.Typer(help="A body's records: encrypted off-chain, committed on-chain.", no_args_is_help=True)
 
@@ -35,7 +35,7 @@ BodyOpt = Annotated[Optional[str], typer.Option("--body", help="Body whose store
 RecordArg = Annotated[str, typer.Argument(help="Record id: 0x and 64 hex digits")]
 FileArg = Annotated[Path, typer.Argument(help="JSON file ('-' for standard input)", allow_dash=True)]
 def _read_json(path: Path) -> Any:
-    from ledger.store.records import MAX_RECORD_BYTES
+    from ledger.records.store import MAX_RECORD_BYTES
 
     # A record file may be a little larger than its canonical content (indentation, the ID).
     return read_json(path, limit=2 * MAX_RECORD_BYTES, error=InvalidRecord,
@@ -43,13 +43,13 @@ def _read_json(path: Path) -> Any:
 
 
 def parse_record_id(value: str) -> bytes:
-    from ledger.store.records import parse_record_id as parse
+    from ledger.ids import parse_record_id as parse
 
     return parse(value)
 
 
 def _open(s: Settings, body: str | None, account: Any = None) -> RecordStore:
-    from ledger.system import open_chain, open_store
+    from ledger.local.system import open_chain, open_store
 
     chain = open_chain(s)
     return open_store(s, chain, body_of(chain, body, account))
@@ -109,7 +109,7 @@ def import_(file: Annotated[Path, typer.Argument(help="JSON Lines: one {\"catego
     (a bad line: nothing imported). Run it again after a crash or an outage: it finishes what is left, and
     registers nothing twice."""
     from ledger.cli.common import progress_bars
-    from ledger.imports import import_records
+    from ledger.records.imports import import_records
 
     def go() -> dict[str, Any]:
         try:
@@ -148,7 +148,7 @@ def signed_read(store: RecordStore, account: Any, record_id: bytes, fields: list
     checked on-chain, and an access event committed before anything is shown (the trail has it)."""
     from eth_account.messages import encode_typed_data
 
-    from ledger.reads import ReadService
+    from ledger.access.reads import ReadService
     from ledger.store.trail import Trail
 
     service = ReadService(store=store, trail=Trail(store.engine, store.body))
@@ -236,8 +236,8 @@ def disclose(record_id: RecordArg,
 def verify(file: FileArg) -> None:
     """Verify a disclosure bundle against the chain (no trust in whoever sent it)."""
     from ledger.chain.deploy import Contracts
-    from ledger.disclosure import verify_bundle
-    from ledger.system import open_chain
+    from ledger.commitments.disclosure import verify_bundle
+    from ledger.local.system import open_chain
 
     def go() -> dict[str, Any]:
         bundle = _read_json(file)
@@ -268,7 +268,7 @@ def rewrap(rotate: Annotated[bool, typer.Option("--rotate", help="First add a ne
            body: BodyOpt = None) -> None:
     """Re-wrap every data key under a fresh epoch key, kept under the active key-encryption key; the old
     epoch is destroyed (record ciphertexts are not touched)."""
-    from ledger.secrets import save_rotated
+    from ledger.crypto.secrets import save_rotated
 
     def go() -> dict[str, Any]:
         s = settings(body=body)

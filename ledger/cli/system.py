@@ -37,7 +37,7 @@ BlockOpt = Annotated[Optional[float], typer.Option("--block-time", help="Seconds
 def node_up(kind: KindOpt = None, port: PortOpt = None, block_time: BlockOpt = None,
             chain_id: Annotated[Optional[int], typer.Option(help="Chain id")] = None) -> None:
     """Start the local node (detached), unless it already runs."""
-    from ledger.node import LocalNode
+    from ledger.local.chain_node import LocalNode
 
     s = settings(node_kind=kind, node_port=port, block_time=block_time, chain_id=chain_id)
     info = run(lambda: LocalNode(s.home).up(s.node_spec))
@@ -48,7 +48,7 @@ def node_up(kind: KindOpt = None, port: PortOpt = None, block_time: BlockOpt = N
 @node_app.command("down")
 def node_down() -> None:
     """Stop the local node; anvil and Ganache keep their state for the next `up`."""
-    from ledger.node import LocalNode
+    from ledger.local.chain_node import LocalNode
 
     s = settings()
     stopped = run(lambda: LocalNode(s.home).down())
@@ -59,7 +59,7 @@ def node_down() -> None:
 def node_status() -> None:
     """Tell whether the local node runs, and its chain head."""
     from ledger.chain.connection import connect
-    from ledger.node import LocalNode
+    from ledger.local.chain_node import LocalNode
 
     s = settings()
     info = LocalNode(s.home).running()
@@ -94,7 +94,7 @@ def deploy(
     from ledger.chain.bodies import BodyProfile
     from ledger.chain.deploy import deploy as do_deploy
     from ledger.ids import BodyKind, code_id, text_hash
-    from ledger.system import open_chain
+    from ledger.local.system import open_chain
 
     def go() -> Any:
         s = settings(rpc_url=rpc, manifest=manifest)
@@ -124,8 +124,8 @@ def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) 
     """Start the whole local system: node, contracts, demo consortium; print a summary."""
     from rich.table import Table
 
-    from ledger import demo
-    from ledger.system import up as system_up
+    from ledger.local import demo
+    from ledger.local.system import up as system_up
 
     s = settings(block_time=block_time, node_kind=kind, node_port=port)
     result = run(lambda: system_up(s, progress=progress))

@@ -24,8 +24,8 @@ def register(app: typer.Typer) -> None:
 def _node(body: str | None, account: Any = None) -> tuple[Any, Any, Any]:
     """The body's store, chain index and settings, as its node runs them."""
     from ledger.cli.records import body_of
-    from ledger.indexer import Indexer
-    from ledger.system import open_chain, open_store
+    from ledger.index.indexer import Indexer
+    from ledger.local.system import open_chain, open_store
 
     s = settings(body=body)
     chain = open_chain(s)
@@ -100,7 +100,7 @@ def audit(body: NodeBodyOpt = None, fmt: FormatOpt = "json",
           workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Processes checking signatures")] = 2
           ) -> None:
     """Audit a body's node: records vs commitments, grants, anchors and proofs, signatures. Exit 1 on any failure."""
-    from ledger.audit import Auditor
+    from ledger.audit.node import Auditor
     from ledger.audit.report import render
 
     if fmt not in ("json", "csv", "html"):

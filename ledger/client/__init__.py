@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ledger.client.http import Http, Unreachable
+from ledger.crypto.siwe import SiweMessage
 from ledger.errors import BadArgument, LedgerError
-from ledger.siwe import SiweMessage
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ledger.envelope import Keyring, Sealed
+from ledger.crypto.envelope import Keyring, Sealed
 from ledger.errors import KeyringError
 from ledger.files import replace_private
 

@@ -277,4 +277,4 @@ class FetchedRead(SQLModel, table=True):
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
-from ledger.store import index_models  # noqa: E402,F401  (the indexer's tables, on the same metadata)
+from ledger.index import models as index_models  # noqa: E402,F401  (the indexer's tables, on the same metadata)

@@ -29,9 +29,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
-from ledger.commitments import canonical_json
+from ledger.commitments.record import canonical_json
+from ledger.crypto.keccak import keccak
 from ledger.errors import Conflict, InvalidInput, LedgerError, StoreError
-from ledger.keccak import keccak
 from ledger.store.group_commit import GroupCommit
 from ledger.store.models import AccessCode, AccessEvent, TrailAnchor, TrailHead, utcnow
 

@@ -28,11 +28,11 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
+from ledger.access.reads import message_digest, recover_digest
 from ledger.chain.deploy import Contracts
+from ledger.commitments.merkle import StandardMerkleTree, leaf_hash, process_proof
 from ledger.errors import TrailInvalid
 from ledger.ids import Role, code_id, code_name
-from ledger.merkle import StandardMerkleTree, leaf_hash, process_proof
-from ledger.reads import message_digest, recover_digest
 from ledger.store.models import AccessEvent
 from ledger.store.trail import Trail, content_hash, event_content
 from ledger.trail import receipts

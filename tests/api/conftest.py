@@ -16,10 +16,10 @@ from ledger.chain.client import Chain
 from ledger.chain.deploy import Contracts
 from ledger.client import ApiClient
 from ledger.config import Settings
-from ledger.devkeys import dev_account
-from ledger.node import LocalNode
-from ledger.services import ApiProcess
-from ledger.system import open_chain, up
+from ledger.local.api_processes import ApiProcess
+from ledger.local.chain_node import LocalNode
+from ledger.local.devkeys import dev_account
+from ledger.local.system import open_chain, up
 from tests.support import DATABASES, free_port, pg_schema, rpc
 
 TOKEN_SECRET = "test-only token secret, 32+ characters long"

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from ledger.bench_reads import Signer
+from bench.reads import Signer
 from ledger.chain.access import Decision
-from ledger.devkeys import dev_account
 from ledger.ids import code_id
+from ledger.local.devkeys import dev_account
 from ledger.trail import receipts
 from tests.api.conftest import Api, _serve
 from tests.api.test_flows import AUDITOR, CA_OFFICER, RC_ADMIN, granted_record, refused

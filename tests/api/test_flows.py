@@ -12,8 +12,8 @@ import pytest
 from eth_account import Account
 
 from ledger.client import ApiClient, ApiError
-from ledger.disclosure import verify_bundle
-from ledger.subjects import check_character
+from ledger.commitments.disclosure import verify_bundle
+from ledger.crypto.subjects import check_character
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, Api
 
 RC_OFFICER, RC_ADMIN = 6, 4  # rc-east, whose node this API is

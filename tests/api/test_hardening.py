@@ -16,8 +16,8 @@ import httpx
 
 from api.errors import CatchAll
 from ledger.client import ApiClient
-from ledger.devkeys import dev_account
-from ledger.siwe import SiweMessage
+from ledger.crypto.siwe import SiweMessage
+from ledger.local.devkeys import dev_account
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, NONCE_ATTEMPTS, Api
 from tests.api.test_flows import AUDITOR, CA_OFFICER, RC_ADMIN, granted_record, refused
 

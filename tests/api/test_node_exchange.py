@@ -27,16 +27,16 @@ from eth_account import Account
 
 from ledger.chain.deploy import Contracts
 from ledger.client import ApiClient, ApiError
+from ledger.commitments.disclosure import verify_bundle
 from ledger.config import Settings
-from ledger.consortium.registry import format_endpoint
-from ledger.devkeys import dev_account
-from ledger.disclosure import verify_bundle
 from ledger.errors import TrailInvalid
 from ledger.ids import code_id
-from ledger.node import LocalNode
-from ledger.nodes import NodeIdentity, digest
-from ledger.services import ApiProcess
-from ledger.system import open_chain, up
+from ledger.local.api_processes import ApiProcess
+from ledger.local.chain_node import LocalNode
+from ledger.local.devkeys import dev_account
+from ledger.local.system import open_chain, up
+from ledger.network.registry import format_endpoint
+from ledger.peers.exchange import NodeIdentity, digest
 from ledger.trail.merged import verify_consortium_trail
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, NONCE_ATTEMPTS, TOKEN_SECRET
 from tests.api.test_flows import national_id

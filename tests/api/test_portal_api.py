@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from eth_utils import keccak
 
-from ledger.devkeys import dev_account
+from ledger.local.devkeys import dev_account
 from ledger.store.trail import content_hash
 from ledger.trail.proofs import leaf_root
 from tests.api.conftest import Api

@@ -11,8 +11,8 @@ import pytest
 from eth_account.messages import encode_typed_data
 
 from ledger.client import ApiClient, ApiError
-from ledger.devkeys import dev_account
 from ledger.ids import Role, code_id
+from ledger.local.devkeys import dev_account
 from tests.api.conftest import Api
 
 ADMIN, OFFICER, OTHER_ADMIN = 4, 6, 7  # rc-east admin and officer; rc-west admin

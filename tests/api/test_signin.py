@@ -13,9 +13,9 @@ import jwt
 import pytest
 
 from ledger.client import ApiError
-from ledger.devkeys import dev_account
+from ledger.crypto.siwe import SiweMessage
 from ledger.ids import Role
-from ledger.siwe import SiweMessage
+from ledger.local.devkeys import dev_account
 from tests.api.conftest import TOKEN_SECRET, Api
 
 OFFICER, ADMIN, OUTSIDER = 6, 4, 27  # rc-east officer and admin; an account of no body

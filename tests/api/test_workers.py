@@ -12,10 +12,10 @@ import pytest
 
 from ledger.client import ApiClient
 from ledger.config import Settings
-from ledger.devkeys import dev_account
-from ledger.node import LocalNode
-from ledger.services import ApiProcess
-from ledger.system import up
+from ledger.local.api_processes import ApiProcess
+from ledger.local.chain_node import LocalNode
+from ledger.local.devkeys import dev_account
+from ledger.local.system import up
 from tests.support import DATABASES, free_port, pg_schema
 
 RC_ADMIN = 4

@@ -12,11 +12,11 @@ import pytest
 from ledger.chain.bodies import BodyProfile
 from ledger.chain.deploy import Contracts
 from ledger.config import Settings
-from ledger.consortium.registry import format_endpoint, parse_endpoint
-from ledger.devkeys import dev_account
 from ledger.errors import BadArgument
 from ledger.ids import BodyKind, Role, code_id
-from ledger.system import open_chain
+from ledger.local.devkeys import dev_account
+from ledger.local.system import open_chain
+from ledger.network.registry import format_endpoint, parse_endpoint
 from tests.integration.conftest import Cli
 from tests.support import free_port
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.consortium.qbft import decode
+from ledger.network.qbft import decode
 from tests.integration.conftest import Cli
 
 REPO = Path(__file__).resolve().parents[2]

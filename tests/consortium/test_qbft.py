@@ -16,9 +16,9 @@ import random
 import pytest
 from eth_utils import to_checksum_address
 
-from ledger.consortium import Consortium, genesis
-from ledger.consortium.qbft import ExtraData, Vote, decode, encode, genesis_extra_data
 from ledger.errors import BadArgument
+from ledger.network.besu import Consortium, genesis
+from ledger.network.qbft import ExtraData, Vote, decode, encode, genesis_extra_data
 
 DOC_VALIDATORS = ["0x64a702e6263b7297a96638cac6ae65e6541f4169", "0x3923390ad55e90c237593b3b0e401f3b08a03185",
                   "0xaefdb9a738c9f433e5b6b212a6d62f6370c2f692", "0xc7eeb9a4e00ce683cf93039b212648e01c6c6b78"]

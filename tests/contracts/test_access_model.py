@@ -1,10 +1,10 @@
-"""Stateful property test: the contracts and the one Python access rule (:mod:`ledger.access_rule`) agree.
+"""Stateful property test: the contracts and the one Python access rule (:mod:`ledger.access.rule`) agree.
 
 Random sequences of requests and approvals, revocations, consent (by the resident, by their own
 committee, refused to another committee), time passing, emergency declarations with a purpose and
 their verdicts, and residents' moves between committees run on the in-process EVM. After every step,
 for every grant and every declaration, what ``checkAccess``/``checkEmergency`` answer must equal what
-:func:`ledger.access_rule.decide` says from the chain's state (the views the audit's index mirrors).
+:func:`ledger.access.rule.decide` says from the chain's state (the views the audit's index mirrors).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from ledger.access_rule import EMERGENCY_WINDOW, ChainFacts, ReadAsked, RecordFacts, decide
+from ledger.access.rule import EMERGENCY_WINDOW, ChainFacts, ReadAsked, RecordFacts, decide
 from ledger.chain.access import Scope
 from ledger.chain.compiler import Build
 from ledger.chain.records import RecordStatus

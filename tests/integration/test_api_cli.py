@@ -12,13 +12,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ledger import demo
 from ledger.chain.deploy import Contracts
 from ledger.config import Settings
-from ledger.consortium.registry import published_api
+from ledger.crypto.subjects import check_character
 from ledger.ids import code_id
-from ledger.subjects import check_character
-from ledger.system import open_chain
+from ledger.local import demo
+from ledger.local.system import open_chain
+from ledger.network.registry import published_api
 from tests.integration.conftest import Cli
 from tests.support import free_port, free_port_run
 

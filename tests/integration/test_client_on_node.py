@@ -17,10 +17,10 @@ import requests
 from ledger.chain.client import Chain
 from ledger.chain.compiler import Build
 from ledger.chain.connection import connect
-from ledger.devkeys import dev_account
 from ledger.errors import NotAuthorized
 from ledger.ids import Role
-from ledger.node import LocalNode, NodeSpec
+from ledger.local.chain_node import LocalNode, NodeSpec
+from ledger.local.devkeys import dev_account
 from tests.support import Consortium, build_consortium, free_port
 
 pytestmark = pytest.mark.node

@@ -12,9 +12,9 @@ from ledger.chain.compiler import CONTRACTS, compile_contracts
 from ledger.chain.connection import connect
 from ledger.chain.deploy import Contracts, is_deployed
 from ledger.chain.manifest import Manifest
-from ledger.devkeys import dev_account
 from ledger.ids import Role, code_id
-from ledger.node import LocalNode, NodeSpec
+from ledger.local.chain_node import LocalNode, NodeSpec
+from ledger.local.devkeys import dev_account
 from tests.support import free_port
 
 pytestmark = pytest.mark.node

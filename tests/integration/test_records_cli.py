@@ -16,7 +16,7 @@ from ledger.chain.compiler import compile_contracts
 from ledger.chain.connection import connect
 from ledger.chain.deploy import Contracts
 from ledger.chain.manifest import Manifest
-from ledger.subjects import check_character
+from ledger.crypto.subjects import check_character
 from tests.integration.conftest import Cli
 from tests.support import free_port
 
@@ -202,7 +202,7 @@ def test_records_show_is_a_signed_read_on_the_trail(system: Cli) -> None:
     [(seq, reader, fields, purpose, signature)] = _db_rows(
         system, f"SELECT seq, reader, fields, purpose, signature FROM access_events WHERE seq = {before + 1}")
     assert (seq, fields, purpose) == (shown["accessEvent"]["seq"], '["address"]', "grid_management")
-    from ledger.devkeys import dev_account
+    from ledger.local.devkeys import dev_account
     assert reader == dev_account(int(OFFICER)).address and signature.startswith("0x")
     # without the person's key there is no look at all
     refused = system("records", "show", rid, "--purpose", "grid_management", "--body", "rc-east", ok=False)

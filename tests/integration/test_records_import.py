@@ -14,8 +14,8 @@ import pytest
 from web3 import Web3
 
 from ledger.chain.connection import connect
-from ledger.devkeys import dev_account
-from ledger.subjects import check_character
+from ledger.crypto.subjects import check_character
+from ledger.local.devkeys import dev_account
 from tests.integration.conftest import LEDGER, Cli
 from tests.integration.test_records_cli import FIELDS, OFFICER, _contracts, _db_rows, _file, _record
 from tests.support import free_port

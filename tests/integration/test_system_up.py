@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from ledger import demo
 from ledger.chain.client import Chain
 from ledger.chain.compiler import compile_contracts
 from ledger.chain.connection import connect
 from ledger.chain.deploy import Contracts
 from ledger.chain.manifest import Manifest
-from ledger.devkeys import dev_account
 from ledger.ids import Role, code_id
+from ledger.local import demo
+from ledger.local.devkeys import dev_account
 
 pytestmark = pytest.mark.node
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import demo
+from ledger.local import demo
 from tests.support import free_port, free_port_run
 
 pytestmark = pytest.mark.node

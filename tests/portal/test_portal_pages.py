@@ -258,7 +258,7 @@ def test_an_officer_signs_with_an_injected_eip1193_wallet(portal: Portal, system
     (here a stand-in that signs with eth-account outside the page, as a wallet extension would)."""
     from eth_account.messages import encode_defunct, encode_typed_data
 
-    from ledger.devkeys import dev_account
+    from ledger.local.devkeys import dev_account
 
     wallet = dev_account(12)  # the civil affairs officer
     asked: list[str] = []

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from ledger.chain.compiler import Build
-from ledger.envelope import Keyring
+from ledger.crypto.envelope import Keyring
+from ledger.crypto.subjects import check_character
+from ledger.records.store import RecordStore
 from ledger.store.db import open_engine, sqlite_url
-from ledger.store.records import RecordStore
-from ledger.subjects import check_character
 from tests.conftest import Backend
 from tests.support import DATABASES, Consortium, build_consortium, evm_chain, pg_schema
 

@@ -11,9 +11,9 @@ import subprocess
 import pytest
 from eth_abi import encode
 
-from ledger.commitments import LEAF_TYPES, canonical_json, commit, field_leaf, value_hash
+from ledger.commitments.merkle import StandardMerkleTree, _encode_static, leaf_hash
+from ledger.commitments.record import LEAF_TYPES, canonical_json, commit, field_leaf, value_hash
 from ledger.errors import InvalidRecord
-from ledger.merkle import StandardMerkleTree, _encode_static, leaf_hash
 from ledger.toolchain import project_root
 from tests.support import Consortium
 

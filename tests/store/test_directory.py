@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy.engine import Engine
 
-from ledger.devkeys import dev_account
+from ledger.local.devkeys import dev_account
 from ledger.store.directory import Directory
 
 ADMIN, OFFICER = dev_account(1).address, dev_account(14).address

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from ledger.disclosure import build_bundle, verify_bundle
+from ledger.commitments.disclosure import build_bundle, verify_bundle
 from ledger.errors import DisclosureInvalid
-from ledger.store.records import RecordStore, unhex32
+from ledger.ids import unhex32
+from ledger.records.store import RecordStore
 from tests.store.conftest import national_id
 from tests.store.test_store import HOUSEHOLD
 from tests.support import Consortium

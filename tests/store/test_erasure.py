@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from ledger import failpoints
-from ledger.envelope import Keyring, binding
+from ledger.crypto.envelope import Keyring, binding
 from ledger.errors import IntegrityFailure
+from ledger.ids import unhex32
+from ledger.records.store import RecordStore
 from ledger.store.epochs import EpochKeys
-from ledger.store.records import RecordStore, unhex32
 from tests.store.conftest import national_id
 from tests.support import Consortium
 

@@ -10,7 +10,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from ledger.reads import digest, message_digest, recover, typed_data
+from ledger.access.reads import digest, message_digest, recover, typed_data
 
 
 def _request(rng: random.Random, reader: str) -> dict:

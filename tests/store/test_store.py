@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ledger.chain.records import RecordStatus
-from ledger.commitments import canonical_json
-from ledger.envelope import Keyring, binding
+from ledger.commitments.record import canonical_json
+from ledger.crypto.envelope import Keyring, binding
 from ledger.errors import (
     IntegrityFailure,
     InvalidNationalId,
@@ -22,8 +22,9 @@ from ledger.errors import (
     RecordErased,
     RecordNotFound,
 )
+from ledger.ids import unhex32
+from ledger.records.store import MAX_RECORD_BYTES, RecordStore
 from ledger.store.models import OutboxEntry, RecordKey, RecordVersion
-from ledger.store.records import MAX_RECORD_BYTES, RecordStore, unhex32
 from tests.store.conftest import national_id
 from tests.support import Consortium
 

@@ -7,8 +7,8 @@ import hmac
 
 import pytest
 
+from ledger.crypto.subjects import check_character, normalise_national_id, subject_id
 from ledger.errors import InvalidNationalId, KeyringError
-from ledger.subjects import check_character, normalise_national_id, subject_id
 
 SECRET = bytes(range(32))
 

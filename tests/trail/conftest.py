@@ -16,10 +16,10 @@ import pytest
 from ledger.chain.deploy import Contracts
 from ledger.client import ApiClient
 from ledger.config import Settings
-from ledger.devkeys import dev_account
-from ledger.node import LocalNode, port_free, process_alive
-from ledger.services import ApiProcess
-from ledger.system import open_chain, up
+from ledger.local.api_processes import ApiProcess
+from ledger.local.chain_node import LocalNode, port_free, process_alive
+from ledger.local.devkeys import dev_account
+from ledger.local.system import open_chain, up
 from tests.api.conftest import BLOCK_TIME, TOKEN_SECRET
 from tests.api.test_flows import CA_OFFICER, HOUSEHOLD, RC_ADMIN, RC_OFFICER, national_id
 from tests.support import free_port, rpc

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from ledger.devkeys import dev_account
 from ledger.errors import AnchorError
+from ledger.local.devkeys import dev_account
 from ledger.store.db import open_engine
 from ledger.store.models import TrailAnchor
 from ledger.store.trail import NewEvent, Trail

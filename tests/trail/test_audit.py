@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from ledger.audit import Auditor, AuditReport
-from ledger.envelope import binding
-from ledger.indexer import Indexer
-from ledger.system import open_chain, open_store
+from ledger.audit.node import Auditor, AuditReport
+from ledger.crypto.envelope import binding
+from ledger.index.indexer import Indexer
+from ledger.local.system import open_chain, open_store
 from tests.api.test_flows import RC_OFFICER
 from tests.trail.conftest import System
 

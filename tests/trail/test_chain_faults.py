@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ledger.node import process_alive
+from ledger.local.chain_node import process_alive
 from tests.api.conftest import BLOCK_TIME
 from tests.trail.conftest import System, system
 

@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from ledger import demo
 from ledger.chain.client import Chain
 from ledger.chain.deploy import Contracts
 from ledger.config import Settings
-from ledger.devkeys import dev_account
 from ledger.ids import Role
-from ledger.indexer import Indexer
-from ledger.node import LocalNode, NodeSpec
+from ledger.index.indexer import Indexer
+from ledger.index.models import ChainLog
+from ledger.local import demo
+from ledger.local.chain_node import LocalNode, NodeSpec
+from ledger.local.devkeys import dev_account
+from ledger.local.system import deploy_demo_founder, open_chain
 from ledger.store.db import open_engine
-from ledger.store.index_models import ChainLog
-from ledger.system import deploy_demo_founder, open_chain
 from tests.support import DATABASES, free_port, pg_schema, rpc
 
 

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from ledger.audit import Auditor
+from ledger.audit.node import Auditor
 from ledger.client import ApiError
-from ledger.indexer import Indexer
-from ledger.system import open_chain, open_store
+from ledger.index.indexer import Indexer
+from ledger.local.system import open_chain, open_store
 from ledger.trail.proofs import chain_anchors, check_contiguous
 from tests.api.test_flows import CA_OFFICER
 from tests.trail.conftest import System
@@ -139,9 +139,9 @@ INDEX_TABLES = ("chain_cursor", "chain_logs", "ix_bodies", "ix_members", "ix_req
 INDEX_SCRIPT = """
 import sys
 from ledger.config import Settings
-from ledger.indexer import Indexer
+from ledger.index.indexer import Indexer
 from ledger.store.db import open_engine
-from ledger.system import open_chain
+from ledger.local.system import open_chain
 chain = open_chain(Settings())
 Indexer(open_engine(sys.argv[1]), chain, from_block=chain.manifest.deploy_block, page=1).sync(int(sys.argv[2]))
 """

@@ -1,0 +1,1 @@
+"""Access: the access rule (:mod:`.rule`) and reads served under it (:mod:`.reads`)."""

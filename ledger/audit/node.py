@@ -1,0 +1,419 @@
+"""The audit of one body's node: its records, its trail and its anchors, against the chain.
+
+A numbered checklist (SPEC §5):
+
+1. every off-chain record version still decrypts and matches its on-chain commitment;
+2. every access event is allowed by the access rule (:func:`ledger.access.rule.decide`, the
+   contracts' rule, once) at the block where it was checked: a valid grant, an own-body read by
+   a member, or an emergency read for the declaration's purpose, within its window, not after a
+   verdict of unjustified, and reviewed (unreviewed ones are listed);
+3. every event's hash recomputes from its content; sequence numbers run 1, 2, ... without
+   gap; each subject's events chain; the chain's anchors are contiguous, each recomputes
+   from the stored events (so every inclusion proof from it verifies), and each is
+   recorded in this database; no event is past its anchoring deadline;
+4. every event's read request matches its digest, is signed by its reader, and asks for
+   what the event says was read.
+
+The chain is the reference: anchors and commitments are read from it, not from the
+database under audit. Grants come from the chain index (:mod:`ledger.index.indexer`), synced first;
+its journal can be re-derived from the chain at any time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from hexbytes import HexBytes
+from sqlmodel import Session, col, func, select
+
+from ledger.access.rule import ChainFacts, ReadAsked, RecordFacts, decide
+from ledger.audit.history import ChainHistory, emergency_at, grant_at
+from ledger.chain.access import ConsentState, Decision, Grant
+from ledger.chain.deploy import Contracts
+from ledger.errors import LedgerError, TrailInvalid
+from ledger.ids import code_id, code_name, hex32
+from ledger.index.indexer import Indexer
+from ledger.index.models import IxEmergency, IxGrant, IxRequest
+from ledger.records.store import RecordStore
+from ledger.store.models import AccessEvent, Record, RecordVersion, TrailAnchor
+from ledger.store.trail import content_hash, event_content
+from ledger.trail.proofs import batch_root, chain_anchors, check_contiguous, check_request
+
+TITLES = {
+    1: "Every off-chain record matches its on-chain commitment",
+    2: "Every access event had a valid grant at its time, or is a reviewed emergency read",
+    3: "Batch roots recompute, sequences have no gaps, every inclusion proof verifies",
+    4: "Every signature in the trail verifies",
+}
+#: Events checked per worker task (hashes and signatures run in parallel processes).
+CHUNK = 2_000
+MAX_LISTED = 1_000  # failures listed per check (all are counted)
+
+#: Why an access event breaks the access rule, in an auditor's words.
+AUDIT_WORDS = {
+    Decision.NOT_MEMBER: "the reader was not an officer or admin of a body then",
+    Decision.UNKNOWN_RECORD: "the record was not on the chain then",
+    Decision.RECORD_ERASED: "read after the record was erased",
+    Decision.NO_GRANT: "no such grant on-chain then, and the reader was not of the record's body",
+    Decision.WRONG_GRANT: "given for another reader, record, subject, category or body",
+    Decision.PURPOSE_MISMATCH: "for another purpose",
+    Decision.FIELDS_NOT_COVERED: "does not cover every field read",
+    Decision.REVOKED: "revoked before the read",
+    Decision.EXPIRED: "expired before the read",
+    Decision.CONSENT_MISSING: "read while the resident's consent was missing",
+    Decision.CONSENT_REFUSED: "read while the resident's consent was refused",
+    Decision.EMERGENCY_NOT_COVERED: "does not cover this read (reader, record, fields or the emergency role)",
+    Decision.EMERGENCY_UNJUSTIFIED: "read after the custodian reviewed the declaration as unjustified",
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Check:
+    number: int
+    checked: int = 0
+    failed: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def fail(self, item: str, message: str) -> None:
+        self.failed += 1
+        if len(self.failures) < MAX_LISTED:
+            self.failures.append({"item": item, "message": message})
+
+    def as_json(self) -> dict[str, Any]:
+        return {"number": self.number, "title": TITLES[self.number], "ok": self.ok, "checked": self.checked,
+                "failed": self.failed, "failures": self.failures, "notes": self.notes}
+
+
+@dataclass
+class AuditReport:
+    body: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    checks: dict[int, Check] = field(default_factory=lambda: {n: Check(n) for n in TITLES})
+    unreviewed_emergencies: list[dict[str, Any]] = field(default_factory=list)
+    events: int = 0
+    records: int = 0  # records of the body in this database, erased ones included
+    anchored_through: int = 0  # the last event the chain's anchors of the body hold
+    seconds: float = 0.0
+
+    @property
+    def body_code(self) -> str:
+        return code_name(bytes.fromhex(self.body[2:]))
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks.values())
+
+    def as_json(self) -> dict[str, Any]:
+        return {"schema": "civic-ledger/audit@1", "body": self.body_code, "bodyId": self.body,
+                "ok": self.ok,
+                "startedAt": self.started_at.isoformat(), "finishedAt": self.finished_at.isoformat()
+                if self.finished_at else None, "seconds": round(self.seconds, 3), "events": self.events,
+                "records": self.records, "anchoredThrough": self.anchored_through,
+                "checks": [c.as_json() for c in self.checks.values()],
+                "unreviewedEmergencies": self.unreviewed_emergencies}
+
+
+def _events(store: RecordStore, body: str, batch: int = 10_000) -> Iterator[list[Any]]:
+    """The body's events in sequence order, as plain rows (no ORM objects: a million of them is the case)."""
+    table = AccessEvent.__table__  # type: ignore[attr-defined]
+    after = 0
+    while True:
+        with store.engine.connect() as conn:
+            q = table.select().where(table.c.body == body, table.c.seq > after)
+            rows = list(conn.execute(q.order_by(table.c.seq).limit(batch)).all())
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].seq
+
+
+def _check_chunk(columns: tuple[str, ...], rows: list[tuple[Any, ...]], chain_id: int,
+                 access_trail: str) -> list[tuple[int, int, str]]:
+    """Hash and signature checks of events given as raw rows (in a worker process, so the rows are
+    turned into content there): (check, seq, message) for each failure."""
+    out = []
+    for row in rows:
+        event = SimpleNamespace(**dict(zip(columns, row, strict=True)))
+        content = event_content(event)  # type: ignore[arg-type]
+        if content_hash(content) != event.event_hash:
+            out.append((3, event.seq, "its hash does not match its content (edited, reordered or re-timed)"))
+        try:
+            check_request({**content, "request": json.loads(event.request)}, chain_id=chain_id,
+                          access_trail=access_trail)
+        except TrailInvalid as exc:
+            out.append((4, event.seq, exc.message))
+        except (KeyError, TypeError, ValueError) as exc:
+            out.append((4, event.seq, f"malformed read request or signature: {exc!r}"))
+    return out
+
+
+class Auditor:
+    def __init__(self, store: RecordStore, indexer: Indexer, *, grace: float = 30.0, interval: float = 1.0,
+                 workers: int = 2, progress: Progress = lambda _what, _done, _total: None) -> None:
+        self.store, self.indexer = store, indexer
+        self.c: Contracts = store.c
+        self.body = "0x" + store.body.hex()
+        self.deadline = grace + interval
+        self.workers, self.progress = workers, progress
+        self._timestamps: dict[int, int] = {}
+        self._ix: dict[str, dict[Any, Any]] = {}
+
+    def run(self) -> AuditReport:
+        started = time.perf_counter()
+        report = AuditReport(self.body, dt.datetime.now(dt.UTC))
+        self.indexer.sync()
+        report.records = self._records(report.checks[1])
+        self._trail(report)
+        report.finished_at = dt.datetime.now(dt.UTC)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # ------------------------------------------------------------------ 1. records
+
+    def _records(self, check: Check) -> int:
+        """Checks every version; the number of records."""
+        with Session(self.store.engine) as s:
+            rows = s.exec(select(col(Record.record_id), col(Record.status), col(RecordVersion.version),  # type: ignore[call-overload]
+                                 col(RecordVersion.commitment), col(RecordVersion.anchor_state))
+                          .join(RecordVersion, col(RecordVersion.record_id) == col(Record.record_id))
+                          .where(Record.body == self.body).order_by(col(Record.record_id),
+                                                                   col(RecordVersion.version))).all()
+        pending = erased = 0
+        for i, (record_id, status, version, commitment, anchor_state) in enumerate(rows):
+            self.progress("records", i + 1, len(rows))
+            item = f"record {record_id} v{version}"
+            if str(status) == "erased":
+                erased += 1
+                continue
+            rid = bytes(HexBytes(record_id))
+            on_chain = hex32(self.c.records.commitment_of(rid, version))
+            if int(on_chain, 16) == 0:
+                if str(anchor_state) == "pending":
+                    pending += 1
+                    continue
+                check.fail(item, "the chain has no commitment for this version")
+                continue
+            check.checked += 1
+            if on_chain != commitment:
+                check.fail(item, "the stored commitment differs from the chain's")
+                continue
+            try:
+                self.store.read(rid, version)
+            except LedgerError as exc:
+                check.fail(item, exc.message)
+            except Exception as exc:  # noqa: BLE001 — an authentication failure of AES-GCM, a malformed payload
+                check.fail(item, f"cannot be decrypted or parsed: {type(exc).__name__}")
+        if erased:
+            check.notes.append(f"{erased} version(s) of erased records skipped (crypto-shredded)")
+        if pending:
+            check.notes.append(f"{pending} version(s) not anchored yet")
+        return len({r[0] for r in rows})
+
+    # -------------------------------------------------------------------- trail
+
+    def _trail(self, report: AuditReport) -> None:
+        c2, c3, c4 = report.checks[2], report.checks[3], report.checks[4]
+        with Session(self.store.engine) as s:  # the index's view of grants, small next to the trail
+            self._ix = {
+                "grants": {g.grant_id: g for g in s.exec(select(IxGrant)).all()},
+                "requests": {r.request_id: r for r in s.exec(select(IxRequest)).all()},
+                "emergencies": {em.emergency_id: em for em in s.exec(select(IxEmergency)).all()},
+            }
+            self._needs_consent: dict[str, bool] = {}
+            total = int(s.exec(select(func.count()).select_from(AccessEvent)
+                               .where(AccessEvent.body == self.body)).one())
+        self._history = ChainHistory(self.c)  # members, erasures and consent, as the chain's logs hold them
+        self._before_verdict = 0
+        self._body_id = bytes.fromhex(self.body[2:])
+        self._grants_at: dict[tuple[int, bool], Grant | None] = {}
+        self._codes: dict[str, bytes] = {}
+        report.events = total
+        walk = _Walk(*self._anchors(c3))
+        report.anchored_through = walk.anchored_through
+        chain_id, access_trail = self.c.chain.chain_id, self.c.trail.handle.address
+        futures = []
+        spawn = multiprocessing.get_context("spawn")  # safe beside the API's threads
+        with ProcessPoolExecutor(self.workers, mp_context=spawn) if self.workers > 1 \
+                else ThreadPoolExecutor(1) as pool:
+            done = 0
+            for rows in _events(self.store, self.body):
+                for e in rows:
+                    self._walk(e, walk, c3)
+                    self._grant(e, c2, report)
+                columns = tuple(rows[0]._fields)
+                raw = [tuple(r) for r in rows]
+                for i in range(0, len(raw), CHUNK):  # hashes and signatures, in the workers
+                    futures.append(pool.submit(_check_chunk, columns, raw[i:i + CHUNK], chain_id, access_trail))
+                done += len(rows)
+                self.progress("trail", done, total)
+            for f in futures:
+                for number, seq, message in f.result():
+                    (c3 if number == 3 else c4).fail(f"event {seq}", message)
+        if walk.expected - 1 < walk.anchored_through:
+            c3.fail(f"event {walk.expected}", f"the chain anchors events up to {walk.anchored_through}, this "
+                                              f"database holds them only up to {walk.expected - 1}")
+        c2.checked = c3.checked = c4.checked = total
+        if self._before_verdict:
+            c2.notes.append(f"{self._before_verdict} read(s) under emergency declarations later reviewed as "
+                            "unjustified, made before the verdict")
+
+    def _anchors(self, check: Check) -> tuple[dict[int, dict[str, Any]], int]:
+        """The chain's anchors of this body by last sequence number, and the last anchored; each must be
+        contiguous with the previous and recorded in this database as the chain holds it."""
+        anchors = chain_anchors(self.c, bytes(HexBytes(self.body)))
+        try:
+            anchored_through = check_contiguous(anchors)
+        except TrailInvalid as exc:
+            check.fail("anchors", exc.message)
+            anchored_through = 0
+        with Session(self.store.engine) as s:
+            rows = {r.first_seq: r for r in s.exec(select(TrailAnchor).where(
+                TrailAnchor.body == self.body, TrailAnchor.state == "anchored")).all()}
+        for a in anchors:
+            mine = rows.pop(a["firstSeq"], None)
+            if mine is None or (mine.last_seq, mine.root) != (a["lastSeq"], a["root"]):
+                check.fail(f"anchor {a['firstSeq']}..{a['lastSeq']}", "this database does not record the anchor "
+                           "the chain holds (its batch row was removed or altered)")
+        for first, row in rows.items():
+            check.fail(f"anchor {first}..{row.last_seq}", "recorded here as anchored, but not on-chain")
+        check.notes.append(f"{len(anchors)} anchor(s) on-chain, through event {anchored_through}")
+        return {a["lastSeq"]: a for a in anchors}, anchored_through
+
+    def _walk(self, e: Any, w: _Walk, check: Check) -> None:
+        """One event in sequence order: no gap, its subject's chain, its anchor's root, its deadline."""
+        if e.seq != w.expected:
+            check.fail(f"event {w.expected}", f"missing: the trail jumps from {w.expected - 1} to {e.seq}"
+                       if e.seq > w.expected else f"duplicate or out of order at {e.seq}")
+        w.expected = e.seq + 1
+        if e.subject_prev != w.last_of_subject.get(e.subject_id, 0):
+            check.fail(f"event {e.seq}", "its subject's previous event is not the one it names "
+                       "(an event of the subject was removed or moved)")
+        w.last_of_subject[e.subject_id] = e.seq
+        if e.seq > w.anchored_through:
+            self._check_deadline(e, check)
+            return
+        w.batch.append(e)
+        if e.seq in w.by_last:  # the anchor ends here: its root must recompute from the stored events
+            self._check_anchor(w.by_last[e.seq], w.batch, check)
+            w.batch = []
+
+    def _check_anchor(self, anchor: dict[str, Any], events: list[AccessEvent], check: Check) -> None:
+        first, last = anchor["firstSeq"], anchor["lastSeq"]
+        item = f"anchor {first}..{last}"
+        if [e.seq for e in events] != list(range(first, last + 1)):
+            check.fail(item, "the stored events of this anchor are not all there")
+            return
+        root = events[0].event_hash if anchor["kind"] == "event" else batch_root(events)
+        if root != anchor["root"]:
+            check.fail(item, "the root recomputed from the stored events differs from the chain's")
+
+    def _check_deadline(self, e: AccessEvent, check: Check) -> None:
+        if time.time() - e.at.timestamp() > self.deadline:
+            check.fail(f"event {e.seq}", f"not anchored, {self.deadline:.0f}s after it was written")
+
+    # ----------------------------------------------------------------- 2. grants
+
+    def _grant(self, e: AccessEvent, check: Check, report: AuditReport) -> None:
+        """The access rule (:func:`ledger.access.rule.decide`) at the event's block, from the chain's history."""
+        item = f"event {e.seq}"
+        fields = json.loads(e.fields)
+        try:
+            names = self.store.schema(e.category)
+            mask = sum(1 << names.index(f) for f in fields)
+        except (LedgerError, ValueError):
+            check.fail(item, f"reads fields {fields} that category {e.category!r} does not have")
+            return
+        h, block = self._history, e.block
+        reader_body, roles = h.member_at(e.reader, block)
+        if hex32(reader_body) != e.reader_body.lower():
+            check.fail(item, "the event names another body than the one the reader belonged to then")
+            return
+        record_id, subject = bytes.fromhex(e.record_id[2:]), bytes.fromhex(e.subject_id[2:])
+        em = self._ix["emergencies"].get(e.emergency_id) if e.emergency_id else None
+        facts = ChainFacts(  # the block's time only where the rule asks it (grants, emergencies): an RPC per block
+            now=self._timestamp(block) if e.grant_id or e.emergency_id else 0, reader_body=reader_body,
+            reader_roles=roles,
+            record=RecordFacts(custodian=self._body_id, subject=subject, category=self._code(e.category),
+                               active=not h.erased_by(record_id, block)),
+            grant=self._grant_at(e.grant_id, block) if e.grant_id else None,
+            emergency=emergency_at(em, block),
+            consent=h.consent_at(e.grant_id, subject, block) if e.grant_id else ConsentState.NONE,
+            requires_consent=self._requires_consent(e.category))
+        decision = decide(ReadAsked(reader=e.reader, record_id=record_id, fields=mask, purpose=self._code(e.purpose),
+                                    grant_id=e.grant_id, emergency_id=e.emergency_id), facts)
+        if e.emergency_id:
+            self._emergency(e, em, decision, check, report)
+        elif not decision.allowed:
+            under = f"grant {e.grant_id}" if e.grant_id else "read without a grant"
+            check.fail(item, f"{under}: {AUDIT_WORDS.get(decision, decision.code)}")
+
+    def _emergency(self, e: AccessEvent, em: IxEmergency | None, decision: Decision, check: Check,
+                   report: AuditReport) -> None:
+        item = f"event {e.seq}"
+        if decision is Decision.PURPOSE_MISMATCH and em is not None:
+            check.fail(item, f"emergency declaration {e.emergency_id}: read for {e.purpose!r}, the declaration is "
+                             f"for {code_name(bytes(HexBytes(em.purpose)))!r}")
+        elif not decision.allowed:
+            words = "read after the declaration's one-hour window" if decision is Decision.EXPIRED \
+                else AUDIT_WORDS.get(decision, decision.code)
+            check.fail(item, f"emergency declaration {e.emergency_id}: {words}")
+        elif em is None or em.reviewed_at is None:
+            check.fail(item, f"emergency read under declaration {e.emergency_id}, not reviewed yet")
+            report.unreviewed_emergencies.append({"seq": e.seq, "emergencyId": e.emergency_id,
+                                                  "reader": e.reader, "at": e.at.isoformat()})
+        elif not em.justified:
+            self._before_verdict += 1
+
+    def _grant_at(self, grant_id: int, block: int) -> Grant | None:
+        """The grant as the chain held it after ``block``; built once per (grant, state) and reused."""
+        g = self._ix["grants"].get(grant_id)
+        if g is None or g.created_block > block:
+            return None
+        key = (grant_id, g.revoked_block is not None and g.revoked_block <= block)
+        if key not in self._grants_at:
+            self._grants_at[key] = grant_at(g, self._ix["requests"].get(g.request_id), block)
+        return self._grants_at[key]
+
+    def _code(self, code: str) -> bytes:
+        if code not in self._codes:
+            self._codes[code] = code_id(code)
+        return self._codes[code]
+
+    def _requires_consent(self, category: str) -> bool:
+        """Whether the category needs consent (as the chain says now: changes of it are rare and logged)."""
+        if category not in self._needs_consent:
+            self._needs_consent[category] = self.c.records.get_category(code_id(category)).requires_consent
+        return self._needs_consent[category]
+
+    def _timestamp(self, block: int) -> int:
+        if block not in self._timestamps:
+            w3 = self.c.chain.w3
+            self._timestamps[block] = int(self.c.chain.sender.rpc(lambda: w3.eth.get_block(block))["timestamp"])
+        return self._timestamps[block]
+
+
+@dataclass
+class _Walk:
+    """Where the walk through the trail is."""
+
+    by_last: dict[int, dict[str, Any]]
+    anchored_through: int
+    expected: int = 1
+    last_of_subject: dict[str, int] = field(default_factory=dict)
+    batch: list[Any] = field(default_factory=list)
