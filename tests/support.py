@@ -249,3 +249,7 @@ def free_port_run(n: int) -> int:
                 for _ in range(n - 1):
                     next(_PORTS)
             return first
+
+
+def random_bytes32() -> bytes:
+    return os.urandom(32)
