@@ -20,134 +20,50 @@ refused read changes nothing and an answered read always has its event:
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import coincurve
-from eth_utils import to_checksum_address
-from hexbytes import HexBytes
-
 from ledger.chain.access import Decision
 from ledger.chain.deploy import Contracts
-from ledger.chain.forwarder import EIP712_DOMAIN
 from ledger.chain.head import Questions, follow_chain
 from ledger.commitments.disclosure import build_bundle
-from ledger.crypto.keccak import keccak
+from ledger.crypto import eip712
 from ledger.errors import InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
 from ledger.ids import code_id, code_name, hex32, parse_record_id
 from ledger.records.store import RecordStore
 from ledger.store.models import AccessEvent
 from ledger.store.trail import NewEvent, Trail
 
-DOMAIN_NAME = "CivicLedgerRead"
-DOMAIN_VERSION = "1"
+DOMAIN_NAME, DOMAIN_VERSION = eip712.READS.name, eip712.READS.version
 #: Longest a signed read request stays valid, seconds.
 MAX_TTL = 900
 DEFAULT_TTL = 300
 
-READ_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {
-    "EIP712Domain": EIP712_DOMAIN,
-    "ReadRequest": [
-        {"name": "reader", "type": "address"},
-        {"name": "custodian", "type": "bytes32"},
-        {"name": "recordId", "type": "bytes32"},
-        {"name": "fields", "type": "string[]"},
-        {"name": "purpose", "type": "bytes32"},
-        {"name": "grantId", "type": "uint256"},
-        {"name": "emergencyId", "type": "uint256"},
-        {"name": "nonce", "type": "bytes32"},
-        {"name": "deadline", "type": "uint64"},
-    ],
-}
+READ_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {"EIP712Domain": eip712.EIP712_DOMAIN,
+                                                       "ReadRequest": eip712.READ_REQUEST.types}
+recover_digest = eip712.recover_digest
 
 
 def typed_data(*, chain_id: int, verifying_contract: str, reader: str, custodian: bytes, record_id: bytes,
                fields: list[str], purpose: bytes, grant_id: int, emergency_id: int, nonce: bytes,
                deadline: int) -> dict[str, Any]:
     """The EIP-712 typed data of a read request (``eth_signTypedData_v4``)."""
-    return {
-        "types": READ_REQUEST_TYPES,
-        "primaryType": "ReadRequest",
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
-                   "verifyingContract": verifying_contract},
-        "message": {"reader": reader, "custodian": hex32(custodian), "recordId": hex32(record_id),
-                    "fields": sorted(fields), "purpose": hex32(purpose), "grantId": grant_id,
-                    "emergencyId": emergency_id, "nonce": hex32(nonce), "deadline": deadline},
-    }
-
-
-_DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-_READ_TYPEHASH = keccak(b"ReadRequest(address reader,bytes32 custodian,bytes32 recordId,string[] fields,"
-                        b"bytes32 purpose,uint256 grantId,uint256 emergencyId,bytes32 nonce,uint64 deadline)")
-
-
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-_READ_FIELDS = {f["name"] for f in READ_REQUEST_TYPES["ReadRequest"]}
-
-
-def _word(value: Any, bits: int = 256) -> bytes:
-    n = int(value)
-    if isinstance(value, bool) or not 0 <= n < 1 << bits:
-        raise ValueError(f"{value!r} is not a uint{bits}")
-    return n.to_bytes(32, "big")
-
-
-def _fixed(value: Any, size: int) -> bytes:
-    raw = bytes(HexBytes(str(value)))
-    if len(raw) != size or not str(value).startswith("0x"):
-        raise ValueError(f"{value!r} is not {size} bytes of 0x hex")
-    return raw.rjust(32, b"\0")
-
-
-@functools.lru_cache(maxsize=64)
-def _domain_separator(chain_id: int, verifying_contract: str) -> bytes:
-    return keccak(_DOMAIN_TYPEHASH + keccak(DOMAIN_NAME.encode()) + keccak(DOMAIN_VERSION.encode())
-                  + _word(chain_id) + _fixed(verifying_contract, 20))
+    return eip712.READS.typed_data(eip712.READ_REQUEST, {
+        "reader": reader, "custodian": hex32(custodian), "recordId": hex32(record_id), "fields": sorted(fields),
+        "purpose": hex32(purpose), "grantId": grant_id, "emergencyId": emergency_id, "nonce": hex32(nonce),
+        "deadline": deadline}, chain_id=chain_id, verifying_contract=verifying_contract)
 
 
 def message_digest(message: dict[str, Any], *, chain_id: int, verifying_contract: str) -> bytes:
-    """The EIP-712 digest of a ``ReadRequest`` message, computed directly (what ``eth_account``'s
-    generic encoder gives, about ten times faster: the audit hashes every event's request)."""
-    m = message
-    if set(m) != _READ_FIELDS:
-        raise ValueError(f"a ReadRequest has exactly the fields {', '.join(sorted(_READ_FIELDS))}")
-    if not isinstance(m["fields"], list):
-        raise ValueError("fields must be a list of strings")
-    fields = keccak(b"".join(keccak(str(f).encode()) for f in m["fields"]))
-    struct = keccak(_READ_TYPEHASH + _fixed(m["reader"], 20) + _fixed(m["custodian"], 32) + _fixed(m["recordId"], 32)
-                    + fields + _fixed(m["purpose"], 32) + _word(m["grantId"]) + _word(m["emergencyId"])
-                    + _fixed(m["nonce"], 32) + _word(m["deadline"], 64))
-    return keccak(b"\x19\x01" + _domain_separator(int(chain_id), str(verifying_contract).lower()) + struct)
+    """The EIP-712 digest of a ``ReadRequest`` message (the audit hashes every event's request)."""
+    return eip712.READS.digest(eip712.READ_REQUEST, message, chain_id=chain_id, verifying_contract=verifying_contract)
 
 
 def digest(typed: dict[str, Any]) -> bytes:
     """The EIP-712 digest that is signed (of typed data with :data:`READ_REQUEST_TYPES`)."""
-    if typed.get("types") != READ_REQUEST_TYPES or typed.get("primaryType") != "ReadRequest":
-        raise ValueError("not a ReadRequest")
-    d = typed["domain"]
-    if (d.get("name"), d.get("version")) != (DOMAIN_NAME, DOMAIN_VERSION) or set(d) != {
-            "name", "version", "chainId", "verifyingContract"}:
-        raise ValueError("not the CivicLedgerRead domain")
-    return message_digest(typed["message"], chain_id=d["chainId"], verifying_contract=d["verifyingContract"])
-
-
-def recover_digest(signed: bytes, signature: str) -> str:
-    """The account whose 65-byte signature (r ‖ s ‖ v) signed the 32-byte digest ``signed``."""
-    raw = bytes(HexBytes(signature))
-    if len(raw) != 65:
-        raise ValueError("a signature is 65 bytes")
-    v = raw[64] - 27 if raw[64] >= 27 else raw[64]
-    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")
-    if v not in (0, 1) or not (0 < r < SECP256K1_N and 0 < s < SECP256K1_N) or len(signed) != 32:
-        raise ValueError("not a valid signature")
-    try:  # libsecp256k1 directly: the audit recovers every event's signer
-        public = coincurve.PublicKey.from_signature_and_message(raw[:64] + bytes([v]), signed, hasher=None)
-    except Exception as exc:  # noqa: BLE001 — coincurve raises a bare Exception for an unrecoverable signature
-        raise ValueError(f"not a valid signature: {exc}") from None
-    return to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:])
+    return eip712.READS.digest_of(typed, eip712.READ_REQUEST)
 
 
 def recover(typed: dict[str, Any], signature: str) -> str:

@@ -17,29 +17,11 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
-DOMAIN_NAME = "CivicLedger"
-DOMAIN_VERSION = "1"
+from ledger.crypto import eip712
 
-#: The EIP-712 domain fields of every typed request Civic Ledger asks people to sign.
-EIP712_DOMAIN = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
-
-FORWARD_REQUEST_TYPES = {
-    "EIP712Domain": EIP712_DOMAIN,
-    "ForwardRequest": [
-        {"name": "from", "type": "address"},
-        {"name": "to", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "gas", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint48"},
-        {"name": "data", "type": "bytes"},
-    ],
-}
+DOMAIN_NAME, DOMAIN_VERSION = eip712.FORWARDER.name, eip712.FORWARDER.version
+EIP712_DOMAIN = eip712.EIP712_DOMAIN
+FORWARD_REQUEST_TYPES = {"EIP712Domain": EIP712_DOMAIN, "ForwardRequest": eip712.FORWARD_REQUEST.types}
 
 
 @dataclass(frozen=True)

@@ -26,35 +26,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import coincurve
 import httpx
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 
-from ledger.access.reads import recover_digest
+from ledger.crypto import eip712
+from ledger.crypto.eip712 import recover_digest
 from ledger.crypto.keccak import keccak
 from ledger.errors import NodeUnauthenticated, NodeUnavailable
 from ledger.ids import Role, code_name
 
-DOMAIN_NAME, DOMAIN_VERSION = "CivicLedgerNode", "1"
+DOMAIN_NAME, DOMAIN_VERSION = eip712.NODES.name, eip712.NODES.version
 #: How far a node request's time may be from this node's clock, seconds.
 SKEW = 120
 HEADERS = ("x-node-from", "x-node-nonce", "x-node-issued-at", "x-node-signature")
 TIMEOUT = 15.0
 
-_DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-_TYPEHASH = keccak(b"NodeRequest(bytes32 from,bytes32 to,string method,string path,bytes32 bodyHash,bytes32 nonce,"
-                   b"uint64 issuedAt)")
 
 
 def digest(*, chain_id: int, registry: str, from_body: bytes, to_body: bytes, method: str, path: str, body: bytes,
            nonce: bytes, issued_at: int) -> bytes:
     """The EIP-712 digest of a ``NodeRequest`` (what ``eth_signTypedData_v4`` signs)."""
-    domain = keccak(_DOMAIN_TYPEHASH + keccak(DOMAIN_NAME.encode()) + keccak(DOMAIN_VERSION.encode())
-                    + chain_id.to_bytes(32, "big") + bytes(HexBytes(registry)).rjust(32, b"\0"))
-    struct = keccak(_TYPEHASH + from_body + to_body + keccak(method.upper().encode()) + keccak(path.encode())
-                    + keccak(body) + nonce + issued_at.to_bytes(32, "big"))
-    return keccak(b"\x19\x01" + domain + struct)
+    return eip712.NODES.digest(eip712.NODE_REQUEST, {
+        "from": from_body, "to": to_body, "method": method.upper(), "path": path, "bodyHash": keccak(body),
+        "nonce": nonce, "issuedAt": issued_at}, chain_id=chain_id, verifying_contract=registry)
 
 
 @dataclass(frozen=True)
@@ -70,9 +65,8 @@ class NodeIdentity:
         nonce, issued_at = os.urandom(32), int(time.time())
         d = digest(chain_id=self.chain_id, registry=self.registry, from_body=self.body, to_body=to_body,
                    method=method, path=path, body=body, nonce=nonce, issued_at=issued_at)
-        raw = coincurve.PrivateKey(self.key).sign_recoverable(d, hasher=None)
         return {"X-Node-From": "0x" + self.body.hex(), "X-Node-Nonce": "0x" + nonce.hex(),
-                "X-Node-Issued-At": str(issued_at), "X-Node-Signature": "0x" + raw[:64].hex() + f"{raw[64] + 27:02x}"}
+                "X-Node-Issued-At": str(issued_at), "X-Node-Signature": eip712.sign_digest(self.key, d)}
 
 
 @dataclass(frozen=True)
