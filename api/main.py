@@ -37,7 +37,7 @@ from api.routes import (
     trail,
     tx,
 )
-from api.schemas import declare_errors
+from api.schemas.common import declare_errors
 from api.settings import ApiSettings
 from ledger.access.reads import ReadService
 from ledger.chain.client import Relayer

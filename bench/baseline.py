@@ -16,8 +16,8 @@ from api import errors
 from api.deps import NodeDep, SignedIn
 from api.main import BodyLimit, Measure, limit_threads
 from api.metrics import Metrics
-from api.routes.reads import ReadIn
-from api.schemas import DisclosureBundle
+from api.schemas.common import DisclosureBundle
+from api.schemas.reads import ReadIn
 from api.settings import ApiSettings
 from ledger.access.reads import parse
 from ledger.commitments.disclosure import build_bundle

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentMember, Node, NodeDep
-from ledger.audit.node import Auditor, AuditReport
+from api.deps import CurrentMember, NodeDep
+from api.services.audit import audit_node
 from ledger.audit.report import MEDIA_TYPES, render
 from ledger.errors import NotFound
 from ledger.ids import Role, code_id, code_name
@@ -23,11 +23,6 @@ from ledger.ids import Role, code_id, code_name
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-def audit_node(node: Node) -> AuditReport:
-    """The audit of this node with its settings (the checklist of ``ledger audit``)."""
-    s = node.settings
-    return Auditor(node.store, node.indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
-                   workers=s.audit_workers).run()
 
 
 @router.post("/verify", summary="Audit this node: records, grants, anchors and proofs, signatures (auditors)",

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from web3 import Web3
 
 from api.deps import Actor, CurrentMember, NodeDep
-from api.routes.tx import Prepared, prepare
+from api.schemas.tx import Prepared
+from api.services.transactions import prepare
 from ledger.chain.bodies import BodyProfile, Proposal
 from ledger.errors import NotAuthorized
 from ledger.ids import BodyKind, Role, code_id, code_name, text_hash

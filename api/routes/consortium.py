@@ -20,9 +20,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import CurrentActor, CurrentMember, Node, NodeDep
-from api.routes.node import TRAIL_EVENTS, NodeTrailOut, signed_audit
-from api.routes.trail import ByCodeIn, TrailEvent, events_out, my_subject, subject_by_code, trail_bundle
-from api.schemas import TrailBundle
+from api.schemas.common import TrailBundle
+from api.schemas.trail import TRAIL_EVENTS, ByCodeIn, NodeTrailOut, TrailEvent
+from api.services.audit import signed_audit
+from api.services.trail import events_out, my_subject, subject_by_code, trail_bundle
 from ledger.audit.consortium import OnChain, check_answer, consortium_report, new_request
 from ledger.audit.report import consortium_html
 from ledger.chain.head import bodies_at

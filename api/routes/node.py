@@ -8,7 +8,6 @@ access event as for a read at its own door.
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from typing import Annotated, Any, NoReturn
 
@@ -18,20 +17,22 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, NodeDep
-from api.routes.access import AgreementIn, RequestIn, agreement_here, request_here
-from api.routes.audit import audit_node
-from api.routes.emergencies import EmergencyIn, declare_here
-from api.routes.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, receipt_of
-from api.routes.trail import TrailEvent, events_out, trail_bundle
-from api.routes.tx import Prepared
-from api.schemas import DisclosureBundle, TrailBundle
-from ledger.audit.consortium import signed_result
+from api.schemas.access import AgreementIn, RequestIn
+from api.schemas.common import TrailBundle
+from api.schemas.emergencies import EmergencyIn
+from api.schemas.reads import NodeReadPrepareIn, ReadIn, ReadOut, ReadPrepared
+from api.schemas.trail import TRAIL_EVENTS, NodeTrailIn, NodeTrailOut
+from api.schemas.tx import Prepared
+from api.services import reads
+from api.services.access import agreement_here, request_here
+from api.services.audit import signed_audit
+from api.services.emergencies import declare_here
+from api.services.trail import events_out, trail_bundle
 from ledger.chain.head import bodies_at, committee_at, member_of
 from ledger.errors import NotAuthorized
 from ledger.ids import BodyKind, Role, code_name, parse_record_id
 from ledger.peers.exchange import Caller, authenticate
 from ledger.store.nonces import accept_node_nonce
-from ledger.store.trail import settle
 
 router = APIRouter(prefix="/node", tags=["node"])
 
@@ -51,8 +52,6 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such record here"}}
 
 
-class NodeReadPrepareIn(ReadPrepareIn):
-    reader: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The member of the calling body who will sign")
 
 
 def _of_caller(node: Any, caller: Caller, person: str) -> Actor:
@@ -72,22 +71,16 @@ def _not_of_caller(person: str, caller: Caller) -> NoReturn:
              summary="For another body's node: prepare a read request of one of its members")
 def node_prepare_read(body: NodeReadPrepareIn, caller: CallingNode, node: NodeDep) -> ReadPrepared:
     _of_caller(node, caller, body.reader)
-    typed = node.reads.prepare(reader=body.reader, record_id=parse_record_id(body.recordId), fields=body.fields,
-                               purpose=body.purpose, emergency_id=body.emergencyId)
-    return ReadPrepared(typedData=typed)
+    return ReadPrepared(typedData=node.reads.prepare(
+        reader=body.reader, record_id=parse_record_id(body.recordId), fields=body.fields, purpose=body.purpose,
+        emergency_id=body.emergencyId))
 
 
 @router.post("/reads", response_model=ReadOut, responses={**_REFUSALS, 409: {"description": "Served already"}},
              summary="For another body's node: serve a read request one of its members signed")
 async def node_read(body: ReadIn, caller: CallingNode, node: NodeDep) -> ReadOut:
     reader = str(body.typedData.get("message", {}).get("reader", "")) if isinstance(body.typedData, dict) else ""
-    opened = await run_in_threadpool(node.reads.open, typed=body.typedData, signature=body.signature,
-                                     signed_in=reader)
-    if opened.event.reader_body != "0x" + caller.body.hex():  # the reader's body, asked with the grant
-        _not_of_caller(reader, caller)
-    e = settle(await asyncio.wrap_future(node.trail.submit(opened.event)))
-    node.metrics.reads.labels("grant" if e.grant_id else "emergency" if e.emergency_id else "own_body").inc()
-    return ReadOut(bundle=DisclosureBundle.model_validate(opened.bundle), receipt=receipt_of(node, e))
+    return await reads.serve(node, body, signed_in=reader, caller_body=caller.body)
 
 
 class NodeRequestIn(RequestIn):
@@ -134,22 +127,10 @@ def _of_kind(node: Any, caller: Caller, kind: BodyKind, what: str) -> None:
                             f"{code_name(caller.body)} is not one", error="WrongBodyKind")
 
 
-#: Events of a resident a node sends at once (newest first); the bundle holds them all.
-TRAIL_EVENTS = 200
 
 
-class NodeTrailIn(BaseModel):
-    subjectId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="The resident, whom the calling committee's "
-                                                                      "node signed in (access code or wallet)")
-    bundle: bool = Field(default=False, description="Also the trail bundle, for verifying each event")
 
 
-class NodeTrailOut(BaseModel):
-    custodian: str
-    subjectId: str
-    total: int = Field(description="The resident's events at this node")
-    events: list[TrailEvent] = Field(description=f"Newest first, at most {TRAIL_EVENTS}")
-    bundle: TrailBundle | None
 
 
 @router.post("/trail", response_model=NodeTrailOut, responses=_REFUSALS,
@@ -183,6 +164,3 @@ def node_audit(body: NodeAuditIn, caller: CallingNode, node: NodeDep) -> dict[st
     return signed_audit(node, body.request)
 
 
-def signed_audit(node: Any, request: str) -> dict[str, Any]:
-    """This node's audit, with the result its node account signed for the auditor's ``request``."""
-    return signed_result(node.relayer.account, node.contracts, audit_node(node).as_json(), request)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, CurrentMember, Node, NodeDep
-from api.routes.tx import Prepared
+from api.schemas.tx import Prepared
 from ledger.chain.client import PendingSigner
 from ledger.errors import Conflict, NotAuthorized, NotFound
 from ledger.ids import Role, code_name, hex32, parse_record_id

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from web3 import Web3
 
 from api.deps import CurrentActor, CurrentMember, NodeDep
-from api.routes.tx import Prepared, prepare
+from api.schemas.tx import Prepared
+from api.services.transactions import prepare
 from ledger.chain.access import ZERO
 from ledger.chain.head import bodies_at
 from ledger.errors import NotAuthorized, NotFound

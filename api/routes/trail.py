@@ -7,120 +7,43 @@ are rate-limited per client.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
 
-from api.deps import Actor, CurrentActor, CurrentMember, Node, NodeDep
-from api.ratelimit import RateLimit
-from api.routes.access import GrantOut, waiting_for_consent
-from api.schemas import EventMaterial, TrailBundle
-from ledger.chain.access import ZERO
-from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
-from ledger.ids import Role, code_name, hex32, parse_record_id
-from ledger.store.models import AccessEvent
-from ledger.trail.proofs import build_trail, event_material, proof_of
+from api.deps import CurrentActor, CurrentMember, NodeDep
+from api.schemas.access import GrantOut
+from api.schemas.common import EventMaterial, TrailBundle
+from api.schemas.trail import AnchorRef, ByCodeIn, CodeIn, CodeOut, PageIn, ProofOut, TrailOut, TrailPage
+from api.services.access import waiting_for_consent
+from api.services.trail import events_out, material, my_subject, page, subject_by_code, trail_bundle
+from ledger.errors import NotAuthorized, NotFound
+from ledger.ids import Role, hex32
+from ledger.trail.proofs import proof_of
 
 router = APIRouter(prefix="/trail", tags=["trail"])
 
 
-class CodeIn(BaseModel):
-    nationalId: str = Field(min_length=15, max_length=32, description="The resident (never stored)")
 
 
-class CodeOut(BaseModel):
-    code: str = Field(description="Shown once; 100 bits", examples=["7K3M-Q9XD-2HBT-WN4R-8PZC"])
-    expiresAt: dt.datetime
 
 
-class ByCodeIn(BaseModel):
-    code: str = Field(min_length=20, max_length=40, examples=["7K3M-Q9XD-2HBT-WN4R-8PZC"])
 
 
-class PageIn(ByCodeIn):
-    before: int | None = Field(default=None, ge=1, le=2**63 - 1,
-                               description="Events before this sequence number (the previous page's nextBefore)")
-    limit: int = Field(default=50, ge=1, le=200)
 
 
-class EmergencyFlag(BaseModel):
-    id: int
-    reviewed: bool
-    justified: bool | None
 
 
-class AnchorRef(BaseModel):
-    firstSeq: int
-    lastSeq: int
-    kind: str = Field(description="batch (a Merkle root of firstSeq..lastSeq) or event (anchored alone)")
-    transactionHash: str | None
-    blockNumber: int | None
 
 
-class TrailEvent(BaseModel):
-    seq: int
-    at: dt.datetime
-    reader: str = Field(description="The officer's account")
-    readerName: str | None = Field(default=None, description="The officer's name, from the members' directory")
-    readerPost: str | None = Field(default=None, description="The officer's post, from the members' directory")
-    readerBody: str
-    recordId: str
-    version: int
-    category: str
-    fields: list[str]
-    purpose: str
-    grantId: int | None
-    emergency: EmergencyFlag | None = Field(description="Set for a break-glass read: flagged until reviewed")
-    eventHash: str
-    anchor: AnchorRef | None = Field(description="The on-chain anchor holding this event; null until anchored")
 
 
-class TrailOut(BaseModel):
-    custodian: str = Field(description="The body whose records these reads were of")
-    subjectId: str | None
-    events: list[TrailEvent]
 
 
-class TrailPage(TrailOut):
-    """A resident's events, newest first, one page."""
-
-    total: int = Field(description="How many events the resident has at this node")
-    nextBefore: int | None = Field(description="Pass as `before` for the next (older) page; null on the last page")
 
 
-def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
-    """Events with their emergency flags (from the chain index) and anchors."""
-    anchors = node.trail.anchors_of([e.seq for e in events])
-    people = node.directory.people({e.reader for e in events})
-    out = []
-    for e in events:
-        flag = None
-        if e.emergency_id:
-            em = node.indexer.emergency(e.emergency_id)
-            reviewed = em is not None and em.reviewed_at is not None
-            flag = EmergencyFlag(id=e.emergency_id, reviewed=reviewed, justified=em.justified if em else None)
-        a = anchors.get(e.seq)
-        anchor = AnchorRef(firstSeq=a.first_seq, lastSeq=a.last_seq, kind=a.kind, transactionHash=a.tx_hash,
-                           blockNumber=a.block) if a else None
-        who = people.get(e.reader)
-        out.append(TrailEvent(seq=e.seq, at=e.at, reader=e.reader, readerName=who.name if who else None,
-                              readerPost=who.post if who else None,
-                              readerBody=code_name(bytes.fromhex(e.reader_body[2:])),
-                              recordId=e.record_id, version=e.version, category=e.category,
-                              fields=json.loads(e.fields), purpose=e.purpose, grantId=e.grant_id or None,
-                              emergency=flag, eventHash=e.event_hash, anchor=anchor))
-    return out
 
 
-def _limit(request: Request) -> RateLimit:
-    limiter: RateLimit | None = getattr(request.app.state, "code_limit", None)
-    if limiter is None:
-        s = request.app.state.node.settings
-        limiter = request.app.state.code_limit = RateLimit(s.api_code_attempts, s.api_code_window)
-    return limiter
 
 
 @router.post("/codes", response_model=CodeOut, status_code=201,
@@ -136,32 +59,10 @@ def issue_code(body: CodeIn, actor: CurrentMember, node: NodeDep) -> CodeOut:
     return CodeOut(code=code, expiresAt=expires)
 
 
-def subject_by_code(node: Node, request: Request, code: str) -> str:
-    limit, client = _limit(request), request.client.host if request.client else "unknown"
-    limit.check(client)
-    try:
-        subject = node.trail.subject_of_code(code)
-    except InvalidInput:
-        limit.fail(client)
-        raise
-    if subject is None:
-        limit.fail(client)
-        raise NotAuthenticated("the access code is not valid (unknown, replaced or expired)")
-    node.require_own_resident(parse_record_id(subject), "show a resident's trail by access code (a resident who "
-                              "moved asks their new committee for a code)")
-    return subject
 
 
-def my_subject(node: Node, actor: Actor) -> str:
-    subject = node.contracts.residents.resident_subject(actor.address)
-    if subject == ZERO:
-        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
-                            error="NotResident")
-    return hex32(subject)
 
 
-def trail_bundle(node: Node, subject: str) -> dict[str, Any]:
-    return build_trail(node.trail, node.contracts, node.relayer.account, subject)
 
 
 BUNDLE_DOC = ("A trail bundle: the subject's events with their signed read requests, inclusion proofs, "
@@ -189,13 +90,6 @@ def subject_bundle(actor: CurrentMember, node: NodeDep,
     return trail_bundle(node, subjectId.lower())
 
 
-class ProofOut(BaseModel):
-    seq: int
-    eventHash: str
-    anchor: AnchorRef
-    root: str
-    proof: list[str] = Field(description="StandardMerkleTree proof of the leaf (uint64 seq, bytes32 eventHash); "
-                                         "empty for an event anchored alone")
 
 
 @router.get("/proofs/{seq}", response_model=ProofOut,
@@ -217,12 +111,6 @@ def proof(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor, no
                                      transactionHash=a.tx_hash, blockNumber=a.block))
 
 
-def _page(node: Node, subject: str, before: int | None, limit: int) -> TrailPage:
-    events = node.trail.latest(subject_id=subject, before=before, limit=limit + 1)
-    more = len(events) > limit
-    events = events[:limit]
-    return TrailPage(custodian=node.body, subjectId=subject, events=events_out(node, events),
-                     total=node.trail.count_of(subject), nextBefore=events[-1].seq if more else None)
 
 
 @router.post("/by-code", response_model=TrailPage, summary="A resident's trail, newest first and paged, with the "
@@ -231,7 +119,7 @@ def _page(node: Node, subject: str, before: int | None, limit: int) -> TrailPage
              responses={401: {"description": "Unknown, replaced or expired code"},
                         429: {"description": "Too many attempts; see Retry-After"}})
 def trail_by_code(body: PageIn, node: NodeDep, request: Request) -> TrailPage:
-    return _page(node, subject_by_code(node, request, body.code), body.before, body.limit)
+    return page(node, subject_by_code(node, request, body.code), body.before, body.limit)
 
 
 Before = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Events before this sequence number")]
@@ -242,7 +130,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
                                                         "with my own account",
             responses={403: {"description": "The account is not linked to a resident"}})
 def my_trail(actor: CurrentActor, node: NodeDep, before: Before = None, limit: Limit = 50) -> TrailPage:
-    return _page(node, my_subject(node, actor), before, limit)
+    return page(node, my_subject(node, actor), before, limit)
 
 
 @router.post("/by-code/consents", response_model=list[GrantOut], tags=["consent"],
@@ -257,11 +145,6 @@ EVENT_DOC = ("One event with what is needed to verify it alone, trusting no node
              "request, its inclusion proof and anchor, and the node's signed head of the resident's trail.")
 
 
-def _material(node: Node, subject: str, seq: int) -> dict[str, Any]:
-    found = event_material(node.trail, node.contracts, node.relayer.account, subject, seq)
-    if found is None:
-        raise NotFound(f"no access event {seq} of this resident at this node", error="NoSuchEvent")
-    return found
 
 
 @router.post("/by-code/events/{seq}", response_model=EventMaterial,
@@ -270,14 +153,14 @@ def _material(node: Node, subject: str, seq: int) -> dict[str, Any]:
                                                404: {"description": "Not one of this resident's events"}})
 def event_by_code(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ByCodeIn, node: NodeDep,
                   request: Request) -> dict[str, Any]:
-    return _material(node, subject_by_code(node, request, body.code), seq)
+    return material(node, subject_by_code(node, request, body.code), seq)
 
 
 @router.get("/mine/events/{seq}", response_model=EventMaterial,
             summary="One of my events, to verify (a resident's own account)",
             description=EVENT_DOC, responses={404: {"description": "Not one of my events"}})
 def my_event(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor, node: NodeDep) -> dict[str, Any]:
-    return _material(node, my_subject(node, actor), seq)
+    return material(node, my_subject(node, actor), seq)
 
 
 @router.get("", response_model=TrailOut, summary="The whole trail of this node, or one subject's (auditors)")

@@ -9,16 +9,14 @@ replay it (the forwarder checks signature, nonce and deadline).
 
 from __future__ import annotations
 
-from typing import Any
-
 from eth_abi.exceptions import EncodingError
 from fastapi import APIRouter
 from hexbytes import HexBytes
-from pydantic import BaseModel, Field
 
-from api.deps import CurrentActor, Node, NodeDep
+from api.deps import CurrentActor, NodeDep
+from api.schemas.tx import SubmitIn, SubmitOut
+from api.services.transactions import _events
 from ledger.chain import forwarder as fwd
-from ledger.chain.client import ContractHandle, jsonable
 from ledger.chain.compiler import CONTRACTS
 from ledger.errors import BadArgument, LedgerError, NotAuthorized
 
@@ -28,44 +26,14 @@ MAX_GAS = 30_000_000
 TARGETS = tuple(c for c in CONTRACTS if c != "CivicForwarder")
 
 
-class Prepared(BaseModel):
-    """EIP-712 typed data to sign (``eth_signTypedData_v4``), then to post to ``/tx/submit``."""
-
-    typedData: dict[str, Any]
-    summary: str = Field(examples=["add 0x976E…0aa9 to rc-east as officer"])
-    salts: dict[str, str] = Field(default_factory=dict, description="For each free text hashed on-chain "
-                                  "(justification, reason, evidence, outcome): the salt of its hash, "
-                                  "keccak256(salt ‖ text). Keep it with the text to prove the text later.")
 
 
-class SubmitIn(BaseModel):
-    typedData: dict[str, Any]
-    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 
-class EventOut(BaseModel):
-    event: str = Field(examples=["GrantCreated"])
-    args: dict[str, Any] = Field(description="bytes as 0x hex, numbers as integers",
-                                 examples=[{"grantId": 3, "expiresAt": 1798000000}])
 
 
-class SubmitOut(BaseModel):
-    transactionHash: str
-    blockNumber: int
-    events: list[str] = Field(examples=[["MemberAdded"]])
-    logs: list[EventOut] = Field(default_factory=list, description="The events with their arguments")
 
 
-def prepare(node: Node, actor: CurrentActor, handle: ContractHandle, fn: str, *args: Any, summary: str,
-            salts: dict[str, bytes] | None = None, texts: dict[str, tuple[str, str]] | None = None) -> Prepared:
-    """Typed data for ``fn(*args)`` as ``actor``; a call the contract would refuse raises its error now.
-
-    ``texts`` names, for each salted hash in the call, the free text and its kind: kept (encrypted) at this
-    node only once the simulation has passed, so a refused call leaves nothing behind."""
-    typed = node.relayer.prepare(actor.address, handle, fn, *args)
-    for name, (kind, text) in (texts or {}).items():
-        node.texts.keep(kind=kind, text=text, salt=(salts or {})[name], author=actor.address)
-    return Prepared(typedData=typed, summary=summary, salts={k: "0x" + v.hex() for k, v in (salts or {}).items()})
 
 
 @router.post("/submit", response_model=SubmitOut, summary="Relay a signed forward request",
@@ -110,12 +78,4 @@ def submit(body: SubmitIn, actor: CurrentActor, node: NodeDep) -> SubmitOut:
                      events=list(dict.fromkeys(e.event for e in logs)), logs=logs)
 
 
-def _events(handle: ContractHandle, receipt: Any) -> list[EventOut]:
-    found = []
-    for item in handle.contract.abi:
-        if item.get("type") == "event":
-            name = str(item.get("name"))
-            found += [EventOut(event=name, args={k: jsonable(v) for k, v in args.items()})
-                      for args in handle.events(receipt, name)]
-    return found
 

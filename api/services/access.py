@@ -1,0 +1,138 @@
+"""Access requests, standing agreements and grants, as this node prepares and shows them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from api.deps import Actor, Node
+from api.schemas.access import AgreementIn, GrantOut, KeptTextOut, RequestIn, RequestOut
+from api.schemas.tx import Prepared
+from api.services.transactions import prepare
+from ledger.chain.access import ZERO, Grant, Request, RequestInput, Scope
+from ledger.errors import InvalidInput, NotFound
+from ledger.ids import Role, code_id, code_name, hex32, parse_record_id, salted_hash
+
+
+def fields_of(node: Node, category: str, mask: int) -> list[str]:
+    names = node.store.schema(category)
+    return [n for i, n in enumerate(names) if mask >> i & 1]
+
+
+def mask_of(node: Node, category: str, fields: list[str]) -> int:
+    names = node.store.schema(category)
+    unknown = sorted(set(fields) - set(names))
+    if unknown:
+        raise InvalidInput(f"category {category!r} has no field(s) {', '.join(unknown)}", error="UnknownField")
+    return sum(1 << names.index(f) for f in set(fields))
+
+
+def optional_hex(value: bytes) -> str | None:
+    return None if value == ZERO else hex32(value)
+
+
+def kept_text(node: Node, text_hash: bytes) -> KeptTextOut | None:
+    """The kept text of an on-chain salted hash, with the node's check of it."""
+    kept = node.texts.get(hex32(text_hash)) if text_hash != ZERO else None
+    if kept is None:
+        return None
+    again, _ = salted_hash(kept.text, bytes.fromhex(kept.salt[2:]))
+    return KeptTextOut(text=kept.text, salt=kept.salt, matches=again == text_hash)
+
+
+def may_read_texts(actor: Actor, custodian: bytes, author: str) -> bool:
+    """Free texts are for the custodian's admins, their author and auditors."""
+    return (actor.address == author or Role.AUDITOR in actor.roles
+            or (Role.ADMIN in actor.roles and actor.body == code_name(custodian)))
+
+
+def request_out(node: Node, r: Request, actor: Actor | None = None) -> RequestOut:
+    category = code_name(r.category)
+    text = kept_text(node, r.justification_hash) if actor and may_read_texts(actor, r.custodian, r.requester) \
+        else None
+    return RequestOut(id=r.id, scope=r.scope.name.lower(), status=r.status.name.lower(), requester=r.requester,
+                      requesterBody=code_name(r.requester_body), custodian=code_name(r.custodian),
+                      recordId=optional_hex(r.record_id), subjectId=optional_hex(r.subject), category=category,
+                      fields=fields_of(node, category, r.fields), purpose=code_name(r.purpose),
+                      justificationHash=hex32(r.justification_hash), justification=text,
+                      grantId=r.grant_id or None)
+
+
+def grant_out(node: Node, g: Grant, now: int) -> GrantOut:
+    category = code_name(g.category)
+    agreement = g.scope is Scope.AGREEMENT
+    return GrantOut(id=g.id, scope=g.scope.name.lower(), revoked=g.revoked,
+                    expiresAt=dt.datetime.fromtimestamp(g.expires_at, dt.UTC), active=not g.revoked and g.expires_at > now,
+                    grantee=None if agreement else g.grantee, granteeBody=code_name(g.grantee_body),
+                    custodian=code_name(g.custodian), recordId=optional_hex(g.record_id), subjectId=optional_hex(g.subject),
+                    category=category, fields=fields_of(node, category, g.fields), purpose=code_name(g.purpose),
+                    requestId=g.request_id,
+                    consentRequired=node.contracts.records.get_category(g.category).requires_consent,
+                    consent=None if agreement else node.contracts.access.consent_of(g.id, g.subject).name.lower())
+
+
+def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes, justification: str) -> Prepared:
+    return prepare(node, actor, node.contracts.access.handle, "requestAccess", req.as_tuple(), summary=summary,
+                   salts={"justification": salt}, texts={"justification": ("justification", justification)})
+
+
+def other_custodian(node: Node, custodian: str | None) -> bytes | None:
+    """The named body, when it is another active one (404 for an unknown or removed body)."""
+    if custodian is None or custodian == node.body:
+        return None
+    if not node.contracts.bodies.is_active(code_id(custodian)):
+        raise NotFound(f"no active body {custodian} in the consortium", error="NoSuchBody")
+    return code_id(custodian)
+
+
+def forwarded(node: Node, keeper: bytes, path: str, payload: dict[str, Any]) -> Any:
+    """What ``keeper``'s node prepared for this node's member (signed and submitted here), or its refusal."""
+    status, answer = node.peers.post(keeper, path, payload)
+    return Prepared.model_validate(answer) if status == 200 else JSONResponse(answer, status_code=status)
+
+
+def request_here(node: Node, actor: Actor, body: RequestIn) -> Prepared:
+    """The request prepared at this node, the custodian, which keeps its justification."""
+    custodian = code_id(node.body)
+    justification, salt = salted_hash(body.justification)
+    if body.scope == "record":
+        assert body.recordId is not None
+        record = node.store.get(parse_record_id(body.recordId))
+        req = RequestInput(Scope.RECORD, mask_of(node, record.category, body.fields), code_id(body.purpose),
+                           justification, record_id=parse_record_id(record.record_id))
+        what = f"record {record.record_id[:10]}…"
+    else:
+        assert body.category is not None and body.nationalId is not None
+        subject = node.store.subject_of(body.nationalId)
+        req = RequestInput(Scope.SUBJECT_CATEGORY, mask_of(node, body.category, body.fields), code_id(body.purpose),
+                           justification, custodian=custodian, subject=subject,
+                           category=code_id(body.category))
+        what = f"a resident's {body.category} records"
+    return _ask(node, actor, req, f"request {', '.join(sorted(body.fields))} of {what} at {node.body} "
+                                  f"for {body.purpose}", salt, body.justification)
+
+
+def agreement_here(node: Node, actor: Actor, body: AgreementIn) -> Prepared:
+    """The agreement request prepared at this node, the custodian, which keeps its justification."""
+    justification, salt = salted_hash(body.justification)
+    req = RequestInput(Scope.AGREEMENT, mask_of(node, body.category, body.fields), code_id(body.purpose),
+                       justification, custodian=code_id(node.body), category=code_id(body.category))
+    return _ask(node, actor, req, f"ask {node.body} for a standing agreement on {body.category} for {body.purpose}",
+                salt, body.justification)
+
+
+def waiting_for_consent(node: Node, subject: str) -> list[GrantOut]:
+    """Active grants about ``subject``, of any custodian in the consortium (from the chain index), whose
+    category needs consent not given yet."""
+    access, now = node.contracts.access, node.chain.timestamp()
+    out = []
+    for gid in node.indexer.grant_ids_about(subject):
+        g = access.get_grant(gid)
+        if g.scope is Scope.AGREEMENT or hex32(g.subject) != subject or g.revoked or g.expires_at <= now:
+            continue
+        grant = grant_out(node, g, now)
+        if grant.consentRequired and grant.consent == "none":
+            out.append(grant)
+    return out

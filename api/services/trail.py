@@ -1,0 +1,92 @@
+"""The access trail: a resident's events, bundles and proofs, and who may ask for them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from api.deps import Actor, Node
+from api.ratelimit import RateLimit
+from api.schemas.trail import AnchorRef, EmergencyFlag, TrailEvent, TrailPage
+from ledger.chain.access import ZERO
+from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
+from ledger.ids import code_name, hex32, parse_record_id
+from ledger.store.models import AccessEvent
+from ledger.trail.proofs import build_trail, event_material
+
+
+def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
+    """Events with their emergency flags (from the chain index) and anchors."""
+    anchors = node.trail.anchors_of([e.seq for e in events])
+    people = node.directory.people({e.reader for e in events})
+    out = []
+    for e in events:
+        flag = None
+        if e.emergency_id:
+            em = node.indexer.emergency(e.emergency_id)
+            reviewed = em is not None and em.reviewed_at is not None
+            flag = EmergencyFlag(id=e.emergency_id, reviewed=reviewed, justified=em.justified if em else None)
+        a = anchors.get(e.seq)
+        anchor = AnchorRef(firstSeq=a.first_seq, lastSeq=a.last_seq, kind=a.kind, transactionHash=a.tx_hash,
+                           blockNumber=a.block) if a else None
+        who = people.get(e.reader)
+        out.append(TrailEvent(seq=e.seq, at=e.at, reader=e.reader, readerName=who.name if who else None,
+                              readerPost=who.post if who else None,
+                              readerBody=code_name(bytes.fromhex(e.reader_body[2:])),
+                              recordId=e.record_id, version=e.version, category=e.category,
+                              fields=json.loads(e.fields), purpose=e.purpose, grantId=e.grant_id or None,
+                              emergency=flag, eventHash=e.event_hash, anchor=anchor))
+    return out
+
+
+def code_limit(request: Request) -> RateLimit:
+    limiter: RateLimit | None = getattr(request.app.state, "code_limit", None)
+    if limiter is None:
+        s = request.app.state.node.settings
+        limiter = request.app.state.code_limit = RateLimit(s.api_code_attempts, s.api_code_window)
+    return limiter
+
+
+def subject_by_code(node: Node, request: Request, code: str) -> str:
+    limit, client = code_limit(request), request.client.host if request.client else "unknown"
+    limit.check(client)
+    try:
+        subject = node.trail.subject_of_code(code)
+    except InvalidInput:
+        limit.fail(client)
+        raise
+    if subject is None:
+        limit.fail(client)
+        raise NotAuthenticated("the access code is not valid (unknown, replaced or expired)")
+    node.require_own_resident(parse_record_id(subject), "show a resident's trail by access code (a resident who "
+                              "moved asks their new committee for a code)")
+    return subject
+
+
+def my_subject(node: Node, actor: Actor) -> str:
+    subject = node.contracts.residents.resident_subject(actor.address)
+    if subject == ZERO:
+        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
+                            error="NotResident")
+    return hex32(subject)
+
+
+def trail_bundle(node: Node, subject: str) -> dict[str, Any]:
+    return build_trail(node.trail, node.contracts, node.relayer.account, subject)
+
+
+def page(node: Node, subject: str, before: int | None, limit: int) -> TrailPage:
+    events = node.trail.latest(subject_id=subject, before=before, limit=limit + 1)
+    more = len(events) > limit
+    events = events[:limit]
+    return TrailPage(custodian=node.body, subjectId=subject, events=events_out(node, events),
+                     total=node.trail.count_of(subject), nextBefore=events[-1].seq if more else None)
+
+
+def material(node: Node, subject: str, seq: int) -> dict[str, Any]:
+    found = event_material(node.trail, node.contracts, node.relayer.account, subject, seq)
+    if found is None:
+        raise NotFound(f"no access event {seq} of this resident at this node", error="NoSuchEvent")
+    return found
