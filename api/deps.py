@@ -36,7 +36,7 @@ ZERO = b"\0" * 32
 TOKEN_AUDIENCE = "civic-ledger-api"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Node:
     """What one body's node runs on: settings, chain, contracts, its database and store."""
 

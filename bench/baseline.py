@@ -14,11 +14,12 @@ from fastapi import FastAPI
 
 from api import errors
 from api.deps import NodeDep, SignedIn
-from api.main import BodyLimit, Measure, limit_threads
 from api.metrics import Metrics
+from api.middleware import BodyLimit, Measure
 from api.schemas.common import DisclosureBundle
 from api.schemas.reads import ReadIn
 from api.settings import ApiSettings
+from api.workers import limit_threads
 from ledger.access.reads import parse
 from ledger.commitments.disclosure import build_bundle
 from ledger.errors import NotAuthorized

@@ -65,7 +65,7 @@ class Driver:
         self.thread = threading.Thread(target=self._run, name="load", daemon=True)
 
     def _client(self, who: int) -> Any:
-        from ledger.client import ApiClient
+        from ledger.client.api_client import ApiClient
         from ledger.local.devkeys import dev_account
 
         c = ApiClient(self.url(), dev_account(who), timeout=20)
@@ -73,7 +73,7 @@ class Driver:
         return c
 
     def _step(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        from ledger.client import ApiError
+        from ledger.client.api_client import ApiError
 
         try:
             out = fn(*args, **kwargs)

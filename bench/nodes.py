@@ -36,7 +36,7 @@ def run_nodes_bench(*, reads: int = 200, events: int = 10, trails: int = 50,
                     progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     from bench.reads import CA_OFFICER, HOUSEHOLD, TOKEN_SECRET
     from ledger.chain.deploy import Contracts
-    from ledger.client import ApiClient
+    from ledger.client.api_client import ApiClient
     from ledger.config import Settings
     from ledger.crypto.subjects import check_character
     from ledger.local.api_processes import ApiProcess

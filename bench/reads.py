@@ -166,7 +166,7 @@ class BenchSystem:
 def bench_system(home: Path, database: str | None, *, workers: int = 1,
                  progress: Callable[[str], None] = lambda _: None) -> Iterator[BenchSystem]:
     """anvil (1-second blocks), the demo, rc-east's node and the unaudited server; a granted record."""
-    from ledger.client import ApiClient
+    from ledger.client.api_client import ApiClient
     from ledger.config import Settings
     from ledger.crypto.subjects import check_character
     from ledger.local.api_processes import ApiProcess

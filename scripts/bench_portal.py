@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from ledger.chain.deploy import Contracts
-from ledger.client import ApiClient
+from ledger.client.api_client import ApiClient
 from ledger.config import Settings
 from ledger.crypto.subjects import check_character
 from ledger.local.api_processes import ApiProcess

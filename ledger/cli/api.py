@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ledger.cli.common import DevAccountOpt, KeystoreOpt, err, fail, out, print_json, run, settings, signer
-from ledger.client import ApiClient, ApiError
+from ledger.client.api_client import ApiClient, ApiError
 from ledger.errors import BadArgument
 from ledger.ids import BodyKind
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from ledger.client import ApiClient, ApiError
+from ledger.client.api_client import ApiClient, ApiError
 from ledger.commitments.disclosure import verify_bundle
 from ledger.crypto.subjects import check_character
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, Api

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from api.errors import CatchAll
-from ledger.client import ApiClient
+from ledger.client.api_client import ApiClient
 from ledger.crypto.siwe import SiweMessage
 from ledger.local.devkeys import dev_account
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, NONCE_ATTEMPTS, Api

@@ -26,7 +26,7 @@ import pytest
 from eth_account import Account
 
 from ledger.chain.deploy import Contracts
-from ledger.client import ApiClient, ApiError
+from ledger.client.api_client import ApiClient, ApiError
 from ledger.commitments.disclosure import verify_bundle
 from ledger.config import Settings
 from ledger.errors import TrailInvalid

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from eth_account.messages import encode_typed_data
 
-from ledger.client import ApiClient, ApiError
+from ledger.client.api_client import ApiClient, ApiError
 from ledger.ids import Role, code_id
 from ledger.local.devkeys import dev_account
 from tests.api.conftest import Api

@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from ledger.client import ApiError
+from ledger.client.api_client import ApiError
 from ledger.crypto.siwe import SiweMessage
 from ledger.ids import Role
 from ledger.local.devkeys import dev_account

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ledger.client import ApiClient
+from ledger.client.api_client import ApiClient
 from ledger.config import Settings
 from ledger.local.api_processes import ApiProcess
 from ledger.local.chain_node import LocalNode

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from ledger.chain.deploy import Contracts
-from ledger.client import ApiClient
+from ledger.client.api_client import ApiClient
 from ledger.config import Settings
 from ledger.local.api_processes import ApiProcess
 from ledger.local.chain_node import LocalNode, port_free, process_alive

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ledger.audit.node import Auditor
-from ledger.client import ApiError
+from ledger.client.api_client import ApiError
 from ledger.index.indexer import Indexer
 from ledger.local.system import open_chain, open_store
 from ledger.trail.proofs import chain_anchors, check_contiguous

@@ -1,0 +1,77 @@
+"""The node assembled from its settings: every part built once, by keyword, and the background work
+(indexing, anchoring) that one process of the node runs."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+
+from api.deps import Node
+from api.metrics import Metrics
+from api.settings import ApiSettings
+from api.workers import sole
+from ledger.access.reads import ReadService
+from ledger.chain.client import Relayer
+from ledger.chain.deploy import Contracts
+from ledger.chain.head import follow_chain
+from ledger.errors import BadArgument
+from ledger.index.indexer import Indexer
+from ledger.peers.exchange import NodeClient, NodeIdentity
+from ledger.peers.gather import published_api_at
+from ledger.store.directory import Directory
+from ledger.store.justifications import FreeTexts
+from ledger.store.trail import Trail
+from ledger.trail.anchor import TrailAnchorer
+
+
+def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
+    """One body's node: its chain connection, store, trail, index and peers, as the settings say."""
+    from ledger.local import demo
+    from ledger.local.system import open_chain, open_store
+
+    if settings.body is None:
+        raise BadArgument("set LEDGER_BODY: the body whose node this API is")
+    chain = open_chain(settings)
+    store = open_store(settings, chain, settings.body)
+    contracts = Contracts.of(chain)
+    trail = Trail(store.engine, store.body)
+    relayer = Relayer(chain, settings.relayer_account())
+    anchorer = TrailAnchorer(trail, contracts, relayer.account, mode=settings.trail_mode,
+                             batch_size=settings.trail_batch_size, interval=settings.trail_batch_interval,
+                             stuck_after=settings.tx_stuck_after)
+    indexer = Indexer(store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0,
+                      depth=settings.index_depth)
+    questions = follow_chain(chain, interval=settings.head_interval,
+                             shared=settings.home / "api" / f"{settings.body}.head")
+    directory = Directory(store.engine)
+    if settings.environment == "development" and demo.node_account(settings.body) is not None:
+        demo.describe_staff(directory)  # the demo's invented staff, by name and post
+    metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.last_seq, events_last=trail.last_seq,
+                  anchor=anchorer.status, overdue=lambda: anchorer.overdue(settings.trail_anchor_grace),
+                  index_rewinds=lambda: indexer.rewinds, head=questions)
+    metrics.watch_commits(trail.writer)
+    peers = NodeClient(NodeIdentity(store.body, bytes(relayer.account.key), chain.chain_id,
+                                    contracts.bodies.handle.address),
+                       endpoint_of=partial(published_api_at, questions))
+    return Node(settings=settings, chain=chain, contracts=contracts, engine=store.engine, relayer=relayer,
+                store=store, trail=trail, reads=ReadService(store=store, trail=trail, questions=questions),
+                metrics=metrics, anchorer=anchorer, indexer=indexer,
+                texts=FreeTexts(store.engine, store.body, store.keyring), directory=directory, questions=questions,
+                peers=peers)
+
+
+def background(node: Node, stop: threading.Event) -> None:
+    """Indexing and anchoring, in one process of a body's node: with several uvicorn workers, the one holding
+    the lock; another takes over when it dies."""
+    settings = node.settings
+    with sole(settings.home / "api" / f"{node.body}.background.lock", stop):
+        if stop.is_set():
+            return
+        inner = [threading.Thread(target=lambda: node.indexer.follow(stop, settings.index_interval), name="indexer",
+                                  daemon=True)]
+        if settings.trail_anchoring:
+            inner.append(threading.Thread(target=node.anchorer.run, args=(stop,), name="anchorer", daemon=True))
+        for t in inner:
+            t.start()
+        for t in inner:
+            t.join()
