@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from web3.types import TxReceipt
-
 from ledger.chain.access import RequestInput, Scope
+from ledger.chain.blocks import TxReceipt
 from ledger.chain.bodies import BodyProfile
 from ledger.chain.client import Chain
 from ledger.chain.compiler import compile_contracts

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
+from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
-from web3 import Web3
 
 from api.deps import Actor, CurrentMember, NodeDep
 from api.schemas.tx import Prepared
@@ -98,7 +98,7 @@ def propose_admission(body: AdmissionIn, actor: CurrentMember, node: NodeDep) ->
     profile = BodyProfile(BodyKind[body.kind.upper()], code_id(body.parent) if body.parent else b"\0" * 32,
                           text_hash(body.name), body.emergency, b"", "")
     deadline = node.chain.timestamp() + body.days * 86_400
-    admins = [Web3.to_checksum_address(a) for a in body.admins]
+    admins = [to_checksum_address(a) for a in body.admins]
     return prepare(node, actor, node.contracts.bodies.handle, "proposeAdmission", code_id(body.code),
                    profile.as_tuple(), admins, deadline, summary=f"propose admitting {body.code} ({body.kind})")
 
@@ -130,7 +130,7 @@ def _require_admin(actor: Actor, what: str = "manage its members") -> None:
              responses={403: {"description": "Not an admin of this body"}})
 def add_member(body: MemberIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     _require_admin(actor)
-    account = Web3.to_checksum_address(body.account)
+    account = to_checksum_address(body.account)
     roles = Role(0)
     for name in body.roles:
         roles |= ROLE_NAMES[name]
@@ -143,7 +143,7 @@ def add_member(body: MemberIn, actor: CurrentMember, node: NodeDep) -> Prepared:
 def remove_member(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], actor: CurrentMember,
                   node: NodeDep) -> Prepared:
     _require_admin(actor)
-    account = Web3.to_checksum_address(account)
+    account = to_checksum_address(account)
     return prepare(node, actor, node.contracts.bodies.handle, "removeMember", account,
                    summary=f"remove {account} from {actor.body}")
 
@@ -166,8 +166,8 @@ def list_members(actor: CurrentMember, node: NodeDep) -> list[MemberOut]:
     people = node.directory.people(r.account for r in rows)
     out = []
     for r in rows:
-        who = people.get(Web3.to_checksum_address(r.account))
-        out.append(MemberOut(account=Web3.to_checksum_address(r.account),
+        who = people.get(to_checksum_address(r.account))
+        out.append(MemberOut(account=to_checksum_address(r.account),
                              roles=[n for n, bit in ROLE_NAMES.items() if r.roles & bit],
                              name=who.name if who else None, post=who.post if who else None, addedAt=r.added_at))
     return out
@@ -185,7 +185,7 @@ def describe_member(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")
                     actor: CurrentMember, node: NodeDep) -> None:
     _require_admin(actor)
     assert actor.body is not None
-    member_body, _ = node.contracts.bodies.member_of(Web3.to_checksum_address(account))
+    member_body, _ = node.contracts.bodies.member_of(to_checksum_address(account))
     if code_name(member_body) != actor.body:
         raise NotAuthorized(f"{account} is not a member of {actor.body}", error="NotMember")
     node.directory.describe(account=account, body=actor.body, name=body.name, post=body.post, by=actor.address)

@@ -149,8 +149,10 @@ def _registered_elsewhere(node: Node, subject: bytes, known: set[str]) -> list[R
 
 
 def _block_time(node: Node, number: int) -> dt.datetime:
-    block = node.chain.sender.rpc(lambda: node.chain.w3.eth.get_block(number))
-    return dt.datetime.fromtimestamp(int(block["timestamp"]), dt.UTC)
+    block = node.chain.blocks.block(number)
+    if block is None:
+        raise NotFound(f"block {number} is not on the chain", error="NoSuchBlock")
+    return dt.datetime.fromtimestamp(block.timestamp, dt.UTC)
 
 
 @router.get("/{record_id}", response_model=RecordOut, summary="A record's metadata",

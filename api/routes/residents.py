@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
-from web3 import Web3
 
 from api.deps import CurrentActor, CurrentMember, NodeDep
 from api.schemas.tx import Prepared
@@ -61,7 +61,7 @@ class ResidentOut(BaseModel):
 def bind_wallet(body: ResidentIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     subject = node.store.subject_of(body.nationalId)
     node.require_own_resident(subject, "link a resident's account", actor)
-    account = Web3.to_checksum_address(body.account)
+    account = to_checksum_address(body.account)
     return prepare(node, actor, node.contracts.residents.handle, "bindWallet", account, subject,
                    summary=f"link {account} to a resident of {node.body}")
 
@@ -73,7 +73,7 @@ def bind_wallet(body: ResidentIn, actor: CurrentMember, node: NodeDep) -> Prepar
                           404: {"description": "The account is not linked to a resident"}})
 def unbind_wallet(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], actor: CurrentActor,
                   node: NodeDep) -> Prepared:
-    account = Web3.to_checksum_address(account)
+    account = to_checksum_address(account)
     subject = node.contracts.residents.resident_subject(account)
     if subject == ZERO:
         raise NotFound(f"{account} is not linked to a resident", error="NotBound")

@@ -38,7 +38,7 @@ from ledger.access.rule import ChainFacts, ReadAsked, RecordFacts, decide
 from ledger.audit.history import ChainHistory, emergency_at, grant_at
 from ledger.chain.access import ConsentState, Decision, Grant
 from ledger.chain.deploy import Contracts
-from ledger.errors import LedgerError, TrailInvalid
+from ledger.errors import ChainUnavailable, LedgerError, TrailInvalid
 from ledger.ids import code_id, code_name, hex32
 from ledger.index.indexer import Indexer
 from ledger.index.models import IxEmergency, IxGrant, IxRequest
@@ -403,8 +403,10 @@ class Auditor:
 
     def _timestamp(self, block: int) -> int:
         if block not in self._timestamps:
-            w3 = self.c.chain.w3
-            self._timestamps[block] = int(self.c.chain.sender.rpc(lambda: w3.eth.get_block(block))["timestamp"])
+            found = self.c.chain.blocks.block(block)
+            if found is None:
+                raise ChainUnavailable(f"block {block} is not on the chain (any more)")
+            self._timestamps[block] = found.timestamp
         return self._timestamps[block]
 
 

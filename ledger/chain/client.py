@@ -20,6 +20,7 @@ from web3.logs import DISCARD as _DISCARD
 from web3.types import TxReceipt
 
 from ledger.chain import forwarder as fwd
+from ledger.chain.blocks import Blocks
 from ledger.chain.compiler import Build
 from ledger.chain.manifest import Manifest
 from ledger.chain.revert import ErrorDecoder, abi_type
@@ -137,6 +138,7 @@ class Chain:
         #: signer's nonces strictly in order.
         self.forward_locks = KeyedLocks()
         self._handles: dict[str, ContractHandle] = {}
+        self.blocks = Blocks(self)
 
     @property
     def chain_id(self) -> int:

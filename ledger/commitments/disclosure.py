@@ -100,9 +100,11 @@ def verify_bundle(bundle: Any, contracts: Contracts) -> VerifiedDisclosure:
         raise DisclosureInvalid("the commitment differs from the chain's for this version", reason="commitment")
     # 3. the anchoring transaction
     try:
-        receipt = chain.w3.eth.get_transaction_receipt(anchor_tx)  # type: ignore[arg-type]
+        receipt = chain.blocks.receipt(anchor_tx)
     except Exception:  # noqa: BLE001 — whatever the node answers, the transaction is not there
-        raise DisclosureInvalid("the anchoring transaction is not on the chain", reason="anchor") from None
+        receipt = None
+    if receipt is None:
+        raise DisclosureInvalid("the anchoring transaction is not on the chain", reason="anchor")
     event = "RecordRegistered" if version == 1 else "RecordUpdated"
     anchored = [e for e in registry.events(receipt, event)
                 if bytes(e["recordId"]) == record_id and bytes(e["commitment"]) == commitment

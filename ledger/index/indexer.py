@@ -22,9 +22,7 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from eth_utils import event_abi_to_log_topic
@@ -32,10 +30,9 @@ from hexbytes import HexBytes
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
-from web3 import Web3
-from web3.exceptions import BlockNotFound
 
 from ledger.chain.client import Chain, jsonable
+from ledger.errors import IndexerError
 from ledger.index.models import ChainCursor, ChainLog, IxAnchor, IxBody, IxEmergency, IxGrant, IxMember, IxRequest
 
 log = logging.getLogger(__name__)
@@ -89,7 +86,7 @@ class Indexer:
     def sync(self, to_block: int | None = None) -> int:
         """Applies every block up to ``to_block`` (default: head minus depth); returns logs applied."""
         with self._lock:
-            head = self.chain.sender.rpc(lambda: self.chain.w3.eth.block_number) - self.depth
+            head = self.chain.blocks.head() - self.depth
             target = head if to_block is None else min(to_block, head)
             applied = 0
             while True:
@@ -104,29 +101,12 @@ class Indexer:
             self.last_error = None
             return applied
 
-    def _block(self, number: int) -> Any:
-        return self.chain.sender.rpc(lambda: self.chain.w3.eth.get_block(number))
-
-    def _timestamps(self, numbers: list[int]) -> Iterator[tuple[int, int]]:
-        """The timestamps of blocks ``numbers``, asked in JSON-RPC batches (a range can hold a thousand)."""
-        for start in range(0, len(numbers), 500):
-            part = numbers[start:start + 500]
-            batch = [("eth_getBlockByNumber", [hex(n), False]) for n in part]
-            answers = self.chain.sender.rpc(
-                partial(self.chain.w3.provider.make_batch_request, batch))  # type: ignore[attr-defined]
-            for n, answer in zip(part, sorted(answers, key=lambda a: a["id"]), strict=True):
-                if not answer.get("result"):
-                    raise BlockNotFound(f"block {n} is not on the chain (any more)")
-                yield n, int(answer["result"]["timestamp"], 16)
-
     def _hash_at(self, number: int, head: int) -> str | None:
         """The chain's hash of block ``number``, or None if the chain is shorter than that now."""
         if number > head:
             return None
-        try:
-            return "0x" + bytes(self._block(number)["hash"]).hex()
-        except BlockNotFound:
-            return None
+        block = self.chain.blocks.block(number)
+        return block.hash if block is not None else None
 
     def _rewind(self, last: int, head: int) -> None:
         """Back to the last journalled block the chain still has; the projections rebuilt from the journal."""
@@ -162,8 +142,7 @@ class Indexer:
                     "%d logs dropped", last, common + 1, dropped)
 
     def _apply_range(self, start: int, end: int) -> int:
-        raw = self.chain.sender.rpc(lambda: self.chain.w3.eth.get_logs(
-            {"fromBlock": start, "toBlock": end, "address": [Web3.to_checksum_address(a) for a in self._addresses]}))
+        raw = self.chain.blocks.logs(start, end, self._addresses)
         decoded: list[Decoded] = []
         for entry in raw:
             key = (str(entry["address"]).lower(), bytes(entry["topics"][0]) if entry["topics"] else b"")
@@ -174,8 +153,12 @@ class Indexer:
             decoded.append(Decoded(contract, event.event_name, args, int(entry["blockNumber"]), int(entry["logIndex"]),
                                    HexBytes(entry["transactionHash"]).to_0x_hex(),
                                    HexBytes(entry["blockHash"]).to_0x_hex()))
-        times = {b: dt.datetime.fromtimestamp(t, dt.UTC) for b, t in self._timestamps(sorted({d.block for d in decoded}))}
-        end_hash = "0x" + bytes(self._block(end)["hash"]).hex()
+        blocks = sorted({d.block for d in decoded})
+        times = {b: dt.datetime.fromtimestamp(t, dt.UTC) for b, t in self.chain.blocks.timestamps(blocks)}
+        end_block = self.chain.blocks.block(end)
+        if end_block is None:
+            raise IndexerError(f"block {end} is not on the chain (any more)")
+        end_hash = end_block.hash
         with Session(self.engine) as s, s.begin():
             _one_writer(s)  # then the journal read next holds what another worker applied before
             applied = 0

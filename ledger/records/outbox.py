@@ -29,9 +29,9 @@ from eth_utils import keccak
 from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
-from web3.types import TxReceipt
 
 from ledger import failpoints
+from ledger.chain.blocks import TxReceipt
 from ledger.chain.client import Actor, DirectActor, Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.records import RecordStatus
@@ -187,9 +187,8 @@ class Anchorer:
 
     def _settle_in_flight(self, actor: DirectActor, timeout: float = 120.0) -> None:
         """Waits until every transaction ``actor`` sent is mined (its pending nonce is its latest)."""
-        eth, deadline = actor.chain.w3.eth, time.monotonic() + timeout
-        while actor.chain.sender.rpc(lambda: eth.get_transaction_count(actor.address, "pending")  # type: ignore[arg-type]
-                                     != eth.get_transaction_count(actor.address, "latest")):  # type: ignore[arg-type]
+        deadline = time.monotonic() + timeout
+        while actor.chain.blocks.in_flight(actor.address):
             if time.monotonic() > deadline:
                 raise ChainUnavailable(f"{actor.address}'s transactions are still pending after {timeout:.0f}s")
             time.sleep(0.2)

@@ -36,7 +36,6 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
-from web3.exceptions import TransactionNotFound
 
 from ledger.chain.deploy import Contracts
 from ledger.errors import AnchorError
@@ -165,14 +164,10 @@ class TrailAnchorer:
     def _find_on_chain(self, row: TrailAnchor) -> tuple[str, int, str]:
         """The transaction, block and root that anchored ``row``'s range on-chain."""
         if row.tx_hash:
-            try:
-                receipt = self.c.chain.sender.rpc(
-                    lambda: self.c.chain.w3.eth.get_transaction_receipt(HexBytes(str(row.tx_hash))))
-                found = self._anchor_logs_of(receipt)
-                if found is not None:
-                    return found
-            except TransactionNotFound:
-                pass
+            receipt = self.c.chain.blocks.receipt(str(row.tx_hash))
+            found = self._anchor_logs_of(receipt) if receipt is not None else None
+            if found is not None:
+                return found
         handle = self.c.trail.handle
         from_block = self.c.chain.manifest.deploy_block if self.c.chain.manifest else 0
         if row.kind == "event":
@@ -233,17 +228,10 @@ class TrailAnchorer:
         return time.monotonic() - first > self.stuck_after
 
     def _lost(self, tx_hash: str) -> bool:
-        w3 = self.c.chain.w3
-        try:
-            receipt = self.c.chain.sender.rpc(lambda: w3.eth.get_transaction_receipt(HexBytes(tx_hash)))
+        receipt = self.c.chain.blocks.receipt(tx_hash)
+        if receipt is not None:
             return int(receipt["status"]) != 1
-        except TransactionNotFound:
-            pass
-        try:
-            self.c.chain.sender.rpc(lambda: w3.eth.get_transaction(HexBytes(tx_hash)))
-            return False  # pending
-        except TransactionNotFound:
-            return True
+        return not self.c.chain.blocks.known(tx_hash)  # known and not mined: pending
 
     def _prepare_next(self, after: int) -> TrailAnchor | None:
         """Prepares the next anchor after sequence ``after`` if one is due."""

@@ -66,3 +66,11 @@ def test_the_library_root_is_short_and_package_inits_hold_no_logic() -> None:
             tree = ast.parse(init.read_text(encoding="utf-8"))
             logic = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
             assert logic == [], f"{init.relative_to(ROOT)} defines {[n.name for n in logic]}"
+
+
+def test_web3_is_imported_only_inside_the_chain_package() -> None:
+    """The chain is a port: blocks, logs, receipts and contract calls are asked of :mod:`ledger.chain`."""
+    wrong = {name: sorted(i for i in _imports(path) if _under(i, "web3"))
+             for folder in ("ledger", "api", "bench") for name, path in _modules(folder)
+             if not _under(name, "ledger.chain")}
+    assert {k: v for k, v in wrong.items() if v} == {}
