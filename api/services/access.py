@@ -12,21 +12,8 @@ from api.schemas.access import AgreementIn, GrantOut, KeptTextOut, RequestIn, Re
 from api.schemas.tx import Prepared
 from api.services.transactions import prepare
 from ledger.chain.access import ZERO, Grant, Request, RequestInput, Scope
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import NotFound
 from ledger.ids import Role, code_id, code_name, hex32, parse_record_id, salted_hash
-
-
-def fields_of(node: Node, category: str, mask: int) -> list[str]:
-    names = node.store.schema(category)
-    return [n for i, n in enumerate(names) if mask >> i & 1]
-
-
-def mask_of(node: Node, category: str, fields: list[str]) -> int:
-    names = node.store.schema(category)
-    unknown = sorted(set(fields) - set(names))
-    if unknown:
-        raise InvalidInput(f"category {category!r} has no field(s) {', '.join(unknown)}", error="UnknownField")
-    return sum(1 << names.index(f) for f in set(fields))
 
 
 def optional_hex(value: bytes) -> str | None:
@@ -55,7 +42,7 @@ def request_out(node: Node, r: Request, actor: Actor | None = None) -> RequestOu
     return RequestOut(id=r.id, scope=r.scope.name.lower(), status=r.status.name.lower(), requester=r.requester,
                       requesterBody=code_name(r.requester_body), custodian=code_name(r.custodian),
                       recordId=optional_hex(r.record_id), subjectId=optional_hex(r.subject), category=category,
-                      fields=fields_of(node, category, r.fields), purpose=code_name(r.purpose),
+                      fields=node.store.fields(category, r.fields), purpose=code_name(r.purpose),
                       justificationHash=hex32(r.justification_hash), justification=text,
                       grantId=r.grant_id or None)
 
@@ -67,7 +54,7 @@ def grant_out(node: Node, g: Grant, now: int) -> GrantOut:
                     expiresAt=dt.datetime.fromtimestamp(g.expires_at, dt.UTC), active=not g.revoked and g.expires_at > now,
                     grantee=None if agreement else g.grantee, granteeBody=code_name(g.grantee_body),
                     custodian=code_name(g.custodian), recordId=optional_hex(g.record_id), subjectId=optional_hex(g.subject),
-                    category=category, fields=fields_of(node, category, g.fields), purpose=code_name(g.purpose),
+                    category=category, fields=node.store.fields(category, g.fields), purpose=code_name(g.purpose),
                     requestId=g.request_id,
                     consentRequired=node.contracts.records.get_category(g.category).requires_consent,
                     consent=None if agreement else node.contracts.access.consent_of(g.id, g.subject).name.lower())
@@ -100,13 +87,13 @@ def request_here(node: Node, actor: Actor, body: RequestIn) -> Prepared:
     if body.scope == "record":
         assert body.recordId is not None
         record = node.store.get(parse_record_id(body.recordId))
-        req = RequestInput(Scope.RECORD, mask_of(node, record.category, body.fields), code_id(body.purpose),
+        req = RequestInput(Scope.RECORD, node.store.mask(record.category, body.fields), code_id(body.purpose),
                            justification, record_id=parse_record_id(record.record_id))
         what = f"record {record.record_id[:10]}…"
     else:
         assert body.category is not None and body.nationalId is not None
         subject = node.store.subject_of(body.nationalId)
-        req = RequestInput(Scope.SUBJECT_CATEGORY, mask_of(node, body.category, body.fields), code_id(body.purpose),
+        req = RequestInput(Scope.SUBJECT_CATEGORY, node.store.mask(body.category, body.fields), code_id(body.purpose),
                            justification, custodian=custodian, subject=subject,
                            category=code_id(body.category))
         what = f"a resident's {body.category} records"
@@ -117,7 +104,7 @@ def request_here(node: Node, actor: Actor, body: RequestIn) -> Prepared:
 def agreement_here(node: Node, actor: Actor, body: AgreementIn) -> Prepared:
     """The agreement request prepared at this node, the custodian, which keeps its justification."""
     justification, salt = salted_hash(body.justification)
-    req = RequestInput(Scope.AGREEMENT, mask_of(node, body.category, body.fields), code_id(body.purpose),
+    req = RequestInput(Scope.AGREEMENT, node.store.mask(body.category, body.fields), code_id(body.purpose),
                        justification, custodian=code_id(node.body), category=code_id(body.category))
     return _ask(node, actor, req, f"ask {node.body} for a standing agreement on {body.category} for {body.purpose}",
                 salt, body.justification)

@@ -7,7 +7,7 @@ import datetime as dt
 from api.deps import Actor, Node
 from api.schemas.emergencies import EmergencyIn, EmergencyOut
 from api.schemas.tx import Prepared
-from api.services.access import kept_text, mask_of, may_read_texts
+from api.services.access import kept_text, may_read_texts
 from api.services.transactions import prepare
 from ledger.chain.access import Emergency
 from ledger.ids import code_id, code_name, hex32, parse_record_id, salted_hash
@@ -15,9 +15,8 @@ from ledger.ids import code_id, code_name, hex32, parse_record_id, salted_hash
 
 def emergency_out(node: Node, e: Emergency, actor: Actor | None = None) -> EmergencyOut:
     record = node.store.get(e.record_id)
-    names = node.store.schema(record.category)
     return EmergencyOut(id=e.id, reader=e.reader, readerBody=code_name(e.reader_body), recordId=hex32(e.record_id),
-                        custodian=code_name(e.custodian), fields=[n for i, n in enumerate(names) if e.fields >> i & 1],
+                        custodian=code_name(e.custodian), fields=node.store.fields(record.category, e.fields),
                         purpose=code_name(e.purpose), declaredAt=dt.datetime.fromtimestamp(e.declared_at, dt.UTC),
                         reviewed=e.reviewed,
                         justified=e.justified if e.reviewed else None, reasonHash=hex32(e.reason_hash),
@@ -31,6 +30,6 @@ def declare_here(node: Node, actor: Actor, body: EmergencyIn) -> Prepared:
     record = node.store.get(rid)
     reason, salt = salted_hash(body.reason)
     return prepare(node, actor, node.contracts.access.handle, "declareEmergency", rid,
-                   mask_of(node, record.category, body.fields), code_id(body.purpose), reason,
+                   node.store.mask(record.category, body.fields), code_id(body.purpose), reason,
                    summary=f"declare an emergency read of record {body.recordId[:10]}…", salts={"reason": salt},
                    texts={"reason": ("reason", body.reason)})

@@ -30,7 +30,7 @@ from ledger.chain.deploy import Contracts
 from ledger.chain.head import Questions, follow_chain
 from ledger.commitments.disclosure import build_bundle
 from ledger.crypto import eip712
-from ledger.errors import InvalidInput, NotAuthorized, ReadRequestInvalid, RecordErased
+from ledger.errors import NotAuthorized, ReadRequestInvalid, RecordErased
 from ledger.ids import code_id, code_name, hex32, parse_record_id
 from ledger.records.store import RecordStore
 from ledger.store.models import AccessEvent
@@ -146,20 +146,13 @@ class ReadService:
     def verifying_contract(self) -> str:
         return self.c.chain.contract("AccessTrail").address
 
-    def _mask(self, category: str, fields: list[str]) -> int:
-        names = self.store.schema(category)
-        unknown = sorted(set(fields) - set(names))
-        if unknown:
-            raise InvalidInput(f"category {category!r} has no field(s) {', '.join(unknown)}", error="UnknownField")
-        return sum(1 << names.index(f) for f in set(fields))
-
     def prepare(self, *, reader: str, record_id: bytes, fields: list[str], purpose: str, emergency_id: int = 0,
                 ttl: int = DEFAULT_TTL) -> dict[str, Any]:
         """The read request ``reader`` must sign; refused now (403) if the chain would refuse it."""
         record = self.store.get(record_id)
         if record.status == "erased":
             raise RecordErased(f"record {record.record_id} was erased")
-        mask = self._mask(record.category, fields)
+        mask = self.store.mask(record.category, fields)
         pid = code_id(purpose)
         grant_id = 0
         if emergency_id:
@@ -196,7 +189,7 @@ class ReadService:
         # 2. the chain allows it now: membership and the access rule at the head block, asked together
         stored = self.store.fetch(read.record_id)  # sealed: decrypted only once the read is allowed
         record = stored.record
-        mask = self._mask(record.category, read.fields)
+        mask = self.store.mask(record.category, read.fields)
         q = self.questions
         block = q.head.current()
         rule = q.question("AccessRegistry", "checkEmergency", read.emergency_id, read.reader, read.record_id, mask,

@@ -334,9 +334,8 @@ class Auditor:
         item = f"event {e.seq}"
         fields = json.loads(e.fields)
         try:
-            names = self.store.schema(e.category)
-            mask = sum(1 << names.index(f) for f in fields)
-        except (LedgerError, ValueError):
+            mask = self.store.mask(e.category, fields)
+        except LedgerError:
             check.fail(item, f"reads fields {fields} that category {e.category!r} does not have")
             return
         h, block = self._history, e.block

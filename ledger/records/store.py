@@ -16,7 +16,7 @@ compare it with the commitment: a swapped or altered row is reported, never retu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from ledger.errors import (
 )
 from ledger.ids import code_id, hex32, new_record_id, unhex32
 from ledger.records.outbox import Anchorer, AnchorReport
+from ledger.records.schema import fields_of, mask_of
 from ledger.store.epochs import EpochKeys
 from ledger.store.models import (
     OutboxAction,
@@ -130,6 +131,14 @@ class RecordStore:
             from_block = self.c.chain.manifest.deploy_block if self.c.chain.manifest else 0
             self._schemas[cid] = self.c.records.field_names(cid, from_block=from_block)
         return self._schemas[cid]
+
+    def mask(self, category: str, fields: Iterable[str]) -> int:
+        """The mask of ``fields`` of ``category`` (422 ``UnknownField`` for a field it does not have)."""
+        return mask_of(self.schema(category), fields, category=category)
+
+    def fields(self, category: str, mask: int) -> list[str]:
+        """The fields of ``category`` that ``mask`` selects."""
+        return fields_of(self.schema(category), mask)
 
     def validate(self, category: str, fields: Any) -> dict[str, Any]:
         """The fields, if they are exactly the category's fields and fit the size limit."""
