@@ -184,3 +184,18 @@ def test_gas_and_deadline_past_their_types_in_a_relayed_request_are_refused_as_j
     refused(lambda: admin.request("POST", "/consent", json={"grantId": 2**256, "given": True}), 422,
             "invalid_request")
     assert admin.request("GET", f"/grants/{grant_id}")["active"] is True  # nothing was relayed
+
+
+def test_a_field_the_category_does_not_have_is_refused_by_name_when_asked_for_or_read(api: Api) -> None:
+    """Requests and reads name fields; the node turns them into the category's mask, refusing an unknown one
+    before anything is prepared (no request on-chain, no read request to sign)."""
+    reader = api.signed_in(CA_OFFICER)
+    _nid, record_id, _grant, _ = granted_record(api)
+    before = len(reader.request("GET", "/requests"))
+    for path, extra in (("/requests", {"scope": "record", "justification": "for the unknown field test"}),
+                        ("/reads/prepare", {})):
+        error = refused(lambda p=path, e=extra: reader.request("POST", p, json={
+            "recordId": record_id, "fields": ["address", "salary"], "purpose": "subsistence_review", **e}),
+            422, "invalid_input")
+        assert "salary" in str(error.body)
+    assert len(reader.request("GET", "/requests")) == before
