@@ -21,8 +21,9 @@ from api.settings import ApiSettings
 from ledger.access.reads import ReadService
 from ledger.chain.client import Chain, Relayer
 from ledger.chain.deploy import Contracts
-from ledger.chain.head import Questions, committee_at, custodian_at, member_of
-from ledger.errors import ContractRevert, NotAuthenticated, NotAuthorized
+from ledger.chain.head import Questions
+from ledger.chain.views import member_of
+from ledger.errors import NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
 from ledger.index.indexer import Indexer
 from ledger.peers.exchange import NodeClient
@@ -60,37 +61,6 @@ class Node:
     def body(self) -> str:
         assert self.settings.body is not None
         return self.settings.body
-
-    def keeper_of(self, record_id: bytes) -> bytes | None:
-        """The other body that keeps ``record_id``, as the chain says; None when it is kept here (or
-        nowhere: the local look-up answers 404). Such a record is served by that body's node."""
-        if self.store.exists(record_id):
-            return None
-        try:
-            custodian = custodian_at(self.questions, record_id)  # at the head this node follows, asked once a block
-        except ContractRevert as exc:
-            if exc.error != "RecordRegistryUnknownRecord":
-                raise
-            try:  # registered since that head, perhaps: the chain's latest block says
-                custodian = self.contracts.records.get_record(record_id).custodian
-            except ContractRevert as again:
-                if again.error == "RecordRegistryUnknownRecord":
-                    return None
-                raise
-        return None if custodian in (ZERO, self.store.body) else custodian
-
-    def require_own_resident(self, subject: bytes, what: str, actor: Actor | None = None) -> None:
-        """Refuses (403 ``NotResidentsCommittee``) unless ``subject`` belongs to this node's body, a residents'
-        committee, on-chain now, and ``actor`` (when given) is an officer or admin of it: only a resident's own
-        committee acts for them (issues codes, gathers their trail, links a wallet, records consent)."""
-        committee = committee_at(self.questions, subject)  # at the head this node follows, asked once a block
-        if committee != self.store.body:
-            where = f"{code_name(committee)}'s node" if committee != ZERO else \
-                "the node of their residents' committee, once it has registered them"
-            raise NotAuthorized(f"only a resident's own residents' committee may {what}: this resident's is at "
-                                f"{where}, not at {self.body}'s", error="NotResidentsCommittee")
-        if actor is not None:
-            actor.require(Role.OFFICER | Role.ADMIN, what, body=self.body)
 
 
 ROLE_WORDS = {Role.ADMIN: "an admin", Role.OFFICER: "an officer", Role.AUDITOR: "an auditor",

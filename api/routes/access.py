@@ -25,6 +25,7 @@ from api.services.access import (
     request_out,
     waiting_for_consent,
 )
+from api.services.custody import keeper_of, require_own_resident
 from api.services.transactions import prepare
 from ledger.chain.access import ZERO, Scope
 from ledger.errors import InvalidInput, NotAuthorized, NotFound
@@ -85,7 +86,7 @@ router = APIRouter(tags=["access"])
 def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Any:
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
     if body.scope == "record" and body.recordId:
-        keeper = node.keeper_of(parse_record_id(body.recordId))
+        keeper = keeper_of(node, parse_record_id(body.recordId))
     else:
         keeper = other_custodian(node, body.custodian)
     if keeper is not None:
@@ -223,7 +224,7 @@ def consent(body: ConsentIn, actor: CurrentActor, node: NodeDep) -> Prepared:
             raise InvalidInput("a committee member recording consent gives the resident's nationalId and the "
                                "evidence", error="EvidenceRequired")
         subject = node.store.subject_of(body.nationalId)
-        node.require_own_resident(subject, "record a resident's consent", actor)
+        require_own_resident(node, subject, "record a resident's consent", actor)
         evidence, salt = salted_hash(body.evidence)
         salts = {"evidence": salt}
         texts = {"evidence": ("evidence", body.evidence)}

@@ -23,10 +23,11 @@ from api.deps import CurrentActor, CurrentMember, Node, NodeDep
 from api.schemas.common import TrailBundle
 from api.schemas.trail import TRAIL_EVENTS, ByCodeIn, NodeTrailOut, TrailEvent
 from api.services.audit import signed_audit
+from api.services.custody import require_own_resident
 from api.services.trail import events_out, my_subject, subject_by_code, trail_bundle
 from ledger.audit.consortium import OnChain, check_answer, consortium_report, new_request
 from ledger.audit.report import consortium_html
-from ledger.chain.head import bodies_at
+from ledger.chain.views import bodies_at
 from ledger.errors import NotAuthorized
 from ledger.ids import BodyKind, Role, code_name, parse_record_id
 from ledger.peers.gather import Answer, active_bodies, ask_all
@@ -83,7 +84,7 @@ def _gather(node: Node, subject: str, *, bundle: bool) -> list[tuple[str, Answer
     if bodies_at(node.questions, [own])[0].kind != BodyKind.RESIDENTS_COMMITTEE:
         raise NotAuthorized(f"this is the node of {node.body}: a resident's trail across the consortium is at their "
                             "residents' committee's node, which the other nodes answer", error="NotCommitteeNode")
-    node.require_own_resident(parse_record_id(subject), "gather a resident's trail across the consortium")
+    require_own_resident(node, parse_record_id(subject), "gather a resident's trail across the consortium")
     others = [b for b in active_bodies(node.questions, node.indexer.body_ids()) if b != own]
     events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
     mine = NodeTrailOut(custodian=node.body, subjectId=subject, total=node.trail.count_of(subject),

@@ -10,6 +10,7 @@ from api.deps import CurrentMember, NodeDep
 from api.schemas.emergencies import EmergencyIn, EmergencyOut, ReviewIn
 from api.schemas.tx import Prepared
 from api.services.access import forwarded
+from api.services.custody import keeper_of
 from api.services.emergencies import declare_here, emergency_out
 from api.services.transactions import prepare
 from ledger.ids import Role, code_id, code_name, parse_record_id, salted_hash
@@ -33,7 +34,7 @@ router = APIRouter(prefix="/emergencies", tags=["emergency"])
                         503: {"description": "The custodian's node does not answer"}})
 def declare(body: EmergencyIn, actor: CurrentMember, node: NodeDep) -> Any:
     actor.require(Role.EMERGENCY, "declare emergency reads")
-    keeper = node.keeper_of(parse_record_id(body.recordId))
+    keeper = keeper_of(node, parse_record_id(body.recordId))
     if keeper is not None:
         return forwarded(node, keeper, "/node/emergencies", {**body.model_dump(), "reader": actor.address})
     return declare_here(node, actor, body)

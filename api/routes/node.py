@@ -28,7 +28,7 @@ from api.services.access import agreement_here, request_here
 from api.services.audit import signed_audit
 from api.services.emergencies import declare_here
 from api.services.trail import events_out, trail_bundle
-from ledger.chain.head import bodies_at, committee_at, member_of
+from ledger.chain.views import bodies_at, committee_at, member_of
 from ledger.errors import NotAuthorized
 from ledger.ids import BodyKind, Role, code_name, parse_record_id
 from ledger.peers.exchange import Caller, authenticate

@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentActor, CurrentMember, NodeDep
 from api.schemas.tx import Prepared
+from api.services.custody import require_own_resident
 from api.services.transactions import prepare
 from ledger.chain.access import ZERO
-from ledger.chain.head import bodies_at
+from ledger.chain.views import bodies_at
 from ledger.errors import NotAuthorized, NotFound
 from ledger.ids import CODE_PATTERN, BodyKind, Role, code_id, code_name, hex32
 
@@ -60,7 +61,7 @@ class ResidentOut(BaseModel):
              responses={403: {"description": "Not the resident's own residents' committee (NotResidentsCommittee)"}})
 def bind_wallet(body: ResidentIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     subject = node.store.subject_of(body.nationalId)
-    node.require_own_resident(subject, "link a resident's account", actor)
+    require_own_resident(node, subject, "link a resident's account", actor)
     account = to_checksum_address(body.account)
     return prepare(node, actor, node.contracts.residents.handle, "bindWallet", account, subject,
                    summary=f"link {account} to a resident of {node.body}")
@@ -78,7 +79,7 @@ def unbind_wallet(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")],
     if subject == ZERO:
         raise NotFound(f"{account} is not linked to a resident", error="NotBound")
     if actor.address != account:
-        node.require_own_resident(subject, "unlink a resident's account", actor)
+        require_own_resident(node, subject, "unlink a resident's account", actor)
     return prepare(node, actor, node.contracts.residents.handle, "unbindWallet", account,
                    summary=f"unlink {account} from its resident")
 

@@ -16,6 +16,7 @@ from api.schemas.access import GrantOut
 from api.schemas.common import EventMaterial, TrailBundle
 from api.schemas.trail import AnchorRef, ByCodeIn, CodeIn, CodeOut, PageIn, ProofOut, TrailOut, TrailPage
 from api.services.access import waiting_for_consent
+from api.services.custody import require_own_resident
 from api.services.trail import events_out, material, my_subject, page, subject_by_code, trail_bundle
 from ledger.errors import NotAuthorized, NotFound
 from ledger.ids import Role, hex32
@@ -54,7 +55,7 @@ router = APIRouter(prefix="/trail", tags=["trail"])
 def issue_code(body: CodeIn, actor: CurrentMember, node: NodeDep) -> CodeOut:
     actor.require(Role.OFFICER | Role.ADMIN, "issue access codes", body=node.body)
     subject = node.store.subject_of(body.nationalId)
-    node.require_own_resident(subject, "issue access codes", actor)
+    require_own_resident(node, subject, "issue access codes", actor)
     code, expires = node.trail.issue_code(subject_id=hex32(subject), issued_by=actor.address)
     return CodeOut(code=code, expiresAt=expires)
 

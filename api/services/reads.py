@@ -22,8 +22,9 @@ from sqlmodel import Session
 from api.deps import Node
 from api.schemas.common import DisclosureBundle
 from api.schemas.reads import ReadIn, ReadOut, ReadPrepared, ReadPrepareIn, Receipt
+from api.services.custody import keeper_of
 from ledger.access.reads import ZERO, SignedRead, parse
-from ledger.chain.head import member_of
+from ledger.chain.views import member_of
 from ledger.crypto.eip712 import recover_digest
 from ledger.errors import NodeUnavailable, NotAuthorized
 from ledger.ids import Role, code_name, parse_record_id
@@ -36,7 +37,7 @@ async def prepare_read(node: Node, reader: str, body: ReadPrepareIn) -> ReadPrep
     """The read request ``reader`` must sign, prepared by the record's custodian (this node, or the
     custodian's node, asked as this node); refused now if the chain would refuse the read."""
     record_id = parse_record_id(body.recordId)
-    custodian = await run_in_threadpool(node.keeper_of, record_id)
+    custodian = await run_in_threadpool(keeper_of, node, record_id)
     if custodian is not None:
         status, answer = await run_in_threadpool(node.peers.post, custodian, "/node/reads/prepare",
                                                  {**body.model_dump(), "reader": reader})

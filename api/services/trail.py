@@ -10,6 +10,7 @@ from fastapi import Request
 from api.deps import Actor, Node
 from api.ratelimit import RateLimit
 from api.schemas.trail import AnchorRef, EmergencyFlag, TrailEvent, TrailPage
+from api.services.custody import require_own_resident
 from ledger.chain.access import ZERO
 from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from ledger.ids import code_name, hex32, parse_record_id
@@ -60,7 +61,7 @@ def subject_by_code(node: Node, request: Request, code: str) -> str:
     if subject is None:
         limit.fail(client)
         raise NotAuthenticated("the access code is not valid (unknown, replaced or expired)")
-    node.require_own_resident(parse_record_id(subject), "show a resident's trail by access code (a resident who "
+    require_own_resident(node, parse_record_id(subject), "show a resident's trail by access code (a resident who "
                               "moved asks their new committee for a code)")
     return subject
 

@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.chain.access import Decision
 from ledger.chain.deploy import Contracts
 from ledger.chain.head import Questions, follow_chain
+from ledger.chain.views import at
 from ledger.commitments.disclosure import build_bundle
 from ledger.crypto import eip712
 from ledger.errors import NotAuthorized, ReadRequestInvalid, RecordErased
@@ -155,14 +155,11 @@ class ReadService:
         mask = self.store.mask(record.category, fields)
         pid = code_id(purpose)
         grant_id = 0
+        view = at(self.questions)
         if emergency_id:
-            q = self.questions
-            Decision(q.ask(q.head.current(), q.question("AccessRegistry", "checkEmergency", emergency_id, reader,
-                                                        record_id, mask, pid))[0]).raise_if_denied()
+            view.ask(view.emergency(emergency_id, reader, record_id, mask, pid))[0].raise_if_denied()
         else:
-            q = self.questions
-            found = q.ask(q.head.current(), q.question("AccessRegistry", "findGrant", reader, record_id, mask, pid))[0]
-            decision, grant_id = Decision(found[0]), int(found[1])
+            decision, grant_id = view.ask(view.grant_for(reader, record_id, mask, pid))[0]
             decision.raise_if_denied()
         return typed_data(chain_id=self.c.chain.chain_id, verifying_contract=self.verifying_contract, reader=reader,
                           custodian=self.store.body, record_id=record_id, fields=fields, purpose=pid,
@@ -190,15 +187,14 @@ class ReadService:
         stored = self.store.fetch(read.record_id)  # sealed: decrypted only once the read is allowed
         record = stored.record
         mask = self.store.mask(record.category, read.fields)
-        q = self.questions
-        block = q.head.current()
-        rule = q.question("AccessRegistry", "checkEmergency", read.emergency_id, read.reader, read.record_id, mask,
-                          read.purpose) if read.emergency_id else \
-            q.question("AccessRegistry", "checkAccess", read.reader, read.record_id, mask, read.purpose, read.grant_id)
-        (reader_body, _roles), decision = q.ask(block, q.question("BodyRegistry", "memberOf", read.reader), rule)
-        if bytes(reader_body) == ZERO:
+        view = at(self.questions)
+        block = view.block
+        rule = view.emergency(read.emergency_id, read.reader, read.record_id, mask, read.purpose) \
+            if read.emergency_id else view.access(read.reader, read.record_id, mask, read.purpose, read.grant_id)
+        (reader_body, _roles), decision = view.ask(view.member(read.reader), rule)
+        if reader_body == ZERO:
             raise NotAuthorized(f"{read.reader} is not a member of any body", error="NotMember")
-        Decision(decision).raise_if_denied()
+        decision.raise_if_denied()
         # 3. decrypt and verify; the bundle is ready before the event, sent only after it
         content = self.store.open_stored(stored)
         bundle = build_bundle(content, read.fields, chain=self.c.chain)

@@ -37,7 +37,6 @@ from typing import Any
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from ledger.chain.bodies import Body
 from ledger.chain.revert import abi_type
 from ledger.errors import ChainUnavailable, LedgerError
 
@@ -333,35 +332,3 @@ def follow_chain(chain: Any, *, interval: float = 0.25, shared: Path | None = No
                      interval=interval, shared=shared)
     chain.sender.on_confirmed.append(head.observe)
     return Questions(chain, head, rpc)
-
-
-def member_of(questions: Questions, account: str, block: int | None = None) -> tuple[bytes, int]:
-    """(body id, roles bitmap) of ``account`` at ``block`` (the head by default); body zero: no member."""
-    block = questions.head.current() if block is None else block
-    body, roles = questions.ask(block, questions.question("BodyRegistry", "memberOf", account))[0]
-    return bytes(body), int(roles)
-
-
-def committee_at(questions: Questions, subject: bytes, block: int | None = None) -> bytes:
-    """The residents' committee ``subject`` belongs to at ``block`` (the head by default); zero: none."""
-    block = questions.head.current() if block is None else block
-    return bytes(questions.ask(block, questions.question("ResidentRegistry", "committeeOf", subject))[0])
-
-
-def bodies_at(questions: Questions, ids: Sequence[bytes], block: int | None = None) -> list[Body]:
-    """The registry's entries of ``ids`` at ``block`` (the head by default), asked in one batch per block."""
-    block = questions.head.current() if block is None else block
-    answers = questions.ask(block, *(questions.question("BodyRegistry", "getBody", b) for b in ids))
-    return [Body.from_view(b, v) for b, v in zip(ids, answers, strict=True)]
-
-
-def founder_at(questions: Questions, block: int | None = None) -> bytes:
-    block = questions.head.current() if block is None else block
-    return bytes(questions.ask(block, questions.question("BodyRegistry", "founder"))[0])
-
-
-def custodian_at(questions: Questions, record_id: bytes, block: int | None = None) -> bytes:
-    """The body that keeps ``record_id`` on-chain (zero: no such record)."""
-    block = questions.head.current() if block is None else block
-    record = questions.ask(block, questions.question("RecordRegistry", "getRecord", record_id))[0]
-    return bytes(record[1])

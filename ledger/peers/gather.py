@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.chain.head import Questions, bodies_at, founder_at
+from ledger.chain.head import Questions
+from ledger.chain.views import bodies_at, founder_at
 from ledger.errors import NodeUnavailable
 from ledger.network.registry import api_of
 from ledger.peers.exchange import TIMEOUT, NodeClient

@@ -74,3 +74,17 @@ def test_web3_is_imported_only_inside_the_chain_package() -> None:
              for folder in ("ledger", "api", "bench") for name, path in _modules(folder)
              if not _under(name, "ledger.chain")}
     assert {k: v for k, v in wrong.items() if v} == {}
+
+
+def test_contract_functions_are_asked_by_name_only_inside_the_chain_package() -> None:
+    """Outside :mod:`ledger.chain`, questions to the contracts go through its typed views
+    (:mod:`ledger.chain.views`), not ``questions.question("Contract", "fn", ...)`` strings."""
+    wrong = []
+    for folder in ("ledger", "api"):
+        for name, path in _modules(folder):
+            if _under(name, "ledger.chain"):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "question":
+                    wrong.append(f"{name}:{node.lineno}")
+    assert wrong == []
