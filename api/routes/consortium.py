@@ -123,7 +123,7 @@ def merged(node: Node, subject: str) -> ConsortiumTrail:
 
 def merged_bundle(node: Node, subject: str) -> ConsortiumBundle:
     parts = _gather(node, subject, bundle=True)
-    return ConsortiumBundle(schema=MERGED_SCHEMA, subject=subject, askedAt=dt.datetime.now(dt.UTC),
+    return ConsortiumBundle(schema_=MERGED_SCHEMA, subject=subject, askedAt=dt.datetime.now(dt.UTC),
                             parts=[BundlePart(custodian=n, status=_status(a), error=a.error,
                                               bundle=t.bundle if t else None) for n, a, t in parts])
 
