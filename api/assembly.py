@@ -36,28 +36,53 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
     contracts = Contracts.of(chain)
     trail = Trail(store.engine, store.body)
     relayer = Relayer(chain, settings.relayer_account())
-    anchorer = TrailAnchorer(trail, contracts, relayer.account, mode=settings.trail_mode,
-                             batch_size=settings.trail_batch_size, interval=settings.trail_batch_interval,
-                             stuck_after=settings.tx_stuck_after)
-    indexer = Indexer(store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0,
-                      depth=settings.index_depth)
-    questions = follow_chain(chain, interval=settings.head_interval,
-                             shared=settings.home / "api" / f"{settings.body}.head")
+    anchorer = TrailAnchorer(
+        trail,
+        contracts,
+        relayer.account,
+        mode=settings.trail_mode,
+        batch_size=settings.trail_batch_size,
+        interval=settings.trail_batch_interval,
+        stuck_after=settings.tx_stuck_after,
+    )
+    indexer = Indexer(
+        store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0, depth=settings.index_depth
+    )
+    questions = follow_chain(chain, interval=settings.head_interval, shared=settings.home / "api" / f"{settings.body}.head")
     directory = Directory(store.engine)
     if settings.environment == "development" and demo.node_account(settings.body) is not None:
         demo.describe_staff(directory)  # the demo's invented staff, by name and post
-    metrics.watch(outbox_pending=store.anchorer.pending_count, events=trail.last_seq, events_last=trail.last_seq,
-                  anchor=anchorer.status, overdue=lambda: anchorer.overdue(settings.trail_anchor_grace),
-                  index_rewinds=lambda: indexer.rewinds, head=questions)
+    metrics.watch(
+        outbox_pending=store.anchorer.pending_count,
+        events=trail.last_seq,
+        events_last=trail.last_seq,
+        anchor=anchorer.status,
+        overdue=lambda: anchorer.overdue(settings.trail_anchor_grace),
+        index_rewinds=lambda: indexer.rewinds,
+        head=questions,
+    )
     metrics.watch_commits(trail.writer)
-    peers = NodeClient(NodeIdentity(store.body, bytes(relayer.account.key), chain.chain_id,
-                                    contracts.bodies.handle.address),
-                       endpoint_of=partial(published_api_at, questions))
-    return Node(settings=settings, chain=chain, contracts=contracts, engine=store.engine, relayer=relayer,
-                store=store, trail=trail, reads=ReadService(store=store, trail=trail, questions=questions),
-                metrics=metrics, anchorer=anchorer, indexer=indexer,
-                texts=FreeTexts(store.engine, store.body, store.keyring), directory=directory, questions=questions,
-                peers=peers)
+    peers = NodeClient(
+        NodeIdentity(store.body, bytes(relayer.account.key), chain.chain_id, contracts.bodies.handle.address),
+        endpoint_of=partial(published_api_at, questions),
+    )
+    return Node(
+        settings=settings,
+        chain=chain,
+        contracts=contracts,
+        engine=store.engine,
+        relayer=relayer,
+        store=store,
+        trail=trail,
+        reads=ReadService(store=store, trail=trail, questions=questions),
+        metrics=metrics,
+        anchorer=anchorer,
+        indexer=indexer,
+        texts=FreeTexts(store.engine, store.body, store.keyring),
+        directory=directory,
+        questions=questions,
+        peers=peers,
+    )
 
 
 def background(node: Node, stop: threading.Event) -> None:
@@ -67,8 +92,9 @@ def background(node: Node, stop: threading.Event) -> None:
     with sole(settings.home / "api" / f"{node.body}.background.lock", stop):
         if stop.is_set():
             return
-        inner = [threading.Thread(target=lambda: node.indexer.follow(stop, settings.index_interval), name="indexer",
-                                  daemon=True)]
+        inner = [
+            threading.Thread(target=lambda: node.indexer.follow(stop, settings.index_interval), name="indexer", daemon=True)
+        ]
         if settings.trail_anchoring:
             inner.append(threading.Thread(target=node.anchorer.run, args=(stop,), name="anchorer", daemon=True))
         for t in inner:

@@ -63,8 +63,13 @@ class Node:
         return self.settings.body
 
 
-ROLE_WORDS = {Role.ADMIN: "an admin", Role.OFFICER: "an officer", Role.AUDITOR: "an auditor",
-              Role.EMERGENCY: "a member with the emergency role", Role.ANCHOR: "a node account"}
+ROLE_WORDS = {
+    Role.ADMIN: "an admin",
+    Role.OFFICER: "an officer",
+    Role.AUDITOR: "an auditor",
+    Role.EMERGENCY: "a member with the emergency role",
+    Role.ANCHOR: "a node account",
+}
 
 
 @dataclass(frozen=True)
@@ -97,20 +102,27 @@ _bearer = HTTPBearer(auto_error=False, description="Token from POST /auth/login"
 def issue_token(settings: ApiSettings, address: str) -> tuple[str, dt.datetime]:
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=settings.api_token_ttl)
     assert settings.api_token_secret is not None
-    token = jwt.encode({"sub": address, "exp": expires, "aud": TOKEN_AUDIENCE, "iat": dt.datetime.now(dt.UTC)},
-                       settings.api_token_secret.get_secret_value(), algorithm="HS256")
+    token = jwt.encode(
+        {"sub": address, "exp": expires, "aud": TOKEN_AUDIENCE, "iat": dt.datetime.now(dt.UTC)},
+        settings.api_token_secret.get_secret_value(),
+        algorithm="HS256",
+    )
     return token, expires
 
 
-async def signed_in(node: NodeDep,
-                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+async def signed_in(node: NodeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
     """The account the bearer token names (checked: signature, audience, expiry); nothing asked of the chain."""
     if credentials is None:
         raise NotAuthenticated("sign in first: POST /auth/nonce, then POST /auth/login")
     assert node.settings.api_token_secret is not None
     try:
-        claims = jwt.decode(credentials.credentials, node.settings.api_token_secret.get_secret_value(),
-                            algorithms=["HS256"], audience=TOKEN_AUDIENCE, options={"require": ["exp", "sub"]})
+        claims = jwt.decode(
+            credentials.credentials,
+            node.settings.api_token_secret.get_secret_value(),
+            algorithms=["HS256"],
+            audience=TOKEN_AUDIENCE,
+            options={"require": ["exp", "sub"]},
+        )
     except jwt.ExpiredSignatureError:
         raise NotAuthenticated("the token has expired; sign in again") from None
     except jwt.InvalidTokenError:

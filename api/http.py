@@ -40,8 +40,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes, self._head_ended = False, 0, True
         if len(self.url) + sum(len(k) + len(v) + 4 for k, v in self.headers) > MAX_HEAD:  # it came whole, in one read
-            self._refuse(431, b"Request Header Fields Too Large", "headers_too_large",
-                         f"the request's headers exceed {MAX_HEAD} bytes")
+            self._refuse(
+                431,
+                b"Request Header Fields Too Large",
+                "headers_too_large",
+                f"the request's headers exceed {MAX_HEAD} bytes",
+            )
             raise _Refused  # stops the parser: this request goes no further
         super().on_headers_complete()
 
@@ -62,8 +66,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             if self.cycle is not None and not self.cycle.response_complete:  # an answer is on its way: no 431
                 self.transport.close()
                 return
-            self._refuse(431, b"Request Header Fields Too Large", "headers_too_large",
-                         f"the request's headers exceed {MAX_HEAD} bytes")
+            self._refuse(
+                431,
+                b"Request Header Fields Too Large",
+                "headers_too_large",
+                f"the request's headers exceed {MAX_HEAD} bytes",
+            )
 
     def send_400_response(self, msg: str) -> None:
         if self._refused:  # the parser stopped on our own refusal, already answered
@@ -75,8 +83,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         still sends is read and dropped for a moment, so that the answer is not lost to a reset (a socket
         closed with unread data resets the connection, and the client may never see the answer)."""
         body = json.dumps({"code": code, "message": message}).encode()
-        self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
-                             b"connection: close\r\n\r\n" % (status, reason, len(body)) + body)
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+            b"connection: close\r\n\r\n" % (status, reason, len(body)) + body
+        )
         self._refused = True
         if self.transport.can_write_eof():
             self.transport.write_eof()

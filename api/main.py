@@ -37,18 +37,22 @@ from api.schemas.common import declare_errors
 from api.settings import ApiSettings
 from api.workers import Workers, limit_threads
 
-ROUTERS = (health.router, auth.router, bodies.router, records.router, access.router, residents.router, reads.router,
-           emergencies.router, consortium.router, trail.router, audit.router, tx.router, catalog.router, node.router)
-
-
-
-
-
-
-
-
-
-
+ROUTERS = (
+    health.router,
+    auth.router,
+    bodies.router,
+    records.router,
+    access.router,
+    residents.router,
+    reads.router,
+    emergencies.router,
+    consortium.router,
+    trail.router,
+    audit.router,
+    tx.router,
+    catalog.router,
+    node.router,
+)
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -65,15 +69,21 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             yield
         node.engine.dispose()
 
-    app = FastAPI(title="Civic Ledger API", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="One body's node of Civic Ledger: sign in with Ethereum (EIP-4361); "
-                              "errors are JSON {code, message}.")
+    app = FastAPI(
+        title="Civic Ledger API",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="One body's node of Civic Ledger: sign in with Ethereum (EIP-4361); errors are JSON {code, message}.",
+    )
     errors.install(app)
 
     def openapi() -> dict[str, Any]:  # every operation declares its error answers, with the error model
         if app.openapi_schema is None:
-            app.openapi_schema = declare_errors(get_openapi(title=app.title, version=app.version,
-                                                            description=app.description, routes=app.routes))
+            app.openapi_schema = declare_errors(
+                get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -85,8 +95,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.add_middleware(Measure, metrics=metrics)
 
-    @app.get("/metrics", include_in_schema=True, tags=["health"], summary="Prometheus metrics (text format)",
-             response_class=PlainTextResponse)
+    @app.get(
+        "/metrics",
+        include_in_schema=True,
+        tags=["health"],
+        summary="Prometheus metrics (text format)",
+        response_class=PlainTextResponse,
+    )
     def prometheus() -> PlainTextResponse:
         return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 

@@ -22,9 +22,11 @@ class BodyLimit:
         self.app, self.limit = app, limit
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await JSONResponse({"code": "payload_too_large", "message": f"request bodies are limited to {self.limit:,} "
-                                                                    "bytes"}, status_code=413,
-                           headers={"Connection": "close"})(scope, receive, send)
+        await JSONResponse(
+            {"code": "payload_too_large", "message": f"request bodies are limited to {self.limit:,} bytes"},
+            status_code=413,
+            headers={"Connection": "close"},
+        )(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,8 +37,11 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             await self._refuse(scope, receive, send)
             return
-        if length in (None, b"0") and scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and \
-                b"chunked" not in headers.get(b"transfer-encoding", b""):
+        if (
+            length in (None, b"0")
+            and scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE")
+            and b"chunked" not in headers.get(b"transfer-encoding", b"")
+        ):
             await self.app(scope, receive, send)
             return
         body, more = bytearray(), True
@@ -50,9 +55,10 @@ class BodyLimit:
                 await self._refuse(scope, receive, send)
                 return
         if b"json" in headers.get(b"content-type", b"") and json_depth(bytes(body)) > MAX_JSON_DEPTH:
-            await JSONResponse({"code": "invalid_request", "message": f"the JSON body nests deeper than "
-                                                                      f"{MAX_JSON_DEPTH} levels"},
-                               status_code=422)(scope, receive, send)
+            await JSONResponse(
+                {"code": "invalid_request", "message": f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"},
+                status_code=422,
+            )(scope, receive, send)
             return
         done = False
 

@@ -34,49 +34,69 @@ def estimated_bits(secret: str) -> float:
 
 class ApiSettings(Settings):
     environment: Literal["development", "production"] = Field(
-        default="development", description="production refuses missing or weak secrets")
+        default="development", description="production refuses missing or weak secrets"
+    )
     api_token_secret: SecretStr | None = Field(default=None, description="HMAC key of bearer tokens (>= 32 chars)")
     api_token_ttl: int = Field(default=900, ge=30, le=86_400, description="Bearer token lifetime, seconds")
     api_domain: str = Field(default="127.0.0.1:8000", description="The domain SIWE messages must name")
     api_uri: str = Field(default="http://127.0.0.1:8000", description="The URI SIWE messages name")
-    api_threads: int = Field(default=4, ge=1, le=256, description="Threads that run blocking request handlers "
-                             "(database, decryption). Few: Python threads beyond the cores only contend for the GIL")
+    api_threads: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="Threads that run blocking request handlers "
+        "(database, decryption). Few: Python threads beyond the cores only contend for the GIL",
+    )
     api_max_body: int = Field(default=256 * 1024, ge=1024, description="Largest request body, bytes")
     api_code_attempts: int = Field(default=10, ge=1, description="Access-code attempts allowed per client per window")
     api_code_window: float = Field(default=60.0, gt=0, description="Window of the access-code limit, seconds")
-    portal_chain_url: str | None = Field(default=None, description="The chain's JSON-RPC endpoint that browsers verify "
-                                         "against (not this node; default: the node's own RPC URL). The portal's "
-                                         "Content-Security-Policy allows connections to it and nowhere else")
+    portal_chain_url: str | None = Field(
+        default=None,
+        description="The chain's JSON-RPC endpoint that browsers verify "
+        "against (not this node; default: the node's own RPC URL). The portal's "
+        "Content-Security-Policy allows connections to it and nowhere else",
+    )
     api_nonce_attempts: int = Field(default=120, ge=1, description="Sign-in nonces a client may ask for per window")
-    api_trusted_proxies: str | None = Field(default=None, description="Addresses of reverse proxies whose "
-                                            "X-Forwarded-For is believed (comma-separated); default: none, the "
-                                            "client is the connection's peer")
-    relayer_keystore: Path | None = Field(default=None, description="Keystore V3 file of this node's relay account "
-                                                                    "(password in LEDGER_KEYSTORE_PASSWORD)")
-    relayer_dev_account: int | None = Field(default=None, ge=0, description="Development only: relay with "
-                                                                            "well-known dev key N")
+    api_trusted_proxies: str | None = Field(
+        default=None,
+        description="Addresses of reverse proxies whose "
+        "X-Forwarded-For is believed (comma-separated); default: none, the "
+        "client is the connection's peer",
+    )
+    relayer_keystore: Path | None = Field(
+        default=None, description="Keystore V3 file of this node's relay account (password in LEDGER_KEYSTORE_PASSWORD)"
+    )
+    relayer_dev_account: int | None = Field(
+        default=None, ge=0, description="Development only: relay with well-known dev key N"
+    )
 
     @model_validator(mode="after")
     def _secrets(self) -> ApiSettings:
         secret = self.api_token_secret.get_secret_value() if self.api_token_secret else ""
         if self.environment == "production":
             if len(secret) < 32 or estimated_bits(secret) < MIN_SECRET_BITS:
-                raise ValueError("LEDGER_API_TOKEN_SECRET must be set to a random secret in production (at least 32 "
-                                 "characters and about 100 bits of entropy, e.g. `python -c 'import secrets; "
-                                 "print(secrets.token_urlsafe(32))'`)")
+                raise ValueError(
+                    "LEDGER_API_TOKEN_SECRET must be set to a random secret in production (at least 32 "
+                    "characters and about 100 bits of entropy, e.g. `python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))'`)"
+                )
             # The demo's generated secrets in <home>/secrets are for the local demo only: production names its own.
             if self.kek is None and self.kek_file is None:
-                raise ValueError("production needs the body's key-encryption keys: set LEDGER_KEK_FILE and "
-                                 "LEDGER_KEK_PASSWORD (create one with `ledger keys kek-new`), or LEDGER_KEK; the "
-                                 "demo's generated keyring is not used in production")
+                raise ValueError(
+                    "production needs the body's key-encryption keys: set LEDGER_KEK_FILE and "
+                    "LEDGER_KEK_PASSWORD (create one with `ledger keys kek-new`), or LEDGER_KEK; the "
+                    "demo's generated keyring is not used in production"
+                )
             consortium = self.consortium_secret.get_secret_value() if self.consortium_secret else ""
             try:
                 raw = bytes.fromhex(consortium.removeprefix("0x"))
             except ValueError:
                 raw = b""
             if len(raw) < 32 or len(set(raw)) < 16:
-                raise ValueError("production needs LEDGER_CONSORTIUM_SECRET: the consortium's random secret, hex, at "
-                                 "least 32 bytes; the demo's generated secret is not used in production")
+                raise ValueError(
+                    "production needs LEDGER_CONSORTIUM_SECRET: the consortium's random secret, hex, at "
+                    "least 32 bytes; the demo's generated secret is not used in production"
+                )
             if self.body is None:
                 raise ValueError("LEDGER_BODY must name the body this node serves")
             if self.relayer_dev_account is not None:
@@ -92,8 +112,9 @@ class ApiSettings(Settings):
             if password is None:
                 raise KeyringError("set LEDGER_KEYSTORE_PASSWORD to unlock LEDGER_RELAYER_KEYSTORE")
             try:
-                account: LocalAccount = Account.from_key(Account.decrypt(json.loads(self.relayer_keystore.read_text()),
-                                                                          password))
+                account: LocalAccount = Account.from_key(
+                    Account.decrypt(json.loads(self.relayer_keystore.read_text()), password)
+                )
                 return account
             except (OSError, ValueError) as exc:
                 raise KeyringError(f"cannot unlock the relayer keystore: {exc}") from None

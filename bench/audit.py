@@ -59,9 +59,16 @@ def _database(kind: str) -> Iterator[str | None]:
         yield None
 
 
-def run_audit_bench(*, database: str = "postgresql", events: int = 1_000_000, records: int = 1_000,
-                    requests: int = 2_000, batch_size: int = 10_000, workers: int = 2,
-                    progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run_audit_bench(
+    *,
+    database: str = "postgresql",
+    events: int = 1_000_000,
+    records: int = 1_000,
+    requests: int = 2_000,
+    batch_size: int = 10_000,
+    workers: int = 2,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     from ledger.audit.node import Auditor
     from ledger.chain.access import RequestInput, Scope
     from ledger.chain.deploy import Contracts
@@ -87,15 +94,17 @@ def run_audit_bench(*, database: str = "postgresql", events: int = 1_000_000, re
         figures: dict[str, Any] = {"database": database, "events": events, "records": records}
 
         progress(f"importing {records:,} household records")
-        lines = "\n".join(json.dumps({"category": "household", "nationalId": _nid(i), "fields": HOUSEHOLD})
-                          for i in range(records))
+        lines = "\n".join(
+            json.dumps({"category": "household", "nationalId": _nid(i), "fields": HOUSEHOLD}) for i in range(records)
+        )
         imported = import_records(store, chain.direct(dev_account(RC_OFFICER)), lines.encode())
         assert len(imported.anchor.anchored) == records, imported.to_json()
 
         progress("an agreement over household records, approved")
         mask = sum(1 << store.schema("household").index(f) for f in FIELDS)
-        agreement = RequestInput(Scope.AGREEMENT, mask, code_id(PURPOSE), b"\1" * 32, custodian=store.body,
-                                 category=code_id("household"))
+        agreement = RequestInput(
+            Scope.AGREEMENT, mask, code_id(PURPOSE), b"\1" * 32, custodian=store.body, category=code_id("household")
+        )
         request_id = c.access.request_access(chain.direct(dev_account(CA_ADMIN)), agreement)
         grant_id = c.access.approve(chain.direct(dev_account(RC_ADMIN)), request_id, int(time.time()) + 30 * 86_400)
         block = int(chain.w3.eth.block_number)
@@ -142,9 +151,13 @@ def run_audit_bench(*, database: str = "postgresql", events: int = 1_000_000, re
         t0 = time.perf_counter()
         logs = indexer.sync()
         seconds = time.perf_counter() - t0
-        figures["index"] = {"logs": logs, "blocks": head - deploy_block + 1, "seconds": round(seconds, 2),
-                            "logsPerSecond": round(logs / seconds, 1),
-                            "blocksPerSecond": round((head - deploy_block + 1) / seconds, 1)}
+        figures["index"] = {
+            "logs": logs,
+            "blocks": head - deploy_block + 1,
+            "seconds": round(seconds, 2),
+            "logsPerSecond": round(logs / seconds, 1),
+            "blocksPerSecond": round((head - deploy_block + 1) / seconds, 1),
+        }
 
         progress(f"auditing {events:,} events ({workers} worker processes)")
         done = {"last": 0.0}
@@ -159,13 +172,19 @@ def run_audit_bench(*, database: str = "postgresql", events: int = 1_000_000, re
         seconds = time.perf_counter() - t0
         failed = {n: c.failures[:3] for n, c in result.checks.items() if not c.ok}
         assert result.ok, f"the audit failed: {failed}"
-        figures["audit"] = {"events": result.events, "seconds": round(seconds, 1),
-                            "eventsPerSecond": round(result.events / seconds, 0), "workers": workers, "ok": result.ok}
+        figures["audit"] = {
+            "events": result.events,
+            "seconds": round(seconds, 1),
+            "eventsPerSecond": round(result.events / seconds, 0),
+            "workers": workers,
+            "ok": result.ok,
+        }
         return figures
 
 
-def _signed_reads(c: Any, custodian: bytes, ids: list[tuple[str, str]], grant_id: int, block: int,
-                  numbers: range) -> list[Any]:
+def _signed_reads(
+    c: Any, custodian: bytes, ids: list[tuple[str, str]], grant_id: int, block: int, numbers: range
+) -> list[Any]:
     """Read requests of civil affairs' officer, each with a fresh nonce, signed as a wallet signs them."""
     from ledger.access.reads import message_digest, typed_data
     from ledger.ids import code_id, hex32
@@ -179,16 +198,39 @@ def _signed_reads(c: Any, custodian: bytes, ids: list[tuple[str, str]], grant_id
     out = []
     for i in numbers:
         record_id, subject_id = ids[i % len(ids)]
-        message = typed_data(chain_id=chain_id, verifying_contract=trail, reader=officer.address,
-                             custodian=custodian, record_id=bytes.fromhex(record_id[2:]), fields=FIELDS,
-                             purpose=code_id(PURPOSE), grant_id=grant_id, emergency_id=0,
-                             nonce=secrets.token_bytes(32), deadline=deadline)["message"]
+        message = typed_data(
+            chain_id=chain_id,
+            verifying_contract=trail,
+            reader=officer.address,
+            custodian=custodian,
+            record_id=bytes.fromhex(record_id[2:]),
+            fields=FIELDS,
+            purpose=code_id(PURPOSE),
+            grant_id=grant_id,
+            emergency_id=0,
+            nonce=secrets.token_bytes(32),
+            deadline=deadline,
+        )["message"]
         digest = message_digest(message, chain_id=chain_id, verifying_contract=trail)
         raw = key.sign_recoverable(digest, hasher=None)
-        out.append(NewEvent(reader=officer.address, reader_body=reader_body, record_id=record_id, version=1,
-                            subject_id=subject_id, category="household", fields=FIELDS, purpose=PURPOSE,
-                            grant_id=grant_id, emergency_id=0, block=block, request=message,
-                            signature="0x" + raw[:64].hex() + f"{raw[64] + 27:02x}", request_digest="0x" + digest.hex()))
+        out.append(
+            NewEvent(
+                reader=officer.address,
+                reader_body=reader_body,
+                record_id=record_id,
+                version=1,
+                subject_id=subject_id,
+                category="household",
+                fields=FIELDS,
+                purpose=PURPOSE,
+                grant_id=grant_id,
+                emergency_id=0,
+                block=block,
+                request=message,
+                signature="0x" + raw[:64].hex() + f"{raw[64] + 27:02x}",
+                request_digest="0x" + digest.hex(),
+            )
+        )
     return out
 
 
@@ -200,19 +242,26 @@ def _requests_and_approvals(c: Any, custodian: bytes, n: int) -> None:
 
     handle = c.access.handle
     since = int(c.chain.w3.eth.block_number)
-    first = RequestInput(Scope.AGREEMENT, 1 << 1, code_id(PURPOSE), b"\2" * 32, custodian=custodian,
-                         category=code_id("housing"))
+    first = RequestInput(
+        Scope.AGREEMENT, 1 << 1, code_id(PURPOSE), b"\2" * 32, custodian=custodian, category=code_id("housing")
+    )
     requests = [handle.encode("requestAccess", first.as_tuple())] * n
     _pipelined(c, dev_account(CA_ADMIN), requests)
     expires = int(time.time()) + 86_400
-    _pipelined(c, dev_account(RC_ADMIN), [handle.encode("approveRequest", int(r["requestId"]), expires)
-                                          for r in handle.logs("AccessRequested", from_block=since)])
+    _pipelined(
+        c,
+        dev_account(RC_ADMIN),
+        [
+            handle.encode("approveRequest", int(r["requestId"]), expires)
+            for r in handle.logs("AccessRequested", from_block=since)
+        ],
+    )
 
 
 def _pipelined(c: Any, account: Any, calls: list[bytes]) -> None:
     sender, to = c.chain.sender, c.access.handle.address
     gas = int(sender.gas_for({"from": account.address, "to": to, "data": calls[0]}) * 1.3)
     for start in range(0, len(calls), 200):
-        hashes = sender.submit_many(account, [(to, d, gas) for d in calls[start:start + 200]], sender.fees())
+        hashes = sender.submit_many(account, [(to, d, gas) for d in calls[start : start + 200]], sender.fees())
         for receipt in sender.wait_many(hashes):
             assert not isinstance(receipt, Exception), receipt

@@ -33,8 +33,14 @@ from typing import Any
 from ledger.local.chain_node import LocalNode, free_port, port_free, process_alive
 
 RC_OFFICER, RC_ADMIN, CA_OFFICER = 6, 4, 12
-FIELDS = {"head_of_household": "Chaos Test", "address": "Load Lane 1", "members": 2, "phone": None,
-          "housing_type": "rented", "income_band": "low"}
+FIELDS = {
+    "head_of_household": "Chaos Test",
+    "address": "Load Lane 1",
+    "members": 2,
+    "phone": None,
+    "housing_type": "rented",
+    "income_band": "low",
+}
 
 
 @dataclass
@@ -100,9 +106,14 @@ class Driver:
         with self.load.lock:
             self.load.records.append(rid)
         reader = self._step(self._client, CA_OFFICER)
-        request = reader and self._step(reader.request_access, scope="record", recordId=rid, fields=["address"],
-                                        purpose="subsistence_review",
-                                        justification="load test of the node's fault tolerance")
+        request = reader and self._step(
+            reader.request_access,
+            scope="record",
+            recordId=rid,
+            fields=["address"],
+            purpose="subsistence_review",
+            justification="load test of the node's fault tolerance",
+        )
         admin = request and self._step(self._client, RC_ADMIN)
         grant = admin and self._step(admin.approve, request, days=1)
         for _ in range(3 if grant else 0):
@@ -151,9 +162,16 @@ def _wait_healthy(url: str, timeout: float = 120.0) -> float:
     raise TimeoutError(f"{url} did not become healthy within {timeout:.0f}s")
 
 
-def run_faults(home: Path, *, api_kills: int = 50, anvil_kills: int = 10, pg_seconds: float = 10.0,
-               database: str | None = None, seed: int = 1,
-               progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run_faults(
+    home: Path,
+    *,
+    api_kills: int = 50,
+    anvil_kills: int = 10,
+    pg_seconds: float = 10.0,
+    database: str | None = None,
+    seed: int = 1,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     """Runs the three fault phases on a fresh system under ``home``; returns the figures."""
     from ledger.config import Settings
     from ledger.local.api_processes import ApiProcess
@@ -169,8 +187,12 @@ def run_faults(home: Path, *, api_kills: int = 50, anvil_kills: int = 10, pg_sec
     api = ApiProcess(home, "rc-east")
     try:
         port = free_port()
-        env = {"LEDGER_NODE_PORT": str(settings.node_port), "LEDGER_API_TOKEN_SECRET": os.urandom(24).hex(),
-               "LEDGER_TRAIL_BATCH_INTERVAL": "0.5", "LEDGER_TX_STUCK_AFTER": "5"}
+        env = {
+            "LEDGER_NODE_PORT": str(settings.node_port),
+            "LEDGER_API_TOKEN_SECRET": os.urandom(24).hex(),
+            "LEDGER_TRAIL_BATCH_INTERVAL": "0.5",
+            "LEDGER_TX_STUCK_AFTER": "5",
+        }
         if database:
             env["DATABASE_URL"] = database
         url = api.up(port, env=env).url
@@ -186,6 +208,7 @@ def run_faults(home: Path, *, api_kills: int = 50, anvil_kills: int = 10, pg_sec
         driver.thread.start()
         figures: dict[str, Any] = {}
         try:
+
             def api_pid() -> int | None:
                 info = api.info()
                 return info.pid if info else None
@@ -198,8 +221,10 @@ def run_faults(home: Path, *, api_kills: int = 50, anvil_kills: int = 10, pg_sec
                 node.up(settings.node_spec)  # waits for the dead node's lingering sockets to go
 
             node = LocalNode(home)
-            for name, kills, pid_of, restart, pause in (("api", api_kills, api_pid, restart_api, (0.3, 2.0)),
-                                                         ("anvil", anvil_kills, node_pid, restart_node, (0.5, 2.5))):
+            for name, kills, pid_of, restart, pause in (
+                ("api", api_kills, api_pid, restart_api, (0.3, 2.0)),
+                ("anvil", anvil_kills, node_pid, restart_node, (0.5, 2.5)),
+            ):
                 recoveries = []
                 for i in range(kills):
                     time.sleep(rng.uniform(*pause))
@@ -218,18 +243,25 @@ def run_faults(home: Path, *, api_kills: int = 50, anvil_kills: int = 10, pg_sec
                 before = Counter(load.statuses)
                 terminated = _terminate_connections(database, tag, pg_seconds)
                 after = load.statuses - before
-                figures["postgresql"] = {"seconds": pg_seconds, "connectionsTerminated": terminated,
-                                         "refusedByStatus": dict(sorted(after.items())),
-                                         "serverErrors": sum(n for s, n in after.items() if s >= 500 and s != 503),
-                                         "recoverySeconds": round(_wait_healthy(url), 2)}
+                figures["postgresql"] = {
+                    "seconds": pg_seconds,
+                    "connectionsTerminated": terminated,
+                    "refusedByStatus": dict(sorted(after.items())),
+                    "serverErrors": sum(n for s, n in after.items() if s >= 500 and s != 503),
+                    "recoverySeconds": round(_wait_healthy(url), 2),
+                }
         finally:
             driver.stop.set()
             driver.thread.join(timeout=60)
         progress("draining the trail, then checking what the client was told")
         _wait_anchored(url)
         figures.update(_check(settings, url, load, database))
-        figures["load"] = {"calls": sum(load.outcomes.values()), "outcomes": dict(load.outcomes.most_common()),
-                           "recordsConfirmed": len(load.records), "readsAnswered": len(load.reads)}
+        figures["load"] = {
+            "calls": sum(load.outcomes.values()),
+            "outcomes": dict(load.outcomes.most_common()),
+            "recordsConfirmed": len(load.records),
+            "readsAnswered": len(load.reads),
+        }
         return figures
     finally:  # whatever happened, nothing of this run is left running
         api.down()
@@ -264,8 +296,11 @@ def _terminate_connections(database: str, tag: str, seconds: float) -> int:
     deadline = time.monotonic() + seconds
     with psycopg.connect(plain.split("?")[0], autocommit=True) as conn:
         while time.monotonic() < deadline:
-            rows = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE application_name = %s AND pid <> pg_backend_pid()", (tag,)).fetchall()
+            rows = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (tag,),
+            ).fetchall()
             killed += sum(1 for (ok,) in rows if ok)
             time.sleep(0.5)
     return killed
@@ -285,17 +320,28 @@ def _check(settings: Any, url: str, load: Load, database: str | None) -> dict[st
     engine = create_engine(normalise_url(database or settings.store_url("rc-east")))
     with engine.connect() as conn:
         stored = {r for (r,) in conn.execute(text("SELECT record_id FROM records"))}
-        events: dict[int, str] = dict(conn.execute(text("SELECT seq, event_hash FROM access_events WHERE body = :b"),
-                                                   {"b": body}).all())
+        events: dict[int, str] = dict(
+            conn.execute(text("SELECT seq, event_hash FROM access_events WHERE body = :b"), {"b": body}).all()
+        )
     engine.dispose()
     c = Contracts.of(open_chain(settings))
-    lost = [r for r in load.records
-            if r not in stored or c.records.get_record(bytes(HexBytes(r))).status is not RecordStatus.ACTIVE]
+    lost = [
+        r
+        for r in load.records
+        if r not in stored or c.records.get_record(bytes(HexBytes(r))).status is not RecordStatus.ACTIVE
+    ]
     without_event = [seq for seq, h in load.reads if events.get(seq) != h]
     handle, me = c.trail.handle, bytes(HexBytes(body))
-    ranges = sorted([(int(e["firstSeq"]), int(e["lastSeq"])) for e in handle.logs("AccessBatchAnchored", body=me)]
-                    + [(int(e["seq"]), int(e["seq"])) for e in handle.logs("AccessEventAnchored", body=me)])
+    ranges = sorted(
+        [(int(e["firstSeq"]), int(e["lastSeq"])) for e in handle.logs("AccessBatchAnchored", body=me)]
+        + [(int(e["seq"]), int(e["seq"])) for e in handle.logs("AccessEventAnchored", body=me)]
+    )
     overlaps = sum(1 for a, b in zip(ranges, ranges[1:], strict=False) if b[0] <= a[1])
     covered = sum(b - a + 1 for a, b in ranges)
-    return {"recordsLost": len(lost), "readsWithoutEvent": len(without_event), "duplicateAnchors": overlaps,
-            "eventsAnchored": covered, "eventsStored": len(events)}
+    return {
+        "recordsLost": len(lost),
+        "readsWithoutEvent": len(without_event),
+        "duplicateAnchors": overlaps,
+        "eventsAnchored": covered,
+        "eventsStored": len(events),
+    }

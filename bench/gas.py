@@ -40,8 +40,13 @@ class GasFigure:
 def measure_gas(chain: Chain, *, progress: Callable[[str], None] = lambda _: None) -> list[GasFigure]:
     """Deploys a fresh consortium on ``chain`` and measures each action once."""
     acct = dev_account
-    deploy(chain, acct(0), founder=code_id("office"), founder_profile=BodyProfile(BodyKind.SUBDISTRICT_OFFICE),
-           founder_admins=[acct(1).address, acct(2).address])
+    deploy(
+        chain,
+        acct(0),
+        founder=code_id("office"),
+        founder_profile=BodyProfile(BodyKind.SUBDISTRICT_OFFICE),
+        founder_admins=[acct(1).address, acct(2).address],
+    )
     c = Contracts.of(chain)
     office = chain.direct(acct(1))
     figures: list[GasFigure] = []
@@ -52,12 +57,19 @@ def measure_gas(chain: Chain, *, progress: Callable[[str], None] = lambda _: Non
 
     deadline = chain.timestamp() + 86_400
     rc_profile = BodyProfile(BodyKind.RESIDENTS_COMMITTEE, code_id("office"), text_hash("Committee"))
-    r = office.send(c.bodies.handle, "proposeAdmission", code_id("rc"), rc_profile.as_tuple(),
-                    [acct(3).address, acct(4).address], deadline)
+    r = office.send(
+        c.bodies.handle,
+        "proposeAdmission",
+        code_id("rc"),
+        rc_profile.as_tuple(),
+        [acct(3).address, acct(4).address],
+        deadline,
+    )
     record("admit a body (1 of 1 votes: proposal admits)", r)
     dept = BodyProfile(BodyKind.DEPARTMENT, name_hash=text_hash("Department"))
-    r = office.send(c.bodies.handle, "proposeAdmission", code_id("dept"), dept.as_tuple(),
-                    [acct(5).address, acct(6).address], deadline)
+    r = office.send(
+        c.bodies.handle, "proposeAdmission", code_id("dept"), dept.as_tuple(), [acct(5).address, acct(6).address], deadline
+    )
     record("propose admission (2 votes needed)", r)
     proposal = int(c.bodies.handle.one_event(r, "BodyProposed")["proposalId"])
     record("vote that admits a body", c.bodies.vote(chain.direct(acct(3)), proposal))
@@ -65,18 +77,24 @@ def measure_gas(chain: Chain, *, progress: Callable[[str], None] = lambda _: Non
     record("add a member", c.bodies.add_member(rc_admin, acct(7).address, Role.OFFICER))
     c.bodies.add_member(dept_admin, acct(8).address, Role.OFFICER)
     c.bodies.add_member(rc_admin, acct(9).address, Role.ANCHOR)
-    record("define a category (6 fields)", c.records.define_category(
-        office, code_id("household"), False, ["a", "b", "c", "d", "e", "f"]))
+    record(
+        "define a category (6 fields)",
+        c.records.define_category(office, code_id("household"), False, ["a", "b", "c", "d", "e", "f"]),
+    )
     c.access.define_purpose(office, code_id("review"))
 
     rc_officer, dept_officer = chain.direct(acct(7)), chain.direct(acct(8))
     record_id = os.urandom(32)
-    record("register a record", c.records.register(rc_officer, record_id, os.urandom(32), code_id("household"),
-                                                   os.urandom(32)))
+    record(
+        "register a record", c.records.register(rc_officer, record_id, os.urandom(32), code_id("household"), os.urandom(32))
+    )
     relayed = chain.relayed(acct(7), acct(10))
-    record("register a record, relayed (EIP-712 via forwarder)",
-           relayed.send(c.records.handle, "registerRecord", os.urandom(32), os.urandom(32), code_id("household"),
-                        os.urandom(32)))
+    record(
+        "register a record, relayed (EIP-712 via forwarder)",
+        relayed.send(
+            c.records.handle, "registerRecord", os.urandom(32), os.urandom(32), code_id("household"), os.urandom(32)
+        ),
+    )
     record("new record version", c.records.update(rc_officer, record_id, 2, os.urandom(32)))
     request = RequestInput(Scope.RECORD, 0b11, code_id("review"), os.urandom(32), record_id=record_id)
     r = dept_officer.send(c.access.handle, "requestAccess", request.as_tuple())

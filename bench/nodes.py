@@ -32,8 +32,9 @@ def _figures(ts: list[float]) -> dict[str, float]:
     return {"p50ms": round(statistics.median(ts) * 1000, 1), "p95ms": round(ts[int(0.95 * (len(ts) - 1))] * 1000, 1)}
 
 
-def run_nodes_bench(*, reads: int = 200, events: int = 10, trails: int = 50,
-                    progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run_nodes_bench(
+    *, reads: int = 200, events: int = 10, trails: int = 50, progress: Callable[[str], None] = lambda _: None
+) -> dict[str, Any]:
     from bench.reads import CA_OFFICER, HOUSEHOLD, TOKEN_SECRET
     from ledger.chain.deploy import Contracts
     from ledger.client.api_client import ApiClient
@@ -50,9 +51,15 @@ def run_nodes_bench(*, reads: int = 200, events: int = 10, trails: int = 50,
         settings = Settings(home=home, node_port=free_port())
         progress("starting anvil and the demo consortium")
         up(settings)
-        env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
-               "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, "LEDGER_API_TOKEN_TTL": "3600",
-               "LEDGER_API_NONCE_ATTEMPTS": "1000", "LEDGER_API_CODE_ATTEMPTS": "1000"}
+        env = {
+            **os.environ,
+            "LEDGER_HOME": str(home),
+            "LEDGER_NODE_PORT": str(settings.node_port),
+            "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET,
+            "LEDGER_API_TOKEN_TTL": "3600",
+            "LEDGER_API_NONCE_ATTEMPTS": "1000",
+            "LEDGER_API_CODE_ATTEMPTS": "1000",
+        }
         env.pop("DATABASE_URL", None)
         nodes = {body: ApiProcess(home, body) for body in KEEPERS}
         try:
@@ -74,13 +81,18 @@ def run_nodes_bench(*, reads: int = 200, events: int = 10, trails: int = 50,
                 """A resident with a record at each of ``keepers``, each granted to civil affairs' officer (asked
                 through their own node; its own body's record needs no grant)."""
                 nid = first17 + check_character(first17)
-                records = {body: client(body, KEEPERS[body][0]).register_record("household", nid, HOUSEHOLD)
-                           for body in keepers}
+                records = {
+                    body: client(body, KEEPERS[body][0]).register_record("household", nid, HOUSEHOLD) for body in keepers
+                }
                 for body in keepers:
                     if body != "civil-affairs":
-                        request_id = forwarded.request_access(scope="record", recordId=records[body],
-                                                              fields=["address", "income_band"],
-                                                              purpose="subsistence_review", justification="benchmark")
+                        request_id = forwarded.request_access(
+                            scope="record",
+                            recordId=records[body],
+                            fields=["address", "income_band"],
+                            purpose="subsistence_review",
+                            justification="benchmark",
+                        )
                         client(body, KEEPERS[body][1]).approve(request_id, days=30)
                 return nid, records
 
@@ -104,8 +116,7 @@ def run_nodes_bench(*, reads: int = 200, events: int = 10, trails: int = 50,
             for body in KEEPERS:
                 for _ in range(events):
                     forwarded.read(kept[body], ["address"], "subsistence_review")
-            code = client("rc-east", KEEPERS["rc-east"][0]).request("POST", "/trail/codes",
-                                                                   json={"nationalId": nid})["code"]
+            code = client("rc-east", KEEPERS["rc-east"][0]).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
             resident = ApiClient(urls["rc-east"])
             progress(f"{trails} trails each way, alternating")
             took: dict[str, list[float]] = {"oneNode": [], "merged": []}
@@ -117,8 +128,12 @@ def run_nodes_bench(*, reads: int = 200, events: int = 10, trails: int = 50,
                 if i >= 4:
                     took[way].append(time.perf_counter() - t0)
                     shown[way] = len(answer["events"])
-            out["trail"] = {"trails": trails, "nodes": len(KEEPERS), "events": shown,
-                            **{way: _figures(ts) for way, ts in took.items()}}
+            out["trail"] = {
+                "trails": trails,
+                "nodes": len(KEEPERS),
+                "events": shown,
+                **{way: _figures(ts) for way, ts in took.items()},
+            }
             out["trail"]["ratio"] = round(out["trail"]["merged"]["p50ms"] / out["trail"]["oneNode"]["p50ms"], 2)
             return out
         finally:

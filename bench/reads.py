@@ -39,8 +39,14 @@ from ledger.errors import BadArgument, NodeError
 
 TOKEN_SECRET = "benchmark-only token secret: " + "x" * 16
 RC_OFFICER, RC_ADMIN, CA_OFFICER, AUDITOR = 6, 4, 12, 18
-HOUSEHOLD = {"head_of_household": "Bench Resident", "address": "Bench Lane 1", "members": 2, "phone": None,
-             "housing_type": "rented", "income_band": "low"}
+HOUSEHOLD = {
+    "head_of_household": "Bench Resident",
+    "address": "Bench Lane 1",
+    "members": 2,
+    "phone": None,
+    "housing_type": "rented",
+    "income_band": "low",
+}
 BENCH_NATIONAL_ID = "11010519800101123"  # invented; the check character is added below
 
 _WRK_SCRIPT = r"""
@@ -98,9 +104,16 @@ class Point:
 
 def _median_run(runs: list[Run]) -> Run:
     mid = sorted(runs, key=lambda r: r.reads_per_s)[len(runs) // 2]
-    return Run(mid.target, mid.clients, statistics.median(r.reads_per_s for r in runs), sum(r.ok for r in runs),
-               sum(r.errors for r in runs), statistics.median(r.p50_ms for r in runs),
-               statistics.median(r.p99_ms for r in runs), statistics.median(r.wrk_cpu for r in runs))
+    return Run(
+        mid.target,
+        mid.clients,
+        statistics.median(r.reads_per_s for r in runs),
+        sum(r.ok for r in runs),
+        sum(r.errors for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        statistics.median(r.wrk_cpu for r in runs),
+    )
 
 
 class Signer:
@@ -119,8 +132,11 @@ class Signer:
             digest = message_digest(message, chain_id=domain["chainId"], verifying_contract=domain["verifyingContract"])
             raw = self.key.sign_recoverable(digest, hasher=None)
             signature = "0x" + raw[:64].hex() + f"{raw[64] + 27:02x}"
-            out.append(json.dumps({"typedData": {**self.typed, "message": message}, "signature": signature},
-                                  separators=(",", ":")).encode())
+            out.append(
+                json.dumps(
+                    {"typedData": {**self.typed, "message": message}, "signature": signature}, separators=(",", ":")
+                ).encode()
+            )
         return out
 
 
@@ -129,9 +145,25 @@ def wrk(url: str, token: str, bodies: list[bytes], *, clients: int, seconds: flo
     script, data = workdir / "reads.lua", workdir / "bodies.jsonl"
     script.write_text(_WRK_SCRIPT)
     data.write_bytes(b"\n".join(bodies) + b"\n")
-    cmd = [shutil.which("wrk") or "wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-           "--latency", "-s", str(script), "-H", "Content-Type: application/json", "-H", f"Authorization: Bearer {token}",
-           url + "/reads", "--", str(data), "1"]
+    cmd = [
+        shutil.which("wrk") or "wrk",
+        "-t1",
+        f"-c{clients}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        f"Authorization: Bearer {token}",
+        url + "/reads",
+        "--",
+        str(data),
+        "1",
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)  # noqa: S603
@@ -148,8 +180,16 @@ def wrk(url: str, token: str, bodies: list[bytes], *, clients: int, seconds: flo
 def _run(target: str, url: str, token: str, bodies: list[bytes], clients: int, seconds: float, workdir: Path) -> Run:
     s = wrk(url, token, bodies, clients=clients, seconds=seconds, workdir=workdir)
     errors = s["non2xx"] + s["connect"] + s["read"] + s["write"] + s["timeout"]
-    return Run(target, clients, (s["requests"] - errors) / (s["durationUs"] / 1e6), s["requests"] - errors, errors,
-               s["p50"] / 1000, s["p99"] / 1000, round(s["cpu"], 2))
+    return Run(
+        target,
+        clients,
+        (s["requests"] - errors) / (s["durationUs"] / 1e6),
+        s["requests"] - errors,
+        errors,
+        s["p50"] / 1000,
+        s["p99"] / 1000,
+        round(s["cpu"], 2),
+    )
 
 
 @dataclass
@@ -163,8 +203,9 @@ class BenchSystem:
 
 
 @contextmanager
-def bench_system(home: Path, database: str | None, *, workers: int = 1,
-                 progress: Callable[[str], None] = lambda _: None) -> Iterator[BenchSystem]:
+def bench_system(
+    home: Path, database: str | None, *, workers: int = 1, progress: Callable[[str], None] = lambda _: None
+) -> Iterator[BenchSystem]:
     """anvil (1-second blocks), the demo, rc-east's node and the unaudited server; a granted record."""
     from ledger.client.api_client import ApiClient
     from ledger.config import Settings
@@ -180,9 +221,14 @@ def bench_system(home: Path, database: str | None, *, workers: int = 1,
         up(settings)
         stack.callback(LocalNode(home).down)
         _rpc(settings.effective_rpc_url, "evm_setIntervalMining", 1)
-        env = {"LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
-               "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, "LEDGER_API_TOKEN_TTL": "3600",
-               "LEDGER_API_NONCE_ATTEMPTS": "1000", "LEDGER_API_WORKERS": str(workers)}
+        env = {
+            "LEDGER_HOME": str(home),
+            "LEDGER_NODE_PORT": str(settings.node_port),
+            "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET,
+            "LEDGER_API_TOKEN_TTL": "3600",
+            "LEDGER_API_NONCE_ATTEMPTS": "1000",
+            "LEDGER_API_WORKERS": str(workers),
+        }
         if database:
             env["DATABASE_URL"] = database
         progress("starting rc-east's node (audited) and the unaudited server")
@@ -197,12 +243,18 @@ def bench_system(home: Path, database: str | None, *, workers: int = 1,
         record_id = officer.register_record("household", nid, HOUSEHOLD)
         reader = ApiClient(url, dev_account(CA_OFFICER))
         token = str(reader.login()["accessToken"])
-        request_id = reader.request_access(scope="record", recordId=record_id, fields=["address", "income_band"],
-                                           purpose="subsistence_review", justification="benchmark")
+        request_id = reader.request_access(
+            scope="record",
+            recordId=record_id,
+            fields=["address", "income_band"],
+            purpose="subsistence_review",
+            justification="benchmark",
+        )
         admin = ApiClient(url, dev_account(RC_ADMIN))
         admin.login()
         admin.approve(request_id, days=30)
         typed = reader.prepare_read(record_id, ["address", "income_band"], "subsistence_review")
+
         def events() -> int:
             import httpx
 
@@ -219,14 +271,16 @@ def bench_system(home: Path, database: str | None, *, workers: int = 1,
             deadline = time.monotonic() + 120
             while True:
                 text = httpx.get(url + "/metrics", timeout=10).text
-                if next(x for x in text.splitlines() if x.startswith("ledger_trail_unanchored_events ")).split()[1] \
-                        in ("0", "0.0") or time.monotonic() > deadline:
+                if (
+                    next(x for x in text.splitlines() if x.startswith("ledger_trail_unanchored_events ")).split()[1]
+                    in ("0", "0.0")
+                    or time.monotonic() > deadline
+                ):
                     break
                 time.sleep(0.5)
             return dict(auditor.request("GET", "/audit/dashboard", params={"days": 1})["latencySeconds"])
 
-        yield BenchSystem(url, unaudited, token, Signer(typed, bytes(dev_account(CA_OFFICER).key)), events,
-                          anchor_latency)
+        yield BenchSystem(url, unaudited, token, Signer(typed, bytes(dev_account(CA_OFFICER).key)), events, anchor_latency)
 
 
 @contextmanager
@@ -238,11 +292,30 @@ def _baseline_server(home: Path, env: dict[str, str], workers: int) -> Iterator[
 
     port = free_port()
     log = open(home / "unaudited.log", "ab")  # noqa: SIM115 — closed below
-    cmd = [str(Path(os.sys.executable)), "-m", "uvicorn", "--factory", "bench.baseline:baseline_app",  # type: ignore[attr-defined]
-           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-           "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env={**env, "LEDGER_BODY": "rc-east"}, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
-                            cwd=project_root(), start_new_session=True)
+    cmd = [
+        str(Path(os.sys.executable)),  # type: ignore[attr-defined]
+        "-m",
+        "uvicorn",
+        "--factory",
+        "bench.baseline:baseline_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        env={**env, "LEDGER_BODY": "rc-east"},
+        stdout=log,
+        stderr=subprocess.STDOUT,  # noqa: S603
+        cwd=project_root(),
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -264,12 +337,22 @@ def _baseline_server(home: Path, env: dict[str, str], workers: int) -> Iterator[
 def _rpc(url: str, method: str, *params: object) -> Any:
     import httpx
 
-    return httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
-                      timeout=10).json().get("result")
+    return (
+        httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10)
+        .json()
+        .get("result")
+    )
 
 
-def run_reads_bench(*, databases: list[str], clients: list[int], seconds: float, repeats: int, workers: int = 1,
-                    progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run_reads_bench(
+    *,
+    databases: list[str],
+    clients: list[int],
+    seconds: float,
+    repeats: int,
+    workers: int = 1,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     """Every (database, clients) point, audited beside unaudited; the events written match the reads."""
     if shutil.which("wrk") is None:
         raise BadArgument("the reads benchmark needs Debian's wrk: apt-get install wrk (scripts/setup does)")
@@ -292,14 +375,21 @@ def run_reads_bench(*, databases: list[str], clients: list[int], seconds: float,
                     before = system.events()
                     run = _run("audited", system.audited, system.token, bodies, n, seconds, work)
                     audited.append(run)
-                    checks.append({"database": database, "clients": n, "answered": run.ok,
-                                   "eventsWritten": system.events() - before})
+                    checks.append(
+                        {"database": database, "clients": n, "answered": run.ok, "eventsWritten": system.events() - before}
+                    )
                 points.append(Point(database, n, _median_run(audited), _median_run(unaudited)))
             progress(f"{database}: waiting for the trail to be anchored")
             latency[database] = system.anchor_latency()
-    return {"seconds": seconds, "repeats": repeats, "workers": workers, "cores": os.cpu_count(),
-            "points": [{**asdict(p), "ratio": round(p.ratio, 3)} for p in points], "checks": checks,
-            "acceptToAnchored": latency}
+    return {
+        "seconds": seconds,
+        "repeats": repeats,
+        "workers": workers,
+        "cores": os.cpu_count(),
+        "points": [{**asdict(p), "ratio": round(p.ratio, 3)} for p in points],
+        "checks": checks,
+        "acceptToAnchored": latency,
+    }
 
 
 @contextmanager

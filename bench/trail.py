@@ -39,18 +39,51 @@ def fill(trail: Trail, *, events: int, subjects: int, progress: Callable[[str], 
             rows = []
             for seq in range(start, min(start + 10_000, events + 1)):
                 subject = rng.randrange(subjects)
-                rows.append(dict(body=trail.body, seq=seq, reader="0x" + "ab" * 20, reader_body="0x" + "cd" * 32,
-                                 record_id="0x" + f"{subject:064x}", version=1, subject_id="0x" + f"{subject:064x}",
-                                 category="household", fields='["address"]', purpose="subsistence_review",
-                                 grant_id=1, emergency_id=0, subject_prev=last_of.get(subject, 0), block=seq, at=now,
-                                 request="{}", signature="0x" + "11" * 65, request_digest="0x" + f"{seq:064x}",
-                                 event_hash="0x" + f"{seq:064x}"))
+                rows.append(
+                    dict(
+                        body=trail.body,
+                        seq=seq,
+                        reader="0x" + "ab" * 20,
+                        reader_body="0x" + "cd" * 32,
+                        record_id="0x" + f"{subject:064x}",
+                        version=1,
+                        subject_id="0x" + f"{subject:064x}",
+                        category="household",
+                        fields='["address"]',
+                        purpose="subsistence_review",
+                        grant_id=1,
+                        emergency_id=0,
+                        subject_prev=last_of.get(subject, 0),
+                        block=seq,
+                        at=now,
+                        request="{}",
+                        signature="0x" + "11" * 65,
+                        request_digest="0x" + f"{seq:064x}",
+                        event_hash="0x" + f"{seq:064x}",
+                    )
+                )
                 last_of[subject] = seq
             conn.execute(insert(t), rows)
-            conn.execute(insert(a), [dict(body=trail.body, first_seq=f, last_seq=min(f + 999, events),
-                                          root="0x" + "00" * 32, kind="batch", state="anchored", tx_hash=None, block=1,
-                                          attempts=0, last_error=None, created_at=now, anchored_at=now)
-                                     for f in range(start, min(start + 10_000, events + 1), 1000)])
+            conn.execute(
+                insert(a),
+                [
+                    dict(
+                        body=trail.body,
+                        first_seq=f,
+                        last_seq=min(f + 999, events),
+                        root="0x" + "00" * 32,
+                        kind="batch",
+                        state="anchored",
+                        tx_hash=None,
+                        block=1,
+                        attempts=0,
+                        last_error=None,
+                        created_at=now,
+                        anchored_at=now,
+                    )
+                    for f in range(start, min(start + 10_000, events + 1), 1000)
+                ],
+            )
             progress(f"{min(start + 9_999, events):,} of {events:,} events written")
         conn.execute(insert(TrailHead.__table__).values(body=trail.body, last_seq=events))  # type: ignore[attr-defined]
         if trail.engine.dialect.name == "postgresql":
@@ -65,8 +98,9 @@ def resident_page(trail: Trail, subject: str) -> int:
     return len(events)
 
 
-def run_trail_bench(*, database: str, events: int, subjects: int, queries: int,
-                    progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run_trail_bench(
+    *, database: str, events: int, subjects: int, queries: int, progress: Callable[[str], None] = lambda _: None
+) -> dict[str, Any]:
     with ExitStack() as stack:
         if database == "postgresql":
             from bench.reads import _pg_schema
@@ -89,7 +123,13 @@ def run_trail_bench(*, database: str, events: int, subjects: int, queries: int,
             found += resident_page(trail, subject)
             times.append(time.perf_counter() - q0)
         times.sort()
-        return {"database": database, "events": events, "subjects": subjects, "queries": queries,
-                "eventsPerResident": round(found / queries, 1), "fillSeconds": round(filled, 1),
-                "p50ms": round(statistics.median(times) * 1000, 2),
-                "p99ms": round(times[min(len(times) - 1, int(0.99 * len(times)))] * 1000, 2)}
+        return {
+            "database": database,
+            "events": events,
+            "subjects": subjects,
+            "queries": queries,
+            "eventsPerResident": round(found / queries, 1),
+            "fillSeconds": round(filled, 1),
+            "p50ms": round(statistics.median(times) * 1000, 2),
+            "p99ms": round(times[min(len(times) - 1, int(0.99 * len(times)))] * 1000, 2),
+        }

@@ -33,8 +33,14 @@ def _nid(i: int) -> str:
     return first17 + check_character(first17)
 
 
-def run_writes_bench(*, one_by_one: int = 10, pipelined: int = 400, imported: int = 2000, block_time: int = 1,
-                     progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run_writes_bench(
+    *,
+    one_by_one: int = 10,
+    pipelined: int = 400,
+    imported: int = 2000,
+    block_time: int = 1,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     from bench.reads import _rpc
     from ledger.config import Settings
     from ledger.local.chain_node import LocalNode, free_port
@@ -65,20 +71,28 @@ def run_writes_bench(*, one_by_one: int = 10, pipelined: int = 400, imported: in
             staged = time.perf_counter() - t0
             report = store.anchor(officer)
             assert not report.failed and not report.pending, report
-            figures["pipelined"] = {"records": pipelined, "perSecond": pipelined / (time.perf_counter() - t0),
-                                    "stagingSeconds": round(staged, 2)}
+            figures["pipelined"] = {
+                "records": pipelined,
+                "perSecond": pipelined / (time.perf_counter() - t0),
+                "stagingSeconds": round(staged, 2),
+            }
 
             progress(f"import: {imported} records from a JSON Lines file")
-            data = "\n".join(json.dumps({"category": "household", "nationalId": _nid(20_000 + i),
-                                         "fields": {**HOUSEHOLD, "members": 1 + i % 7}}) for i in range(imported))
+            data = "\n".join(
+                json.dumps(
+                    {"category": "household", "nationalId": _nid(20_000 + i), "fields": {**HOUSEHOLD, "members": 1 + i % 7}}
+                )
+                for i in range(imported)
+            )
             t0 = time.perf_counter()
             result = import_records(store, officer, data.encode())
             assert result.staged == imported and len(result.anchor.anchored) == imported, result.to_json()
             figures["import"] = {"records": imported, "perSecond": imported / (time.perf_counter() - t0)}
 
             latest = chain.w3.eth.get_block("latest")
-            one = chain.w3.eth.get_transaction_receipt(store.versions(bytes.fromhex(
-                store.list_records(offset=0, limit=1)[0].record_id[2:]))[0].anchor_tx)  # type: ignore[arg-type]
+            one = chain.w3.eth.get_transaction_receipt(
+                store.versions(bytes.fromhex(store.list_records(offset=0, limit=1)[0].record_id[2:]))[0].anchor_tx  # type: ignore[arg-type]
+            )
             gas_limit, gas = int(latest["gasLimit"]), int(one["gasUsed"])
             figures["gasLimit"], figures["gasPerRegistration"] = gas_limit, gas
             figures["gasBoundPerSecond"] = gas_limit / gas / block_time

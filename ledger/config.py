@@ -26,8 +26,9 @@ def _config_file() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
 
-    home: Path = Field(default_factory=lambda: project_root() / ".ledger",
-                       description="Directory for node state, the manifest and logs.")
+    home: Path = Field(
+        default_factory=lambda: project_root() / ".ledger", description="Directory for node state, the manifest and logs."
+    )
     rpc_url: str | None = Field(default=None, description="JSON-RPC endpoint; unset means the local node.")
     node_kind: NodeKind = Field(default="anvil", description="Local node: anvil, hardhat or ganache.")
     node_port: int = Field(default=8545, ge=1, le=65535)
@@ -37,37 +38,61 @@ class Settings(BaseSettings):
     manifest: Path | None = Field(default=None, description="Manifest path; default <home>/manifest.json.")
     # Off-chain record store of one body. Secrets have no defaults: they come from the
     # environment, a key file, or (local demo only) files `ledger up` generates in <home>/secrets.
-    body: str | None = Field(default=None, pattern=CODE_PATTERN,
-                             description="Code of the body whose record store this is, e.g. rc-east (lower-case "
-                                         "letters, digits, '_', '.', '-'; it names files, so nothing else).")
-    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "LEDGER_DATABASE_URL"),
-                                     description="sqlite:///… or postgresql://…; default SQLite in <home>/store/.")
+    body: str | None = Field(
+        default=None,
+        pattern=CODE_PATTERN,
+        description="Code of the body whose record store this is, e.g. rc-east (lower-case "
+        "letters, digits, '_', '.', '-'; it names files, so nothing else).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "LEDGER_DATABASE_URL"),
+        description="sqlite:///… or postgresql://…; default SQLite in <home>/store/.",
+    )
     kek: SecretStr | None = Field(default=None, description="Key-encryption keys: id:base64 pairs, active first.")
     kek_file: Path | None = Field(default=None, description="Encrypted keyring file (ledger keys kek-new).")
     kek_password: SecretStr | None = Field(default=None, description="Password of the keyring file.")
     consortium_secret: SecretStr | None = Field(default=None, description="HMAC key of subject ids, hex (>= 32 bytes).")
     # The access trail's anchoring and the chain index (run by the API's node).
     trail_mode: Literal["batched", "immediate"] = Field(
-        default="batched", description="batched: Merkle roots of consecutive events; immediate: one tx per event.")
+        default="batched", description="batched: Merkle roots of consecutive events; immediate: one tx per event."
+    )
     trail_batch_size: int = Field(default=1_000, ge=1, le=100_000, description="Anchor when this many events wait.")
     trail_batch_interval: float = Field(default=1.0, ge=0, description="... or when the oldest waited this long, s.")
-    trail_anchor_grace: float = Field(default=30.0, ge=1, description="Receipts promise anchoring within the "
-                                                                       "batch interval plus this, seconds.")
+    trail_anchor_grace: float = Field(
+        default=30.0, ge=1, description="Receipts promise anchoring within the batch interval plus this, seconds."
+    )
     trail_anchoring: bool = Field(default=True, description="Run the anchoring worker in the API process.")
-    tx_stuck_after: float = Field(default=20.0, gt=0, le=3_600, description="A sent anchoring transaction not "
-                                  "mined after this many seconds is replaced (nonce re-read from the chain).")
-    index_depth: int = Field(default=0, ge=0, le=1_000, description="Blocks the indexer stays behind the head "
-                                                                    "(reorg tolerance; 0 for QBFT).")
+    tx_stuck_after: float = Field(
+        default=20.0,
+        gt=0,
+        le=3_600,
+        description="A sent anchoring transaction not "
+        "mined after this many seconds is replaced (nonce re-read from the chain).",
+    )
+    index_depth: int = Field(
+        default=0, ge=0, le=1_000, description="Blocks the indexer stays behind the head (reorg tolerance; 0 for QBFT)."
+    )
     audit_workers: int = Field(default=2, ge=1, le=64, description="Processes the audit checks signatures with.")
     index_interval: float = Field(default=0.5, gt=0, description="Seconds between the indexer's polls.")
-    head_interval: float = Field(default=0.25, gt=0, le=10, description="Seconds between polls of the chain's head: "
-                                 "reads are decided at the head the node knows, never more than this behind "
-                                 "(twice this and it is asked again before a read).")
+    head_interval: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="Seconds between polls of the chain's head: "
+        "reads are decided at the head the node knows, never more than this behind "
+        "(twice this and it is asked again before a read).",
+    )
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[Any, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[Any, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_config_file()))
 
     @property

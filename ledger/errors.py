@@ -82,8 +82,9 @@ class ContractRevert(LedgerError):
 
     code = "contract_revert"
 
-    def __init__(self, message: str, *, error: str = "", args: dict[str, Any] | None = None,
-                 code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, error: str = "", args: dict[str, Any] | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.error = error
         self.args_by_name = dict(args or {})
@@ -144,6 +145,7 @@ class ForwardRequestInvalid(ContractRevert):
 
 # ------------------------------------------------------------------ off-chain store
 
+
 class InvalidRecord(LedgerError):
     """A record that cannot be stored: bad JSON, unknown category, missing or unknown fields, too large."""
 
@@ -192,6 +194,7 @@ class StoreError(LedgerError):
 
 # ------------------------------------------------------------------------- sign-in
 
+
 class SignInFailed(ReasonedError):
     """A Sign-In with Ethereum message or its signature was refused; ``reason`` says why."""
 
@@ -234,6 +237,7 @@ class RateLimited(LedgerError):
 
 
 # -------------------------------------------------------------------- access trail
+
 
 class AnchorError(LedgerError):
     """The trail could not be anchored: chain unreachable, a gap, or anchors missing here."""

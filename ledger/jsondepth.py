@@ -29,5 +29,8 @@ def json_depth(text: bytes) -> int:
 def too_deep(text: bytes) -> str | None:
     """Why ``text`` is refused for its nesting, or None."""
     depth = json_depth(text)
-    return f"it nests {depth} levels deep; no document of ours nests more than {MAX_JSON_DEPTH}" \
-        if depth > MAX_JSON_DEPTH else None
+    return (
+        f"it nests {depth} levels deep; no document of ours nests more than {MAX_JSON_DEPTH}"
+        if depth > MAX_JSON_DEPTH
+        else None
+    )

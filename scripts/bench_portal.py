@@ -55,10 +55,16 @@ def main() -> None:
         officer, admin, reader = (ApiClient(url, dev_account(i)) for i in (6, 4, 12))
         for c in (officer, admin, reader):
             c.login()
-        [record] = [r for r in officer.request("POST", "/records/search", json={"nationalId": NID})
-                    if r["category"] == "household"]
-        request_id = reader.request_access(scope="record", recordId=record["recordId"], fields=["address"],
-                                           purpose="subsistence_review", justification="benchmark")
+        [record] = [
+            r for r in officer.request("POST", "/records/search", json={"nationalId": NID}) if r["category"] == "household"
+        ]
+        request_id = reader.request_access(
+            scope="record",
+            recordId=record["recordId"],
+            fields=["address"],
+            purpose="subsistence_review",
+            justification="benchmark",
+        )
         admin.approve(request_id, days=30)
         for i in range(EVENTS):
             reader.read(record["recordId"], ["address"], "subsistence_review")

@@ -21,8 +21,11 @@ def main() -> int:
             continue
         element = r["elements"][0] if r["elements"] else {}
         parent = element.get("type_specific_fields", {}).get("parent", {})
-        contract = parent.get("name") if parent.get("type") == "contract" else \
-            parent.get("type_specific_fields", {}).get("parent", {}).get("name")
+        contract = (
+            parent.get("name")
+            if parent.get("type") == "contract"
+            else parent.get("type_specific_fields", {}).get("parent", {}).get("name")
+        )
         found.add((r["check"], str(contract), element.get("name", ""), r["first_markdown_element"], r["impact"]))
     triaged = {(f["check"], f["contract"], f["element"]) for f in json.loads(TRIAGE.read_text())["findings"]}
     untriaged = sorted(f for f in found if f[:3] not in triaged)
@@ -30,10 +33,15 @@ def main() -> int:
     for check, contract, element, where, impact in untriaged:
         print(f"slither: untriaged {impact} finding {check} in {contract} ({element}) at {where}", file=sys.stderr)
     for check, contract, element in stale:
-        print(f"slither: {TRIAGE.name} lists {check} in {contract} ({element}), which slither no longer finds: "
-              "remove it", file=sys.stderr)
-    print(f"slither: {len(found)} high/medium finding(s), all triaged" if not untriaged and not stale else
-          f"slither: {len(untriaged)} untriaged, {len(stale)} stale")
+        print(
+            f"slither: {TRIAGE.name} lists {check} in {contract} ({element}), which slither no longer finds: remove it",
+            file=sys.stderr,
+        )
+    print(
+        f"slither: {len(found)} high/medium finding(s), all triaged"
+        if not untriaged and not stale
+        else f"slither: {len(untriaged)} untriaged, {len(stale)} stale"
+    )
     return 1 if untriaged or stale else 0
 
 

@@ -23,8 +23,16 @@ from tests.support import Consortium, Snapshots, build_consortium, evm_chain, fr
 BACKENDS = ["evm", "anvil-1s"]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: Chromium as root, headless, offline: no sandbox, no background connections to the internet.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="session")

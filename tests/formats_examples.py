@@ -38,30 +38,56 @@ SALT = lambda n: "0x" + (bytes([n]) * 32).hex()  # noqa: E731  (fixed salts, for
 
 def _signed(account: Any, signable: Any) -> dict[str, str]:
     s = account.sign_message(signable)
-    return {"digest": "0x" + bytes(s.message_hash).hex(), "signer": account.address,
-            "signature": "0x" + bytes(s.signature).hex()}
+    return {
+        "digest": "0x" + bytes(s.message_hash).hex(),
+        "signer": account.address,
+        "signature": "0x" + bytes(s.signature).hex(),
+    }
 
 
 def siwe() -> dict[str, Any]:
-    text = SiweMessage(domain="127.0.0.1:8000", address=OFFICER.address, uri="http://127.0.0.1:8000",
-                       chain_id=CHAIN_ID, nonce="Qm3kX9aPz2LrT8vW1yB5cD7e", issued_at="2026-11-22T10:00:00Z",
-                       statement="Sign in to Civic Ledger", expiration_time="2026-11-22T10:05:00Z").text()
+    text = SiweMessage(
+        domain="127.0.0.1:8000",
+        address=OFFICER.address,
+        uri="http://127.0.0.1:8000",
+        chain_id=CHAIN_ID,
+        nonce="Qm3kX9aPz2LrT8vW1yB5cD7e",
+        issued_at="2026-11-22T10:00:00Z",
+        statement="Sign in to Civic Ledger",
+        expiration_time="2026-11-22T10:05:00Z",
+    ).text()
     return {"example": "siwe", "message": text, **_signed(OFFICER, encode_defunct(text=text))}
 
 
 def forward_request() -> dict[str, Any]:
     data = "0x" + keccak(b"revokeGrant(uint256)")[:4].hex() + (7).to_bytes(32, "big").hex()
-    typed = forward_typed(forwarder=FORWARDER, chain_id=CHAIN_ID, sender=OFFICER.address, to=ACCESS_REGISTRY,
-                          data=bytes.fromhex(data[2:]), gas=300_000, nonce=0, deadline=1_795_000_000)
+    typed = forward_typed(
+        forwarder=FORWARDER,
+        chain_id=CHAIN_ID,
+        sender=OFFICER.address,
+        to=ACCESS_REGISTRY,
+        data=bytes.fromhex(data[2:]),
+        gas=300_000,
+        nonce=0,
+        deadline=1_795_000_000,
+    )
     return {"example": "forward-request", "typedData": typed, **_signed(OFFICER, encode_typed_data(full_message=typed))}
 
 
 def read_request() -> dict[str, Any]:
-    typed = read_typed(chain_id=CHAIN_ID, verifying_contract=ACCESS_TRAIL, reader=OFFICER.address,
-                       custodian=code_id("rc-east"),
-                       record_id=bytes.fromhex("f449d369a5e43947ab7f8b122e8b301d785eec6f0494a7cc1016cc015e4515fa"),
-                       fields=["address", "income_band"], purpose=code_id("subsistence_review"), grant_id=1,
-                       emergency_id=0, nonce=bytes([0x42]) * 32, deadline=1_795_000_000)
+    typed = read_typed(
+        chain_id=CHAIN_ID,
+        verifying_contract=ACCESS_TRAIL,
+        reader=OFFICER.address,
+        custodian=code_id("rc-east"),
+        record_id=bytes.fromhex("f449d369a5e43947ab7f8b122e8b301d785eec6f0494a7cc1016cc015e4515fa"),
+        fields=["address", "income_band"],
+        purpose=code_id("subsistence_review"),
+        grant_id=1,
+        emergency_id=0,
+        nonce=bytes([0x42]) * 32,
+        deadline=1_795_000_000,
+    )
     return {"example": "read-request", "typedData": typed, **_signed(OFFICER, encode_typed_data(full_message=typed))}
 
 
@@ -81,29 +107,55 @@ def record_commitment() -> dict[str, Any]:
     fields = {"address": "East Gate Lane 3, unit 12", "members": 3, "phone": None}
     salts = {name: bytes.fromhex(SALT(i + 1)[2:]) for i, name in enumerate(sorted(fields))}
     c = commit(fields, salts)
-    return {"example": "record-commitment", "fields": fields, "salts": {k: "0x" + v.hex() for k, v in salts.items()},
-            "canonicalValues": {k: canonical_json(v).decode() for k, v in fields.items()},
-            "valueHashes": {k: "0x" + value_hash(v).hex() for k, v in fields.items()},
-            "leaves": {k: "0x" + field_leaf(salts[k], k, v).hex() for k, v in fields.items()},
-            "commitment": "0x" + c.root.hex(), "proofOfAddress": ["0x" + p.hex() for p in c.proof("address")]}
+    return {
+        "example": "record-commitment",
+        "fields": fields,
+        "salts": {k: "0x" + v.hex() for k, v in salts.items()},
+        "canonicalValues": {k: canonical_json(v).decode() for k, v in fields.items()},
+        "valueHashes": {k: "0x" + value_hash(v).hex() for k, v in fields.items()},
+        "leaves": {k: "0x" + field_leaf(salts[k], k, v).hex() for k, v in fields.items()},
+        "commitment": "0x" + c.root.hex(),
+        "proofOfAddress": ["0x" + p.hex() for p in c.proof("address")],
+    }
 
 
 def event_hash() -> dict[str, Any]:
-    content = {"body": RC_EAST, "seq": 1, "reader": OFFICER.address, "readerBody": "0x" + code_id("civil-affairs").hex(),
-               "recordId": "0xf449d369a5e43947ab7f8b122e8b301d785eec6f0494a7cc1016cc015e4515fa", "version": 1,
-               "subjectId": "0x" + "cd" * 32, "category": "household", "fields": ["address", "income_band"],
-               "purpose": "subsistence_review", "grantId": 1, "emergencyId": 0, "subjectPrev": 0, "block": 44,
-               "at": dt.datetime(2026, 11, 22, 10, 0, 0, 123456, dt.UTC).isoformat(timespec="microseconds"),
-               "requestDigest": read_request()["digest"], "signature": read_request()["signature"]}
-    return {"example": "event-hash", "content": content, "canonical": canonical_json(content).decode(),
-            "eventHash": content_hash(content)}
+    content = {
+        "body": RC_EAST,
+        "seq": 1,
+        "reader": OFFICER.address,
+        "readerBody": "0x" + code_id("civil-affairs").hex(),
+        "recordId": "0xf449d369a5e43947ab7f8b122e8b301d785eec6f0494a7cc1016cc015e4515fa",
+        "version": 1,
+        "subjectId": "0x" + "cd" * 32,
+        "category": "household",
+        "fields": ["address", "income_band"],
+        "purpose": "subsistence_review",
+        "grantId": 1,
+        "emergencyId": 0,
+        "subjectPrev": 0,
+        "block": 44,
+        "at": dt.datetime(2026, 11, 22, 10, 0, 0, 123456, dt.UTC).isoformat(timespec="microseconds"),
+        "requestDigest": read_request()["digest"],
+        "signature": read_request()["signature"],
+    }
+    return {
+        "example": "event-hash",
+        "content": content,
+        "canonical": canonical_json(content).decode(),
+        "eventHash": content_hash(content),
+    }
 
 
 def batch() -> dict[str, Any]:
     leaves = [(1, "0x" + "ab" * 32), (2, "0x" + "ef" * 32)]
     tree = StandardMerkleTree([(s, bytes.fromhex(h[2:])) for s, h in leaves], ("uint64", "bytes32"))
-    return {"example": "trail-batch", "leaves": [{"seq": s, "eventHash": h} for s, h in leaves],
-            "root": "0x" + tree.root.hex(), "proofOfSeq1": ["0x" + p.hex() for p in tree.proof(0)]}
+    return {
+        "example": "trail-batch",
+        "leaves": [{"seq": s, "eventHash": h} for s, h in leaves],
+        "root": "0x" + tree.root.hex(),
+        "proofOfSeq1": ["0x" + p.hex() for p in tree.proof(0)],
+    }
 
 
 def salted_text() -> dict[str, Any]:
@@ -115,14 +167,25 @@ def salted_text() -> dict[str, Any]:
 def subject() -> dict[str, Any]:
     secret = "0x" + "11" * 32  # an invented consortium secret
     nid = "110105196001011239"
-    return {"example": "subject-id", "nationalId": nid, "consortiumSecret": secret,
-            "subjectId": "0x" + subject_id(nid, bytes.fromhex(secret[2:])).hex()}
+    return {
+        "example": "subject-id",
+        "nationalId": nid,
+        "consortiumSecret": secret,
+        "subjectId": "0x" + subject_id(nid, bytes.fromhex(secret[2:])).hex(),
+    }
 
 
 EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
-    "siwe": siwe, "forward-request": forward_request, "read-request": read_request, "access-receipt": access_receipt,
-    "trail-head": trail_head, "record-commitment": record_commitment, "event-hash": event_hash,
-    "trail-batch": batch, "salted-text": salted_text, "subject-id": subject,
+    "siwe": siwe,
+    "forward-request": forward_request,
+    "read-request": read_request,
+    "access-receipt": access_receipt,
+    "trail-head": trail_head,
+    "record-commitment": record_commitment,
+    "event-hash": event_hash,
+    "trail-batch": batch,
+    "salted-text": salted_text,
+    "subject-id": subject,
 }
 
 

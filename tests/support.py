@@ -59,36 +59,75 @@ class Consortium:
         return self.chain.direct(self.acct(name))
 
     def request(self, **kw: Any) -> RequestInput:
-        base: dict[str, Any] = dict(scope=Scope.RECORD, fields=0b11, purpose=self.review,
-                                    justification_hash=text_hash("case 17"), record_id=self.record_id)
+        base: dict[str, Any] = dict(
+            scope=Scope.RECORD,
+            fields=0b11,
+            purpose=self.review,
+            justification_hash=text_hash("case 17"),
+            record_id=self.record_id,
+        )
         base.update(kw)
         return RequestInput(**base)
 
 
 ACCOUNTS = {
-    "deployer": 0, "office_admin": 1, "office_admin2": 2, "rc_admin": 3, "rc_admin2": 4, "rc_officer": 5,
-    "rc_node": 6, "dept_admin": 7, "dept_admin2": 8, "dept_officer": 9, "dept_officer2": 10, "ps_admin": 11,
-    "ps_admin2": 12, "ps_officer": 13, "outsider": 14, "resident": 15, "newcomer": 16, "newcomer2": 17,
-    "relayer": 18, "spare": 19, "rc2_admin": 20, "rc2_admin2": 21, "rc2_officer": 22,
+    "deployer": 0,
+    "office_admin": 1,
+    "office_admin2": 2,
+    "rc_admin": 3,
+    "rc_admin2": 4,
+    "rc_officer": 5,
+    "rc_node": 6,
+    "dept_admin": 7,
+    "dept_admin2": 8,
+    "dept_officer": 9,
+    "dept_officer2": 10,
+    "ps_admin": 11,
+    "ps_admin2": 12,
+    "ps_officer": 13,
+    "outsider": 14,
+    "resident": 15,
+    "newcomer": 16,
+    "newcomer2": 17,
+    "relayer": 18,
+    "spare": 19,
+    "rc2_admin": 20,
+    "rc2_admin2": 21,
+    "rc2_officer": 22,
 }
 
 
 def build_consortium(chain: Chain) -> Consortium:
     acct = lambda n: dev_account(ACCOUNTS[n])  # noqa: E731
-    deploy(chain, acct("deployer"), founder=code_id("office"),
-           founder_profile=BodyProfile(BodyKind.SUBDISTRICT_OFFICE, name_hash=text_hash("Office")),
-           founder_admins=[acct("office_admin").address, acct("office_admin2").address])
+    deploy(
+        chain,
+        acct("deployer"),
+        founder=code_id("office"),
+        founder_profile=BodyProfile(BodyKind.SUBDISTRICT_OFFICE, name_hash=text_hash("Office")),
+        founder_admins=[acct("office_admin").address, acct("office_admin2").address],
+    )
     k = Consortium(chain, Contracts.of(chain))
     c, office = k.c, k.actor("office_admin")
     deadline = chain.timestamp() + 30 * DAY
     # N=1: the founder's vote admits rc; N=2: rc must vote too; N=3: 2 of 3.
-    c.bodies.propose_admission(office, k.rc, BodyProfile(BodyKind.RESIDENTS_COMMITTEE, k.office, text_hash("RC")),
-                               [k.addr("rc_admin"), k.addr("rc_admin2")], deadline)
-    p = c.bodies.propose_admission(office, k.dept, BodyProfile(BodyKind.DEPARTMENT, name_hash=text_hash("Dept")),
-                                   [k.addr("dept_admin"), k.addr("dept_admin2")], deadline)
+    c.bodies.propose_admission(
+        office,
+        k.rc,
+        BodyProfile(BodyKind.RESIDENTS_COMMITTEE, k.office, text_hash("RC")),
+        [k.addr("rc_admin"), k.addr("rc_admin2")],
+        deadline,
+    )
+    p = c.bodies.propose_admission(
+        office,
+        k.dept,
+        BodyProfile(BodyKind.DEPARTMENT, name_hash=text_hash("Dept")),
+        [k.addr("dept_admin"), k.addr("dept_admin2")],
+        deadline,
+    )
     c.bodies.vote(k.actor("rc_admin"), p)
-    p = c.bodies.propose_admission(office, k.ps, BodyProfile(BodyKind.DEPARTMENT, emergency=True),
-                                   [k.addr("ps_admin"), k.addr("ps_admin2")], deadline)
+    p = c.bodies.propose_admission(
+        office, k.ps, BodyProfile(BodyKind.DEPARTMENT, emergency=True), [k.addr("ps_admin"), k.addr("ps_admin2")], deadline
+    )
     c.bodies.vote(k.actor("dept_admin"), p)
     c.bodies.add_member(k.actor("rc_admin"), k.addr("rc_officer"), Role.OFFICER)
     c.bodies.add_member(k.actor("rc_admin"), k.addr("rc_node"), Role.ANCHOR)
@@ -107,9 +146,13 @@ def build_consortium(chain: Chain) -> Consortium:
 def admit_second_committee(k: Consortium) -> None:
     """Admits rc2, a second residents' committee under the office, with an officer (votes of 3 of 4 bodies)."""
     c = k.c
-    p = c.bodies.propose_admission(k.actor("office_admin"), k.rc2,
-                                   BodyProfile(BodyKind.RESIDENTS_COMMITTEE, k.office, text_hash("RC2")),
-                                   [k.addr("rc2_admin"), k.addr("rc2_admin2")], k.chain.timestamp() + 30 * DAY)
+    p = c.bodies.propose_admission(
+        k.actor("office_admin"),
+        k.rc2,
+        BodyProfile(BodyKind.RESIDENTS_COMMITTEE, k.office, text_hash("RC2")),
+        [k.addr("rc2_admin"), k.addr("rc2_admin2")],
+        k.chain.timestamp() + 30 * DAY,
+    )
     for voter in ("rc_admin", "dept_admin", "ps_admin"):
         if c.bodies.get_proposal(p).executed:
             break

@@ -31,10 +31,12 @@ from ledger.toolchain import project_root
 HERE = Path(__file__).parent
 PAGES = ("resident", "officer", "admin", "auditor")
 #: npm files served to browsers, by the name pages import them as.
-VENDOR = {"ethers.js": "ethers/dist/ethers.min.js",
-          "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
-          "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
-          "redoc.standalone.js": "redoc/bundles/redoc.standalone.js"}
+VENDOR = {
+    "ethers.js": "ethers/dist/ethers.min.js",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    "redoc.standalone.js": "redoc/bundles/redoc.standalone.js",
+}
 #: The API documentation pages (Swagger UI, ReDoc, from the npm install): their libraries inject <style>
 #: elements and ReDoc searches in a blob: worker, so their policy allows inline styles and blob: workers.
 DOCS = ("/docs", "/redoc")
@@ -86,10 +88,15 @@ async def vendor(request: Request) -> Response:
 def config(node: NodeDep) -> JSONResponse:
     """What the portal's scripts need: this body and its kind, the chain, and the endpoint browsers verify against."""
     kind = node.contracts.bodies.get_body(node.store.body).kind.name.lower()
-    return JSONResponse({"body": node.body, "kind": kind, "chainId": node.chain.chain_id,
-                         "chainUrl": chain_url(node.settings),
-                         "contracts": {n: node.chain.contract(n).address
-                                       for n in ("AccessTrail", "BodyRegistry", "RecordRegistry")}})
+    return JSONResponse(
+        {
+            "body": node.body,
+            "kind": kind,
+            "chainId": node.chain.chain_id,
+            "chainUrl": chain_url(node.settings),
+            "contracts": {n: node.chain.contract(n).address for n in ("AccessTrail", "BodyRegistry", "RecordRegistry")},
+        }
+    )
 
 
 def chain_url(settings: ApiSettings) -> str:
@@ -100,11 +107,15 @@ def policy(chain: str, *, docs: bool = False) -> str:
     parts = urlsplit(chain)
     origin = f"{parts.scheme}://{parts.netloc}"
     if docs:
-        return ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; "
-                "form-action 'self'; frame-ancestors 'none'")
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            f"connect-src 'self' {origin}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        return (
+            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'"
+        )
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        f"connect-src 'self' {origin}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 class SecurityHeaders:
@@ -113,8 +124,11 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, chain: str) -> None:
         self.app = app
-        common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-                  (b"x-frame-options", b"DENY")]
+        common = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+        ]
         self.headers = [(b"content-security-policy", policy(chain).encode()), *common]
         self.docs_headers = [(b"content-security-policy", policy(chain, docs=True).encode()), *common]
 

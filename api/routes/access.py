@@ -34,55 +34,28 @@ from ledger.ids import Role, code_id, code_name, hex32, parse_record_id, salted_
 router = APIRouter(tags=["access"])
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # ------------------------------------------------------------------ helpers
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # ------------------------------------------------------------------ requests
 
-@router.post("/requests", response_model=Prepared, tags=["requests"],
-             summary="Prepare: ask this body for access to a record, or to a resident's records of a category",
-             description="A record another body keeps is asked of that body's node: this node forwards the request "
-                         "(signed as this node); that node checks it, keeps the justification for its admins and "
-                         "prepares the transaction, which is signed and submitted here as usual (503 if that node "
-                         "does not answer).",
-             responses={403: {"description": "Not an officer or admin of another body"},
-                        404: {"description": "No such record here"}, 422: {"description": "Unknown field or purpose"},
-                        503: {"description": "The custodian's node does not answer"}})
+
+@router.post(
+    "/requests",
+    response_model=Prepared,
+    tags=["requests"],
+    summary="Prepare: ask this body for access to a record, or to a resident's records of a category",
+    description="A record another body keeps is asked of that body's node: this node forwards the request "
+    "(signed as this node); that node checks it, keeps the justification for its admins and "
+    "prepares the transaction, which is signed and submitted here as usual (503 if that node "
+    "does not answer).",
+    responses={
+        403: {"description": "Not an officer or admin of another body"},
+        404: {"description": "No such record here"},
+        422: {"description": "Unknown field or purpose"},
+        503: {"description": "The custodian's node does not answer"},
+    },
+)
 def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Any:
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
     if body.scope == "record" and body.recordId:
@@ -94,15 +67,13 @@ def create_request(body: RequestIn, actor: CurrentMember, node: NodeDep) -> Any:
     return request_here(node, actor, body)
 
 
-
-
-
-
-
-
-@router.post("/agreements", response_model=Prepared, tags=["requests"],
-             summary="Prepare: ask this body, or another at its node, for a standing agreement (admins of the "
-                     "asking body)", responses={503: {"description": "The custodian's node does not answer"}})
+@router.post(
+    "/agreements",
+    response_model=Prepared,
+    tags=["requests"],
+    summary="Prepare: ask this body, or another at its node, for a standing agreement (admins of the asking body)",
+    responses={503: {"description": "The custodian's node does not answer"}},
+)
 def create_agreement(body: AgreementIn, actor: CurrentMember, node: NodeDep) -> Any:
     actor.require(Role.ADMIN, "ask for a standing agreement")
     keeper = other_custodian(node, body.custodian)
@@ -111,12 +82,15 @@ def create_agreement(body: AgreementIn, actor: CurrentMember, node: NodeDep) -> 
     return agreement_here(node, actor, body)
 
 
-
-
-@router.get("/requests", response_model=list[RequestOut], tags=["requests"],
-            summary="Requests: mine, or (officers and admins of this body) made to this body")
-def list_requests(actor: CurrentMember, node: NodeDep,
-                  view: Annotated[Literal["mine", "pending", "all"], Query()] = "mine") -> list[RequestOut]:
+@router.get(
+    "/requests",
+    response_model=list[RequestOut],
+    tags=["requests"],
+    summary="Requests: mine, or (officers and admins of this body) made to this body",
+)
+def list_requests(
+    actor: CurrentMember, node: NodeDep, view: Annotated[Literal["mine", "pending", "all"], Query()] = "mine"
+) -> list[RequestOut]:
     access = node.contracts.access
     if view == "mine":
         ids = node.indexer.request_ids(requester=actor.address)
@@ -135,42 +109,75 @@ def get_request(request_id: Annotated[int, ID], actor: CurrentMember, node: Node
     return request_out(node, r, actor)
 
 
-@router.post("/requests/{request_id}/approve", response_model=Prepared, tags=["requests"],
-             summary="Prepare: approve a pending request until a date (admins of the custodian)",
-             responses={403: {"description": "Not an admin of the request's custodian"},
-                        409: {"description": "Not pending"}})
+@router.post(
+    "/requests/{request_id}/approve",
+    response_model=Prepared,
+    tags=["requests"],
+    summary="Prepare: approve a pending request until a date (admins of the custodian)",
+    responses={403: {"description": "Not an admin of the request's custodian"}, 409: {"description": "Not pending"}},
+)
 def approve(request_id: Annotated[int, ID], body: ApproveIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     r = node.contracts.access.get_request(request_id)
     actor.require(Role.ADMIN, "approve requests", body=code_name(r.custodian))
     expires = int(body.expiresAt.timestamp()) if body.expiresAt else node.chain.timestamp() + body.days * 86_400  # type: ignore[operator]
-    return prepare(node, actor, node.contracts.access.handle, "approveRequest", request_id, expires,
-                   summary=f"approve request {request_id} until "
-                           f"{dt.datetime.fromtimestamp(expires, dt.UTC):%Y-%m-%d %H:%M} UTC")
+    return prepare(
+        node,
+        actor,
+        node.contracts.access.handle,
+        "approveRequest",
+        request_id,
+        expires,
+        summary=f"approve request {request_id} until {dt.datetime.fromtimestamp(expires, dt.UTC):%Y-%m-%d %H:%M} UTC",
+    )
 
 
-@router.post("/requests/{request_id}/deny", response_model=Prepared, tags=["requests"],
-             summary="Prepare: deny a pending request (admins of the custodian)")
+@router.post(
+    "/requests/{request_id}/deny",
+    response_model=Prepared,
+    tags=["requests"],
+    summary="Prepare: deny a pending request (admins of the custodian)",
+)
 def deny(request_id: Annotated[int, ID], body: DenyIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     r = node.contracts.access.get_request(request_id)
     actor.require(Role.ADMIN, "deny requests", body=code_name(r.custodian))
     reason, salt = salted_hash(body.reason)
-    return prepare(node, actor, node.contracts.access.handle, "denyRequest", request_id, reason,
-                   summary=f"deny request {request_id}", salts={"reason": salt}, texts={"reason": ("reason", body.reason)})
+    return prepare(
+        node,
+        actor,
+        node.contracts.access.handle,
+        "denyRequest",
+        request_id,
+        reason,
+        summary=f"deny request {request_id}",
+        salts={"reason": salt},
+        texts={"reason": ("reason", body.reason)},
+    )
 
 
-@router.post("/requests/{request_id}/cancel", response_model=Prepared, tags=["requests"],
-             summary="Prepare: withdraw my own pending request")
+@router.post(
+    "/requests/{request_id}/cancel",
+    response_model=Prepared,
+    tags=["requests"],
+    summary="Prepare: withdraw my own pending request",
+)
 def cancel(request_id: Annotated[int, ID], actor: CurrentMember, node: NodeDep) -> Prepared:
-    return prepare(node, actor, node.contracts.access.handle, "cancelRequest", request_id,
-                   summary=f"withdraw request {request_id}")
+    return prepare(
+        node, actor, node.contracts.access.handle, "cancelRequest", request_id, summary=f"withdraw request {request_id}"
+    )
 
 
 # -------------------------------------------------------------------- grants
 
-@router.get("/grants", response_model=list[GrantOut], tags=["grants"],
-            summary="Grants: those my body holds from this body, or (this body's members) all it gave")
-def list_grants(actor: CurrentMember, node: NodeDep,
-                view: Annotated[Literal["mine", "given"], Query()] = "mine") -> list[GrantOut]:
+
+@router.get(
+    "/grants",
+    response_model=list[GrantOut],
+    tags=["grants"],
+    summary="Grants: those my body holds from this body, or (this body's members) all it gave",
+)
+def list_grants(
+    actor: CurrentMember, node: NodeDep, view: Annotated[Literal["mine", "given"], Query()] = "mine"
+) -> list[GrantOut]:
     access = node.contracts.access
     custodian = code_id(node.body)
     if view == "mine":
@@ -194,35 +201,50 @@ def get_grant(grant_id: Annotated[int, ID], actor: CurrentMember, node: NodeDep)
     return grant_out(node, g, node.chain.timestamp())
 
 
-@router.delete("/grants/{grant_id}", response_model=Prepared, tags=["grants"],
-               summary="Prepare: revoke a grant (admins of its custodian); the next read is refused")
+@router.delete(
+    "/grants/{grant_id}",
+    response_model=Prepared,
+    tags=["grants"],
+    summary="Prepare: revoke a grant (admins of its custodian); the next read is refused",
+)
 def revoke(grant_id: Annotated[int, ID], actor: CurrentMember, node: NodeDep) -> Prepared:
     g = node.contracts.access.get_grant(grant_id)
     actor.require(Role.ADMIN, "revoke grants", body=code_name(g.custodian))
-    return prepare(node, actor, node.contracts.access.handle, "revokeGrant", grant_id,
-                   summary=f"revoke grant {grant_id}")
+    return prepare(node, actor, node.contracts.access.handle, "revokeGrant", grant_id, summary=f"revoke grant {grant_id}")
 
 
 # ---------------------------------------------------------- consent, residents
 
-@router.post("/consent", response_model=Prepared, tags=["consent"],
-             summary="Prepare: give or refuse consent under a grant (the resident, or their own committee with evidence, "
-                     "at its node)",
-             responses={403: {"description": "Neither the resident nor an officer or admin of their own residents' "
-                                            "committee at its node (NotResidentsCommittee)"}})
+
+@router.post(
+    "/consent",
+    response_model=Prepared,
+    tags=["consent"],
+    summary="Prepare: give or refuse consent under a grant (the resident, or their own committee with evidence, "
+    "at its node)",
+    responses={
+        403: {
+            "description": "Neither the resident nor an officer or admin of their own residents' "
+            "committee at its node (NotResidentsCommittee)"
+        }
+    },
+)
 def consent(body: ConsentIn, actor: CurrentActor, node: NodeDep) -> Prepared:
     access = node.contracts.access
     grant = access.get_grant(body.grantId)
     if actor.body is None:  # a resident with a wallet, bound to their subject on-chain
         subject = node.contracts.residents.resident_subject(actor.address)
         if subject == ZERO:
-            raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
-                                error="NotResident")
+            raise NotAuthorized(
+                "this account is not linked to a resident; ask your committee to link it", error="NotResident"
+            )
         evidence, salts, texts = ZERO, {}, {}
     else:
         if body.nationalId is None or body.evidence is None:
-            raise InvalidInput("a committee member recording consent gives the resident's nationalId and the "
-                               "evidence", error="EvidenceRequired")
+            raise InvalidInput(
+                "a committee member recording consent gives the resident's nationalId and the evidence",
+                error="EvidenceRequired",
+            )
         subject = node.store.subject_of(body.nationalId)
         require_own_resident(node, subject, "record a resident's consent", actor)
         evidence, salt = salted_hash(body.evidence)
@@ -231,18 +253,30 @@ def consent(body: ConsentIn, actor: CurrentActor, node: NodeDep) -> Prepared:
     if grant.scope is not Scope.AGREEMENT and grant.subject != subject:
         raise NotFound("this grant is not about this resident", error="SubjectMismatch")
     word = "give" if body.given else "refuse"
-    return prepare(node, actor, access.handle, "setConsent", body.grantId, subject, body.given, evidence,
-                   summary=f"{word} consent under grant {body.grantId}", salts=salts, texts=texts)
+    return prepare(
+        node,
+        actor,
+        access.handle,
+        "setConsent",
+        body.grantId,
+        subject,
+        body.given,
+        evidence,
+        summary=f"{word} consent under grant {body.grantId}",
+        salts=salts,
+        texts=texts,
+    )
 
 
-
-
-@router.get("/consent/mine", response_model=list[GrantOut], tags=["consent"],
-            summary="Grants about me that wait for my consent (a resident with their own account)",
-            responses={403: {"description": "The account is not linked to a resident"}})
+@router.get(
+    "/consent/mine",
+    response_model=list[GrantOut],
+    tags=["consent"],
+    summary="Grants about me that wait for my consent (a resident with their own account)",
+    responses={403: {"description": "The account is not linked to a resident"}},
+)
 def my_waiting_consents(actor: CurrentActor, node: NodeDep) -> list[GrantOut]:
     subject = node.contracts.residents.resident_subject(actor.address)
     if subject == ZERO:
-        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
-                            error="NotResident")
+        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it", error="NotResident")
     return waiting_for_consent(node, hex32(subject))

@@ -30,12 +30,19 @@ class LoginIn(BaseModel):
     message: str = Field(max_length=siwe.MAX_MESSAGE_CHARS, description="The EIP-4361 message, as signed")
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="EIP-191 personal_sign signature")
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "message": "127.0.0.1:8000 wants you to sign in with your Ethereum account:\n"
-                   "0x976EA74026E726554dB657fA54763abd0C3a0aa9\n\nSign in to Civic Ledger\n\n"
-                   "URI: http://127.0.0.1:8000\nVersion: 1\nChain ID: 31337\nNonce: Qm3kX9aPz2LrT8vW1yB5cD7e\n"
-                   "Issued At: 2026-11-22T10:00:00Z\nExpiration Time: 2026-11-22T10:05:00Z",
-        "signature": "0x" + "ab" * 65}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "message": "127.0.0.1:8000 wants you to sign in with your Ethereum account:\n"
+                    "0x976EA74026E726554dB657fA54763abd0C3a0aa9\n\nSign in to Civic Ledger\n\n"
+                    "URI: http://127.0.0.1:8000\nVersion: 1\nChain ID: 31337\nNonce: Qm3kX9aPz2LrT8vW1yB5cD7e\n"
+                    "Issued At: 2026-11-22T10:00:00Z\nExpiration Time: 2026-11-22T10:05:00Z",
+                    "signature": "0x" + "ab" * 65,
+                }
+            ]
+        }
+    }
 
 
 class TokenOut(BaseModel):
@@ -58,28 +65,36 @@ def nonce_key(node: Node) -> bytes:
     return hmac.new(secret, b"civic-ledger sign-in nonces", hashlib.sha256).digest()
 
 
-@router.post("/nonce", response_model=NonceOut, summary="Get a single-use nonce for a sign-in message",
-             responses={429: {"description": "Too many nonces asked for; see Retry-After"}})
+@router.post(
+    "/nonce",
+    response_model=NonceOut,
+    summary="Get a single-use nonce for a sign-in message",
+    responses={429: {"description": "Too many nonces asked for; see Retry-After"}},
+)
 def new_nonce(node: NodeDep, request: Request) -> NonceOut:
     limiter: RateLimit | None = getattr(request.app.state, "nonce_limit", None)
     if limiter is None:
-        limiter = request.app.state.nonce_limit = RateLimit(node.settings.api_nonce_attempts,
-                                                            node.settings.api_code_window)
+        limiter = request.app.state.nonce_limit = RateLimit(node.settings.api_nonce_attempts, node.settings.api_code_window)
     limiter.hit(request.client.host if request.client else "unknown")
     nonce, expires = nonces.issue(key=nonce_key(node))
     s = node.settings
     return NonceOut(nonce=nonce, expiresAt=expires, domain=s.api_domain, uri=s.api_uri, chainId=node.chain.chain_id)
 
 
-@router.post("/login", response_model=TokenOut, summary="Exchange a signed EIP-4361 message for a bearer token",
-             responses={401: {"description": "Bad message, signature, domain, chain, expiry or nonce"},
-                        429: {"description": "Too many sign-ins of this account; see Retry-After"}})
+@router.post(
+    "/login",
+    response_model=TokenOut,
+    summary="Exchange a signed EIP-4361 message for a bearer token",
+    responses={
+        401: {"description": "Bad message, signature, domain, chain, expiry or nonce"},
+        429: {"description": "Too many sign-ins of this account; see Retry-After"},
+    },
+)
 def login(body: LoginIn, node: NodeDep, request: Request) -> TokenOut:
     msg = siwe.verify(body.message, body.signature, domain=node.settings.api_domain, chain_id=node.chain.chain_id)
     limiter: RateLimit | None = getattr(request.app.state, "login_limit", None)
     if limiter is None:  # per account: one key's sign-ins cannot fill the table of used nonces
-        limiter = request.app.state.login_limit = RateLimit(node.settings.api_nonce_attempts,
-                                                            node.settings.api_code_window)
+        limiter = request.app.state.login_limit = RateLimit(node.settings.api_nonce_attempts, node.settings.api_code_window)
     limiter.hit(msg.address.lower())
     if not nonces.consume(node.engine, msg.nonce, key=nonce_key(node)):  # last: a refused message does not burn it
         raise SignInFailed("the nonce is unknown, used already, or expired; ask for a new one", reason="nonce")
@@ -89,5 +104,8 @@ def login(body: LoginIn, node: NodeDep, request: Request) -> TokenOut:
 
 @router.get("/me", response_model=MeOut, summary="Who the token's account is now, by the chain")
 def me(actor: CurrentActor) -> MeOut:
-    return MeOut(address=actor.address, body=actor.body,
-                 roles=[r.name.lower() for r in type(actor.roles) if r in actor.roles and r.name])
+    return MeOut(
+        address=actor.address,
+        body=actor.body,
+        roles=[r.name.lower() for r in type(actor.roles) if r in actor.roles and r.name],
+    )

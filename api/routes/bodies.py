@@ -31,8 +31,13 @@ class BodyOut(BaseModel):
 def my_body(actor: CurrentMember, node: NodeDep) -> BodyOut:
     assert actor.body is not None
     body = node.contracts.bodies.get_body(code_id(actor.body))
-    return BodyOut(code=actor.body, kind=body.kind.name.lower(), active=body.active, emergencyCapable=body.emergency,
-                   myRoles=[r.name.lower() for r in type(actor.roles) if r in actor.roles and r.name])
+    return BodyOut(
+        code=actor.body,
+        kind=body.kind.name.lower(),
+        active=body.active,
+        emergencyCapable=body.emergency,
+        myRoles=[r.name.lower() for r in type(actor.roles) if r in actor.roles and r.name],
+    )
 
 
 class BodySummary(BaseModel):
@@ -72,9 +77,16 @@ def list_bodies(_: CurrentMember, node: NodeDep) -> list[BodySummary]:
     out = []
     for body_id in dict.fromkeys([reg.founder(), *codes]):
         b = reg.get_body(body_id)
-        out.append(BodySummary(code=code_name(body_id), kind=b.kind.name.lower(), active=b.active,
-                               emergencyCapable=b.emergency, parent=code_name(b.parent) if any(b.parent) else None,
-                               adminCount=b.admin_count))
+        out.append(
+            BodySummary(
+                code=code_name(body_id),
+                kind=b.kind.name.lower(),
+                active=b.active,
+                emergencyCapable=b.emergency,
+                parent=code_name(b.parent) if any(b.parent) else None,
+                adminCount=b.admin_count,
+            )
+        )
     return out
 
 
@@ -85,40 +97,76 @@ def list_proposals(_: CurrentMember, node: NodeDep) -> list[ProposalOut]:
 
 
 def _proposal_out(p: Proposal) -> ProposalOut:
-    return ProposalOut(id=p.id, action="admit" if p.kind == 0 else "remove", body=code_name(p.body),
-                       proposerBody=code_name(p.proposer_body), deadline=dt.datetime.fromtimestamp(p.deadline, dt.UTC),
-                       votes=p.votes, required=p.required, executed=p.executed)
+    return ProposalOut(
+        id=p.id,
+        action="admit" if p.kind == 0 else "remove",
+        body=code_name(p.body),
+        proposerBody=code_name(p.proposer_body),
+        deadline=dt.datetime.fromtimestamp(p.deadline, dt.UTC),
+        votes=p.votes,
+        required=p.required,
+        executed=p.executed,
+    )
 
 
-@router.post("/proposals", response_model=Prepared, summary="Prepare: propose admitting a body (admins)",
-             responses={403: {"description": "Not an admin of an active body"},
-                        409: {"description": "The body exists already"}})
+@router.post(
+    "/proposals",
+    response_model=Prepared,
+    summary="Prepare: propose admitting a body (admins)",
+    responses={403: {"description": "Not an admin of an active body"}, 409: {"description": "The body exists already"}},
+)
 def propose_admission(body: AdmissionIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     _require_admin(actor, "propose admitting a body for it")
-    profile = BodyProfile(BodyKind[body.kind.upper()], code_id(body.parent) if body.parent else b"\0" * 32,
-                          text_hash(body.name), body.emergency, b"", "")
+    profile = BodyProfile(
+        BodyKind[body.kind.upper()],
+        code_id(body.parent) if body.parent else b"\0" * 32,
+        text_hash(body.name),
+        body.emergency,
+        b"",
+        "",
+    )
     deadline = node.chain.timestamp() + body.days * 86_400
     admins = [to_checksum_address(a) for a in body.admins]
-    return prepare(node, actor, node.contracts.bodies.handle, "proposeAdmission", code_id(body.code),
-                   profile.as_tuple(), admins, deadline, summary=f"propose admitting {body.code} ({body.kind})")
+    return prepare(
+        node,
+        actor,
+        node.contracts.bodies.handle,
+        "proposeAdmission",
+        code_id(body.code),
+        profile.as_tuple(),
+        admins,
+        deadline,
+        summary=f"propose admitting {body.code} ({body.kind})",
+    )
 
 
-@router.post("/proposals/{proposal_id}/vote", response_model=Prepared,
-             summary="Prepare: vote for a proposal, for my body (admins)")
+@router.post(
+    "/proposals/{proposal_id}/vote", response_model=Prepared, summary="Prepare: vote for a proposal, for my body (admins)"
+)
 def vote(proposal_id: Annotated[int, Path(ge=1, le=2**63)], actor: CurrentMember, node: NodeDep) -> Prepared:
     _require_admin(actor, "vote for it")
-    return prepare(node, actor, node.contracts.bodies.handle, "vote", proposal_id,
-                   summary=f"vote for proposal {proposal_id} for {actor.body}")
+    return prepare(
+        node,
+        actor,
+        node.contracts.bodies.handle,
+        "vote",
+        proposal_id,
+        summary=f"vote for proposal {proposal_id} for {actor.body}",
+    )
 
 
-ROLE_NAMES = {"admin": Role.ADMIN, "officer": Role.OFFICER, "auditor": Role.AUDITOR, "emergency": Role.EMERGENCY,
-              "node": Role.ANCHOR}
+ROLE_NAMES = {
+    "admin": Role.ADMIN,
+    "officer": Role.OFFICER,
+    "auditor": Role.AUDITOR,
+    "emergency": Role.EMERGENCY,
+    "node": Role.ANCHOR,
+}
 
 
 class MemberIn(BaseModel):
     account: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x976EA74026E726554dB657fA54763abd0C3a0aa9"])
-    roles: list[Literal["admin", "officer", "auditor", "emergency", "node"]] = Field(min_length=1,
-                                                                                     examples=[["officer"]])
+    roles: list[Literal["admin", "officer", "auditor", "emergency", "node"]] = Field(min_length=1, examples=[["officer"]])
 
 
 def _require_admin(actor: Actor, what: str = "manage its members") -> None:
@@ -126,26 +174,43 @@ def _require_admin(actor: Actor, what: str = "manage its members") -> None:
         raise NotAuthorized(f"only an admin of {actor.body} may {what}", error="NotAdmin")
 
 
-@router.post("/mine/members", response_model=Prepared, summary="Prepare: add a member to my body (admins)",
-             responses={403: {"description": "Not an admin of this body"}})
+@router.post(
+    "/mine/members",
+    response_model=Prepared,
+    summary="Prepare: add a member to my body (admins)",
+    responses={403: {"description": "Not an admin of this body"}},
+)
 def add_member(body: MemberIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     _require_admin(actor)
     account = to_checksum_address(body.account)
     roles = Role(0)
     for name in body.roles:
         roles |= ROLE_NAMES[name]
-    return prepare(node, actor, node.contracts.bodies.handle, "addMember", account, int(roles),
-                   summary=f"add {account} to {actor.body} as {', '.join(body.roles)}")
+    return prepare(
+        node,
+        actor,
+        node.contracts.bodies.handle,
+        "addMember",
+        account,
+        int(roles),
+        summary=f"add {account} to {actor.body} as {', '.join(body.roles)}",
+    )
 
 
-@router.delete("/mine/members/{account}", response_model=Prepared, summary="Prepare: remove a member (admins)",
-               responses={403: {"description": "Not an admin of this body"}})
-def remove_member(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], actor: CurrentMember,
-                  node: NodeDep) -> Prepared:
+@router.delete(
+    "/mine/members/{account}",
+    response_model=Prepared,
+    summary="Prepare: remove a member (admins)",
+    responses={403: {"description": "Not an admin of this body"}},
+)
+def remove_member(
+    account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], actor: CurrentMember, node: NodeDep
+) -> Prepared:
     _require_admin(actor)
     account = to_checksum_address(account)
-    return prepare(node, actor, node.contracts.bodies.handle, "removeMember", account,
-                   summary=f"remove {account} from {actor.body}")
+    return prepare(
+        node, actor, node.contracts.bodies.handle, "removeMember", account, summary=f"remove {account} from {actor.body}"
+    )
 
 
 class MemberOut(BaseModel):
@@ -156,8 +221,11 @@ class MemberOut(BaseModel):
     addedAt: dt.datetime
 
 
-@router.get("/mine/members", response_model=list[MemberOut],
-            summary="My body's members, by the chain index, with their names and posts (the body's admins and officers)")
+@router.get(
+    "/mine/members",
+    response_model=list[MemberOut],
+    summary="My body's members, by the chain index, with their names and posts (the body's admins and officers)",
+)
 def list_members(actor: CurrentMember, node: NodeDep) -> list[MemberOut]:
     if not actor.roles & (Role.ADMIN | Role.OFFICER):
         raise NotAuthorized(f"the members of {actor.body} are listed for its admins and officers", error="NotStaff")
@@ -167,9 +235,15 @@ def list_members(actor: CurrentMember, node: NodeDep) -> list[MemberOut]:
     out = []
     for r in rows:
         who = people.get(to_checksum_address(r.account))
-        out.append(MemberOut(account=to_checksum_address(r.account),
-                             roles=[n for n, bit in ROLE_NAMES.items() if r.roles & bit],
-                             name=who.name if who else None, post=who.post if who else None, addedAt=r.added_at))
+        out.append(
+            MemberOut(
+                account=to_checksum_address(r.account),
+                roles=[n for n, bit in ROLE_NAMES.items() if r.roles & bit],
+                name=who.name if who else None,
+                post=who.post if who else None,
+                addedAt=r.added_at,
+            )
+        )
     return out
 
 
@@ -178,11 +252,15 @@ class DirectoryIn(BaseModel):
     post: str | None = Field(default=None, min_length=1, max_length=100, examples=["Subsistence caseworker"])
 
 
-@router.put("/mine/directory/{account}", status_code=204,
-            summary="Describe a member of my body by name or post, off-chain at this node (admins)",
-            responses={403: {"description": "Not an admin, or the account is not a member of my body"}})
-def describe_member(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], body: DirectoryIn,
-                    actor: CurrentMember, node: NodeDep) -> None:
+@router.put(
+    "/mine/directory/{account}",
+    status_code=204,
+    summary="Describe a member of my body by name or post, off-chain at this node (admins)",
+    responses={403: {"description": "Not an admin, or the account is not a member of my body"}},
+)
+def describe_member(
+    account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], body: DirectoryIn, actor: CurrentMember, node: NodeDep
+) -> None:
     _require_admin(actor)
     assert actor.body is not None
     member_body, _ = node.contracts.bodies.member_of(to_checksum_address(account))

@@ -35,8 +35,11 @@ class ContractOut(BaseModel):
     generatedBy: str = Field(description="The compiler and sources it was generated from")
 
 
-@router.get("/contracts", response_model=list[ContractOut],
-            summary="The consortium's contracts on this chain: address and ABI of each (as `ledger deploy` writes them)")
+@router.get(
+    "/contracts",
+    response_model=list[ContractOut],
+    summary="The consortium's contracts on this chain: address and ABI of each (as `ledger deploy` writes them)",
+)
 def contracts(node: NodeDep) -> list[ContractOut]:
     manifest = node.chain.manifest
     assert manifest is not None
@@ -52,8 +55,14 @@ def catalog(node: NodeDep, request: Request) -> CatalogOut:
     records, access = node.contracts.records, node.contracts.access
     start = node.chain.manifest.deploy_block if node.chain.manifest else 0
     codes = list(dict.fromkeys(bytes(e["category"]) for e in records.handle.logs("CategoryDefined", from_block=start)))
-    categories = [CategoryOut(code=code_name(c), requiresConsent=records.get_category(c).requires_consent,
-                              fields=node.store.schema(code_name(c))) for c in codes]
+    categories = [
+        CategoryOut(
+            code=code_name(c),
+            requiresConsent=records.get_category(c).requires_consent,
+            fields=node.store.schema(code_name(c)),
+        )
+        for c in codes
+    ]
     purposes = list(dict.fromkeys(bytes(e["purpose"]) for e in access.handle.logs("PurposeDefined", from_block=start)))
     out = CatalogOut(categories=categories, purposes=[code_name(p) for p in purposes if access.is_purpose(p)])
     request.app.state.catalog = (time.monotonic() + TTL, out)

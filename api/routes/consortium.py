@@ -42,7 +42,8 @@ class PartOut(BaseModel):
     custodian: str = Field(description="The body whose node this part is from")
     status: Literal["answered", "unreachable", "no_node"] = Field(
         description="answered; unreachable (its node did not answer, or answered with an error); no_node (the "
-                    "body published no node address)")
+        "body published no node address)"
+    )
     total: int | None = Field(description="The resident's events at that node; null without an answer")
     error: str | None = Field(description="Why there is no answer")
 
@@ -82,14 +83,21 @@ def _gather(node: Node, subject: str, *, bundle: bool) -> list[tuple[str, Answer
     """This node's part and every other active body's, each validated (a malformed answer is unreachable)."""
     own = node.store.body
     if bodies_at(node.questions, [own])[0].kind != BodyKind.RESIDENTS_COMMITTEE:
-        raise NotAuthorized(f"this is the node of {node.body}: a resident's trail across the consortium is at their "
-                            "residents' committee's node, which the other nodes answer", error="NotCommitteeNode")
+        raise NotAuthorized(
+            f"this is the node of {node.body}: a resident's trail across the consortium is at their "
+            "residents' committee's node, which the other nodes answer",
+            error="NotCommitteeNode",
+        )
     require_own_resident(node, parse_record_id(subject), "gather a resident's trail across the consortium")
     others = [b for b in active_bodies(node.questions, node.indexer.body_ids()) if b != own]
     events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
-    mine = NodeTrailOut(custodian=node.body, subjectId=subject, total=node.trail.count_of(subject),
-                        events=events_out(node, events),
-                        bundle=TrailBundle.model_validate(trail_bundle(node, subject)) if bundle else None)
+    mine = NodeTrailOut(
+        custodian=node.body,
+        subjectId=subject,
+        total=node.trail.count_of(subject),
+        events=events_out(node, events),
+        bundle=TrailBundle.model_validate(trail_bundle(node, subject)) if bundle else None,
+    )
     parts: list[tuple[str, Answer, NodeTrailOut | None]] = [(node.body, Answer(own, 200), mine)]
     for a in ask_all(node.peers, others, "/node/trail", {"subjectId": subject, "bundle": bundle}):
         name = code_name(a.body)
@@ -116,50 +124,73 @@ def merged(node: Node, subject: str) -> ConsortiumTrail:
     parts = _gather(node, subject, bundle=False)
     events = [ConsortiumEvent(**e.model_dump(), custodian=name) for name, _a, t in parts if t for e in t.events]
     events.sort(key=lambda e: (e.at, e.custodian, e.seq), reverse=True)
-    return ConsortiumTrail(subjectId=subject, complete=all(a.ok or not a.published for _n, a, _t in parts),
-                           parts=[PartOut(custodian=n, status=_status(a), total=t.total if t else None, error=a.error)
-                                  for n, a, t in parts], events=events)
+    return ConsortiumTrail(
+        subjectId=subject,
+        complete=all(a.ok or not a.published for _n, a, _t in parts),
+        parts=[PartOut(custodian=n, status=_status(a), total=t.total if t else None, error=a.error) for n, a, t in parts],
+        events=events,
+    )
 
 
 def merged_bundle(node: Node, subject: str) -> ConsortiumBundle:
     parts = _gather(node, subject, bundle=True)
-    return ConsortiumBundle(schema_=MERGED_SCHEMA, subject=subject, askedAt=dt.datetime.now(dt.UTC),
-                            parts=[BundlePart(custodian=n, status=_status(a), error=a.error,
-                                              bundle=t.bundle if t else None) for n, a, t in parts])
+    return ConsortiumBundle(
+        schema_=MERGED_SCHEMA,
+        subject=subject,
+        askedAt=dt.datetime.now(dt.UTC),
+        parts=[
+            BundlePart(custodian=n, status=_status(a), error=a.error, bundle=t.bundle if t else None) for n, a, t in parts
+        ],
+    )
 
 
-_CODE: dict[int | str, dict[str, Any]] = {401: {"description": "Unknown, replaced or expired code"},
-                                           403: {"description": "Not a residents' committee's node"},
-                                           429: {"description": "Too many attempts"}}
+_CODE: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Unknown, replaced or expired code"},
+    403: {"description": "Not a residents' committee's node"},
+    429: {"description": "Too many attempts"},
+}
 
 
-@router.post("/trail/by-code/consortium", response_model=ConsortiumTrail,
-             summary="A resident's trail at every body's node, merged newest first (access code; at their "
-                     "committee's node)", responses=_CODE)
+@router.post(
+    "/trail/by-code/consortium",
+    response_model=ConsortiumTrail,
+    summary="A resident's trail at every body's node, merged newest first (access code; at their committee's node)",
+    responses=_CODE,
+)
 async def consortium_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> ConsortiumTrail:
     subject = subject_by_code(node, request, body.code)
     return await run_in_threadpool(merged, node, subject)
 
 
-@router.get("/trail/mine/consortium", response_model=ConsortiumTrail,
-            summary="My trail at every body's node, merged newest first (a resident's own account, at a residents' "
-                    "committee's node)",
-            responses={403: {"description": "The account is not linked to a resident, or this is not a residents' "
-                                            "committee's node"}})
+@router.get(
+    "/trail/mine/consortium",
+    response_model=ConsortiumTrail,
+    summary="My trail at every body's node, merged newest first (a resident's own account, at a residents' "
+    "committee's node)",
+    responses={
+        403: {"description": "The account is not linked to a resident, or this is not a residents' committee's node"}
+    },
+)
 async def my_consortium(actor: CurrentActor, node: NodeDep) -> ConsortiumTrail:
     return await run_in_threadpool(merged, node, my_subject(node, actor))
 
 
-@router.post("/trail/by-code/consortium/bundle", response_model=ConsortiumBundle,
-             summary="A resident's trail bundles from every body's node (access code); verify each with "
-                     "`ledger verify trail`", responses=_CODE)
+@router.post(
+    "/trail/by-code/consortium/bundle",
+    response_model=ConsortiumBundle,
+    summary="A resident's trail bundles from every body's node (access code); verify each with `ledger verify trail`",
+    responses=_CODE,
+)
 async def consortium_bundle_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> ConsortiumBundle:
     subject = subject_by_code(node, request, body.code)
     return await run_in_threadpool(merged_bundle, node, subject)
 
 
-@router.get("/trail/mine/consortium/bundle", response_model=ConsortiumBundle,
-            summary="My trail bundles from every body's node (a resident's own account)")
+@router.get(
+    "/trail/mine/consortium/bundle",
+    response_model=ConsortiumBundle,
+    summary="My trail bundles from every body's node (a resident's own account)",
+)
 async def my_consortium_bundle(actor: CurrentActor, node: NodeDep) -> ConsortiumBundle:
     return await run_in_threadpool(merged_bundle, node, my_subject(node, actor))
 
@@ -168,7 +199,8 @@ class BodyAuditOut(BaseModel):
     body: str
     bodyId: str
     status: Literal["passed", "failed", "unreachable", "no_node"] = Field(
-        description="no_node: the body published no node and the chain shows it keeps nothing")
+        description="no_node: the body published no node and the chain shows it keeps nothing"
+    )
     problems: list[str] = Field(description="Why it did not pass")
     notes: list[str]
     report: dict[str, Any] | None = Field(description="The node's own audit report (civic-ledger/audit@1), as signed")
@@ -196,29 +228,49 @@ def consortium_audit(node: Node) -> dict[str, Any]:
     before = {b: OnChain.of(node.contracts, b) for b in bodies}
     with ThreadPoolExecutor(1) as pool:  # this node audits itself while the others do
         own = pool.submit(signed_audit, node, request)
-        answers = {a.body: a for a in ask_all(node.peers, [b for b in bodies if b != node.store.body], "/node/audit",
-                                              {"request": request}, timeout=AUDIT_TIMEOUT)}
+        answers = {
+            a.body: a
+            for a in ask_all(
+                node.peers,
+                [b for b in bodies if b != node.store.body],
+                "/node/audit",
+                {"request": request},
+                timeout=AUDIT_TIMEOUT,
+            )
+        }
         answers[node.store.body] = Answer(node.store.body, 200, own.result())
     parts = [check_answer(node.contracts, answers[b], request, before[b]) for b in bodies]
     return consortium_report(parts, started, node.body)
 
 
-@router.post("/audit/consortium", response_model=ConsortiumAuditOut,
-             summary="Audit every body's node: each audits itself and signs the result; this node checks each "
-                     "against the chain (auditors)",
-             responses={200: {"content": {"text/html": {}},
-                              "description": "The one report (civic-ledger/consortium-audit@1); `ok` says whether "
-                                             "every node passed"},
-                        403: {"description": "Not an auditor, or not the auditor body's node"}})
-async def audit_consortium(actor: CurrentMember, node: NodeDep,
-                           format: Annotated[Literal["json", "html"], Query(description="Report format")] = "json"
-                           ) -> Response:
+@router.post(
+    "/audit/consortium",
+    response_model=ConsortiumAuditOut,
+    summary="Audit every body's node: each audits itself and signs the result; this node checks each "
+    "against the chain (auditors)",
+    responses={
+        200: {
+            "content": {"text/html": {}},
+            "description": "The one report (civic-ledger/consortium-audit@1); `ok` says whether every node passed",
+        },
+        403: {"description": "Not an auditor, or not the auditor body's node"},
+    },
+)
+async def audit_consortium(
+    actor: CurrentMember,
+    node: NodeDep,
+    format: Annotated[Literal["json", "html"], Query(description="Report format")] = "json",
+) -> Response:
     actor.require(Role.AUDITOR, "run the consortium audit")
     if bodies_at(node.questions, [node.store.body])[0].kind != BodyKind.AUDITOR:
-        raise NotAuthorized("the audit of every node runs at the auditor body's own node: the other nodes answer "
-                            "only that node", error="NotAuditorsNode")
+        raise NotAuthorized(
+            "the audit of every node runs at the auditor body's own node: the other nodes answer only that node",
+            error="NotAuditorsNode",
+        )
     report = await run_in_threadpool(consortium_audit, node)
     if format == "html":
         return Response(consortium_html(report), media_type="text/html")
-    return Response(ConsortiumAuditOut.model_validate(report).model_dump_json(by_alias=True, indent=2) + "\n",
-                    media_type="application/json")
+    return Response(
+        ConsortiumAuditOut.model_validate(report).model_dump_json(by_alias=True, indent=2) + "\n",
+        media_type="application/json",
+    )

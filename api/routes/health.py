@@ -18,22 +18,34 @@ router = APIRouter(tags=["operations"])
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     body: str | None
-    chain: dict[str, Any] = Field(description="reachable, chainId, head (the block reads are decided at), "
-                                              "headAgeSeconds (the node's lag: since it last heard the head), "
-                                              "pollInterval, questionsAnswered, questionsAsked (or error)")
+    chain: dict[str, Any] = Field(
+        description="reachable, chainId, head (the block reads are decided at), "
+        "headAgeSeconds (the node's lag: since it last heard the head), "
+        "pollInterval, questionsAnswered, questionsAsked (or error)"
+    )
     database: dict[str, Any] = Field(description="reachable, dialect (or error)")
-    trail: dict[str, Any] = Field(description="mode, anchoring, anchoredThrough, latestSeq, unanchored, "
-                                              "consecutiveFailures, lastError, failingSince, replacedTotal, "
-                                              "rewindsTotal, overdueSeconds (past the oldest receipt's anchorBy)")
+    trail: dict[str, Any] = Field(
+        description="mode, anchoring, anchoredThrough, latestSeq, unanchored, "
+        "consecutiveFailures, lastError, failingSince, replacedTotal, "
+        "rewindsTotal, overdueSeconds (past the oldest receipt's anchorBy)"
+    )
     index: dict[str, Any] = Field(description="block, depth, lastError, rewinds, lastRewind")
     manifest: dict[str, Any] | None
 
 
-@router.get("/health", summary="Chain and database reachability, trail anchoring and index status, manifest",
-            response_model=HealthOut,
-            responses={503: {"model": HealthOut, "description": "degraded: the chain or the database is "
-                                                                "unreachable, anchoring fails or is overdue, or the "
-                                                                "index stopped"}})
+@router.get(
+    "/health",
+    summary="Chain and database reachability, trail anchoring and index status, manifest",
+    response_model=HealthOut,
+    responses={
+        503: {
+            "model": HealthOut,
+            "description": "degraded: the chain or the database is "
+            "unreachable, anchoring fails or is overdue, or the "
+            "index stopped",
+        }
+    },
+)
 def health(node: NodeDep) -> JSONResponse:
     report: dict[str, Any] = {"status": "ok", "body": node.settings.body}
     try:
@@ -50,8 +62,11 @@ def health(node: NodeDep) -> JSONResponse:
         report["database"] = {"reachable": False, "error": type(exc).__name__}
         report["status"] = "degraded"
     status = node.anchorer.status
-    report["trail"] = {"mode": node.settings.trail_mode, "anchoring": node.settings.trail_anchoring,
-                       **node.anchorer.report()}
+    report["trail"] = {
+        "mode": node.settings.trail_mode,
+        "anchoring": node.settings.trail_anchoring,
+        **node.anchorer.report(),
+    }
     try:
         overdue = node.anchorer.overdue(node.settings.trail_anchor_grace)
     except Exception:  # noqa: BLE001 — the database is down: said above
@@ -60,8 +75,13 @@ def health(node: NodeDep) -> JSONResponse:
     if status.consecutive_failures or overdue > 0:  # a receipt's anchorBy promise is broken: say so
         report["status"] = "degraded"
     cursor, _ = node.indexer.cursor()
-    report["index"] = {"block": cursor, "depth": node.indexer.depth, "lastError": node.indexer.last_error,
-                       "rewinds": node.indexer.rewinds, "lastRewind": node.indexer.last_rewind}
+    report["index"] = {
+        "block": cursor,
+        "depth": node.indexer.depth,
+        "lastError": node.indexer.last_error,
+        "rewinds": node.indexer.rewinds,
+        "lastRewind": node.indexer.last_rewind,
+    }
     if node.indexer.last_error:
         report["status"] = "degraded"
     manifest = node.chain.manifest

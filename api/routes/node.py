@@ -40,18 +40,25 @@ router = APIRouter(prefix="/node", tags=["node"])
 async def calling_node(request: Request, node: NodeDep) -> Caller:
     body = await request.body()
     return await run_in_threadpool(
-        authenticate, request.headers, method=request.method, path=request.url.path, body=body,
-        own_body=node.store.body, chain_id=node.chain.chain_id, registry=node.contracts.bodies.handle.address,
-        member_of=partial(member_of, node.questions), accept_nonce=partial(accept_node_nonce, node.engine))
+        authenticate,
+        request.headers,
+        method=request.method,
+        path=request.url.path,
+        body=body,
+        own_body=node.store.body,
+        chain_id=node.chain.chain_id,
+        registry=node.contracts.bodies.handle.address,
+        member_of=partial(member_of, node.questions),
+        accept_nonce=partial(accept_node_nonce, node.engine),
+    )
 
 
 CallingNode = Annotated[Caller, Depends(calling_node)]
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed by the node account of the body it names, stale, or replayed"},
     403: {"description": "No grant now, or the reader is not a member of the calling body"},
-    404: {"description": "No such record here"}}
-
-
+    404: {"description": "No such record here"},
+}
 
 
 def _of_caller(node: Any, caller: Caller, person: str) -> Actor:
@@ -63,21 +70,34 @@ def _of_caller(node: Any, caller: Caller, person: str) -> Actor:
 
 
 def _not_of_caller(person: str, caller: Caller) -> NoReturn:
-    raise NotAuthorized(f"{person} is not a member of {code_name(caller.body)}, whose node asks",
-                        error="NotMemberOfCaller")
+    raise NotAuthorized(f"{person} is not a member of {code_name(caller.body)}, whose node asks", error="NotMemberOfCaller")
 
 
-@router.post("/reads/prepare", response_model=ReadPrepared, responses=_REFUSALS,
-             summary="For another body's node: prepare a read request of one of its members")
+@router.post(
+    "/reads/prepare",
+    response_model=ReadPrepared,
+    responses=_REFUSALS,
+    summary="For another body's node: prepare a read request of one of its members",
+)
 def node_prepare_read(body: NodeReadPrepareIn, caller: CallingNode, node: NodeDep) -> ReadPrepared:
     _of_caller(node, caller, body.reader)
-    return ReadPrepared(typedData=node.reads.prepare(
-        reader=body.reader, record_id=parse_record_id(body.recordId), fields=body.fields, purpose=body.purpose,
-        emergency_id=body.emergencyId))
+    return ReadPrepared(
+        typedData=node.reads.prepare(
+            reader=body.reader,
+            record_id=parse_record_id(body.recordId),
+            fields=body.fields,
+            purpose=body.purpose,
+            emergency_id=body.emergencyId,
+        )
+    )
 
 
-@router.post("/reads", response_model=ReadOut, responses={**_REFUSALS, 409: {"description": "Served already"}},
-             summary="For another body's node: serve a read request one of its members signed")
+@router.post(
+    "/reads",
+    response_model=ReadOut,
+    responses={**_REFUSALS, 409: {"description": "Served already"}},
+    summary="For another body's node: serve a read request one of its members signed",
+)
 async def node_read(body: ReadIn, caller: CallingNode, node: NodeDep) -> ReadOut:
     reader = str(body.typedData.get("message", {}).get("reader", "")) if isinstance(body.typedData, dict) else ""
     return await reads.serve(node, body, signed_in=reader, caller_body=caller.body)
@@ -87,8 +107,12 @@ class NodeRequestIn(RequestIn):
     requester: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The member of the calling body who asks")
 
 
-@router.post("/requests", response_model=Prepared, responses=_REFUSALS,
-             summary="For another body's node: prepare an access request of one of its members to a record kept here")
+@router.post(
+    "/requests",
+    response_model=Prepared,
+    responses=_REFUSALS,
+    summary="For another body's node: prepare an access request of one of its members to a record kept here",
+)
 def node_request(body: NodeRequestIn, caller: CallingNode, node: NodeDep) -> Prepared:
     actor = _of_caller(node, caller, body.requester)
     actor.require(Role.OFFICER | Role.ADMIN, "request access")
@@ -99,8 +123,12 @@ class NodeAgreementIn(AgreementIn):
     requester: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The admin of the calling body who asks")
 
 
-@router.post("/agreements", response_model=Prepared, responses=_REFUSALS,
-             summary="For another body's node: prepare a standing-agreement request of one of its admins")
+@router.post(
+    "/agreements",
+    response_model=Prepared,
+    responses=_REFUSALS,
+    summary="For another body's node: prepare a standing-agreement request of one of its admins",
+)
 def node_agreement(body: NodeAgreementIn, caller: CallingNode, node: NodeDep) -> Prepared:
     actor = _of_caller(node, caller, body.requester)
     actor.require(Role.ADMIN, "ask for a standing agreement")
@@ -111,9 +139,12 @@ class NodeEmergencyIn(EmergencyIn):
     reader: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="The member of the calling body who declares")
 
 
-@router.post("/emergencies", response_model=Prepared, responses=_REFUSALS,
-             summary="For another body's node: prepare an emergency declaration of one of its members on a record "
-                     "kept here")
+@router.post(
+    "/emergencies",
+    response_model=Prepared,
+    responses=_REFUSALS,
+    summary="For another body's node: prepare an emergency declaration of one of its members on a record kept here",
+)
 def node_emergency(body: NodeEmergencyIn, caller: CallingNode, node: NodeDep) -> Prepared:
     actor = _of_caller(node, caller, body.reader)
     actor.require(Role.EMERGENCY, "declare emergency reads")
@@ -123,29 +154,36 @@ def node_emergency(body: NodeEmergencyIn, caller: CallingNode, node: NodeDep) ->
 def _of_kind(node: Any, caller: Caller, kind: BodyKind, what: str) -> None:
     """Refuses (403) unless the calling node's body is of ``kind`` on-chain."""
     if bodies_at(node.questions, [caller.body])[0].kind != kind:
-        raise NotAuthorized(f"only a {kind.name.lower().replace('_', ' ')}'s node may {what}; "
-                            f"{code_name(caller.body)} is not one", error="WrongBodyKind")
+        raise NotAuthorized(
+            f"only a {kind.name.lower().replace('_', ' ')}'s node may {what}; {code_name(caller.body)} is not one",
+            error="WrongBodyKind",
+        )
 
 
-
-
-
-
-
-
-@router.post("/trail", response_model=NodeTrailOut, responses=_REFUSALS,
-             summary="For a residents' committee's node: the reads of a resident's data at this node, to show in "
-                     "their trail across the consortium")
+@router.post(
+    "/trail",
+    response_model=NodeTrailOut,
+    responses=_REFUSALS,
+    summary="For a residents' committee's node: the reads of a resident's data at this node, to show in "
+    "their trail across the consortium",
+)
 def node_trail(body: NodeTrailIn, caller: CallingNode, node: NodeDep) -> NodeTrailOut:
     _of_kind(node, caller, BodyKind.RESIDENTS_COMMITTEE, "ask for a resident's trail")
     subject = body.subjectId.lower()
     if committee_at(node.questions, parse_record_id(subject)) != caller.body:
-        raise NotAuthorized(f"{code_name(caller.body)} is not this resident's residents' committee: only their own "
-                            "committee gathers their trail", error="NotResidentsCommittee")
+        raise NotAuthorized(
+            f"{code_name(caller.body)} is not this resident's residents' committee: only their own "
+            "committee gathers their trail",
+            error="NotResidentsCommittee",
+        )
     events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
-    return NodeTrailOut(custodian=node.body, subjectId=subject, total=node.trail.count_of(subject),
-                        events=events_out(node, events),
-                        bundle=TrailBundle.model_validate(trail_bundle(node, subject)) if body.bundle else None)
+    return NodeTrailOut(
+        custodian=node.body,
+        subjectId=subject,
+        total=node.trail.count_of(subject),
+        events=events_out(node, events),
+        bundle=TrailBundle.model_validate(trail_bundle(node, subject)) if body.bundle else None,
+    )
 
 
 class NodeAuditIn(BaseModel):
@@ -157,10 +195,12 @@ class NodeAuditOut(BaseModel):
     result: dict[str, Any] = Field(description="The EIP-712 AuditResult its node account signed: message, signature")
 
 
-@router.post("/audit", response_model=NodeAuditOut, responses=_REFUSALS,
-             summary="For the auditor's node: audit this node and sign the result")
+@router.post(
+    "/audit",
+    response_model=NodeAuditOut,
+    responses=_REFUSALS,
+    summary="For the auditor's node: audit this node and sign the result",
+)
 def node_audit(body: NodeAuditIn, caller: CallingNode, node: NodeDep) -> dict[str, Any]:
     _of_kind(node, caller, BodyKind.AUDITOR, "ask for a node's audit")
     return signed_audit(node, body.request)
-
-

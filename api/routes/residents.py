@@ -25,8 +25,12 @@ from ledger.ids import CODE_PATTERN, BodyKind, Role, code_id, code_name, hex32
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
-NATIONAL_ID = Field(min_length=15, max_length=32, examples=["110105196001011234"],
-                    description="The resident's national ID: turned into the subject id, never stored")
+NATIONAL_ID = Field(
+    min_length=15,
+    max_length=32,
+    examples=["110105196001011234"],
+    description="The resident's national ID: turned into the subject id, never stored",
+)
 
 
 class ResidentIn(BaseModel):
@@ -55,72 +59,118 @@ class ResidentOut(BaseModel):
     transferTo: str | None = Field(description="A move waiting for its second approval")
 
 
-@router.post("", response_model=Prepared,
-             summary="Prepare: link a resident's own account to their subject id (officers and admins of the "
-                     "resident's own committee, at its node)",
-             responses={403: {"description": "Not the resident's own residents' committee (NotResidentsCommittee)"}})
+@router.post(
+    "",
+    response_model=Prepared,
+    summary="Prepare: link a resident's own account to their subject id (officers and admins of the "
+    "resident's own committee, at its node)",
+    responses={403: {"description": "Not the resident's own residents' committee (NotResidentsCommittee)"}},
+)
 def bind_wallet(body: ResidentIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     subject = node.store.subject_of(body.nationalId)
     require_own_resident(node, subject, "link a resident's account", actor)
     account = to_checksum_address(body.account)
-    return prepare(node, actor, node.contracts.residents.handle, "bindWallet", account, subject,
-                   summary=f"link {account} to a resident of {node.body}")
+    return prepare(
+        node,
+        actor,
+        node.contracts.residents.handle,
+        "bindWallet",
+        account,
+        subject,
+        summary=f"link {account} to a resident of {node.body}",
+    )
 
 
-@router.delete("/{account}", response_model=Prepared,
-               summary="Prepare: unlink a resident's account (the resident themselves, or officers and admins of "
-                       "their own committee, at its node)",
-               responses={403: {"description": "Neither the account itself nor the resident's own committee"},
-                          404: {"description": "The account is not linked to a resident"}})
-def unbind_wallet(account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], actor: CurrentActor,
-                  node: NodeDep) -> Prepared:
+@router.delete(
+    "/{account}",
+    response_model=Prepared,
+    summary="Prepare: unlink a resident's account (the resident themselves, or officers and admins of "
+    "their own committee, at its node)",
+    responses={
+        403: {"description": "Neither the account itself nor the resident's own committee"},
+        404: {"description": "The account is not linked to a resident"},
+    },
+)
+def unbind_wallet(
+    account: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], actor: CurrentActor, node: NodeDep
+) -> Prepared:
     account = to_checksum_address(account)
     subject = node.contracts.residents.resident_subject(account)
     if subject == ZERO:
         raise NotFound(f"{account} is not linked to a resident", error="NotBound")
     if actor.address != account:
         require_own_resident(node, subject, "unlink a resident's account", actor)
-    return prepare(node, actor, node.contracts.residents.handle, "unbindWallet", account,
-                   summary=f"unlink {account} from its resident")
+    return prepare(
+        node, actor, node.contracts.residents.handle, "unbindWallet", account, summary=f"unlink {account} from its resident"
+    )
 
 
-@router.post("/enrol", response_model=Prepared,
-             summary="Prepare: enrol a resident in this residents' committee (its officers and admins)",
-             description="A committee's first record of a resident enrols them too.",
-             responses={409: {"description": "The resident belongs to a committee already"}})
+@router.post(
+    "/enrol",
+    response_model=Prepared,
+    summary="Prepare: enrol a resident in this residents' committee (its officers and admins)",
+    description="A committee's first record of a resident enrols them too.",
+    responses={409: {"description": "The resident belongs to a committee already"}},
+)
 def enrol(body: EnrolIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.OFFICER | Role.ADMIN, "enrol residents", body=node.body)
-    return prepare(node, actor, node.contracts.residents.handle, "enrol", node.store.subject_of(body.nationalId),
-                   summary=f"enrol a resident in {node.body}")
+    return prepare(
+        node,
+        actor,
+        node.contracts.residents.handle,
+        "enrol",
+        node.store.subject_of(body.nationalId),
+        summary=f"enrol a resident in {node.body}",
+    )
 
 
-@router.post("/transfer", response_model=Prepared,
-             summary="Prepare: approve a resident's move to another committee (admins of either committee, or of the "
-                     "subdistrict office both belong to)",
-             description="The move happens when both committees' admins approved it, or at once when the subdistrict "
-                         "office's admin does; the resident's history of committees is kept on-chain.",
-             responses={403: {"description": "Not an admin of either committee or of their subdistrict office"}})
+@router.post(
+    "/transfer",
+    response_model=Prepared,
+    summary="Prepare: approve a resident's move to another committee (admins of either committee, or of the "
+    "subdistrict office both belong to)",
+    description="The move happens when both committees' admins approved it, or at once when the subdistrict "
+    "office's admin does; the resident's history of committees is kept on-chain.",
+    responses={403: {"description": "Not an admin of either committee or of their subdistrict office"}},
+)
 def transfer(body: TransferIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     actor.require(Role.ADMIN, "approve a resident's move", body=node.body)
     subject = node.store.subject_of(body.nationalId)
-    return prepare(node, actor, node.contracts.residents.handle, "approveTransfer", subject, code_id(body.to),
-                   summary=f"approve a resident's move to {body.to}")
+    return prepare(
+        node,
+        actor,
+        node.contracts.residents.handle,
+        "approveTransfer",
+        subject,
+        code_id(body.to),
+        summary=f"approve a resident's move to {body.to}",
+    )
 
 
-@router.post("/lookup", response_model=ResidentOut,
-             summary="Which committee a resident belongs to, and since when (officers and admins of residents' "
-                     "committees and subdistrict offices)")
+@router.post(
+    "/lookup",
+    response_model=ResidentOut,
+    summary="Which committee a resident belongs to, and since when (officers and admins of residents' "
+    "committees and subdistrict offices)",
+)
 def lookup(body: EnrolIn, actor: CurrentMember, node: NodeDep) -> ResidentOut:
     actor.require(Role.OFFICER | Role.ADMIN, "look up residents' committees", body=node.body)
-    if bodies_at(node.questions, [node.store.body])[0].kind not in (BodyKind.RESIDENTS_COMMITTEE,
-                                                                    BodyKind.SUBDISTRICT_OFFICE):
-        raise NotAuthorized("residents' committees and subdistrict offices look up residents' committees",
-                            error="NotCommitteeNode")
+    if bodies_at(node.questions, [node.store.body])[0].kind not in (
+        BodyKind.RESIDENTS_COMMITTEE,
+        BodyKind.SUBDISTRICT_OFFICE,
+    ):
+        raise NotAuthorized(
+            "residents' committees and subdistrict offices look up residents' committees", error="NotCommitteeNode"
+        )
     r = node.contracts.residents
     subject = node.store.subject_of(body.nationalId)
     committee, pending = r.committee_of(subject), r.pending_transfer(subject)
-    return ResidentOut(subjectId=hex32(subject), committee=code_name(committee) if committee != ZERO else None,
-                       history=[MembershipOut(committee=code_name(m.committee),
-                                              since=dt.datetime.fromtimestamp(m.since, dt.UTC))
-                                for m in r.history_of(subject)],
-                       transferTo=code_name(pending.to) if pending.to != ZERO else None)
+    return ResidentOut(
+        subjectId=hex32(subject),
+        committee=code_name(committee) if committee != ZERO else None,
+        history=[
+            MembershipOut(committee=code_name(m.committee), since=dt.datetime.fromtimestamp(m.since, dt.UTC))
+            for m in r.history_of(subject)
+        ],
+        transferTo=code_name(pending.to) if pending.to != ZERO else None,
+    )

@@ -26,19 +26,15 @@ MAX_GAS = 30_000_000
 TARGETS = tuple(c for c in CONTRACTS if c != "CivicForwarder")
 
 
-
-
-
-
-
-
-
-
-
-
-@router.post("/submit", response_model=SubmitOut, summary="Relay a signed forward request",
-             responses={403: {"description": "Signed by another account than the token's"},
-                        422: {"description": "Malformed, foreign, expired or replayed request"}})
+@router.post(
+    "/submit",
+    response_model=SubmitOut,
+    summary="Relay a signed forward request",
+    responses={
+        403: {"description": "Signed by another account than the token's"},
+        422: {"description": "Malformed, foreign, expired or replayed request"},
+    },
+)
 def submit(body: SubmitIn, actor: CurrentActor, node: NodeDep) -> SubmitOut:
     typed = body.typedData
     try:
@@ -46,8 +42,12 @@ def submit(body: SubmitIn, actor: CurrentActor, node: NodeDep) -> SubmitOut:
         if typed.get("primaryType") != "ForwardRequest" or typed.get("types") != fwd.FORWARD_REQUEST_TYPES:
             raise BadArgument("typedData must be a ForwardRequest as /tx prepared it")
         forwarder = node.chain.contract("CivicForwarder").address
-        if (int(domain["chainId"]) != node.chain.chain_id or str(domain["verifyingContract"]).lower() != forwarder.lower()
-                or domain.get("name") != fwd.DOMAIN_NAME or domain.get("version") != fwd.DOMAIN_VERSION):
+        if (
+            int(domain["chainId"]) != node.chain.chain_id
+            or str(domain["verifyingContract"]).lower() != forwarder.lower()
+            or domain.get("name") != fwd.DOMAIN_NAME
+            or domain.get("version") != fwd.DOMAIN_VERSION
+        ):
             raise BadArgument("the request is for another chain or forwarder")
         if not 0 < int(message["gas"]) <= MAX_GAS:  # bounded before anything encodes them (uint256, uint48)
             raise BadArgument(f"gas must be between 1 and {MAX_GAS}")
@@ -74,8 +74,9 @@ def submit(body: SubmitIn, actor: CurrentActor, node: NodeDep) -> SubmitOut:
     except LedgerError:
         pass  # reported by the indexer's worker in /health; the change is on-chain either way
     logs = _events(node.chain.contract(name), receipt)
-    return SubmitOut(transactionHash=receipt["transactionHash"].to_0x_hex(), blockNumber=int(receipt["blockNumber"]),
-                     events=list(dict.fromkeys(e.event for e in logs)), logs=logs)
-
-
-
+    return SubmitOut(
+        transactionHash=receipt["transactionHash"].to_0x_hex(),
+        blockNumber=int(receipt["blockNumber"]),
+        events=list(dict.fromkeys(e.event for e in logs)),
+        logs=logs,
+    )

@@ -19,16 +19,24 @@ FieldList = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], 
 class RequestIn(BaseModel):
     scope: Literal["record", "subject_category"] = Field(examples=["record"])
     recordId: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$", description="For scope record")
-    nationalId: str | None = Field(default=None, min_length=15, max_length=32,
-                                   description="For scope subject_category: the resident (never stored)")
+    nationalId: str | None = Field(
+        default=None, min_length=15, max_length=32, description="For scope subject_category: the resident (never stored)"
+    )
     category: str | None = Field(default=None, pattern=CODE_PATTERN, description="For scope subject_category")
-    custodian: str | None = Field(default=None, pattern=CODE_PATTERN,
-                                  description="For scope subject_category: the body whose records are asked for "
-                                              "(default: this node's); another body's is asked at its node")
+    custodian: str | None = Field(
+        default=None,
+        pattern=CODE_PATTERN,
+        description="For scope subject_category: the body whose records are asked for "
+        "(default: this node's); another body's is asked at its node",
+    )
     fields: FieldList = Field(examples=[["address", "income_band"]])
     purpose: str = Field(pattern=CODE_PATTERN, examples=["subsistence_review"])
-    justification: str = Field(min_length=3, max_length=2000, examples=["annual subsistence allowance review"],
-                               description="Kept off-chain; only its keccak256 goes on-chain")
+    justification: str = Field(
+        min_length=3,
+        max_length=2000,
+        examples=["annual subsistence allowance review"],
+        description="Kept off-chain; only its keccak256 goes on-chain",
+    )
 
     @model_validator(mode="after")
     def _scope(self) -> RequestIn:
@@ -40,9 +48,11 @@ class RequestIn(BaseModel):
 
 
 class AgreementIn(BaseModel):
-    custodian: str | None = Field(default=None, pattern=CODE_PATTERN,
-                                  description="The body asked (default: this node's); another body is asked at "
-                                              "its node")
+    custodian: str | None = Field(
+        default=None,
+        pattern=CODE_PATTERN,
+        description="The body asked (default: this node's); another body is asked at its node",
+    )
     category: str = Field(pattern=CODE_PATTERN, examples=["household"])
     fields: FieldList = Field(examples=[["address", "members", "income_band"]])
     purpose: str = Field(pattern=CODE_PATTERN, examples=["subsistence_review"])
@@ -72,10 +82,15 @@ class DenyIn(BaseModel):
 class ConsentIn(BaseModel):
     grantId: int = Field(ge=1, le=2**63 - 1)
     given: bool
-    nationalId: str | None = Field(default=None, min_length=15, max_length=32,
-                                   description="Committee members recording consent: the resident")
-    evidence: str | None = Field(default=None, min_length=3, max_length=2000,
-                                 description="Committee members: what the consent rests on (hashed on-chain)")
+    nationalId: str | None = Field(
+        default=None, min_length=15, max_length=32, description="Committee members recording consent: the resident"
+    )
+    evidence: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=2000,
+        description="Committee members: what the consent rests on (hashed on-chain)",
+    )
 
 
 class Covered(BaseModel):
@@ -106,8 +121,10 @@ class RequestOut(Covered):
     requesterBody: str
     justificationHash: str
     justification: KeptTextOut | None = Field(
-        default=None, description="The justification's text, for the custodian's admins, the requester and "
-                                  "auditors; null for others, or where this node does not hold it")
+        default=None,
+        description="The justification's text, for the custodian's admins, the requester and "
+        "auditors; null for others, or where this node does not hold it",
+    )
     grantId: int | None
 
 

@@ -13,6 +13,7 @@ HEX32 = r"^0x[0-9a-f]{64}$"
 
 # ------------------------------------------------------------------- disclosure
 
+
 class AnchorTx(BaseModel):
     transactionHash: str | None = Field(description="The transaction that registered this version's commitment")
     blockNumber: int | None
@@ -22,8 +23,10 @@ class DisclosedField(BaseModel):
     name: str
     value: Any = Field(description="The field's value, as JSON")
     salt: str = Field(description="The field's 32-byte salt (0x hex)")
-    proof: list[str] = Field(description="StandardMerkleTree proof of the leaf (bytes32 salt, string name, "
-                                         "bytes32 keccak256(RFC 8785 value)) into the commitment")
+    proof: list[str] = Field(
+        description="StandardMerkleTree proof of the leaf (bytes32 salt, string name, "
+        "bytes32 keccak256(RFC 8785 value)) into the commitment"
+    )
 
 
 class DisclosureBundle(BaseModel):
@@ -42,6 +45,7 @@ class DisclosureBundle(BaseModel):
 
 
 # ------------------------------------------------------------------------ trail
+
 
 class ReadRequestMessage(BaseModel):
     """The EIP-712 ``ReadRequest`` the reader signed (domain CivicLedgerRead v1, the AccessTrail contract)."""
@@ -80,9 +84,12 @@ class BundledEvent(BaseModel):
     signature: str
     request: ReadRequestMessage
     eventHash: str = Field(description="keccak256 of the RFC 8785 JSON of the fields above (request excluded)")
-    proof: list[str] | None = Field(default=None, description="Proof of the leaf (uint64 seq, bytes32 eventHash) "
-                                                              "into its batch's root; [] for an event anchored alone; "
-                                                              "null until anchored")
+    proof: list[str] | None = Field(
+        default=None,
+        description="Proof of the leaf (uint64 seq, bytes32 eventHash) "
+        "into its batch's root; [] for an event anchored alone; "
+        "null until anchored",
+    )
 
 
 class AnchorJson(BaseModel):
@@ -147,44 +154,69 @@ class EventMaterial(BaseModel):
 # ----------------------------------------------------------------------- errors
 
 #: The stable codes of refused reads: each access decision is its own code (and ``decision``).
-DECISIONS = ("not_member", "unknown_record", "record_erased", "no_grant", "wrong_grant", "purpose_mismatch",
-             "fields_not_covered", "grant_revoked", "grant_expired", "consent_missing", "consent_refused",
-             "emergency_not_covered", "emergency_unjustified")
+DECISIONS = (
+    "not_member",
+    "unknown_record",
+    "record_erased",
+    "no_grant",
+    "wrong_grant",
+    "purpose_mismatch",
+    "fields_not_covered",
+    "grant_revoked",
+    "grant_expired",
+    "consent_missing",
+    "consent_refused",
+    "emergency_not_covered",
+    "emergency_unjustified",
+)
 
 
 class ErrorOut(BaseModel):
     """Every error: a stable machine-readable ``code`` and a human ``message``."""
 
-    code: str = Field(description="Stable code: not_authenticated, sign_in_failed, not_authorized, not_found, "
-                                  "record_not_found, conflict, invalid_request, invalid_input, unknown_purpose, "
-                                  "unknown_category, invalid_national_id, read_request_invalid, "
-                                  "forward_request_invalid, record_erased, payload_too_large, headers_too_large, "
-                                  "rate_limited, not_a_committee, chain_unavailable, store, …; for a refused read, "
-                                  "its decision: "
-                                  + ", ".join(DECISIONS),
-                      examples=["grant_revoked"])
+    code: str = Field(
+        description="Stable code: not_authenticated, sign_in_failed, not_authorized, not_found, "
+        "record_not_found, conflict, invalid_request, invalid_input, unknown_purpose, "
+        "unknown_category, invalid_national_id, read_request_invalid, "
+        "forward_request_invalid, record_erased, payload_too_large, headers_too_large, "
+        "rate_limited, not_a_committee, chain_unavailable, store, …; for a refused read, "
+        "its decision: " + ", ".join(DECISIONS),
+        examples=["grant_revoked"],
+    )
     message: str = Field(examples=["access refused: the custodian revoked the grant"])
-    error: str | None = Field(default=None, description="The contract's custom error, when the chain refused, or the "
-                                                        "node's own reason (e.g. NotResidentsCommittee: only a "
-                                                        "resident's own committee acts for them)",
-                              examples=["AccessRegistryUnknownPurpose"])
-    decision: Literal[DECISIONS] | None = Field(default=None,  # type: ignore[valid-type]
-                                                description="Why a read was refused (the same as code)")
+    error: str | None = Field(
+        default=None,
+        description="The contract's custom error, when the chain refused, or the "
+        "node's own reason (e.g. NotResidentsCommittee: only a "
+        "resident's own committee acts for them)",
+        examples=["AccessRegistryUnknownPurpose"],
+    )
+    decision: Literal[DECISIONS] | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Why a read was refused (the same as code)",
+    )
     reason: str | None = Field(default=None, description="Which check failed, for errors that name one")
 
 
-ERRORS = {401: "Not signed in, or the token has expired", 403: "Not allowed (a role, a grant or a body is missing)",
-          404: "No such resource here (in the path, or an id the request names)",
-          410: "The record was erased", 409: "Conflicts with the current state (done already, replayed)",
-          413: "The request body is too large", 422: "Invalid input (what is wrong is said in the message)",
-          429: "Too many attempts; see Retry-After", 500: "An integrity failure the node will not hide",
-          503: "The chain or the database is unavailable; try again"}
+ERRORS = {
+    401: "Not signed in, or the token has expired",
+    403: "Not allowed (a role, a grant or a body is missing)",
+    404: "No such resource here (in the path, or an id the request names)",
+    410: "The record was erased",
+    409: "Conflicts with the current state (done already, replayed)",
+    413: "The request body is too large",
+    422: "Invalid input (what is wrong is said in the message)",
+    429: "Too many attempts; see Retry-After",
+    500: "An integrity failure the node will not hide",
+    503: "The chain or the database is unavailable; try again",
+}
 
 
 def declare_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Adds the error answers to every operation of an OpenAPI schema, with the error model."""
     schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = ErrorOut.model_json_schema(
-        ref_template="#/components/schemas/{model}")
+        ref_template="#/components/schemas/{model}"
+    )
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
     for path, ops in schema.get("paths", {}).items():
         for method, op in ops.items():

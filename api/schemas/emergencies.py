@@ -13,10 +13,17 @@ from ledger.ids import CODE_PATTERN
 class EmergencyIn(BaseModel):
     recordId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
     fields: FieldList = Field(examples=[["conditions", "medications"]])
-    purpose: str = Field(pattern=CODE_PATTERN, examples=["emergency_response"],
-                         description="The purpose code every read under the declaration must carry")
-    reason: str = Field(min_length=3, max_length=2000, description="Mandatory; only its hash goes on-chain",
-                        examples=["resident unconscious, ambulance on site"])
+    purpose: str = Field(
+        pattern=CODE_PATTERN,
+        examples=["emergency_response"],
+        description="The purpose code every read under the declaration must carry",
+    )
+    reason: str = Field(
+        min_length=3,
+        max_length=2000,
+        description="Mandatory; only its hash goes on-chain",
+        examples=["resident unconscious, ambulance on site"],
+    )
 
 
 class ReviewIn(BaseModel):
@@ -36,5 +43,6 @@ class EmergencyOut(BaseModel):
     reviewed: bool
     justified: bool | None
     reasonHash: str
-    reason: KeptTextOut | None = Field(default=None, description="The reason's text, for the custodian's admins, "
-                                                                 "the reader and auditors")
+    reason: KeptTextOut | None = Field(
+        default=None, description="The reason's text, for the custodian's admins, the reader and auditors"
+    )

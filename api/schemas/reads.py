@@ -15,8 +15,9 @@ class ReadPrepareIn(BaseModel):
     recordId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
     fields: FieldList = Field(examples=[["address", "income_band"]])
     purpose: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$", examples=["subsistence_review"])
-    emergencyId: int = Field(default=0, ge=0, le=2**63 - 1,
-                             description="An emergency declaration of mine, for a break-glass read")
+    emergencyId: int = Field(
+        default=0, ge=0, le=2**63 - 1, description="An emergency declaration of mine, for a break-glass read"
+    )
 
 
 class ReadPrepared(BaseModel):
@@ -45,10 +46,11 @@ class Receipt(BaseModel):
 
 
 class ReadOut(BaseModel):
-    bundle: DisclosureBundle = Field(description="Selective disclosure: the granted fields with salts and proofs; "
-                                                 "verify with `ledger records verify` or against RecordRegistry")
+    bundle: DisclosureBundle = Field(
+        description="Selective disclosure: the granted fields with salts and proofs; "
+        "verify with `ledger records verify` or against RecordRegistry"
+    )
     receipt: Receipt
-
 
 
 class NodeReadPrepareIn(ReadPrepareIn):

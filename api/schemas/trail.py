@@ -23,8 +23,9 @@ class ByCodeIn(BaseModel):
 
 
 class PageIn(ByCodeIn):
-    before: int | None = Field(default=None, ge=1, le=2**63 - 1,
-                               description="Events before this sequence number (the previous page's nextBefore)")
+    before: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, description="Events before this sequence number (the previous page's nextBefore)"
+    )
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -78,9 +79,9 @@ class ProofOut(BaseModel):
     eventHash: str
     anchor: AnchorRef
     root: str
-    proof: list[str] = Field(description="StandardMerkleTree proof of the leaf (uint64 seq, bytes32 eventHash); "
-                                         "empty for an event anchored alone")
-
+    proof: list[str] = Field(
+        description="StandardMerkleTree proof of the leaf (uint64 seq, bytes32 eventHash); empty for an event anchored alone"
+    )
 
 
 #: Events of a resident a node sends at once (newest first); the bundle holds them all.
@@ -88,8 +89,10 @@ TRAIL_EVENTS = 200
 
 
 class NodeTrailIn(BaseModel):
-    subjectId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="The resident, whom the calling committee's "
-                                                                      "node signed in (access code or wallet)")
+    subjectId: str = Field(
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="The resident, whom the calling committee's node signed in (access code or wallet)",
+    )
     bundle: bool = Field(default=False, description="Also the trail bundle, for verifying each event")
 
 

@@ -12,9 +12,12 @@ class Prepared(BaseModel):
 
     typedData: dict[str, Any]
     summary: str = Field(examples=["add 0x976E…0aa9 to rc-east as officer"])
-    salts: dict[str, str] = Field(default_factory=dict, description="For each free text hashed on-chain "
-                                  "(justification, reason, evidence, outcome): the salt of its hash, "
-                                  "keccak256(salt ‖ text). Keep it with the text to prove the text later.")
+    salts: dict[str, str] = Field(
+        default_factory=dict,
+        description="For each free text hashed on-chain "
+        "(justification, reason, evidence, outcome): the salt of its hash, "
+        "keccak256(salt ‖ text). Keep it with the text to prove the text later.",
+    )
 
 
 class SubmitIn(BaseModel):
@@ -24,8 +27,9 @@ class SubmitIn(BaseModel):
 
 class EventOut(BaseModel):
     event: str = Field(examples=["GrantCreated"])
-    args: dict[str, Any] = Field(description="bytes as 0x hex, numbers as integers",
-                                 examples=[{"grantId": 3, "expiresAt": 1798000000}])
+    args: dict[str, Any] = Field(
+        description="bytes as 0x hex, numbers as integers", examples=[{"grantId": 3, "expiresAt": 1798000000}]
+    )
 
 
 class SubmitOut(BaseModel):

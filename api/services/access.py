@@ -31,38 +31,68 @@ def kept_text(node: Node, text_hash: bytes) -> KeptTextOut | None:
 
 def may_read_texts(actor: Actor, custodian: bytes, author: str) -> bool:
     """Free texts are for the custodian's admins, their author and auditors."""
-    return (actor.address == author or Role.AUDITOR in actor.roles
-            or (Role.ADMIN in actor.roles and actor.body == code_name(custodian)))
+    return (
+        actor.address == author
+        or Role.AUDITOR in actor.roles
+        or (Role.ADMIN in actor.roles and actor.body == code_name(custodian))
+    )
 
 
 def request_out(node: Node, r: Request, actor: Actor | None = None) -> RequestOut:
     category = code_name(r.category)
-    text = kept_text(node, r.justification_hash) if actor and may_read_texts(actor, r.custodian, r.requester) \
-        else None
-    return RequestOut(id=r.id, scope=r.scope.name.lower(), status=r.status.name.lower(), requester=r.requester,
-                      requesterBody=code_name(r.requester_body), custodian=code_name(r.custodian),
-                      recordId=optional_hex(r.record_id), subjectId=optional_hex(r.subject), category=category,
-                      fields=node.store.fields(category, r.fields), purpose=code_name(r.purpose),
-                      justificationHash=hex32(r.justification_hash), justification=text,
-                      grantId=r.grant_id or None)
+    text = kept_text(node, r.justification_hash) if actor and may_read_texts(actor, r.custodian, r.requester) else None
+    return RequestOut(
+        id=r.id,
+        scope=r.scope.name.lower(),
+        status=r.status.name.lower(),
+        requester=r.requester,
+        requesterBody=code_name(r.requester_body),
+        custodian=code_name(r.custodian),
+        recordId=optional_hex(r.record_id),
+        subjectId=optional_hex(r.subject),
+        category=category,
+        fields=node.store.fields(category, r.fields),
+        purpose=code_name(r.purpose),
+        justificationHash=hex32(r.justification_hash),
+        justification=text,
+        grantId=r.grant_id or None,
+    )
 
 
 def grant_out(node: Node, g: Grant, now: int) -> GrantOut:
     category = code_name(g.category)
     agreement = g.scope is Scope.AGREEMENT
-    return GrantOut(id=g.id, scope=g.scope.name.lower(), revoked=g.revoked,
-                    expiresAt=dt.datetime.fromtimestamp(g.expires_at, dt.UTC), active=not g.revoked and g.expires_at > now,
-                    grantee=None if agreement else g.grantee, granteeBody=code_name(g.grantee_body),
-                    custodian=code_name(g.custodian), recordId=optional_hex(g.record_id), subjectId=optional_hex(g.subject),
-                    category=category, fields=node.store.fields(category, g.fields), purpose=code_name(g.purpose),
-                    requestId=g.request_id,
-                    consentRequired=node.contracts.records.get_category(g.category).requires_consent,
-                    consent=None if agreement else node.contracts.access.consent_of(g.id, g.subject).name.lower())
+    return GrantOut(
+        id=g.id,
+        scope=g.scope.name.lower(),
+        revoked=g.revoked,
+        expiresAt=dt.datetime.fromtimestamp(g.expires_at, dt.UTC),
+        active=not g.revoked and g.expires_at > now,
+        grantee=None if agreement else g.grantee,
+        granteeBody=code_name(g.grantee_body),
+        custodian=code_name(g.custodian),
+        recordId=optional_hex(g.record_id),
+        subjectId=optional_hex(g.subject),
+        category=category,
+        fields=node.store.fields(category, g.fields),
+        purpose=code_name(g.purpose),
+        requestId=g.request_id,
+        consentRequired=node.contracts.records.get_category(g.category).requires_consent,
+        consent=None if agreement else node.contracts.access.consent_of(g.id, g.subject).name.lower(),
+    )
 
 
 def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes, justification: str) -> Prepared:
-    return prepare(node, actor, node.contracts.access.handle, "requestAccess", req.as_tuple(), summary=summary,
-                   salts={"justification": salt}, texts={"justification": ("justification", justification)})
+    return prepare(
+        node,
+        actor,
+        node.contracts.access.handle,
+        "requestAccess",
+        req.as_tuple(),
+        summary=summary,
+        salts={"justification": salt},
+        texts={"justification": ("justification", justification)},
+    )
 
 
 def other_custodian(node: Node, custodian: str | None) -> bytes | None:
@@ -87,27 +117,56 @@ def request_here(node: Node, actor: Actor, body: RequestIn) -> Prepared:
     if body.scope == "record":
         assert body.recordId is not None
         record = node.store.get(parse_record_id(body.recordId))
-        req = RequestInput(Scope.RECORD, node.store.mask(record.category, body.fields), code_id(body.purpose),
-                           justification, record_id=parse_record_id(record.record_id))
+        req = RequestInput(
+            Scope.RECORD,
+            node.store.mask(record.category, body.fields),
+            code_id(body.purpose),
+            justification,
+            record_id=parse_record_id(record.record_id),
+        )
         what = f"record {record.record_id[:10]}…"
     else:
         assert body.category is not None and body.nationalId is not None
         subject = node.store.subject_of(body.nationalId)
-        req = RequestInput(Scope.SUBJECT_CATEGORY, node.store.mask(body.category, body.fields), code_id(body.purpose),
-                           justification, custodian=custodian, subject=subject,
-                           category=code_id(body.category))
+        req = RequestInput(
+            Scope.SUBJECT_CATEGORY,
+            node.store.mask(body.category, body.fields),
+            code_id(body.purpose),
+            justification,
+            custodian=custodian,
+            subject=subject,
+            category=code_id(body.category),
+        )
         what = f"a resident's {body.category} records"
-    return _ask(node, actor, req, f"request {', '.join(sorted(body.fields))} of {what} at {node.body} "
-                                  f"for {body.purpose}", salt, body.justification)
+    return _ask(
+        node,
+        actor,
+        req,
+        f"request {', '.join(sorted(body.fields))} of {what} at {node.body} for {body.purpose}",
+        salt,
+        body.justification,
+    )
 
 
 def agreement_here(node: Node, actor: Actor, body: AgreementIn) -> Prepared:
     """The agreement request prepared at this node, the custodian, which keeps its justification."""
     justification, salt = salted_hash(body.justification)
-    req = RequestInput(Scope.AGREEMENT, node.store.mask(body.category, body.fields), code_id(body.purpose),
-                       justification, custodian=code_id(node.body), category=code_id(body.category))
-    return _ask(node, actor, req, f"ask {node.body} for a standing agreement on {body.category} for {body.purpose}",
-                salt, body.justification)
+    req = RequestInput(
+        Scope.AGREEMENT,
+        node.store.mask(body.category, body.fields),
+        code_id(body.purpose),
+        justification,
+        custodian=code_id(node.body),
+        category=code_id(body.category),
+    )
+    return _ask(
+        node,
+        actor,
+        req,
+        f"ask {node.body} for a standing agreement on {body.category} for {body.purpose}",
+        salt,
+        body.justification,
+    )
 
 
 def waiting_for_consent(node: Node, subject: str) -> list[GrantOut]:

@@ -12,9 +12,9 @@ from ledger.audit.node import Auditor, AuditReport
 def audit_node(node: Node) -> AuditReport:
     """The audit of this node with its settings (the checklist of ``ledger audit``)."""
     s = node.settings
-    return Auditor(node.store, node.indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
-                   workers=s.audit_workers).run()
-
+    return Auditor(
+        node.store, node.indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval, workers=s.audit_workers
+    ).run()
 
 
 def signed_audit(node: Any, request: str) -> dict[str, Any]:

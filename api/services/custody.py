@@ -28,15 +28,21 @@ def keeper_of(node: Node, record_id: bytes) -> bytes | None:
             raise
     return None if custodian in (ZERO, node.store.body) else custodian
 
+
 def require_own_resident(node: Node, subject: bytes, what: str, actor: Actor | None = None) -> None:
     """Refuses (403 ``NotResidentsCommittee``) unless ``subject`` belongs to this node's body, a residents'
     committee, on-chain now, and ``actor`` (when given) is an officer or admin of it: only a resident's own
     committee acts for them (issues codes, gathers their trail, links a wallet, records consent)."""
     committee = committee_at(node.questions, subject)  # at the head this node follows, asked once a block
     if committee != node.store.body:
-        where = f"{code_name(committee)}'s node" if committee != ZERO else \
-            "the node of their residents' committee, once it has registered them"
-        raise NotAuthorized(f"only a resident's own residents' committee may {what}: this resident's is at "
-                            f"{where}, not at {node.body}'s", error="NotResidentsCommittee")
+        where = (
+            f"{code_name(committee)}'s node"
+            if committee != ZERO
+            else "the node of their residents' committee, once it has registered them"
+        )
+        raise NotAuthorized(
+            f"only a resident's own residents' committee may {what}: this resident's is at {where}, not at {node.body}'s",
+            error="NotResidentsCommittee",
+        )
     if actor is not None:
         actor.require(Role.OFFICER | Role.ADMIN, what, body=node.body)

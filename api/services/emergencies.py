@@ -15,13 +15,20 @@ from ledger.ids import code_id, code_name, hex32, parse_record_id, salted_hash
 
 def emergency_out(node: Node, e: Emergency, actor: Actor | None = None) -> EmergencyOut:
     record = node.store.get(e.record_id)
-    return EmergencyOut(id=e.id, reader=e.reader, readerBody=code_name(e.reader_body), recordId=hex32(e.record_id),
-                        custodian=code_name(e.custodian), fields=node.store.fields(record.category, e.fields),
-                        purpose=code_name(e.purpose), declaredAt=dt.datetime.fromtimestamp(e.declared_at, dt.UTC),
-                        reviewed=e.reviewed,
-                        justified=e.justified if e.reviewed else None, reasonHash=hex32(e.reason_hash),
-                        reason=kept_text(node, e.reason_hash) if actor and may_read_texts(actor, e.custodian, e.reader)
-                        else None)
+    return EmergencyOut(
+        id=e.id,
+        reader=e.reader,
+        readerBody=code_name(e.reader_body),
+        recordId=hex32(e.record_id),
+        custodian=code_name(e.custodian),
+        fields=node.store.fields(record.category, e.fields),
+        purpose=code_name(e.purpose),
+        declaredAt=dt.datetime.fromtimestamp(e.declared_at, dt.UTC),
+        reviewed=e.reviewed,
+        justified=e.justified if e.reviewed else None,
+        reasonHash=hex32(e.reason_hash),
+        reason=kept_text(node, e.reason_hash) if actor and may_read_texts(actor, e.custodian, e.reader) else None,
+    )
 
 
 def declare_here(node: Node, actor: Actor, body: EmergencyIn) -> Prepared:
@@ -29,7 +36,16 @@ def declare_here(node: Node, actor: Actor, body: EmergencyIn) -> Prepared:
     rid = parse_record_id(body.recordId)
     record = node.store.get(rid)
     reason, salt = salted_hash(body.reason)
-    return prepare(node, actor, node.contracts.access.handle, "declareEmergency", rid,
-                   node.store.mask(record.category, body.fields), code_id(body.purpose), reason,
-                   summary=f"declare an emergency read of record {body.recordId[:10]}…", salts={"reason": salt},
-                   texts={"reason": ("reason", body.reason)})
+    return prepare(
+        node,
+        actor,
+        node.contracts.access.handle,
+        "declareEmergency",
+        rid,
+        node.store.mask(record.category, body.fields),
+        code_id(body.purpose),
+        reason,
+        summary=f"declare an emergency read of record {body.recordId[:10]}…",
+        salts={"reason": salt},
+        texts={"reason": ("reason", body.reason)},
+    )

@@ -39,12 +39,17 @@ async def prepare_read(node: Node, reader: str, body: ReadPrepareIn) -> ReadPrep
     record_id = parse_record_id(body.recordId)
     custodian = await run_in_threadpool(keeper_of, node, record_id)
     if custodian is not None:
-        status, answer = await run_in_threadpool(node.peers.post, custodian, "/node/reads/prepare",
-                                                 {**body.model_dump(), "reader": reader})
+        status, answer = await run_in_threadpool(
+            node.peers.post, custodian, "/node/reads/prepare", {**body.model_dump(), "reader": reader}
+        )
         return ReadPrepared.model_validate(answer) if status == 200 else JSONResponse(answer, status_code=status)
-    return ReadPrepared(typedData=await run_in_threadpool(
-        lambda: node.reads.prepare(reader=reader, record_id=record_id, fields=body.fields, purpose=body.purpose,
-                                   emergency_id=body.emergencyId)))
+    return ReadPrepared(
+        typedData=await run_in_threadpool(
+            lambda: node.reads.prepare(
+                reader=reader, record_id=record_id, fields=body.fields, purpose=body.purpose, emergency_id=body.emergencyId
+            )
+        )
+    )
 
 
 async def read(node: Node, signed_in: str, body: ReadIn) -> ReadOut | JSONResponse:
@@ -58,11 +63,11 @@ async def read(node: Node, signed_in: str, body: ReadIn) -> ReadOut | JSONRespon
 async def serve(node: Node, body: ReadIn, *, signed_in: str, caller_body: bytes | None = None) -> ReadOut:
     """Serves a read of a record kept here: at this node's door (``signed_in``: the token's account), or for
     the node of ``caller_body``, whose member the reader must be (asked with the grant, in one question)."""
-    opened = await run_in_threadpool(node.reads.open, typed=body.typedData, signature=body.signature,
-                                     signed_in=signed_in)
+    opened = await run_in_threadpool(node.reads.open, typed=body.typedData, signature=body.signature, signed_in=signed_in)
     if caller_body is not None and opened.event.reader_body != "0x" + caller_body.hex():
-        raise NotAuthorized(f"{signed_in} is not a member of {code_name(caller_body)}, whose node asks",
-                            error="NotMemberOfCaller")
+        raise NotAuthorized(
+            f"{signed_in} is not a member of {code_name(caller_body)}, whose node asks", error="NotMemberOfCaller"
+        )
     e = settle(await asyncio.wrap_future(node.trail.submit(opened.event)))
     node.metrics.reads.labels("emergency" if e.emergency_id else "grant" if e.grant_id else "own_body").inc()
     return ReadOut(bundle=DisclosureBundle.model_validate(opened.bundle), receipt=receipt_of(node, e))
@@ -73,10 +78,19 @@ def receipt_of(node: Node, e: AccessEvent) -> Receipt:
     anchor_by = node.anchorer.anchor_by(e.at, node.settings.trail_anchor_grace)
     message = {"custodian": e.body, "seq": e.seq, "eventHash": e.event_hash, "anchorBy": anchor_by}
     account = node.relayer.account
-    signature = receipts.sign(account, "AccessReceipt", message, chain_id=node.chain.chain_id,
-                              verifying_contract=node.reads.verifying_contract)
-    return Receipt(custodian=e.body, custodianCode=code_name(bytes.fromhex(e.body[2:])), seq=e.seq,
-                   eventHash=e.event_hash, at=e.at, anchorBy=anchor_by, signature=signature, signer=account.address)
+    signature = receipts.sign(
+        account, "AccessReceipt", message, chain_id=node.chain.chain_id, verifying_contract=node.reads.verifying_contract
+    )
+    return Receipt(
+        custodian=e.body,
+        custodianCode=code_name(bytes.fromhex(e.body[2:])),
+        seq=e.seq,
+        eventHash=e.event_hash,
+        at=e.at,
+        anchorBy=anchor_by,
+        signature=signature,
+        signer=account.address,
+    )
 
 
 def _custodian_in(typed: Any) -> bytes | None:
@@ -90,11 +104,11 @@ def _custodian_in(typed: Any) -> bytes | None:
 async def _fetch(node: Node, body: ReadIn, account: str, custodian: bytes) -> ReadOut | JSONResponse:
     """A read of another body's record: checked as far as this node can (form, deadline, the signed-in
     account signed it), forwarded to the custodian's node, its receipt checked and logged here."""
-    signed = parse(body.typedData, body.signature, chain_id=node.chain.chain_id,
-                   verifying_contract=node.reads.verifying_contract)
+    signed = parse(
+        body.typedData, body.signature, chain_id=node.chain.chain_id, verifying_contract=node.reads.verifying_contract
+    )
     if signed.reader.lower() != account.lower():
-        raise NotAuthorized("the read request must be signed by the signed-in account, for itself",
-                            error="WrongSigner")
+        raise NotAuthorized("the read request must be signed by the signed-in account, for itself", error="WrongSigner")
     status, answer = await run_in_threadpool(node.peers.post, custodian, "/node/reads", body.model_dump())
     if status != 200:
         return JSONResponse(answer, status_code=status)
@@ -107,17 +121,29 @@ def _log_fetched(node: Node, signed: SignedRead, custodian: bytes, out: ReadOut)
     r = out.receipt
     message = {"custodian": r.custodian, "seq": r.seq, "eventHash": r.eventHash, "anchorBy": r.anchorBy}
     try:
-        signer = recover_digest(receipts.receipt_digest(message, chain_id=node.chain.chain_id,
-                                                        verifying_contract=node.reads.verifying_contract),
-                                r.signature)
+        signer = recover_digest(
+            receipts.receipt_digest(message, chain_id=node.chain.chain_id, verifying_contract=node.reads.verifying_contract),
+            r.signature,
+        )
     except ValueError:
         signer = ""
     body, roles = member_of(node.questions, signer) if signer else (ZERO, 0)
     if r.custodian.lower() != "0x" + custodian.hex() or body != custodian or not Role(roles) & Role.ANCHOR:
-        raise NodeUnavailable(f"the node of {code_name(custodian)} answered with a receipt its node account did "
-                              "not sign; the read is not accepted")
+        raise NodeUnavailable(
+            f"the node of {code_name(custodian)} answered with a receipt its node account did "
+            "not sign; the read is not accepted"
+        )
     with Session(node.engine) as s, s.begin():
-        s.add(FetchedRead(request_digest=signed.digest,
-                          reader=signed.reader, custodian=r.custodian, record_id="0x" + signed.record_id.hex(),
-                          fields=json.dumps(sorted(signed.fields)), purpose=code_name(signed.purpose), seq=r.seq,
-                          event_hash=r.eventHash, receipt=r.model_dump_json()))
+        s.add(
+            FetchedRead(
+                request_digest=signed.digest,
+                reader=signed.reader,
+                custodian=r.custodian,
+                record_id="0x" + signed.record_id.hex(),
+                fields=json.dumps(sorted(signed.fields)),
+                purpose=code_name(signed.purpose),
+                seq=r.seq,
+                event_hash=r.eventHash,
+                receipt=r.model_dump_json(),
+            )
+        )

@@ -30,15 +30,31 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
             reviewed = em is not None and em.reviewed_at is not None
             flag = EmergencyFlag(id=e.emergency_id, reviewed=reviewed, justified=em.justified if em else None)
         a = anchors.get(e.seq)
-        anchor = AnchorRef(firstSeq=a.first_seq, lastSeq=a.last_seq, kind=a.kind, transactionHash=a.tx_hash,
-                           blockNumber=a.block) if a else None
+        anchor = (
+            AnchorRef(firstSeq=a.first_seq, lastSeq=a.last_seq, kind=a.kind, transactionHash=a.tx_hash, blockNumber=a.block)
+            if a
+            else None
+        )
         who = people.get(e.reader)
-        out.append(TrailEvent(seq=e.seq, at=e.at, reader=e.reader, readerName=who.name if who else None,
-                              readerPost=who.post if who else None,
-                              readerBody=code_name(bytes.fromhex(e.reader_body[2:])),
-                              recordId=e.record_id, version=e.version, category=e.category,
-                              fields=json.loads(e.fields), purpose=e.purpose, grantId=e.grant_id or None,
-                              emergency=flag, eventHash=e.event_hash, anchor=anchor))
+        out.append(
+            TrailEvent(
+                seq=e.seq,
+                at=e.at,
+                reader=e.reader,
+                readerName=who.name if who else None,
+                readerPost=who.post if who else None,
+                readerBody=code_name(bytes.fromhex(e.reader_body[2:])),
+                recordId=e.record_id,
+                version=e.version,
+                category=e.category,
+                fields=json.loads(e.fields),
+                purpose=e.purpose,
+                grantId=e.grant_id or None,
+                emergency=flag,
+                eventHash=e.event_hash,
+                anchor=anchor,
+            )
+        )
     return out
 
 
@@ -61,16 +77,18 @@ def subject_by_code(node: Node, request: Request, code: str) -> str:
     if subject is None:
         limit.fail(client)
         raise NotAuthenticated("the access code is not valid (unknown, replaced or expired)")
-    require_own_resident(node, parse_record_id(subject), "show a resident's trail by access code (a resident who "
-                              "moved asks their new committee for a code)")
+    require_own_resident(
+        node,
+        parse_record_id(subject),
+        "show a resident's trail by access code (a resident who moved asks their new committee for a code)",
+    )
     return subject
 
 
 def my_subject(node: Node, actor: Actor) -> str:
     subject = node.contracts.residents.resident_subject(actor.address)
     if subject == ZERO:
-        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it",
-                            error="NotResident")
+        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it", error="NotResident")
     return hex32(subject)
 
 
@@ -82,8 +100,13 @@ def page(node: Node, subject: str, before: int | None, limit: int) -> TrailPage:
     events = node.trail.latest(subject_id=subject, before=before, limit=limit + 1)
     more = len(events) > limit
     events = events[:limit]
-    return TrailPage(custodian=node.body, subjectId=subject, events=events_out(node, events),
-                     total=node.trail.count_of(subject), nextBefore=events[-1].seq if more else None)
+    return TrailPage(
+        custodian=node.body,
+        subjectId=subject,
+        events=events_out(node, events),
+        total=node.trail.count_of(subject),
+        nextBefore=events[-1].seq if more else None,
+    )
 
 
 def material(node: Node, subject: str, seq: int) -> dict[str, Any]:

@@ -12,8 +12,16 @@ from api.schemas.tx import EventOut, Prepared
 from ledger.chain.client import ContractHandle, jsonable
 
 
-def prepare(node: Node, actor: CurrentActor, handle: ContractHandle, fn: str, *args: Any, summary: str,
-            salts: dict[str, bytes] | None = None, texts: dict[str, tuple[str, str]] | None = None) -> Prepared:
+def prepare(
+    node: Node,
+    actor: CurrentActor,
+    handle: ContractHandle,
+    fn: str,
+    *args: Any,
+    summary: str,
+    salts: dict[str, bytes] | None = None,
+    texts: dict[str, tuple[str, str]] | None = None,
+) -> Prepared:
     """Typed data for ``fn(*args)`` as ``actor``; a call the contract would refuse raises its error now.
 
     ``texts`` names, for each salted hash in the call, the free text and its kind: kept (encrypted) at this
@@ -29,6 +37,7 @@ def _events(handle: ContractHandle, receipt: Any) -> list[EventOut]:
     for item in handle.contract.abi:
         if item.get("type") == "event":
             name = str(item.get("name"))
-            found += [EventOut(event=name, args={k: jsonable(v) for k, v in args.items()})
-                      for args in handle.events(receipt, name)]
+            found += [
+                EventOut(event=name, args={k: jsonable(v) for k, v in args.items()}) for args in handle.events(receipt, name)
+            ]
     return found

@@ -41,19 +41,44 @@ DOMAIN_NAME, DOMAIN_VERSION = eip712.READS.name, eip712.READS.version
 MAX_TTL = 900
 DEFAULT_TTL = 300
 
-READ_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {"EIP712Domain": eip712.EIP712_DOMAIN,
-                                                       "ReadRequest": eip712.READ_REQUEST.types}
+READ_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {
+    "EIP712Domain": eip712.EIP712_DOMAIN,
+    "ReadRequest": eip712.READ_REQUEST.types,
+}
 recover_digest = eip712.recover_digest
 
 
-def typed_data(*, chain_id: int, verifying_contract: str, reader: str, custodian: bytes, record_id: bytes,
-               fields: list[str], purpose: bytes, grant_id: int, emergency_id: int, nonce: bytes,
-               deadline: int) -> dict[str, Any]:
+def typed_data(
+    *,
+    chain_id: int,
+    verifying_contract: str,
+    reader: str,
+    custodian: bytes,
+    record_id: bytes,
+    fields: list[str],
+    purpose: bytes,
+    grant_id: int,
+    emergency_id: int,
+    nonce: bytes,
+    deadline: int,
+) -> dict[str, Any]:
     """The EIP-712 typed data of a read request (``eth_signTypedData_v4``)."""
-    return eip712.READS.typed_data(eip712.READ_REQUEST, {
-        "reader": reader, "custodian": hex32(custodian), "recordId": hex32(record_id), "fields": sorted(fields),
-        "purpose": hex32(purpose), "grantId": grant_id, "emergencyId": emergency_id, "nonce": hex32(nonce),
-        "deadline": deadline}, chain_id=chain_id, verifying_contract=verifying_contract)
+    return eip712.READS.typed_data(
+        eip712.READ_REQUEST,
+        {
+            "reader": reader,
+            "custodian": hex32(custodian),
+            "recordId": hex32(record_id),
+            "fields": sorted(fields),
+            "purpose": hex32(purpose),
+            "grantId": grant_id,
+            "emergencyId": emergency_id,
+            "nonce": hex32(nonce),
+            "deadline": deadline,
+        },
+        chain_id=chain_id,
+        verifying_contract=verifying_contract,
+    )
 
 
 def message_digest(message: dict[str, Any], *, chain_id: int, verifying_contract: str) -> bytes:
@@ -89,22 +114,31 @@ class SignedRead:
 def parse(typed: Any, signature: str, *, chain_id: int, verifying_contract: str, now: int | None = None) -> SignedRead:
     """Checks a signed read request's form, domain, deadline and signature (step 1 without the account)."""
     now = int(time.time()) if now is None else now
-    if not isinstance(typed, dict) or typed.get("primaryType") != "ReadRequest" \
-            or typed.get("types") != READ_REQUEST_TYPES:
+    if not isinstance(typed, dict) or typed.get("primaryType") != "ReadRequest" or typed.get("types") != READ_REQUEST_TYPES:
         raise ReadRequestInvalid("typedData must be a ReadRequest as /reads/prepare made it", reason="malformed")
     try:
         domain, m = typed["domain"], typed["message"]
-        if (domain.get("name"), domain.get("version")) != (DOMAIN_NAME, DOMAIN_VERSION) \
-                or int(domain["chainId"]) != chain_id \
-                or str(domain["verifyingContract"]).lower() != verifying_contract.lower():
+        if (
+            (domain.get("name"), domain.get("version")) != (DOMAIN_NAME, DOMAIN_VERSION)
+            or int(domain["chainId"]) != chain_id
+            or str(domain["verifyingContract"]).lower() != verifying_contract.lower()
+        ):
             raise ReadRequestInvalid("the read request is for another chain or consortium", reason="domain")
         fields = [str(f) for f in m["fields"]]
         signed = digest(typed)
         read = SignedRead(
-            reader=str(m["reader"]), custodian=parse_record_id(str(m["custodian"])),
-            record_id=parse_record_id(str(m["recordId"])), fields=fields, purpose=parse_record_id(str(m["purpose"])),
-            grant_id=int(m["grantId"]), emergency_id=int(m["emergencyId"]), deadline=int(m["deadline"]),
-            typed=typed, signature=signature, digest="0x" + signed.hex())
+            reader=str(m["reader"]),
+            custodian=parse_record_id(str(m["custodian"])),
+            record_id=parse_record_id(str(m["recordId"])),
+            fields=fields,
+            purpose=parse_record_id(str(m["purpose"])),
+            grant_id=int(m["grantId"]),
+            emergency_id=int(m["emergencyId"]),
+            deadline=int(m["deadline"]),
+            typed=typed,
+            signature=signature,
+            digest="0x" + signed.hex(),
+        )
         signer = recover_digest(signed, signature)
     except ReadRequestInvalid:
         raise
@@ -146,8 +180,16 @@ class ReadService:
     def verifying_contract(self) -> str:
         return self.c.chain.contract("AccessTrail").address
 
-    def prepare(self, *, reader: str, record_id: bytes, fields: list[str], purpose: str, emergency_id: int = 0,
-                ttl: int = DEFAULT_TTL) -> dict[str, Any]:
+    def prepare(
+        self,
+        *,
+        reader: str,
+        record_id: bytes,
+        fields: list[str],
+        purpose: str,
+        emergency_id: int = 0,
+        ttl: int = DEFAULT_TTL,
+    ) -> dict[str, Any]:
         """The read request ``reader`` must sign; refused now (403) if the chain would refuse it."""
         record = self.store.get(record_id)
         if record.status == "erased":
@@ -161,10 +203,19 @@ class ReadService:
         else:
             decision, grant_id = view.ask(view.grant_for(reader, record_id, mask, pid))[0]
             decision.raise_if_denied()
-        return typed_data(chain_id=self.c.chain.chain_id, verifying_contract=self.verifying_contract, reader=reader,
-                          custodian=self.store.body, record_id=record_id, fields=fields, purpose=pid,
-                          grant_id=grant_id, emergency_id=emergency_id, nonce=os.urandom(32),
-                          deadline=int(time.time()) + min(ttl, MAX_TTL))
+        return typed_data(
+            chain_id=self.c.chain.chain_id,
+            verifying_contract=self.verifying_contract,
+            reader=reader,
+            custodian=self.store.body,
+            record_id=record_id,
+            fields=fields,
+            purpose=pid,
+            grant_id=grant_id,
+            emergency_id=emergency_id,
+            nonce=os.urandom(32),
+            deadline=int(time.time()) + min(ttl, MAX_TTL),
+        )
 
     def serve(self, *, typed: Any, signature: str, signed_in: str) -> ReadResult:
         """Serves a signed read request of the signed-in account (steps 1-5 of the module doc)."""
@@ -179,8 +230,7 @@ class ReadService:
         # 1. form, domain, deadline, signature; the signer is the signed-in account
         read = parse(typed, signature, chain_id=self.c.chain.chain_id, verifying_contract=self.verifying_contract)
         if read.reader.lower() != signed_in.lower():
-            raise NotAuthorized("the read request must be signed by the signed-in account, for itself",
-                                error="WrongSigner")
+            raise NotAuthorized("the read request must be signed by the signed-in account, for itself", error="WrongSigner")
         if read.custodian != self.store.body:
             raise ReadRequestInvalid("the read request is for another body's node", reason="custodian")
         # 2. the chain allows it now: membership and the access rule at the head block, asked together
@@ -189,8 +239,11 @@ class ReadService:
         mask = self.store.mask(record.category, read.fields)
         view = at(self.questions)
         block = view.block
-        rule = view.emergency(read.emergency_id, read.reader, read.record_id, mask, read.purpose) \
-            if read.emergency_id else view.access(read.reader, read.record_id, mask, read.purpose, read.grant_id)
+        rule = (
+            view.emergency(read.emergency_id, read.reader, read.record_id, mask, read.purpose)
+            if read.emergency_id
+            else view.access(read.reader, read.record_id, mask, read.purpose, read.grant_id)
+        )
         (reader_body, _roles), decision = view.ask(view.member(read.reader), rule)
         if reader_body == ZERO:
             raise NotAuthorized(f"{read.reader} is not a member of any body", error="NotMember")
@@ -198,12 +251,25 @@ class ReadService:
         # 3. decrypt and verify; the bundle is ready before the event, sent only after it
         content = self.store.open_stored(stored)
         bundle = build_bundle(content, read.fields, chain=self.c.chain)
-        return OpenedRead(bundle, NewEvent(
-            reader=read.reader, reader_body=hex32(bytes(reader_body)), record_id=record.record_id,
-            version=content.version.version, subject_id=record.subject_id, category=record.category,
-            fields=read.fields, purpose=code_name(read.purpose), grant_id=read.grant_id,
-            emergency_id=read.emergency_id, block=block, request=read.typed["message"], signature=read.signature,
-            request_digest=read.digest))
+        return OpenedRead(
+            bundle,
+            NewEvent(
+                reader=read.reader,
+                reader_body=hex32(bytes(reader_body)),
+                record_id=record.record_id,
+                version=content.version.version,
+                subject_id=record.subject_id,
+                category=record.category,
+                fields=read.fields,
+                purpose=code_name(read.purpose),
+                grant_id=read.grant_id,
+                emergency_id=read.emergency_id,
+                block=block,
+                request=read.typed["message"],
+                signature=read.signature,
+                request_digest=read.digest,
+            ),
+        )
 
 
 ZERO = b"\0" * 32

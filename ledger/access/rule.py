@@ -87,8 +87,9 @@ def evaluate_grant(read: ReadAsked, chain: ChainFacts, g: Grant, rec: RecordFact
     if g.scope is Scope.RECORD:
         covers = covers and g.record_id == read.record_id and g.grantee.lower() == read.reader.lower()
     elif g.scope is Scope.SUBJECT_CATEGORY:
-        covers = covers and g.subject == rec.subject and g.category == rec.category \
-            and g.grantee.lower() == read.reader.lower()
+        covers = (
+            covers and g.subject == rec.subject and g.category == rec.category and g.grantee.lower() == read.reader.lower()
+        )
     else:
         covers = covers and g.category == rec.category
     if not covers:
@@ -112,8 +113,13 @@ def evaluate_grant(read: ReadAsked, chain: ChainFacts, g: Grant, rec: RecordFact
 def _emergency(read: ReadAsked, chain: ChainFacts) -> Decision:
     """``EmergencyAccess.checkEmergency``."""
     e = chain.emergency
-    if e is None or e.reader.lower() != read.reader.lower() or e.record_id != read.record_id \
-            or read.fields == 0 or read.fields & ~e.fields:
+    if (
+        e is None
+        or e.reader.lower() != read.reader.lower()
+        or e.record_id != read.record_id
+        or read.fields == 0
+        or read.fields & ~e.fields
+    ):
         return Decision.EMERGENCY_NOT_COVERED
     if chain.reader_roles & Role.EMERGENCY == 0:
         return Decision.EMERGENCY_NOT_COVERED

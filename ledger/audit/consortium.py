@@ -49,11 +49,18 @@ def report_hash(report: dict[str, Any]) -> str:
 
 def signed_result(account: LocalAccount, contracts: Contracts, report: dict[str, Any], request: str) -> dict[str, Any]:
     """What a node answers the auditor: its report and the ``AuditResult`` its node account signed."""
-    message = {"body": report["bodyId"], "request": request, "ok": bool(report["ok"]), "reportHash": report_hash(report),
-               "records": int(report["records"]), "anchoredThrough": int(report["anchoredThrough"]),
-               "issuedAt": int(time.time())}
-    signature = receipts.sign(account, "AuditResult", message, chain_id=contracts.chain.chain_id,
-                              verifying_contract=contracts.trail.handle.address)
+    message = {
+        "body": report["bodyId"],
+        "request": request,
+        "ok": bool(report["ok"]),
+        "reportHash": report_hash(report),
+        "records": int(report["records"]),
+        "anchoredThrough": int(report["anchoredThrough"]),
+        "issuedAt": int(time.time()),
+    }
+    signature = receipts.sign(
+        account, "AuditResult", message, chain_id=contracts.chain.chain_id, verifying_contract=contracts.trail.handle.address
+    )
     return {"report": report, "result": {"message": message, "signature": signature}}
 
 
@@ -87,8 +94,14 @@ class BodyAudit:
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"body": code_name(self.body), "bodyId": "0x" + self.body.hex(), "status": self.status,
-                "problems": self.problems, "notes": self.notes, "report": self.report}
+        return {
+            "body": code_name(self.body),
+            "bodyId": "0x" + self.body.hex(),
+            "status": self.status,
+            "problems": self.problems,
+            "notes": self.notes,
+            "report": self.report,
+        }
 
 
 def check_answer(contracts: Contracts, answer: Answer, request: str, before: OnChain) -> BodyAudit:
@@ -96,10 +109,14 @@ def check_answer(contracts: Contracts, answer: Answer, request: str, before: OnC
     body = answer.body
     if not answer.ok:
         if before.keeps_nothing:
-            return BodyAudit(body, "no_node", notes=[f"{code_name(body)} {answer.error}; the chain shows it keeps "
-                                                     "no records and anchors no trail"])
-        return BodyAudit(body, "unreachable", [f"the node of {code_name(body)} {answer.error}: its records and "
-                                               "trail were not audited"])
+            return BodyAudit(
+                body,
+                "no_node",
+                notes=[f"{code_name(body)} {answer.error}; the chain shows it keeps no records and anchors no trail"],
+            )
+        return BodyAudit(
+            body, "unreachable", [f"the node of {code_name(body)} {answer.error}: its records and trail were not audited"]
+        )
     problems = _problems(contracts, answer.data, body, request, before)
     report = answer.data.get("report") if isinstance(answer.data, dict) else None
     return BodyAudit(body, "failed" if problems else "passed", problems, report if isinstance(report, dict) else None)
@@ -108,12 +125,29 @@ def check_answer(contracts: Contracts, answer: Answer, request: str, before: OnC
 def _problems(contracts: Contracts, data: Any, body: bytes, request: str, before: OnChain) -> list[str]:
     try:
         report, message, signature = data["report"], data["result"]["message"], data["result"]["signature"]
-        signer = receipts.signer("AuditResult", message, signature, chain_id=contracts.chain.chain_id,
-                                 verifying_contract=contracts.trail.handle.address)
-        said = (str(message["body"]).lower(), str(message["request"]).lower(), bool(message["ok"]),
-                str(message["reportHash"]).lower(), int(message["records"]), int(message["anchoredThrough"]))
-        shown = (str(report["bodyId"]).lower(), request.lower(), bool(report["ok"]), report_hash(report),
-                 int(report["records"]), int(report["anchoredThrough"]))
+        signer = receipts.signer(
+            "AuditResult",
+            message,
+            signature,
+            chain_id=contracts.chain.chain_id,
+            verifying_contract=contracts.trail.handle.address,
+        )
+        said = (
+            str(message["body"]).lower(),
+            str(message["request"]).lower(),
+            bool(message["ok"]),
+            str(message["reportHash"]).lower(),
+            int(message["records"]),
+            int(message["anchoredThrough"]),
+        )
+        shown = (
+            str(report["bodyId"]).lower(),
+            request.lower(),
+            bool(report["ok"]),
+            report_hash(report),
+            int(report["records"]),
+            int(report["anchoredThrough"]),
+        )
         checks = list(report["checks"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return [f"a malformed audit answer: {exc!r}"]
@@ -128,11 +162,14 @@ def _problems(contracts: Contracts, data: Any, body: bytes, request: str, before
     if before.anchored_through is None:
         problems.append("the chain's anchors of this body are not contiguous")
     elif said[5] < before.anchored_through:
-        problems.append(f"the audit covered the trail through event {said[5]}; the chain anchors it through "
-                        f"{before.anchored_through}")
+        problems.append(
+            f"the audit covered the trail through event {said[5]}; the chain anchors it through {before.anchored_through}"
+        )
     if said[4] < before.records:
-        problems.append(f"the audit covered {said[4]} records; the chain registers {before.records} kept by this "
-                        "body (records are missing from its database)")
+        problems.append(
+            f"the audit covered {said[4]} records; the chain registers {before.records} kept by this "
+            "body (records are missing from its database)"
+        )
     for c in checks:
         if not c.get("ok"):
             first = (c.get("failures") or [{}])[0]
@@ -144,7 +181,12 @@ def _problems(contracts: Contracts, data: Any, body: bytes, request: str, before
 def consortium_report(parts: list[BodyAudit], started: dt.datetime, by: str) -> dict[str, Any]:
     """The one report: passed only if every body passed or keeps nothing on-chain."""
     ok = all(p.status in ("passed", "no_node") for p in parts)
-    return {"schema": SCHEMA, "ok": ok, "by": by, "startedAt": started.isoformat(),
-            "finishedAt": dt.datetime.now(dt.UTC).isoformat(),
-            "summary": {s: sum(p.status == s for p in parts) for s in ("passed", "failed", "unreachable", "no_node")},
-            "bodies": [p.as_json() for p in parts]}
+    return {
+        "schema": SCHEMA,
+        "ok": ok,
+        "by": by,
+        "startedAt": started.isoformat(),
+        "finishedAt": dt.datetime.now(dt.UTC).isoformat(),
+        "summary": {s: sum(p.status == s for p in parts) for s in ("passed", "failed", "unreachable", "no_node")},
+        "bodies": [p.as_json() for p in parts],
+    }

@@ -48,17 +48,21 @@ class ChainHistory:
     def __init__(self, c: Contracts) -> None:
         start = c.chain.manifest.deploy_block if c.chain.manifest else 0
         b = c.bodies.handle
-        member_logs = [(e, log) for e in ("MemberAdded", "MemberRolesChanged", "MemberRemoved")
-                       for log in b.logs(e, from_block=start)]
+        member_logs = [
+            (e, log) for e in ("MemberAdded", "MemberRolesChanged", "MemberRemoved") for log in b.logs(e, from_block=start)
+        ]
         self._members: dict[str, _Timeline] = {}
         for event, log in sorted(member_logs, key=lambda p: _order(p[1])):
             line = self._members.setdefault(str(log["account"]).lower(), _Timeline())
             body = bytes(log["body"])
             line.add(int(log["blockNumber"]), (body, 0 if event == "MemberRemoved" else int(log["roles"])))
-        self._bodies_removed = {bytes(log["body"]): int(log["blockNumber"])
-                                for log in b.logs("BodyRemoved", from_block=start)}
-        self._erased = {bytes(log["recordId"]): int(log["blockNumber"])
-                        for log in c.records.handle.logs("RecordErased", from_block=start)}
+        self._bodies_removed = {
+            bytes(log["body"]): int(log["blockNumber"]) for log in b.logs("BodyRemoved", from_block=start)
+        }
+        self._erased = {
+            bytes(log["recordId"]): int(log["blockNumber"])
+            for log in c.records.handle.logs("RecordErased", from_block=start)
+        }
         self._consents: dict[tuple[int, bytes], _Timeline] = {}
         for log in sorted(c.access.handle.logs("ConsentRecorded", from_block=start), key=_order):
             key = (int(log["grantId"]), bytes(log["subject"]))
@@ -95,11 +99,21 @@ def grant_at(g: IxGrant | None, r: IxRequest | None, block: int) -> Grant | None
     """A grant from the chain index as ``getGrant`` answered after ``block`` (None before it was created)."""
     if g is None or r is None or g.created_block > block:
         return None
-    return Grant(id=g.grant_id, scope=Scope(r.scope), revoked=g.revoked_block is not None and g.revoked_block <= block,
-                 expires_at=g.expires_at, grantee=g.grantee, grantee_body=_b32(g.grantee_body),
-                 custodian=_b32(g.custodian), record_id=_b32(r.record_id), subject=_b32(r.subject),
-                 category=_b32(r.category), fields=int(r.field_mask, 16), purpose=_b32(r.purpose),
-                 request_id=g.request_id)
+    return Grant(
+        id=g.grant_id,
+        scope=Scope(r.scope),
+        revoked=g.revoked_block is not None and g.revoked_block <= block,
+        expires_at=g.expires_at,
+        grantee=g.grantee,
+        grantee_body=_b32(g.grantee_body),
+        custodian=_b32(g.custodian),
+        record_id=_b32(r.record_id),
+        subject=_b32(r.subject),
+        category=_b32(r.category),
+        fields=int(r.field_mask, 16),
+        purpose=_b32(r.purpose),
+        request_id=g.request_id,
+    )
 
 
 def emergency_at(em: IxEmergency | None, block: int) -> Emergency | None:
@@ -108,7 +122,17 @@ def emergency_at(em: IxEmergency | None, block: int) -> Emergency | None:
     if em is None or em.declared_block > block:
         return None
     reviewed = em.reviewed_block is not None and em.reviewed_block <= block
-    return Emergency(id=em.emergency_id, reader=em.reader, declared_at=_seconds(em.declared_at), reviewed=reviewed,
-                     justified=bool(em.justified) if reviewed else False, reader_body=_b32(em.reader_body),
-                     record_id=_b32(em.record_id), custodian=_b32(em.custodian), fields=int(em.field_mask, 16),
-                     purpose=_b32(em.purpose) if em.purpose else ZERO, reason_hash=ZERO, outcome_hash=ZERO)
+    return Emergency(
+        id=em.emergency_id,
+        reader=em.reader,
+        declared_at=_seconds(em.declared_at),
+        reviewed=reviewed,
+        justified=bool(em.justified) if reviewed else False,
+        reader_body=_b32(em.reader_body),
+        record_id=_b32(em.record_id),
+        custodian=_b32(em.custodian),
+        fields=int(em.field_mask, 16),
+        purpose=_b32(em.purpose) if em.purpose else ZERO,
+        reason_hash=ZERO,
+        outcome_hash=ZERO,
+    )

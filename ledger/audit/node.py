@@ -95,8 +95,15 @@ class Check:
             self.failures.append({"item": item, "message": message})
 
     def as_json(self) -> dict[str, Any]:
-        return {"number": self.number, "title": TITLES[self.number], "ok": self.ok, "checked": self.checked,
-                "failed": self.failed, "failures": self.failures, "notes": self.notes}
+        return {
+            "number": self.number,
+            "title": TITLES[self.number],
+            "ok": self.ok,
+            "checked": self.checked,
+            "failed": self.failed,
+            "failures": self.failures,
+            "notes": self.notes,
+        }
 
 
 @dataclass
@@ -120,13 +127,20 @@ class AuditReport:
         return all(c.ok for c in self.checks.values())
 
     def as_json(self) -> dict[str, Any]:
-        return {"schema": "civic-ledger/audit@1", "body": self.body_code, "bodyId": self.body,
-                "ok": self.ok,
-                "startedAt": self.started_at.isoformat(), "finishedAt": self.finished_at.isoformat()
-                if self.finished_at else None, "seconds": round(self.seconds, 3), "events": self.events,
-                "records": self.records, "anchoredThrough": self.anchored_through,
-                "checks": [c.as_json() for c in self.checks.values()],
-                "unreviewedEmergencies": self.unreviewed_emergencies}
+        return {
+            "schema": "civic-ledger/audit@1",
+            "body": self.body_code,
+            "bodyId": self.body,
+            "ok": self.ok,
+            "startedAt": self.started_at.isoformat(),
+            "finishedAt": self.finished_at.isoformat() if self.finished_at else None,
+            "seconds": round(self.seconds, 3),
+            "events": self.events,
+            "records": self.records,
+            "anchoredThrough": self.anchored_through,
+            "checks": [c.as_json() for c in self.checks.values()],
+            "unreviewedEmergencies": self.unreviewed_emergencies,
+        }
 
 
 def _events(store: RecordStore, body: str, batch: int = 10_000) -> Iterator[list[Any]]:
@@ -143,8 +157,9 @@ def _events(store: RecordStore, body: str, batch: int = 10_000) -> Iterator[list
         after = rows[-1].seq
 
 
-def _check_chunk(columns: tuple[str, ...], rows: list[tuple[Any, ...]], chain_id: int,
-                 access_trail: str) -> list[tuple[int, int, str]]:
+def _check_chunk(
+    columns: tuple[str, ...], rows: list[tuple[Any, ...]], chain_id: int, access_trail: str
+) -> list[tuple[int, int, str]]:
     """Hash and signature checks of events given as raw rows (in a worker process, so the rows are
     turned into content there): (check, seq, message) for each failure."""
     out = []
@@ -154,8 +169,7 @@ def _check_chunk(columns: tuple[str, ...], rows: list[tuple[Any, ...]], chain_id
         if content_hash(content) != event.event_hash:
             out.append((3, event.seq, "its hash does not match its content (edited, reordered or re-timed)"))
         try:
-            check_request({**content, "request": json.loads(event.request)}, chain_id=chain_id,
-                          access_trail=access_trail)
+            check_request({**content, "request": json.loads(event.request)}, chain_id=chain_id, access_trail=access_trail)
         except TrailInvalid as exc:
             out.append((4, event.seq, exc.message))
         except (KeyError, TypeError, ValueError) as exc:
@@ -164,8 +178,16 @@ def _check_chunk(columns: tuple[str, ...], rows: list[tuple[Any, ...]], chain_id
 
 
 class Auditor:
-    def __init__(self, store: RecordStore, indexer: Indexer, *, grace: float = 30.0, interval: float = 1.0,
-                 workers: int = 2, progress: Progress = lambda _what, _done, _total: None) -> None:
+    def __init__(
+        self,
+        store: RecordStore,
+        indexer: Indexer,
+        *,
+        grace: float = 30.0,
+        interval: float = 1.0,
+        workers: int = 2,
+        progress: Progress = lambda _what, _done, _total: None,
+    ) -> None:
         self.store, self.indexer = store, indexer
         self.c: Contracts = store.c
         self.body = "0x" + store.body.hex()
@@ -189,11 +211,18 @@ class Auditor:
     def _records(self, check: Check) -> int:
         """Checks every version; the number of records."""
         with Session(self.store.engine) as s:
-            rows = s.exec(select(col(Record.record_id), col(Record.status), col(RecordVersion.version),  # type: ignore[call-overload]
-                                 col(RecordVersion.commitment), col(RecordVersion.anchor_state))
-                          .join(RecordVersion, col(RecordVersion.record_id) == col(Record.record_id))
-                          .where(Record.body == self.body).order_by(col(Record.record_id),
-                                                                   col(RecordVersion.version))).all()
+            rows = s.exec(
+                select(
+                    col(Record.record_id),
+                    col(Record.status),
+                    col(RecordVersion.version),  # type: ignore[call-overload]
+                    col(RecordVersion.commitment),
+                    col(RecordVersion.anchor_state),
+                )
+                .join(RecordVersion, col(RecordVersion.record_id) == col(Record.record_id))
+                .where(Record.body == self.body)
+                .order_by(col(Record.record_id), col(RecordVersion.version))
+            ).all()
         pending = erased = 0
         for i, (record_id, status, version, commitment, anchor_state) in enumerate(rows):
             self.progress("records", i + 1, len(rows))
@@ -236,8 +265,7 @@ class Auditor:
                 "emergencies": {em.emergency_id: em for em in s.exec(select(IxEmergency)).all()},
             }
             self._needs_consent: dict[str, bool] = {}
-            total = int(s.exec(select(func.count()).select_from(AccessEvent)
-                               .where(AccessEvent.body == self.body)).one())
+            total = int(s.exec(select(func.count()).select_from(AccessEvent).where(AccessEvent.body == self.body)).one())
         self._history = ChainHistory(self.c)  # members, erasures and consent, as the chain's logs hold them
         self._before_verdict = 0
         self._body_id = bytes.fromhex(self.body[2:])
@@ -249,8 +277,7 @@ class Auditor:
         chain_id, access_trail = self.c.chain.chain_id, self.c.trail.handle.address
         futures = []
         spawn = multiprocessing.get_context("spawn")  # safe beside the API's threads
-        with ProcessPoolExecutor(self.workers, mp_context=spawn) if self.workers > 1 \
-                else ThreadPoolExecutor(1) as pool:
+        with ProcessPoolExecutor(self.workers, mp_context=spawn) if self.workers > 1 else ThreadPoolExecutor(1) as pool:
             done = 0
             for rows in _events(self.store, self.body):
                 for e in rows:
@@ -259,19 +286,24 @@ class Auditor:
                 columns = tuple(rows[0]._fields)
                 raw = [tuple(r) for r in rows]
                 for i in range(0, len(raw), CHUNK):  # hashes and signatures, in the workers
-                    futures.append(pool.submit(_check_chunk, columns, raw[i:i + CHUNK], chain_id, access_trail))
+                    futures.append(pool.submit(_check_chunk, columns, raw[i : i + CHUNK], chain_id, access_trail))
                 done += len(rows)
                 self.progress("trail", done, total)
             for f in futures:
                 for number, seq, message in f.result():
                     (c3 if number == 3 else c4).fail(f"event {seq}", message)
         if walk.expected - 1 < walk.anchored_through:
-            c3.fail(f"event {walk.expected}", f"the chain anchors events up to {walk.anchored_through}, this "
-                                              f"database holds them only up to {walk.expected - 1}")
+            c3.fail(
+                f"event {walk.expected}",
+                f"the chain anchors events up to {walk.anchored_through}, this "
+                f"database holds them only up to {walk.expected - 1}",
+            )
         c2.checked = c3.checked = c4.checked = total
         if self._before_verdict:
-            c2.notes.append(f"{self._before_verdict} read(s) under emergency declarations later reviewed as "
-                            "unjustified, made before the verdict")
+            c2.notes.append(
+                f"{self._before_verdict} read(s) under emergency declarations later reviewed as "
+                "unjustified, made before the verdict"
+            )
 
     def _anchors(self, check: Check) -> tuple[dict[int, dict[str, Any]], int]:
         """The chain's anchors of this body by last sequence number, and the last anchored; each must be
@@ -283,13 +315,19 @@ class Auditor:
             check.fail("anchors", exc.message)
             anchored_through = 0
         with Session(self.store.engine) as s:
-            rows = {r.first_seq: r for r in s.exec(select(TrailAnchor).where(
-                TrailAnchor.body == self.body, TrailAnchor.state == "anchored")).all()}
+            rows = {
+                r.first_seq: r
+                for r in s.exec(
+                    select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == "anchored")
+                ).all()
+            }
         for a in anchors:
             mine = rows.pop(a["firstSeq"], None)
             if mine is None or (mine.last_seq, mine.root) != (a["lastSeq"], a["root"]):
-                check.fail(f"anchor {a['firstSeq']}..{a['lastSeq']}", "this database does not record the anchor "
-                           "the chain holds (its batch row was removed or altered)")
+                check.fail(
+                    f"anchor {a['firstSeq']}..{a['lastSeq']}",
+                    "this database does not record the anchor the chain holds (its batch row was removed or altered)",
+                )
         for first, row in rows.items():
             check.fail(f"anchor {first}..{row.last_seq}", "recorded here as anchored, but not on-chain")
         check.notes.append(f"{len(anchors)} anchor(s) on-chain, through event {anchored_through}")
@@ -298,12 +336,18 @@ class Auditor:
     def _walk(self, e: Any, w: _Walk, check: Check) -> None:
         """One event in sequence order: no gap, its subject's chain, its anchor's root, its deadline."""
         if e.seq != w.expected:
-            check.fail(f"event {w.expected}", f"missing: the trail jumps from {w.expected - 1} to {e.seq}"
-                       if e.seq > w.expected else f"duplicate or out of order at {e.seq}")
+            check.fail(
+                f"event {w.expected}",
+                f"missing: the trail jumps from {w.expected - 1} to {e.seq}"
+                if e.seq > w.expected
+                else f"duplicate or out of order at {e.seq}",
+            )
         w.expected = e.seq + 1
         if e.subject_prev != w.last_of_subject.get(e.subject_id, 0):
-            check.fail(f"event {e.seq}", "its subject's previous event is not the one it names "
-                       "(an event of the subject was removed or moved)")
+            check.fail(
+                f"event {e.seq}",
+                "its subject's previous event is not the one it names (an event of the subject was removed or moved)",
+            )
         w.last_of_subject[e.subject_id] = e.seq
         if e.seq > w.anchored_through:
             self._check_deadline(e, check)
@@ -346,36 +390,59 @@ class Auditor:
         record_id, subject = bytes.fromhex(e.record_id[2:]), bytes.fromhex(e.subject_id[2:])
         em = self._ix["emergencies"].get(e.emergency_id) if e.emergency_id else None
         facts = ChainFacts(  # the block's time only where the rule asks it (grants, emergencies): an RPC per block
-            now=self._timestamp(block) if e.grant_id or e.emergency_id else 0, reader_body=reader_body,
+            now=self._timestamp(block) if e.grant_id or e.emergency_id else 0,
+            reader_body=reader_body,
             reader_roles=roles,
-            record=RecordFacts(custodian=self._body_id, subject=subject, category=self._code(e.category),
-                               active=not h.erased_by(record_id, block)),
+            record=RecordFacts(
+                custodian=self._body_id,
+                subject=subject,
+                category=self._code(e.category),
+                active=not h.erased_by(record_id, block),
+            ),
             grant=self._grant_at(e.grant_id, block) if e.grant_id else None,
             emergency=emergency_at(em, block),
             consent=h.consent_at(e.grant_id, subject, block) if e.grant_id else ConsentState.NONE,
-            requires_consent=self._requires_consent(e.category))
-        decision = decide(ReadAsked(reader=e.reader, record_id=record_id, fields=mask, purpose=self._code(e.purpose),
-                                    grant_id=e.grant_id, emergency_id=e.emergency_id), facts)
+            requires_consent=self._requires_consent(e.category),
+        )
+        decision = decide(
+            ReadAsked(
+                reader=e.reader,
+                record_id=record_id,
+                fields=mask,
+                purpose=self._code(e.purpose),
+                grant_id=e.grant_id,
+                emergency_id=e.emergency_id,
+            ),
+            facts,
+        )
         if e.emergency_id:
             self._emergency(e, em, decision, check, report)
         elif not decision.allowed:
             under = f"grant {e.grant_id}" if e.grant_id else "read without a grant"
             check.fail(item, f"{under}: {AUDIT_WORDS.get(decision, decision.code)}")
 
-    def _emergency(self, e: AccessEvent, em: IxEmergency | None, decision: Decision, check: Check,
-                   report: AuditReport) -> None:
+    def _emergency(
+        self, e: AccessEvent, em: IxEmergency | None, decision: Decision, check: Check, report: AuditReport
+    ) -> None:
         item = f"event {e.seq}"
         if decision is Decision.PURPOSE_MISMATCH and em is not None:
-            check.fail(item, f"emergency declaration {e.emergency_id}: read for {e.purpose!r}, the declaration is "
-                             f"for {code_name(bytes(HexBytes(em.purpose)))!r}")
+            check.fail(
+                item,
+                f"emergency declaration {e.emergency_id}: read for {e.purpose!r}, the declaration is "
+                f"for {code_name(bytes(HexBytes(em.purpose)))!r}",
+            )
         elif not decision.allowed:
-            words = "read after the declaration's one-hour window" if decision is Decision.EXPIRED \
+            words = (
+                "read after the declaration's one-hour window"
+                if decision is Decision.EXPIRED
                 else AUDIT_WORDS.get(decision, decision.code)
+            )
             check.fail(item, f"emergency declaration {e.emergency_id}: {words}")
         elif em is None or em.reviewed_at is None:
             check.fail(item, f"emergency read under declaration {e.emergency_id}, not reviewed yet")
-            report.unreviewed_emergencies.append({"seq": e.seq, "emergencyId": e.emergency_id,
-                                                  "reader": e.reader, "at": e.at.isoformat()})
+            report.unreviewed_emergencies.append(
+                {"seq": e.seq, "emergencyId": e.emergency_id, "reader": e.reader, "at": e.at.isoformat()}
+            )
         elif not em.justified:
             self._before_verdict += 1
 

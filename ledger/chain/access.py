@@ -60,8 +60,9 @@ class Decision(IntEnum):
         """Raises the domain error for a refusal (``GrantExpired``, ``GrantRevoked``, ...)."""
         if self.allowed:
             return
-        cls = {Decision.EXPIRED: GrantExpired, Decision.REVOKED: GrantRevoked,
-               Decision.CONSENT_MISSING: ConsentMissing}.get(self, AccessDenied)
+        cls = {Decision.EXPIRED: GrantExpired, Decision.REVOKED: GrantRevoked, Decision.CONSENT_MISSING: ConsentMissing}.get(
+            self, AccessDenied
+        )
         raise cls(f"access refused: {REFUSALS.get(self, self.name.lower())}", decision=self.code)
 
     @property
@@ -84,9 +85,9 @@ REFUSALS = {
     Decision.CONSENT_MISSING: "the resident has not given consent yet",
     Decision.CONSENT_REFUSED: "the resident refused consent",
     Decision.EMERGENCY_NOT_COVERED: "the emergency declaration does not cover this read (another reader, record or "
-                                    "fields, or the reader no longer holds the emergency role)",
+    "fields, or the reader no longer holds the emergency role)",
     Decision.EMERGENCY_UNJUSTIFIED: "the custodian reviewed the emergency declaration as unjustified: it serves no "
-                                    "further read",
+    "further read",
 }
 
 
@@ -102,8 +103,16 @@ class RequestInput:
     category: bytes = ZERO
 
     def as_tuple(self) -> tuple[object, ...]:
-        return (int(self.scope), self.record_id, self.custodian, self.subject, self.category, self.fields,
-                self.purpose, self.justification_hash)
+        return (
+            int(self.scope),
+            self.record_id,
+            self.custodian,
+            self.subject,
+            self.category,
+            self.fields,
+            self.purpose,
+            self.justification_hash,
+        )
 
 
 @dataclass(frozen=True)
@@ -167,18 +176,56 @@ class AccessRegistry:
 
     def get_request(self, request_id: int) -> Request:
         v = self.handle.view("getRequest", request_id)
-        return Request(request_id, Scope(v[0]), RequestStatus(v[1]), v[2], bytes(v[3]), bytes(v[4]), bytes(v[5]),
-                       bytes(v[6]), bytes(v[7]), v[8], bytes(v[9]), bytes(v[10]), v[11])
+        return Request(
+            request_id,
+            Scope(v[0]),
+            RequestStatus(v[1]),
+            v[2],
+            bytes(v[3]),
+            bytes(v[4]),
+            bytes(v[5]),
+            bytes(v[6]),
+            bytes(v[7]),
+            v[8],
+            bytes(v[9]),
+            bytes(v[10]),
+            v[11],
+        )
 
     def get_grant(self, grant_id: int) -> Grant:
         v = self.handle.view("getGrant", grant_id)
-        return Grant(grant_id, Scope(v[0]), v[1], v[2], v[3], bytes(v[4]), bytes(v[5]), bytes(v[6]), bytes(v[7]),
-                     bytes(v[8]), v[9], bytes(v[10]), v[11])
+        return Grant(
+            grant_id,
+            Scope(v[0]),
+            v[1],
+            v[2],
+            v[3],
+            bytes(v[4]),
+            bytes(v[5]),
+            bytes(v[6]),
+            bytes(v[7]),
+            bytes(v[8]),
+            v[9],
+            bytes(v[10]),
+            v[11],
+        )
 
     def get_emergency(self, emergency_id: int) -> Emergency:
         v = self.handle.view("getEmergency", emergency_id)
-        return Emergency(emergency_id, v[0], v[1], v[2], v[3], bytes(v[4]), bytes(v[5]), bytes(v[6]), v[7],
-                         bytes(v[8]), bytes(v[9]), bytes(v[10]))
+        return Emergency(
+            emergency_id,
+            v[0],
+            v[1],
+            v[2],
+            v[3],
+            bytes(v[4]),
+            bytes(v[5]),
+            bytes(v[6]),
+            v[7],
+            bytes(v[8]),
+            bytes(v[9]),
+            bytes(v[10]),
+        )
 
     def consent_of(self, grant_id: int, subject: bytes) -> ConsentState:
         return ConsentState(self.handle.view("consentOf", grant_id, subject))
@@ -186,13 +233,14 @@ class AccessRegistry:
     def unreviewed_emergencies(self, custodian: bytes) -> int:
         return int(self.handle.view("unreviewedEmergencies", custodian))
 
-    def check_emergency(self, emergency_id: int, reader: str, record_id: bytes, fields: int, purpose: bytes, *,
-                        block: int | str = "latest") -> Decision:
-        return Decision(self.handle.view("checkEmergency", emergency_id, reader, record_id, fields, purpose,
-                                         block=block))
+    def check_emergency(
+        self, emergency_id: int, reader: str, record_id: bytes, fields: int, purpose: bytes, *, block: int | str = "latest"
+    ) -> Decision:
+        return Decision(self.handle.view("checkEmergency", emergency_id, reader, record_id, fields, purpose, block=block))
 
-    def check_access(self, reader: str, record_id: bytes, fields: int, purpose: bytes, grant_id: int, *,
-                     block: int | str = "latest") -> Decision:
+    def check_access(
+        self, reader: str, record_id: bytes, fields: int, purpose: bytes, grant_id: int, *, block: int | str = "latest"
+    ) -> Decision:
         return Decision(self.handle.view("checkAccess", reader, record_id, fields, purpose, grant_id, block=block))
 
     def find_grant(self, reader: str, record_id: bytes, fields: int, purpose: bytes) -> tuple[Decision, int]:

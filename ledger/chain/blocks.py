@@ -57,7 +57,7 @@ class Blocks:
         """The timestamps of blocks ``numbers``, asked in JSON-RPC batches (a range can hold a thousand);
         :class:`IndexerError` if one is no longer on the chain."""
         for start in range(0, len(numbers), BATCH):
-            part = numbers[start:start + BATCH]
+            part = numbers[start : start + BATCH]
             batch = [("eth_getBlockByNumber", [hex(n), False]) for n in part]
             answers = self._rpc(partial(self.chain.w3.provider.make_batch_request, batch))  # type: ignore[attr-defined]
             for n, answer in zip(part, sorted(answers, key=lambda a: a["id"]), strict=True):
@@ -88,5 +88,11 @@ class Blocks:
     def in_flight(self, account: str) -> bool:
         """Whether ``account`` has transactions sent but not mined."""
         eth = self.chain.w3.eth
-        return bool(self._rpc(lambda: eth.get_transaction_count(account, "pending")  # type: ignore[arg-type]
-                              != eth.get_transaction_count(account, "latest")))  # type: ignore[arg-type]
+        return bool(
+            self._rpc(
+                lambda: (
+                    eth.get_transaction_count(account, "pending")  # type: ignore[arg-type]
+                    != eth.get_transaction_count(account, "latest")  # type: ignore[arg-type]
+                )
+            )
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from web3.types import TxReceipt
 
@@ -36,10 +38,9 @@ class Body:
     endpoint: str
 
     @classmethod
-    def from_view(cls, body: bytes, v: tuple[object, ...]) -> Body:
-        """From ``BodyRegistry.getBody``'s answer."""
-        return cls(body, BodyKind(v[0]), bool(v[1]), bool(v[2]), int(v[3]), bytes(v[4]),  # type: ignore[call-overload,arg-type]
-                   bytes(v[5]), bytes(v[6]), str(v[7]))  # type: ignore[call-overload]
+    def from_view(cls, body: bytes, v: Sequence[Any]) -> Body:
+        """From ``BodyRegistry.getBody``'s answer (ABI-decoded values)."""
+        return cls(body, BodyKind(v[0]), bool(v[1]), bool(v[2]), int(v[3]), bytes(v[4]), bytes(v[5]), bytes(v[6]), str(v[7]))
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,7 @@ class BodyRegistry:
         return bool(self.handle.view("hasVoted", proposal_id, body))
 
     # actions
-    def propose_admission(self, actor: Actor, body: bytes, profile: BodyProfile, admins: list[str],
-                          deadline: int) -> int:
+    def propose_admission(self, actor: Actor, body: bytes, profile: BodyProfile, admins: list[str], deadline: int) -> int:
         """Returns the proposal id; the body is admitted at once if the proposer's vote suffices."""
         r = actor.send(self.handle, "proposeAdmission", body, profile.as_tuple(), admins, deadline)
         return int(self.handle.one_event(r, "BodyProposed")["proposalId"])

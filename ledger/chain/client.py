@@ -91,8 +91,15 @@ class ContractHandle:
         """Past ``event`` logs matching indexed-argument ``filters``, each with its tx hash and block."""
         ev = getattr(self.contract.events, event)
         found = self.chain.sender.rpc(lambda: ev.get_logs(from_block=from_block, argument_filters=filters or None))
-        return [{**dict(e["args"]), "transactionHash": e["transactionHash"], "blockNumber": e["blockNumber"],
-                 "logIndex": e["logIndex"]} for e in found]
+        return [
+            {
+                **dict(e["args"]),
+                "transactionHash": e["transactionHash"],
+                "blockNumber": e["blockNumber"],
+                "logIndex": e["logIndex"],
+            }
+            for e in found
+        ]
 
     def one_event(self, receipt: TxReceipt, event: str) -> dict[str, Any]:
         found = self.events(receipt, event)
@@ -126,13 +133,22 @@ def _checksummed(param: dict[str, Any], value: Any) -> Any:
 class Chain:
     """A deployed Civic Ledger on one JSON-RPC chain."""
 
-    def __init__(self, w3: Web3, build: Build, manifest: Manifest | None = None, *, poll_interval: float = 0.05,
-                 receipt_timeout: float = 120.0, fixed_gas: int | None = None) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        build: Build,
+        manifest: Manifest | None = None,
+        *,
+        poll_interval: float = 0.05,
+        receipt_timeout: float = 120.0,
+        fixed_gas: int | None = None,
+    ) -> None:
         self.w3 = w3
         self.build = build
         self.decoder = ErrorDecoder(build.all_abis())
-        self.sender = Sender(w3, self.decoder, poll_interval=poll_interval, receipt_timeout=receipt_timeout,
-                             fixed_gas=fixed_gas)
+        self.sender = Sender(
+            w3, self.decoder, poll_interval=poll_interval, receipt_timeout=receipt_timeout, fixed_gas=fixed_gas
+        )
         self.manifest = manifest
         #: Forwarded requests of one person run one at a time: the forwarder takes each
         #: signer's nonces strictly in order.
@@ -187,8 +203,7 @@ class DirectActor:
         return self.chain.sender.transact(self.account, handle.address, handle.encode(fn, *args))
 
     def simulate(self, handle: ContractHandle, fn: str, *args: Any) -> None:
-        self.chain.sender.call({"from": self.address, "to": handle.address,
-                                "data": handle.encode(fn, *args)})
+        self.chain.sender.call({"from": self.address, "to": handle.address, "data": handle.encode(fn, *args)})
 
 
 @dataclass
@@ -202,8 +217,9 @@ class Relayer:
     def forwarder(self) -> ContractHandle:
         return self.chain.contract("CivicForwarder")
 
-    def prepare(self, sender: str, handle: ContractHandle, fn: str, *args: Any, ttl: int = 600,
-                gas: int | None = None) -> dict[str, Any]:
+    def prepare(
+        self, sender: str, handle: ContractHandle, fn: str, *args: Any, ttl: int = 600, gas: int | None = None
+    ) -> dict[str, Any]:
         """The EIP-712 typed data ``sender`` must sign to have ``fn(*args)`` run as them.
 
         The inner call is simulated first (as the forwarder would make it), so a call the
@@ -213,8 +229,16 @@ class Relayer:
         inner = self.simulate_as(sender, handle.address, data)
         nonce = int(self.forwarder.view("nonces", sender))
         deadline = self.chain.timestamp() + ttl
-        return fwd.typed_data(forwarder=self.forwarder.address, chain_id=self.chain.chain_id, sender=sender,
-                              to=handle.address, data=data, gas=gas or inner, nonce=nonce, deadline=deadline)
+        return fwd.typed_data(
+            forwarder=self.forwarder.address,
+            chain_id=self.chain.chain_id,
+            sender=sender,
+            to=handle.address,
+            data=data,
+            gas=gas or inner,
+            nonce=nonce,
+            deadline=deadline,
+        )
 
     def simulate_as(self, sender: str, to: str, data: bytes) -> int:
         """Runs ``data`` on ``to`` as the forwarder would for ``sender``; returns the gas to allow."""
@@ -236,8 +260,9 @@ class Relayer:
             if exc.error == "FailedCall":
                 self.simulate_as(request.sender, request.to, request.data)
             raise
-        receipt = self.chain.sender.transact(self.account, self.forwarder.address, data,
-                                             gas=request.gas + FORWARDER_OVERHEAD + 16 * len(request.data))
+        receipt = self.chain.sender.transact(
+            self.account, self.forwarder.address, data, gas=request.gas + FORWARDER_OVERHEAD + 16 * len(request.data)
+        )
         executed = self.forwarder.events(receipt, "ExecutedForwardRequest")
         if not executed or not executed[0]["success"]:
             raise ForwardRequestInvalid("the forwarded call did not succeed", error="FailedCall")

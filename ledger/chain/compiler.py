@@ -114,7 +114,9 @@ def compile_contracts(*, use_cache: bool = True) -> Build:
         for name, data in contracts.items():
             if data["evm"]["bytecode"]["object"] or name.startswith("I"):
                 artifacts[name] = Artifact(
-                    name, data["abi"], "0x" + data["evm"]["bytecode"]["object"],
+                    name,
+                    data["abi"],
+                    "0x" + data["evm"]["bytecode"]["object"],
                     "0x" + data["evm"]["deployedBytecode"]["object"],
                 )
     build = Build(compiler_version(), digest, artifacts)
@@ -144,9 +146,7 @@ def _to_json(build: Build) -> dict[str, Any]:
 
 
 def _from_json(data: dict[str, Any]) -> Build:
-    arts = {
-        n: Artifact(n, c["abi"], c["bytecode"], c["deployedBytecode"]) for n, c in data["contracts"].items()
-    }
+    arts = {n: Artifact(n, c["abi"], c["bytecode"], c["deployedBytecode"]) for n, c in data["contracts"].items()}
     return Build(data["compilerVersion"], data["sourceHash"], arts)
 
 

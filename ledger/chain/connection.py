@@ -24,8 +24,15 @@ def connect(rpc_url: str, *, poa: bool | None = None, timeout: float = 10.0) -> 
     session = requests.Session()
     session.trust_env = False
     proxies = requests.utils.get_environ_proxies(rpc_url)
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout, "proxies": proxies}, session=session,
-                                cache_allowed_requests=True, cacheable_requests={"eth_chainId"}))
+    w3 = Web3(
+        Web3.HTTPProvider(
+            rpc_url,
+            request_kwargs={"timeout": timeout, "proxies": proxies},
+            session=session,
+            cache_allowed_requests=True,
+            cacheable_requests={"eth_chainId"},
+        )
+    )
     try:
         latest = w3.eth.get_block("latest") if poa is None else None
     except Exception as exc:

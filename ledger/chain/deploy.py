@@ -34,8 +34,14 @@ class Contracts:
 
     @classmethod
     def of(cls, chain: Chain) -> Contracts:
-        return cls(chain, BodyRegistry(chain), RecordRegistry(chain), AccessRegistry(chain), AccessTrail(chain),
-                   ResidentRegistry(chain))
+        return cls(
+            chain,
+            BodyRegistry(chain),
+            RecordRegistry(chain),
+            AccessRegistry(chain),
+            AccessTrail(chain),
+            ResidentRegistry(chain),
+        )
 
 
 def _constructor_data(chain: Chain, name: str, *args: Any) -> bytes:
@@ -49,8 +55,16 @@ def get_create_address(sender: str, nonce: int) -> str:
     return str(to_checksum_address(keccak(rlp.encode([to_canonical_address(sender), nonce]))[12:]))
 
 
-def deploy(chain: Chain, deployer: LocalAccount, *, founder: bytes, founder_profile: BodyProfile,
-           founder_admins: list[str], quorum_bps: int = 5001, rpc_url: str = "") -> Manifest:
+def deploy(
+    chain: Chain,
+    deployer: LocalAccount,
+    *,
+    founder: bytes,
+    founder_profile: BodyProfile,
+    founder_admins: list[str],
+    quorum_bps: int = 5001,
+    rpc_url: str = "",
+) -> Manifest:
     """Deploys forwarder, body registry, resident registry, record registry, access registry and trail.
 
     The founding body and its admins are set in the body registry's constructor; the
@@ -78,8 +92,10 @@ def deploy(chain: Chain, deployer: LocalAccount, *, founder: bytes, founder_prof
     residents = create("ResidentRegistry", fwd, bodies, predicted)
     records = create("RecordRegistry", fwd, bodies, residents)
     if records.lower() != predicted.lower():
-        raise ManifestError(f"the record registry was created at {records}, not at {predicted} as the resident "
-                            "registry was told: another transaction of the deployer came in between; deploy again")
+        raise ManifestError(
+            f"the record registry was created at {records}, not at {predicted} as the resident "
+            "registry was told: another transaction of the deployer came in between; deploy again"
+        )
     create("AccessRegistry", fwd, bodies, records, residents)
     create("AccessTrail", fwd, bodies)
     assert tuple(addresses) == CONTRACTS
@@ -105,6 +121,7 @@ def is_deployed(chain: Chain, manifest: Manifest) -> bool:
     """
     if manifest.chain_id != chain.chain_id or manifest.source_hash != chain.build.source_hash:
         return False
+
     def code(address: str) -> int:
         return len(chain.sender.rpc(lambda: chain.w3.eth.get_code(Web3.to_checksum_address(address))))
 

@@ -40,15 +40,23 @@ class ForwardRequest:
         return (self.sender, self.to, self.value, self.gas, self.deadline, self.data, self.signature)
 
 
-def typed_data(*, forwarder: str, chain_id: int, sender: str, to: str, data: bytes, gas: int, nonce: int,
-               deadline: int, value: int = 0) -> dict[str, Any]:
+def typed_data(
+    *, forwarder: str, chain_id: int, sender: str, to: str, data: bytes, gas: int, nonce: int, deadline: int, value: int = 0
+) -> dict[str, Any]:
     """The EIP-712 typed data a person signs (what a wallet or the API shows them)."""
     return {
         "types": FORWARD_REQUEST_TYPES,
         "primaryType": "ForwardRequest",
         "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": forwarder},
-        "message": {"from": sender, "to": to, "value": value, "gas": gas, "nonce": nonce, "deadline": deadline,
-                    "data": "0x" + bytes(data).hex()},
+        "message": {
+            "from": sender,
+            "to": to,
+            "value": value,
+            "gas": gas,
+            "nonce": nonce,
+            "deadline": deadline,
+            "data": "0x" + bytes(data).hex(),
+        },
     }
 
 
@@ -60,8 +68,9 @@ def sign(account: LocalAccount, typed: dict[str, Any]) -> ForwardRequest:
 
 def from_typed(typed: dict[str, Any], signature: bytes) -> ForwardRequest:
     m = typed["message"]
-    return ForwardRequest(m["from"], m["to"], int(m["value"]), int(m["gas"]), int(m["deadline"]),
-                          bytes(HexBytes(m["data"])), bytes(signature))
+    return ForwardRequest(
+        m["from"], m["to"], int(m["value"]), int(m["gas"]), int(m["deadline"]), bytes(HexBytes(m["data"])), bytes(signature)
+    )
 
 
 def recover(typed: dict[str, Any], signature: bytes) -> str:

@@ -82,8 +82,7 @@ class JsonRpc:
         raise AssertionError("unreachable")
 
     def call(self, method: str, params: list[Any]) -> Any:
-        out = self._post(json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method,
-                                     "params": params}).encode())
+        out = self._post(json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}).encode())
         if "error" in out:
             raise RpcError(out["error"])
         return out["result"]
@@ -93,8 +92,11 @@ class JsonRpc:
         if not calls:
             return []
         ids = [next(self._ids) for _ in calls]
-        out = self._post(json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p}
-                                     for i, (m, p) in zip(ids, calls, strict=True)]).encode())
+        out = self._post(
+            json.dumps(
+                [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, calls, strict=True)]
+            ).encode()
+        )
         if not isinstance(out, list):  # a node that refuses batches answers one error object
             raise ChainUnavailable(f"the chain node refused a JSON-RPC batch: {out.get('error') if out else out}")
         by_id = {r.get("id"): r for r in out}
@@ -253,8 +255,12 @@ class Questions:
         if key not in self._abis:
             abi = next(a for a in handle.contract.abi if a.get("type") == "function" and a["name"] == fn)
             inputs = tuple(abi_type(p) for p in abi["inputs"])
-            self._abis[key] = (function_signature_to_4byte_selector(f"{fn}({','.join(inputs)})"), inputs,
-                               tuple(abi_type(p) for p in abi["outputs"]), tuple(abi["outputs"]))
+            self._abis[key] = (
+                function_signature_to_4byte_selector(f"{fn}({','.join(inputs)})"),
+                inputs,
+                tuple(abi_type(p) for p in abi["outputs"]),
+                tuple(abi["outputs"]),
+            )
         selector, inputs, outputs, params = self._abis[key]
         return Question(handle.address, selector, inputs, outputs, params, args)
 
@@ -283,8 +289,9 @@ class Questions:
         self.asked += len(mine)
         try:
             if self.rpc is not None:
-                results = self.rpc.batch([("eth_call", [{"to": q.to, "data": "0x" + q.data.hex()}, hex(block)])
-                                          for q, _ in mine])
+                results = self.rpc.batch(
+                    [("eth_call", [{"to": q.to, "data": "0x" + q.data.hex()}, hex(block)]) for q, _ in mine]
+                )
             else:
                 results = [self._web3_call(q.to, q.data, block) for q, _ in mine]
         except BaseException as exc:
@@ -311,9 +318,14 @@ class Questions:
 
     def report(self) -> dict[str, Any]:
         age = self.head.age
-        return {"head": self.head.number, "headAgeSeconds": None if age is None else round(age, 3),
-                "pollInterval": self.head.interval, "lastError": self.head.last_error,
-                "questionsAnswered": self.answered, "questionsAsked": self.asked}
+        return {
+            "head": self.head.number,
+            "headAgeSeconds": None if age is None else round(age, 3),
+            "pollInterval": self.head.interval,
+            "lastError": self.head.last_error,
+            "questionsAnswered": self.answered,
+            "questionsAsked": self.asked,
+        }
 
 
 def _decode(q: Question, raw: bytes) -> Any:
@@ -328,7 +340,8 @@ def follow_chain(chain: Any, *, interval: float = 0.25, shared: Path | None = No
     ``shared``, the other worker processes' heads)."""
     endpoint = getattr(chain.w3.provider, "endpoint_uri", None)
     rpc = JsonRpc(str(endpoint)) if endpoint and str(endpoint).startswith(("http://", "https://")) else None
-    head = ChainHead((lambda: int(rpc.call("eth_blockNumber", []), 16)) if rpc else chain.block_number,
-                     interval=interval, shared=shared)
+    head = ChainHead(
+        (lambda: int(rpc.call("eth_blockNumber", []), 16)) if rpc else chain.block_number, interval=interval, shared=shared
+    )
     chain.sender.on_confirmed.append(head.observe)
     return Questions(chain, head, rpc)

@@ -50,9 +50,17 @@ class Manifest:
 
     def contract_abis(self, abis: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         """Each deployed contract with its address and ABI, as clients need them."""
-        return [{"name": name, "address": address, "abi": abis[name], "chainId": self.chain_id,
-                 "generatedBy": f"solc {self.compiler_version} over sources {self.source_hash[:16]}…"}
-                for name, address in sorted(self.contracts.items()) if name in abis]
+        return [
+            {
+                "name": name,
+                "address": address,
+                "abi": abis[name],
+                "chainId": self.chain_id,
+                "generatedBy": f"solc {self.compiler_version} over sources {self.source_hash[:16]}…",
+            }
+            for name, address in sorted(self.contracts.items())
+            if name in abis
+        ]
 
     def write_abis(self, folder: Path, abis: dict[str, list[dict[str, Any]]]) -> None:
         folder.mkdir(parents=True, exist_ok=True)

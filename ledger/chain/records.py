@@ -48,8 +48,9 @@ class RecordRegistry:
     def commitment_of(self, record_id: bytes, version: int) -> bytes:
         return bytes(self.handle.view("commitmentOf", record_id, version))
 
-    def verify_field(self, record_id: bytes, version: int, salt: bytes, field_name: str, value_hash: bytes,
-                     proof: list[bytes]) -> bool:
+    def verify_field(
+        self, record_id: bytes, version: int, salt: bytes, field_name: str, value_hash: bytes, proof: list[bytes]
+    ) -> bool:
         return bool(self.handle.view("verifyField", record_id, version, salt, field_name, value_hash, proof))
 
     def get_category(self, category: bytes) -> Category:
@@ -79,18 +80,24 @@ class RecordRegistry:
     def field_names(self, category: bytes, *, from_block: int = 0) -> list[str]:
         """The category's field names in schema order, from its ``CategoryFieldsAdded`` events
         (the contract stores only their hashes)."""
-        events = sorted(self.handle.logs("CategoryFieldsAdded", from_block=from_block, category=category),
-                        key=lambda e: int(e["firstIndex"]))
+        events = sorted(
+            self.handle.logs("CategoryFieldsAdded", from_block=from_block, category=category),
+            key=lambda e: int(e["firstIndex"]),
+        )
         return [name for e in events for name in e["fieldNames"]]
 
-    def anchoring_event(self, record_id: bytes, version: int, *, erased: bool = False,
-                        from_block: int = 0) -> dict[str, object] | None:
+    def anchoring_event(
+        self, record_id: bytes, version: int, *, erased: bool = False, from_block: int = 0
+    ) -> dict[str, object] | None:
         """The event that anchored ``version`` of ``record_id`` (or its erasure), if any."""
         if erased:
             found = self.handle.logs("RecordErased", from_block=from_block, recordId=record_id)
         elif version == 1:
             found = self.handle.logs("RecordRegistered", from_block=from_block, recordId=record_id)
         else:
-            found = [e for e in self.handle.logs("RecordUpdated", from_block=from_block, recordId=record_id)
-                     if int(e["version"]) == version]
+            found = [
+                e
+                for e in self.handle.logs("RecordUpdated", from_block=from_block, recordId=record_id)
+                if int(e["version"]) == version
+            ]
         return found[0] if found else None

@@ -99,11 +99,15 @@ class ErrorDecoder:
 
 #: Contract errors about a value the caller gave (not the resource asked for): 422 with a code of their own.
 _INPUT: dict[str, tuple[str, str]] = {
-    "AccessRegistryUnknownPurpose": ("unknown_purpose", "there is no purpose code {purpose}; the consortium's "
-                                                       "purposes are listed at GET /catalog"),
+    "AccessRegistryUnknownPurpose": (
+        "unknown_purpose",
+        "there is no purpose code {purpose}; the consortium's purposes are listed at GET /catalog",
+    ),
     "ResidentRegistryNotCommittee": ("not_a_committee", "{body} is not an active residents' committee"),
-    "RecordRegistryUnknownCategory": ("unknown_category", "there is no record category {category}; the categories "
-                                                          "are listed at GET /catalog"),
+    "RecordRegistryUnknownCategory": (
+        "unknown_category",
+        "there is no record category {category}; the categories are listed at GET /catalog",
+    ),
 }
 _CONTRACTS = ("BodyRegistry", "RecordRegistry", "ResidentRegistry", "AccessRegistry", "AccessTrail", "ERC2771Forwarder")
 
@@ -113,9 +117,7 @@ def exception_for(name: str, args: dict[str, Any]) -> E.ContractRevert:
     if name in _INPUT:
         code, words = _INPUT[name]
         return E.InvalidInput(words.format(**shown), error=name, args=args, code=code)
-    cls: type[E.ContractRevert] = _EXACT.get(name) or next(
-        (c for part, c in _BY_PART if part in name), E.InvalidInput
-    )
+    cls: type[E.ContractRevert] = _EXACT.get(name) or next((c for part, c in _BY_PART if part in name), E.InvalidInput)
     return cls(_words(name, shown), error=name, args=args)
 
 
@@ -123,7 +125,7 @@ def _words(name: str, shown: dict[str, str]) -> str:
     """``AccessRegistryRequestNotPending(requestId=3)`` as "request not pending (requestId 3)"."""
     for prefix in _CONTRACTS:
         if name.startswith(prefix):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
             break
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
     details = ", ".join(f"{k} {v}" for k, v in shown.items())

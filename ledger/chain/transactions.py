@@ -189,8 +189,16 @@ class Sender:
         tip = int(self.rpc(lambda: self.w3.eth.max_priority_fee)) if base else 0
         return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
 
-    def submit(self, signer: LocalAccount, to: str | None, data: bytes | str, *, gas: int | None = None,
-               fees: dict[str, int] | None = None, check_gap: bool = True) -> HexBytes:
+    def submit(
+        self,
+        signer: LocalAccount,
+        to: str | None,
+        data: bytes | str,
+        *,
+        gas: int | None = None,
+        fees: dict[str, int] | None = None,
+        check_gap: bool = True,
+    ) -> HexBytes:
         """Signs and sends one transaction; returns its hash without waiting. A pipeline of one sender's
         transactions checks the nonce gap for its first only (``check_gap``)."""
         sender = signer.address
@@ -221,8 +229,9 @@ class Sender:
                 return HexBytes(tx_hash)
         raise AssertionError("unreachable")
 
-    def submit_many(self, signer: LocalAccount, calls: Sequence[tuple[str, bytes, int]],
-                    fees: dict[str, int]) -> list[HexBytes]:
+    def submit_many(
+        self, signer: LocalAccount, calls: Sequence[tuple[str, bytes, int]], fees: dict[str, int]
+    ) -> list[HexBytes]:
         """Signs ``calls`` (to, data, gas) with consecutive nonces and sends them back to back; their
         hashes, in order. A node refusing one raises :class:`TransactionFailed` after the nonces are re-read
         (those it took stay pending and are mined; the outbox finds them on the chain)."""
@@ -232,9 +241,16 @@ class Sender:
             first = self.nonces.peek(sender)
             raws = []
             for i, (to, data, gas) in enumerate(calls):
-                tx: TxParams = {"from": sender, "to": Web3.to_checksum_address(to), "data": HexBytes(data),
-                                "value": Wei(0), "chainId": self.chain_id, "gas": gas, "nonce": Nonce(first + i),
-                                **fees}  # type: ignore[typeddict-item]
+                tx: TxParams = {
+                    "from": sender,
+                    "to": Web3.to_checksum_address(to),
+                    "data": HexBytes(data),
+                    "value": Wei(0),
+                    "chainId": self.chain_id,
+                    "gas": gas,
+                    "nonce": Nonce(first + i),
+                    **fees,  # type: ignore[typeddict-item]
+                }
                 raws.append(signer.sign_transaction(tx).raw_transaction)  # type: ignore[arg-type]
             # One after another, in nonce order: a JSON-RPC batch is answered concurrently by anvil, whose
             # instant miner then leaves the transactions that arrived before their predecessor unmined
@@ -242,8 +258,11 @@ class Sender:
             hashes: list[HexBytes] = []
             for raw in raws:
                 try:
-                    answer = self.rpc(lambda raw=raw: self.w3.provider.make_request(  # type: ignore[misc]
-                        RPCEndpoint("eth_sendRawTransaction"), [raw.to_0x_hex()]))
+                    answer = self.rpc(
+                        lambda raw=raw: self.w3.provider.make_request(  # type: ignore[misc]
+                            RPCEndpoint("eth_sendRawTransaction"), [raw.to_0x_hex()]
+                        )
+                    )
                 except ChainUnavailable:
                     self.nonces.resync(sender)
                     raise
@@ -268,14 +287,23 @@ class Sender:
                     found[i] = answer["result"]
             if len(found) < len(hashes):
                 if time.monotonic() > deadline:
-                    raise TransactionFailed(f"{len(hashes) - len(found)} transactions were not mined within "
-                                            f"{self.receipt_timeout:.0f}s")
+                    raise TransactionFailed(
+                        f"{len(hashes) - len(found)} transactions were not mined within {self.receipt_timeout:.0f}s"
+                    )
                 time.sleep(self.poll_interval)
         out: list[TxReceipt | LedgerError] = []
         for i, h in enumerate(hashes):
             raw = found[i]
-            receipt = cast(TxReceipt, {**raw, "status": int(raw["status"], 16), "blockNumber": int(raw["blockNumber"], 16),
-                                       "gasUsed": int(raw["gasUsed"], 16), "transactionHash": HexBytes(h)})
+            receipt = cast(
+                TxReceipt,
+                {
+                    **raw,
+                    "status": int(raw["status"], 16),
+                    "blockNumber": int(raw["blockNumber"], 16),
+                    "gasUsed": int(raw["gasUsed"], 16),
+                    "transactionHash": HexBytes(h),
+                },
+            )
             out.append(receipt if receipt["status"] == 1 else self._replay_failure(h, receipt))
         if found:
             self.confirmed(max(int(r["blockNumber"], 16) for r in found.values()))
@@ -298,8 +326,16 @@ class Sender:
             if old is not None:
                 for key in fees:
                     fees[key] = max(fees[key], int(int(old.get(key) or 0) * 1.25) + 1)
-            tx: TxParams = {"from": sender, "to": Web3.to_checksum_address(to), "data": HexBytes(data), "value": 0,
-                            "chainId": self.chain_id, "gas": gas, "nonce": nonce, **fees}  # type: ignore[typeddict-item]
+            tx: TxParams = {
+                "from": sender,
+                "to": Web3.to_checksum_address(to),
+                "data": HexBytes(data),
+                "value": 0,
+                "chainId": self.chain_id,
+                "gas": gas,
+                "nonce": nonce,
+                **fees,  # type: ignore[typeddict-item]
+            }
             raw = signer.sign_transaction(tx).raw_transaction  # type: ignore[arg-type]
             try:
                 tx_hash = self.rpc(lambda: self.w3.eth.send_raw_transaction(raw))
@@ -333,8 +369,12 @@ class Sender:
 
     def _replay_failure(self, tx_hash: HexBytes, receipt: TxReceipt) -> LedgerError:
         original = self.w3.eth.get_transaction(tx_hash)
-        replay: TxParams = {"from": original["from"], "to": original["to"], "data": original["input"],
-                            "gas": original["gas"]}
+        replay: TxParams = {
+            "from": original["from"],
+            "to": original["to"],
+            "data": original["input"],
+            "gas": original["gas"],
+        }
         try:
             self.w3.eth.call(replay, receipt["blockNumber"] - 1)
         except Exception as exc:

@@ -73,16 +73,16 @@ class BlockView:
         """``checkAccess``: may ``reader`` read these fields under grant ``grant_id`` for ``purpose``."""
         return Ask(self._q("AccessRegistry", "checkAccess", reader, record_id, mask, purpose, grant_id), Decision)
 
-    def emergency(self, emergency_id: int, reader: str, record_id: bytes, mask: int,
-                  purpose: bytes) -> Ask[Decision]:
+    def emergency(self, emergency_id: int, reader: str, record_id: bytes, mask: int, purpose: bytes) -> Ask[Decision]:
         """``checkEmergency``: may ``reader`` read these fields under their declaration ``emergency_id``."""
-        return Ask(self._q("AccessRegistry", "checkEmergency", emergency_id, reader, record_id, mask, purpose),
-                   Decision)
+        return Ask(self._q("AccessRegistry", "checkEmergency", emergency_id, reader, record_id, mask, purpose), Decision)
 
     def grant_for(self, reader: str, record_id: bytes, mask: int, purpose: bytes) -> Ask[tuple[Decision, int]]:
         """``findGrant``: the grant a read would go under, with the decision it would get."""
-        return Ask(self._q("AccessRegistry", "findGrant", reader, record_id, mask, purpose),
-                   lambda raw: (Decision(raw[0]), int(raw[1])))
+        return Ask(
+            self._q("AccessRegistry", "findGrant", reader, record_id, mask, purpose),
+            lambda raw: (Decision(raw[0]), int(raw[1])),
+        )
 
 
 def at(questions: Questions, block: int | None = None) -> BlockView:

@@ -13,8 +13,11 @@ from ledger.cli import api, bench, consortium, keys, records, residents, system,
 from ledger.cli.common import err
 from ledger.errors import Internal, LedgerError
 
-app = typer.Typer(help="Civic Ledger: resident-record commitments, access grants and access trails on a permissioned chain.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Civic Ledger: resident-record commitments, access grants and access trails on a permissioned chain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 system.register(app)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(consortium.consortium_app, name="consortium")

@@ -24,16 +24,17 @@ from ledger.ids import BodyKind
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
-ApiOpt = Annotated[Optional[str], typer.Option("--api", envvar="LEDGER_API_URL",
-                                               help="The body's node (default http://127.0.0.1:8000)")]
+ApiOpt = Annotated[
+    Optional[str], typer.Option("--api", envvar="LEDGER_API_URL", help="The body's node (default http://127.0.0.1:8000)")
+]
 FieldsOpt = Annotated[list[str], typer.Option("--field", help="A field name; repeat for several")]
 PurposeOpt = Annotated[str, typer.Option("--purpose", help="Purpose code, e.g. subsistence_review")]
 DEFAULT_API = "http://127.0.0.1:8000"
 
 emergency_app = typer.Typer(help="Emergency (break-glass) reads: declare, list, review.", no_args_is_help=True)
-api_app = typer.Typer(help="The local system's nodes (one API process per demo body, each with its own "
-                           "database).",
-                      no_args_is_help=True)
+api_app = typer.Typer(
+    help="The local system's nodes (one API process per demo body, each with its own database).", no_args_is_help=True
+)
 
 
 def _session_file(api: str, account: LocalAccount) -> Path:
@@ -41,8 +42,7 @@ def _session_file(api: str, account: LocalAccount) -> Path:
     return settings().home / "sessions" / f"{account.address}@{safe}.json"
 
 
-def client(api: Optional[str], keystore: Optional[Path], dev_account: Optional[int], *,
-           fresh: bool = False) -> ApiClient:
+def client(api: Optional[str], keystore: Optional[Path], dev_account: Optional[int], *, fresh: bool = False) -> ApiClient:
     """A signed-in client of ``api`` as the given account, reusing a cached token while it is valid."""
     account = signer(keystore, dev_account)
     url = (api or DEFAULT_API).rstrip("/")
@@ -70,6 +70,7 @@ def call(api: Optional[str], keystore: Optional[Path], dev: Optional[int], fn: A
             if exc.status != 401:
                 raise
             return fn(client(api, keystore, dev, fresh=True))  # the cached token was refused: sign in again
+
     return run(go)
 
 
@@ -82,15 +83,22 @@ def register(app: typer.Typer) -> None:
         print_json(call(api, keystore, dev_account, lambda c: {**c.me(), "api": c.http.base_url}))
 
     @app.command()
-    def request(purpose: PurposeOpt,
-                justification: Annotated[str, typer.Option(help="Why (kept off-chain, hashed on-chain)")],
-                record: Annotated[Optional[str], typer.Option(help="Record id (scope: one record)")] = None,
-                national_id: Annotated[Optional[str], typer.Option(help="Resident (scope: their records of a "
-                                                                           "category); prefer LEDGER_NATIONAL_ID",
-                                                                      envvar="LEDGER_NATIONAL_ID")] = None,
-                category: Annotated[Optional[str], typer.Option(help="Category, with --national-id")] = None,
-                field: FieldsOpt = [],  # noqa: B006
-                api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def request(
+        purpose: PurposeOpt,
+        justification: Annotated[str, typer.Option(help="Why (kept off-chain, hashed on-chain)")],
+        record: Annotated[Optional[str], typer.Option(help="Record id (scope: one record)")] = None,
+        national_id: Annotated[
+            Optional[str],
+            typer.Option(
+                help="Resident (scope: their records of a category); prefer LEDGER_NATIONAL_ID", envvar="LEDGER_NATIONAL_ID"
+            ),
+        ] = None,
+        category: Annotated[Optional[str], typer.Option(help="Category, with --national-id")] = None,
+        field: FieldsOpt = [],  # noqa: B006
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Ask the body behind --api for access to a record's fields, for a purpose."""
         if (record is None) == (national_id is None):
             fail(BadArgument("give --record, or --national-id with --category"))
@@ -102,54 +110,85 @@ def register(app: typer.Typer) -> None:
         print_json({"requestId": call(api, keystore, dev_account, lambda c: c.request_access(**body))})
 
     @app.command()
-    def find(national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
-             category: Annotated[Optional[str], typer.Option(help="Only this category")] = None,
-             api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def find(
+        national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
+        category: Annotated[Optional[str], typer.Option(help="Only this category")] = None,
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Find a resident's records at the body behind --api (ids and metadata, no content)."""
         body = {"nationalId": national_id, **({"category": category} if category else {})}
         print_json(call(api, keystore, dev_account, lambda c: c.request("POST", "/records/search", json=body)))
 
     @app.command()
-    def requests(view: Annotated[str, typer.Option(help="mine, pending (made to this body) or all")] = "mine",
-                 api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def requests(
+        view: Annotated[str, typer.Option(help="mine, pending (made to this body) or all")] = "mine",
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """List access requests."""
         print_json(call(api, keystore, dev_account, lambda c: c.request("GET", "/requests", params={"view": view})))
 
     @app.command()
-    def approve(request_id: Annotated[int, typer.Argument(help="The request")],
-                days: Annotated[Optional[int], typer.Option(help="Grant for this many days")] = None,
-                until: Annotated[Optional[str], typer.Option(help="Or until this ISO date-time (UTC)")] = None,
-                api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def approve(
+        request_id: Annotated[int, typer.Argument(help="The request")],
+        days: Annotated[Optional[int], typer.Option(help="Grant for this many days")] = None,
+        until: Annotated[Optional[str], typer.Option(help="Or until this ISO date-time (UTC)")] = None,
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Approve a pending request (an admin of the custodian)."""
-        print_json({"grantId": call(api, keystore, dev_account,
-                                 lambda c: c.approve(request_id, days=days, expires_at=until))})
+        print_json(
+            {"grantId": call(api, keystore, dev_account, lambda c: c.approve(request_id, days=days, expires_at=until))}
+        )
 
     @app.command()
-    def deny(request_id: Annotated[int, typer.Argument(help="The request")],
-             reason: Annotated[str, typer.Option(help="Why (hashed on-chain)")],
-             api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def deny(
+        request_id: Annotated[int, typer.Argument(help="The request")],
+        reason: Annotated[str, typer.Option(help="Why (hashed on-chain)")],
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Deny a pending request (an admin of the custodian)."""
-        print_json(call(api, keystore, dev_account,
-                     lambda c: c.act("POST", f"/requests/{request_id}/deny", {"reason": reason})))
+        print_json(
+            call(api, keystore, dev_account, lambda c: c.act("POST", f"/requests/{request_id}/deny", {"reason": reason}))
+        )
 
     @app.command()
-    def grants(view: Annotated[str, typer.Option(help="mine (held by my body) or given (by this body)")] = "mine",
-               api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def grants(
+        view: Annotated[str, typer.Option(help="mine (held by my body) or given (by this body)")] = "mine",
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """List grants."""
         print_json(call(api, keystore, dev_account, lambda c: c.request("GET", "/grants", params={"view": view})))
 
     @app.command()
-    def revoke(grant_id: Annotated[int, typer.Argument(help="The grant")], api: ApiOpt = None,
-               keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def revoke(
+        grant_id: Annotated[int, typer.Argument(help="The grant")],
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Revoke a grant (an admin of the custodian); the next read under it is refused."""
         print_json(call(api, keystore, dev_account, lambda c: c.revoke(grant_id)))
 
     @app.command()
-    def read(record: Annotated[str, typer.Argument(help="Record id")], purpose: PurposeOpt,
-             field: FieldsOpt = [],  # noqa: B006
-             emergency: Annotated[int, typer.Option(help="My emergency declaration, for a break-glass read")] = 0,
-             save: Annotated[Optional[Path], typer.Option("--out", help="Also write the bundle to this file")] = None,
-             api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def read(
+        record: Annotated[str, typer.Argument(help="Record id")],
+        purpose: PurposeOpt,
+        field: FieldsOpt = [],  # noqa: B006
+        emergency: Annotated[int, typer.Option(help="My emergency declaration, for a break-glass read")] = 0,
+        save: Annotated[Optional[Path], typer.Option("--out", help="Also write the bundle to this file")] = None,
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Read granted fields: sign a read request; get the disclosure bundle and the trail receipt."""
         result = call(api, keystore, dev_account, lambda c: c.read(record, field, purpose, emergency_id=emergency))
         if save is not None:
@@ -158,12 +197,17 @@ def register(app: typer.Typer) -> None:
         print_json(result)
 
     @app.command()
-    def consent(grant_id: Annotated[int, typer.Argument(help="The grant")],
-                give: Annotated[bool, typer.Option("--give/--refuse", help="Give or refuse consent")] = True,
-                national_id: Annotated[Optional[str], typer.Option(help="Committee members: the resident",
-                                                                      envvar="LEDGER_NATIONAL_ID")] = None,
-                evidence: Annotated[Optional[str], typer.Option(help="Committee members: the evidence")] = None,
-                api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def consent(
+        grant_id: Annotated[int, typer.Argument(help="The grant")],
+        give: Annotated[bool, typer.Option("--give/--refuse", help="Give or refuse consent")] = True,
+        national_id: Annotated[
+            Optional[str], typer.Option(help="Committee members: the resident", envvar="LEDGER_NATIONAL_ID")
+        ] = None,
+        evidence: Annotated[Optional[str], typer.Option(help="Committee members: the evidence")] = None,
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Give or refuse consent under a grant: the resident with their own key, or their committee."""
         body: dict[str, Any] = {"grantId": grant_id, "given": give}
         if national_id:
@@ -171,19 +215,38 @@ def register(app: typer.Typer) -> None:
         print_json(call(api, keystore, dev_account, lambda c: c.act("POST", "/consent", body)))
 
     @app.command()
-    def trail(code: Annotated[Optional[str], typer.Option(help="A resident's access code (no account needed)")] = None,
-              code_file: Annotated[Optional[Path], typer.Option(
-                  "--code-file", help="Read the access code from this file (as `access-code --save` writes it): "
-                                      "it stays out of shell history")] = None,
-              subject: Annotated[Optional[str], typer.Option(help="Auditors: one subject id")] = None,
-              mine: Annotated[bool, typer.Option("--mine", help="My own trail, as a resident")] = False,
-              consortium: Annotated[bool, typer.Option(
-                  "--consortium", help="With --code or --mine, at the resident's committee's node: the reads at "
-                                       "every body's node, merged newest first")] = False,
-              bundle: Annotated[Optional[Path], typer.Option(
-                  "--bundle", help="Save the trail bundle (events, proofs, anchors, signed head; one per node with "
-                                   "--consortium) here, for `ledger verify trail`")] = None,
-              api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def trail(
+        code: Annotated[Optional[str], typer.Option(help="A resident's access code (no account needed)")] = None,
+        code_file: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--code-file",
+                help="Read the access code from this file (as `access-code --save` writes it): "
+                "it stays out of shell history",
+            ),
+        ] = None,
+        subject: Annotated[Optional[str], typer.Option(help="Auditors: one subject id")] = None,
+        mine: Annotated[bool, typer.Option("--mine", help="My own trail, as a resident")] = False,
+        consortium: Annotated[
+            bool,
+            typer.Option(
+                "--consortium",
+                help="With --code or --mine, at the resident's committee's node: the reads at "
+                "every body's node, merged newest first",
+            ),
+        ] = False,
+        bundle: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--bundle",
+                help="Save the trail bundle (events, proofs, anchors, signed head; one per node with "
+                "--consortium) here, for `ledger verify trail`",
+            ),
+        ] = None,
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Show an access trail: by access code, my own (resident), or the whole or one subject's (auditors)."""
         if code_file is not None:
             try:
@@ -210,19 +273,34 @@ def register(app: typer.Typer) -> None:
         params = {"subjectId": subject} if subject else {}
         path = f"/trail/mine{more}" if mine else "/trail"
         if bundle is not None:
-            saved(call(api, keystore, dev_account, lambda c: c.request("GET", path + "/bundle" if mine
-                                                                         else "/trail/bundle", params=params)))
+            saved(
+                call(
+                    api,
+                    keystore,
+                    dev_account,
+                    lambda c: c.request("GET", path + "/bundle" if mine else "/trail/bundle", params=params),
+                )
+            )
         print_json(call(api, keystore, dev_account, lambda c: c.request("GET", path, params=params)))
 
     @app.command("access-code")
-    def access_code(national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
-                    save: Annotated[Optional[Path], typer.Option(
-                        "--save", help="Also write the code alone to this file (mode 0600), to hand over or to "
-                                       "use with `trail --code-file`")] = None,
-                    api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def access_code(
+        national_id: Annotated[str, typer.Option(help="The resident", envvar="LEDGER_NATIONAL_ID")],
+        save: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--save",
+                help="Also write the code alone to this file (mode 0600), to hand over or to use with `trail --code-file`",
+            ),
+        ] = None,
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Issue a resident's access code to their trail (committee officers and admins); shown once."""
-        issued = call(api, keystore, dev_account,
-                       lambda c: c.request("POST", "/trail/codes", json={"nationalId": national_id}))
+        issued = call(
+            api, keystore, dev_account, lambda c: c.request("POST", "/trail/codes", json={"nationalId": national_id})
+        )
         if save is not None:
             fd = os.open(save, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
@@ -231,34 +309,57 @@ def register(app: typer.Typer) -> None:
         print_json(issued)
 
     @emergency_app.command("declare")
-    def emergency_declare(record: Annotated[str, typer.Argument(help="Record id")],
-                          reason: Annotated[str, typer.Option(help="Mandatory reason (hashed on-chain)")],
-                          field: FieldsOpt = [],  # noqa: B006
-                          purpose: Annotated[str, typer.Option(
-                              help="The purpose code every read under the declaration carries")] = "emergency_response",
-                          api: ApiOpt = None, keystore: KeystoreOpt = None,
-                          dev_account: DevAccountOpt = None) -> None:
+    def emergency_declare(
+        record: Annotated[str, typer.Argument(help="Record id")],
+        reason: Annotated[str, typer.Option(help="Mandatory reason (hashed on-chain)")],
+        field: FieldsOpt = [],  # noqa: B006
+        purpose: Annotated[
+            str, typer.Option(help="The purpose code every read under the declaration carries")
+        ] = "emergency_response",
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Declare an emergency read (members with the emergency role), for one purpose; then
         `ledger read --emergency ID --purpose P` with that purpose."""
-        print_json({"emergencyId": call(api, keystore, dev_account,
-                                     lambda c: c.declare_emergency(record, field, reason, purpose=purpose))})
+        print_json(
+            {
+                "emergencyId": call(
+                    api, keystore, dev_account, lambda c: c.declare_emergency(record, field, reason, purpose=purpose)
+                )
+            }
+        )
 
     @emergency_app.command("list")
-    def emergency_list(unreviewed: Annotated[bool, typer.Option("--unreviewed")] = False, api: ApiOpt = None,
-                       keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+    def emergency_list(
+        unreviewed: Annotated[bool, typer.Option("--unreviewed")] = False,
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Emergency reads of this body's records."""
-        print_json(call(api, keystore, dev_account,
-                     lambda c: c.request("GET", "/emergencies", params={"unreviewed": unreviewed})))
+        print_json(
+            call(api, keystore, dev_account, lambda c: c.request("GET", "/emergencies", params={"unreviewed": unreviewed}))
+        )
 
     @emergency_app.command("review")
-    def emergency_review(emergency_id: Annotated[int, typer.Argument()],
-                         justified: Annotated[bool, typer.Option("--justified/--unjustified")] = True,
-                         outcome: Annotated[str, typer.Option(help="The finding (hashed on-chain)")] = "reviewed",
-                         api: ApiOpt = None, keystore: KeystoreOpt = None,
-                         dev_account: DevAccountOpt = None) -> None:
+    def emergency_review(
+        emergency_id: Annotated[int, typer.Argument()],
+        justified: Annotated[bool, typer.Option("--justified/--unjustified")] = True,
+        outcome: Annotated[str, typer.Option(help="The finding (hashed on-chain)")] = "reviewed",
+        api: ApiOpt = None,
+        keystore: KeystoreOpt = None,
+        dev_account: DevAccountOpt = None,
+    ) -> None:
         """Review an emergency read (an admin of the custodian)."""
-        print_json(call(api, keystore, dev_account, lambda c: c.act(
-            "POST", f"/emergencies/{emergency_id}/review", {"justified": justified, "outcome": outcome})))
+        print_json(
+            call(
+                api,
+                keystore,
+                dev_account,
+                lambda c: c.act("POST", f"/emergencies/{emergency_id}/review", {"justified": justified, "outcome": outcome}),
+            )
+        )
 
     app.add_typer(emergency_app, name="emergency")
     app.add_typer(api_app, name="api")
@@ -266,8 +367,9 @@ def register(app: typer.Typer) -> None:
 
 #: Every demo body's node gets a port from --port on, in :func:`ledger.local.demo.node_bodies`' order.
 @api_app.command("up")
-def api_up(port: Annotated[int, typer.Option(help="Port of the first body's node (rc-east); the others follow")]
-           = 8000) -> None:
+def api_up(
+    port: Annotated[int, typer.Option(help="Port of the first body's node (rc-east); the others follow")] = 8000,
+) -> None:
     """Start every demo body's node (API and portal, its own database) in the background and publish each
     node's address in the registry, where the other nodes find it (idempotent)."""
     from rich.table import Table
@@ -287,22 +389,30 @@ def api_up(port: Annotated[int, typer.Option(help="Port of the first body's node
         apis.add_row(info.body, info.url + "/", info.url + "/docs", info.log)
     out.print(apis)
     names = demo.keystore_names()
-    people = Table("body", "role", "account", "portal: keystore", "command line",
-                   title="Sign in as a demo role (WELL-KNOWN DEV KEYS: local use only)",
-                   caption=f"Portal keystore files are in {home / 'keystores'} (password: demo). Everyone works at "
-                           "their own body's node; a node forwards what concerns another body's records to that "
-                           "body's node.")
+    people = Table(
+        "body",
+        "role",
+        "account",
+        "portal: keystore",
+        "command line",
+        title="Sign in as a demo role (WELL-KNOWN DEV KEYS: local use only)",
+        caption=f"Portal keystore files are in {home / 'keystores'} (password: demo). Everyone works at "
+        "their own body's node; a node forwards what concerns another body's records to that "
+        "body's node.",
+    )
     index = {str(dev_account(i).address): i for i in range(30)}
     for body, _kind, role, account in demo.summary_rows():
         if role != "node":
             i = index[account]
-            people.add_row(body, role, account, f"{names[i]}.json",
-                           f"ledger login --api {urls[body]} --dev-account {i}")
+            people.add_row(body, role, account, f"{names[i]}.json", f"ledger login --api {urls[body]} --dev-account {i}")
     out.print(people)
     committees = [b.code for b in demo.BODIES if b.kind == BodyKind.RESIDENTS_COMMITTEE]
-    out.print("Residents: open their committee's portal (" + " or ".join(f"{urls[c]}/resident" for c in committees)
-              + ") with the access code a committee officer issues there (Officers page); it shows the reads of "
-              "their data at every body's node.")
+    out.print(
+        "Residents: open their committee's portal ("
+        + " or ".join(f"{urls[c]}/resident" for c in committees)
+        + ") with the access code a committee officer issues there (Officers page); it shows the reads of "
+        "their data at every body's node."
+    )
 
 
 @api_app.command("down")
@@ -323,5 +433,10 @@ def api_status() -> None:
     from ledger.local.api_processes import ApiProcess
 
     home = settings().home
-    print_json([{"body": b, "url": i.url if i else None, "running": i is not None}
-            for b in demo.node_bodies() for i in [ApiProcess(home, b).running()]])
+    print_json(
+        [
+            {"body": b, "url": i.url if i else None, "running": i is not None}
+            for b in demo.node_bodies()
+            for i in [ApiProcess(home, b).running()]
+        ]
+    )

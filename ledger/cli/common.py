@@ -88,8 +88,14 @@ def progress_bars(verb: str = "") -> Iterator[Callable[[str, int, int], None]]:
     """Progress bars on standard error, one per stage: yields ``update(stage, done, total)``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def update(stage: str, done: int, total: int) -> None:
@@ -113,8 +119,9 @@ def signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
         try:
             key = Account.decrypt(document, password)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise BadArgument(f"cannot unlock {keystore}: not a keystore V3 file, or the wrong password "
-                              f"({type(exc).__name__}: {exc})") from None
+            raise BadArgument(
+                f"cannot unlock {keystore}: not a keystore V3 file, or the wrong password ({type(exc).__name__}: {exc})"
+            ) from None
         account: LocalAccount = Account.from_key(key)
         return account
     if dev_index is not None:

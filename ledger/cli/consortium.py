@@ -17,17 +17,26 @@ if TYPE_CHECKING:
     from ledger.network.besu import Consortium, NodeKey
     from ledger.network.registry import Allowlists
 
-consortium_app = typer.Typer(help="The production network: Besu QBFT genesis, node configs, allowlists from the "
-                                  "on-chain registry, node keys, compose file (node-config/); and the audit of every "
-                                  "body's node.", no_args_is_help=True)
+consortium_app = typer.Typer(
+    help="The production network: Besu QBFT genesis, node configs, allowlists from the "
+    "on-chain registry, node keys, compose file (node-config/); and the audit of every "
+    "body's node.",
+    no_args_is_help=True,
+)
 
 FileOpt = Annotated[Path, typer.Option("--file", help="The consortium file")]
 KeysOpt = Annotated[Path, typer.Option("--keys", help="Folder of the node keys (kept out of git)")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder the network's files are written to")]
-RpcOpt = Annotated[Optional[str], typer.Option("--rpc", help="A node of the network: allowlists from its "
-                                                             "BodyRegistry, at the addresses of the deployment's "
-                                                             "manifest (LEDGER_HOME or LEDGER_MANIFEST); default: the "
-                                                             "file's bootstrap entries")]
+RpcOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--rpc",
+        help="A node of the network: allowlists from its "
+        "BodyRegistry, at the addresses of the deployment's "
+        "manifest (LEDGER_HOME or LEDGER_MANIFEST); default: the "
+        "file's bootstrap entries",
+    ),
+]
 AUDIT_WAIT = 1800.0  # seconds the consortium audit may take (each node audits itself; 1M events ≈ 2 min)
 FILE, KEYS, OUT = Path("node-config/consortium.toml"), Path("node-config/keys"), Path("node-config/network")
 
@@ -45,8 +54,12 @@ def init(file: FileOpt = FILE) -> None:
         else:
             created = False
         c = load(file)
-        return {"file": str(file), "created": created, "bodies": [b.code for b in c.bodies],
-                "validators": [b.code for b in c.validators]}
+        return {
+            "file": str(file),
+            "created": created,
+            "bodies": [b.code for b in c.bodies],
+            "validators": [b.code for b in c.validators],
+        }
 
     print_json(run(go))
 
@@ -59,8 +72,10 @@ def keys(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS) -> None:
     def go() -> dict[str, object]:
         c = load(file)
         made = write_keys(c, keys_dir)
-        return {b.code: {"address": made[b.code].address, "enode": made[b.code].enode(b.host),
-                         "validator": b.validator} for b in c.bodies}
+        return {
+            b.code: {"address": made[b.code].address, "enode": made[b.code].enode(b.host), "validator": b.validator}
+            for b in c.bodies
+        }
 
     print_json(run(go))
 
@@ -98,8 +113,13 @@ def allowlists(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt =
             (out_dir / b.code).mkdir(parents=True, exist_ok=True)
             (out_dir / b.code / "config.toml").write_text(node_config(c, k))
             (out_dir / b.code / "permissions_config.toml").write_text(permissions(lists))
-        return {"out": str(out_dir), "source": "registry" if rpc else "bootstrap", "accounts": list(lists.accounts),
-                "nodes": list(lists.nodes), "unreadableEndpoints": list(lists.unreadable)}
+        return {
+            "out": str(out_dir),
+            "source": "registry" if rpc else "bootstrap",
+            "accounts": list(lists.accounts),
+            "nodes": list(lists.nodes),
+            "unreadableEndpoints": list(lists.unreadable),
+        }
 
     print_json(run(go))
 
@@ -116,8 +136,11 @@ def _lists(c: Consortium, k: Mapping[str, NodeKey], rpc: str | None) -> Allowlis
     from ledger.local.system import open_chain
     from ledger.network.registry import from_registry
 
-    return from_registry(Contracts.of(open_chain(settings(rpc_url=rpc))), accounts=c.bootstrap_accounts,
-                         nodes=tuple(k[v.code].enode(v.host) for v in c.validators))
+    return from_registry(
+        Contracts.of(open_chain(settings(rpc_url=rpc))),
+        accounts=c.bootstrap_accounts,
+        nodes=tuple(k[v.code].enode(v.host) for v in c.validators),
+    )
 
 
 @consortium_app.command("compose")
@@ -162,12 +185,16 @@ def extradata(addresses: Annotated[list[str], typer.Argument(help="Validator add
 
 
 @consortium_app.command("audit")
-def audit(api: Annotated[Optional[str], typer.Option("--api", envvar="LEDGER_API_URL",
-                                                     help="The auditor body's own node (default http://127.0.0.1:8000)")]
-          = None,
-          fmt: Annotated[str, typer.Option("--format", help="json or html")] = "json",
-          save: Annotated[Optional[Path], typer.Option("--out", help="Also write the report to this file")] = None,
-          keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+def audit(
+    api: Annotated[
+        Optional[str],
+        typer.Option("--api", envvar="LEDGER_API_URL", help="The auditor body's own node (default http://127.0.0.1:8000)"),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or html")] = "json",
+    save: Annotated[Optional[Path], typer.Option("--out", help="Also write the report to this file")] = None,
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+) -> None:
     """Audit every body's node (auditors, at their own node): each node audits itself and signs the result;
     the auditor's node checks each against the chain and answers one report. Exits 1 unless it passed."""
     from ledger.cli.api import call

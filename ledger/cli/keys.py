@@ -44,8 +44,10 @@ def keys_new(out_file: Annotated[Path, typer.Argument(help="Where to write the k
 
 
 @keys_app.command("kek-new")
-def keys_kek_new(out_file: Annotated[Path, typer.Argument(help="Where to write the encrypted keyring")],
-                 key_id: Annotated[str, typer.Option("--id", help="Id of the first key-encryption key")] = "kek-1") -> None:
+def keys_kek_new(
+    out_file: Annotated[Path, typer.Argument(help="Where to write the encrypted keyring")],
+    key_id: Annotated[str, typer.Option("--id", help="Id of the first key-encryption key")] = "kek-1",
+) -> None:
     """Create a body's keyring of key-encryption keys, encrypted with LEDGER_KEK_PASSWORD (scrypt, AES-256-GCM)."""
     from ledger.crypto.envelope import Keyring
 

@@ -13,52 +13,78 @@ import typer
 from ledger.cli.api import ApiOpt, call
 from ledger.cli.common import DevAccountOpt, KeystoreOpt, print_json
 
-residents_app = typer.Typer(help="Residents and their committees: show, enrol, move, link or unlink a wallet.",
-                            no_args_is_help=True)
+residents_app = typer.Typer(
+    help="Residents and their committees: show, enrol, move, link or unlink a wallet.", no_args_is_help=True
+)
 NationalIdOpt = Annotated[str, typer.Option("--national-id", envvar="LEDGER_NATIONAL_ID", help="The resident")]
 
 
 @residents_app.command("show")
-def show(national_id: NationalIdOpt, api: ApiOpt = None, keystore: KeystoreOpt = None,
-         dev_account: DevAccountOpt = None) -> None:
+def show(
+    national_id: NationalIdOpt, api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None
+) -> None:
     """The resident's committee, the committees before it, and a move waiting for approval (staff of residents'
     committees and subdistrict offices)."""
-    print_json(call(api, keystore, dev_account,
-                    lambda c: c.request("POST", "/residents/lookup", json={"nationalId": national_id})))
+    print_json(
+        call(api, keystore, dev_account, lambda c: c.request("POST", "/residents/lookup", json={"nationalId": national_id}))
+    )
 
 
 @residents_app.command("enrol")
-def enrol(national_id: NationalIdOpt, api: ApiOpt = None, keystore: KeystoreOpt = None,
-          dev_account: DevAccountOpt = None) -> None:
+def enrol(
+    national_id: NationalIdOpt, api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None
+) -> None:
     """Enrol a resident of no committee in yours (a committee's first record of a resident does it too)."""
-    print_json(call(api, keystore, dev_account,
-                    lambda c: c.act("POST", "/residents/enrol", {"nationalId": national_id})))
+    print_json(call(api, keystore, dev_account, lambda c: c.act("POST", "/residents/enrol", {"nationalId": national_id})))
 
 
 @residents_app.command("transfer")
-def transfer(national_id: NationalIdOpt,
-             to: Annotated[str, typer.Option("--to", help="The residents' committee the resident moves to")],
-             api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+def transfer(
+    national_id: NationalIdOpt,
+    to: Annotated[str, typer.Option("--to", help="The residents' committee the resident moves to")],
+    api: ApiOpt = None,
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+) -> None:
     """Approve a resident's move to another committee (an admin of either committee: both must approve; or an
     admin of the subdistrict office both belong to, alone)."""
+
     def go(c: Any) -> Any:
         done = c.act("POST", "/residents/transfer", {"nationalId": national_id, "to": to})
-        return {"transactionHash": done["transactionHash"], "moved": "ResidentTransferred" in done["events"],
-                "events": done["events"]}
+        return {
+            "transactionHash": done["transactionHash"],
+            "moved": "ResidentTransferred" in done["events"],
+            "events": done["events"],
+        }
+
     print_json(call(api, keystore, dev_account, go))
 
 
 @residents_app.command("link")
-def link(national_id: NationalIdOpt,
-         account: Annotated[str, typer.Option("--account", help="The resident's own account (0x…)")],
-         api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+def link(
+    national_id: NationalIdOpt,
+    account: Annotated[str, typer.Option("--account", help="The resident's own account (0x…)")],
+    api: ApiOpt = None,
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+) -> None:
     """Link a resident's own account to them, so they sign in and consent with it (their committee's staff)."""
-    print_json(call(api, keystore, dev_account,
-                    lambda c: c.act("POST", "/residents", {"account": account, "nationalId": national_id})))
+    print_json(
+        call(
+            api,
+            keystore,
+            dev_account,
+            lambda c: c.act("POST", "/residents", {"account": account, "nationalId": national_id}),
+        )
+    )
 
 
 @residents_app.command("unlink")
-def unlink(account: Annotated[str, typer.Option("--account", help="The resident's account (0x…)")],
-           api: ApiOpt = None, keystore: KeystoreOpt = None, dev_account: DevAccountOpt = None) -> None:
+def unlink(
+    account: Annotated[str, typer.Option("--account", help="The resident's account (0x…)")],
+    api: ApiOpt = None,
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+) -> None:
     """Unlink a resident's account (the resident themselves, or their committee's staff)."""
     print_json(call(api, keystore, dev_account, lambda c: c.act("DELETE", f"/residents/{account}")))

@@ -34,15 +34,20 @@ BlockOpt = Annotated[Optional[float], typer.Option("--block-time", help="Seconds
 
 
 @node_app.command("up")
-def node_up(kind: KindOpt = None, port: PortOpt = None, block_time: BlockOpt = None,
-            chain_id: Annotated[Optional[int], typer.Option(help="Chain id")] = None) -> None:
+def node_up(
+    kind: KindOpt = None,
+    port: PortOpt = None,
+    block_time: BlockOpt = None,
+    chain_id: Annotated[Optional[int], typer.Option(help="Chain id")] = None,
+) -> None:
     """Start the local node (detached), unless it already runs."""
     from ledger.local.chain_node import LocalNode
 
     s = settings(node_kind=kind, node_port=port, block_time=block_time, chain_id=chain_id)
     info = run(lambda: LocalNode(s.home).up(s.node_spec))
-    out.print(f"{info.spec.kind} is up at {info.spec.rpc_url} (chain id {info.spec.chain_id}, pid {info.pid}); "
-              f"log: {info.log}")
+    out.print(
+        f"{info.spec.kind} is up at {info.spec.rpc_url} (chain id {info.spec.chain_id}, pid {info.pid}); log: {info.log}"
+    )
 
 
 @node_app.command("down")
@@ -68,8 +73,9 @@ def node_status() -> None:
         raise typer.Exit(3)
     try:
         block = connect(info.spec.rpc_url).eth.block_number
-        out.print(f"{info.spec.kind} runs at {info.spec.rpc_url} (chain id {info.spec.chain_id}, pid {info.pid}), "
-                  f"block {block}")
+        out.print(
+            f"{info.spec.kind} runs at {info.spec.rpc_url} (chain id {info.spec.chain_id}, pid {info.pid}), block {block}"
+        )
     except Exception as exc:  # noqa: BLE001 — the process lives but does not answer
         out.print(f"{info.spec.kind} (pid {info.pid}) does not answer at {info.spec.rpc_url}: {exc}")
         raise typer.Exit(4) from None
@@ -77,15 +83,18 @@ def node_status() -> None:
 
 # ------------------------------------------------------------------- deploy
 
+
 def deploy(
     rpc: Annotated[Optional[str], typer.Option(help="JSON-RPC URL (default: the local node)")] = None,
     founder: Annotated[str, typer.Option(help="Code of the founding body, e.g. subdistrict")] = "subdistrict",
     founder_name: Annotated[str, typer.Option(help="Public name of the founding body")] = "Subdistrict Office",
-    founder_kind: Annotated[str, typer.Option(help="residents_committee, subdistrict_office, department, auditor")] = \
-        "subdistrict_office",
+    founder_kind: Annotated[
+        str, typer.Option(help="residents_committee, subdistrict_office, department, auditor")
+    ] = "subdistrict_office",
     admin: Annotated[Optional[list[str]], typer.Option(help="Founding admin address (at least two)")] = None,
-    quorum_bps: Annotated[int, typer.Option(help="Votes needed to admit or remove a body, in basis points of "
-                                                 "active bodies")] = 5001,
+    quorum_bps: Annotated[
+        int, typer.Option(help="Votes needed to admit or remove a body, in basis points of active bodies")
+    ] = 5001,
     keystore: Annotated[Optional[Path], typer.Option(help="Deployer keystore V3 file")] = None,
     dev_account: Annotated[Optional[int], typer.Option(help="Deploy with local dev key N (local node only)")] = None,
     manifest: Annotated[Optional[Path], typer.Option(help="Where to write the manifest")] = None,
@@ -107,9 +116,15 @@ def deploy(
             raise BadArgument("give at least two --admin addresses for the founding body")
         deployer = signer(keystore, dev_account)
         chain = open_chain(s, with_manifest=False)
-        m = do_deploy(chain, deployer, founder=code_id(founder),
-                      founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
-                      founder_admins=admins, quorum_bps=quorum_bps, rpc_url=s.effective_rpc_url)
+        m = do_deploy(
+            chain,
+            deployer,
+            founder=code_id(founder),
+            founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
+            founder_admins=admins,
+            quorum_bps=quorum_bps,
+            rpc_url=s.effective_rpc_url,
+        )
         m.save(s.manifest_path, chain.build.abis())
         return m, s.manifest_path
 
@@ -119,6 +134,7 @@ def deploy(
 
 
 # ----------------------------------------------------------------------- up
+
 
 def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) -> None:
     """Start the whole local system: node, contracts, demo consortium; print a summary."""
@@ -130,8 +146,10 @@ def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) 
     s = settings(block_time=block_time, node_kind=kind, node_port=port)
     result = run(lambda: system_up(s, progress=progress))
     m = result.manifest
-    out.print(f"[bold]Civic Ledger is up[/bold] — chain {m.chain_id} at {s.effective_rpc_url}, "
-              f"{'deployed now' if result.deployed_now else 'deployment reused'} (block {m.deploy_block}).")
+    out.print(
+        f"[bold]Civic Ledger is up[/bold] — chain {m.chain_id} at {s.effective_rpc_url}, "
+        f"{'deployed now' if result.deployed_now else 'deployment reused'} (block {m.deploy_block})."
+    )
     out.print(f"Manifest: {s.manifest_path}")
     contracts = Table("contract", "address", title="Contracts")
     for name, address in m.contracts.items():
@@ -141,21 +159,36 @@ def up(block_time: BlockOpt = None, kind: KindOpt = None, port: PortOpt = None) 
     for row in demo.summary_rows():
         people.add_row(*row)
     out.print(people)
-    residents = Table("resident", "national ID", "committee", "records (category: id)",
-                      title="Demo residents (INVENTED: no such people; synthetic ID numbers)")
+    residents = Table(
+        "resident",
+        "national ID",
+        "committee",
+        "records (category: id)",
+        title="Demo residents (INVENTED: no such people; synthetic ID numbers)",
+    )
     for r in result.residents:
         residents.add_row(r.name, r.national_id, r.committee, "\n".join(f"{c}: {i}" for c, i in r.records))
     out.print(residents)
-    out.print(f"{len(result.demo.steps_done)} demo steps done now, {result.demo.steps_skipped} already in place. "
-              "Stop the node with `ledger node down`.")
+    out.print(
+        f"{len(result.demo.steps_done)} demo steps done now, {result.demo.steps_skipped} already in place. "
+        "Stop the node with `ledger node down`."
+    )
 
 
-def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this is (default: LEDGER_BODY)")] = None,
-          host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-          workers: Annotated[int, typer.Option(min=1, max=64, envvar="LEDGER_API_WORKERS",
-                                               help="uvicorn worker processes (on PostgreSQL; one of them indexes "
-                                                    "and anchors)")] = 1) -> None:
+def serve(
+    body: Annotated[Optional[str], typer.Option(help="Body whose node this is (default: LEDGER_BODY)")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            envvar="LEDGER_API_WORKERS",
+            help="uvicorn worker processes (on PostgreSQL; one of them indexes and anchors)",
+        ),
+    ] = 1,
+) -> None:
     """Run this body's API (uvicorn) on the deployed chain; stop with Ctrl-C."""
     import uvicorn
     from pydantic import ValidationError
@@ -179,9 +212,15 @@ def serve(body: Annotated[Optional[str], typer.Option(help="Body whose node this
     proxies = s.api_trusted_proxies
     from api.http import BoundedHttpToolsProtocol  # request heads over 32 KB: 431
 
-    common: dict[str, Any] = dict(host=host, port=port, log_level="info", access_log=False,
-                                  proxy_headers=proxies is not None, forwarded_allow_ips=proxies or "",
-                                  http=BoundedHttpToolsProtocol)
+    common: dict[str, Any] = dict(
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies or "",
+        http=BoundedHttpToolsProtocol,
+    )
     if workers == 1:
         uvicorn.run(create_app(s), **common)
         return

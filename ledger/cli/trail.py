@@ -31,18 +31,25 @@ def _node(body: str | None, account: Any = None) -> tuple[Any, Any, Any]:
     chain = open_chain(s)
     s = settings(body=body_of(chain, s.body, account))
     store = open_store(s, chain, s.body)  # type: ignore[arg-type]
-    indexer = Indexer(store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0,
-                      depth=s.index_depth)
+    indexer = Indexer(
+        store.engine, chain, from_block=chain.manifest.deploy_block if chain.manifest else 0, depth=s.index_depth
+    )
     return store, indexer, s
 
 
 @verify_app.command("trail")
-def verify_trail(file: Annotated[Path, typer.Argument(help="Trail bundle (JSON), or - for stdin")],
-                 rpc: Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC URL of any node of the chain")] = None,
-                 manifest: Annotated[Optional[Path], typer.Option(
-                     "--manifest", help="Deployment manifest naming the consortium's contracts (default: the local "
-                                        "one if it is for this chain, else the addresses the bundle names)")] = None
-                 ) -> None:
+def verify_trail(
+    file: Annotated[Path, typer.Argument(help="Trail bundle (JSON), or - for stdin")],
+    rpc: Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC URL of any node of the chain")] = None,
+    manifest: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--manifest",
+            help="Deployment manifest naming the consortium's contracts (default: the local "
+            "one if it is for this chain, else the addresses the bundle names)",
+        ),
+    ] = None,
+) -> None:
     """Verify a resident's trail bundle against the chain: events, signatures, proofs, contiguous anchors.
     A trail across the consortium (`ledger trail --consortium --bundle`) is checked part by part; the bodies
     whose node did not answer are listed under notAnswered."""
@@ -69,8 +76,15 @@ def verify_trail(file: Annotated[Path, typer.Argument(help="Trail bundle (JSON),
             if manifest is not None:
                 raise BadArgument(f"{manifest} is for chain {m.chain_id if m else '?'}, the node is {chain.chain_id}")
             named = _contracts_named(bundle)
-            m = Manifest(chain_id=chain.chain_id, contracts=dict(named), deploy_block=0, compiler_version="",
-                         source_hash="", deployer="", founder="")
+            m = Manifest(
+                chain_id=chain.chain_id,
+                contracts=dict(named),
+                deploy_block=0,
+                compiler_version="",
+                source_hash="",
+                deployer="",
+                founder="",
+            )
             source = "bundle"
         chain.attach(m)
         if isinstance(bundle, dict) and bundle.get("schema") == MERGED:
@@ -91,14 +105,17 @@ def _contracts_named(bundle: Any) -> dict[str, Any]:
 
 
 FormatOpt = Annotated[str, typer.Option("--format", help="json, csv or html")]
-NodeBodyOpt = Annotated[Optional[str], typer.Option("--body", help="The body whose node (store and trail) to audit "
-                                                                    "(default: LEDGER_BODY)")]
+NodeBodyOpt = Annotated[
+    Optional[str], typer.Option("--body", help="The body whose node (store and trail) to audit (default: LEDGER_BODY)")
+]
 
 
-def audit(body: NodeBodyOpt = None, fmt: FormatOpt = "json",
-          out_file: Annotated[Optional[Path], typer.Option("--out", help="Write the report here (default: stdout)")] = None,
-          workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Processes checking signatures")] = 2
-          ) -> None:
+def audit(
+    body: NodeBodyOpt = None,
+    fmt: FormatOpt = "json",
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write the report here (default: stdout)")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Processes checking signatures")] = 2,
+) -> None:
     """Audit a body's node: records vs commitments, grants, anchors and proofs, signatures. Exit 1 on any failure."""
     from ledger.audit.node import Auditor
     from ledger.audit.report import render
@@ -108,8 +125,14 @@ def audit(body: NodeBodyOpt = None, fmt: FormatOpt = "json",
     try:
         store, indexer, s = _node(body)
         with progress_bars("checking") as progress:
-            report = Auditor(store, indexer, grace=s.trail_anchor_grace, interval=s.trail_batch_interval,
-                             workers=workers, progress=progress).run()
+            report = Auditor(
+                store,
+                indexer,
+                grace=s.trail_anchor_grace,
+                interval=s.trail_batch_interval,
+                workers=workers,
+                progress=progress,
+            ).run()
     except LedgerError as exc:
         fail(exc)
     text = render(report, fmt)  # type: ignore[arg-type]
@@ -124,10 +147,14 @@ def audit(body: NodeBodyOpt = None, fmt: FormatOpt = "json",
         raise typer.Exit(1)
 
 
-def anchor_now(body: NodeBodyOpt = None, dev_account: Annotated[Optional[int], typer.Option(
-        "--dev-account", help="Anchor as local dev key N (default: the demo body's node account)")] = None,
-               timeout: Annotated[float, typer.Option("--timeout", help="Give up after this many seconds")] = 120.0
-               ) -> None:
+def anchor_now(
+    body: NodeBodyOpt = None,
+    dev_account: Annotated[
+        Optional[int],
+        typer.Option("--dev-account", help="Anchor as local dev key N (default: the demo body's node account)"),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Give up after this many seconds")] = 120.0,
+) -> None:
     """Anchor every access event written so far, now (what the API's worker does continuously)."""
     from api.settings import ApiSettings
     from ledger.store.trail import Trail
@@ -137,10 +164,8 @@ def anchor_now(body: NodeBodyOpt = None, dev_account: Annotated[Optional[int], t
         store, _indexer, _s = _node(body)
         api = ApiSettings(body=_s.body, relayer_dev_account=dev_account)
         trail = Trail(store.engine, store.body)
-        anchorer = TrailAnchorer(trail, store.c, api.relayer_account(), mode=_s.trail_mode,
-                                 batch_size=_s.trail_batch_size)
+        anchorer = TrailAnchorer(trail, store.c, api.relayer_account(), mode=_s.trail_mode, batch_size=_s.trail_batch_size)
         anchorer.drain(timeout)
         return anchorer.status.as_json()
 
     print_json(run(go))
-

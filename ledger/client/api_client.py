@@ -49,8 +49,9 @@ class ApiClient:
         try:
             r = self.http.request(method, path, headers=headers, **kw)
         except Unreachable as exc:  # the node is down or unreachable: an error in words, not a traceback
-            raise ApiError(0, {"code": "api_unavailable",
-                               "message": f"cannot reach the node at {self.http.base_url}: {exc}"}) from None
+            raise ApiError(
+                0, {"code": "api_unavailable", "message": f"cannot reach the node at {self.http.base_url}: {exc}"}
+            ) from None
         if r.status_code < 400 and not r.headers.get("content-type", "").startswith("application/json"):
             return r.text  # CSV, HTML, Prometheus text
         try:
@@ -67,8 +68,15 @@ class ApiClient:
         """A fresh EIP-4361 message for this server (asks it for a nonce)."""
         assert self.account is not None, "sign-in needs the person's key"
         n = self.request("POST", "/auth/nonce")
-        return SiweMessage.create(domain=n["domain"], address=self.account.address, uri=n["uri"],
-                                  chain_id=n["chainId"], nonce=n["nonce"], ttl=ttl, statement=statement).text()
+        return SiweMessage.create(
+            domain=n["domain"],
+            address=self.account.address,
+            uri=n["uri"],
+            chain_id=n["chainId"],
+            nonce=n["nonce"],
+            ttl=ttl,
+            statement=statement,
+        ).text()
 
     def sign(self, text: str) -> str:
         from eth_account.messages import encode_defunct
@@ -110,8 +118,7 @@ class ApiClient:
 
     def register_record(self, category: str, national_id: str, fields: dict[str, Any]) -> str:
         """Stores a record at this node and anchors it with this person's signature; returns its id."""
-        staged = self.request("POST", "/records", json={"category": category, "nationalId": national_id,
-                                                        "fields": fields})
+        staged = self.request("POST", "/records", json={"category": category, "nationalId": national_id, "fields": fields})
         self.submit(staged)
         return str(staged["record"]["recordId"])
 
@@ -125,10 +132,12 @@ class ApiClient:
     def revoke(self, grant_id: int) -> dict[str, Any]:
         return self.act("DELETE", f"/grants/{grant_id}")
 
-    def declare_emergency(self, record_id: str, fields: list[str], reason: str, *,
-                          purpose: str = "emergency_response") -> int:
-        done = self.act("POST", "/emergencies", {"recordId": record_id, "fields": fields, "purpose": purpose,
-                                                 "reason": reason})
+    def declare_emergency(
+        self, record_id: str, fields: list[str], reason: str, *, purpose: str = "emergency_response"
+    ) -> int:
+        done = self.act(
+            "POST", "/emergencies", {"recordId": record_id, "fields": fields, "purpose": purpose, "reason": reason}
+        )
         return int(self.event_arg(done, "EmergencyDeclared", "emergencyId"))
 
     def prepare_read(self, record_id: str, fields: list[str], purpose: str, *, emergency_id: int = 0) -> dict[str, Any]:
@@ -136,8 +145,9 @@ class ApiClient:
         return dict(self.request("POST", "/reads/prepare", json=body)["typedData"])
 
     def submit_read(self, typed: dict[str, Any], signature: str | None = None) -> dict[str, Any]:
-        return dict(self.request("POST", "/reads", json={"typedData": typed,
-                                                         "signature": signature or self.sign_typed(typed)}))
+        return dict(
+            self.request("POST", "/reads", json={"typedData": typed, "signature": signature or self.sign_typed(typed)})
+        )
 
     def read(self, record_id: str, fields: list[str], purpose: str, *, emergency_id: int = 0) -> dict[str, Any]:
         """Reads ``fields`` of a record: a signed read request; returns the bundle and the receipt."""

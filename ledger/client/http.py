@@ -61,8 +61,9 @@ class Http:
             if self._secure:
                 import ssl
 
-                self._conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
-                                                         context=ssl.create_default_context())
+                self._conn = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
         return self._conn
@@ -72,8 +73,16 @@ class Http:
             self._conn.close()
             self._conn = None
 
-    def request(self, method: str, path: str, *, headers: Mapping[str, str] | None = None, json: Any = None,
-                params: Mapping[str, Any] | None = None, content: bytes | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+    ) -> Response:
         url = self._prefix + path + (f"?{_query(params)}" if params else "")
         head = {"Accept": "application/json", "User-Agent": "civic-ledger-client"}
         body = content

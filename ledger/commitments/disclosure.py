@@ -29,8 +29,7 @@ def build_bundle(content: RecordContent, names: list[str], *, chain: Chain) -> d
     if unknown:
         raise DisclosureInvalid(f"the record has no field(s) {', '.join(unknown)}", reason="unknown_field")
     if content.version.anchor_tx is None:
-        raise DisclosureInvalid("this version is not anchored on-chain yet; try again once it is",
-                                reason="not_anchored")
+        raise DisclosureInvalid("this version is not anchored on-chain yet; try again once it is", reason="not_anchored")
     c = content.commitment
     return {
         "schema": SCHEMA,
@@ -40,8 +39,10 @@ def build_bundle(content: RecordContent, names: list[str], *, chain: Chain) -> d
         "version": content.version.version,
         "commitment": hex32(c.root),
         "anchor": {"transactionHash": content.version.anchor_tx, "blockNumber": content.version.anchor_block},
-        "fields": [{"name": n, "value": c.fields[n], "salt": hex32(c.salts[n]),
-                    "proof": [hex32(p) for p in c.proof(n)]} for n in sorted(set(names))],
+        "fields": [
+            {"name": n, "value": c.fields[n], "salt": hex32(c.salts[n]), "proof": [hex32(p) for p in c.proof(n)]}
+            for n in sorted(set(names))
+        ],
     }
 
 
@@ -106,9 +107,11 @@ def verify_bundle(bundle: Any, contracts: Contracts) -> VerifiedDisclosure:
     if receipt is None:
         raise DisclosureInvalid("the anchoring transaction is not on the chain", reason="anchor")
     event = "RecordRegistered" if version == 1 else "RecordUpdated"
-    anchored = [e for e in registry.events(receipt, event)
-                if bytes(e["recordId"]) == record_id and bytes(e["commitment"]) == commitment
-                and int(e.get("version", 1)) == version]
+    anchored = [
+        e
+        for e in registry.events(receipt, event)
+        if bytes(e["recordId"]) == record_id and bytes(e["commitment"]) == commitment and int(e.get("version", 1)) == version
+    ]
     if receipt["status"] != 1 or not anchored:
         raise DisclosureInvalid("the named transaction did not anchor this version", reason="anchor")
     # 4. each field
@@ -125,8 +128,9 @@ def verify_bundle(bundle: Any, contracts: Contracts) -> VerifiedDisclosure:
             vh = value_hash(value)
         except LedgerError:
             raise DisclosureInvalid(f"field {name!r} has a value that is not canonical JSON", reason="field") from None
-        if not verify_field(commitment, salt, name, value, proof) or \
-                not contracts.records.verify_field(record_id, version, salt, name, vh, proof):
+        if not verify_field(commitment, salt, name, value, proof) or not contracts.records.verify_field(
+            record_id, version, salt, name, vh, proof
+        ):
             raise DisclosureInvalid(f"field {name!r} does not verify against the commitment", reason="field")
         seen[name] = value
     if not seen:

@@ -23,8 +23,9 @@ from ledger.crypto.keccak import keccak
 
 
 def leaf_hash(types: Sequence[str], value: Sequence[Any]) -> bytes:
-    return keccak(keccak(_encode_static(types, value) if all(t in _WORDS for t in types)
-                         else encode(list(types), list(value))))
+    return keccak(
+        keccak(_encode_static(types, value) if all(t in _WORDS for t in types) else encode(list(types), list(value)))
+    )
 
 
 # ABI encoding of static one-word types is their words side by side: done directly (ten times faster

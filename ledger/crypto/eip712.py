@@ -40,6 +40,7 @@ def _uint(bits: int) -> Callable[[Any], bytes]:
         if isinstance(value, bool) or not 0 <= n < 1 << bits:
             raise ValueError(f"{value!r} is not a uint{bits}")
         return n.to_bytes(32, "big")
+
     return encode
 
 
@@ -54,6 +55,7 @@ def _fixed(size: int) -> Callable[[Any], bytes]:
         if len(raw) != size:
             raise ValueError(f"{value!r} is not {size} bytes of 0x hex")
         return raw.rjust(32, b"\0")
+
     return encode
 
 
@@ -80,8 +82,14 @@ def _strings(value: Any) -> bytes:
 
 
 _ENCODERS: dict[str, Callable[[Any], bytes]] = {
-    "address": _fixed(20), "bytes32": _fixed(32), "bool": _bool, "string": _string, "bytes": _bytes,
-    "string[]": _strings, **{f"uint{b}": _uint(b) for b in (48, 64, 256)}}
+    "address": _fixed(20),
+    "bytes32": _fixed(32),
+    "bool": _bool,
+    "string": _string,
+    "bytes": _bytes,
+    "string[]": _strings,
+    **{f"uint{b}": _uint(b) for b in (48, 64, 256)},
+}
 
 
 @dataclass(frozen=True)
@@ -118,13 +126,21 @@ class Domain:
     def separator(self, chain_id: int, verifying_contract: str) -> bytes:
         return _separator(self.name, self.version, int(chain_id), str(verifying_contract).lower())
 
-    def typed_data(self, struct: Struct, message: dict[str, Any], *, chain_id: int,
-                   verifying_contract: str) -> dict[str, Any]:
+    def typed_data(
+        self, struct: Struct, message: dict[str, Any], *, chain_id: int, verifying_contract: str
+    ) -> dict[str, Any]:
         """The typed data to sign with ``eth_signTypedData_v4``."""
-        return {"types": {"EIP712Domain": EIP712_DOMAIN, struct.name: struct.types}, "primaryType": struct.name,
-                "domain": {"name": self.name, "version": self.version, "chainId": chain_id,
-                           "verifyingContract": verifying_contract},
-                "message": message}
+        return {
+            "types": {"EIP712Domain": EIP712_DOMAIN, struct.name: struct.types},
+            "primaryType": struct.name,
+            "domain": {
+                "name": self.name,
+                "version": self.version,
+                "chainId": chain_id,
+                "verifyingContract": verifying_contract,
+            },
+            "message": message,
+        }
 
     def digest(self, struct: Struct, message: Mapping[str, Any], *, chain_id: int, verifying_contract: str) -> bytes:
         """The 32 bytes that are signed: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message))."""
@@ -132,20 +148,29 @@ class Domain:
 
     def digest_of(self, typed: Mapping[str, Any], struct: Struct) -> bytes:
         """The digest of typed data that must be ``struct`` in this domain (ValueError otherwise)."""
-        if typed.get("types") != {"EIP712Domain": EIP712_DOMAIN, struct.name: struct.types} \
-                or typed.get("primaryType") != struct.name:
+        if (
+            typed.get("types") != {"EIP712Domain": EIP712_DOMAIN, struct.name: struct.types}
+            or typed.get("primaryType") != struct.name
+        ):
             raise ValueError(f"not a {struct.name}")
         d = typed["domain"]
         if set(d) != {"name", "version", "chainId", "verifyingContract"} or (d["name"], d["version"]) != (
-                self.name, self.version):
+            self.name,
+            self.version,
+        ):
             raise ValueError(f"not the {self.name} domain")
         return self.digest(struct, typed["message"], chain_id=d["chainId"], verifying_contract=d["verifyingContract"])
 
 
 @functools.lru_cache(maxsize=64)
 def _separator(name: str, version: str, chain_id: int, verifying_contract: str) -> bytes:
-    return keccak(_DOMAIN_TYPE.typehash + keccak(name.encode()) + keccak(version.encode()) + _uint(256)(chain_id)
-                  + _fixed(20)(verifying_contract))
+    return keccak(
+        _DOMAIN_TYPE.typehash
+        + keccak(name.encode())
+        + keccak(version.encode())
+        + _uint(256)(chain_id)
+        + _fixed(20)(verifying_contract)
+    )
 
 
 _DOMAIN_TYPE = Struct("EIP712Domain", tuple((f["name"], f["type"]) for f in EIP712_DOMAIN))
@@ -157,29 +182,71 @@ READS = Domain("CivicLedgerRead")
 TRAIL = Domain("CivicLedgerTrail")
 NODES = Domain("CivicLedgerNode")
 
-FORWARD_REQUEST = Struct("ForwardRequest", (
-    ("from", "address"), ("to", "address"), ("value", "uint256"), ("gas", "uint256"), ("nonce", "uint256"),
-    ("deadline", "uint48"), ("data", "bytes")))
-READ_REQUEST = Struct("ReadRequest", (
-    ("reader", "address"), ("custodian", "bytes32"), ("recordId", "bytes32"), ("fields", "string[]"),
-    ("purpose", "bytes32"), ("grantId", "uint256"), ("emergencyId", "uint256"), ("nonce", "bytes32"),
-    ("deadline", "uint64")))
-ACCESS_RECEIPT = Struct("AccessReceipt", (
-    ("custodian", "bytes32"), ("seq", "uint64"), ("eventHash", "bytes32"), ("anchorBy", "uint64")))
-TRAIL_HEAD = Struct("TrailHead", (
-    ("custodian", "bytes32"), ("subject", "bytes32"), ("lastSeq", "uint64"), ("count", "uint64"),
-    ("issuedAt", "uint64")))
-AUDIT_RESULT = Struct("AuditResult", (
-    ("body", "bytes32"), ("request", "bytes32"), ("ok", "bool"), ("reportHash", "bytes32"), ("records", "uint64"),
-    ("anchoredThrough", "uint64"), ("issuedAt", "uint64")))
-NODE_REQUEST = Struct("NodeRequest", (
-    ("from", "bytes32"), ("to", "bytes32"), ("method", "string"), ("path", "string"), ("bodyHash", "bytes32"),
-    ("nonce", "bytes32"), ("issuedAt", "uint64")))
+FORWARD_REQUEST = Struct(
+    "ForwardRequest",
+    (
+        ("from", "address"),
+        ("to", "address"),
+        ("value", "uint256"),
+        ("gas", "uint256"),
+        ("nonce", "uint256"),
+        ("deadline", "uint48"),
+        ("data", "bytes"),
+    ),
+)
+READ_REQUEST = Struct(
+    "ReadRequest",
+    (
+        ("reader", "address"),
+        ("custodian", "bytes32"),
+        ("recordId", "bytes32"),
+        ("fields", "string[]"),
+        ("purpose", "bytes32"),
+        ("grantId", "uint256"),
+        ("emergencyId", "uint256"),
+        ("nonce", "bytes32"),
+        ("deadline", "uint64"),
+    ),
+)
+ACCESS_RECEIPT = Struct(
+    "AccessReceipt", (("custodian", "bytes32"), ("seq", "uint64"), ("eventHash", "bytes32"), ("anchorBy", "uint64"))
+)
+TRAIL_HEAD = Struct(
+    "TrailHead",
+    (("custodian", "bytes32"), ("subject", "bytes32"), ("lastSeq", "uint64"), ("count", "uint64"), ("issuedAt", "uint64")),
+)
+AUDIT_RESULT = Struct(
+    "AuditResult",
+    (
+        ("body", "bytes32"),
+        ("request", "bytes32"),
+        ("ok", "bool"),
+        ("reportHash", "bytes32"),
+        ("records", "uint64"),
+        ("anchoredThrough", "uint64"),
+        ("issuedAt", "uint64"),
+    ),
+)
+NODE_REQUEST = Struct(
+    "NodeRequest",
+    (
+        ("from", "bytes32"),
+        ("to", "bytes32"),
+        ("method", "string"),
+        ("path", "string"),
+        ("bodyHash", "bytes32"),
+        ("nonce", "bytes32"),
+        ("issuedAt", "uint64"),
+    ),
+)
 
 #: Every struct by domain, as the portal's and the examples' type tables must declare them.
 SIGNED: dict[str, tuple[Struct, ...]] = {
-    FORWARDER.name: (FORWARD_REQUEST,), READS.name: (READ_REQUEST,),
-    TRAIL.name: (ACCESS_RECEIPT, TRAIL_HEAD, AUDIT_RESULT), NODES.name: (NODE_REQUEST,)}
+    FORWARDER.name: (FORWARD_REQUEST,),
+    READS.name: (READ_REQUEST,),
+    TRAIL.name: (ACCESS_RECEIPT, TRAIL_HEAD, AUDIT_RESULT),
+    NODES.name: (NODE_REQUEST,),
+}
 
 # ---------------------------------------------------------------- signing and recovery
 

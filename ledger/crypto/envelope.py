@@ -159,9 +159,12 @@ class Keyring:
         salt, nonce = os.urandom(16), os.urandom(NONCE_BYTES)
         plain = json.dumps({"active": self.active, "keys": {k: v.hex() for k, v in self._keys.items()}}).encode()
         sealed = AESGCM(_derive(password, salt)).encrypt(nonce, plain, KEYRING_SCHEMA.encode())
-        doc = {"schema": KEYRING_SCHEMA, "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P,
-                                                 "salt": salt.hex()},
-               "nonce": nonce.hex(), "ciphertext": sealed.hex()}
+        doc = {
+            "schema": KEYRING_SCHEMA,
+            "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": salt.hex()},
+            "nonce": nonce.hex(),
+            "ciphertext": sealed.hex(),
+        }
         replace_private(path, json.dumps(doc).encode())
 
     @classmethod
@@ -172,8 +175,9 @@ class Keyring:
                 raise KeyringError(f"{path} is not a Civic Ledger keyring")
             kdf = doc["kdf"]
             key = _derive(password, bytes.fromhex(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
-            plain = AESGCM(key).decrypt(bytes.fromhex(doc["nonce"]), bytes.fromhex(doc["ciphertext"]),
-                                        KEYRING_SCHEMA.encode())
+            plain = AESGCM(key).decrypt(
+                bytes.fromhex(doc["nonce"]), bytes.fromhex(doc["ciphertext"]), KEYRING_SCHEMA.encode()
+            )
         except OSError as exc:
             raise KeyringError(f"cannot read the keyring {path}: {exc.strerror}") from None
         except InvalidTag:

@@ -39,8 +39,10 @@ def load_keyring(settings: Settings, body: str) -> Keyring:
     dev = dev_kek_path(settings, body)
     if dev.is_file():
         return Keyring.from_env(dev.read_text().strip())
-    raise KeyringError(f"no key-encryption key for {body}: set LEDGER_KEK, or LEDGER_KEK_FILE and "
-                       "LEDGER_KEK_PASSWORD (create one with `ledger keys kek-new`)")
+    raise KeyringError(
+        f"no key-encryption key for {body}: set LEDGER_KEK, or LEDGER_KEK_FILE and "
+        "LEDGER_KEK_PASSWORD (create one with `ledger keys kek-new`)"
+    )
 
 
 def save_rotated(settings: Settings, body: str, rotated: Keyring) -> str:

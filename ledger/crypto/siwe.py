@@ -60,8 +60,13 @@ class SiweMessage:
             lines += [self.statement, ""]
         else:
             lines += [""]
-        lines += [f"URI: {self.uri}", f"Version: {self.version}", f"Chain ID: {self.chain_id}",
-                  f"Nonce: {self.nonce}", f"Issued At: {self.issued_at}"]
+        lines += [
+            f"URI: {self.uri}",
+            f"Version: {self.version}",
+            f"Chain ID: {self.chain_id}",
+            f"Nonce: {self.nonce}",
+            f"Issued At: {self.issued_at}",
+        ]
         if self.expiration_time:
             lines.append(f"Expiration Time: {self.expiration_time}")
         if self.not_before:
@@ -73,11 +78,29 @@ class SiweMessage:
         return "\n".join(lines)
 
     @classmethod
-    def create(cls, *, domain: str, address: str, uri: str, chain_id: int, nonce: str, ttl: int = 300,
-               statement: str | None = None, now: dt.datetime | None = None) -> SiweMessage:
+    def create(
+        cls,
+        *,
+        domain: str,
+        address: str,
+        uri: str,
+        chain_id: int,
+        nonce: str,
+        ttl: int = 300,
+        statement: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> SiweMessage:
         now = now or dt.datetime.now(dt.UTC)
-        return cls(domain=domain, address=address, uri=uri, chain_id=chain_id, nonce=nonce, issued_at=_iso(now),
-                   statement=statement, expiration_time=_iso(now + dt.timedelta(seconds=ttl)))
+        return cls(
+            domain=domain,
+            address=address,
+            uri=uri,
+            chain_id=chain_id,
+            nonce=nonce,
+            issued_at=_iso(now),
+            statement=statement,
+            expiration_time=_iso(now + dt.timedelta(seconds=ttl)),
+        )
 
     @classmethod
     def parse(cls, text: str) -> SiweMessage:
@@ -114,8 +137,8 @@ class SiweMessage:
         while i < len(lines):
             line = lines[i]
             if line == "Resources:":
-                resources = [r[2:] for r in lines[i + 1:]]
-                if not all(r.startswith("- ") for r in lines[i + 1:]):
+                resources = [r[2:] for r in lines[i + 1 :]]
+                if not all(r.startswith("- ") for r in lines[i + 1 :]):
                     raise fail("resources are lines '- <uri>'")
                 break
             key, sep, value = line.partition(": ")
@@ -135,14 +158,25 @@ class SiweMessage:
         for key in ("Issued At", "Expiration Time", "Not Before"):
             if key in fields:
                 _parse_time(fields[key], key)
-        return cls(domain=domain, address=address, statement=statement, uri=fields["URI"], version="1",
-                   chain_id=int(fields["Chain ID"]), nonce=fields["Nonce"], issued_at=fields["Issued At"],
-                   expiration_time=fields.get("Expiration Time"), not_before=fields.get("Not Before"),
-                   request_id=fields.get("Request ID"), resources=resources)
+        return cls(
+            domain=domain,
+            address=address,
+            statement=statement,
+            uri=fields["URI"],
+            version="1",
+            chain_id=int(fields["Chain ID"]),
+            nonce=fields["Nonce"],
+            issued_at=fields["Issued At"],
+            expiration_time=fields.get("Expiration Time"),
+            not_before=fields.get("Not Before"),
+            request_id=fields.get("Request ID"),
+            resources=resources,
+        )
 
 
-def verify(text: str, signature: str, *, domain: str, chain_id: int, now: dt.datetime | None = None,
-           max_age: int = 600) -> SiweMessage:
+def verify(
+    text: str, signature: str, *, domain: str, chain_id: int, now: dt.datetime | None = None, max_age: int = 600
+) -> SiweMessage:
     """The message, if it passes every check in the module docstring; else :class:`SignInFailed`."""
     msg = SiweMessage.parse(text)
     if msg.domain != domain:

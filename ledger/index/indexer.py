@@ -40,11 +40,18 @@ log = logging.getLogger(__name__)
 CURSOR = "main"
 EVENTS: dict[str, tuple[str, ...]] = {
     "BodyRegistry": ("BodyAdmitted", "BodyRemoved", "MemberAdded", "MemberRolesChanged", "MemberRemoved"),
-    "AccessRegistry": ("AccessRequested", "RequestApproved", "RequestDenied", "RequestCancelled", "GrantCreated",
-                       "GrantRevoked", "EmergencyDeclared", "EmergencyReviewed"),
+    "AccessRegistry": (
+        "AccessRequested",
+        "RequestApproved",
+        "RequestDenied",
+        "RequestCancelled",
+        "GrantCreated",
+        "GrantRevoked",
+        "EmergencyDeclared",
+        "EmergencyReviewed",
+    ),
     "AccessTrail": ("AccessEventAnchored", "AccessBatchAnchored"),
 }
-
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,7 @@ class Decoded:
 
 
 class Indexer:
-    def __init__(self, engine: Engine, chain: Chain, *, from_block: int = 0, depth: int = 0,
-                 page: int = 2_000) -> None:
+    def __init__(self, engine: Engine, chain: Chain, *, from_block: int = 0, depth: int = 0, page: int = 2_000) -> None:
         self.engine, self.chain = engine, chain
         self.from_block, self.depth, self.page = from_block, depth, page
         self._topics: dict[tuple[str, bytes], tuple[str, Any]] = {}
@@ -111,8 +117,12 @@ class Indexer:
     def _rewind(self, last: int, head: int) -> None:
         """Back to the last journalled block the chain still has; the projections rebuilt from the journal."""
         with Session(self.engine) as s:
-            blocks = s.exec(select(ChainLog.block, ChainLog.block_hash).where(ChainLog.block <= last)
-                            .distinct().order_by(col(ChainLog.block).desc())).all()
+            blocks = s.exec(
+                select(ChainLog.block, ChainLog.block_hash)
+                .where(ChainLog.block <= last)
+                .distinct()
+                .order_by(col(ChainLog.block).desc())
+            ).all()
         common = self.from_block - 1
         for block, block_hash in blocks:
             if self._hash_at(block, head) == block_hash:
@@ -127,19 +137,33 @@ class Indexer:
                 s.exec(delete(table))
             s.flush()
             for row in s.exec(select(ChainLog).order_by(col(ChainLog.block), col(ChainLog.log_index))).all():
-                _project(s, Decoded(row.contract, row.event, json.loads(row.args), row.block, row.log_index,
-                                    row.tx_hash, row.block_hash), row.at)
+                _project(
+                    s,
+                    Decoded(
+                        row.contract, row.event, json.loads(row.args), row.block, row.log_index, row.tx_hash, row.block_hash
+                    ),
+                    row.at,
+                )
                 s.flush()
             cursor = s.get(ChainCursor, CURSOR)
             if cursor is not None:
                 cursor.block, cursor.block_hash = common, common_hash  # type: ignore[assignment]
                 s.add(cursor)
         self.rewinds += 1
-        self.last_rewind = {"from": last, "to": common, "logsDropped": dropped,
-                            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        self.last_rewind = {
+            "from": last,
+            "to": common,
+            "logsDropped": dropped,
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
         self.chain.sender.nonces.reset()  # the accounts' nonces went back with the chain
-        log.warning("the chain no longer has block %d as indexed (rewound or reorganised): re-indexing from block %d, "
-                    "%d logs dropped", last, common + 1, dropped)
+        log.warning(
+            "the chain no longer has block %d as indexed (rewound or reorganised): re-indexing from block %d, "
+            "%d logs dropped",
+            last,
+            common + 1,
+            dropped,
+        )
 
     def _apply_range(self, start: int, end: int) -> int:
         raw = self.chain.blocks.logs(start, end, self._addresses)
@@ -150,9 +174,17 @@ class Indexer:
                 continue
             contract, event = self._topics[key]
             args = {k: jsonable(v) for k, v in dict(event.process_log(entry)["args"]).items()}
-            decoded.append(Decoded(contract, event.event_name, args, int(entry["blockNumber"]), int(entry["logIndex"]),
-                                   HexBytes(entry["transactionHash"]).to_0x_hex(),
-                                   HexBytes(entry["blockHash"]).to_0x_hex()))
+            decoded.append(
+                Decoded(
+                    contract,
+                    event.event_name,
+                    args,
+                    int(entry["blockNumber"]),
+                    int(entry["logIndex"]),
+                    HexBytes(entry["transactionHash"]).to_0x_hex(),
+                    HexBytes(entry["blockHash"]).to_0x_hex(),
+                )
+            )
         blocks = sorted({d.block for d in decoded})
         times = {b: dt.datetime.fromtimestamp(t, dt.UTC) for b, t in self.chain.blocks.timestamps(blocks)}
         end_block = self.chain.blocks.block(end)
@@ -162,14 +194,33 @@ class Indexer:
         with Session(self.engine) as s, s.begin():
             _one_writer(s)  # then the journal read next holds what another worker applied before
             applied = 0
-            journaled = set(s.exec(select(col(ChainLog.block), col(ChainLog.log_index)).where(
-                col(ChainLog.block) >= start, col(ChainLog.block) <= end)).all()) if decoded else set()
+            journaled = (
+                set(
+                    s.exec(
+                        select(col(ChainLog.block), col(ChainLog.log_index)).where(
+                            col(ChainLog.block) >= start, col(ChainLog.block) <= end
+                        )
+                    ).all()
+                )
+                if decoded
+                else set()
+            )
             for d in sorted(decoded, key=lambda d: (d.block, d.log_index)):
                 if (d.block, d.log_index) in journaled:
                     continue  # in the journal already: never counted twice
                 at = times[d.block]
-                s.add(ChainLog(block=d.block, log_index=d.log_index, block_hash=d.block_hash, tx_hash=d.tx_hash,
-                               at=at, contract=d.contract, event=d.event, args=json.dumps(d.args)))
+                s.add(
+                    ChainLog(
+                        block=d.block,
+                        log_index=d.log_index,
+                        block_hash=d.block_hash,
+                        tx_hash=d.tx_hash,
+                        at=at,
+                        contract=d.contract,
+                        event=d.event,
+                        args=json.dumps(d.args),
+                    )
+                )
                 _project(s, d, at)
                 s.flush()
                 applied += 1
@@ -214,8 +265,11 @@ class Indexer:
     def grant_ids_about(self, subject: str) -> list[int]:
         """Grants, by any custodian, about one resident (record or subject-category scope)."""
         with Session(self.engine) as s:
-            q = select(IxGrant.grant_id).join(IxRequest, col(IxRequest.request_id) == col(IxGrant.request_id)) \
+            q = (
+                select(IxGrant.grant_id)
+                .join(IxRequest, col(IxRequest.request_id) == col(IxGrant.request_id))
                 .where(IxRequest.subject == _hex(subject))
+            )
             return list(s.exec(q.order_by(col(IxGrant.grant_id))).all())
 
     def emergency_ids(self, *, custodian: bytes | None = None, unreviewed: bool = False) -> list[int]:
@@ -267,14 +321,16 @@ def _project(s: Session, d: Decoded, at: dt.datetime) -> None:
     """Applies one event to the projections (inside the caller's transaction)."""
     a, e = d.args, d.event
     if e == "BodyAdmitted":
-        s.merge(IxBody(body=a["body"], kind=int(a["kind"]), parent=a["parent"], emergency=bool(a["emergency"]),
-                       admitted_at=at))
+        s.merge(
+            IxBody(body=a["body"], kind=int(a["kind"]), parent=a["parent"], emergency=bool(a["emergency"]), admitted_at=at)
+        )
     elif e == "BodyRemoved":
         if (body := s.get(IxBody, a["body"])) is not None:
             body.removed_at = at
     elif e == "MemberAdded":
-        s.merge(IxMember(account=a["account"].lower(), body=a["body"], roles=int(a["roles"]), added_at=at,
-                         added_block=d.block))
+        s.merge(
+            IxMember(account=a["account"].lower(), body=a["body"], roles=int(a["roles"]), added_at=at, added_block=d.block)
+        )
     elif e == "MemberRolesChanged":
         if (m := s.get(IxMember, a["account"].lower())) is not None:
             m.roles = int(a["roles"])
@@ -282,31 +338,82 @@ def _project(s: Session, d: Decoded, at: dt.datetime) -> None:
         if (m := s.get(IxMember, a["account"].lower())) is not None:
             m.removed_at, m.removed_block = at, d.block
     elif e == "AccessRequested":
-        s.add(IxRequest(request_id=int(a["requestId"]), requester=a["requester"].lower(), custodian=a["custodian"],
-                        scope=int(a["scope"]), record_id=a["recordId"], subject=a["subject"], category=a["category"],
-                        field_mask=hex(int(a["fieldMask"])), purpose=a["purpose"], status="pending", created_at=at))
+        s.add(
+            IxRequest(
+                request_id=int(a["requestId"]),
+                requester=a["requester"].lower(),
+                custodian=a["custodian"],
+                scope=int(a["scope"]),
+                record_id=a["recordId"],
+                subject=a["subject"],
+                category=a["category"],
+                field_mask=hex(int(a["fieldMask"])),
+                purpose=a["purpose"],
+                status="pending",
+                created_at=at,
+            )
+        )
     elif e in ("RequestApproved", "RequestDenied", "RequestCancelled"):
         if (r := s.get(IxRequest, int(a["requestId"]))) is not None:
             r.status = {"RequestApproved": "approved", "RequestDenied": "denied"}.get(e, "cancelled")
             r.grant_id = int(a.get("grantId", 0))
             r.decided_at = at
     elif e == "GrantCreated":
-        s.add(IxGrant(grant_id=int(a["grantId"]), request_id=int(a["requestId"]), custodian=a["custodian"],
-                      grantee=a["grantee"].lower(), grantee_body=a["granteeBody"], expires_at=int(a["expiresAt"]),
-                      created_at=at, created_block=d.block))
+        s.add(
+            IxGrant(
+                grant_id=int(a["grantId"]),
+                request_id=int(a["requestId"]),
+                custodian=a["custodian"],
+                grantee=a["grantee"].lower(),
+                grantee_body=a["granteeBody"],
+                expires_at=int(a["expiresAt"]),
+                created_at=at,
+                created_block=d.block,
+            )
+        )
     elif e == "GrantRevoked":
         if (g := s.get(IxGrant, int(a["grantId"]))) is not None and g.revoked_at is None:
             g.revoked_at, g.revoked_block = at, d.block
     elif e == "EmergencyDeclared":
-        s.add(IxEmergency(emergency_id=int(a["emergencyId"]), custodian=a["custodian"], record_id=a["recordId"],
-                          reader=a["reader"].lower(), reader_body=a["readerBody"], field_mask=hex(int(a["fieldMask"])),
-                          purpose=a["purpose"], declared_at=at, declared_block=d.block))
+        s.add(
+            IxEmergency(
+                emergency_id=int(a["emergencyId"]),
+                custodian=a["custodian"],
+                record_id=a["recordId"],
+                reader=a["reader"].lower(),
+                reader_body=a["readerBody"],
+                field_mask=hex(int(a["fieldMask"])),
+                purpose=a["purpose"],
+                declared_at=at,
+                declared_block=d.block,
+            )
+        )
     elif e == "EmergencyReviewed":
         if (em := s.get(IxEmergency, int(a["emergencyId"]))) is not None:
             em.reviewed_at, em.reviewed_block, em.justified = at, d.block, bool(a["justified"])
     elif e == "AccessBatchAnchored":
-        s.add(IxAnchor(body=a["body"], first_seq=int(a["firstSeq"]), last_seq=int(a["lastSeq"]), root=a["root"],
-                       kind="batch", tx_hash=d.tx_hash, block=d.block, at=at))
+        s.add(
+            IxAnchor(
+                body=a["body"],
+                first_seq=int(a["firstSeq"]),
+                last_seq=int(a["lastSeq"]),
+                root=a["root"],
+                kind="batch",
+                tx_hash=d.tx_hash,
+                block=d.block,
+                at=at,
+            )
+        )
     elif e == "AccessEventAnchored":
-        s.add(IxAnchor(body=a["body"], first_seq=int(a["seq"]), last_seq=int(a["seq"]), root=a["eventHash"],
-                       kind="event", tx_hash=d.tx_hash, block=d.block, at=at))
+        s.add(
+            IxAnchor(
+                body=a["body"],
+                first_seq=int(a["seq"]),
+                last_seq=int(a["seq"]),
+                root=a["eventHash"],
+                kind="event",
+                tx_hash=d.tx_hash,
+                block=d.block,
+                at=at,
+            )
+        )

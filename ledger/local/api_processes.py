@@ -62,9 +62,15 @@ class ApiProcess:
         log = self.dir / f"{self.body}.log"
         cmd = [str(Path(sys.executable).with_name("ledger")), "serve", "--body", self.body, "--port", str(port)]
         with open(log, "ab") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env={**os.environ, "LEDGER_HOME": str(self.home), **(env or {})},
-                                    cwd=project_root(), start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "LEDGER_HOME": str(self.home), **(env or {})},
+                cwd=project_root(),
+                start_new_session=True,
+            )
         info = ApiInfo(self.body, port, proc.pid, str(log))
         self.info_file.write_text(json.dumps(info.__dict__))
         deadline = time.monotonic() + timeout

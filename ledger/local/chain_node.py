@@ -59,25 +59,58 @@ class NodeInfo:
 def _command(spec: NodeSpec, state_dir: Path) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     if spec.kind == "anvil":
-        cmd = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(spec.port), "--chain-id", str(spec.chain_id),
-               "--accounts", str(DEV_ACCOUNTS), "--mnemonic", DEV_MNEMONIC, "--state", str(state_dir / STATE_FILE),
-               "--hardfork", "shanghai"]
+        cmd = [
+            str(anvil_binary()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(spec.port),
+            "--chain-id",
+            str(spec.chain_id),
+            "--accounts",
+            str(DEV_ACCOUNTS),
+            "--mnemonic",
+            DEV_MNEMONIC,
+            "--state",
+            str(state_dir / STATE_FILE),
+            "--hardfork",
+            "shanghai",
+        ]
         if spec.block_time:
             cmd += ["--block-time", str(spec.block_time)]
         if spec.zero_gas:
             cmd += ["--gas-price", "0", "--base-fee", "0"]
         return cmd, env
     if spec.kind == "ganache":
-        cmd = [str(npm_bin("ganache")), "--server.host", "127.0.0.1", "--server.port", str(spec.port),
-               "--chain.chainId", str(spec.chain_id), "--chain.hardfork", "shanghai",
-               "--wallet.mnemonic", DEV_MNEMONIC, "--wallet.totalAccounts", str(DEV_ACCOUNTS),
-               "--database.dbPath", str(state_dir / "ganache-db"), "--logging.quiet"]
+        cmd = [
+            str(npm_bin("ganache")),
+            "--server.host",
+            "127.0.0.1",
+            "--server.port",
+            str(spec.port),
+            "--chain.chainId",
+            str(spec.chain_id),
+            "--chain.hardfork",
+            "shanghai",
+            "--wallet.mnemonic",
+            DEV_MNEMONIC,
+            "--wallet.totalAccounts",
+            str(DEV_ACCOUNTS),
+            "--database.dbPath",
+            str(state_dir / "ganache-db"),
+            "--logging.quiet",
+        ]
         if spec.block_time:
             cmd += ["--miner.blockTime", str(spec.block_time)]
         return cmd, env
     # Hardhat node: settings come from hardhat.config.js, which reads these variables.
-    env.update({"LEDGER_CHAIN_ID": str(spec.chain_id), "LEDGER_BLOCK_TIME_MS": str(int(spec.block_time * 1000)),
-                "LEDGER_DEV_ACCOUNTS": str(DEV_ACCOUNTS)})
+    env.update(
+        {
+            "LEDGER_CHAIN_ID": str(spec.chain_id),
+            "LEDGER_BLOCK_TIME_MS": str(int(spec.block_time * 1000)),
+            "LEDGER_DEV_ACCOUNTS": str(DEV_ACCOUNTS),
+        }
+    )
     cmd = [str(npm_bin("hardhat")), "node", "--hostname", "127.0.0.1", "--port", str(spec.port)]
     return cmd, env
 
@@ -144,8 +177,9 @@ class LocalNode:
         current = self.running()
         if current is not None:
             if current.spec.kind != spec.kind or current.spec.port != spec.port:
-                raise NodeError(f"a {current.spec.kind} node already runs on port {current.spec.port}; "
-                                "run `ledger node down` first")
+                raise NodeError(
+                    f"a {current.spec.kind} node already runs on port {current.spec.port}; run `ledger node down` first"
+                )
             return current
         if spec.kind not in KINDS:
             raise NodeError(f"unknown node kind {spec.kind!r}; choose one of {', '.join(KINDS)}")
@@ -155,8 +189,15 @@ class LocalNode:
         cmd, env = _command(spec, self.dir)
         log = self.dir / f"{spec.kind}.log"
         with open(log, "ab") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                    cwd=project_root(), start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=project_root(),
+                start_new_session=True,
+            )
         info = NodeInfo(spec, proc.pid, str(log))
         self.info_file.write_text(json.dumps({"spec": asdict(spec), "pid": proc.pid, "log": str(log)}))
         try:

@@ -41,8 +41,15 @@ CATEGORIES: tuple[tuple[str, bool, tuple[str, ...]], ...] = (
 
 #: Purpose codes accepted for access requests.
 PURPOSES: tuple[str, ...] = (
-    "subsistence_review", "elderly_care", "public_health", "public_security", "housing_assistance",
-    "social_insurance", "grid_management", "statistics", "emergency_response",
+    "subsistence_review",
+    "elderly_care",
+    "public_health",
+    "public_security",
+    "housing_assistance",
+    "social_insurance",
+    "grid_management",
+    "statistics",
+    "emergency_response",
 )
 
 FOUNDER = "subdistrict"
@@ -69,18 +76,51 @@ class DemoBody:
 
 
 BODIES: tuple[DemoBody, ...] = (
-    DemoBody(FOUNDER, "Demo Subdistrict Office", BodyKind.SUBDISTRICT_OFFICE, (1, 2),
-             ((3, Role.OFFICER, "officer"), (20, Role.ANCHOR, "node"))),
-    DemoBody("rc-east", "East Gate Residents' Committee", BodyKind.RESIDENTS_COMMITTEE, (4, 5),
-             ((6, Role.OFFICER, "officer"), (21, Role.ANCHOR, "node")), parent=FOUNDER),
-    DemoBody("rc-west", "West Lake Residents' Committee", BodyKind.RESIDENTS_COMMITTEE, (7, 8),
-             ((9, Role.OFFICER, "officer"), (22, Role.ANCHOR, "node")), parent=FOUNDER),
-    DemoBody("civil-affairs", "Civil Affairs Bureau", BodyKind.DEPARTMENT, (10, 11),
-             ((12, Role.OFFICER, "officer"), (23, Role.ANCHOR, "node"))),
-    DemoBody("public-security", "Public Security Bureau", BodyKind.DEPARTMENT, (13, 14),
-             ((15, Role.OFFICER | Role.EMERGENCY, "officer (emergency)"), (24, Role.ANCHOR, "node")), emergency=True),
-    DemoBody("auditor", "Discipline Inspection Office", BodyKind.AUDITOR, (16, 17),
-             ((18, Role.AUDITOR, "auditor"), (25, Role.ANCHOR, "node"))),
+    DemoBody(
+        FOUNDER,
+        "Demo Subdistrict Office",
+        BodyKind.SUBDISTRICT_OFFICE,
+        (1, 2),
+        ((3, Role.OFFICER, "officer"), (20, Role.ANCHOR, "node")),
+    ),
+    DemoBody(
+        "rc-east",
+        "East Gate Residents' Committee",
+        BodyKind.RESIDENTS_COMMITTEE,
+        (4, 5),
+        ((6, Role.OFFICER, "officer"), (21, Role.ANCHOR, "node")),
+        parent=FOUNDER,
+    ),
+    DemoBody(
+        "rc-west",
+        "West Lake Residents' Committee",
+        BodyKind.RESIDENTS_COMMITTEE,
+        (7, 8),
+        ((9, Role.OFFICER, "officer"), (22, Role.ANCHOR, "node")),
+        parent=FOUNDER,
+    ),
+    DemoBody(
+        "civil-affairs",
+        "Civil Affairs Bureau",
+        BodyKind.DEPARTMENT,
+        (10, 11),
+        ((12, Role.OFFICER, "officer"), (23, Role.ANCHOR, "node")),
+    ),
+    DemoBody(
+        "public-security",
+        "Public Security Bureau",
+        BodyKind.DEPARTMENT,
+        (13, 14),
+        ((15, Role.OFFICER | Role.EMERGENCY, "officer (emergency)"), (24, Role.ANCHOR, "node")),
+        emergency=True,
+    ),
+    DemoBody(
+        "auditor",
+        "Discipline Inspection Office",
+        BodyKind.AUDITOR,
+        (16, 17),
+        ((18, Role.AUDITOR, "auditor"), (25, Role.ANCHOR, "node")),
+    ),
 )
 
 
@@ -110,23 +150,29 @@ def build(contracts: Contracts, *, progress: Callable[[str], None] = lambda _: N
     founder_admin = chain.direct(dev_account(BODIES[0].admins[0]))
     for code, consent, fields in CATEGORIES:
         cid = code_id(code)
-        step(f"define category {code}", records.get_category(cid).defined,
-             partial(records.define_category, founder_admin, cid, consent, list(fields)))
+        step(
+            f"define category {code}",
+            records.get_category(cid).defined,
+            partial(records.define_category, founder_admin, cid, consent, list(fields)),
+        )
     for purpose in PURPOSES:
         pid = code_id(purpose)
         step(f"define purpose {purpose}", access.is_purpose(pid), partial(access.define_purpose, founder_admin, pid))
 
     admitted = [BODIES[0]]
     for body in BODIES[1:]:
+
         def admit(body: DemoBody = body) -> None:
             deadline = chain.timestamp() + 7 * 24 * 3600
             admins: list[str] = [dev_account(i).address for i in body.admins]
-            proposal = bodies.propose_admission(chain.direct(dev_account(admitted[0].admins[0])), body.id,
-                                                body.profile(), admins, deadline)
+            proposal = bodies.propose_admission(
+                chain.direct(dev_account(admitted[0].admins[0])), body.id, body.profile(), admins, deadline
+            )
             for voter in admitted[1:]:
                 if bodies.get_proposal(proposal).executed:
                     break
                 bodies.vote(chain.direct(dev_account(voter.admins[0])), proposal)
+
         step(f"admit {body.code} by vote", bodies.is_active(body.id), admit)
         admitted.append(body)
 
@@ -135,29 +181,87 @@ def build(contracts: Contracts, *, progress: Callable[[str], None] = lambda _: N
         for index, roles, _label in body.members:
             account = dev_account(index).address
             member_body, _ = bodies.member_of(account)
-            step(f"add {body.code} member {account}", member_body == body.id,
-                 partial(bodies.add_member, admin, account, roles))
+            step(
+                f"add {body.code} member {account}",
+                member_body == body.id,
+                partial(bodies.add_member, admin, account, roles),
+            )
     return report
 
 
 #: Demo records: (body, officer account index, category, first 17 digits of a synthetic ID, fields).
 #: Every name, address and number here is invented.
 RECORDS: tuple[tuple[str, int, str, str, dict[str, object]], ...] = (
-    ("rc-east", 6, "household", "11010519600101123",
-     {"head_of_household": "Zhang Wei", "address": "East Gate Lane 3, unit 12", "members": 3,
-      "phone": "+86 10 5550 0101", "housing_type": "rented", "income_band": "low"}),
-    ("rc-east", 6, "elderly_care", "11010519400315224",
-     {"care_level": 2, "caregiver": "daughter", "living_alone": False, "services": ["meals", "visits"],
-      "emergency_contact": "+86 10 5550 0102", "notes": None}),
-    ("rc-east", 6, "social_assistance", "11010519600101123",
-     {"programme": "subsistence_allowance", "amount": 980, "start_date": "2026-03-01", "status": "active",
-      "bank_account": "6222 0000 0000 0001", "caseworker_notes": "annual review due"}),
-    ("rc-west", 9, "household", "11010619751120335",
-     {"head_of_household": "Li Na", "address": "West Lake Road 18", "members": 4, "phone": None,
-      "housing_type": "owned", "income_band": "middle"}),
-    ("rc-west", 9, "housing", "11010619751120335",
-     {"property_type": "apartment", "tenure": "owned", "area_m2": 72.5, "subsidy": None,
-      "inspection_date": "2026-06-12", "notes": None}),
+    (
+        "rc-east",
+        6,
+        "household",
+        "11010519600101123",
+        {
+            "head_of_household": "Zhang Wei",
+            "address": "East Gate Lane 3, unit 12",
+            "members": 3,
+            "phone": "+86 10 5550 0101",
+            "housing_type": "rented",
+            "income_band": "low",
+        },
+    ),
+    (
+        "rc-east",
+        6,
+        "elderly_care",
+        "11010519400315224",
+        {
+            "care_level": 2,
+            "caregiver": "daughter",
+            "living_alone": False,
+            "services": ["meals", "visits"],
+            "emergency_contact": "+86 10 5550 0102",
+            "notes": None,
+        },
+    ),
+    (
+        "rc-east",
+        6,
+        "social_assistance",
+        "11010519600101123",
+        {
+            "programme": "subsistence_allowance",
+            "amount": 980,
+            "start_date": "2026-03-01",
+            "status": "active",
+            "bank_account": "6222 0000 0000 0001",
+            "caseworker_notes": "annual review due",
+        },
+    ),
+    (
+        "rc-west",
+        9,
+        "household",
+        "11010619751120335",
+        {
+            "head_of_household": "Li Na",
+            "address": "West Lake Road 18",
+            "members": 4,
+            "phone": None,
+            "housing_type": "owned",
+            "income_band": "middle",
+        },
+    ),
+    (
+        "rc-west",
+        9,
+        "housing",
+        "11010619751120335",
+        {
+            "property_type": "apartment",
+            "tenure": "owned",
+            "area_m2": 72.5,
+            "subsidy": None,
+            "inspection_date": "2026-06-12",
+            "notes": None,
+        },
+    ),
 )
 
 
@@ -229,14 +333,16 @@ def publish_endpoints(contracts: Contracts, urls: dict[str, str]) -> list[str]:
         if url is None or published_api(contracts, body.id) == url.rstrip("/"):
             continue
         key = contracts.bodies.get_body(body.id).encryption_key
-        contracts.bodies.update_profile(contracts.chain.direct(dev_account(body.admins[0])), key,
-                                        format_endpoint(url.rstrip("/"), None))
+        contracts.bodies.update_profile(
+            contracts.chain.direct(dev_account(body.admins[0])), key, format_endpoint(url.rstrip("/"), None)
+        )
         done.append(body.code)
     return done
 
 
-def add_records(store: RecordStore, body: str, report: DemoReport, *,
-                progress: Callable[[str], None] = lambda _: None) -> None:
+def add_records(
+    store: RecordStore, body: str, report: DemoReport, *, progress: Callable[[str], None] = lambda _: None
+) -> None:
     """Registers ``body``'s demo records unless its store already holds records."""
     mine = [r for r in RECORDS if r[0] == body]
     if store.count() > 0:
@@ -245,20 +351,36 @@ def add_records(store: RecordStore, body: str, report: DemoReport, *,
     for _, officer, category, first17, fields in mine:
         label = f"register a {category} record at {body}"
         progress(label)
-        store.add(actor=store.c.chain.direct(dev_account(officer)), category=category,
-                  national_id=first17 + check_character(first17), fields=fields,
-                  record_id=demo_record_id(RECORDS.index((body, officer, category, first17, fields))))
+        store.add(
+            actor=store.c.chain.direct(dev_account(officer)),
+            category=category,
+            national_id=first17 + check_character(first17),
+            fields=fields,
+            record_id=demo_record_id(RECORDS.index((body, officer, category, first17, fields))),
+        )
         report.steps_done.append(label)
 
 
 #: Invented staff of the demo bodies, by dev account index: (name, post), for the members' directory.
 STAFF: dict[int, tuple[str, str]] = {
-    1: ("Zhou Min", "Subdistrict director"), 2: ("Sun Hao", "Deputy director"), 3: ("Hu Jing", "Grid coordinator"),
-    4: ("Chen Li", "Committee director"), 5: ("Gao Yan", "Deputy director"), 6: ("Liu Yang", "Grid worker"),
-    7: ("Zhao Lei", "Committee director"), 8: ("Ma Lin", "Deputy director"), 9: ("He Ping", "Grid worker"),
-    10: ("Guo Qiang", "Section chief"), 11: ("Lin Xue", "Deputy chief"), 12: ("Wang Fang", "Subsistence caseworker"),
-    13: ("Xu Tao", "Station chief"), 14: ("Song Jie", "Deputy chief"), 15: ("Deng Kai", "Community police officer"),
-    16: ("Luo Hong", "Chief inspector"), 17: ("Xie Ning", "Inspector"), 18: ("Tang Yu", "Data auditor"),
+    1: ("Zhou Min", "Subdistrict director"),
+    2: ("Sun Hao", "Deputy director"),
+    3: ("Hu Jing", "Grid coordinator"),
+    4: ("Chen Li", "Committee director"),
+    5: ("Gao Yan", "Deputy director"),
+    6: ("Liu Yang", "Grid worker"),
+    7: ("Zhao Lei", "Committee director"),
+    8: ("Ma Lin", "Deputy director"),
+    9: ("He Ping", "Grid worker"),
+    10: ("Guo Qiang", "Section chief"),
+    11: ("Lin Xue", "Deputy chief"),
+    12: ("Wang Fang", "Subsistence caseworker"),
+    13: ("Xu Tao", "Station chief"),
+    14: ("Song Jie", "Deputy chief"),
+    15: ("Deng Kai", "Community police officer"),
+    16: ("Luo Hong", "Chief inspector"),
+    17: ("Xie Ning", "Inspector"),
+    18: ("Tang Yu", "Data auditor"),
 }
 KEYSTORE_PASSWORD = "demo"  # of the demo's keystore files: WELL-KNOWN DEVELOPMENT KEYS, for the local demo only
 
@@ -271,8 +393,14 @@ def describe_staff(directory: Directory) -> None:
         for index in (*body.admins, *(i for i, _, _ in body.members)):
             if index in STAFF and dev_account(index).address not in known:
                 name, post = STAFF[index]
-                directory.describe(account=dev_account(index).address, body=body.code, name=name, post=post,
-                                   by=dev_account(body.admins[0]).address, keep=True)
+                directory.describe(
+                    account=dev_account(index).address,
+                    body=body.code,
+                    name=name,
+                    post=post,
+                    by=dev_account(body.admins[0]).address,
+                    keep=True,
+                )
 
 
 def keystore_names() -> dict[int, str]:
@@ -297,8 +425,9 @@ def write_keystores(folder: Path) -> list[Path]:
     for index, name in keystore_names().items():
         path = folder / f"{name}.json"
         if not path.exists():
-            path.write_text(json.dumps(Account.encrypt(dev_account(index).key, KEYSTORE_PASSWORD, kdf="scrypt",
-                                                       iterations=2**14)))
+            path.write_text(
+                json.dumps(Account.encrypt(dev_account(index).key, KEYSTORE_PASSWORD, kdf="scrypt", iterations=2**14))
+            )
         written.append(path)
     return written
 
@@ -312,4 +441,3 @@ def summary_rows() -> list[tuple[str, str, str, str]]:
         for i, _roles, label in body.members:
             rows.append((body.code, body.kind.name.lower(), label, str(dev_account(i).address)))
     return rows
-

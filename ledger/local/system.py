@@ -35,16 +35,26 @@ def open_chain(settings: Settings, *, with_manifest: bool = True) -> Chain:
 
 def open_store(settings: Settings, chain: Chain, body: str) -> RecordStore:
     """The record store of ``body`` (a code such as ``rc-east``) on its database."""
-    return RecordStore(engine=open_engine(settings.store_url(body)), contracts=Contracts.of(chain),
-                       keyring=load_keyring(settings, body), body=code_id(body),
-                       consortium_secret=load_consortium_secret(settings), epochs=settings.epochs_path(body))
+    return RecordStore(
+        engine=open_engine(settings.store_url(body)),
+        contracts=Contracts.of(chain),
+        keyring=load_keyring(settings, body),
+        body=code_id(body),
+        consortium_secret=load_consortium_secret(settings),
+        epochs=settings.epochs_path(body),
+    )
 
 
 def deploy_demo_founder(chain: Chain, settings: Settings, deployer: LocalAccount) -> Manifest:
     founder = demo.founder_body()
-    manifest = deploy(chain, deployer, founder=founder.id, founder_profile=founder.profile(),
-                      founder_admins=[dev_account(i).address for i in founder.admins],
-                      rpc_url=settings.effective_rpc_url)
+    manifest = deploy(
+        chain,
+        deployer,
+        founder=founder.id,
+        founder_profile=founder.profile(),
+        founder_admins=[dev_account(i).address for i in founder.admins],
+        rpc_url=settings.effective_rpc_url,
+    )
     manifest.save(settings.manifest_path, chain.build.abis())
     return manifest
 

@@ -84,16 +84,22 @@ def load(path: Path) -> Consortium:
         raise BadArgument(f"{path} is not valid TOML: {exc}") from None
     net = data.get("network", {})
     try:
-        bodies = tuple(BodyNode(str(b["code"]), str(b.get("name", b["code"])), bool(b.get("validator", False)))
-                       for b in data.get("bodies", []))
-        c = Consortium(chain_id=int(net["chain-id"]), block_period=int(net.get("block-period-seconds", 2)),
-                       epoch_length=int(net.get("epoch-length", 30_000)),
-                       request_timeout=int(net.get("request-timeout-seconds", 4)),
-                       gas_limit=int(net.get("gas-limit", 0x1FFFFFFFFFFFFF)), bodies=bodies,
-                       bootstrap_accounts=tuple(to_checksum_address(a) for a in net.get("bootstrap-accounts", [])),
-                       besu_image=str(net.get("besu-image", Consortium.besu_image)),
-                       postgres_image=str(net.get("postgres-image", Consortium.postgres_image)),
-                       ledger_image=str(net.get("ledger-image", Consortium.ledger_image)))
+        bodies = tuple(
+            BodyNode(str(b["code"]), str(b.get("name", b["code"])), bool(b.get("validator", False)))
+            for b in data.get("bodies", [])
+        )
+        c = Consortium(
+            chain_id=int(net["chain-id"]),
+            block_period=int(net.get("block-period-seconds", 2)),
+            epoch_length=int(net.get("epoch-length", 30_000)),
+            request_timeout=int(net.get("request-timeout-seconds", 4)),
+            gas_limit=int(net.get("gas-limit", 0x1FFFFFFFFFFFFF)),
+            bodies=bodies,
+            bootstrap_accounts=tuple(to_checksum_address(a) for a in net.get("bootstrap-accounts", [])),
+            besu_image=str(net.get("besu-image", Consortium.besu_image)),
+            postgres_image=str(net.get("postgres-image", Consortium.postgres_image)),
+            ledger_image=str(net.get("ledger-image", Consortium.ledger_image)),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise BadArgument(f"{path}: {exc!r} (see node-config/README.md for the fields)") from None
     problems = [b.code for b in c.bodies if not CODE.match(b.code)]
@@ -114,19 +120,33 @@ def demo_file() -> str:
     from ledger.local import demo
     from ledger.local.devkeys import dev_account
 
-    lines = ["# The consortium: the chain's parameters and one node per body (ledger consortium --help).",
-             "# Generated from the demo's bodies by `ledger consortium init`; edit it for a real deployment.",
-             "", "[network]", "chain-id = 2026", "block-period-seconds = 2", "epoch-length = 30000",
-             "request-timeout-seconds = 4", "gas-limit = 9007199254740991  # 0x1fffffffffffff: no gas limit in practice",
-             f'besu-image = "{Consortium.besu_image}"', f'postgres-image = "{Consortium.postgres_image}"',
-             f'ledger-image = "{Consortium.ledger_image}"',
-             "# May send transactions before the registry says who may: the deployer of the contracts.",
-             "# (The demo's deployer is a WELL-KNOWN DEVELOPMENT account; use your own.)",
-             f'bootstrap-accounts = ["{dev_account(demo.DEPLOYER).address}"]', ""]
+    lines = [
+        "# The consortium: the chain's parameters and one node per body (ledger consortium --help).",
+        "# Generated from the demo's bodies by `ledger consortium init`; edit it for a real deployment.",
+        "",
+        "[network]",
+        "chain-id = 2026",
+        "block-period-seconds = 2",
+        "epoch-length = 30000",
+        "request-timeout-seconds = 4",
+        "gas-limit = 9007199254740991  # 0x1fffffffffffff: no gas limit in practice",
+        f'besu-image = "{Consortium.besu_image}"',
+        f'postgres-image = "{Consortium.postgres_image}"',
+        f'ledger-image = "{Consortium.ledger_image}"',
+        "# May send transactions before the registry says who may: the deployer of the contracts.",
+        "# (The demo's deployer is a WELL-KNOWN DEVELOPMENT account; use your own.)",
+        f'bootstrap-accounts = ["{dev_account(demo.DEPLOYER).address}"]',
+        "",
+    ]
     validators = {"subdistrict", "rc-east", "civil-affairs", "public-security"}
     for b in demo.BODIES:
-        lines += ["[[bodies]]", f'code = "{b.code}"', f"name = {json.dumps(b.name)}",
-                  f"validator = {'true' if b.code in validators else 'false'}", ""]
+        lines += [
+            "[[bodies]]",
+            f'code = "{b.code}"',
+            f"name = {json.dumps(b.name)}",
+            f"validator = {'true' if b.code in validators else 'false'}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -187,13 +207,28 @@ def read_keys(c: Consortium, folder: Path) -> dict[str, NodeKey]:
 def genesis(c: Consortium, validators: Iterable[str]) -> dict[str, Any]:
     """The QBFT genesis, in the form of Besu's documentation (``config.qbft`` and ``extraData``)."""
     return {
-        "config": {"chainId": c.chain_id, "berlinBlock": 0, "londonBlock": 0, "shanghaiTime": 0, "zeroBaseFee": True,
-                   "qbft": {"blockperiodseconds": c.block_period, "epochlength": c.epoch_length,
-                            "requesttimeoutseconds": c.request_timeout}},
-        "nonce": "0x0", "timestamp": "0x0", "extraData": genesis_extra_data(list(validators)),
-        "gasLimit": hex(c.gas_limit), "difficulty": "0x1", "mixHash": MIX_HASH,
-        "coinbase": "0x0000000000000000000000000000000000000000", "alloc": {},
-        "number": "0x0", "gasUsed": "0x0",
+        "config": {
+            "chainId": c.chain_id,
+            "berlinBlock": 0,
+            "londonBlock": 0,
+            "shanghaiTime": 0,
+            "zeroBaseFee": True,
+            "qbft": {
+                "blockperiodseconds": c.block_period,
+                "epochlength": c.epoch_length,
+                "requesttimeoutseconds": c.request_timeout,
+            },
+        },
+        "nonce": "0x0",
+        "timestamp": "0x0",
+        "extraData": genesis_extra_data(list(validators)),
+        "gasLimit": hex(c.gas_limit),
+        "difficulty": "0x1",
+        "mixHash": MIX_HASH,
+        "coinbase": "0x0000000000000000000000000000000000000000",
+        "alloc": {},
+        "number": "0x0",
+        "gasUsed": "0x0",
         "parentHash": "0x0000000000000000000000000000000000000000000000000000000000000000",
     }
 
@@ -217,31 +252,42 @@ def _toml(values: Mapping[str, Any]) -> str:
 
 def node_config(c: Consortium, keys: Mapping[str, NodeKey]) -> str:
     """A Besu node's ``config.toml`` (paths inside its container, see the compose file)."""
-    return "# Generated by `ledger consortium allowlists`; do not edit.\n" + _toml({
-        "data-path": "/opt/besu/data", "genesis-file": "/opt/besu/genesis.json",
-        "node-private-key-file": "/opt/besu/keys/key", "p2p-host": ALL_INTERFACES, "p2p-port": P2P_PORT,
-        "rpc-http-enabled": True, "rpc-http-host": ALL_INTERFACES, "rpc-http-port": RPC_PORT,
-        "rpc-http-api": ["ETH", "NET", "WEB3", "QBFT", "TXPOOL", "PERM"], "host-allowlist": ["*"],
-        "min-gas-price": 0, "sync-mode": "FULL",
-        "bootnodes": [keys[v.code].enode(v.host) for v in c.validators],
-        "permissions-nodes-config-file-enabled": True,
-        "permissions-nodes-config-file": "/opt/besu/permissions_config.toml",
-        "permissions-accounts-config-file-enabled": True,
-        "permissions-accounts-config-file": "/opt/besu/permissions_config.toml",
-        "Xdns-enabled": True, "Xdns-update-enabled": True,  # the allowlists name nodes by compose host name
-    })
+    return "# Generated by `ledger consortium allowlists`; do not edit.\n" + _toml(
+        {
+            "data-path": "/opt/besu/data",
+            "genesis-file": "/opt/besu/genesis.json",
+            "node-private-key-file": "/opt/besu/keys/key",
+            "p2p-host": ALL_INTERFACES,
+            "p2p-port": P2P_PORT,
+            "rpc-http-enabled": True,
+            "rpc-http-host": ALL_INTERFACES,
+            "rpc-http-port": RPC_PORT,
+            "rpc-http-api": ["ETH", "NET", "WEB3", "QBFT", "TXPOOL", "PERM"],
+            "host-allowlist": ["*"],
+            "min-gas-price": 0,
+            "sync-mode": "FULL",
+            "bootnodes": [keys[v.code].enode(v.host) for v in c.validators],
+            "permissions-nodes-config-file-enabled": True,
+            "permissions-nodes-config-file": "/opt/besu/permissions_config.toml",
+            "permissions-accounts-config-file-enabled": True,
+            "permissions-accounts-config-file": "/opt/besu/permissions_config.toml",
+            "Xdns-enabled": True,
+            "Xdns-update-enabled": True,  # the allowlists name nodes by compose host name
+        }
+    )
 
 
 def bootstrap_allowlists(c: Consortium, keys: Mapping[str, NodeKey]) -> Allowlists:
     """Before the contracts exist: the file's bootstrap accounts and every body's node."""
-    return Allowlists(tuple(sorted(c.bootstrap_accounts)), tuple(sorted(keys[b.code].enode(b.host) for b in c.bodies)),
-                      ())
+    return Allowlists(tuple(sorted(c.bootstrap_accounts)), tuple(sorted(keys[b.code].enode(b.host) for b in c.bodies)), ())
 
 
 def permissions(lists: Allowlists) -> str:
-    return ("# Generated by `ledger consortium allowlists` from the on-chain BodyRegistry; do not edit:\n"
-            "# regenerate after each admission or removal vote.\n"
-            + _toml({"accounts-allowlist": lists.accounts, "nodes-allowlist": lists.nodes}))
+    return (
+        "# Generated by `ledger consortium allowlists` from the on-chain BodyRegistry; do not edit:\n"
+        "# regenerate after each admission or removal vote.\n"
+        + _toml({"accounts-allowlist": lists.accounts, "nodes-allowlist": lists.nodes})
+    )
 
 
 # ---------------------------------------------------------------------------------------- compose
@@ -254,30 +300,47 @@ def compose(c: Consortium) -> str:
     for b in c.bodies:
         db_password = f"${{{b.code.upper().replace('-', '_')}_DB_PASSWORD:?set it in node-config/network/.env}}"
         services[b.host] = {
-            "image": c.besu_image, "command": ["--config-file=/opt/besu/config.toml"],
-            "volumes": [f"./{b.code}/config.toml:/opt/besu/config.toml:ro",
-                        f"./{b.code}/permissions_config.toml:/opt/besu/permissions_config.toml",
-                        "./genesis.json:/opt/besu/genesis.json:ro", f"../keys/{b.code}:/opt/besu/keys:ro",
-                        f"{b.code}-chain:/opt/besu/data"],
-            "restart": "unless-stopped"}
+            "image": c.besu_image,
+            "command": ["--config-file=/opt/besu/config.toml"],
+            "volumes": [
+                f"./{b.code}/config.toml:/opt/besu/config.toml:ro",
+                f"./{b.code}/permissions_config.toml:/opt/besu/permissions_config.toml",
+                "./genesis.json:/opt/besu/genesis.json:ro",
+                f"../keys/{b.code}:/opt/besu/keys:ro",
+                f"{b.code}-chain:/opt/besu/data",
+            ],
+            "restart": "unless-stopped",
+        }
         services[f"{b.code}-db"] = {
-            "image": c.postgres_image, "environment": {"POSTGRES_USER": "ledger", "POSTGRES_DB": "ledger",
-                                                        "POSTGRES_PASSWORD": db_password},
-            "volumes": [f"{b.code}-db:/var/lib/postgresql/data"], "restart": "unless-stopped"}
+            "image": c.postgres_image,
+            "environment": {"POSTGRES_USER": "ledger", "POSTGRES_DB": "ledger", "POSTGRES_PASSWORD": db_password},
+            "volumes": [f"{b.code}-db:/var/lib/postgresql/data"],
+            "restart": "unless-stopped",
+        }
         services[f"{b.code}-ledger"] = {
-            "image": c.ledger_image, "command": ["ledger", "serve", "--host", ALL_INTERFACES, "--port", str(API_PORT)],
-            "environment": {"LEDGER_BODY": b.code, "LEDGER_ENVIRONMENT": "production",
-                            "LEDGER_RPC_URL": f"http://{b.host}:{RPC_PORT}", "LEDGER_HOME": "/var/lib/ledger",
-                            "DATABASE_URL": f"postgresql://ledger:{db_password}@{b.code}-db:5432/ledger"},
+            "image": c.ledger_image,
+            "command": ["ledger", "serve", "--host", ALL_INTERFACES, "--port", str(API_PORT)],
+            "environment": {
+                "LEDGER_BODY": b.code,
+                "LEDGER_ENVIRONMENT": "production",
+                "LEDGER_RPC_URL": f"http://{b.host}:{RPC_PORT}",
+                "LEDGER_HOME": "/var/lib/ledger",
+                "DATABASE_URL": f"postgresql://ledger:{db_password}@{b.code}-db:5432/ledger",
+            },
             # the node's secrets (key-encryption keys, consortium secret, node account), written by its
             # operator: docs/CONSORTIUM.md
             "env_file": [f"./{b.code}/ledger.env"],
             "volumes": [f"{b.code}-ledger:/var/lib/ledger"],
-            "depends_on": [b.host, f"{b.code}-db"], "restart": "unless-stopped"}
+            "depends_on": [b.host, f"{b.code}-db"],
+            "restart": "unless-stopped",
+        }
         volumes.update({f"{b.code}-chain": {}, f"{b.code}-db": {}, f"{b.code}-ledger": {}})
-    return ("# Generated by `ledger consortium compose`; one Besu node, one Civic Ledger node and one\n"
-            "# PostgreSQL per body. docs/CONSORTIUM.md says how to start it.\n"
-            + json.dumps({"name": "civic-ledger", "services": services, "volumes": volumes}, indent=2) + "\n")
+    return (
+        "# Generated by `ledger consortium compose`; one Besu node, one Civic Ledger node and one\n"
+        "# PostgreSQL per body. docs/CONSORTIUM.md says how to start it.\n"
+        + json.dumps({"name": "civic-ledger", "services": services, "volumes": volumes}, indent=2)
+        + "\n"
+    )
 
 
 # --------------------------------------------------------------------------------------- together

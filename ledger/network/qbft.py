@@ -50,10 +50,8 @@ def encode(extra: ExtraData) -> bytes:
         raise BadArgument("the vanity is 32 bytes")
     if extra.round < 0 or extra.round >= 1 << 32:
         raise BadArgument("the round is a 32-bit unsigned integer")
-    vote: list[bytes] = [] if extra.vote is None else [_address(extra.vote.recipient),
-                                                       _ADD_BYTE if extra.vote.add else b""]
-    return bytes(rlp.encode([extra.vanity, [_address(v) for v in extra.validators], vote, extra.round,
-                       list(extra.seals)]))
+    vote: list[bytes] = [] if extra.vote is None else [_address(extra.vote.recipient), _ADD_BYTE if extra.vote.add else b""]
+    return bytes(rlp.encode([extra.vanity, [_address(v) for v in extra.validators], vote, extra.round, list(extra.seals)]))
 
 
 def decode(data: bytes | str) -> ExtraData:
@@ -62,8 +60,14 @@ def decode(data: bytes | str) -> ExtraData:
         raw = bytes(HexBytes(data)) if isinstance(data, str) else data
         items = rlp.decode(raw)
         vanity, validators, vote, round_, seals = items
-        if not isinstance(vanity, bytes) or len(vanity) != 32 or not isinstance(validators, list) \
-                or not isinstance(vote, list) or not isinstance(round_, bytes) or not isinstance(seals, list):
+        if (
+            not isinstance(vanity, bytes)
+            or len(vanity) != 32
+            or not isinstance(validators, list)
+            or not isinstance(vote, list)
+            or not isinstance(round_, bytes)
+            or not isinstance(seals, list)
+        ):
             raise ValueError("not [vanity, validators, vote, round, seals]")
         if round_[:1] == b"\0":
             raise ValueError("the round has a leading zero byte")
@@ -73,9 +77,13 @@ def decode(data: bytes | str) -> ExtraData:
             raise ValueError("a validator is not 20 bytes")
     except (ValueError, TypeError, rlp.exceptions.DecodingError) as exc:
         raise BadArgument(f"not a QBFT extraData: {exc}") from None
-    return ExtraData(validators=tuple(to_checksum_address(v) for v in validators), vanity=vanity,
-                     vote=Vote(to_checksum_address(vote[0]), vote[1] == _ADD_BYTE) if vote else None,
-                     round=int.from_bytes(round_, "big"), seals=tuple(seals))
+    return ExtraData(
+        validators=tuple(to_checksum_address(v) for v in validators),
+        vanity=vanity,
+        vote=Vote(to_checksum_address(vote[0]), vote[1] == _ADD_BYTE) if vote else None,
+        round=int.from_bytes(round_, "big"),
+        seals=tuple(seals),
+    )
 
 
 def genesis_extra_data(validators: Sequence[str]) -> str:

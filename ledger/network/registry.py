@@ -97,5 +97,6 @@ def from_registry(contracts: Contracts, *, accounts: tuple[str, ...] = (), nodes
             continue
         if published:
             enodes.add(published)
-    return Allowlists(tuple(sorted(allowed_accounts)), tuple(sorted(enodes)), tuple("0x" + b.hex() for b in active),
-                      tuple(unreadable))
+    return Allowlists(
+        tuple(sorted(allowed_accounts)), tuple(sorted(enodes)), tuple("0x" + b.hex() for b in active), tuple(unreadable)
+    )

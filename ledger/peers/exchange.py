@@ -43,13 +43,33 @@ HEADERS = ("x-node-from", "x-node-nonce", "x-node-issued-at", "x-node-signature"
 TIMEOUT = 15.0
 
 
-
-def digest(*, chain_id: int, registry: str, from_body: bytes, to_body: bytes, method: str, path: str, body: bytes,
-           nonce: bytes, issued_at: int) -> bytes:
+def digest(
+    *,
+    chain_id: int,
+    registry: str,
+    from_body: bytes,
+    to_body: bytes,
+    method: str,
+    path: str,
+    body: bytes,
+    nonce: bytes,
+    issued_at: int,
+) -> bytes:
     """The EIP-712 digest of a ``NodeRequest`` (what ``eth_signTypedData_v4`` signs)."""
-    return eip712.NODES.digest(eip712.NODE_REQUEST, {
-        "from": from_body, "to": to_body, "method": method.upper(), "path": path, "bodyHash": keccak(body),
-        "nonce": nonce, "issuedAt": issued_at}, chain_id=chain_id, verifying_contract=registry)
+    return eip712.NODES.digest(
+        eip712.NODE_REQUEST,
+        {
+            "from": from_body,
+            "to": to_body,
+            "method": method.upper(),
+            "path": path,
+            "bodyHash": keccak(body),
+            "nonce": nonce,
+            "issuedAt": issued_at,
+        },
+        chain_id=chain_id,
+        verifying_contract=registry,
+    )
 
 
 @dataclass(frozen=True)
@@ -63,10 +83,23 @@ class NodeIdentity:
 
     def headers(self, to_body: bytes, method: str, path: str, body: bytes) -> dict[str, str]:
         nonce, issued_at = os.urandom(32), int(time.time())
-        d = digest(chain_id=self.chain_id, registry=self.registry, from_body=self.body, to_body=to_body,
-                   method=method, path=path, body=body, nonce=nonce, issued_at=issued_at)
-        return {"X-Node-From": "0x" + self.body.hex(), "X-Node-Nonce": "0x" + nonce.hex(),
-                "X-Node-Issued-At": str(issued_at), "X-Node-Signature": eip712.sign_digest(self.key, d)}
+        d = digest(
+            chain_id=self.chain_id,
+            registry=self.registry,
+            from_body=self.body,
+            to_body=to_body,
+            method=method,
+            path=path,
+            body=body,
+            nonce=nonce,
+            issued_at=issued_at,
+        )
+        return {
+            "X-Node-From": "0x" + self.body.hex(),
+            "X-Node-Nonce": "0x" + nonce.hex(),
+            "X-Node-Issued-At": str(issued_at),
+            "X-Node-Signature": eip712.sign_digest(self.key, d),
+        }
 
 
 @dataclass(frozen=True)
@@ -77,34 +110,58 @@ class Caller:
     account: str
 
 
-def authenticate(headers: Mapping[str, str], *, method: str, path: str, body: bytes, own_body: bytes, chain_id: int,
-                 registry: str, member_of: Callable[[str], tuple[bytes, int]],
-                 accept_nonce: Callable[[str, str], bool], now: float | None = None) -> Caller:
+def authenticate(
+    headers: Mapping[str, str],
+    *,
+    method: str,
+    path: str,
+    body: bytes,
+    own_body: bytes,
+    chain_id: int,
+    registry: str,
+    member_of: Callable[[str], tuple[bytes, int]],
+    accept_nonce: Callable[[str, str], bool],
+    now: float | None = None,
+) -> Caller:
     """The calling node, or :class:`NodeUnauthenticated`: unsigned, malformed, stale, signed by anyone
     but the named body's node account (asked of the chain with ``member_of``), or replayed
     (``accept_nonce`` stores a nonce and says False if it was there)."""
     values = {h: headers.get(h) for h in HEADERS}
     if any(v is None for v in values.values()):
-        raise NodeUnauthenticated("a node request must be signed by the calling node (X-Node-From, X-Node-Nonce, "
-                                  "X-Node-Issued-At, X-Node-Signature)", reason="unsigned")
+        raise NodeUnauthenticated(
+            "a node request must be signed by the calling node (X-Node-From, X-Node-Nonce, "
+            "X-Node-Issued-At, X-Node-Signature)",
+            reason="unsigned",
+        )
     try:
         from_body, nonce = _bytes32(str(values["x-node-from"])), _bytes32(str(values["x-node-nonce"]))
         issued_at = int(str(values["x-node-issued-at"]))
         signature = str(values["x-node-signature"])
         if issued_at < 0 or issued_at >= 1 << 64:
             raise ValueError("issued-at out of range")
-        d = digest(chain_id=chain_id, registry=registry, from_body=from_body, to_body=own_body, method=method,
-                   path=path, body=body, nonce=nonce, issued_at=issued_at)
+        d = digest(
+            chain_id=chain_id,
+            registry=registry,
+            from_body=from_body,
+            to_body=own_body,
+            method=method,
+            path=path,
+            body=body,
+            nonce=nonce,
+            issued_at=issued_at,
+        )
         signer = recover_digest(d, signature)
     except (ValueError, TypeError) as exc:
         raise NodeUnauthenticated(f"a malformed node request: {exc}", reason="malformed") from None
     if abs((time.time() if now is None else now) - issued_at) > SKEW:
-        raise NodeUnauthenticated(f"the node request's time is more than {SKEW} s from this node's clock",
-                                  reason="stale")
+        raise NodeUnauthenticated(f"the node request's time is more than {SKEW} s from this node's clock", reason="stale")
     member_body, roles = member_of(signer)
     if member_body != from_body or not Role(roles) & Role.ANCHOR:
-        raise NodeUnauthenticated(f"the node request is not signed by the node account of {code_name(from_body)} "
-                                  f"(signed by {to_checksum_address(signer)})", reason="signer")
+        raise NodeUnauthenticated(
+            f"the node request is not signed by the node account of {code_name(from_body)} "
+            f"(signed by {to_checksum_address(signer)})",
+            reason="signer",
+        )
     if not accept_nonce("0x" + nonce.hex(), "0x" + from_body.hex()):
         raise NodeUnauthenticated("this node request was received before (replay)", reason="replay")
     return Caller(from_body, to_checksum_address(signer))
@@ -120,8 +177,12 @@ def _bytes32(value: str) -> bytes:
 class NodeClient:
     """Calls other bodies' nodes as this node (signed requests), at the address each body published."""
 
-    def __init__(self, identity: NodeIdentity, endpoint_of: Callable[[bytes], str | None],
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        identity: NodeIdentity,
+        endpoint_of: Callable[[bytes], str | None],
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.identity = identity
         self.endpoint_of = endpoint_of
         self.http = httpx.Client(timeout=TIMEOUT, transport=transport)
@@ -133,15 +194,18 @@ class NodeClient:
         name = code_name(to_body)
         url = self.endpoint_of(to_body)
         if not url:
-            raise NodeUnavailable(f"{name} has published no node address in the registry; its records cannot "
-                                  "be reached from here")
+            raise NodeUnavailable(
+                f"{name} has published no node address in the registry; its records cannot be reached from here"
+            )
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", **self.identity.headers(to_body, "POST", path, body)}
         try:
             r = self.http.post(url.rstrip("/") + path, content=body, headers=headers, timeout=timeout)
         except httpx.HTTPError as exc:
-            raise NodeUnavailable(f"the node of {name} ({url}) does not answer ({type(exc).__name__}); its records "
-                                  "cannot be read until it is back") from None
+            raise NodeUnavailable(
+                f"the node of {name} ({url}) does not answer ({type(exc).__name__}); its records "
+                "cannot be read until it is back"
+            ) from None
         try:
             return r.status_code, r.json()
         except ValueError:

@@ -48,8 +48,9 @@ def published_api_at(questions: Questions, body: bytes) -> str | None:
     return api_of(bodies_at(questions, [body])[0].endpoint)
 
 
-def ask_all(peers: NodeClient, bodies: Iterable[bytes], path: str, payload: Any, *,
-            timeout: float = TIMEOUT) -> list[Answer]:
+def ask_all(
+    peers: NodeClient, bodies: Iterable[bytes], path: str, payload: Any, *, timeout: float = TIMEOUT
+) -> list[Answer]:
     """POSTs ``payload`` to ``path`` at each body's node, in parallel; the answers in ``bodies``' order."""
 
     def ask(body: bytes) -> Answer:

@@ -37,9 +37,14 @@ class ImportReport:
     anchor: AnchorReport
 
     def to_json(self) -> dict[str, Any]:
-        return {"records": self.records, "staged": self.staged, "alreadyStaged": self.already_staged,
-                "anchored": len(self.anchor.anchored), "failed": [list(f) for f in self.anchor.failed],
-                "pending": self.anchor.pending}
+        return {
+            "records": self.records,
+            "staged": self.staged,
+            "alreadyStaged": self.already_staged,
+            "anchored": len(self.anchor.anchored),
+            "failed": [list(f) for f in self.anchor.failed],
+            "pending": self.anchor.pending,
+        }
 
 
 def import_record_id(body: bytes, file_hash: bytes, line: int) -> bytes:
@@ -61,8 +66,12 @@ def parse_lines(store: RecordStore, data: bytes) -> list[tuple[bytes, str, str, 
             if deep := too_deep(raw):
                 raise InvalidRecord(f"refused: {deep}")
             doc = json.loads(raw)
-            if not isinstance(doc, dict) or not {"category", "nationalId", "fields"} <= set(doc) \
-                    or not isinstance(doc["category"], str) or not isinstance(doc["nationalId"], str):
+            if (
+                not isinstance(doc, dict)
+                or not {"category", "nationalId", "fields"} <= set(doc)
+                or not isinstance(doc["category"], str)
+                or not isinstance(doc["nationalId"], str)
+            ):
                 raise InvalidRecord('each line is {"category": ..., "nationalId": ..., "fields": {...}}')
             fields = store.validate(doc["category"], doc["fields"])
             normalise_national_id(doc["nationalId"])  # the number's form and check character
@@ -79,8 +88,9 @@ def parse_lines(store: RecordStore, data: bytes) -> list[tuple[bytes, str, str, 
     return items
 
 
-def import_records(store: RecordStore, actor: DirectActor, data: bytes, *,
-                   progress: Callable[[str, int, int], None] = lambda *_: None) -> ImportReport:
+def import_records(
+    store: RecordStore, actor: DirectActor, data: bytes, *, progress: Callable[[str, int, int], None] = lambda *_: None
+) -> ImportReport:
     """Checks every line, stages the records not staged yet, then anchors this account's pending entries."""
     items = parse_lines(store, data)
     first_new = next((it for it in items if not store.exists(it[0])), None)
@@ -89,7 +99,7 @@ def import_records(store: RecordStore, actor: DirectActor, data: bytes, *,
         store.simulate_register(actor, rid, category, national_id)
     staged = 0
     for start in range(0, len(items), 1000):
-        staged += store.stage_many(actor=actor, items=items[start:start + 1000])
+        staged += store.stage_many(actor=actor, items=items[start : start + 1000])
         progress("staging", min(start + 1000, len(items)), len(items))
     report = store.anchor(actor, progress=lambda done, total: progress("anchoring", done, total))
     return ImportReport(len(items), staged, len(items) - staged, report)

@@ -134,8 +134,9 @@ class Anchorer:
         self._finish(entry, AnchorState.ANCHORED, tx=found)
         return None
 
-    def _pipelined(self, entries: list[OutboxEntry], actor: DirectActor,
-                   progress: Callable[[int, int], None] | None) -> AnchorReport:
+    def _pipelined(
+        self, entries: list[OutboxEntry], actor: DirectActor, progress: Callable[[int, int], None] | None
+    ) -> AnchorReport:
         """Sends the entries in chunks: each chunk's transactions back to back (consecutive nonces, one fee
         look-up, one gas figure per function), then its receipts. Versions of one record go in order, as
         the contract requires, because a record's later change is staged only once its earlier one is
@@ -145,7 +146,7 @@ class Anchorer:
         gas: dict[str, int] = {}
         done = 0
         for start in range(0, len(entries), PIPELINE):
-            chunk = entries[start:start + PIPELINE]
+            chunk = entries[start : start + PIPELINE]
             try:
                 # entries attempted before (a crash after sending?) are looked up on the chain first, once
                 # the account's transactions still in flight are mined: else one would be sent again
@@ -198,16 +199,24 @@ class Anchorer:
         if not entries:
             return
         with Session(self.engine) as s, s.begin():
-            s.execute(update(OutboxEntry).where(col(OutboxEntry.id).in_([e.id for e in entries]))
-                      .values(attempts=OutboxEntry.attempts + 1))
+            s.execute(
+                update(OutboxEntry)
+                .where(col(OutboxEntry.id).in_([e.id for e in entries]))
+                .values(attempts=OutboxEntry.attempts + 1)
+            )
 
     def _finish_many(self, outcomes: list[tuple[OutboxEntry, tuple[str, int] | str]]) -> None:
         """Records each entry's outcome (its anchoring transaction, or the chain's refusal) in one transaction."""
         with Session(self.engine) as s, s.begin():
             for entry, outcome in outcomes:
                 state = AnchorState.FAILED if isinstance(outcome, str) else AnchorState.ANCHORED
-                self._record_outcome(s, entry, state, tx=None if isinstance(outcome, str) else outcome,
-                                     error=outcome if isinstance(outcome, str) else None)
+                self._record_outcome(
+                    s,
+                    entry,
+                    state,
+                    tx=None if isinstance(outcome, str) else outcome,
+                    error=outcome if isinstance(outcome, str) else None,
+                )
 
     def _send(self, entry: OutboxEntry, actor: Actor) -> TxReceipt:
         fn, args = self.call_of(entry)
@@ -237,8 +246,10 @@ class Anchorer:
             return []
         ids = list({e.record_id for e in entries})
         with Session(self.engine) as s:
-            versions = {(v.record_id, v.version): v.commitment for v in s.exec(
-                select(RecordVersion).where(col(RecordVersion.record_id).in_(ids))).all()}
+            versions = {
+                (v.record_id, v.version): v.commitment
+                for v in s.exec(select(RecordVersion).where(col(RecordVersion.record_id).in_(ids))).all()
+            }
             records = {r.record_id: r for r in s.exec(select(Record).where(col(Record.record_id).in_(ids))).all()}
         out: list[tuple[str, tuple[Any, ...]]] = []
         for e in entries:
@@ -284,13 +295,15 @@ class Anchorer:
             return None
         return str(event["transactionHash"].to_0x_hex()), int(str(event["blockNumber"]))  # type: ignore[attr-defined]
 
-    def _finish(self, entry: OutboxEntry, state: AnchorState, *, tx: tuple[str, int] | None = None,
-                error: str | None = None) -> None:
+    def _finish(
+        self, entry: OutboxEntry, state: AnchorState, *, tx: tuple[str, int] | None = None, error: str | None = None
+    ) -> None:
         with Session(self.engine) as s, s.begin():
             self._record_outcome(s, entry, state, tx=tx, error=error)
 
-    def _record_outcome(self, s: Session, entry: OutboxEntry, state: AnchorState, *, tx: tuple[str, int] | None,
-                        error: str | None) -> None:
+    def _record_outcome(
+        self, s: Session, entry: OutboxEntry, state: AnchorState, *, tx: tuple[str, int] | None, error: str | None
+    ) -> None:
         row = s.get(OutboxEntry, entry.id)
         assert row is not None
         row.state, row.attempts, row.last_error, row.done_at = state, row.attempts + 1, error, utcnow()

@@ -66,11 +66,25 @@ MAX_RECORD_BYTES = 64 * 1024
 def _fetch_statement() -> Any:
     """Built once: a statement object made anew per call costs more than the query."""
     r, v, k = Record.__table__, RecordVersion.__table__, RecordKey.__table__  # type: ignore[attr-defined]
-    return (sa_select(r, v.c.commitment, v.c.anchor_state, v.c.anchor_tx, v.c.anchor_block,
-                      v.c.created_at.label("v_created_at"), v.c.ciphertext, k.c.wrapped_key, k.c.kek_id)
-            .select_from(r.outerjoin(v, (v.c.record_id == r.c.record_id) & (v.c.version == r.c.version))
-                         .outerjoin(k, (k.c.record_id == r.c.record_id) & (k.c.version == r.c.version)))
-            .where(r.c.record_id == bindparam("rid")))
+    return (
+        sa_select(
+            r,
+            v.c.commitment,
+            v.c.anchor_state,
+            v.c.anchor_tx,
+            v.c.anchor_block,
+            v.c.created_at.label("v_created_at"),
+            v.c.ciphertext,
+            k.c.wrapped_key,
+            k.c.kek_id,
+        )
+        .select_from(
+            r.outerjoin(v, (v.c.record_id == r.c.record_id) & (v.c.version == r.c.version)).outerjoin(
+                k, (k.c.record_id == r.c.record_id) & (k.c.version == r.c.version)
+            )
+        )
+        .where(r.c.record_id == bindparam("rid"))
+    )
 
 
 _FETCH = _fetch_statement()
@@ -99,8 +113,9 @@ class RecordContent:
 
 
 class RecordStore:
-    def __init__(self, *, engine: Engine, contracts: Contracts, keyring: Keyring, body: bytes,
-                 consortium_secret: bytes, epochs: Path) -> None:
+    def __init__(
+        self, *, engine: Engine, contracts: Contracts, keyring: Keyring, body: bytes, consortium_secret: bytes, epochs: Path
+    ) -> None:
         """``epochs``: the file of this body's epoch keys (:mod:`ledger.store.epochs`), in the node's home."""
         self.engine = engine
         self.c = contracts
@@ -150,8 +165,9 @@ class RecordStore:
             raise InvalidRecord(f"unknown field(s) for category {category!r}: {', '.join(unknown)}")
         missing = [n for n in names if n not in fields]
         if missing:
-            raise InvalidRecord(f"missing field(s) for category {category!r}: {', '.join(missing)} "
-                                "(use null for a value not known)")
+            raise InvalidRecord(
+                f"missing field(s) for category {category!r}: {', '.join(missing)} (use null for a value not known)"
+            )
         size = len(canonical_json(fields))
         if size > MAX_RECORD_BYTES:
             raise InvalidRecord(f"the record is {size:,} bytes as canonical JSON; the limit is {MAX_RECORD_BYTES:,}")
@@ -160,16 +176,17 @@ class RecordStore:
     def _check_member(self, actor: Actor) -> None:
         body, _ = self.c.bodies.member_of(actor.address)
         if body != self.body:
-            raise NotAuthorized(f"{actor.address} is not a member of the body that keeps this store",
-                                error="NotCustodianMember")
+            raise NotAuthorized(
+                f"{actor.address} is not a member of the body that keeps this store", error="NotCustodianMember"
+            )
 
     # ----------------------------------------------------------------- changes
 
-    def add(self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any],
-            record_id: bytes | None = None) -> RecordPublic:
+    def add(
+        self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any], record_id: bytes | None = None
+    ) -> RecordPublic:
         """Registers a new record (version 1) and anchors its commitment."""
-        record = self.stage_add(actor=actor, category=category, national_id=national_id, fields=fields,
-                                record_id=record_id)
+        record = self.stage_add(actor=actor, category=category, national_id=national_id, fields=fields, record_id=record_id)
         self.anchor(actor)
         return self.get(unhex32(record.record_id))
 
@@ -193,21 +210,27 @@ class RecordStore:
 
     def simulate_register(self, actor: Actor, record_id: bytes, category: str, national_id: str) -> None:
         """Runs ``registerRecord`` as ``actor`` without sending it: a refusal raises its domain error."""
-        actor.simulate(self.c.records.handle, "registerRecord", record_id, subject_id(national_id, self._secret),
-                       code_id(category), b"\1" * 32)
+        actor.simulate(
+            self.c.records.handle,
+            "registerRecord",
+            record_id,
+            subject_id(national_id, self._secret),
+            code_id(category),
+            b"\1" * 32,
+        )
 
-    def stage_many(self, *, actor: Actor, items: Sequence[tuple[bytes, str, str, dict[str, Any]]],
-                   chunk: int = 200) -> int:
+    def stage_many(self, *, actor: Actor, items: Sequence[tuple[bytes, str, str, dict[str, Any]]], chunk: int = 200) -> int:
         """Stages new records (record id, category, national ID, fields already validated) in transactions
         of ``chunk``; a record id this store holds already is left as it is (a resumed import). Returns
         how many were staged now."""
         self._check_member(actor)
         staged = 0
         for start in range(0, len(items), chunk):
-            part = items[start:start + chunk]
+            part = items[start : start + chunk]
             with Session(self.engine) as s:
-                known = set(s.exec(select(Record.record_id).where(
-                    col(Record.record_id).in_([hex32(rid) for rid, *_ in part]))).all())
+                known = set(
+                    s.exec(select(Record.record_id).where(col(Record.record_id).in_([hex32(rid) for rid, *_ in part]))).all()
+                )
             fresh = [it for it in part if hex32(it[0]) not in known]
             if not fresh:
                 continue
@@ -218,10 +241,18 @@ class RecordStore:
                         payload = canonical_json({"fields": c.fields, "salts": {k: v.hex() for k, v in c.salts.items()}})
                         sealed = self.epochs.seal(payload, binding(self.body, record_id, 1))
                         rid = hex32(record_id)
-                        s.add(Record(record_id=rid, subject_id=hex32(subject_id(national_id, self._secret)),
-                                     category=category, version=1, body=hex32(self.body)))
-                        s.add(RecordVersion(record_id=rid, version=1, commitment=hex32(c.root),
-                                            ciphertext=sealed.ciphertext))
+                        s.add(
+                            Record(
+                                record_id=rid,
+                                subject_id=hex32(subject_id(national_id, self._secret)),
+                                category=category,
+                                version=1,
+                                body=hex32(self.body),
+                            )
+                        )
+                        s.add(
+                            RecordVersion(record_id=rid, version=1, commitment=hex32(c.root), ciphertext=sealed.ciphertext)
+                        )
                         s.add(RecordKey(record_id=rid, version=1, kek_id=sealed.kek_id, wrapped_key=sealed.wrapped_key))
                         s.add(OutboxEntry(record_id=rid, version=1, action=OutboxAction.REGISTER, actor=actor.address))
             except SQLAlchemyError as exc:
@@ -233,8 +264,9 @@ class RecordStore:
     # Staging: steps 1-3 only. The outbox entry is then anchored by the actor's own
     # transaction (``anchor``), or signed by them later (prepare → sign → submit, the API).
 
-    def stage_add(self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any],
-                  record_id: bytes | None = None) -> RecordPublic:
+    def stage_add(
+        self, *, actor: Actor, category: str, national_id: str, fields: Mapping[str, Any], record_id: bytes | None = None
+    ) -> RecordPublic:
         """Steps 1-3 of registering; ``record_id`` is random unless given (the demo's fixed ids)."""
         fields = self.validate(category, fields)
         subject = subject_id(national_id, self._secret)
@@ -242,8 +274,9 @@ class RecordStore:
         record_id = record_id or new_record_id()
         c = commit(fields, new_salts(list(fields)))
         actor.simulate(self.c.records.handle, "registerRecord", record_id, subject, code_id(category), c.root)
-        record = Record(record_id=hex32(record_id), subject_id=hex32(subject), category=category, version=1,
-                        body=hex32(self.body))
+        record = Record(
+            record_id=hex32(record_id), subject_id=hex32(subject), category=category, version=1, body=hex32(self.body)
+        )
         self._write(record, 1, c, OutboxAction.REGISTER, actor, new=True)
         return self.get(record_id)
 
@@ -280,8 +313,7 @@ class RecordStore:
                     s.add(version)
                 record.status, record.updated_at = RecordStatusName.ERASED, utcnow()
                 s.add(record)
-                s.add(OutboxEntry(record_id=rid, version=record.version, action=OutboxAction.ERASE,
-                                  actor=actor.address))
+                s.add(OutboxEntry(record_id=rid, version=record.version, action=OutboxAction.ERASE, actor=actor.address))
                 s.flush()
                 self._rewrap_into_current(s)
             failpoints.hit("store.erase_before_shred")
@@ -291,8 +323,11 @@ class RecordStore:
         return self.get(record_id)
 
     def _my_keys(self, s: Session) -> Any:
-        return select(RecordKey).join(Record, col(Record.record_id) == col(RecordKey.record_id)).where(
-            Record.body == hex32(self.body))
+        return (
+            select(RecordKey)
+            .join(Record, col(Record.record_id) == col(RecordKey.record_id))
+            .where(Record.body == hex32(self.body))
+        )
 
     def _rewrap_into_current(self, s: Session) -> int:
         count = 0
@@ -325,25 +360,32 @@ class RecordStore:
         """A record changes only once its previous change is on-chain (versions anchor in order)."""
         waiting = self.anchorer.pending(record_id=record_id)
         if waiting:
-            raise Conflict(f"record {record_id} has a change still waiting to be anchored (by {waiting[0].actor}); "
-                           "anchor it first", error="AnchorPending")
+            raise Conflict(
+                f"record {record_id} has a change still waiting to be anchored (by {waiting[0].actor}); anchor it first",
+                error="AnchorPending",
+            )
 
     def anchor(self, actor: Actor, *, progress: Callable[[int, int], None] | None = None) -> AnchorReport:
         """Sends ``actor``'s pending on-chain actions (after a crash, or a chain outage)."""
         return self.anchorer.run(actor, progress=progress)
 
-    def _write(self, record: Record, version: int, c: Commitment, action: OutboxAction, actor: Actor, *,
-               new: bool) -> None:
+    def _write(self, record: Record, version: int, c: Commitment, action: OutboxAction, actor: Actor, *, new: bool) -> None:
         rid = unhex32(record.record_id)
         payload = canonical_json({"fields": c.fields, "salts": {k: v.hex() for k, v in c.salts.items()}})
         try:
             with self.epochs.writing(), Session(self.engine) as s, s.begin():
                 sealed = self.epochs.seal(payload, binding(self.body, rid, version))
                 s.merge(record) if not new else s.add(record)
-                s.add(RecordVersion(record_id=record.record_id, version=version, commitment=hex32(c.root),
-                                    ciphertext=sealed.ciphertext))
-                s.add(RecordKey(record_id=record.record_id, version=version, kek_id=sealed.kek_id,
-                                wrapped_key=sealed.wrapped_key))
+                s.add(
+                    RecordVersion(
+                        record_id=record.record_id, version=version, commitment=hex32(c.root), ciphertext=sealed.ciphertext
+                    )
+                )
+                s.add(
+                    RecordKey(
+                        record_id=record.record_id, version=version, kek_id=sealed.kek_id, wrapped_key=sealed.wrapped_key
+                    )
+                )
                 s.add(OutboxEntry(record_id=record.record_id, version=version, action=action, actor=actor.address))
         except SQLAlchemyError as exc:
             raise StoreError(f"could not store the record: {exc.__class__.__name__}") from exc
@@ -372,8 +414,9 @@ class RecordStore:
     def versions(self, record_id: bytes) -> list[VersionPublic]:
         self.get(record_id)
         with Session(self.engine) as s:
-            rows = s.exec(select(RecordVersion).where(RecordVersion.record_id == hex32(record_id))
-                          .order_by(col(RecordVersion.version))).all()
+            rows = s.exec(
+                select(RecordVersion).where(RecordVersion.record_id == hex32(record_id)).order_by(col(RecordVersion.version))
+            ).all()
             return [VersionPublic.model_validate(r, from_attributes=True) for r in rows]
 
     def read(self, record_id: bytes, version: int | None = None) -> RecordContent:
@@ -403,16 +446,31 @@ class RecordStore:
             row = conn.execute(_FETCH, {"rid": hex32(record_id)}).mappings().first()
         if row is None or row["body"] != hex32(self.body):
             raise RecordNotFound(f"no record {hex32(record_id)} in this store")
-        record = RecordPublic(record_id=row["record_id"], subject_id=row["subject_id"], category=row["category"],
-                              version=row["version"], status=row["status"], created_at=row["created_at"],
-                              updated_at=row["updated_at"])
+        record = RecordPublic(
+            record_id=row["record_id"],
+            subject_id=row["subject_id"],
+            category=row["category"],
+            version=row["version"],
+            status=row["status"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
         if row["commitment"] is None:
             raise RecordNotFound(f"record {record.record_id} has no version {record.version}")
-        version = VersionPublic(record_id=record.record_id, version=record.version, commitment=row["commitment"],
-                                anchor_state=row["anchor_state"], anchor_tx=row["anchor_tx"],
-                                anchor_block=row["anchor_block"], created_at=row["v_created_at"])
-        sealed = None if row["wrapped_key"] is None or row["ciphertext"] is None else \
-            Sealed(row["ciphertext"], row["wrapped_key"], row["kek_id"])
+        version = VersionPublic(
+            record_id=record.record_id,
+            version=record.version,
+            commitment=row["commitment"],
+            anchor_state=row["anchor_state"],
+            anchor_tx=row["anchor_tx"],
+            anchor_block=row["anchor_block"],
+            created_at=row["v_created_at"],
+        )
+        sealed = (
+            None
+            if row["wrapped_key"] is None or row["ciphertext"] is None
+            else Sealed(row["ciphertext"], row["wrapped_key"], row["kek_id"])
+        )
         return StoredVersion(record, version, sealed)
 
     def open_stored(self, stored: StoredVersion) -> RecordContent:
@@ -421,11 +479,9 @@ class RecordStore:
         if record.status == RecordStatusName.ERASED:
             raise RecordErased(f"record {record.record_id} was erased on {record.updated_at:%Y-%m-%d}")
         if stored.sealed is None:
-            raise IntegrityFailure(f"record {record.record_id} version {record.version} has lost its key or "
-                                   "ciphertext")
+            raise IntegrityFailure(f"record {record.record_id} version {record.version} has lost its key or ciphertext")
         try:
-            plain = self.epochs.open(stored.sealed, binding(self.body, bytes.fromhex(record.record_id[2:]),
-                                                            record.version))
+            plain = self.epochs.open(stored.sealed, binding(self.body, bytes.fromhex(record.record_id[2:]), record.version))
         except KeyringError:
             if self.get(bytes.fromhex(record.record_id[2:])).status == RecordStatusName.ERASED:  # erased meanwhile
                 raise RecordErased(f"record {record.record_id} was erased") from None
@@ -433,8 +489,7 @@ class RecordStore:
         payload = json.loads(plain)
         c = commit(payload["fields"], {k: bytes.fromhex(v) for k, v in payload["salts"].items()})
         if hex32(c.root) != stored.version.commitment:
-            raise IntegrityFailure(f"record {record.record_id} version {record.version} does not match its "
-                                   "commitment")
+            raise IntegrityFailure(f"record {record.record_id} version {record.version} does not match its commitment")
         return RecordContent(record, stored.version, c)
 
     def count(self) -> int:
@@ -447,8 +502,13 @@ class RecordStore:
 
     def list_records(self, *, offset: int = 0, limit: int = 100) -> list[RecordPublic]:
         with Session(self.engine) as s:
-            rows = s.exec(select(Record).where(Record.body == hex32(self.body))
-                          .order_by(col(Record.created_at), col(Record.record_id)).offset(offset).limit(limit)).all()
+            rows = s.exec(
+                select(Record)
+                .where(Record.body == hex32(self.body))
+                .order_by(col(Record.created_at), col(Record.record_id))
+                .offset(offset)
+                .limit(limit)
+            ).all()
             return [RecordPublic.model_validate(r, from_attributes=True) for r in rows]
 
     def records_of_subject(self, national_id: str) -> list[RecordPublic]:
@@ -469,4 +529,3 @@ class RecordStore:
             self.epochs.destroy_all_but_current()
         self._scrub()
         return count
-

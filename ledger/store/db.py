@@ -29,7 +29,7 @@ def normalise_url(url: str) -> str:
     """``postgresql://`` and ``postgres://`` use psycopg 3; SQLite URLs pass through."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     if url.startswith(("postgresql+psycopg://", "sqlite://")):
         return url
     raise StoreError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
@@ -101,5 +101,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the record database: {exc.__class__.__name__}: {exc.orig or exc}"
-                         if hasattr(exc, "orig") else f"cannot open the record database: {exc}") from exc
+        raise StoreError(
+            f"cannot open the record database: {exc.__class__.__name__}: {exc.orig or exc}"
+            if hasattr(exc, "orig")
+            else f"cannot open the record database: {exc}"
+        ) from exc

@@ -30,17 +30,26 @@ class Directory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def describe(self, *, account: str, body: str, name: str | None, post: str | None, by: str,
-                 keep: bool = False) -> None:
+    def describe(self, *, account: str, body: str, name: str | None, post: str | None, by: str, keep: bool = False) -> None:
         """Sets an account's entry in one statement (an upsert), so two processes describing the same
         account at once cannot collide; ``keep`` leaves an existing entry as it is."""
-        row = {"account": to_checksum_address(account), "body": body, "name": name, "post": post,
-               "updated_by": by, "updated_at": utcnow()}
+        row = {
+            "account": to_checksum_address(account),
+            "body": body,
+            "name": name,
+            "post": post,
+            "updated_by": by,
+            "updated_at": utcnow(),
+        }
         insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(DirectoryEntry)
         statement = insert.values(**row)
-        statement = (statement.on_conflict_do_nothing(index_elements=["account"]) if keep else
-                     statement.on_conflict_do_update(index_elements=["account"],
-                                                     set_={k: v for k, v in row.items() if k != "account"}))
+        statement = (
+            statement.on_conflict_do_nothing(index_elements=["account"])
+            if keep
+            else statement.on_conflict_do_update(
+                index_elements=["account"], set_={k: v for k, v in row.items() if k != "account"}
+            )
+        )
         with self.engine.begin() as conn:
             conn.execute(statement)
 

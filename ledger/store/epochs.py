@@ -89,8 +89,10 @@ class EpochKeys:
             doc = json.loads(self.path.read_text())
             if doc.get("schema") != SCHEMA or doc.get("body") != self.body.hex():
                 raise KeyringError(f"{self.path} is not this body's epoch-key file")
-            keys = {eid: self.keyring.unwrap_key(bytes.fromhex(e["wrapped"]), e["kek"], _aad(self.body, eid))
-                    for eid, e in doc["keys"].items()}
+            keys = {
+                eid: self.keyring.unwrap_key(bytes.fromhex(e["wrapped"]), e["kek"], _aad(self.body, eid))
+                for eid, e in doc["keys"].items()
+            }
             ring = Keyring(keys, str(doc["current"]))  # refuses a current epoch the file does not hold
             nxt = int(doc["next"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -104,12 +106,10 @@ class EpochKeys:
         for eid in self._ring.ids:
             wrapped, kek = self.keyring.wrap_key(self._ring.export(eid), _aad(self.body, eid))
             entries[eid] = {"kek": kek, "wrapped": wrapped.hex()}
-        doc = {"schema": SCHEMA, "body": self.body.hex(), "current": self.current, "next": self._next,
-               "keys": entries}
+        doc = {"schema": SCHEMA, "body": self.body.hex(), "current": self.current, "next": self._next, "keys": entries}
         replace_private(self.path, json.dumps(doc).encode())
         st = self.path.stat()
         self._stamp = (st.st_ino, st.st_mtime_ns)
-
 
     # --------------------------------------------------------------- writers
 

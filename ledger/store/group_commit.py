@@ -20,8 +20,9 @@ R = TypeVar("R")
 
 
 class GroupCommit(Generic[T, R]):
-    def __init__(self, commit: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 512,
-                 name: str = "group-commit") -> None:
+    def __init__(
+        self, commit: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 512, name: str = "group-commit"
+    ) -> None:
         self._commit = commit
         self._max = max_batch
         self._name = name

@@ -48,8 +48,17 @@ class FreeTexts:
         plain = json.dumps({"text": text, "salt": "0x" + salt.hex()}).encode()
         sealed = self.keyring.seal(plain, _aad(self.body, text_hash))
         with Session(self.engine) as s, s.begin():
-            s.merge(FreeText(text_hash=text_hash, body=self.body, kind=kind, author=author, kek_id=sealed.kek_id,
-                             wrapped_key=sealed.wrapped_key, ciphertext=sealed.ciphertext))
+            s.merge(
+                FreeText(
+                    text_hash=text_hash,
+                    body=self.body,
+                    kind=kind,
+                    author=author,
+                    kek_id=sealed.kek_id,
+                    wrapped_key=sealed.wrapped_key,
+                    ciphertext=sealed.ciphertext,
+                )
+            )
         return digest
 
     def get(self, text_hash: str) -> KeptText | None:
@@ -58,6 +67,7 @@ class FreeTexts:
             row = s.get(FreeText, text_hash.lower())
         if row is None or row.body != self.body:
             return None
-        plain = json.loads(self.keyring.open(Sealed(row.ciphertext, row.wrapped_key, row.kek_id),
-                                             _aad(self.body, row.text_hash)))
+        plain = json.loads(
+            self.keyring.open(Sealed(row.ciphertext, row.wrapped_key, row.kek_id), _aad(self.body, row.text_hash))
+        )
         return KeptText(text=plain["text"], salt=plain["salt"], kind=row.kind, author=row.author)

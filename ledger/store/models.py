@@ -50,11 +50,11 @@ class OutboxAction(StrEnum):
 
 def _enum(cls: type[StrEnum]) -> Enum:
     """Stored as the lower-case value in a VARCHAR(16), readable in SQL and portable."""
-    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16,
-                validate_strings=True)
+    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16, validate_strings=True)
 
 
 # ---------------------------------------------------------------------------- records
+
 
 class RecordBase(SQLModel):
     record_id: str = Field(primary_key=True, max_length=66, description="0x-prefixed 32-byte record id")
@@ -107,6 +107,7 @@ class RecordKey(SQLModel, table=True):
 
 # ----------------------------------------------------------------------------- outbox
 
+
 class OutboxEntry(SQLModel, table=True):
     """One on-chain action, written in the same transaction as the rows it anchors."""
 
@@ -127,6 +128,7 @@ class OutboxEntry(SQLModel, table=True):
 
 # ---------------------------------------------------------------------------- sign-in
 
+
 class SignInNonce(SQLModel, table=True):
     """A Sign-In with Ethereum nonce this node issued; accepted once, before it expires."""
 
@@ -137,6 +139,7 @@ class SignInNonce(SQLModel, table=True):
 
 
 # ---------------------------------------------------------------------- access trail
+
 
 class AccessEventBase(SQLModel):
     seq: int = Field(primary_key=True, description="Sequence number, gapless per custodian body")
@@ -150,10 +153,12 @@ class AccessEventBase(SQLModel):
     purpose: str = Field(max_length=31)
     grant_id: int = Field(sa_type=BigInteger, description="The grant read under; 0 for the own body or an emergency read")
     emergency_id: int = Field(sa_type=BigInteger, description="The emergency declaration; 0 for a normal read")
-    subject_prev: int = Field(default=0, description="Sequence number of the subject's previous event at this "
-                                                     "body (0 for the first): a subject's events form a chain")
-    block: int = Field(default=0, sa_type=BigInteger, description="The chain block at which the access was "
-                                                                 "checked")
+    subject_prev: int = Field(
+        default=0,
+        description="Sequence number of the subject's previous event at this "
+        "body (0 for the first): a subject's events form a chain",
+    )
+    block: int = Field(default=0, sa_type=BigInteger, description="The chain block at which the access was checked")
     at: dt.datetime = Field(sa_type=UtcDateTime)
 
 
@@ -161,11 +166,13 @@ class AccessEvent(AccessEventBase, table=True):
     """One read, written before its answer leaves the node; never updated or deleted."""
 
     __tablename__ = "access_events"
-    __table_args__ = (UniqueConstraint("body", "request_digest", name="uq_access_event_request"),
-                      # a resident's trail, newest first, page by page
-                      Index("ix_access_events_subject_seq", "body", "subject_id", "seq"),
-                      Index("ix_access_events_body_seq", "body", "seq"),
-                      Index("ix_access_events_body_at", "body", "at"))
+    __table_args__ = (
+        UniqueConstraint("body", "request_digest", name="uq_access_event_request"),
+        # a resident's trail, newest first, page by page
+        Index("ix_access_events_subject_seq", "body", "subject_id", "seq"),
+        Index("ix_access_events_body_seq", "body", "seq"),
+        Index("ix_access_events_body_at", "body", "at"),
+    )
     body: str = Field(primary_key=True, max_length=66, description="Custodian body id (bytes32 hex)")
     request: str = Field(max_length=8000, description="The reader's signed read request (EIP-712 message, JSON)")
     signature: str = Field(max_length=132)
@@ -218,8 +225,8 @@ class AccessCode(SQLModel, table=True):
     revoked_at: dt.datetime | None = None
 
 
-
 # ------------------------------------------------------------------- free texts, directory
+
 
 class FreeText(SQLModel, table=True):
     """A justification, reason, evidence or outcome whose salted hash is on-chain, kept encrypted
@@ -250,6 +257,7 @@ class DirectoryEntry(SQLModel, table=True):
 
 
 # ------------------------------------------------------------------ node-to-node exchange
+
 
 class NodeNonce(SQLModel, table=True):
     """The nonce of a node-to-node request this node accepted: the same signed request is refused again."""

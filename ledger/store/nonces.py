@@ -50,8 +50,7 @@ def consume(engine: Engine, nonce: str, *, key: bytes) -> bool:
     try:
         with Session(engine) as s, s.begin():
             s.execute(delete(SignInNonce).where(col(SignInNonce.expires_at) < utcnow()))
-            s.add(SignInNonce(nonce=nonce.lower(), expires_at=dt.datetime.fromtimestamp(expires, dt.UTC),
-                              used_at=utcnow()))
+            s.add(SignInNonce(nonce=nonce.lower(), expires_at=dt.datetime.fromtimestamp(expires, dt.UTC), used_at=utcnow()))
     except IntegrityError:
         return False
     return True

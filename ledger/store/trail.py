@@ -64,16 +64,24 @@ class NewEvent:
 _EVENTS = AccessEvent.__table__  # type: ignore[attr-defined]
 _HEADS = TrailHead.__table__  # type: ignore[attr-defined]
 # Statements of the group commit, built once (building one costs more than running it on SQLite).
-_SERVED = select(_EVENTS.c.request_digest).where(_EVENTS.c.body == bindparam("body"),
-                                                 _EVENTS.c.request_digest.in_(bindparam("digests", expanding=True)))
+_SERVED = select(_EVENTS.c.request_digest).where(
+    _EVENTS.c.body == bindparam("body"), _EVENTS.c.request_digest.in_(bindparam("digests", expanding=True))
+)
 # The subject's newest event: ORDER BY ... LIMIT 1 walks the (body, subject_id, seq) index backwards to
 # one entry, whatever the planner's statistics say (max() was planned as a scan of all the subject's
 # entries, or of the table, on a PostgreSQL whose tables had never been analysed).
-_SUBJECT_LAST = (select(_EVENTS.c.seq).where(_EVENTS.c.body == bindparam("body"),
-                                             _EVENTS.c.subject_id == bindparam("subject"))
-                 .order_by(_EVENTS.c.seq.desc()).limit(1))
-_TAKE = (update(_HEADS).where(_HEADS.c.body == bindparam("head_body"))
-         .values(last_seq=_HEADS.c.last_seq + bindparam("n")).returning(_HEADS.c.last_seq))
+_SUBJECT_LAST = (
+    select(_EVENTS.c.seq)
+    .where(_EVENTS.c.body == bindparam("body"), _EVENTS.c.subject_id == bindparam("subject"))
+    .order_by(_EVENTS.c.seq.desc())
+    .limit(1)
+)
+_TAKE = (
+    update(_HEADS)
+    .where(_HEADS.c.body == bindparam("head_body"))
+    .values(last_seq=_HEADS.c.last_seq + bindparam("n"))
+    .returning(_HEADS.c.last_seq)
+)
 _INSERT = insert(_EVENTS)
 
 
@@ -91,13 +99,23 @@ def _replayed() -> Conflict:
 def event_content(event: AccessEvent) -> dict[str, Any]:
     """What an event's hash covers: every column but the hash and the request (its digest is covered)."""
     return {
-        "body": event.body, "seq": event.seq, "reader": event.reader, "readerBody": event.reader_body,
-        "recordId": event.record_id, "version": event.version, "subjectId": event.subject_id,
-        "category": event.category, "fields": json.loads(event.fields), "purpose": event.purpose,
-        "grantId": event.grant_id, "emergencyId": event.emergency_id, "subjectPrev": event.subject_prev,
+        "body": event.body,
+        "seq": event.seq,
+        "reader": event.reader,
+        "readerBody": event.reader_body,
+        "recordId": event.record_id,
+        "version": event.version,
+        "subjectId": event.subject_id,
+        "category": event.category,
+        "fields": json.loads(event.fields),
+        "purpose": event.purpose,
+        "grantId": event.grant_id,
+        "emergencyId": event.emergency_id,
+        "subjectPrev": event.subject_prev,
         "block": event.block,
         "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "requestDigest": event.request_digest, "signature": event.signature,
+        "requestDigest": event.request_digest,
+        "signature": event.signature,
     }
 
 
@@ -115,7 +133,8 @@ class Trail:
         self.engine = engine
         self.body = "0x" + body.hex()
         self.writer: GroupCommit[NewEvent, AccessEvent | LedgerError] = GroupCommit(
-            self.append_many, name=f"trail-{self.body[:10]}")
+            self.append_many, name=f"trail-{self.body[:10]}"
+        )
 
     def is_replay(self, request_digest: str) -> bool:
         with Session(self.engine) as s:
@@ -155,15 +174,31 @@ class Trail:
                 rows = []
                 for offset, (i, n) in enumerate(fresh, start=1):
                     if n.subject_id not in prev:
-                        prev[n.subject_id] = int(conn.execute(
-                            _SUBJECT_LAST, {"body": self.body, "subject": n.subject_id}).scalar() or 0)
+                        prev[n.subject_id] = int(
+                            conn.execute(_SUBJECT_LAST, {"body": self.body, "subject": n.subject_id}).scalar() or 0
+                        )
                     seq = last - len(fresh) + offset
-                    row: dict[str, Any] = dict(body=self.body, seq=seq, reader=n.reader, reader_body=n.reader_body,
-                               record_id=n.record_id, version=n.version, subject_id=n.subject_id, category=n.category,
-                               fields=json.dumps(sorted(n.fields)), purpose=n.purpose, grant_id=n.grant_id,
-                               emergency_id=n.emergency_id, subject_prev=prev[n.subject_id], block=n.block, at=now,
-                               request=json.dumps(n.request, sort_keys=True), signature=n.signature,
-                               request_digest=n.request_digest, event_hash="")
+                    row: dict[str, Any] = dict(
+                        body=self.body,
+                        seq=seq,
+                        reader=n.reader,
+                        reader_body=n.reader_body,
+                        record_id=n.record_id,
+                        version=n.version,
+                        subject_id=n.subject_id,
+                        category=n.category,
+                        fields=json.dumps(sorted(n.fields)),
+                        purpose=n.purpose,
+                        grant_id=n.grant_id,
+                        emergency_id=n.emergency_id,
+                        subject_prev=prev[n.subject_id],
+                        block=n.block,
+                        at=now,
+                        request=json.dumps(n.request, sort_keys=True),
+                        signature=n.signature,
+                        request_digest=n.request_digest,
+                        event_hash="",
+                    )
                     event = AccessEvent(**row)
                     row["event_hash"] = event.event_hash = event_hash(event)
                     prev[n.subject_id] = seq
@@ -212,15 +247,19 @@ class Trail:
 
     def count_of(self, subject_id: str) -> int:
         with Session(self.engine) as s:
-            q = select(func.count()).select_from(AccessEvent).where(AccessEvent.body == self.body,
-                                                                   AccessEvent.subject_id == subject_id)
+            q = (
+                select(func.count())
+                .select_from(AccessEvent)
+                .where(AccessEvent.body == self.body, AccessEvent.subject_id == subject_id)
+            )
             return int(s.exec(q).one())
 
     def between(self, first: int, last: int) -> list[AccessEvent]:
         """Events ``first``..``last`` by sequence number (fewer when some are missing)."""
         with Session(self.engine) as s:
-            q = select(AccessEvent).where(AccessEvent.body == self.body, col(AccessEvent.seq) >= first,
-                                          col(AccessEvent.seq) <= last)
+            q = select(AccessEvent).where(
+                AccessEvent.body == self.body, col(AccessEvent.seq) >= first, col(AccessEvent.seq) <= last
+            )
             return list(s.exec(q.order_by(col(AccessEvent.seq))).all())
 
     def get(self, seq: int) -> AccessEvent | None:
@@ -241,20 +280,31 @@ class Trail:
         wanted = sorted(set(seqs))
         with Session(self.engine) as s:
             if wanted[-1] - wanted[0] < 4 * len(wanted):
-                q = select(TrailAnchor).where(TrailAnchor.body == self.body, col(TrailAnchor.last_seq) >= wanted[0],
-                                              col(TrailAnchor.first_seq) <= wanted[-1])
+                q = select(TrailAnchor).where(
+                    TrailAnchor.body == self.body,
+                    col(TrailAnchor.last_seq) >= wanted[0],
+                    col(TrailAnchor.first_seq) <= wanted[-1],
+                )
                 rows = list(s.exec(q).all())
             else:
                 rows = []
                 for i in range(0, len(wanted), 100):
-                    parts = [select(TrailAnchor.first_seq).where(TrailAnchor.body == self.body,
-                                                                 col(TrailAnchor.first_seq) <= seq)
-                             .order_by(col(TrailAnchor.first_seq).desc()).limit(1).subquery().select()
-                             for seq in wanted[i:i + 100]]
+                    parts = [
+                        select(TrailAnchor.first_seq)
+                        .where(TrailAnchor.body == self.body, col(TrailAnchor.first_seq) <= seq)
+                        .order_by(col(TrailAnchor.first_seq).desc())
+                        .limit(1)
+                        .subquery()
+                        .select()
+                        for seq in wanted[i : i + 100]
+                    ]
                     starts_q = union_all(*parts) if len(parts) > 1 else parts[0]
                     firsts = {int(f) for (f,) in s.execute(starts_q).all()}
-                    rows += list(s.exec(select(TrailAnchor).where(TrailAnchor.body == self.body,
-                                                                  col(TrailAnchor.first_seq).in_(firsts))).all())
+                    rows += list(
+                        s.exec(
+                            select(TrailAnchor).where(TrailAnchor.body == self.body, col(TrailAnchor.first_seq).in_(firsts))
+                        ).all()
+                    )
         anchors = sorted((a for a in rows if a.state == "anchored"), key=lambda a: a.first_seq)
         starts = [a.first_seq for a in anchors]
         found = {}
@@ -268,9 +318,12 @@ class Trail:
         """(UTC day, reader body, reads) of the events since ``since``."""
         day = func.date(AccessEvent.at)
         with Session(self.engine) as s:
-            q = (select(day, AccessEvent.reader_body, func.count())
-                 .where(AccessEvent.body == self.body, col(AccessEvent.at) >= since)
-                 .group_by(day, AccessEvent.reader_body).order_by(day))
+            q = (
+                select(day, AccessEvent.reader_body, func.count())
+                .where(AccessEvent.body == self.body, col(AccessEvent.at) >= since)
+                .group_by(day, AccessEvent.reader_body)
+                .order_by(day)
+            )
             rows = s.exec(q).all()
         return [(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)), str(b), int(n)) for d, b, n in rows]
 
@@ -280,10 +333,14 @@ class Trail:
             q = select(AccessEvent.seq, AccessEvent.at).where(AccessEvent.body == self.body)
             rows = s.exec(q.order_by(col(AccessEvent.seq).desc()).limit(last)).all()
         anchors = self.anchors_of([seq for seq, _ in rows])
-        waits = sorted((a.anchored_at.replace(tzinfo=a.anchored_at.tzinfo or dt.UTC) - at).total_seconds()
-                       for seq, at in rows if (a := anchors.get(seq)) is not None and a.anchored_at is not None)
+        waits = sorted(
+            (a.anchored_at.replace(tzinfo=a.anchored_at.tzinfo or dt.UTC) - at).total_seconds()
+            for seq, at in rows
+            if (a := anchors.get(seq)) is not None and a.anchored_at is not None
+        )
         if not waits:
             return {"p50": None, "p95": None, "max": None}
+
         def pick(q: float) -> float:
             return round(waits[min(len(waits) - 1, int(q * len(waits)))], 3)
 
@@ -294,16 +351,29 @@ class Trail:
     def issue_code(self, *, subject_id: str, issued_by: str) -> tuple[str, dt.datetime]:
         """A new access code for ``subject_id`` (earlier ones stop working); only its hash is stored."""
         raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_CHARS))
-        code = "-".join(raw[i:i + 4] for i in range(0, CODE_CHARS, 4))
+        code = "-".join(raw[i : i + 4] for i in range(0, CODE_CHARS, 4))
         now = utcnow()
         expires = now + CODE_TTL
         with Session(self.engine) as s, s.begin():
-            s.execute(update(AccessCode)
-                      .where(col(AccessCode.body) == self.body, col(AccessCode.subject_id) == subject_id,
-                             col(AccessCode.revoked_at).is_(None))
-                      .values(revoked_at=now))
-            s.add(AccessCode(code_hash=_code_hash(code), body=self.body, subject_id=subject_id, issued_by=issued_by,
-                             issued_at=now, expires_at=expires))
+            s.execute(
+                update(AccessCode)
+                .where(
+                    col(AccessCode.body) == self.body,
+                    col(AccessCode.subject_id) == subject_id,
+                    col(AccessCode.revoked_at).is_(None),
+                )
+                .values(revoked_at=now)
+            )
+            s.add(
+                AccessCode(
+                    code_hash=_code_hash(code),
+                    body=self.body,
+                    subject_id=subject_id,
+                    issued_by=issued_by,
+                    issued_at=now,
+                    expires_at=expires,
+                )
+            )
         return code, expires
 
     def subject_of_code(self, code: str) -> str | None:
@@ -321,9 +391,10 @@ def normalise_code(code: str) -> str:
     """Upper case, dashes and spaces dropped, commonly confused letters mapped (Crockford)."""
     raw = code.upper().replace("-", "").replace(" ", "").translate(str.maketrans("ILO", "110"))
     if len(raw) != CODE_CHARS or any(c not in CODE_ALPHABET for c in raw):
-        raise InvalidInput("an access code is 20 characters (letters and digits, dashes optional)",
-                           error="MalformedAccessCode")
-    return "-".join(raw[i:i + 4] for i in range(0, CODE_CHARS, 4))
+        raise InvalidInput(
+            "an access code is 20 characters (letters and digits, dashes optional)", error="MalformedAccessCode"
+        )
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_CHARS, 4))
 
 
 def _code_hash(code: str) -> str:

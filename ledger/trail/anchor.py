@@ -66,17 +66,31 @@ class AnchorStatus:
     rewinds_total: int = 0  # times the chain was found to have lost confirmed anchors
 
     def as_json(self) -> dict[str, object]:
-        return {"anchoredThrough": self.anchored_through, "latestSeq": self.latest_seq,
-                "unanchored": max(0, self.latest_seq - self.anchored_through),
-                "consecutiveFailures": self.consecutive_failures, "lastError": self.last_error,
-                "failingSince": self.failing_since, "replacedTotal": self.replaced_total,
-                "rewindsTotal": self.rewinds_total}
+        return {
+            "anchoredThrough": self.anchored_through,
+            "latestSeq": self.latest_seq,
+            "unanchored": max(0, self.latest_seq - self.anchored_through),
+            "consecutiveFailures": self.consecutive_failures,
+            "lastError": self.last_error,
+            "failingSince": self.failing_since,
+            "replacedTotal": self.replaced_total,
+            "rewindsTotal": self.rewinds_total,
+        }
 
 
 class TrailAnchorer:
-    def __init__(self, trail: Trail, contracts: Contracts, account: LocalAccount, *, mode: Mode = "batched",
-                 batch_size: int = 1_000, interval: float = 1.0, max_backoff: float = 30.0,
-                 stuck_after: float = 30.0) -> None:
+    def __init__(
+        self,
+        trail: Trail,
+        contracts: Contracts,
+        account: LocalAccount,
+        *,
+        mode: Mode = "batched",
+        batch_size: int = 1_000,
+        interval: float = 1.0,
+        max_backoff: float = 30.0,
+        stuck_after: float = 30.0,
+    ) -> None:
         if batch_size < 1 or interval < 0 or stuck_after <= 0:
             raise ValueError("batch_size must be >= 1, interval >= 0 and stuck_after > 0")
         self.trail, self.c, self.account = trail, contracts, account
@@ -102,8 +116,7 @@ class TrailAnchorer:
             st.latest_seq = self.trail.last_seq()  # first: the backlog shows while the chain is down
             with Session(self.trail.engine, expire_on_commit=False) as s:
                 prepared = self._rows(s, PREPARED)
-            if not prepared and st.latest_seq <= st.anchored_through \
-                    and time.monotonic() - self._chain_asked < IDLE_POLL:
+            if not prepared and st.latest_seq <= st.anchored_through and time.monotonic() - self._chain_asked < IDLE_POLL:
                 return  # nothing waits: no need to ask the chain ten times a second
             asked = time.monotonic()
             chain_last = self.c.trail.last_sequence(self._body_bytes)
@@ -112,8 +125,10 @@ class TrailAnchorer:
                     prepared = self._rows(s, PREPARED)
             st.anchored_through = chain_last
             if st.latest_seq < chain_last:
-                raise AnchorError(f"the chain has anchored this body's trail up to {chain_last}, but this database "
-                                  f"holds events only up to {st.latest_seq}: events are missing here")
+                raise AnchorError(
+                    f"the chain has anchored this body's trail up to {chain_last}, but this database "
+                    f"holds events only up to {st.latest_seq}: events are missing here"
+                )
             self._settle(chain_last, prepared)
             self._send_due(chain_last)
             self._chain_asked = asked  # only a clean step lets the next ones rest (a failure is re-checked)
@@ -121,8 +136,13 @@ class TrailAnchorer:
     def _rewound(self, chain_last: int) -> bool:
         """Anchors this database saw confirmed that the chain no longer holds go back to *prepared*."""
         with Session(self.trail.engine, expire_on_commit=False) as s, s.begin():
-            lost = list(s.exec(select(TrailAnchor).where(TrailAnchor.body == self.body, TrailAnchor.state == ANCHORED,
-                                                         TrailAnchor.last_seq > chain_last)).all())
+            lost = list(
+                s.exec(
+                    select(TrailAnchor).where(
+                        TrailAnchor.body == self.body, TrailAnchor.state == ANCHORED, TrailAnchor.last_seq > chain_last
+                    )
+                ).all()
+            )
             for row in lost:
                 row.state, row.tx_hash, row.block, row.anchored_at = PREPARED, None, None, None
                 row.last_error = f"the chain lost this anchor (it now ends at {chain_last}); sending it again"
@@ -130,8 +150,12 @@ class TrailAnchorer:
         if lost:
             self.status.rewinds_total += 1
             self.c.chain.sender.nonces.reset()  # the chain's nonces went back with it
-            log.warning("the chain lost anchors of events %d..%d (it rewound to sequence %d): sending them again",
-                        lost[0].first_seq, lost[-1].last_seq, chain_last)
+            log.warning(
+                "the chain lost anchors of events %d..%d (it rewound to sequence %d): sending them again",
+                lost[0].first_seq,
+                lost[-1].last_seq,
+                chain_last,
+            )
         return bool(lost)
 
     def _rows(self, s: Session, state: str) -> list[TrailAnchor]:
@@ -141,15 +165,23 @@ class TrailAnchorer:
     def _settle(self, chain_last: int, prepared: list[TrailAnchor]) -> None:
         """Marks prepared anchors the chain now holds as anchored (checking the chain has our root)."""
         with Session(self.trail.engine) as s:
-            covered = int(s.exec(select(func.max(TrailAnchor.last_seq)).where(
-                TrailAnchor.body == self.body, TrailAnchor.state == ANCHORED)).one() or 0)
+            covered = int(
+                s.exec(
+                    select(func.max(TrailAnchor.last_seq)).where(
+                        TrailAnchor.body == self.body, TrailAnchor.state == ANCHORED
+                    )
+                ).one()
+                or 0
+            )
         for row in prepared:
             if row.last_seq > chain_last:
                 break
             tx, block, root = self._find_on_chain(row)
             if root != row.root:
-                raise AnchorError(f"the chain holds another root for events {row.first_seq}..{row.last_seq} "
-                                  f"({root}) than this database ({row.root})")
+                raise AnchorError(
+                    f"the chain holds another root for events {row.first_seq}..{row.last_seq} "
+                    f"({root}) than this database ({row.root})"
+                )
             with Session(self.trail.engine, expire_on_commit=False) as s, s.begin():
                 fresh = s.get(TrailAnchor, (self.body, row.first_seq))
                 assert fresh is not None
@@ -158,8 +190,10 @@ class TrailAnchorer:
             self.c.chain.sender.confirmed(block)
             covered = row.last_seq
         if chain_last > covered and not any(r.first_seq == covered + 1 for r in prepared):
-            raise AnchorError(f"the chain holds anchors of this body up to {chain_last}, but this database records "
-                              f"anchors only up to {covered}: its anchor rows were lost or removed")
+            raise AnchorError(
+                f"the chain holds anchors of this body up to {chain_last}, but this database records "
+                f"anchors only up to {covered}: its anchor rows were lost or removed"
+            )
 
     def _find_on_chain(self, row: TrailAnchor) -> tuple[str, int, str]:
         """The transaction, block and root that anchored ``row``'s range on-chain."""
@@ -174,12 +208,12 @@ class TrailAnchorer:
             logs = handle.logs("AccessEventAnchored", from_block=from_block, body=self._body_bytes, seq=row.first_seq)
             key = "eventHash"
         else:
-            logs = handle.logs("AccessBatchAnchored", from_block=from_block, body=self._body_bytes,
-                               firstSeq=row.first_seq)
+            logs = handle.logs("AccessBatchAnchored", from_block=from_block, body=self._body_bytes, firstSeq=row.first_seq)
             key = "root"
         if not logs:
-            raise AnchorError(f"the chain's last sequence covers {row.first_seq}..{row.last_seq} but no anchor "
-                              "log starts there")
+            raise AnchorError(
+                f"the chain's last sequence covers {row.first_seq}..{row.last_seq} but no anchor log starts there"
+            )
         e = logs[0]
         return HexBytes(e["transactionHash"]).to_0x_hex(), int(e["blockNumber"]), "0x" + bytes(e[key]).hex()
 
@@ -188,8 +222,11 @@ class TrailAnchorer:
         for event, key in (("AccessBatchAnchored", "root"), ("AccessEventAnchored", "eventHash")):
             for args in handle.events(receipt, event):  # type: ignore[arg-type]
                 if "0x" + bytes(args["body"]).hex() == self.body:
-                    return (HexBytes(receipt["transactionHash"]).to_0x_hex(),  # type: ignore[index]
-                            int(receipt["blockNumber"]), "0x" + bytes(args[key]).hex())  # type: ignore[index]
+                    return (
+                        HexBytes(receipt["transactionHash"]).to_0x_hex(),  # type: ignore[index]
+                        int(receipt["blockNumber"]),  # type: ignore[index]
+                        "0x" + bytes(args[key]).hex(),
+                    )
         return None
 
     def _send_due(self, chain_last: int) -> None:
@@ -202,14 +239,24 @@ class TrailAnchorer:
                 row.tx_hash = None
             elif row.tx_hash and self._stuck(row.tx_hash):
                 stuck = row.tx_hash
-                replacement = self.c.chain.sender.replace(self.account, stuck, self.c.trail.handle.address,
-                                                          self._calldata(row), gas=ANCHOR_GAS).to_0x_hex()
+                replacement = self.c.chain.sender.replace(
+                    self.account, stuck, self.c.trail.handle.address, self._calldata(row), gas=ANCHOR_GAS
+                ).to_0x_hex()
                 self.status.replaced_total += 1
                 self._sent_at[replacement] = time.monotonic()
-                log.warning("anchor of events %d..%d: transaction %s not mined in %.0fs; replaced by %s",
-                            row.first_seq, row.last_seq, stuck, self.stuck_after, replacement)
-                self._set_tx(row, replacement, error=f"transaction {stuck} not mined in {self.stuck_after:.0f}s; "
-                                                     f"replaced by {replacement}")
+                log.warning(
+                    "anchor of events %d..%d: transaction %s not mined in %.0fs; replaced by %s",
+                    row.first_seq,
+                    row.last_seq,
+                    stuck,
+                    self.stuck_after,
+                    replacement,
+                )
+                self._set_tx(
+                    row,
+                    replacement,
+                    error=f"transaction {stuck} not mined in {self.stuck_after:.0f}s; replaced by {replacement}",
+                )
                 row.tx_hash = replacement
         waiting = {row.tx_hash for row in prepared if row.tx_hash}
         for tx in [t for t in self._sent_at if t not in waiting]:
@@ -254,8 +301,14 @@ class TrailAnchorer:
             gap = next(q for q in range(first, last + 1) if q not in present)
             raise AnchorError(f"access event {gap} is missing from this database: the trail has a gap")
         root = events[0].event_hash if self.mode == "immediate" else batch_root(events)
-        row = TrailAnchor(body=self.body, first_seq=first, last_seq=last, root=root,
-                          kind="event" if self.mode == "immediate" else "batch", state=PREPARED)
+        row = TrailAnchor(
+            body=self.body,
+            first_seq=first,
+            last_seq=last,
+            root=root,
+            kind="event" if self.mode == "immediate" else "batch",
+            state=PREPARED,
+        )
         try:
             with Session(self.trail.engine, expire_on_commit=False) as s, s.begin():
                 s.add(row)
@@ -266,12 +319,14 @@ class TrailAnchorer:
     def _calldata(self, row: TrailAnchor) -> bytes:
         handle = self.c.trail.handle
         root = bytes(HexBytes(row.root))
-        return handle.encode("anchorEvent", row.first_seq, root) if row.kind == "event" \
+        return (
+            handle.encode("anchorEvent", row.first_seq, root)
+            if row.kind == "event"
             else handle.encode("anchorBatch", row.first_seq, row.last_seq, root)
+        )
 
     def _send(self, row: TrailAnchor) -> None:
-        tx_hash = self.c.chain.sender.submit(self.account, self.c.trail.handle.address, self._calldata(row),
-                                             gas=ANCHOR_GAS)
+        tx_hash = self.c.chain.sender.submit(self.account, self.c.trail.handle.address, self._calldata(row), gas=ANCHOR_GAS)
         self._sent_at[tx_hash.to_0x_hex()] = time.monotonic()
         self._set_tx(row, tx_hash.to_0x_hex())
 
@@ -301,8 +356,9 @@ class TrailAnchorer:
             st.failing_since = st.failing_since or time.time()
             delay = min(self.max_backoff, 0.25 * 2 ** min(st.consecutive_failures, 10))
             self._next_try = time.monotonic() + delay
-            log.warning("trail anchoring failed (%d in a row), next try in %.1fs: %s",
-                        st.consecutive_failures, delay, st.last_error)
+            log.warning(
+                "trail anchoring failed (%d in a row), next try in %.1fs: %s", st.consecutive_failures, delay, st.last_error
+            )
             return False
         st = self.status
         st.consecutive_failures, st.last_error, st.failing_since = 0, None, None

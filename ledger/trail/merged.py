@@ -39,26 +39,49 @@ def verify_consortium_trail(doc: Any, contracts: Contracts) -> dict[str, Any]:
             seen.add(custodian)
             bundle = part.get("bundle")
             if bundle is None:
-                out.append({"custodian": custodian, "status": str(part.get("status")), "verified": False,
-                            "error": part.get("error")})
+                out.append(
+                    {
+                        "custodian": custodian,
+                        "status": str(part.get("status")),
+                        "verified": False,
+                        "error": part.get("error"),
+                    }
+                )
                 continue
             try:
                 report = verify_trail(bundle, contracts)
             except TrailInvalid as exc:
                 raise TrailInvalid(f"the part of {custodian}: {exc.message}", reason=exc.reason) from None
             if (report.subject, report.custodian) != (subject, custodian):
-                raise TrailInvalid(f"the part of {custodian} is another body's or resident's trail",
-                                   reason="foreign_part")
-            out.append({"custodian": custodian, "status": "answered", "verified": True, **{
-                k: v for k, v in report.as_json().items() if k in ("events", "anchored", "pending", "anchoredThrough")}})
+                raise TrailInvalid(f"the part of {custodian} is another body's or resident's trail", reason="foreign_part")
+            out.append(
+                {
+                    "custodian": custodian,
+                    "status": "answered",
+                    "verified": True,
+                    **{
+                        k: v
+                        for k, v in report.as_json().items()
+                        if k in ("events", "anchored", "pending", "anchoredThrough")
+                    },
+                }
+            )
     except TrailInvalid:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TrailInvalid(f"malformed consortium trail: {exc!r}", reason="malformed") from None
     left_out = sorted(anchoring_bodies(contracts) - seen)
     if left_out:
-        raise TrailInvalid(f"the trail leaves out {', '.join(left_out)}, whose reads the chain anchors",
-                           reason="missing_part")
+        raise TrailInvalid(
+            f"the trail leaves out {', '.join(left_out)}, whose reads the chain anchors", reason="missing_part"
+        )
     unanswered = [p["custodian"] for p in out if not p["verified"] and p["status"] != "no_node"]
-    return {"ok": True, "schema": SCHEMA, "subject": subject, "complete": not unanswered, "notAnswered": unanswered,
-            "events": sum(p.get("events", 0) for p in out), "parts": out}
+    return {
+        "ok": True,
+        "schema": SCHEMA,
+        "subject": subject,
+        "complete": not unanswered,
+        "notAnswered": unanswered,
+        "events": sum(p.get("events", 0) for p in out),
+        "parts": out,
+    }

@@ -73,6 +73,7 @@ def event_json(event: AccessEvent) -> dict[str, Any]:
 
 # --------------------------------------------------------------------- verifying
 
+
 @dataclass
 class TrailReport:
     subject: str
@@ -83,21 +84,42 @@ class TrailReport:
     anchored_through: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {"ok": True, "subject": self.subject, "custodian": self.custodian, "events": self.events,
-                "anchored": self.anchored, "pending": self.pending, "anchoredThrough": self.anchored_through}
+        return {
+            "ok": True,
+            "subject": self.subject,
+            "custodian": self.custodian,
+            "events": self.events,
+            "anchored": self.anchored,
+            "pending": self.pending,
+            "anchoredThrough": self.anchored_through,
+        }
 
 
 def chain_anchors(contracts: Contracts, body: bytes, from_block: int = 0) -> list[dict[str, Any]]:
     """The body's anchors as the chain's logs hold them, by first sequence number."""
     handle = contracts.trail.handle
-    found = [{"firstSeq": int(e["firstSeq"]), "lastSeq": int(e["lastSeq"]), "root": "0x" + bytes(e["root"]).hex(),
-              "kind": "batch", "transactionHash": HexBytes(e["transactionHash"]).to_0x_hex(),
-              "blockNumber": int(e["blockNumber"])}
-             for e in handle.logs("AccessBatchAnchored", from_block=from_block, body=body)]
-    found += [{"firstSeq": int(e["seq"]), "lastSeq": int(e["seq"]), "root": "0x" + bytes(e["eventHash"]).hex(),
-               "kind": "event", "transactionHash": HexBytes(e["transactionHash"]).to_0x_hex(),
-               "blockNumber": int(e["blockNumber"])}
-              for e in handle.logs("AccessEventAnchored", from_block=from_block, body=body)]
+    found = [
+        {
+            "firstSeq": int(e["firstSeq"]),
+            "lastSeq": int(e["lastSeq"]),
+            "root": "0x" + bytes(e["root"]).hex(),
+            "kind": "batch",
+            "transactionHash": HexBytes(e["transactionHash"]).to_0x_hex(),
+            "blockNumber": int(e["blockNumber"]),
+        }
+        for e in handle.logs("AccessBatchAnchored", from_block=from_block, body=body)
+    ]
+    found += [
+        {
+            "firstSeq": int(e["seq"]),
+            "lastSeq": int(e["seq"]),
+            "root": "0x" + bytes(e["eventHash"]).hex(),
+            "kind": "event",
+            "transactionHash": HexBytes(e["transactionHash"]).to_0x_hex(),
+            "blockNumber": int(e["blockNumber"]),
+        }
+        for e in handle.logs("AccessEventAnchored", from_block=from_block, body=body)
+    ]
     return sorted(found, key=lambda a: a["firstSeq"])
 
 
@@ -106,8 +128,10 @@ def check_contiguous(anchors: Sequence[dict[str, Any]]) -> int:
     expected = 1
     for a in anchors:
         if a["firstSeq"] != expected or a["lastSeq"] < a["firstSeq"]:
-            raise TrailInvalid(f"anchors are not contiguous: expected one starting at {expected}, "
-                               f"found {a['firstSeq']}..{a['lastSeq']}", reason="anchor_gap")
+            raise TrailInvalid(
+                f"anchors are not contiguous: expected one starting at {expected}, found {a['firstSeq']}..{a['lastSeq']}",
+                reason="anchor_gap",
+            )
         expected = a["lastSeq"] + 1
     return expected - 1
 
@@ -121,13 +145,26 @@ def check_request(e: dict[str, Any], *, chain_id: int, access_trail: str) -> Non
     if recover_digest(signed, e["signature"]).lower() != str(e["reader"]).lower():
         raise TrailInvalid(f"event {seq}: the read request is not signed by its reader", reason="signature")
     m = e["request"]
-    said = (str(m["reader"]).lower(), str(m["custodian"]).lower(), str(m["recordId"]).lower(), sorted(m["fields"]),
-            str(m["purpose"]).lower(), int(m["grantId"]), int(m["emergencyId"]))
-    done = (str(e["reader"]).lower(), str(e["body"]).lower(), str(e["recordId"]).lower(), sorted(e["fields"]),
-            "0x" + code_id(e["purpose"]).hex(), int(e["grantId"]), int(e["emergencyId"]))
+    said = (
+        str(m["reader"]).lower(),
+        str(m["custodian"]).lower(),
+        str(m["recordId"]).lower(),
+        sorted(m["fields"]),
+        str(m["purpose"]).lower(),
+        int(m["grantId"]),
+        int(m["emergencyId"]),
+    )
+    done = (
+        str(e["reader"]).lower(),
+        str(e["body"]).lower(),
+        str(e["recordId"]).lower(),
+        sorted(e["fields"]),
+        "0x" + code_id(e["purpose"]).hex(),
+        int(e["grantId"]),
+        int(e["emergencyId"]),
+    )
     if said != done:
-        raise TrailInvalid(f"event {seq}: it records another read than its signed request asked for",
-                           reason="request")
+        raise TrailInvalid(f"event {seq}: it records another read than its signed request asked for", reason="request")
 
 
 def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:
@@ -139,8 +176,9 @@ def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:
         custodian, subject = str(bundle["custodian"]).lower(), str(bundle["subject"]).lower()
         events, anchors, head = list(bundle["events"]), list(bundle["anchors"]), dict(bundle["head"])
         if int(bundle["chainId"]) != chain.chain_id:
-            raise TrailInvalid(f"the bundle is for chain {bundle['chainId']}, the node is chain {chain.chain_id}",
-                               reason="chain")
+            raise TrailInvalid(
+                f"the bundle is for chain {bundle['chainId']}, the node is chain {chain.chain_id}", reason="chain"
+            )
         access_trail = contracts.trail.handle.address
         body = _b32(custodian)
         report = TrailReport(subject=subject, custodian=code_name(body))
@@ -151,8 +189,9 @@ def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:
         for a in anchors:
             mine = by_first.get(int(a["firstSeq"]))
             if mine is None or (mine["lastSeq"], mine["root"]) != (int(a["lastSeq"]), str(a["root"]).lower()):
-                raise TrailInvalid(f"anchor {a['firstSeq']}..{a['lastSeq']} is not on-chain as the bundle says",
-                                   reason="anchor")
+                raise TrailInvalid(
+                    f"anchor {a['firstSeq']}..{a['lastSeq']} is not on-chain as the bundle says", reason="anchor"
+                )
         starts = sorted(by_first)
         previous = 0
         for e in sorted(events, key=lambda e: int(e["seq"])):
@@ -166,9 +205,11 @@ def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:
             check_request(e, chain_id=chain.chain_id, access_trail=access_trail)
             # 4. the subject's chain of events
             if int(e["subjectPrev"]) != previous:
-                raise TrailInvalid(f"event {seq} follows the subject's event {e['subjectPrev']}, but the bundle's "
-                                   f"previous event is {previous or 'none'}: an event is missing or added",
-                                   reason="subject_chain")
+                raise TrailInvalid(
+                    f"event {seq} follows the subject's event {e['subjectPrev']}, but the bundle's "
+                    f"previous event is {previous or 'none'}: an event is missing or added",
+                    reason="subject_chain",
+                )
             previous = seq
             report.events += 1
             # 3. the proof into its anchor
@@ -179,17 +220,22 @@ def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:
             anchor = by_first[first]
             root = e["eventHash"] if anchor["kind"] == "event" else leaf_root(seq, e["eventHash"], e.get("proof") or [])
             if str(root).lower() != anchor["root"]:
-                raise TrailInvalid(f"event {seq}: its proof does not lead to the root anchored on-chain",
-                                   reason="proof")
+                raise TrailInvalid(f"event {seq}: its proof does not lead to the root anchored on-chain", reason="proof")
             report.anchored += 1
         msg = head["message"]
-        if (str(msg["custodian"]).lower(), str(msg["subject"]).lower()) != (custodian, subject) \
-                or int(msg["lastSeq"]) != previous or int(msg["count"]) != report.events:
-            raise TrailInvalid(f"the node's signed head says the trail ends at event {msg['lastSeq']} with "
-                               f"{msg['count']} events; the bundle ends at {previous or 'none'} with {report.events}",
-                               reason="head")
-        signer = receipts.signer("TrailHead", msg, head["signature"], chain_id=chain.chain_id,
-                                 verifying_contract=access_trail)
+        if (
+            (str(msg["custodian"]).lower(), str(msg["subject"]).lower()) != (custodian, subject)
+            or int(msg["lastSeq"]) != previous
+            or int(msg["count"]) != report.events
+        ):
+            raise TrailInvalid(
+                f"the node's signed head says the trail ends at event {msg['lastSeq']} with "
+                f"{msg['count']} events; the bundle ends at {previous or 'none'} with {report.events}",
+                reason="head",
+            )
+        signer = receipts.signer(
+            "TrailHead", msg, head["signature"], chain_id=chain.chain_id, verifying_contract=access_trail
+        )
         member_body, roles = contracts.bodies.member_of(signer)
         if bytes(member_body) != body or not Role(roles) & Role.ANCHOR:
             raise TrailInvalid(f"the head is signed by {signer}, not by an anchor account of the body", reason="head")
@@ -201,24 +247,40 @@ def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:
 
 
 def head_message(custodian: bytes, subject: str, events: Sequence[AccessEvent]) -> dict[str, Any]:
-    return {"custodian": "0x" + custodian.hex(), "subject": subject, "lastSeq": events[-1].seq if events else 0,
-            "count": len(events), "issuedAt": int(time.time())}
+    return {
+        "custodian": "0x" + custodian.hex(),
+        "subject": subject,
+        "lastSeq": events[-1].seq if events else 0,
+        "count": len(events),
+        "issuedAt": int(time.time()),
+    }
 
 
 def _anchor_json(a: Any) -> dict[str, Any]:
-    return {"firstSeq": a.first_seq, "lastSeq": a.last_seq, "root": a.root, "kind": a.kind,
-            "transactionHash": a.tx_hash, "blockNumber": a.block}
+    return {
+        "firstSeq": a.first_seq,
+        "lastSeq": a.last_seq,
+        "root": a.root,
+        "kind": a.kind,
+        "transactionHash": a.tx_hash,
+        "blockNumber": a.block,
+    }
 
 
 def _signed(contracts: Contracts, signer: LocalAccount, head: dict[str, Any]) -> dict[str, Any]:
     """What every trail answer starts with: chain, contracts, and the node's signed head."""
     chain = contracts.chain
     access_trail = contracts.trail.handle.address
-    return {"chainId": chain.chain_id,
-            "contracts": {"AccessTrail": access_trail, "BodyRegistry": contracts.bodies.handle.address},
-            "custodian": head["custodian"], "subject": head["subject"],
-            "head": {"message": head, "signature": receipts.sign(signer, "TrailHead", head, chain_id=chain.chain_id,
-                                                                 verifying_contract=access_trail)}}
+    return {
+        "chainId": chain.chain_id,
+        "contracts": {"AccessTrail": access_trail, "BodyRegistry": contracts.bodies.handle.address},
+        "custodian": head["custodian"],
+        "subject": head["subject"],
+        "head": {
+            "message": head,
+            "signature": receipts.sign(signer, "TrailHead", head, chain_id=chain.chain_id, verifying_contract=access_trail),
+        },
+    }
 
 
 def build_trail(trail: Trail, contracts: Contracts, signer: LocalAccount, subject: str) -> dict[str, Any]:
@@ -240,15 +302,20 @@ def build_trail(trail: Trail, contracts: Contracts, signer: LocalAccount, subjec
         out.append(item)
     anchors = sorted({a.first_seq: a for a in anchor_of.values()}.values(), key=lambda a: a.first_seq)
     head = head_message(bytes(HexBytes(trail.body)), subject, events)
-    return {"schema": SCHEMA, **_signed(contracts, signer, head), "events": out,
-            "anchors": [_anchor_json(a) for a in anchors]}
+    return {
+        "schema": SCHEMA,
+        **_signed(contracts, signer, head),
+        "events": out,
+        "anchors": [_anchor_json(a) for a in anchors],
+    }
 
 
 EVENT_SCHEMA = "civic-ledger/trail-event@1"
 
 
-def event_material(trail: Trail, contracts: Contracts, signer: LocalAccount, subject: str,
-                   seq: int) -> dict[str, Any] | None:
+def event_material(
+    trail: Trail, contracts: Contracts, signer: LocalAccount, subject: str, seq: int
+) -> dict[str, Any] | None:
     """What a browser needs to verify one of ``subject``'s events alone: the event with its signed
     request and proof, its anchor, and the node's signed head of the subject's trail (which must
     reach at least this event). None if ``seq`` is not the subject's event here."""
@@ -258,10 +325,18 @@ def event_material(trail: Trail, contracts: Contracts, signer: LocalAccount, sub
     item = {**event_json(event), "proof": None}  # null until anchored
     anchor = trail.anchors_of([seq]).get(seq)
     if anchor is not None:
-        item["proof"] = proof_of(trail.between(anchor.first_seq, anchor.last_seq), seq) if anchor.kind == "batch" \
-            else []
+        item["proof"] = proof_of(trail.between(anchor.first_seq, anchor.last_seq), seq) if anchor.kind == "batch" else []
     [last] = trail.latest(subject_id=subject, limit=1)
-    head = {"custodian": trail.body, "subject": subject, "lastSeq": last.seq, "count": trail.count_of(subject),
-            "issuedAt": int(time.time())}
-    return {"schema": EVENT_SCHEMA, **_signed(contracts, signer, head), "event": item,
-            "anchor": _anchor_json(anchor) if anchor is not None else None}
+    head = {
+        "custodian": trail.body,
+        "subject": subject,
+        "lastSeq": last.seq,
+        "count": trail.count_of(subject),
+        "issuedAt": int(time.time()),
+    }
+    return {
+        "schema": EVENT_SCHEMA,
+        **_signed(contracts, signer, head),
+        "event": item,
+        "anchor": _anchor_json(anchor) if anchor is not None else None,
+    }

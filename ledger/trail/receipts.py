@@ -37,14 +37,15 @@ def receipt_digest(message: dict[str, Any], *, chain_id: int, verifying_contract
     return digest("AccessReceipt", message, chain_id=chain_id, verifying_contract=verifying_contract)
 
 
-def sign(account: LocalAccount, primary: str, message: dict[str, Any], *, chain_id: int,
-         verifying_contract: str) -> str:
+def sign(account: LocalAccount, primary: str, message: dict[str, Any], *, chain_id: int, verifying_contract: str) -> str:
     """``message`` signed by the node's account (libsecp256k1: the very signature eth-account makes)."""
-    return eip712.sign_digest(bytes(account.key), digest(primary, message, chain_id=chain_id,
-                                                         verifying_contract=verifying_contract))
+    return eip712.sign_digest(
+        bytes(account.key), digest(primary, message, chain_id=chain_id, verifying_contract=verifying_contract)
+    )
 
 
 def signer(primary: str, message: dict[str, Any], signature: str, *, chain_id: int, verifying_contract: str) -> str:
     """The account that signed ``message``; raises ValueError on a malformed message or signature."""
-    return eip712.recover_digest(digest(primary, message, chain_id=chain_id, verifying_contract=verifying_contract),
-                                 signature)
+    return eip712.recover_digest(
+        digest(primary, message, chain_id=chain_id, verifying_contract=verifying_contract), signature
+    )

@@ -89,9 +89,15 @@ def _serve(home: Path, database: str | None, *, workers: int = 1) -> Iterator[Ap
     up(settings)  # the demo is built with instant mining; from here on, a block a second
     rpc(settings.effective_rpc_url, "evm_setIntervalMining", BLOCK_TIME)
     port = free_port()
-    env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
-           "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, "LEDGER_API_CODE_ATTEMPTS": str(CODE_ATTEMPTS),
-           "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW), "LEDGER_API_NONCE_ATTEMPTS": str(NONCE_ATTEMPTS)}
+    env = {
+        **os.environ,
+        "LEDGER_HOME": str(home),
+        "LEDGER_NODE_PORT": str(settings.node_port),
+        "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET,
+        "LEDGER_API_CODE_ATTEMPTS": str(CODE_ATTEMPTS),
+        "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW),
+        "LEDGER_API_NONCE_ATTEMPTS": str(NONCE_ATTEMPTS),
+    }
     if database:
         env["DATABASE_URL"] = database
     if workers > 1:
@@ -100,8 +106,14 @@ def _serve(home: Path, database: str | None, *, workers: int = 1) -> Iterator[Ap
     try:
         url = api.up(port, env=env).url
         chain = open_chain(settings)
-        yield Api(url, Contracts.of(chain), chain, settings, "postgresql" if database else "sqlite",
-                  database or settings.store_url("rc-east"))
+        yield Api(
+            url,
+            Contracts.of(chain),
+            chain,
+            settings,
+            "postgresql" if database else "sqlite",
+            database or settings.store_url("rc-east"),
+        )
     finally:
         api.down()
         LocalNode(home).down()

@@ -45,8 +45,7 @@ def post_all(url: str, token: str, bodies: list[bytes]) -> list[tuple[int, dict[
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
         conn.connect()
         barrier.wait()
-        conn.request("POST", "/reads", bodies[i], {"Authorization": f"Bearer {token}",
-                                                   "Content-Type": "application/json"})
+        conn.request("POST", "/reads", bodies[i], {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         r = conn.getresponse()
         results[i] = (r.status, json.loads(r.read()))
         conn.close()
@@ -97,8 +96,16 @@ def test_64_concurrent_reads_are_all_answered_each_after_its_event_gapless(node:
     assert all_seqs == list(range(1, len(all_seqs) + 1))
     for r in receipts_:  # each receipt signed by the node's anchor account over its own event
         message = {"custodian": r["custodian"], "seq": r["seq"], "eventHash": r["eventHash"], "anchorBy": r["anchorBy"]}
-        assert receipts.signer("AccessReceipt", message, r["signature"], chain_id=node.chain.chain_id,
-                               verifying_contract=node.contracts.chain.contract("AccessTrail").address) == r["signer"]
+        assert (
+            receipts.signer(
+                "AccessReceipt",
+                message,
+                r["signature"],
+                chain_id=node.chain.chain_id,
+                verifying_contract=node.contracts.chain.contract("AccessTrail").address,
+            )
+            == r["signer"]
+        )
     wait_anchored(node, seqs[-1])
     report = audit_passes(node)
     assert report["events"] >= seqs[-1]
@@ -106,13 +113,16 @@ def test_64_concurrent_reads_are_all_answered_each_after_its_event_gapless(node:
 
 def test_reads_signed_before_a_revocation_are_refused_once_the_node_sees_its_block(node: Api) -> None:
     _, record_id, grant_id, reader = granted_record(node)
-    signed = [(t, reader.sign_typed(t)) for t in
-              (reader.prepare_read(record_id, ["address"], "subsistence_review") for _ in range(4))]
+    signed = [
+        (t, reader.sign_typed(t))
+        for t in (reader.prepare_read(record_id, ["address"], "subsistence_review") for _ in range(4))
+    ]
     served = reader.submit_read(*signed[0])["receipt"]
 
     # the committee's admin revokes on the chain, not through this node (as from another body's node)
     receipt = node.contracts.access.handle.chain.direct(dev_account(RC_ADMIN)).send(
-        node.contracts.access.handle, "revokeGrant", grant_id)
+        node.contracts.access.handle, "revokeGrant", grant_id
+    )
     revoked_at = int(receipt["blockNumber"])
     # A node decides at the head it follows and polls it every 0.25 s; past twice that, any head it
     # uses was read after the revocation was mined (each worker process alike).
@@ -128,7 +138,14 @@ def test_reads_signed_before_a_revocation_are_refused_once_the_node_sees_its_blo
     rid, purpose = bytes.fromhex(record_id[2:]), code_id("subsistence_review")
     assert access.check_access(reader_address, rid, mask, purpose, grant_id, block=block) == Decision.GRANTED
     assert access.check_access(reader_address, rid, mask, purpose, grant_id, block=revoked_at) == Decision.REVOKED
-    assert int(node.sql("SELECT COUNT(*) FROM access_events WHERE record_id = "  # type: ignore[call-overload]
-                        f"'{record_id.lower()}'")[0][0]) == 1  # the refused reads wrote nothing
+    assert (
+        int(
+            node.sql(
+                "SELECT COUNT(*) FROM access_events WHERE record_id = "  # type: ignore[call-overload]
+                f"'{record_id.lower()}'"
+            )[0][0]
+        )
+        == 1
+    )  # the refused reads wrote nothing
     wait_anchored(node, served["seq"])
     audit_passes(node)  # check 2 re-asks the chain at each event's block: this one was granted there

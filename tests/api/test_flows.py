@@ -22,16 +22,29 @@ PS_OFFICER = 15  # public security, emergency role
 AUDITOR = 18
 WEST_ADMIN = 7  # rc-west
 
-HOUSEHOLD = {"head_of_household": "Test Resident", "address": "Test Lane 1", "members": 2, "phone": None,
-             "housing_type": "rented", "income_band": "low"}
-ASSISTANCE = {"programme": "subsistence_allowance", "amount": 700, "start_date": "2026-01-01", "status": "active",
-              "bank_account": "6222 0000 0000 9999", "caseworker_notes": None}
+HOUSEHOLD = {
+    "head_of_household": "Test Resident",
+    "address": "Test Lane 1",
+    "members": 2,
+    "phone": None,
+    "housing_type": "rented",
+    "income_band": "low",
+}
+ASSISTANCE = {
+    "programme": "subsistence_allowance",
+    "amount": 700,
+    "start_date": "2026-01-01",
+    "status": "active",
+    "bank_account": "6222 0000 0000 9999",
+    "caseworker_notes": None,
+}
 
 
 def national_id() -> str:
     """A synthetic, valid national ID of nobody, unique to the test."""
-    first17 = f"110105{random.randint(1950, 1999)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}" \
-              f"{random.randint(100, 999)}"
+    first17 = (
+        f"110105{random.randint(1950, 1999)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}{random.randint(100, 999)}"
+    )
     return first17 + check_character(first17)
 
 
@@ -42,16 +55,23 @@ def refused(call: Callable[[], Any], status: int, code: str) -> ApiError:
     return info.value
 
 
-def granted_record(api: Api, *, category: str = "household", fields: list[str] | None = None,
-                   days: int = 30) -> tuple[str, str, int, ApiClient]:
+def granted_record(
+    api: Api, *, category: str = "household", fields: list[str] | None = None, days: int = 30
+) -> tuple[str, str, int, ApiClient]:
     """A fresh record at rc-east and a grant of ``fields`` to the civil affairs officer:
     (national id, record id, grant id, the officer's client)."""
     nid = national_id()
-    record_id = api.signed_in(RC_OFFICER).register_record(category, nid, HOUSEHOLD if category == "household"
-                                                          else ASSISTANCE)
+    record_id = api.signed_in(RC_OFFICER).register_record(
+        category, nid, HOUSEHOLD if category == "household" else ASSISTANCE
+    )
     reader = api.signed_in(CA_OFFICER)
-    request_id = reader.request_access(scope="record", recordId=record_id, fields=fields or ["address", "income_band"],
-                                       purpose="subsistence_review", justification="allowance review 2026")
+    request_id = reader.request_access(
+        scope="record",
+        recordId=record_id,
+        fields=fields or ["address", "income_band"],
+        purpose="subsistence_review",
+        justification="allowance review 2026",
+    )
     grant_id = api.signed_in(RC_ADMIN).approve(request_id, days=days)
     return nid, record_id, grant_id, reader
 
@@ -71,15 +91,19 @@ def test_register_request_approve_read_trail_revoke(api: Api) -> None:
 
     # a department officer asks for 2 of its 6 fields; the committee admin approves
     reader = api.signed_in(CA_OFFICER)
-    request_id = reader.request_access(scope="record", recordId=record_id, fields=["address", "income_band"],
-                                       purpose="subsistence_review", justification="allowance review 2026")
+    request_id = reader.request_access(
+        scope="record",
+        recordId=record_id,
+        fields=["address", "income_band"],
+        purpose="subsistence_review",
+        justification="allowance review 2026",
+    )
     admin = api.signed_in(RC_ADMIN)
     pending = admin.request("GET", "/requests", params={"view": "pending"})
     assert request_id in [r["id"] for r in pending]
     grant_id = admin.approve(request_id, days=30)
     grant = reader.request("GET", f"/grants/{grant_id}")
-    assert (grant["active"], grant["fields"], grant["grantee"]) == (True, ["address", "income_band"],
-                                                                    reader.account.address)  # type: ignore[union-attr]
+    assert (grant["active"], grant["fields"], grant["grantee"]) == (True, ["address", "income_band"], reader.account.address)  # type: ignore[union-attr]
 
     # the officer reads exactly those two fields, and verifies them against the chain alone
     out = reader.read(record_id, ["address", "income_band"], "subsistence_review")
@@ -93,8 +117,9 @@ def test_register_request_approve_read_trail_revoke(api: Api) -> None:
     resident = Account.create()
     officer.act("POST", "/residents", {"account": resident.address, "nationalId": nid})
     mine = api.signed_in(resident).request("GET", "/trail/mine")["events"]
-    assert [(e["reader"], e["readerBody"], e["fields"], e["purpose"], e["grantId"]) for e in mine] == \
-        [(reader.account.address, "civil-affairs", ["address", "income_band"], "subsistence_review", grant_id)]  # type: ignore[union-attr]
+    assert [(e["reader"], e["readerBody"], e["fields"], e["purpose"], e["grantId"]) for e in mine] == [
+        (reader.account.address, "civil-affairs", ["address", "income_band"], "subsistence_review", grant_id)
+    ]  # type: ignore[union-attr]
     assert mine[0]["seq"] == out["receipt"]["seq"] and mine[0]["eventHash"] == out["receipt"]["eventHash"]
     # ... and with the access code the committee issued, without any account
     code = officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
@@ -133,10 +158,16 @@ def test_consent_required_category_reads_only_after_the_resident_consents(api: A
 def test_a_refused_consent_recorded_by_the_committee_blocks_reads(api: Api) -> None:
     nid, record_id, grant_id, reader = granted_record(api, category="social_assistance", fields=["status"])
     officer = api.signed_in(RC_OFFICER)
-    refused(lambda: officer.request("POST", "/consent", json={"grantId": grant_id, "given": False,
-                                                              "nationalId": nid}), 422, "invalid_input")
-    officer.act("POST", "/consent", {"grantId": grant_id, "given": False, "nationalId": nid,
-                                     "evidence": "signed refusal form, 2026-11-22"})
+    refused(
+        lambda: officer.request("POST", "/consent", json={"grantId": grant_id, "given": False, "nationalId": nid}),
+        422,
+        "invalid_input",
+    )
+    officer.act(
+        "POST",
+        "/consent",
+        {"grantId": grant_id, "given": False, "nationalId": nid, "evidence": "signed refusal form, 2026-11-22"},
+    )
     refused(lambda: reader.read(record_id, ["status"], "subsistence_review"), 403, "consent_refused")
 
 
@@ -166,14 +197,18 @@ def test_a_read_after_an_unjustified_verdict_is_refused(api: Api) -> None:
     emergency_id = responder.declare_emergency(record_id, ["phone"], "a hunch, nothing more")
     responder.read(record_id, ["phone"], "emergency_response", emergency_id=emergency_id)
     typed = responder.prepare_read(record_id, ["phone"], "emergency_response", emergency_id=emergency_id)
-    api.signed_in(RC_ADMIN).act("POST", f"/emergencies/{emergency_id}/review",
-                                {"justified": False, "outcome": "no emergency: curiosity"})
+    api.signed_in(RC_ADMIN).act(
+        "POST", f"/emergencies/{emergency_id}/review", {"justified": False, "outcome": "no emergency: curiosity"}
+    )
     before = trail_count(api)
     api.node_sees_head()
     # within the hour, for the declared purpose: refused once the verdict is on-chain, signed before or after it
     refused(lambda: responder.submit_read(typed), 403, "emergency_unjustified")
-    refused(lambda: responder.read(record_id, ["phone"], "emergency_response", emergency_id=emergency_id), 403,
-            "emergency_unjustified")
+    refused(
+        lambda: responder.read(record_id, ["phone"], "emergency_response", emergency_id=emergency_id),
+        403,
+        "emergency_unjustified",
+    )
     assert trail_count(api) == before
 
 
@@ -183,11 +218,17 @@ def test_a_read_under_an_emergency_with_another_purpose_is_refused(api: Api) -> 
     emergency_id = responder.declare_emergency(record_id, ["phone"], "resident collapsed at home")
     listed = api.signed_in(RC_ADMIN).request("GET", "/emergencies", params={"unreviewed": True})
     assert next(e for e in listed if e["id"] == emergency_id)["purpose"] == "emergency_response"
-    refused(lambda: responder.read(record_id, ["phone"], "subsistence_review", emergency_id=emergency_id), 403,
-            "purpose_mismatch")
+    refused(
+        lambda: responder.read(record_id, ["phone"], "subsistence_review", emergency_id=emergency_id),
+        403,
+        "purpose_mismatch",
+    )
     assert responder.read(record_id, ["phone"], "emergency_response", emergency_id=emergency_id)["receipt"]["seq"]
-    api.signed_in(RC_ADMIN).act("POST", f"/emergencies/{emergency_id}/review",  # the shared node's audit passes
-                                {"justified": True, "outcome": "ambulance log matches"})
+    api.signed_in(RC_ADMIN).act(
+        "POST",
+        f"/emergencies/{emergency_id}/review",  # the shared node's audit passes
+        {"justified": True, "outcome": "ambulance log matches"},
+    )
 
 
 def test_a_residents_wallet_is_unlinked_only_by_them_or_their_own_committee(api: Api) -> None:
@@ -197,10 +238,8 @@ def test_a_residents_wallet_is_unlinked_only_by_them_or_their_own_committee(api:
     api.signed_in(RC_OFFICER).act("POST", "/residents", {"account": resident.address, "nationalId": nid})
     assert api.signed_in(resident).request("GET", "/trail/mine")["events"] == []
     # another body's member may not unlink it; an address linked to nobody is a 404
-    refused(lambda: api.signed_in(CA_OFFICER).request("DELETE", f"/residents/{resident.address}"), 403,
-            "not_authorized")
-    refused(lambda: api.signed_in(RC_OFFICER).request("DELETE", f"/residents/{Account.create().address}"), 404,
-            "not_found")
+    refused(lambda: api.signed_in(CA_OFFICER).request("DELETE", f"/residents/{resident.address}"), 403, "not_authorized")
+    refused(lambda: api.signed_in(RC_OFFICER).request("DELETE", f"/residents/{Account.create().address}"), 404, "not_found")
     api.signed_in(RC_ADMIN).act("DELETE", f"/residents/{resident.address}")
     refused(lambda: api.signed_in(resident).request("GET", "/trail/mine"), 403, "not_authorized")
     # linked again, the resident unlinks their own account themselves
@@ -238,11 +277,15 @@ def test_a_read_request_signed_by_another_account_than_the_token_is_refused(api:
 def test_an_admin_of_another_body_cannot_approve_and_nothing_changes(api: Api) -> None:
     record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
     reader = api.signed_in(CA_OFFICER)
-    request_id = reader.request_access(scope="record", recordId=record_id, fields=["members"],
-                                       purpose="statistics", justification="household size statistics")
+    request_id = reader.request_access(
+        scope="record",
+        recordId=record_id,
+        fields=["members"],
+        purpose="statistics",
+        justification="household size statistics",
+    )
     outsider = api.signed_in(WEST_ADMIN)
-    refused(lambda: outsider.request("POST", f"/requests/{request_id}/approve", json={"days": 5}), 403,
-            "not_authorized")
+    refused(lambda: outsider.request("POST", f"/requests/{request_id}/approve", json={"days": 5}), 403, "not_authorized")
     assert reader.request("GET", f"/requests/{request_id}")["status"] == "pending"
     refused(lambda: reader.read(record_id, ["members"], "statistics"), 403, "no_grant")
 
@@ -250,19 +293,30 @@ def test_an_admin_of_another_body_cannot_approve_and_nothing_changes(api: Api) -
 def test_malformed_and_oversized_bodies_change_nothing(api: Api) -> None:
     officer = api.signed_in(RC_OFFICER)
     before = len(officer.request("GET", "/records", params={"limit": 500}))
-    bad = [({"category": "household", "nationalId": national_id(), "fields": {"address": "x"}}, "invalid_record"),
-           ({"category": "no_such", "nationalId": national_id(), "fields": HOUSEHOLD}, "invalid_record"),
-           ({"category": "household", "nationalId": "110105198001011230", "fields": HOUSEHOLD}, "invalid_national_id"),
-           ({"category": "household", "fields": HOUSEHOLD}, "invalid_request")]
+    bad = [
+        ({"category": "household", "nationalId": national_id(), "fields": {"address": "x"}}, "invalid_record"),
+        ({"category": "no_such", "nationalId": national_id(), "fields": HOUSEHOLD}, "invalid_record"),
+        ({"category": "household", "nationalId": "110105198001011230", "fields": HOUSEHOLD}, "invalid_national_id"),
+        ({"category": "household", "fields": HOUSEHOLD}, "invalid_request"),
+    ]
     for body, code in bad:
         refused(lambda body=body: officer.request("POST", "/records", json=body), 422, code)
     huge = {"category": "household", "nationalId": national_id(), "fields": {**HOUSEHOLD, "address": "x" * 300_000}}
     refused(lambda: officer.request("POST", "/records", json=huge), 413, "payload_too_large")
-    refused(lambda: officer.request("POST", "/reads", content=b"{not json", headers={"Content-Type": "application/json"}),
-            422, "invalid_request")
-    refused(lambda: officer.request("POST", "/requests", json={"scope": "record", "fields": ["address"],
-                                                               "purpose": "statistics", "justification": "x" * 10}),
-            422, "invalid_request")
+    refused(
+        lambda: officer.request("POST", "/reads", content=b"{not json", headers={"Content-Type": "application/json"}),
+        422,
+        "invalid_request",
+    )
+    refused(
+        lambda: officer.request(
+            "POST",
+            "/requests",
+            json={"scope": "record", "fields": ["address"], "purpose": "statistics", "justification": "x" * 10},
+        ),
+        422,
+        "invalid_request",
+    )
     assert len(officer.request("GET", "/records", params={"limit": 500})) == before
 
 
@@ -297,11 +351,25 @@ def test_metrics_count_reads_and_denials(api: Api) -> None:
 def test_a_standing_agreement_lets_every_officer_of_the_grantee_body_read_the_category(api: Api) -> None:
     record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
     ca_admin = api.signed_in(10)  # civil affairs admin asks; rc-east admin approves
-    refused(lambda: api.signed_in(CA_OFFICER).request("POST", "/agreements", json={
-        "category": "household", "fields": ["members"], "purpose": "statistics", "justification": "yearly"}),
-        403, "not_authorized")
-    done = ca_admin.act("POST", "/agreements", {"category": "household", "fields": ["members", "housing_type"],
-                                                "purpose": "statistics", "justification": "yearly household census"})
+    refused(
+        lambda: api.signed_in(CA_OFFICER).request(
+            "POST",
+            "/agreements",
+            json={"category": "household", "fields": ["members"], "purpose": "statistics", "justification": "yearly"},
+        ),
+        403,
+        "not_authorized",
+    )
+    done = ca_admin.act(
+        "POST",
+        "/agreements",
+        {
+            "category": "household",
+            "fields": ["members", "housing_type"],
+            "purpose": "statistics",
+            "justification": "yearly household census",
+        },
+    )
     request_id = ApiClient.event_arg(done, "AccessRequested", "requestId")
     grant_id = api.signed_in(RC_ADMIN).approve(request_id, days=365)
     grant = api.signed_in(CA_OFFICER).request("GET", f"/grants/{grant_id}")
@@ -318,10 +386,18 @@ def test_bodies_are_listed_and_admission_is_proposed_and_voted_by_admins(api: Ap
     assert codes["rc-east"]["parent"] == "subdistrict" and codes["public-security"]["emergencyCapable"]
     code = f"housing-{random.randint(0, 10**6)}"
     admins = [Account.create().address, Account.create().address]
-    refused(lambda: api.signed_in(CA_OFFICER).request("POST", "/bodies/proposals", json={
-        "code": code, "name": "Housing Bureau", "kind": "department", "admins": admins}), 403, "not_authorized")
-    done = founder_admin.act("POST", "/bodies/proposals", {"code": code, "name": "Housing Bureau",
-                                                            "kind": "department", "admins": admins})
+    refused(
+        lambda: api.signed_in(CA_OFFICER).request(
+            "POST",
+            "/bodies/proposals",
+            json={"code": code, "name": "Housing Bureau", "kind": "department", "admins": admins},
+        ),
+        403,
+        "not_authorized",
+    )
+    done = founder_admin.act(
+        "POST", "/bodies/proposals", {"code": code, "name": "Housing Bureau", "kind": "department", "admins": admins}
+    )
     proposal_id = ApiClient.event_arg(done, "BodyProposed", "proposalId")
     proposal = next(p for p in founder_admin.request("GET", "/bodies/proposals") if p["id"] == proposal_id)
     assert (proposal["action"], proposal["body"], proposal["executed"]) == ("admit", code, False)
@@ -335,18 +411,36 @@ def test_an_unknown_purpose_is_bad_input_in_words_and_each_refusal_has_its_own_c
     reader = api.signed_in(CA_OFFICER)
     # social assistance: no standing agreement covers it (other tests add one for households)
     record_id = api.signed_in(RC_OFFICER).register_record("social_assistance", national_id(), ASSISTANCE)
-    err = refused(lambda: reader.request("POST", "/requests", json={
-        "scope": "record", "recordId": record_id, "fields": ["programme"], "purpose": "curiosity",
-        "justification": "just looking"}), 422, "unknown_purpose")
+    err = refused(
+        lambda: reader.request(
+            "POST",
+            "/requests",
+            json={
+                "scope": "record",
+                "recordId": record_id,
+                "fields": ["programme"],
+                "purpose": "curiosity",
+                "justification": "just looking",
+            },
+        ),
+        422,
+        "unknown_purpose",
+    )
     assert err.body["message"] == "there is no purpose code curiosity; the consortium's purposes are listed at GET /catalog"
     assert err.body["error"] == "AccessRegistryUnknownPurpose"
     # a refused read names its reason as its code, the same word as its decision
     denied = refused(lambda: reader.read(record_id, ["programme"], "subsistence_review"), 403, "no_grant")
     assert denied.body["decision"] == "no_grant" and "request access first" in denied.body["message"]
     # a role missing is said in words: not "only an emergency may …", not a members' message for a vote
-    no_role = refused(lambda: reader.request("POST", "/emergencies", json={
-        "recordId": record_id, "fields": ["programme"], "purpose": "emergency_response", "reason": "testing"}), 403,
-        "not_authorized")
+    no_role = refused(
+        lambda: reader.request(
+            "POST",
+            "/emergencies",
+            json={"recordId": record_id, "fields": ["programme"], "purpose": "emergency_response", "reason": "testing"},
+        ),
+        403,
+        "not_authorized",
+    )
     assert no_role.body["message"] == "only a member with the emergency role may declare emergency reads"
     vote = refused(lambda: reader.request("POST", "/bodies/proposals/1/vote"), 403, "not_authorized")
     assert vote.body["message"] == "only an admin of civil-affairs may vote for it"

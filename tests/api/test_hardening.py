@@ -30,13 +30,27 @@ def test_integers_past_their_type_and_impossible_dates_are_refused_as_json_not_5
     refused(lambda: auditor.request("GET", "/trail", params={"after": HUGE}), 422, "invalid_request")
     refused(lambda: auditor.request("GET", f"/trail/proofs/{HUGE}"), 422, "invalid_request")
     _nid, record_id, _grant, _ = granted_record(api)
-    request_id = reader.request_access(scope="record", recordId=record_id, fields=["phone"],
-                                       purpose="subsistence_review", justification="for the bounds test")
-    refused(lambda: admin.request("POST", f"/requests/{request_id}/approve",
-                                  json={"expiresAt": "0001-01-01T00:00:00Z"}), 422, "invalid_request")
-    refused(lambda: reader.request("POST", "/reads/prepare", json={
-        "recordId": record_id, "fields": ["address"], "purpose": "subsistence_review", "emergencyId": 2**256}),
-        422, "invalid_request")
+    request_id = reader.request_access(
+        scope="record",
+        recordId=record_id,
+        fields=["phone"],
+        purpose="subsistence_review",
+        justification="for the bounds test",
+    )
+    refused(
+        lambda: admin.request("POST", f"/requests/{request_id}/approve", json={"expiresAt": "0001-01-01T00:00:00Z"}),
+        422,
+        "invalid_request",
+    )
+    refused(
+        lambda: reader.request(
+            "POST",
+            "/reads/prepare",
+            json={"recordId": record_id, "fields": ["address"], "purpose": "subsistence_review", "emergencyId": 2**256},
+        ),
+        422,
+        "invalid_request",
+    )
     # the connection stayed usable: the same client goes on
     assert reader.request("GET", f"/requests/{request_id}")["status"] == "pending"
 
@@ -84,14 +98,25 @@ def test_a_chunked_10_mb_body_is_refused_with_413_without_being_read_whole(api: 
 def test_json_nested_too_deep_is_refused_before_any_parser_sees_it(api: Api) -> None:
     officer = api.signed_in(CA_OFFICER)
     deep = b'{"a":' * 5000 + b"1" + b"}" * 5000  # would exhaust a recursive parser's stack
-    refused(lambda: officer.request("POST", "/requests", content=deep, headers={"Content-Type": "application/json"}),
-            422, "invalid_request")
+    refused(
+        lambda: officer.request("POST", "/requests", content=deep, headers={"Content-Type": "application/json"}),
+        422,
+        "invalid_request",
+    )
     brackets_in_strings = json.dumps({"scope": "record", "justification": "[" * 100 + "{" * 100}).encode()
-    e = refused(lambda: officer.request("POST", "/requests", content=brackets_in_strings,
-                                        headers={"Content-Type": "application/json"}), 422, "invalid_request")
+    e = refused(
+        lambda: officer.request(
+            "POST", "/requests", content=brackets_in_strings, headers={"Content-Type": "application/json"}
+        ),
+        422,
+        "invalid_request",
+    )
     assert "nests deeper" not in e.message  # brackets inside strings are not nesting: the usual checks answer
-    refused(lambda: officer.request("POST", "/reads", content=b"\xff\xfe{", headers={"Content-Type": "application/json"}),
-            422, "invalid_request")
+    refused(
+        lambda: officer.request("POST", "/reads", content=b"\xff\xfe{", headers={"Content-Type": "application/json"}),
+        422,
+        "invalid_request",
+    )
 
 
 def test_a_forged_x_forwarded_for_does_not_reset_the_access_code_limit(api: Api) -> None:
@@ -99,8 +124,9 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_access_code_limit(api: Api)
     statuses = []
     with httpx.Client(base_url=api.url, timeout=10) as client:
         for i in range(CODE_ATTEMPTS + 3):
-            r = client.post("/trail/by-code", json={"code": "0000-0000-0000-0000-0000"},
-                            headers={"X-Forwarded-For": f"203.0.113.{i}"})
+            r = client.post(
+                "/trail/by-code", json={"code": "0000-0000-0000-0000-0000"}, headers={"X-Forwarded-For": f"203.0.113.{i}"}
+            )
             statuses.append(r.status_code)
     assert statuses[:CODE_ATTEMPTS] == [401] * CODE_ATTEMPTS and set(statuses[CODE_ATTEMPTS:]) == {429}
     time.sleep(CODE_WINDOW)
@@ -109,8 +135,10 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_access_code_limit(api: Api)
 def test_sign_in_nonces_are_limited_per_client(api: Api) -> None:
     time.sleep(CODE_WINDOW)
     with httpx.Client(base_url=api.url, timeout=10) as client:
-        statuses = [client.post("/auth/nonce", headers={"X-Forwarded-For": f"198.51.100.{i % 250}"}).status_code
-                    for i in range(NONCE_ATTEMPTS + 5)]
+        statuses = [
+            client.post("/auth/nonce", headers={"X-Forwarded-For": f"198.51.100.{i % 250}"}).status_code
+            for i in range(NONCE_ATTEMPTS + 5)
+        ]
         limited = client.post("/auth/nonce")
     assert statuses.count(200) == NONCE_ATTEMPTS and statuses[-1] == 429
     assert limited.status_code == 429 and limited.json()["code"] == "rate_limited" and limited.headers["Retry-After"]
@@ -140,8 +168,13 @@ def test_sign_in_succeeds_during_a_nonce_flood_from_100_addresses(api: Api) -> N
     issued = person.request("POST", "/auth/nonce")
 
     def login(nonce: str) -> Any:
-        text = SiweMessage.create(domain=issued["domain"], address=dev_account(RC_ADMIN).address, uri=issued["uri"],
-                                  chain_id=issued["chainId"], nonce=nonce).text()
+        text = SiweMessage.create(
+            domain=issued["domain"],
+            address=dev_account(RC_ADMIN).address,
+            uri=issued["uri"],
+            chain_id=issued["chainId"],
+            nonce=nonce,
+        ).text()
         return person.request("POST", "/auth/login", json={"message": text, "signature": person.sign(text)})
 
     nonce = issued["nonce"]
@@ -178,11 +211,14 @@ def test_gas_and_deadline_past_their_types_in_a_relayed_request_are_refused_as_j
     prepared = admin.request("DELETE", f"/grants/{grant_id}")["typedData"]
     for field, value in (("gas", 2**256), ("gas", 0), ("deadline", 2**48), ("nonce", 2**256)):
         typed = {**prepared, "message": {**prepared["message"], field: value}}
-        refused(lambda typed=typed: admin.request("POST", "/tx/submit", json={"typedData": typed,
-                                                                               "signature": "0x" + "11" * 65}),
-                422, "invalid_argument")
-    refused(lambda: admin.request("POST", "/consent", json={"grantId": 2**256, "given": True}), 422,
-            "invalid_request")
+        refused(
+            lambda typed=typed: admin.request(
+                "POST", "/tx/submit", json={"typedData": typed, "signature": "0x" + "11" * 65}
+            ),
+            422,
+            "invalid_argument",
+        )
+    refused(lambda: admin.request("POST", "/consent", json={"grantId": 2**256, "given": True}), 422, "invalid_request")
     assert admin.request("GET", f"/grants/{grant_id}")["active"] is True  # nothing was relayed
 
 
@@ -192,10 +228,18 @@ def test_a_field_the_category_does_not_have_is_refused_by_name_when_asked_for_or
     reader = api.signed_in(CA_OFFICER)
     _nid, record_id, _grant, _ = granted_record(api)
     before = len(reader.request("GET", "/requests"))
-    for path, extra in (("/requests", {"scope": "record", "justification": "for the unknown field test"}),
-                        ("/reads/prepare", {})):
-        error = refused(lambda p=path, e=extra: reader.request("POST", p, json={
-            "recordId": record_id, "fields": ["address", "salary"], "purpose": "subsistence_review", **e}),
-            422, "invalid_input")
+    for path, extra in (
+        ("/requests", {"scope": "record", "justification": "for the unknown field test"}),
+        ("/reads/prepare", {}),
+    ):
+        error = refused(
+            lambda p=path, e=extra: reader.request(
+                "POST",
+                p,
+                json={"recordId": record_id, "fields": ["address", "salary"], "purpose": "subsistence_review", **e},
+            ),
+            422,
+            "invalid_input",
+        )
         assert "salary" in str(error.body)
     assert len(reader.request("GET", "/requests")) == before

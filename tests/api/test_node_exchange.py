@@ -43,14 +43,34 @@ from tests.api.test_flows import national_id
 from tests.portal.conftest import Portal
 from tests.support import free_port, rpc
 
-RC_OFFICER, RC_ADMIN, RC_WEST_OFFICER, RC_WEST_ADMIN, CA_ADMIN, CA_OFFICER, AUDITOR_ADMIN, AUDITOR = \
-    6, 4, 9, 7, 10, 12, 16, 18
+RC_OFFICER, RC_ADMIN, RC_WEST_OFFICER, RC_WEST_ADMIN, CA_ADMIN, CA_OFFICER, AUDITOR_ADMIN, AUDITOR = (
+    6,
+    4,
+    9,
+    7,
+    10,
+    12,
+    16,
+    18,
+)
 RC_NODE, CA_NODE, PS_NODE = 21, 23, 24  # node accounts (ANCHOR role) of rc-east, civil affairs, public security
 ADMINS = {"rc-east": RC_ADMIN, "rc-west": RC_WEST_ADMIN, "civil-affairs": CA_ADMIN, "auditor": AUDITOR_ADMIN}
-HOUSEHOLD = {"head_of_household": "Zhou Min", "address": "East Gate Lane 5", "members": 3, "phone": None,
-             "housing_type": "public", "income_band": "low"}
-HOUSING = {"property_type": "apartment", "tenure": "rented", "area_m2": 48.0, "subsidy": 300,
-           "inspection_date": "2026-10-01", "notes": None}
+HOUSEHOLD = {
+    "head_of_household": "Zhou Min",
+    "address": "East Gate Lane 5",
+    "members": 3,
+    "phone": None,
+    "housing_type": "public",
+    "income_band": "low",
+}
+HOUSING = {
+    "property_type": "apartment",
+    "tenure": "rented",
+    "area_m2": 48.0,
+    "subsidy": 300,
+    "inspection_date": "2026-10-01",
+    "notes": None,
+}
 
 
 @dataclass
@@ -89,9 +109,15 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     settings = Settings(home=home, node_port=free_port())
     up(settings)
     rpc(settings.effective_rpc_url, "evm_setIntervalMining", 1)
-    env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
-           "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, "LEDGER_API_CODE_ATTEMPTS": str(CODE_ATTEMPTS),
-           "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW), "LEDGER_API_NONCE_ATTEMPTS": str(NONCE_ATTEMPTS)}
+    env = {
+        **os.environ,
+        "LEDGER_HOME": str(home),
+        "LEDGER_NODE_PORT": str(settings.node_port),
+        "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET,
+        "LEDGER_API_CODE_ATTEMPTS": str(CODE_ATTEMPTS),
+        "LEDGER_API_CODE_WINDOW": str(CODE_WINDOW),
+        "LEDGER_API_NONCE_ATTEMPTS": str(NONCE_ATTEMPTS),
+    }
     env.pop("DATABASE_URL", None)  # each node its own database (SQLite files in <home>/store/)
     procs = {body: ApiProcess(home, body) for body in ADMINS}
     try:
@@ -99,8 +125,9 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
         contracts = Contracts.of(open_chain(settings))
         # each body publishes its node's address in the registry, as its admin
         for body, admin in ADMINS.items():
-            contracts.bodies.update_profile(contracts.chain.direct(dev_account(admin)), b"",
-                                            format_endpoint(urls[body], None))
+            contracts.bodies.update_profile(
+                contracts.chain.direct(dev_account(admin)), b"", format_endpoint(urls[body], None)
+            )
         yield Nodes(home, settings, contracts, procs, urls, env)
     finally:
         for proc in procs.values():
@@ -115,11 +142,17 @@ def _granted(pair: Nodes, *, custodian: str = "rc-east", nid: str | None = None)
     officer_of, fields = {"rc-east": (RC_OFFICER, "household"), "rc-west": (RC_WEST_OFFICER, "housing")}[custodian]
     url = pair.urls[custodian]
     record_id = pair.client(url, officer_of).register_record(
-        fields, nid or national_id(), HOUSEHOLD if fields == "household" else HOUSING)
+        fields, nid or national_id(), HOUSEHOLD if fields == "household" else HOUSING
+    )
     wanted = ["address", "income_band"] if fields == "household" else ["tenure", "subsidy"]
     officer = pair.client(pair.department_url, CA_OFFICER)
-    request_id = officer.request_access(scope="record", recordId=record_id, fields=wanted,
-                                        purpose="subsistence_review", justification="allowance review 2026")
+    request_id = officer.request_access(
+        scope="record",
+        recordId=record_id,
+        fields=wanted,
+        purpose="subsistence_review",
+        justification="allowance review 2026",
+    )
     pair.client(url, ADMINS[custodian]).approve(request_id, days=30)
     time.sleep(1.0)  # the department's node follows the head every 0.25 s
     return record_id, officer
@@ -134,8 +167,9 @@ def test_an_officer_reads_another_bodys_record_through_their_own_node(pair: Node
     assert verify_bundle(answer["bundle"], pair.contracts).fields == {"address": "East Gate Lane 5", "income_band": "low"}
     receipt = answer["receipt"]
     # the custodian logged the event; the reader's node kept its side, with the custodian's receipt
-    event = pair.rows("rc-east", f"SELECT reader, request_digest, event_hash FROM access_events WHERE seq = "
-                                 f"{receipt['seq']}")[0]
+    event = pair.rows(
+        "rc-east", f"SELECT reader, request_digest, event_hash FROM access_events WHERE seq = {receipt['seq']}"
+    )[0]
     assert event[0] == dev_account(CA_OFFICER).address and event[2] == receipt["eventHash"]
     fetched = pair.rows("civil-affairs", "SELECT request_digest, seq, event_hash, custodian, receipt FROM fetched_reads")
     assert (event[1], receipt["seq"], receipt["eventHash"], receipt["custodian"]) in [f[:4] for f in fetched]
@@ -154,19 +188,28 @@ def test_an_officer_reads_another_bodys_record_through_their_own_node(pair: Node
 
 
 def _node_post(pair: Nodes, path: str, payload: Any, headers: dict[str, str]) -> httpx.Response:
-    return httpx.post(pair.committee_url + path, content=json.dumps(payload, separators=(",", ":")).encode(),
-                      headers={"Content-Type": "application/json", **headers}, timeout=30)
+    return httpx.post(
+        pair.committee_url + path,
+        content=json.dumps(payload, separators=(",", ":")).encode(),
+        headers={"Content-Type": "application/json", **headers},
+        timeout=30,
+    )
 
 
 def _identity(pair: Nodes, who: int, body: str) -> NodeIdentity:
-    return NodeIdentity(code_id(body), bytes(dev_account(who).key), pair.contracts.chain.chain_id,
-                        pair.contracts.bodies.handle.address)
+    return NodeIdentity(
+        code_id(body), bytes(dev_account(who).key), pair.contracts.chain.chain_id, pair.contracts.bodies.handle.address
+    )
 
 
 def test_node_requests_unsigned_forged_stale_or_replayed_are_refused(pair: Nodes) -> None:
     record_id, _officer = _granted(pair)
-    payload = {"recordId": record_id, "fields": ["address"], "purpose": "subsistence_review",
-               "reader": dev_account(CA_OFFICER).address}
+    payload = {
+        "recordId": record_id,
+        "fields": ["address"],
+        "purpose": "subsistence_review",
+        "reader": dev_account(CA_OFFICER).address,
+    }
     raw = json.dumps(payload, separators=(",", ":")).encode()
     path, to = "/node/reads/prepare", code_id("rc-east")
 
@@ -185,12 +228,27 @@ def test_node_requests_unsigned_forged_stale_or_replayed_are_refused(pair: Nodes
     # signed ten minutes ago
     old = int(time.time()) - 600
     nonce = os.urandom(32)
-    d = digest(chain_id=pair.contracts.chain.chain_id, registry=pair.contracts.bodies.handle.address,
-               from_body=code_id("civil-affairs"), to_body=to, method="POST", path=path, body=raw, nonce=nonce,
-               issued_at=old)
+    d = digest(
+        chain_id=pair.contracts.chain.chain_id,
+        registry=pair.contracts.bodies.handle.address,
+        from_body=code_id("civil-affairs"),
+        to_body=to,
+        method="POST",
+        path=path,
+        body=raw,
+        nonce=nonce,
+        issued_at=old,
+    )
     sig = dev_account(CA_NODE).unsafe_sign_hash(d)
-    refused({"X-Node-From": "0x" + code_id("civil-affairs").hex(), "X-Node-Nonce": "0x" + nonce.hex(),
-             "X-Node-Issued-At": str(old), "X-Node-Signature": sig.signature.to_0x_hex()}, "stale")
+    refused(
+        {
+            "X-Node-From": "0x" + code_id("civil-affairs").hex(),
+            "X-Node-Nonce": "0x" + nonce.hex(),
+            "X-Node-Issued-At": str(old),
+            "X-Node-Signature": sig.signature.to_0x_hex(),
+        },
+        "stale",
+    )
     # the node account's own request passes once; the same request again is a replay
     good = _identity(pair, CA_NODE, "civil-affairs").headers(to, "POST", path, raw)
     first = _node_post(pair, path, payload, good)
@@ -198,15 +256,25 @@ def test_node_requests_unsigned_forged_stale_or_replayed_are_refused(pair: Nodes
     refused(good, "replay")
     # a node may ask only for its own body's members
     other = {**payload, "reader": dev_account(RC_WEST_ADMIN).address}
-    r = _node_post(pair, path, other, _identity(pair, CA_NODE, "civil-affairs").headers(
-        to, "POST", path, json.dumps(other, separators=(",", ":")).encode()))
+    r = _node_post(
+        pair,
+        path,
+        other,
+        _identity(pair, CA_NODE, "civil-affairs").headers(
+            to, "POST", path, json.dumps(other, separators=(",", ":")).encode()
+        ),
+    )
     assert r.status_code == 403 and r.json()["error"] == "NotMemberOfCaller"
 
 
 def _as_node(pair: Nodes, to: str, path: str, payload: Any, who: int, body: str) -> httpx.Response:
     raw = json.dumps(payload, separators=(",", ":")).encode()
-    return httpx.post(pair.urls[to] + path, content=raw, timeout=60, headers={
-        "Content-Type": "application/json", **_identity(pair, who, body).headers(code_id(to), "POST", path, raw)})
+    return httpx.post(
+        pair.urls[to] + path,
+        content=raw,
+        timeout=60,
+        headers={"Content-Type": "application/json", **_identity(pair, who, body).headers(code_id(to), "POST", path, raw)},
+    )
 
 
 def test_a_residents_trail_and_the_audit_are_answered_only_to_a_committee_and_the_auditor(pair: Nodes) -> None:
@@ -244,11 +312,13 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
     # both sides of each exchange: the custodians' events, the reader's node's record of what it fetched
     for body, answer in (("rc-east", read_east), ("rc-west", read_west)):
         seq = answer["receipt"]["seq"]
-        assert pair.rows(body, f"SELECT event_hash FROM access_events WHERE seq = {seq}") == \
-            [(answer["receipt"]["eventHash"],)]
+        assert pair.rows(body, f"SELECT event_hash FROM access_events WHERE seq = {seq}") == [
+            (answer["receipt"]["eventHash"],)
+        ]
     fetched = {(r[0], r[1]) for r in pair.rows("civil-affairs", "SELECT custodian, event_hash FROM fetched_reads")}
-    assert {("0x" + code_id(b).hex(), a["receipt"]["eventHash"]) for b, a in
-            (("rc-east", read_east), ("rc-west", read_west))} <= fetched
+    assert {
+        ("0x" + code_id(b).hex(), a["receipt"]["eventHash"]) for b, a in (("rc-east", read_east), ("rc-west", read_west))
+    } <= fetched
     # the resident, with the code their committee issued, sees both reads at the committee's node
     code = pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
     resident = ApiClient(pair.committee_url)
@@ -256,8 +326,14 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
     assert [(e["custodian"], e["recordId"]) for e in trail["events"]] == [("rc-west", west), ("rc-east", east)]
     assert all(e["readerName"] == "Wang Fang" and e["readerBody"] == "civil-affairs" for e in trail["events"])
     status = {p["custodian"]: p["status"] for p in trail["parts"]}
-    assert status == {"rc-east": "answered", "rc-west": "answered", "civil-affairs": "answered",
-                      "auditor": "answered", "subdistrict": "no_node", "public-security": "no_node"}
+    assert status == {
+        "rc-east": "answered",
+        "rc-west": "answered",
+        "civil-affairs": "answered",
+        "auditor": "answered",
+        "subdistrict": "no_node",
+        "public-security": "no_node",
+    }
     assert trail["complete"] is True
     # each part verifies against the chain alone, with the command a resident would run
     doc = _wait_anchored(pair, code, events=2)
@@ -265,8 +341,20 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
     assert (report["events"], report["complete"], report["notAnswered"]) == (2, True, [])
     saved = tmp_path / "trail.json"
     saved.write_text(json.dumps(doc))
-    cli = subprocess.run([str(Path(sys.executable).with_name("ledger")), "verify", "trail", str(saved), "--rpc",
-                          pair.settings.effective_rpc_url], capture_output=True, text=True, env=pair.env, timeout=120)
+    cli = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("ledger")),
+            "verify",
+            "trail",
+            str(saved),
+            "--rpc",
+            pair.settings.effective_rpc_url,
+        ],
+        capture_output=True,
+        text=True,
+        env=pair.env,
+        timeout=120,
+    )
     assert cli.returncode == 0 and json.loads(cli.stdout)["events"] == 2, cli.stderr
     # a part left out, or an event changed in one, does not verify
     dropped = {**doc, "parts": [p for p in doc["parts"] if p["custodian"] != "rc-west"]}
@@ -283,8 +371,14 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
     audit = auditor.request("POST", "/audit/consortium")
     results = {b["body"]: b["status"] for b in audit["bodies"]}
     assert audit["ok"] is True, audit
-    assert results == {"rc-east": "passed", "rc-west": "passed", "civil-affairs": "passed", "auditor": "passed",
-                       "subdistrict": "no_node", "public-security": "no_node"}
+    assert results == {
+        "rc-east": "passed",
+        "rc-west": "passed",
+        "civil-affairs": "passed",
+        "auditor": "passed",
+        "subdistrict": "no_node",
+        "public-security": "no_node",
+    }
     # ... and fails when one node's database is tampered with
     seq = read_east["receipt"]["seq"]
     with sqlite3.connect(pair.home / "store" / "rc-east.db") as db:
@@ -305,8 +399,9 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
             officer.prepare_read(west, ["tenure"], "subsistence_review")
         assert down.value.status == 503 and down.value.body["code"] == "node_unavailable"
         assert "rc-west" in down.value.body["message"]
-        assert officer.read(east, ["address"], "subsistence_review")["receipt"]["custodian"] == "0x" + \
-            code_id("rc-east").hex()  # nothing else stops
+        assert (
+            officer.read(east, ["address"], "subsistence_review")["receipt"]["custodian"] == "0x" + code_id("rc-east").hex()
+        )  # nothing else stops
         assert httpx.get(pair.department_url + "/health", timeout=10).status_code == 200
         trail = resident.request("POST", "/trail/by-code/consortium", json={"code": code})
         west_part = next(p for p in trail["parts"] if p["custodian"] == "rc-west")
@@ -331,8 +426,14 @@ def _pending(admin: ApiClient, request_id: int, timeout: float = 10) -> dict[str
         time.sleep(0.25)
 
 
-HEALTH = {"conditions": ["asthma"], "medications": None, "disability_level": 0, "doctor": "Dr. Qian",
-          "insurance_no": "INS-0001", "notes": None}
+HEALTH = {
+    "conditions": ["asthma"],
+    "medications": None,
+    "disability_level": 0,
+    "doctor": "Dr. Qian",
+    "insurance_no": "INS-0001",
+    "notes": None,
+}
 
 
 def test_a_category_request_agreement_and_consent_that_concern_another_body_go_through_own_nodes(pair: Nodes) -> None:
@@ -340,9 +441,15 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
     record_id = pair.client(pair.urls["rc-west"], RC_WEST_OFFICER).register_record("health", nid, HEALTH)
     officer = pair.client(pair.department_url, CA_OFFICER)
     # a resident's records of a category at rc-west, asked through civil affairs' own node
-    request_id = officer.request_access(scope="subject_category", nationalId=nid, category="health",
-                                        custodian="rc-west", fields=["conditions"], purpose="subsistence_review",
-                                        justification="disability allowance check")
+    request_id = officer.request_access(
+        scope="subject_category",
+        nationalId=nid,
+        category="health",
+        custodian="rc-west",
+        fields=["conditions"],
+        purpose="subsistence_review",
+        justification="disability allowance check",
+    )
     west_admin = pair.client(pair.urls["rc-west"], RC_WEST_ADMIN)
     pending = _pending(west_admin, request_id)
     assert pending["justification"]["text"] == "disability allowance check"
@@ -353,10 +460,11 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
     assert no_consent.value.status == 403 and no_consent.value.body["code"] == "consent_missing"
     # rc-west registered the resident first, so it is their committee: rc-east does not act for them ...
     east_officer = pair.client(pair.committee_url, RC_OFFICER)
-    for path, payload in (("/trail/codes", {"nationalId": nid}),
-                          ("/residents", {"account": Account.create().address, "nationalId": nid}),
-                          ("/consent", {"grantId": grant_id, "given": True, "nationalId": nid,
-                                        "evidence": "a form rc-east does not hold"})):
+    for path, payload in (
+        ("/trail/codes", {"nationalId": nid}),
+        ("/residents", {"account": Account.create().address, "nationalId": nid}),
+        ("/consent", {"grantId": grant_id, "given": True, "nationalId": nid, "evidence": "a form rc-east does not hold"}),
+    ):
         with pytest.raises(ApiError) as not_theirs:
             east_officer.request("POST", path, json=payload)
         assert not_theirs.value.status == 403 and not_theirs.value.body["error"] == "NotResidentsCommittee"
@@ -380,8 +488,9 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
     # signed in with that key at their committee's node, the resident sees the read at rc-west's node; not at
     # another committee's
     trail = mine.request("GET", "/trail/mine/consortium")
-    assert [(e["custodian"], e["recordId"], e["readerBody"]) for e in trail["events"]] == \
-        [("rc-west", record_id, "civil-affairs")]
+    assert [(e["custodian"], e["recordId"], e["readerBody"]) for e in trail["events"]] == [
+        ("rc-west", record_id, "civil-affairs")
+    ]
     at_east = ApiClient(pair.committee_url, resident)
     at_east.login()
     with pytest.raises(ApiError) as not_their_committee:
@@ -395,17 +504,36 @@ def test_a_category_request_agreement_and_consent_that_concern_another_body_go_t
     assert not_there.value.status == 403 and not_there.value.body["error"] == "NotCommitteeNode"
     # a standing agreement asked of rc-west by civil affairs' admin, through their own node
     admin = pair.client(pair.department_url, CA_ADMIN)
-    asked = admin.act("POST", "/agreements", {"custodian": "rc-west", "category": "housing", "fields": ["tenure"],
-                                               "purpose": "housing_assistance", "justification": "housing survey"})
+    asked = admin.act(
+        "POST",
+        "/agreements",
+        {
+            "custodian": "rc-west",
+            "category": "housing",
+            "fields": ["tenure"],
+            "purpose": "housing_assistance",
+            "justification": "housing survey",
+        },
+    )
     agreement = int(ApiClient.event_arg(asked, "AccessRequested", "requestId"))
     pending = _pending(west_admin, agreement)
     assert pending["scope"] == "agreement" and pending["requesterBody"] == "civil-affairs"
     assert pending["justification"]["text"] == "housing survey"
     # an unknown body is a clear 404, asked of nobody
     with pytest.raises(ApiError) as unknown:
-        officer.request("POST", "/requests", json={"scope": "subject_category", "nationalId": nid, "category": "health",
-                                                   "custodian": "no-such-body", "fields": ["conditions"],
-                                                   "purpose": "subsistence_review", "justification": "x" * 5})
+        officer.request(
+            "POST",
+            "/requests",
+            json={
+                "scope": "subject_category",
+                "nationalId": nid,
+                "category": "health",
+                "custodian": "no-such-body",
+                "fields": ["conditions"],
+                "purpose": "subsistence_review",
+                "justification": "x" * 5,
+            },
+        )
     assert unknown.value.status == 404 and unknown.value.body["error"] == "NoSuchBody"
 
 
@@ -456,8 +584,13 @@ def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair
     assert "Every node passed" in result.inner_text()
     rows = page.locator("#consortium-result tr[data-body]").all()
     assert {r.get_attribute("data-body"): r.get_attribute("data-status") for r in rows} == {
-        "rc-east": "passed", "rc-west": "passed", "civil-affairs": "passed", "auditor": "passed",
-        "subdistrict": "no_node", "public-security": "no_node"}
+        "rc-east": "passed",
+        "rc-west": "passed",
+        "civil-affairs": "passed",
+        "auditor": "passed",
+        "subdistrict": "no_node",
+        "public-security": "no_node",
+    }
     portal.shot(page, "auditor-consortium-en")
     assert page.errors == []  # type: ignore[attr-defined]
     # at another body's node, the same auditor is told where this audit runs
@@ -469,8 +602,14 @@ def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair
     assert refused.value.status == 403 and refused.value.body["error"] == "NotAuditorsNode"
 
 
-ELDERLY = {"care_level": 3, "caregiver": None, "living_alone": True, "services": ["visits"],
-           "emergency_contact": "+86 10 5550 0199", "notes": None}
+ELDERLY = {
+    "care_level": 3,
+    "caregiver": None,
+    "living_alone": True,
+    "services": ["visits"],
+    "emergency_contact": "+86 10 5550 0199",
+    "notes": None,
+}
 
 
 def test_an_emergency_read_of_another_bodys_record_is_found_declared_and_read_through_own_node(pair: Nodes) -> None:
@@ -484,12 +623,12 @@ def test_an_emergency_read_of_another_bodys_record_is_found_declared_and_read_th
         record_id = pair.client(pair.committee_url, RC_OFFICER).register_record("elderly_care", nid, ELDERLY)
         officer = pair.client(url, 15)  # a community police officer with the emergency role, at their own node
         found = officer.request("POST", "/records/search", json={"nationalId": nid})
-        assert [(r["recordId"], r["custodian"], r["category"]) for r in found] == \
-            [(record_id, "rc-east", "elderly_care")]  # kept by rc-east, found from the chain
+        assert [(r["recordId"], r["custodian"], r["category"]) for r in found] == [
+            (record_id, "rc-east", "elderly_care")
+        ]  # kept by rc-east, found from the chain
         emergency = officer.declare_emergency(record_id, ["care_level", "emergency_contact"], "fell at home, alone")
         time.sleep(1.0)
-        answer = officer.read(record_id, ["care_level", "emergency_contact"], "emergency_response",
-                              emergency_id=emergency)
+        answer = officer.read(record_id, ["care_level", "emergency_contact"], "emergency_response", emergency_id=emergency)
         assert verify_bundle(answer["bundle"], pair.contracts).fields["care_level"] == 3
         # the committee's admin reviews it at their node, where the reason's text was kept
         listed = pair.client(pair.committee_url, RC_ADMIN).request("GET", "/emergencies", params={"unreviewed": True})
@@ -525,12 +664,12 @@ def test_a_resident_moves_between_committees_and_the_new_one_acts_for_them(pair:
     nid = national_id()
     pair.client(pair.committee_url, RC_OFFICER).register_record("household", nid, HOUSEHOLD)
     time.sleep(1.0)
-    old_code = pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes",
-                                                                   json={"nationalId": nid})["code"]
+    old_code = pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
     east_admin, west_admin = pair.client(pair.committee_url, RC_ADMIN), pair.client(pair.urls["rc-west"], RC_WEST_ADMIN)
     with pytest.raises(ApiError) as officer_only:  # an officer may not move a resident
-        pair.client(pair.committee_url, RC_OFFICER).request("POST", "/residents/transfer",
-                                                            json={"nationalId": nid, "to": "rc-west"})
+        pair.client(pair.committee_url, RC_OFFICER).request(
+            "POST", "/residents/transfer", json={"nationalId": nid, "to": "rc-west"}
+        )
     assert officer_only.value.status == 403
     east_admin.act("POST", "/residents/transfer", {"nationalId": nid, "to": "rc-west"})
     half = east_admin.request("POST", "/residents/lookup", json={"nationalId": nid})
@@ -547,7 +686,8 @@ def test_a_resident_moves_between_committees_and_the_new_one_acts_for_them(pair:
     with pytest.raises(ApiError) as not_theirs:
         pair.client(pair.committee_url, RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})
     assert not_theirs.value.body["error"] == "NotResidentsCommittee"
-    code = pair.client(pair.urls["rc-west"], RC_WEST_OFFICER).request("POST", "/trail/codes",
-                                                                      json={"nationalId": nid})["code"]
+    code = pair.client(pair.urls["rc-west"], RC_WEST_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})[
+        "code"
+    ]
     trail = ApiClient(pair.urls["rc-west"]).request("POST", "/trail/by-code/consortium", json={"code": code})
     assert {p["custodian"]: p["status"] for p in trail["parts"]}["rc-east"] == "answered"

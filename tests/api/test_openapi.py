@@ -8,8 +8,12 @@ from typing import Any
 
 from tests.api.conftest import Api
 
-UNTYPED = ({}, {"type": "object"}, {"type": "object", "additionalProperties": True},
-           {"additionalProperties": True, "type": "object"})
+UNTYPED = (
+    {},
+    {"type": "object"},
+    {"type": "object", "additionalProperties": True},
+    {"additionalProperties": True, "type": "object"},
+)
 NOT_JSON = {("/metrics", "get"), ("/audit/verify", "post"), ("/audit/latest", "get")}  # text, or JSON/CSV/HTML
 
 

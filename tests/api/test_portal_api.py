@@ -41,10 +41,12 @@ def test_a_residents_trail_comes_newest_first_page_by_page(api: Api, five_reads:
     first = anyone.request("POST", "/trail/by-code", json={"code": five_reads["code"], "limit": 2})
     assert first["total"] == 5
     assert [e["seq"] for e in first["events"]] == five_reads["seqs"][::-1][:2]
-    second = anyone.request("POST", "/trail/by-code", json={"code": five_reads["code"], "limit": 2,
-                                                            "before": first["nextBefore"]})
-    third = anyone.request("POST", "/trail/by-code", json={"code": five_reads["code"], "limit": 2,
-                                                           "before": second["nextBefore"]})
+    second = anyone.request(
+        "POST", "/trail/by-code", json={"code": five_reads["code"], "limit": 2, "before": first["nextBefore"]}
+    )
+    third = anyone.request(
+        "POST", "/trail/by-code", json={"code": five_reads["code"], "limit": 2, "before": second["nextBefore"]}
+    )
     assert [e["seq"] for e in first["events"] + second["events"] + third["events"]] == five_reads["seqs"][::-1]
     assert third["nextBefore"] is None
     # the officer is shown by name and post from the members' directory, not as a bare account
@@ -54,8 +56,9 @@ def test_a_residents_trail_comes_newest_first_page_by_page(api: Api, five_reads:
 
 def test_one_event_comes_with_what_verifies_it_against_the_chain(api: Api, five_reads: dict[str, Any]) -> None:
     seq = five_reads["seqs"][0]
-    material = wait_for(lambda: _anchored(api.client().request(
-        "POST", f"/trail/by-code/events/{seq}", json={"code": five_reads["code"]})))
+    material = wait_for(
+        lambda: _anchored(api.client().request("POST", f"/trail/by-code/events/{seq}", json={"code": five_reads["code"]}))
+    )
     ev = material["event"]
     content = {k: v for k, v in ev.items() if k not in ("request", "eventHash", "proof")}
     assert content_hash(content) == ev["eventHash"] and ev["seq"] == seq
@@ -64,8 +67,11 @@ def test_one_event_comes_with_what_verifies_it_against_the_chain(api: Api, five_
     head = material["head"]["message"]
     assert (head["subject"], head["count"], head["lastSeq"]) == (ev["subjectId"], 5, five_reads["seqs"][-1])
     # not the resident's event, or another resident's: 404, nothing leaks
-    refused(lambda: api.client().request("POST", "/trail/by-code/events/999999", json={"code": five_reads["code"]}),
-            404, "not_found")
+    refused(
+        lambda: api.client().request("POST", "/trail/by-code/events/999999", json={"code": five_reads["code"]}),
+        404,
+        "not_found",
+    )
 
 
 def _anchored(material: dict[str, Any]) -> dict[str, Any]:
@@ -77,8 +83,9 @@ def test_the_admin_reads_the_justification_and_it_matches_the_hash_on_chain(api:
     record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
     reader = api.signed_in(CA_OFFICER)
     why = "Allowance review <b>2026</b> — 复核"
-    request_id = reader.request_access(scope="record", recordId=record_id, fields=["address"],
-                                       purpose="subsistence_review", justification=why)
+    request_id = reader.request_access(
+        scope="record", recordId=record_id, fields=["address"], purpose="subsistence_review", justification=why
+    )
     for who in (RC_ADMIN, CA_OFFICER):  # the custodian's admin, the requester
         seen = api.signed_in(who).request("GET", f"/requests/{request_id}")
         text = seen["justification"]
@@ -100,11 +107,13 @@ def test_the_members_directory_is_for_the_bodys_staff_and_admins_describe_their_
     admin.request("PUT", f"/bodies/mine/directory/{officer['account']}", json={"post": "Grid worker, cell 7"})
     again = next(m for m in admin.request("GET", "/bodies/mine/members") if m["account"] == officer["account"])
     assert (again["name"], again["post"]) == (None, "Grid worker, cell 7")
-    admin.request("PUT", f"/bodies/mine/directory/{officer['account']}", json={"name": "Liu Yang",
-                                                                                 "post": "Grid worker"})
+    admin.request("PUT", f"/bodies/mine/directory/{officer['account']}", json={"name": "Liu Yang", "post": "Grid worker"})
     # another body's admin cannot describe rc-east's staff; an auditor has no member list here
-    refused(lambda: api.signed_in(WEST_ADMIN).request("PUT", f"/bodies/mine/directory/{officer['account']}",
-                                                      json={"name": "X"}), 403, "not_authorized")
+    refused(
+        lambda: api.signed_in(WEST_ADMIN).request("PUT", f"/bodies/mine/directory/{officer['account']}", json={"name": "X"}),
+        403,
+        "not_authorized",
+    )
     refused(lambda: api.signed_in(AUDITOR).request("GET", "/bodies/mine/members"), 403, "not_authorized")
 
 
@@ -150,10 +159,27 @@ def test_a_refused_request_keeps_no_text_behind(api: Api) -> None:
     count = lambda: api.sql("SELECT COUNT(*) FROM free_texts")[0][0]  # noqa: E731
     before = count()
     record_id = api.signed_in(RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
-    refused(lambda: api.signed_in(CA_OFFICER).request("POST", "/requests", json={
-        "scope": "record", "recordId": record_id, "fields": ["address"], "purpose": "curiosity",
-        "justification": "a text that must not be kept"}), 422, "unknown_purpose")
+    refused(
+        lambda: api.signed_in(CA_OFFICER).request(
+            "POST",
+            "/requests",
+            json={
+                "scope": "record",
+                "recordId": record_id,
+                "fields": ["address"],
+                "purpose": "curiosity",
+                "justification": "a text that must not be kept",
+            },
+        ),
+        422,
+        "unknown_purpose",
+    )
     assert count() == before
-    api.signed_in(CA_OFFICER).request_access(scope="record", recordId=record_id, fields=["address"],
-                                             purpose="subsistence_review", justification="kept once accepted")
+    api.signed_in(CA_OFFICER).request_access(
+        scope="record",
+        recordId=record_id,
+        fields=["address"],
+        purpose="subsistence_review",
+        justification="kept once accepted",
+    )
     assert count() == before + 1

@@ -57,8 +57,11 @@ def test_only_admins_of_the_body_may_prepare(api: Api) -> None:
     nonces = lambda: [forwarder.functions.nonces(dev_account(i).address).call() for i in (OFFICER, OTHER_ADMIN)]  # noqa: E731
     before = nonces()  # nothing is relayed for a refused prepare (blocks come every second regardless)
     officer = _signed_in(api, OFFICER)
-    _refused(lambda: officer.request("POST", "/bodies/mine/members",
-                                     json={"account": NEWCOMER.address, "roles": ["admin"]}), 403, "not_authorized")
+    _refused(
+        lambda: officer.request("POST", "/bodies/mine/members", json={"account": NEWCOMER.address, "roles": ["admin"]}),
+        403,
+        "not_authorized",
+    )
     # An admin of another body signs in at this node: they manage their own body, never rc-east.
     other = _signed_in(api, OTHER_ADMIN)
     assert other.request("GET", "/bodies/mine")["code"] == "rc-west"
@@ -71,8 +74,11 @@ def test_a_request_signed_by_another_account_than_the_token_is_refused(api: Api)
     # The admin's signed request, posted with the officer's token.
     typed = prepared["typedData"]
     signature = _sign(ADMIN, typed)
-    _refused(lambda: officer.request("POST", "/tx/submit", json={"typedData": typed, "signature": signature}),
-             403, "not_authorized")
+    _refused(
+        lambda: officer.request("POST", "/tx/submit", json={"typedData": typed, "signature": signature}),
+        403,
+        "not_authorized",
+    )
     assert api.contracts.bodies.member_of(NEWCOMER.address)[0] == b"\0" * 32
 
 
@@ -99,10 +105,13 @@ def _other_chain(t: dict[str, Any]) -> None:
     t["domain"]["chainId"] = 1
 
 
-@pytest.mark.parametrize("tamper,code", [(_expired, "forward_request_invalid"), (_foreign_target, "invalid_argument"),
-                                         (_other_chain, "invalid_argument")])
-def test_expired_foreign_or_other_chain_requests_are_refused(api: Api, tamper: Callable[[dict[str, Any]], None],
-                                                            code: str) -> None:
+@pytest.mark.parametrize(
+    "tamper,code",
+    [(_expired, "forward_request_invalid"), (_foreign_target, "invalid_argument"), (_other_chain, "invalid_argument")],
+)
+def test_expired_foreign_or_other_chain_requests_are_refused(
+    api: Api, tamper: Callable[[dict[str, Any]], None], code: str
+) -> None:
     admin = _signed_in(api, ADMIN)
     prepared = admin.request("POST", "/bodies/mine/members", json={"account": NEWCOMER.address, "roles": ["officer"]})
     changed = copy.deepcopy(prepared)

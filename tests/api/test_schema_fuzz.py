@@ -31,8 +31,13 @@ from tests.api.test_flows import AUDITOR, CA_OFFICER, RC_ADMIN, RC_OFFICER
 from tests.store.conftest import national_id
 
 EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "12"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 # What no generated input can reach, or what is not JSON by design: server-sent streams, the portal's pages.
 SKIP = {"/portal/config"}
 
@@ -59,8 +64,9 @@ def tokens(fuzz_api: Api) -> dict[str, str | None]:
     return roles
 
 
-def test_every_answer_is_declared_and_no_input_is_a_server_error(api_schema: Any, tokens: dict[str, str | None],
-                                                                 fuzz_api: Api) -> None:
+def test_every_answer_is_declared_and_no_input_is_a_server_error(
+    api_schema: Any, tokens: dict[str, str | None], fuzz_api: Api
+) -> None:
     roles = list(tokens)
     turns = itertools.count()
     failures: list[str] = []
@@ -73,8 +79,14 @@ def test_every_answer_is_declared_and_no_input_is_a_server_error(api_schema: Any
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate],
+            )
             def fuzz(case: Any) -> None:
                 token = tokens[roles[next(turns) % len(roles)]]  # each operation in turn as each role
                 headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -17,8 +17,14 @@ CONSORTIUM = secrets.token_hex(32)
 
 
 def production(**over: Any) -> ApiSettings:
-    base: dict[str, Any] = dict(environment="production", body="rc-east", api_token_secret=STRONG, kek=KEK,
-                                consortium_secret=CONSORTIUM, relayer_keystore="/nonexistent/relayer.json")
+    base: dict[str, Any] = dict(
+        environment="production",
+        body="rc-east",
+        api_token_secret=STRONG,
+        kek=KEK,
+        consortium_secret=CONSORTIUM,
+        relayer_keystore="/nonexistent/relayer.json",
+    )
     base.update(over)
     return ApiSettings(**{k: v for k, v in base.items() if v is not None})
 

@@ -63,23 +63,35 @@ def test_replayed_sign_in_message_is_refused(api: Api) -> None:
     message = c.sign_in_message()
     signature = c.sign(message)
     c.request("POST", "/auth/login", json={"message": message, "signature": signature})
-    _refused(lambda: c.request("POST", "/auth/login", json={"message": message, "signature": signature}),
-             401, "sign_in_failed", "nonce")
+    _refused(
+        lambda: c.request("POST", "/auth/login", json={"message": message, "signature": signature}),
+        401,
+        "sign_in_failed",
+        "nonce",
+    )
 
 
-@pytest.mark.parametrize("change,reason", [
-    (dict(domain="evil.example"), "domain"),
-    (dict(chain_id=1), "chain"),
-    (dict(expiration_time="2020-01-01T00:00:00Z"), "expired"),
-    (dict(issued_at="2020-01-01T00:00:00Z"), "expired"),
-])
-def test_messages_for_elsewhere_or_out_of_time_are_refused_and_burn_no_nonce(api: Api, change: dict[str, object],
-                                                                            reason: str) -> None:
+@pytest.mark.parametrize(
+    "change,reason",
+    [
+        (dict(domain="evil.example"), "domain"),
+        (dict(chain_id=1), "chain"),
+        (dict(expiration_time="2020-01-01T00:00:00Z"), "expired"),
+        (dict(issued_at="2020-01-01T00:00:00Z"), "expired"),
+    ],
+)
+def test_messages_for_elsewhere_or_out_of_time_are_refused_and_burn_no_nonce(
+    api: Api, change: dict[str, object], reason: str
+) -> None:
     c = api.client(OFFICER)
     good = SiweMessage.parse(c.sign_in_message())
     bad = SiweMessage(**{**good.__dict__, **change}).text()
-    _refused(lambda: c.request("POST", "/auth/login", json={"message": bad, "signature": c.sign(bad)}),
-             401, "sign_in_failed", reason)
+    _refused(
+        lambda: c.request("POST", "/auth/login", json={"message": bad, "signature": c.sign(bad)}),
+        401,
+        "sign_in_failed",
+        reason,
+    )
     text = good.text()  # the refusal changed nothing: the nonce still works once
     assert c.request("POST", "/auth/login", json={"message": text, "signature": c.sign(text)})["accessToken"]
 
@@ -87,27 +99,50 @@ def test_messages_for_elsewhere_or_out_of_time_are_refused_and_burn_no_nonce(api
 def test_a_message_signed_by_someone_else_or_with_an_invented_nonce_is_refused(api: Api) -> None:
     officer, outsider = api.client(OFFICER), api.client(OUTSIDER)
     message = officer.sign_in_message()  # names the officer's address
-    _refused(lambda: officer.request("POST", "/auth/login", json={"message": message, "signature": outsider.sign(message)}),
-             401, "sign_in_failed", "signature")
-    invented = SiweMessage.create(domain=SiweMessage.parse(message).domain, address=dev_account(OFFICER).address,
-                                  uri=SiweMessage.parse(message).uri, chain_id=31337, nonce="abcdefgh12345678").text()
-    _refused(lambda: officer.request("POST", "/auth/login", json={"message": invented, "signature": officer.sign(invented)}),
-             401, "sign_in_failed", "nonce")
-    _refused(lambda: officer.request("POST", "/auth/login", json={"message": "hello", "signature": officer.sign("hello")}),
-             401, "sign_in_failed", "malformed")
+    _refused(
+        lambda: officer.request("POST", "/auth/login", json={"message": message, "signature": outsider.sign(message)}),
+        401,
+        "sign_in_failed",
+        "signature",
+    )
+    invented = SiweMessage.create(
+        domain=SiweMessage.parse(message).domain,
+        address=dev_account(OFFICER).address,
+        uri=SiweMessage.parse(message).uri,
+        chain_id=31337,
+        nonce="abcdefgh12345678",
+    ).text()
+    _refused(
+        lambda: officer.request("POST", "/auth/login", json={"message": invented, "signature": officer.sign(invented)}),
+        401,
+        "sign_in_failed",
+        "nonce",
+    )
+    _refused(
+        lambda: officer.request("POST", "/auth/login", json={"message": "hello", "signature": officer.sign("hello")}),
+        401,
+        "sign_in_failed",
+        "malformed",
+    )
 
 
 def _token(address: str, *, exp: dt.datetime, secret: str = TOKEN_SECRET) -> str:
     return jwt.encode({"sub": address, "exp": exp, "aud": "civic-ledger-api"}, secret, algorithm="HS256")
 
 
-@pytest.mark.parametrize("token", [
-    None,
-    "not-a-token",
-    _token(dev_account(OFFICER).address, exp=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)),
-    _token(dev_account(OFFICER).address, exp=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
-           secret="another server's secret, 32+ chars long"),
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "not-a-token",
+        _token(dev_account(OFFICER).address, exp=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)),
+        _token(
+            dev_account(OFFICER).address,
+            exp=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+            secret="another server's secret, 32+ chars long",
+        ),
+    ],
+)
 def test_missing_expired_or_forged_tokens_get_401(api: Api, token: str | None) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     r = httpx.get(api.url + "/auth/me", headers=headers)
@@ -150,7 +185,8 @@ def test_openapi_schema_documents_sign_in_with_examples(api: Api) -> None:
 def test_production_refuses_to_start_without_a_token_secret(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
     env.update(LEDGER_HOME=str(tmp_path), LEDGER_ENVIRONMENT="production", LEDGER_BODY="rc-east")
-    proc = subprocess.run([str(Path(sys.executable).with_name("ledger")), "serve"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("ledger")), "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 1
     assert '"invalid_argument"' in proc.stderr and "LEDGER_API_TOKEN_SECRET" in proc.stderr

@@ -37,8 +37,7 @@ def read_three(api: Api) -> dict[str, Any]:
     nid, record_id, _grant, reader = granted_record(api)
     answers = [reader.read(record_id, ["address"], "subsistence_review") for _ in range(3)]
     code = api.signed_in(RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
-    return {"nid": nid, "record": record_id, "receipts": [a["receipt"] for a in answers], "code": code,
-            "reader": reader}
+    return {"nid": nid, "record": record_id, "receipts": [a["receipt"] for a in answers], "code": code, "reader": reader}
 
 
 def test_receipts_are_signed_by_the_node_and_proofs_follow_anchoring(api: Api, read_three: dict[str, Any]) -> None:
@@ -46,8 +45,9 @@ def test_receipts_are_signed_by_the_node_and_proofs_follow_anchoring(api: Api, r
     trail_address = api.contracts.trail.handle.address
     for r in read_three["receipts"]:
         message = {k: r[k] for k in ("custodian", "seq", "eventHash", "anchorBy")}
-        signer = receipts.signer("AccessReceipt", message, r["signature"], chain_id=chain_id,
-                                 verifying_contract=trail_address)
+        signer = receipts.signer(
+            "AccessReceipt", message, r["signature"], chain_id=chain_id, verifying_contract=trail_address
+        )
         body, roles = api.contracts.bodies.member_of(signer)
         assert signer == r["signer"] and bytes(body) == RC_EAST and Role(roles) & Role.ANCHOR
         at = time.mktime(time.strptime(r["at"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
@@ -65,8 +65,10 @@ def test_receipts_are_signed_by_the_node_and_proofs_follow_anchoring(api: Api, r
 
 def _bundle(api: Api, read_three: dict[str, Any]) -> dict[str, Any]:
     """The resident's bundle once their reads are anchored (waiting on /health: codes are rate-limited)."""
+
     def anchored() -> None:
         assert api.client().health()["trail"]["anchoredThrough"] >= read_three["receipts"][-1]["seq"]
+
     wait_for(anchored)
     bundle = api.client().request("POST", "/trail/by-code/bundle", json={"code": read_three["code"]})
     assert all("proof" in e for e in bundle["events"])
@@ -92,12 +94,14 @@ def test_trail_bundle_verifies_and_tampering_fails(api: Api, read_three: dict[st
 
     def altered(b: dict[str, Any]) -> None:
         b["events"][1]["fields"] = ["address", "income_band"]
+
     fails(altered, "event_hash")
 
     def altered_consistently(b: dict[str, Any]) -> None:  # the hash recomputed too: the reader's signature fails
         e = b["events"][1]
         e["fields"] = ["address", "income_band"]
         e["eventHash"] = content_hash({k: v for k, v in e.items() if k not in ("request", "eventHash", "proof")})
+
     fails(altered_consistently, "request")
 
     def added(b: dict[str, Any]) -> None:  # a forged event appended with a consistent hash and chain link
@@ -105,11 +109,13 @@ def test_trail_bundle_verifies_and_tampering_fails(api: Api, read_three: dict[st
         e["seq"], e["subjectPrev"] = e["seq"] + 1000, e["seq"]
         e["eventHash"] = content_hash({k: v for k, v in e.items() if k not in ("request", "eventHash", "proof")})
         b["events"].append(e)
+
     fails(added, "head")
 
     def added_and_head(b: dict[str, Any]) -> None:  # ... and the head edited to match: its signature fails
         added(b)
         b["head"]["message"].update(lastSeq=b["events"][-1]["seq"], count=4)
+
     fails(added_and_head, "head")
 
 
@@ -136,4 +142,4 @@ def test_audit_endpoint_is_for_auditors_and_reports_in_three_formats(api: Api, r
     csv = auditor.request("POST", "/audit/verify", params={"format": "csv"})
     assert csv.splitlines()[0] == "check,title,status,checked,failed,item,message" and ",pass," in csv
     page = auditor.request("POST", "/audit/verify", params={"format": "html"})
-    assert "<h1>Civic Ledger audit: <span class=\"ok\">passed</span></h1>" in page
+    assert '<h1>Civic Ledger audit: <span class="ok">passed</span></h1>' in page

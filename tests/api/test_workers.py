@@ -27,8 +27,12 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = Settings(home=home, node_port=free_port())
     up(settings)
     with contextlib.ExitStack() as stack:
-        env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(settings.node_port),
-               "LEDGER_API_WORKERS": "2"}
+        env = {
+            **os.environ,
+            "LEDGER_HOME": str(home),
+            "LEDGER_NODE_PORT": str(settings.node_port),
+            "LEDGER_API_WORKERS": "2",
+        }
         env.pop("LEDGER_API_TOKEN_SECRET", None)  # development defaults: no secret given
         if "postgresql" in DATABASES:
             env["DATABASE_URL"] = stack.enter_context(pg_schema())

@@ -19,14 +19,24 @@ CHAIN_ID, CONTRACT = 31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 def _sample(struct: eip712.Struct) -> dict[str, object]:
     values: dict[str, object] = {
-        "address": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "bytes32": "0x" + os.urandom(32).hex(),
-        "bool": True, "string": "POST /node/reads", "bytes": "0x" + os.urandom(40).hex(),
-        "string[]": ["address", "income_band"], "uint48": 2**47, "uint64": 2**63 + 5, "uint256": 2**200 + 7}
+        "address": "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
+        "bytes32": "0x" + os.urandom(32).hex(),
+        "bool": True,
+        "string": "POST /node/reads",
+        "bytes": "0x" + os.urandom(40).hex(),
+        "string[]": ["address", "income_band"],
+        "uint48": 2**47,
+        "uint64": 2**63 + 5,
+        "uint256": 2**200 + 7,
+    }
     return {name: values[kind] for name, kind in struct.fields}
 
 
-@pytest.mark.parametrize("domain,struct", [(eip712.Domain(d), s) for d, ss in eip712.SIGNED.items() for s in ss],
-                         ids=lambda v: getattr(v, "name", ""))
+@pytest.mark.parametrize(
+    "domain,struct",
+    [(eip712.Domain(d), s) for d, ss in eip712.SIGNED.items() for s in ss],
+    ids=lambda v: getattr(v, "name", ""),
+)
 def test_each_struct_hashes_and_signs_as_eth_account_does(domain: eip712.Domain, struct: eip712.Struct) -> None:
     message = _sample(struct)
     typed = domain.typed_data(struct, message, chain_id=CHAIN_ID, verifying_contract=CONTRACT)
@@ -41,8 +51,13 @@ def test_each_struct_hashes_and_signs_as_eth_account_does(domain: eip712.Domain,
 
 def test_a_message_with_a_field_more_less_or_out_of_range_is_refused() -> None:
     message = _sample(eip712.ACCESS_RECEIPT)
-    for bad in ({**message, "extra": 1}, {k: v for k, v in message.items() if k != "seq"},
-                {**message, "seq": 2**64}, {**message, "seq": True}, {**message, "custodian": "0x12"}):
+    for bad in (
+        {**message, "extra": 1},
+        {k: v for k, v in message.items() if k != "seq"},
+        {**message, "seq": 2**64},
+        {**message, "seq": True},
+        {**message, "custodian": "0x12"},
+    ):
         with pytest.raises(ValueError):
             eip712.TRAIL.digest(eip712.ACCESS_RECEIPT, bad, chain_id=CHAIN_ID, verifying_contract=CONTRACT)
 

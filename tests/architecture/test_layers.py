@@ -35,8 +35,11 @@ def _under(name: str, *packages: str) -> bool:
 def test_a_route_imports_no_other_route_only_deps_schemas_and_services() -> None:
     wrong = {}
     for name, path in _modules("api/routes"):
-        bad = sorted(i for i in _imports(path) if _under(i, "api") and not _under(
-            i, "api.deps", "api.schemas", "api.services", "api.ratelimit"))
+        bad = sorted(
+            i
+            for i in _imports(path)
+            if _under(i, "api") and not _under(i, "api.deps", "api.schemas", "api.services", "api.ratelimit")
+        )
         if bad:
             wrong[name] = bad
     assert wrong == {}
@@ -45,14 +48,19 @@ def test_a_route_imports_no_other_route_only_deps_schemas_and_services() -> None
 def test_the_library_never_imports_the_app_or_the_benchmarks() -> None:
     """``ledger`` is the library; ``api`` (the node's HTTP app) and ``bench`` build on it. Only the command line,
     whose ``serve`` and ``bench`` commands start them, reaches them, when such a command runs."""
-    wrong = {name: sorted(i for i in _imports(path) if _under(i, "api", "bench"))
-             for name, path in _modules("ledger") if not _under(name, "ledger.cli")}
+    wrong = {
+        name: sorted(i for i in _imports(path) if _under(i, "api", "bench"))
+        for name, path in _modules("ledger")
+        if not _under(name, "ledger.cli")
+    }
     assert {k: v for k, v in wrong.items() if v} == {}
 
 
 def test_services_never_import_routes() -> None:
-    wrong = {name: sorted(i for i in _imports(path) if _under(i, "api.routes", "api.main"))
-             for name, path in [*_modules("api/services"), *_modules("api/schemas")]}
+    wrong = {
+        name: sorted(i for i in _imports(path) if _under(i, "api.routes", "api.main"))
+        for name, path in [*_modules("api/services"), *_modules("api/schemas")]
+    }
     assert {k: v for k, v in wrong.items() if v} == {}
 
 
@@ -70,9 +78,12 @@ def test_the_library_root_is_short_and_package_inits_hold_no_logic() -> None:
 
 def test_web3_is_imported_only_inside_the_chain_package() -> None:
     """The chain is a port: blocks, logs, receipts and contract calls are asked of :mod:`ledger.chain`."""
-    wrong = {name: sorted(i for i in _imports(path) if _under(i, "web3"))
-             for folder in ("ledger", "api", "bench") for name, path in _modules(folder)
-             if not _under(name, "ledger.chain")}
+    wrong = {
+        name: sorted(i for i in _imports(path) if _under(i, "web3"))
+        for folder in ("ledger", "api", "bench")
+        for name, path in _modules(folder)
+        if not _under(name, "ledger.chain")
+    }
     assert {k: v for k, v in wrong.items() if v} == {}
 
 

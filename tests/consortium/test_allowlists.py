@@ -39,8 +39,18 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cli, Path
 
 
 def _allowlists(cli: Cli, tmp: Path) -> tuple[set[str], set[str]]:
-    out = cli("consortium", "allowlists", "--file", str(tmp / "consortium.toml"), "--keys", str(tmp / "keys"),
-              "--out", str(tmp / "network"), "--rpc", cli.rpc_url).json()
+    out = cli(
+        "consortium",
+        "allowlists",
+        "--file",
+        str(tmp / "consortium.toml"),
+        "--keys",
+        str(tmp / "keys"),
+        "--out",
+        str(tmp / "network"),
+        "--rpc",
+        cli.rpc_url,
+    ).json()
     assert out["source"] == "registry"
     written = tomllib.loads((tmp / "network" / "rc-east" / "permissions_config.toml").read_text())
     assert (written["accounts-allowlist"], written["nodes-allowlist"]) == (out["accounts"], out["nodes"])
@@ -53,10 +63,17 @@ def test_allowlists_follow_admission_publication_removal_and_member_removal(syst
     cli, tmp = system
     c = Contracts.of(open_chain(Settings(home=cli.home, node_port=cli.port)))
     act = lambda i: c.chain.direct(dev_account(i))  # noqa: E731
-    demo_members = {dev_account(i).address for i in (1, 2, 3, 20, 4, 5, 6, 21, 7, 8, 9, 22, 10, 11, 12, 23, 13, 14,
-                                                    15, 24, 16, 17, 18, 25)}
-    validators = {line["enode"] for line in cli("consortium", "keys", "--file", str(tmp / "consortium.toml"),
-                                                 "--keys", str(tmp / "keys")).json().values() if line["validator"]}
+    demo_members = {
+        dev_account(i).address
+        for i in (1, 2, 3, 20, 4, 5, 6, 21, 7, 8, 9, 22, 10, 11, 12, 23, 13, 14, 15, 24, 16, 17, 18, 25)
+    }
+    validators = {
+        line["enode"]
+        for line in cli("consortium", "keys", "--file", str(tmp / "consortium.toml"), "--keys", str(tmp / "keys"))
+        .json()
+        .values()
+        if line["validator"]
+    }
 
     accounts, nodes = _allowlists(cli, tmp)
     assert accounts == demo_members | {dev_account(DEPLOYER).address}  # the members, and the file's bootstrap
@@ -68,8 +85,9 @@ def test_allowlists_follow_admission_publication_removal_and_member_removal(syst
 
     # an admission vote: the new body's admins may send transactions once it is admitted, not before
     deadline = c.chain.timestamp() + 86_400
-    pid = c.bodies.propose_admission(act(SUBDISTRICT_ADMIN), NEW, BodyProfile(BodyKind.DEPARTMENT),
-                                     [dev_account(i).address for i in NEW_ADMINS], deadline)
+    pid = c.bodies.propose_admission(
+        act(SUBDISTRICT_ADMIN), NEW, BodyProfile(BodyKind.DEPARTMENT), [dev_account(i).address for i in NEW_ADMINS], deadline
+    )
     c.bodies.vote(act(RC_EAST_ADMIN), pid)
     assert not {dev_account(i).address for i in NEW_ADMINS} & _allowlists(cli, tmp)[0]
     c.bodies.vote(act(RC_WEST_ADMIN), pid)

@@ -76,18 +76,30 @@ def test_the_repositorys_node_keys_and_generated_network_are_ignored_by_git() ->
     assert subprocess.run(["git", "check-ignore", "-q", "node-config/consortium.toml"], cwd=REPO).returncode == 1
 
 
-@pytest.mark.parametrize("content, words", [
-    ("[network]\nchain-id = 1\n", "no body runs a validator"),
-    ('[network]\nchain-id = 1\n[[bodies]]\ncode = "a"\nvalidator = true\n[[bodies]]\ncode = "a"\n', "listed twice"),
-    ('[network]\nchain-id = 1\n[[bodies]]\ncode = "Bad Code"\nvalidator = true\n', "lowercase"),
-    ('[network]\n[[bodies]]\ncode = "a"\nvalidator = true\n', "chain-id"),
-    ("[network\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("[network]\nchain-id = 1\n", "no body runs a validator"),
+        ('[network]\nchain-id = 1\n[[bodies]]\ncode = "a"\nvalidator = true\n[[bodies]]\ncode = "a"\n', "listed twice"),
+        ('[network]\nchain-id = 1\n[[bodies]]\ncode = "Bad Code"\nvalidator = true\n', "lowercase"),
+        ('[network]\n[[bodies]]\ncode = "a"\nvalidator = true\n', "chain-id"),
+        ("[network\n", "not valid TOML"),
+    ],
+)
 def test_a_bad_consortium_file_is_refused_in_words_and_writes_nothing(tmp_path: Path, content: str, words: str) -> None:
     cli = Cli(tmp_path / "home", 1)
     (tmp_path / "c.toml").write_text(content)
-    r = cli("consortium", "generate", "--file", str(tmp_path / "c.toml"), "--keys", str(tmp_path / "keys"),
-            "--out", str(tmp_path / "out"), ok=False)
+    r = cli(
+        "consortium",
+        "generate",
+        "--file",
+        str(tmp_path / "c.toml"),
+        "--keys",
+        str(tmp_path / "keys"),
+        "--out",
+        str(tmp_path / "out"),
+        ok=False,
+    )
     assert r.code == 1 and r.error()["code"] == "invalid_argument" and words in r.error()["message"]
     assert not (tmp_path / "keys").exists() and not (tmp_path / "out").exists()
 

@@ -45,12 +45,25 @@ def test_request_approve_read_revoke(k: Consortium) -> None:
     request_id = a.request_access(k.actor("dept_officer"), k.request(fields=0b11))
     req = a.get_request(request_id)
     assert (req.status, req.requester, req.requester_body, req.custodian, req.subject, req.category) == (
-        RequestStatus.PENDING, officer, k.dept, k.rc, k.subject, k.household)
+        RequestStatus.PENDING,
+        officer,
+        k.dept,
+        k.rc,
+        k.subject,
+        k.household,
+    )
     expires = k.chain.timestamp() + DAY
     grant_id = a.approve(k.actor("rc_admin"), request_id, expires)
     g = a.get_grant(grant_id)
     assert (g.scope, g.grantee, g.grantee_body, g.custodian, g.fields, g.expires_at, g.request_id) == (
-        Scope.RECORD, officer, k.dept, k.rc, 0b11, expires, request_id)
+        Scope.RECORD,
+        officer,
+        k.dept,
+        k.rc,
+        0b11,
+        expires,
+        request_id,
+    )
     assert a.get_request(request_id).status == RequestStatus.APPROVED
     assert a.find_grant(officer, k.record_id, 0b11, k.review) == (Decision.GRANTED, grant_id)
     assert a.find_grant(officer, k.record_id, 0b01, k.review) == (Decision.GRANTED, grant_id)
@@ -111,16 +124,27 @@ def test_request_refusals(k: Consortium) -> None:
     with reverts("RecordRegistryUnknownRecord", recordId=rid):
         a.request_access(officer, k.request(record_id=rid))
     with reverts("AccessRegistryInvalidScope", scope=Scope.SUBJECT_CATEGORY):
-        a.request_access(officer, k.request(scope=Scope.SUBJECT_CATEGORY, record_id=ZERO, custodian=k.rc,
-                                            category=k.household))  # no subject
+        a.request_access(
+            officer, k.request(scope=Scope.SUBJECT_CATEGORY, record_id=ZERO, custodian=k.rc, category=k.household)
+        )  # no subject
     with reverts("AccessRegistryInvalidScope", scope=Scope.AGREEMENT):
-        a.request_access(k.actor("dept_admin"), k.request(scope=Scope.AGREEMENT, record_id=ZERO, custodian=k.rc,
-                                                          category=k.household, subject=k.subject))
+        a.request_access(
+            k.actor("dept_admin"),
+            k.request(scope=Scope.AGREEMENT, record_id=ZERO, custodian=k.rc, category=k.household, subject=k.subject),
+        )
     with reverts("AccessRegistryUnauthorized", account=k.addr("dept_officer"), neededRoles=1):
         a.request_access(officer, k.request(scope=Scope.AGREEMENT, record_id=ZERO, custodian=k.rc, category=k.household))
     with reverts("AccessRegistryInactiveBody", body=code_id("nobody")):
-        a.request_access(officer, k.request(scope=Scope.SUBJECT_CATEGORY, record_id=ZERO, custodian=code_id("nobody"),
-                                            category=k.household, subject=k.subject))
+        a.request_access(
+            officer,
+            k.request(
+                scope=Scope.SUBJECT_CATEGORY,
+                record_id=ZERO,
+                custodian=code_id("nobody"),
+                category=k.household,
+                subject=k.subject,
+            ),
+        )
     k.c.records.erase(k.actor("rc_admin"), k.record_id)
     with reverts("AccessRegistryRecordNotActive", recordId=k.record_id):
         a.request_access(officer, k.request())
@@ -276,7 +300,13 @@ def test_emergency_read_is_flagged_until_reviewed(k: Consortium) -> None:
     eid = a.declare_emergency(k.actor("ps_officer"), k.record_id, 0b11, fire, reason)
     e = a.get_emergency(eid)
     assert (e.reader, e.reader_body, e.custodian, e.reviewed, e.purpose, e.reason_hash) == (
-        k.addr("ps_officer"), k.ps, k.rc, False, fire, reason)
+        k.addr("ps_officer"),
+        k.ps,
+        k.rc,
+        False,
+        fire,
+        reason,
+    )
     assert a.unreviewed_emergencies(k.rc) == 1
     ps = k.addr("ps_officer")
     assert a.check_emergency(eid, ps, k.record_id, 0b01, fire) == Decision.GRANTED

@@ -45,9 +45,16 @@ def chain_facts(k: Consortium, read: ReadAsked, views: Views | None = None) -> C
     record = RecordFacts(rec.custodian, rec.subject, rec.category, rec.status == RecordStatus.ACTIVE)
     grant = c.access.get_grant(read.grant_id) if read.grant_id else None
     emergency = c.access.get_emergency(read.emergency_id) if read.emergency_id else None
-    return ChainFacts(now=k.chain.timestamp(), reader_body=body, reader_roles=roles, record=record, grant=grant,
-                      emergency=emergency, consent=c.access.consent_of(read.grant_id, rec.subject),
-                      requires_consent=v.requires_consent(rec.category))
+    return ChainFacts(
+        now=k.chain.timestamp(),
+        reader_body=body,
+        reader_roles=roles,
+        record=record,
+        grant=grant,
+        emergency=emergency,
+        consent=c.access.consent_of(read.grant_id, rec.subject),
+        requires_consent=v.requires_consent(rec.category),
+    )
 
 
 def near(now: int, *moments: int) -> bool:
@@ -78,15 +85,33 @@ def test_the_contracts_and_the_access_rule_agree(build: Build) -> None:
             now = k.c.residents.committee_of(k.subject)
             return ("rc_officer", "rc2_officer") if now == k.rc else ("rc2_officer", "rc_officer")
 
-        @rule(target=grants, reader=st.sampled_from(READERS), health=st.booleans(), whole_category=st.booleans(),
-              fields=st.integers(1, 63), security=st.booleans(), ttl=st.integers(120, 20_000))
-        def request_and_approve(self, reader: str, health: bool, whole_category: bool, fields: int, security: bool,
-                                ttl: int) -> int:
+        @rule(
+            target=grants,
+            reader=st.sampled_from(READERS),
+            health=st.booleans(),
+            whole_category=st.booleans(),
+            fields=st.integers(1, 63),
+            security=st.booleans(),
+            ttl=st.integers(120, 20_000),
+        )
+        def request_and_approve(
+            self, reader: str, health: bool, whole_category: bool, fields: int, security: bool, ttl: int
+        ) -> int:
             record = k.health_record if health else k.record_id
             purpose = k.security if security else k.review
-            request = k.request(record_id=record, fields=fields, purpose=purpose) if not whole_category else \
-                k.request(scope=Scope.SUBJECT_CATEGORY, record_id=b"\0" * 32, custodian=k.rc, subject=k.subject,
-                          category=k.health if health else k.household, fields=fields, purpose=purpose)
+            request = (
+                k.request(record_id=record, fields=fields, purpose=purpose)
+                if not whole_category
+                else k.request(
+                    scope=Scope.SUBJECT_CATEGORY,
+                    record_id=b"\0" * 32,
+                    custodian=k.rc,
+                    subject=k.subject,
+                    category=k.health if health else k.household,
+                    fields=fields,
+                    purpose=purpose,
+                )
+            )
             request_id = k.c.access.request_access(k.actor(reader), request)
             grant_id = k.c.access.approve(k.actor("rc_admin"), request_id, k.chain.timestamp() + ttl)
             self.grant_ids.append(grant_id)
@@ -124,8 +149,9 @@ def test_the_contracts_and_the_access_rule_agree(build: Build) -> None:
         @rule(target=emergencies, health=st.booleans(), fields=st.integers(1, 7), security=st.booleans())
         def emergency(self, health: bool, fields: int, security: bool) -> int:
             record = k.health_record if health else k.record_id
-            eid = k.c.access.declare_emergency(k.actor("ps_officer"), record, fields,
-                                               k.security if security else k.review, text_hash("fire"))
+            eid = k.c.access.declare_emergency(
+                k.actor("ps_officer"), record, fields, k.security if security else k.review, text_hash("fire")
+            )
             self.emergency_ids.append(eid)
             self.unreviewed.append(eid)
             return eid
@@ -143,15 +169,18 @@ def test_the_contracts_and_the_access_rule_agree(build: Build) -> None:
                 if near(now, g.expires_at):
                     continue
                 reader = g.grantee if g.grantee != "0x" + "0" * 40 else k.addr("dept_officer")
-                record = g.record_id if g.scope is Scope.RECORD else \
-                    (k.health_record if g.category == k.health else k.record_id)
+                record = (
+                    g.record_id if g.scope is Scope.RECORD else (k.health_record if g.category == k.health else k.record_id)
+                )
                 other_purpose = k.security if g.purpose == k.review else k.review
                 other_reader = k.addr("ps_officer" if reader != k.addr("ps_officer") else "dept_officer2")
                 other_record = k.record_id if record == k.health_record else k.health_record
-                for read in (ReadAsked(reader, record, g.fields, g.purpose, grant_id=grant_id),
-                             ReadAsked(reader, record, g.fields | 1 << 5, g.purpose, grant_id=grant_id),
-                             ReadAsked(reader, record, g.fields, other_purpose, grant_id=grant_id),
-                             ReadAsked(other_reader, other_record, 1, g.purpose, grant_id=grant_id)):
+                for read in (
+                    ReadAsked(reader, record, g.fields, g.purpose, grant_id=grant_id),
+                    ReadAsked(reader, record, g.fields | 1 << 5, g.purpose, grant_id=grant_id),
+                    ReadAsked(reader, record, g.fields, other_purpose, grant_id=grant_id),
+                    ReadAsked(other_reader, other_record, 1, g.purpose, grant_id=grant_id),
+                ):
                     got = k.c.access.check_access(read.reader, read.record_id, read.fields, read.purpose, grant_id)
                     assert got == decide(read, chain_facts(k, read, views)), (read, got)
 
@@ -163,10 +192,12 @@ def test_the_contracts_and_the_access_rule_agree(build: Build) -> None:
                 if near(now, e.declared_at + EMERGENCY_WINDOW):
                     continue
                 other = k.security if e.purpose == k.review else k.review
-                for read in (ReadAsked(e.reader, e.record_id, e.fields, e.purpose, emergency_id=eid),
-                             ReadAsked(e.reader, e.record_id, e.fields | 1 << 4, e.purpose, emergency_id=eid),
-                             ReadAsked(e.reader, e.record_id, 1, other, emergency_id=eid),
-                             ReadAsked(k.addr("dept_officer"), e.record_id, 1, e.purpose, emergency_id=eid)):
+                for read in (
+                    ReadAsked(e.reader, e.record_id, e.fields, e.purpose, emergency_id=eid),
+                    ReadAsked(e.reader, e.record_id, e.fields | 1 << 4, e.purpose, emergency_id=eid),
+                    ReadAsked(e.reader, e.record_id, 1, other, emergency_id=eid),
+                    ReadAsked(k.addr("dept_officer"), e.record_id, 1, e.purpose, emergency_id=eid),
+                ):
                     got = k.c.access.check_emergency(eid, read.reader, read.record_id, read.fields, read.purpose)
                     assert got == decide(read, chain_facts(k, read, views)), (read, got)
 
@@ -174,6 +205,12 @@ def test_the_contracts_and_the_access_rule_agree(build: Build) -> None:
         def unreviewed_emergencies_match(self) -> None:
             assert k.c.access.unreviewed_emergencies(k.rc) == len(self.unreviewed)
 
-    run_state_machine_as_test(AccessMachine, settings=settings(
-        max_examples=8, stateful_step_count=10, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        AccessMachine,
+        settings=settings(
+            max_examples=8,
+            stateful_step_count=10,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

@@ -47,8 +47,7 @@ def test_replayed_request_fails(k: Consortium) -> None:
 
 def test_expired_request_fails(k: Consortium) -> None:
     relayer = _relayer(k)
-    typed = relayer.prepare(k.addr("rc_admin"), k.c.bodies.handle, "addMember", k.addr("spare"), int(Role.OFFICER),
-                            ttl=30)
+    typed = relayer.prepare(k.addr("rc_admin"), k.c.bodies.handle, "addMember", k.addr("spare"), int(Role.OFFICER), ttl=30)
     signed = fwd.sign(k.acct("rc_admin"), typed)
     advance_time(k.chain, 120)
     with reverts("ERC2771ForwarderExpiredRequest", deadline=typed["message"]["deadline"]):
@@ -66,8 +65,9 @@ def test_request_signed_by_someone_else_fails(k: Consortium) -> None:
     # A genuine signature over other call data does not carry over either.
     genuine = fwd.sign(k.acct("rc_admin"), typed)
     other = k.c.bodies.handle.encode("addMember", k.addr("outsider"), int(Role.ADMIN))
-    tampered = fwd.ForwardRequest(genuine.sender, genuine.to, genuine.value, genuine.gas, genuine.deadline, other,
-                                  genuine.signature)
+    tampered = fwd.ForwardRequest(
+        genuine.sender, genuine.to, genuine.value, genuine.gas, genuine.deadline, other, genuine.signature
+    )
     with reverts("ERC2771ForwarderInvalidSigner"):
         relayer.relay(tampered)
     assert k.c.bodies.member_of(k.addr("spare"))[1] == Role(0)

@@ -62,7 +62,12 @@ def test_register_update_erase(k: Consortium) -> None:
     receipt = r.register(officer, rid, subject, k.household, c1)
     ev = r.handle.one_event(receipt, "RecordRegistered")
     assert (ev["recordId"], ev["subject"], ev["custodian"], ev["commitment"], ev["by"]) == (
-        rid, subject, k.rc, c1, k.addr("rc_officer"))
+        rid,
+        subject,
+        k.rc,
+        c1,
+        k.addr("rc_officer"),
+    )
     state = r.get_record(rid)
     assert (state.custodian, state.version, state.status, state.commitment) == (k.rc, 1, RecordStatus.ACTIVE, c1)
     r.update(officer, rid, 2, c2)

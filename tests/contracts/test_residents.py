@@ -51,8 +51,7 @@ def test_a_committees_first_record_enrols_the_resident(k2: Consortium) -> None:
 
 def test_only_the_record_registry_enrols_on_a_record(k2: Consortium) -> None:
     with reverts("ResidentRegistryOnlyRecordRegistry", caller=k2.addr("rc2_officer")):
-        k2.actor("rc2_officer").send(k2.c.residents.handle, "enrolOnRecord", k2.subject, k2.rc2,
-                                     k2.addr("rc2_officer"))
+        k2.actor("rc2_officer").send(k2.c.residents.handle, "enrolOnRecord", k2.subject, k2.rc2, k2.addr("rc2_officer"))
     assert k2.c.residents.committee_of(k2.subject) == k2.rc
 
 

@@ -43,8 +43,14 @@ class Cli:
             self.env.pop(name, None)
 
     def __call__(self, *args: str, ok: bool = True, timeout: float = 300, **env: str) -> Result:
-        proc = subprocess.run([str(LEDGER), *args], capture_output=True, text=True, timeout=timeout,
-                              env={**self.env, **env}, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [str(LEDGER), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**self.env, **env},
+            stdin=subprocess.DEVNULL,
+        )
         result = Result(proc.returncode, proc.stdout, proc.stderr)
         if ok and proc.returncode != 0:
             raise AssertionError(f"ledger {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

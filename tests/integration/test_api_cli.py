@@ -44,8 +44,13 @@ def test_api_up_starts_every_bodys_node_once_and_publishes_its_address(system: t
     cli, url = system
     before = cli("api", "status").json()
     assert [(s["body"], s["running"]) for s in before] == [
-        ("rc-east", True), ("rc-west", True), ("subdistrict", True), ("civil-affairs", True),
-        ("public-security", True), ("auditor", True)]
+        ("rc-east", True),
+        ("rc-west", True),
+        ("subdistrict", True),
+        ("civil-affairs", True),
+        ("public-security", True),
+        ("auditor", True),
+    ]
     again = cli("api", "up", "--port", url.rsplit(":", 1)[1])
     assert "ledger login --api" in again.stdout and "--dev-account 12" in again.stdout
     assert cli("api", "status").json() == before
@@ -67,20 +72,49 @@ def test_request_approve_read_verify_trail_revoke_from_the_terminal(system: tupl
     sessions = list((cli.home / "sessions").iterdir())
     assert sessions and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in sessions)
 
-    request_id = cli("request", *api, "--dev-account", OFFICER, "--national-id", NATIONAL_ID, "--category",
-                     "household", "--field", "address", "--field", "members", "--purpose", "subsistence_review",
-                     "--justification", "allowance review").json()["requestId"]
+    request_id = cli(
+        "request",
+        *api,
+        "--dev-account",
+        OFFICER,
+        "--national-id",
+        NATIONAL_ID,
+        "--category",
+        "household",
+        "--field",
+        "address",
+        "--field",
+        "members",
+        "--purpose",
+        "subsistence_review",
+        "--justification",
+        "allowance review",
+    ).json()["requestId"]
     pending = cli("requests", *api, "--dev-account", ADMIN, "--view", "pending").json()
     assert request_id in [r["id"] for r in pending]
     grant_id = cli("approve", str(request_id), *api, "--dev-account", ADMIN, "--days", "7").json()["grantId"]
 
-    [record] = cli("find", *api, "--dev-account", OFFICER, "--national-id", NATIONAL_ID, "--category",
-                   "household").json()
+    [record] = cli("find", *api, "--dev-account", OFFICER, "--national-id", NATIONAL_ID, "--category", "household").json()
     bundle_file = tmp_path / "bundle.json"
-    read = cli("read", record["recordId"], *api, "--dev-account", OFFICER, "--field", "address", "--field",
-               "members", "--purpose", "subsistence_review", "--out", str(bundle_file)).json()
-    assert {f["name"]: f["value"] for f in read["bundle"]["fields"]} == {"address": "East Gate Lane 3, unit 12",
-                                                                          "members": 3}
+    read = cli(
+        "read",
+        record["recordId"],
+        *api,
+        "--dev-account",
+        OFFICER,
+        "--field",
+        "address",
+        "--field",
+        "members",
+        "--purpose",
+        "subsistence_review",
+        "--out",
+        str(bundle_file),
+    ).json()
+    assert {f["name"]: f["value"] for f in read["bundle"]["fields"]} == {
+        "address": "East Gate Lane 3, unit 12",
+        "members": 3,
+    }
     verified = cli("records", "verify", str(bundle_file)).stdout
     assert "East Gate Lane 3" in verified
 
@@ -92,8 +126,9 @@ def test_request_approve_read_verify_trail_revoke_from_the_terminal(system: tupl
     trail_file = tmp_path / "trail.json"
     for _ in range(60):
         cli("trail", *api, "--code", code, "--bundle", str(trail_file))
-        report = cli("verify", "trail", str(trail_file), "--rpc", cli.rpc_url, "--manifest",
-                     str(cli.home / "manifest.json")).json()
+        report = cli(
+            "verify", "trail", str(trail_file), "--rpc", cli.rpc_url, "--manifest", str(cli.home / "manifest.json")
+        ).json()
         if not report["pending"]:
             break
         time.sleep(0.5)  # the read's batch is anchored within a second or so
@@ -105,8 +140,18 @@ def test_request_approve_read_verify_trail_revoke_from_the_terminal(system: tupl
     assert refused_trail.code == 1 and refused_trail.error()["code"] == "trail_invalid"
 
     cli("revoke", str(grant_id), *api, "--dev-account", ADMIN)
-    refused = cli("read", record["recordId"], *api, "--dev-account", OFFICER, "--field", "address", "--purpose",
-                  "subsistence_review", ok=False)
+    refused = cli(
+        "read",
+        record["recordId"],
+        *api,
+        "--dev-account",
+        OFFICER,
+        "--field",
+        "address",
+        "--purpose",
+        "subsistence_review",
+        ok=False,
+    )
     assert refused.code == 1 and refused.error()["code"] == "grant_revoked"
     assert json.loads(bundle_file.read_text())["recordId"] == record["recordId"]
 

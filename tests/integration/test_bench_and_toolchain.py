@@ -15,8 +15,14 @@ from ledger.toolchain import npm_bin, project_root, solc_binary
 @pytest.mark.node
 def test_bench_gas_reports_every_action_on_a_fresh_anvil(cli) -> None:
     figures = {f["action"]: f for f in cli("bench", "gas", "--json").json()}
-    for action in ("register a record", "request access", "approve (creates a grant)", "revoke a grant",
-                   "one immediate access event", "batch anchor of 1000 events"):
+    for action in (
+        "register a record",
+        "request access",
+        "approve (creates a grant)",
+        "revoke a grant",
+        "one immediate access event",
+        "batch anchor of 1000 events",
+    ):
         assert figures[action]["gas"] > 21_000, action
     immediate = figures["one immediate access event"]["gasPerEvent"]
     batch = figures["batch anchor of 1000 events"]
@@ -35,8 +41,7 @@ def test_solc_wrapper_is_what_py_solc_x_expects() -> None:
 
 def test_hardhat_compiles_the_same_bytecode_offline(tmp_path) -> None:
     root = project_root()
-    subprocess.run([str(npm_bin("hardhat")), "compile", "--quiet"], cwd=root, check=True, capture_output=True,
-                   timeout=300)
+    subprocess.run([str(npm_bin("hardhat")), "compile", "--quiet"], cwd=root, check=True, capture_output=True, timeout=300)
     build = compile_contracts()
     artifacts = root / "build" / "hardhat" / "artifacts" / "contracts"
     for name in CONTRACTS:

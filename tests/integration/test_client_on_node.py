@@ -52,8 +52,7 @@ def test_concurrent_relays_through_one_relayer_account(k: Consortium) -> None:
     def register(job: tuple[Any, bytes]) -> int:
         officer, record_id = job
         actor = k.chain.relayed(officer, k.acct("relayer"))
-        receipt = actor.send(k.c.records.handle, "registerRecord", record_id, os.urandom(32), k.household,
-                             os.urandom(32))
+        receipt = actor.send(k.c.records.handle, "registerRecord", record_id, os.urandom(32), k.household, os.urandom(32))
         return int(k.chain.w3.eth.get_transaction(receipt["transactionHash"])["nonce"])
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -76,8 +75,10 @@ def test_a_new_process_and_a_stale_cache_both_resync_the_nonce(k: Consortium, no
     # The first client's cached nonce is now too low: the node refuses, it re-reads, it succeeds.
     receipt = first.sender.transact(admin, admin.address, b"")
     assert receipt["status"] == 1
-    assert k.chain.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == \
-        k.chain.w3.eth.get_transaction_count(admin.address) - 1
+    assert (
+        k.chain.w3.eth.get_transaction(receipt["transactionHash"])["nonce"]
+        == k.chain.w3.eth.get_transaction_count(admin.address) - 1
+    )
 
 
 def test_a_mined_revert_is_named_by_its_custom_error(k: Consortium) -> None:

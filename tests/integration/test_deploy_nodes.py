@@ -32,8 +32,21 @@ def node(request: pytest.FixtureRequest, tmp_path: Path):
 
 def test_deploy_writes_a_manifest_of_working_contracts(cli, node: NodeSpec, tmp_path: Path) -> None:
     path = tmp_path / "manifest.json"
-    result = cli("deploy", "--rpc", node.rpc_url, "--dev-account", "0", "--admin", A.address, "--admin", B.address,
-                 "--founder", "office", "--manifest", str(path))
+    result = cli(
+        "deploy",
+        "--rpc",
+        node.rpc_url,
+        "--dev-account",
+        "0",
+        "--admin",
+        A.address,
+        "--admin",
+        B.address,
+        "--founder",
+        "office",
+        "--manifest",
+        str(path),
+    )
     printed = result.json()
     manifest = Manifest.load(path)
     assert printed == manifest.to_json()
@@ -53,19 +66,43 @@ def test_deploy_writes_a_manifest_of_working_contracts(cli, node: NodeSpec, tmp_
 
 def test_deploy_refuses_one_admin_and_writes_nothing(cli, tmp_path: Path) -> None:
     path = tmp_path / "manifest.json"
-    result = cli("deploy", "--rpc", "http://127.0.0.1:9", "--dev-account", "0", "--admin", A.address,
-                 "--manifest", str(path), ok=False)
+    result = cli(
+        "deploy",
+        "--rpc",
+        "http://127.0.0.1:9",
+        "--dev-account",
+        "0",
+        "--admin",
+        A.address,
+        "--manifest",
+        str(path),
+        ok=False,
+    )
     assert result.code == 1
-    assert result.error() == {"code": "invalid_argument",
-                              "message": "give at least two --admin addresses for the founding body"}
+    assert result.error() == {
+        "code": "invalid_argument",
+        "message": "give at least two --admin addresses for the founding body",
+    }
     assert not path.exists()
 
 
 def test_deploy_reports_an_unreachable_chain(cli, tmp_path: Path) -> None:
     path = tmp_path / "manifest.json"
     port = free_port()
-    result = cli("deploy", "--rpc", f"http://127.0.0.1:{port}", "--dev-account", "0", "--admin", A.address,
-                 "--admin", B.address, "--manifest", str(path), ok=False)
+    result = cli(
+        "deploy",
+        "--rpc",
+        f"http://127.0.0.1:{port}",
+        "--dev-account",
+        "0",
+        "--admin",
+        A.address,
+        "--admin",
+        B.address,
+        "--manifest",
+        str(path),
+        ok=False,
+    )
     assert result.code == 1 and result.error()["code"] == "chain_unavailable"
     assert not path.exists()
 
@@ -82,13 +119,37 @@ def test_keystore_account_deploys_on_a_zero_gas_node(cli, tmp_path: Path) -> Non
         assert oct(keyfile.stat().st_mode & 0o777) == "0o600"
         assert "0x" + json.loads(keyfile.read_text())["address"].lower() == address.lower()
 
-        wrong = cli("deploy", "--rpc", spec.rpc_url, "--keystore", str(keyfile), "--admin", A.address,
-                    "--admin", B.address, "--manifest", str(tmp_path / "m.json"),
-                    LEDGER_KEYSTORE_PASSWORD="wrong password", ok=False)
+        wrong = cli(
+            "deploy",
+            "--rpc",
+            spec.rpc_url,
+            "--keystore",
+            str(keyfile),
+            "--admin",
+            A.address,
+            "--admin",
+            B.address,
+            "--manifest",
+            str(tmp_path / "m.json"),
+            LEDGER_KEYSTORE_PASSWORD="wrong password",
+            ok=False,
+        )
         assert wrong.error()["code"] == "invalid_argument" and not (tmp_path / "m.json").exists()
 
-        cli("deploy", "--rpc", spec.rpc_url, "--keystore", str(keyfile), "--admin", A.address, "--admin", B.address,
-            "--manifest", str(tmp_path / "m.json"), **env)
+        cli(
+            "deploy",
+            "--rpc",
+            spec.rpc_url,
+            "--keystore",
+            str(keyfile),
+            "--admin",
+            A.address,
+            "--admin",
+            B.address,
+            "--manifest",
+            str(tmp_path / "m.json"),
+            **env,
+        )
         manifest = Manifest.load(tmp_path / "m.json")
         assert manifest.deployer.lower() == address.lower()
         w3 = connect(spec.rpc_url)

@@ -24,8 +24,14 @@ pytestmark = pytest.mark.node
 
 OFFICER, ADMIN = "6", "4"  # rc-east's officer and admin (well-known dev keys)
 LOOK = ("--dev-account", OFFICER, "--purpose", "grid_management")  # the officer's signed look at a record
-FIELDS = {"head_of_household": "Chen Jie", "address": "East Gate Lane 9", "members": 2, "phone": None,
-          "housing_type": "public", "income_band": "low"}
+FIELDS = {
+    "head_of_household": "Chen Jie",
+    "address": "East Gate Lane 9",
+    "members": 2,
+    "phone": None,
+    "housing_type": "public",
+    "income_band": "low",
+}
 ID17 = "11010519850704441"
 
 
@@ -92,18 +98,22 @@ def test_record_lifecycle_through_the_cli(system: Any, tmp_path: Path) -> None:
     assert _anchor_events(_contracts(system), rid) == {"RecordRegistered": 1, "RecordUpdated": 1, "RecordErased": 1}
 
 
-@pytest.mark.parametrize("content,code,message", [
-    ("{not json", "invalid_record", "not valid JSON"),
-    ('{"category": "household", "nationalId": "x", "fields": {"members": NaN}}', "invalid_record", "NaN"),
-    (_record(category="pets"), "invalid_record", "unknown category 'pets'"),
-    (_record(fields={k: v for k, v in FIELDS.items() if k != "members"}), "invalid_record", "missing field(s)"),
-    (_record(fields={**FIELDS, "address": "x" * 140_000}), "invalid_record", "larger than"),
-    (_record(fields={**FIELDS, "address": "x" * 66_000}), "invalid_record", "the limit is 65,536"),
-    (_record(nationalId="110105198507044410"), "invalid_national_id", "national ID"),
-    ({"fields": FIELDS}, "invalid_record", "a record file is"),
-])
-def test_bad_record_files_are_refused_and_change_nothing(system: Any, tmp_path: Path, content: Any, code: str,
-                                                         message: str) -> None:
+@pytest.mark.parametrize(
+    "content,code,message",
+    [
+        ("{not json", "invalid_record", "not valid JSON"),
+        ('{"category": "household", "nationalId": "x", "fields": {"members": NaN}}', "invalid_record", "NaN"),
+        (_record(category="pets"), "invalid_record", "unknown category 'pets'"),
+        (_record(fields={k: v for k, v in FIELDS.items() if k != "members"}), "invalid_record", "missing field(s)"),
+        (_record(fields={**FIELDS, "address": "x" * 140_000}), "invalid_record", "larger than"),
+        (_record(fields={**FIELDS, "address": "x" * 66_000}), "invalid_record", "the limit is 65,536"),
+        (_record(nationalId="110105198507044410"), "invalid_national_id", "national ID"),
+        ({"fields": FIELDS}, "invalid_record", "a record file is"),
+    ],
+)
+def test_bad_record_files_are_refused_and_change_nothing(
+    system: Any, tmp_path: Path, content: Any, code: str, message: str
+) -> None:
     before = _db_rows(system, "SELECT COUNT(*) FROM records")
     head = connect(system.rpc_url).eth.block_number
     result = system("records", "add", _file(tmp_path, "bad.json", content), "--dev-account", OFFICER, ok=False)
@@ -116,18 +126,32 @@ def test_bad_record_files_are_refused_and_change_nothing(system: Any, tmp_path: 
 
 def test_someone_of_another_body_cannot_add_to_this_store(system: Any, tmp_path: Path) -> None:
     before = _db_rows(system, "SELECT COUNT(*) FROM records")
-    result = system("records", "add", _file(tmp_path, "r.json", _record()), "--dev-account", "12",  # civil affairs
-                    "--body", "rc-east", ok=False)
+    result = system(
+        "records",
+        "add",
+        _file(tmp_path, "r.json", _record()),
+        "--dev-account",
+        "12",  # civil affairs
+        "--body",
+        "rc-east",
+        ok=False,
+    )
     assert result.error()["code"] == "not_authorized"
     assert _db_rows(system, "SELECT COUNT(*) FROM records") == before
 
 
 @pytest.mark.parametrize("failpoint", ["store.after_commit", "anchor.after_send"])
-def test_a_crash_between_store_and_anchor_ends_with_exactly_one_anchor(system: Any, tmp_path: Path,
-                                                                        failpoint: str) -> None:
+def test_a_crash_between_store_and_anchor_ends_with_exactly_one_anchor(system: Any, tmp_path: Path, failpoint: str) -> None:
     c = _contracts(system)
-    crashed = system("records", "add", _file(tmp_path, "r.json", _record()), "--dev-account", OFFICER, ok=False,
-                     LEDGER_FAILPOINTS=failpoint)
+    crashed = system(
+        "records",
+        "add",
+        _file(tmp_path, "r.json", _record()),
+        "--dev-account",
+        OFFICER,
+        ok=False,
+        LEDGER_FAILPOINTS=failpoint,
+    )
     assert crashed.code == -9  # killed at that point
     [(rid,)] = _db_rows(system, "SELECT record_id FROM record_versions WHERE anchor_state = 'pending'")
     expected_on_chain = 1 if failpoint == "anchor.after_send" else 0
@@ -141,8 +165,9 @@ def test_a_crash_between_store_and_anchor_ends_with_exactly_one_anchor(system: A
 
     # The same for a new version: killed, then finished by the next command of that officer.
     update = _file(tmp_path, "u.json", {"fields": {**FIELDS, "members": 3}})
-    assert system("records", "update", rid, update, "--dev-account", OFFICER, ok=False,
-                  LEDGER_FAILPOINTS=failpoint).code == -9
+    assert (
+        system("records", "update", rid, update, "--dev-account", OFFICER, ok=False, LEDGER_FAILPOINTS=failpoint).code == -9
+    )
     system("records", "anchor", "--dev-account", OFFICER)
     assert _anchor_events(c, rid)["RecordUpdated"] == 1
     assert c.records.get_record(bytes.fromhex(rid[2:])).version == 2
@@ -166,8 +191,9 @@ def test_kek_rotation_from_the_cli(system: Any) -> None:
 def test_records_list_shows_a_bodys_records_without_decrypting_and_body_defaults_to_the_actor(system: Cli) -> None:
     listed = system("records", "list", "--dev-account", OFFICER).json()  # rc-east's officer: rc-east's store
     assert {r["category"] for r in listed} >= {"household", "elderly_care", "social_assistance"}
-    assert all(set(r) == {"recordId", "subjectId", "category", "version", "status", "createdAt", "updatedAt"}
-               for r in listed)
+    assert all(
+        set(r) == {"recordId", "subjectId", "category", "version", "status", "createdAt", "updatedAt"} for r in listed
+    )
     assert "Zhang Wei" not in system("records", "list", "--dev-account", OFFICER).stdout
     west = system("records", "list", "--dev-account", "9").json()  # rc-west's officer
     assert {r["category"] for r in west} == {"household", "housing"}
@@ -194,15 +220,19 @@ def test_file_modes_of_the_nodes_databases_keys_and_state_are_private(system: Cl
 
 def test_records_show_is_a_signed_read_on_the_trail(system: Cli) -> None:
     """The custodian's own look at a record leaves an access event signed by the operator (issue 14, item 7)."""
-    [(rid,)] = _db_rows(system, "SELECT record_id FROM records WHERE status = 'active' AND category = 'household' "
-                                "ORDER BY created_at LIMIT 1")
+    [(rid,)] = _db_rows(
+        system,
+        "SELECT record_id FROM records WHERE status = 'active' AND category = 'household' ORDER BY created_at LIMIT 1",
+    )
     before = _db_rows(system, "SELECT COUNT(*) FROM access_events")[0][0]
     shown = system("records", "show", rid, "--field", "address", *LOOK).json()
     assert list(shown["fields"]) == ["address"]
     [(seq, reader, fields, purpose, signature)] = _db_rows(
-        system, f"SELECT seq, reader, fields, purpose, signature FROM access_events WHERE seq = {before + 1}")
+        system, f"SELECT seq, reader, fields, purpose, signature FROM access_events WHERE seq = {before + 1}"
+    )
     assert (seq, fields, purpose) == (shown["accessEvent"]["seq"], '["address"]', "grid_management")
     from ledger.local.devkeys import dev_account
+
     assert reader == dev_account(int(OFFICER)).address and signature.startswith("0x")
     # without the person's key there is no look at all
     refused = system("records", "show", rid, "--purpose", "grid_management", "--body", "rc-east", ok=False)
@@ -212,10 +242,10 @@ def test_records_show_is_a_signed_read_on_the_trail(system: Cli) -> None:
 DEEP = "[" * 60_000 + "]" * 60_000  # 120 KB nested 60,000 deep, under every file limit (200 KB once a SIGSEGV)
 
 
-@pytest.mark.parametrize("command", [("records", "verify"), ("verify", "trail"), ("records", "add"),
-                                     ("records", "import")])
-def test_deep_json_given_to_each_command_that_reads_a_file_is_a_json_error(system: Any, tmp_path: Path,
-                                                                             command: tuple[str, ...]) -> None:
+@pytest.mark.parametrize("command", [("records", "verify"), ("verify", "trail"), ("records", "add"), ("records", "import")])
+def test_deep_json_given_to_each_command_that_reads_a_file_is_a_json_error(
+    system: Any, tmp_path: Path, command: tuple[str, ...]
+) -> None:
     extra = ("--dev-account", OFFICER) if command[0] == "records" and command[1] in ("add", "import") else ()
     refused = system(*command, _file(tmp_path, "deep.json", DEEP), *extra, ok=False)
     assert refused.code > 0  # an exit status, not a signal
@@ -224,7 +254,8 @@ def test_deep_json_given_to_each_command_that_reads_a_file_is_a_json_error(syste
 
 
 def test_a_bundle_with_version_minus_one_and_a_keystore_without_version_are_specific_errors(
-        system: Any, tmp_path: Path) -> None:
+    system: Any, tmp_path: Path
+) -> None:
     rid = system("records", "add", _file(tmp_path, "r.json", _record()), "--dev-account", OFFICER).json()["recordId"]
     bundle = json.loads(system("records", "disclose", rid, "--field", "address", *LOOK).stdout)
     refused = system("records", "verify", _file(tmp_path, "b.json", {**bundle, "version": -1}), ok=False)

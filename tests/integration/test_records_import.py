@@ -39,9 +39,13 @@ def national_id(i: int) -> str:
 def backlog(tmp_path: Path, n: int, name: str = "backlog.jsonl", *, start: int = 0) -> Path:
     """A committee's backlog of ``n`` records (the same file twice is the same import: ids from its hash)."""
     path = tmp_path / name
-    path.write_text("\n".join(json.dumps({"category": "household", "nationalId": national_id(i),
-                                          "fields": {**FIELDS, "members": 1 + i % 7}})
-                               for i in range(start, start + n)) + "\n")
+    path.write_text(
+        "\n".join(
+            json.dumps({"category": "household", "nationalId": national_id(i), "fields": {**FIELDS, "members": 1 + i % 7}})
+            for i in range(start, start + n)
+        )
+        + "\n"
+    )
     return path
 
 
@@ -70,9 +74,17 @@ def test_concurrent_adds_by_one_officer_register_each_record_once(system: Cli, t
     w3 = connect(system.rpc_url)
     start = w3.eth.block_number + 1
     files = [_file(tmp_path, f"r{i}.json", _record(nationalId=national_id(900 + i))) for i in range(4)]
-    procs = [subprocess.Popen([str(LEDGER), "records", "add", f, "--dev-account", OFFICER], env=system.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
-             for f in files]
+    procs = [
+        subprocess.Popen(
+            [str(LEDGER), "records", "add", f, "--dev-account", OFFICER],
+            env=system.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        for f in files
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, [o[1][-500:] for o in outs]
     added = [json.loads(o[0]) for o in outs]
@@ -84,7 +96,8 @@ def test_concurrent_adds_by_one_officer_register_each_record_once(system: Cli, t
 
 @pytest.mark.parametrize("failpoint", ["store.after_commit", "anchor.after_send"])
 def test_an_import_killed_midway_finishes_when_run_again_registering_each_record_once(
-        system: Cli, tmp_path: Path, failpoint: str) -> None:
+    system: Cli, tmp_path: Path, failpoint: str
+) -> None:
     w3 = connect(system.rpc_url)
     start = w3.eth.block_number + 1
     n = 450  # more than one staging and one sending chunk
@@ -99,10 +112,13 @@ def test_an_import_killed_midway_finishes_when_run_again_registering_each_record
     assert (done["records"], done["failed"], done["pending"]) == (n, [], 0)
     assert done["staged"] + done["alreadyStaged"] == n and done["alreadyStaged"] == staged_at_crash
     assert _db_rows(system, "SELECT COUNT(*) FROM records")[0][0] - before == n  # none staged twice
-    rows = _db_rows(system, "SELECT v.record_id, v.anchor_state FROM record_versions v JOIN anchor_outbox o "
-                            "ON o.record_id = v.record_id WHERE o.created_at >= (SELECT MIN(created_at) FROM "
-                            f"anchor_outbox WHERE record_id IN (SELECT record_id FROM records ORDER BY created_at "
-                            f"DESC LIMIT {n}))")
+    rows = _db_rows(
+        system,
+        "SELECT v.record_id, v.anchor_state FROM record_versions v JOIN anchor_outbox o "
+        "ON o.record_id = v.record_id WHERE o.created_at >= (SELECT MIN(created_at) FROM "
+        f"anchor_outbox WHERE record_id IN (SELECT record_id FROM records ORDER BY created_at "
+        f"DESC LIMIT {n}))",
+    )
     ids = sorted({r[0] for r in rows})
     assert len(ids) >= n and all(state == "anchored" for _, state in rows)
     assert set(registrations(system, ids).values()) == {1}  # each on the chain once

@@ -69,7 +69,7 @@ def output_keys(text: str) -> set[str]:
 
 def shorten(text: str) -> list[str]:
     lines = text.rstrip("\n").splitlines()
-    return lines if len(lines) <= MAX_LINES else lines[:MAX_LINES - 2] + ["…"]
+    return lines if len(lines) <= MAX_LINES else lines[: MAX_LINES - 2] + ["…"]
 
 
 def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
@@ -80,8 +80,14 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     work, outs = tmp_path / "work", tmp_path / "out"
     work.mkdir()
     outs.mkdir()
-    env = {**os.environ, "LEDGER_HOME": str(tmp_path / "home"), "LEDGER_NODE_PORT": str(node),
-           "LEDGER_API_PORT": str(api), "LEDGER_API_URL": f"http://127.0.0.1:{api}", "LEDGER_ROOT": str(ROOT)}
+    env = {
+        **os.environ,
+        "LEDGER_HOME": str(tmp_path / "home"),
+        "LEDGER_NODE_PORT": str(node),
+        "LEDGER_API_PORT": str(api),
+        "LEDGER_API_URL": f"http://127.0.0.1:{api}",
+        "LEDGER_ROOT": str(ROOT),
+    }
     env.pop("LEDGER_BODY", None)
     page = steps(PAGE.read_text(encoding="utf-8"))
     # One shell runs the page: `export` lines carry over; every other command runs from the checkout
@@ -98,8 +104,12 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     try:
         subprocess.run(["bash", "-c", "\n".join(script)], env=env, timeout=1200, check=False)
     finally:
-        subprocess.run(["bash", "-c", f"cd {ROOT} && .venv/bin/ledger api down; .venv/bin/ledger node down"], env=env,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            ["bash", "-c", f"cd {ROOT} && .venv/bin/ledger api down; .venv/bin/ledger node down"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
     ran: list[tuple[Step, str]] = []
     for i, step in enumerate(page):
         rc = int((outs / f"{i}.rc").read_text())
@@ -107,7 +117,7 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
         stderr = (outs / f"{i}.err").read_text() if (outs / f"{i}.err").exists() else ""
         if step.refused:
             assert rc == 1, f"expected a refusal: {step.command}\n{stdout}\n{stderr}"
-            error = json.loads(stderr[stderr.index("{"):])
+            error = json.loads(stderr[stderr.index("{") :])
             assert error["code"] == step.refused, (step.command, error)
             ran.append((step, json.dumps(error, indent=2)))
             continue

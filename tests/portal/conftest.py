@@ -38,8 +38,9 @@ class Portal:
         """A fresh browser context (its own storage) and page; JavaScript errors fail the test."""
         context = self.browser.new_context(viewport={"width": width, "height": height}, **kw)
         if lang:
-            context.add_init_script(f"window.localStorage.getItem('cl.lang') || "
-                                    f"window.localStorage.setItem('cl.lang', '{lang}')")
+            context.add_init_script(
+                f"window.localStorage.getItem('cl.lang') || window.localStorage.setItem('cl.lang', '{lang}')"
+            )
         page = context.new_page()
         page.errors = []  # type: ignore[attr-defined]
         page.on("pageerror", lambda e: page.errors.append(str(e)))  # type: ignore[attr-defined]

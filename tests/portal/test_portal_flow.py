@@ -23,6 +23,7 @@ def no_dialogs(page: Any) -> None:
     def fail(dialog: Any) -> None:
         page.errors.append(f"a dialog opened: {dialog.message}")
         dialog.dismiss()
+
     page.on("dialog", fail)
 
 
@@ -97,8 +98,11 @@ def test_officer_admin_resident_auditor_in_the_browser(portal: Portal) -> None:
     newest = resident.locator("ol.events li").first
     assert newest.get_attribute("data-seq") == str(seq)
     shown = resident.locator("ol.events li").count()  # the lead counts in words a resident reads: "1 read", "2 reads"
-    assert resident.locator("p.lead").first.inner_text().startswith(
-        f"{shown} read of your data" if shown == 1 else f"{shown} reads of your data")
+    assert (
+        resident.locator("p.lead")
+        .first.inner_text()
+        .startswith(f"{shown} read of your data" if shown == 1 else f"{shown} reads of your data")
+    )
     text = newest.inner_text()
     assert "Civil Affairs Bureau" in text and "Wang Fang" in text
     assert "subsistence allowance review" in text and "address, income band" in text

@@ -45,8 +45,9 @@ def open_trail(portal: Portal, code: str, **kw: Any) -> Any:
     return page
 
 
-def test_verify_fails_visibly_when_the_served_event_was_altered(portal: Portal, system: Api,
-                                                                 resident_code: dict[str, Any]) -> None:
+def test_verify_fails_visibly_when_the_served_event_was_altered(
+    portal: Portal, system: Api, resident_code: dict[str, Any]
+) -> None:
     page = open_trail(portal, resident_code["code"])
     wait_anchored(page)
     seq = resident_code["seqs"][0]
@@ -165,8 +166,11 @@ def test_axe_core_finds_no_serious_or_critical_violation(portal: Portal, residen
     sign_in.wait_for_selector("#code")
     pages.append(("resident sign-in", sign_in))
     pages.append(("resident trail", open_trail(portal, resident_code["code"], width=360, height=780)))
-    for name, keystore in (("officer", "civil-affairs-officer.json"), ("admin", "rc-east-admin.json"),
-                           ("auditor", "auditor-auditor.json")):
+    for name, keystore in (
+        ("officer", "civil-affairs-officer.json"),
+        ("admin", "rc-east-admin.json"),
+        ("auditor", "auditor-auditor.json"),
+    ):
         page = portal.page()
         portal.sign_in(page, f"/{name}", keystore)
         page.wait_for_selector("main section.card")
@@ -177,8 +181,17 @@ def test_axe_core_finds_no_serious_or_critical_violation(portal: Portal, residen
 
 
 def test_every_served_page_and_asset_stays_on_the_node(portal: Portal) -> None:
-    files = ["/", "/resident", "/officer", "/admin", "/auditor", "/docs", "/redoc", "/static/portal.css",
-             "/vendor/ethers.js"]
+    files = [
+        "/",
+        "/resident",
+        "/officer",
+        "/admin",
+        "/auditor",
+        "/docs",
+        "/redoc",
+        "/static/portal.css",
+        "/vendor/ethers.js",
+    ]
     files += [f"/static/js/{p.name}" for p in (ROOT / "api" / "portal" / "static" / "js").glob("*.js")]
     external = re.compile(r"""(?:src|href)\s*=\s*["']https?://|url\(\s*["']?https?://|import\s*\(?\s*["']https?://""")
     for path in files:
@@ -203,8 +216,7 @@ def test_the_token_lives_in_session_storage_and_no_key_is_stored(portal: Portal)
     assert page.evaluate("sessionStorage.length") == 0
 
 
-def test_a_resident_with_their_own_key_gives_consent_in_the_browser(portal: Portal, system: Api,
-                                                                    tmp_path: Path) -> None:
+def test_a_resident_with_their_own_key_gives_consent_in_the_browser(portal: Portal, system: Api, tmp_path: Path) -> None:
     from eth_account import Account
 
     nid, record_id, grant_id, reader = granted_record(system, category="social_assistance", fields=["programme"])
@@ -275,8 +287,9 @@ def test_an_officer_signs_with_an_injected_eip1193_wallet(portal: Portal, system
             return json.dumps({"result": "0x" + bytes(wallet.sign_message(encode_defunct(text=text)).signature).hex()})
         if method == "eth_signTypedData_v4":
             typed = json.loads(params[1])
-            return json.dumps({"result": "0x" + bytes(wallet.sign_message(
-                encode_typed_data(full_message=typed)).signature).hex()})
+            return json.dumps(
+                {"result": "0x" + bytes(wallet.sign_message(encode_typed_data(full_message=typed)).signature).hex()}
+            )
         return json.dumps({"error": {"code": 4200, "message": f"unsupported {method}"}})
 
     page = portal.page()

@@ -55,5 +55,11 @@ def keyring() -> Keyring:
 
 @pytest.fixture
 def store(ke: Consortium, engine: Engine, keyring: Keyring, tmp_path: Path) -> RecordStore:
-    return RecordStore(engine=engine, contracts=ke.c, keyring=keyring, body=ke.rc,
-                       consortium_secret=b"consortium secret for tests only!", epochs=tmp_path / "keys" / "rc.epochs.json")
+    return RecordStore(
+        engine=engine,
+        contracts=ke.c,
+        keyring=keyring,
+        body=ke.rc,
+        consortium_secret=b"consortium secret for tests only!",
+        epochs=tmp_path / "keys" / "rc.epochs.json",
+    )

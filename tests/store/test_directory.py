@@ -19,8 +19,7 @@ def test_concurrent_descriptions_of_one_account_neither_fail_nor_duplicate(engin
     def describe(i: int) -> None:
         barrier.wait()
         try:
-            directory.describe(account=OFFICER, body="public-security", name=f"Song Jie {i}", post="Deputy chief",
-                               by=ADMIN)
+            directory.describe(account=OFFICER, body="public-security", name=f"Song Jie {i}", post="Deputy chief", by=ADMIN)
         except Exception as exc:  # noqa: BLE001 (any failure is the finding)
             errors.append(exc)
 

@@ -26,8 +26,9 @@ def bundle(store: RecordStore, ke: Consortium) -> dict[str, Any]:
     return build_bundle(store.read(unhex32(rec.record_id)), DISCLOSED, chain=ke.chain)
 
 
-def test_two_of_six_fields_verify_and_reveal_nothing_else(bundle: dict[str, Any], store: RecordStore,
-                                                          ke: Consortium) -> None:
+def test_two_of_six_fields_verify_and_reveal_nothing_else(
+    bundle: dict[str, Any], store: RecordStore, ke: Consortium
+) -> None:
     verified = verify_bundle(json.loads(json.dumps(bundle)), ke.c)  # as received, over the wire
     assert verified.fields == {"address": HOUSEHOLD["address"], "members": HOUSEHOLD["members"]}
     assert not verified.erased
@@ -67,12 +68,21 @@ def _set_anchor(b: dict[str, Any]) -> None:
     b["anchor"]["transactionHash"] = "0x" + "22" * 32
 
 
-@pytest.mark.parametrize("tamper,reason", [
-    (_set_value, "field"), (_set_salt, "field"), (_set_proof, "field"), (_set_version, "unknown_version"),
-    (_set_name, "field"), (_set_commitment, "commitment"), (_set_anchor, "anchor"),
-])
-def test_any_change_makes_the_bundle_fail(bundle: dict[str, Any], ke: Consortium,
-                                          tamper: Callable[[dict[str, Any]], None], reason: str) -> None:
+@pytest.mark.parametrize(
+    "tamper,reason",
+    [
+        (_set_value, "field"),
+        (_set_salt, "field"),
+        (_set_proof, "field"),
+        (_set_version, "unknown_version"),
+        (_set_name, "field"),
+        (_set_commitment, "commitment"),
+        (_set_anchor, "anchor"),
+    ],
+)
+def test_any_change_makes_the_bundle_fail(
+    bundle: dict[str, Any], ke: Consortium, tamper: Callable[[dict[str, Any]], None], reason: str
+) -> None:
     changed = copy.deepcopy(bundle)
     tamper(changed)
     with pytest.raises(DisclosureInvalid) as info:
@@ -80,8 +90,7 @@ def test_any_change_makes_the_bundle_fail(bundle: dict[str, Any], ke: Consortium
     assert info.value.reason == reason
 
 
-def test_a_newer_version_does_not_vouch_for_old_values(store: RecordStore, ke: Consortium,
-                                                       bundle: dict[str, Any]) -> None:
+def test_a_newer_version_does_not_vouch_for_old_values(store: RecordStore, ke: Consortium, bundle: dict[str, Any]) -> None:
     rid = unhex32(bundle["recordId"])
     store.update(actor=ke.actor("rc_officer"), record_id=rid, fields={**HOUSEHOLD, "members": 6})
     assert verify_bundle(bundle, ke.c).fields["members"] == 4  # still true of version 1

@@ -24,8 +24,14 @@ from tests.store.conftest import national_id
 from tests.support import Consortium
 
 SECRET = b"consortium secret for tests only!"
-ERASED = {"head_of_household": "Zhao Minghui", "address": "Willow Court 7-301", "members": 2,
-          "phone": "13800138000", "housing_type": "rented", "income_band": "low"}
+ERASED = {
+    "head_of_household": "Zhao Minghui",
+    "address": "Willow Court 7-301",
+    "members": 2,
+    "phone": "13800138000",
+    "housing_type": "rented",
+    "income_band": "low",
+}
 KEPT = {**ERASED, "head_of_household": "Sun Lihua", "phone": "13900139000"}
 
 
@@ -60,19 +66,23 @@ def _copies_of_keys(store: RecordStore, engine: Engine, backup: Path) -> list[tu
         for f in db.parent.glob(db.name + "*"):
             shutil.copy(f, backup / f.name)
         with sqlite3.connect(backup / db.name) as conn:
-            return [(r, v, k, bytes(w)) for r, v, k, w in
-                    conn.execute("SELECT record_id, version, kek_id, wrapped_key FROM record_keys")]
+            return [
+                (r, v, k, bytes(w))
+                for r, v, k, w in conn.execute("SELECT record_id, version, kek_id, wrapped_key FROM record_keys")
+            ]
     schema = re.search(r"search_path%3D(\w+)|search_path=(\w+)", str(engine.url)).group(1) or ""
-    dump = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-U", "postgres", "-n", schema, "test"],
-                          capture_output=True, text=True, check=True).stdout
+    dump = subprocess.run(
+        ["pg_dump", "-h", "127.0.0.1", "-U", "postgres", "-n", schema, "test"], capture_output=True, text=True, check=True
+    ).stdout
     (backup / "dump.sql").write_text(dump)
     block = dump.split(f"COPY {schema}.record_keys ", 1)[1].split("\n\\.\n", 1)[0].splitlines()[1:]
     rows = [line.split("\t") for line in block]
     return [(r, int(v), k, bytes.fromhex(w.removeprefix("\\\\x"))) for r, v, k, w in rows]
 
 
-def test_an_erased_record_cannot_be_recovered_from_any_copy(store: RecordStore, ke: Consortium, engine: Engine,
-                                                           tmp_path: Path) -> None:
+def test_an_erased_record_cannot_be_recovered_from_any_copy(
+    store: RecordStore, ke: Consortium, engine: Engine, tmp_path: Path
+) -> None:
     erased, kept = _add(store, ke, ERASED), _add(store, ke, KEPT)
     before = tmp_path / "backup-before-erase"
     before.mkdir()
@@ -115,7 +125,8 @@ class PowerCut(BaseException):
 
 
 def test_an_erasure_cut_off_before_its_last_step_finishes_when_the_store_opens(
-        store: RecordStore, ke: Consortium, engine: Engine, keyring: Keyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: RecordStore, ke: Consortium, engine: Engine, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     erased, kept = _add(store, ke, ERASED), _add(store, ke, KEPT)
 
     def cut(name: str) -> None:
@@ -127,8 +138,9 @@ def test_an_erasure_cut_off_before_its_last_step_finishes_when_the_store_opens(
         store.erase(actor=ke.actor("rc_admin"), record_id=erased)
     monkeypatch.undo()
     assert len(store.epochs.held()) == 2  # the old epoch outlived the crash...
-    reopened = RecordStore(engine=engine, contracts=ke.c, keyring=keyring, body=ke.rc, consortium_secret=SECRET,
-                           epochs=store.epochs.path)
+    reopened = RecordStore(
+        engine=engine, contracts=ke.c, keyring=keyring, body=ke.rc, consortium_secret=SECRET, epochs=store.epochs.path
+    )
     assert reopened.epochs.held() == [reopened.epochs.current]  # ...and is destroyed on opening
     assert reopened.read(kept).fields == KEPT
     assert reopened.get(erased).status == "erased"

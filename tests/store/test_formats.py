@@ -96,8 +96,19 @@ console.log(JSON.stringify({
 
 def test_merkle_examples_match_the_npm_package() -> None:
     page = blocks()
-    out = subprocess.run(["node", "-e", NODE_SCRIPT], input=json.dumps([page["record-commitment"], page["trail-batch"]]),
-                         capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+    out = subprocess.run(
+        ["node", "-e", NODE_SCRIPT],
+        input=json.dumps([page["record-commitment"], page["trail-batch"]]),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
     got = json.loads(out.stdout)
-    assert got == {"commitment": page["record-commitment"]["commitment"], "addressOk": True,
-                   "root": page["trail-batch"]["root"], "seq1Ok": True}
+    assert got == {
+        "commitment": page["record-commitment"]["commitment"],
+        "addressOk": True,
+        "root": page["trail-batch"]["root"],
+        "seq1Ok": True,
+    }

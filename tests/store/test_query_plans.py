@@ -29,10 +29,22 @@ BODY, OTHER = b"rc".ljust(32, b"\0"), b"other".ljust(32, b"\0")
 
 
 def _new(i: int, subject: int) -> NewEvent:
-    return NewEvent(reader="0x" + "ab" * 20, reader_body="0x" + "cd" * 32, record_id="0x" + f"{i:064x}", version=1,
-                    subject_id="0x" + f"{subject:064x}", category="household", fields=["address"],
-                    purpose="subsistence_review", grant_id=1, emergency_id=0, block=10 + i,
-                    request={"nonce": i}, signature="0x" + "11" * 65, request_digest="0x" + f"{i:064x}")
+    return NewEvent(
+        reader="0x" + "ab" * 20,
+        reader_body="0x" + "cd" * 32,
+        record_id="0x" + f"{i:064x}",
+        version=1,
+        subject_id="0x" + f"{subject:064x}",
+        category="household",
+        fields=["address"],
+        purpose="subsistence_review",
+        grant_id=1,
+        emergency_id=0,
+        block=10 + i,
+        request={"nonce": i},
+        signature="0x" + "11" * 65,
+        request_digest="0x" + f"{i:064x}",
+    )
 
 
 @pytest.fixture
@@ -42,10 +54,26 @@ def trail(engine: Engine) -> Trail:
         t.append_many([_new(i, i % 37) for i in range(start, start + 100)])
         other.append_many([_new(10_000 + i, i % 5) for i in range(start, start + 100)])
     with engine.begin() as conn:
-        conn.execute(insert(TrailAnchor.__table__), [  # type: ignore[attr-defined]
-            dict(body=t.body, first_seq=f, last_seq=f + 9, root="0x" + "00" * 32, kind="batch", state="anchored",
-                 tx_hash=None, block=1, attempts=0, last_error=None, created_at=dt.datetime.now(dt.UTC),
-                 anchored_at=dt.datetime.now(dt.UTC)) for f in range(1, 600, 10)])
+        conn.execute(
+            insert(TrailAnchor.__table__),
+            [  # type: ignore[attr-defined]
+                dict(
+                    body=t.body,
+                    first_seq=f,
+                    last_seq=f + 9,
+                    root="0x" + "00" * 32,
+                    kind="batch",
+                    state="anchored",
+                    tx_hash=None,
+                    block=1,
+                    attempts=0,
+                    last_error=None,
+                    created_at=dt.datetime.now(dt.UTC),
+                    anchored_at=dt.datetime.now(dt.UTC),
+                )
+                for f in range(1, 600, 10)
+            ],
+        )
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("ANALYZE")  # the planner's statistics, as autovacuum keeps them on a live node
     return t
@@ -56,8 +84,11 @@ def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
     seen: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if not executemany and re.match(r"\s*(SELECT|UPDATE|DELETE)", statement, re.I) and \
-                any(t in statement for t in TABLES):
+        if (
+            not executemany
+            and re.match(r"\s*(SELECT|UPDATE|DELETE)", statement, re.I)
+            and any(t in statement for t in TABLES)
+        ):
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -91,8 +122,12 @@ def _stops_early(statement: str) -> bool:
 def full_scans_sqlite(engine: Engine, statement: str, parameters: Any) -> list[str]:
     with engine.connect() as conn:
         plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    return [row[-1] for row in plan if re.match(rf"SCAN ({'|'.join(TABLES)})\b", row[-1])
-            or (re.match(rf"SEARCH ({'|'.join(BY_BODY)}) .*\(body=\?\)$", row[-1]) and not _stops_early(statement))]
+    return [
+        row[-1]
+        for row in plan
+        if re.match(rf"SCAN ({'|'.join(TABLES)})\b", row[-1])
+        or (re.match(rf"SEARCH ({'|'.join(BY_BODY)}) .*\(body=\?\)$", row[-1]) and not _stops_early(statement))
+    ]
 
 
 def full_scans_postgresql(engine: Engine, statement: str, parameters: Any) -> list[str]:
@@ -108,8 +143,13 @@ def full_scans_postgresql(engine: Engine, statement: str, parameters: Any) -> li
             if kind == "Seq Scan" or (kind in ("Index Scan", "Index Only Scan") and "Index Cond" not in node):
                 found.append(f"{kind} on {node['Relation Name']}")
         cond = node.get("Index Cond", "")
-        if node.get("Relation Name", node.get("Index Name", "")).startswith(BY_BODY) and cond \
-                and " AND " not in cond and re.search(r"\bbody\b", cond) and not _stops_early(statement):
+        if (
+            node.get("Relation Name", node.get("Index Name", "")).startswith(BY_BODY)
+            and cond
+            and " AND " not in cond
+            and re.search(r"\bbody\b", cond)
+            and not _stops_early(statement)
+        ):
             found.append(f"{node['Node Type']} by the body alone: {cond}")
         for child in node.get("Plans", []):
             walk(child)

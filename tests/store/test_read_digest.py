@@ -14,11 +14,19 @@ from ledger.access.reads import digest, message_digest, recover, typed_data
 
 
 def _request(rng: random.Random, reader: str) -> dict:
-    return typed_data(chain_id=rng.choice([1, 31337, 2**40]), verifying_contract="0x" + os.urandom(20).hex(),
-                      reader=reader, custodian=os.urandom(32), record_id=os.urandom(32),
-                      fields=rng.sample(["address", "members", "phone", "income_band", "名前", ""], rng.randint(1, 4)),
-                      purpose=os.urandom(32), grant_id=rng.choice([0, 1, 2**200]),
-                      emergency_id=rng.choice([0, 7]), nonce=os.urandom(32), deadline=rng.randint(0, 2**64 - 1))
+    return typed_data(
+        chain_id=rng.choice([1, 31337, 2**40]),
+        verifying_contract="0x" + os.urandom(20).hex(),
+        reader=reader,
+        custodian=os.urandom(32),
+        record_id=os.urandom(32),
+        fields=rng.sample(["address", "members", "phone", "income_band", "名前", ""], rng.randint(1, 4)),
+        purpose=os.urandom(32),
+        grant_id=rng.choice([0, 1, 2**200]),
+        emergency_id=rng.choice([0, 7]),
+        nonce=os.urandom(32),
+        deadline=rng.randint(0, 2**64 - 1),
+    )
 
 
 def test_direct_digest_and_recovery_match_eth_account() -> None:
@@ -32,10 +40,18 @@ def test_direct_digest_and_recovery_match_eth_account() -> None:
         assert recover(typed, signature) == account.address
 
 
-@pytest.mark.parametrize("change", [
-    {"reader": "0x1234"}, {"recordId": "0x" + "00" * 31}, {"deadline": 2**64}, {"grantId": -1},
-    {"fields": "address"}, {"extra": 1}, {"nonce": "ab" * 32},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"reader": "0x1234"},
+        {"recordId": "0x" + "00" * 31},
+        {"deadline": 2**64},
+        {"grantId": -1},
+        {"fields": "address"},
+        {"extra": 1},
+        {"nonce": "ab" * 32},
+    ],
+)
 def test_malformed_requests_are_refused(change: dict) -> None:
     typed = _request(random.Random(2), Account.create().address)
     with pytest.raises(ValueError):

@@ -28,20 +28,29 @@ from ledger.store.models import OutboxEntry, RecordKey, RecordVersion
 from tests.store.conftest import national_id
 from tests.support import Consortium
 
-HOUSEHOLD = {"head_of_household": "Wang Fang", "address": "East Gate 3-12", "members": 4,
-             "phone": "+86 10 5555 0101", "housing_type": "rented", "income_band": "B"}
+HOUSEHOLD = {
+    "head_of_household": "Wang Fang",
+    "address": "East Gate 3-12",
+    "members": 4,
+    "phone": "+86 10 5555 0101",
+    "housing_type": "rented",
+    "income_band": "B",
+}
 
 
 def _add(store: RecordStore, ke: Consortium, fields: dict[str, Any] | None = None) -> bytes:
-    rec = store.add(actor=ke.actor("rc_officer"), category="household", national_id=national_id(),
-                    fields=fields or HOUSEHOLD)
+    rec = store.add(
+        actor=ke.actor("rc_officer"), category="household", national_id=national_id(), fields=fields or HOUSEHOLD
+    )
     return unhex32(rec.record_id)
 
 
 def _counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
-                for t in ("records", "record_versions", "record_keys", "anchor_outbox")}
+        return {
+            t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+            for t in ("records", "record_versions", "record_keys", "anchor_outbox")
+        }
 
 
 def test_add_stores_encrypted_and_anchors_the_commitment(store: RecordStore, ke: Consortium, engine: Engine) -> None:
@@ -71,15 +80,19 @@ def test_update_makes_a_new_version_and_keeps_history(store: RecordStore, ke: Co
     assert [v.version for v in store.versions(rid)] == [1, 2]
 
 
-@pytest.mark.parametrize("fields,message", [
-    ({k: v for k, v in HOUSEHOLD.items() if k != "phone"}, "missing field(s) for category 'household': phone"),
-    ({**HOUSEHOLD, "religion": "x"}, "unknown field(s) for category 'household': religion"),
-    ({**HOUSEHOLD, "address": "x" * (MAX_RECORD_BYTES + 1)}, "the limit is 65,536"),
-    ({**HOUSEHOLD, "members": float("nan")}, "canonicalised"),
-    (["not", "an", "object"], "JSON object"),
-])
-def test_invalid_records_are_refused_and_change_nothing(store: RecordStore, ke: Consortium, engine: Engine,
-                                                        fields: Any, message: str) -> None:
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        ({k: v for k, v in HOUSEHOLD.items() if k != "phone"}, "missing field(s) for category 'household': phone"),
+        ({**HOUSEHOLD, "religion": "x"}, "unknown field(s) for category 'household': religion"),
+        ({**HOUSEHOLD, "address": "x" * (MAX_RECORD_BYTES + 1)}, "the limit is 65,536"),
+        ({**HOUSEHOLD, "members": float("nan")}, "canonicalised"),
+        (["not", "an", "object"], "JSON object"),
+    ],
+)
+def test_invalid_records_are_refused_and_change_nothing(
+    store: RecordStore, ke: Consortium, engine: Engine, fields: Any, message: str
+) -> None:
     head = ke.chain.block_number()
     with pytest.raises(InvalidRecord) as info:
         _add(store, ke, fields)
@@ -88,8 +101,9 @@ def test_invalid_records_are_refused_and_change_nothing(store: RecordStore, ke: 
     assert ke.chain.block_number() == head
 
 
-def test_unknown_category_invalid_id_and_outsiders_change_nothing(store: RecordStore, ke: Consortium,
-                                                                   engine: Engine) -> None:
+def test_unknown_category_invalid_id_and_outsiders_change_nothing(
+    store: RecordStore, ke: Consortium, engine: Engine
+) -> None:
     head = ke.chain.block_number()
     with pytest.raises(InvalidRecord, match="unknown category 'pets'"):
         store.add(actor=ke.actor("rc_officer"), category="pets", national_id=national_id(), fields=HOUSEHOLD)
@@ -144,8 +158,9 @@ def test_swapped_salts_are_detected(store: RecordStore, ke: Consortium, engine: 
         store.read(rid)
 
 
-def test_erase_shreds_every_key_and_keeps_the_commitment(store: RecordStore, ke: Consortium, engine: Engine,
-                                                        keyring: Keyring) -> None:
+def test_erase_shreds_every_key_and_keeps_the_commitment(
+    store: RecordStore, ke: Consortium, engine: Engine, keyring: Keyring
+) -> None:
     rid = _add(store, ke)
     store.update(actor=ke.actor("rc_officer"), record_id=rid, fields={**HOUSEHOLD, "members": 3})
     keep = _add(store, ke, {**HOUSEHOLD, "head_of_household": "Li Lei"})
@@ -169,8 +184,7 @@ def test_erase_shreds_every_key_and_keeps_the_commitment(store: RecordStore, ke:
 
     # Scan the whole database: no trace of the erased record's key material or ciphertexts.
     rid_hex = "0x" + rid.hex()
-    secrets_gone = [v for (r, _), v in wrapped.items() if r == rid_hex] + \
-                   [v for (r, _), v in cipher.items() if r == rid_hex]
+    secrets_gone = [v for (r, _), v in wrapped.items() if r == rid_hex] + [v for (r, _), v in cipher.items() if r == rid_hex]
     assert len(secrets_gone) == 4
     with engine.connect() as conn:
         for table in inspect(engine).get_table_names():
@@ -181,8 +195,9 @@ def test_erase_shreds_every_key_and_keeps_the_commitment(store: RecordStore, ke:
     assert store.read(keep).fields["head_of_household"] == "Li Lei"  # the others are untouched
 
 
-def test_kek_rotation_rewraps_keys_without_touching_ciphertexts(store: RecordStore, ke: Consortium,
-                                                               engine: Engine, keyring: Keyring) -> None:
+def test_kek_rotation_rewraps_keys_without_touching_ciphertexts(
+    store: RecordStore, ke: Consortium, engine: Engine, keyring: Keyring
+) -> None:
     rid = _add(store, ke)
     with Session(engine) as s:
         before = {(v.record_id, v.version): v.ciphertext for v in s.exec(select(RecordVersion))}
@@ -194,8 +209,14 @@ def test_kek_rotation_rewraps_keys_without_touching_ciphertexts(store: RecordSto
         assert {(v.record_id, v.version): v.ciphertext for v in s.exec(select(RecordVersion))} == before
     assert store.epochs.held() == [store.epochs.current]  # the old epoch is gone
     store.keyring = store.keyring.without(old)  # the old KEK can be retired: it wraps nothing any more
-    reopened = RecordStore(engine=engine, contracts=ke.c, keyring=store.keyring, body=ke.rc,
-                           consortium_secret=b"consortium secret for tests only!", epochs=store.epochs.path)
+    reopened = RecordStore(
+        engine=engine,
+        contracts=ke.c,
+        keyring=store.keyring,
+        body=ke.rc,
+        consortium_secret=b"consortium secret for tests only!",
+        epochs=store.epochs.path,
+    )
     assert reopened.read(rid).fields == HOUSEHOLD
 
 
@@ -224,12 +245,18 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     assert diff == []
 
 
-def test_two_bodies_sharing_a_database_see_only_their_own_records(store: RecordStore, ke: Consortium,
-                                                                  engine: Engine, keyring: Keyring,
-                                                                  tmp_path: Path) -> None:
+def test_two_bodies_sharing_a_database_see_only_their_own_records(
+    store: RecordStore, ke: Consortium, engine: Engine, keyring: Keyring, tmp_path: Path
+) -> None:
     rid = _add(store, ke)
-    other = RecordStore(engine=engine, contracts=ke.c, keyring=keyring, body=ke.dept,
-                        consortium_secret=b"consortium secret for tests only!", epochs=tmp_path / "dept.epochs")
+    other = RecordStore(
+        engine=engine,
+        contracts=ke.c,
+        keyring=keyring,
+        body=ke.dept,
+        consortium_secret=b"consortium secret for tests only!",
+        epochs=tmp_path / "dept.epochs",
+    )
     assert other.count() == 0 and store.count() == 1
     with pytest.raises(RecordNotFound):
         other.read(rid)

@@ -24,13 +24,16 @@ def test_normalisation_trims_and_upper_cases() -> None:
     assert subject_id(" 11010519491231002x", SECRET) == subject_id("11010519491231002X", SECRET)
 
 
-@pytest.mark.parametrize("raw,message", [
-    ("110105194912310021", "check digit"),
-    ("11010519491331002" + check_character("11010519491331002"), "birth date"),
-    ("11010519491231002", "18 characters"),
-    ("1101051949123100XX", "18 characters"),
-    ("", "18 characters"),
-])
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        ("110105194912310021", "check digit"),
+        ("11010519491331002" + check_character("11010519491331002"), "birth date"),
+        ("11010519491231002", "18 characters"),
+        ("1101051949123100XX", "18 characters"),
+        ("", "18 characters"),
+    ],
+)
 def test_invalid_ids_are_refused_without_echoing_them(raw: str, message: str) -> None:
     with pytest.raises(InvalidNationalId, match=message) as info:
         subject_id(raw, SECRET)

@@ -94,8 +94,13 @@ class System:
         nid = national_id()
         record_id = self.signed_in(RC_OFFICER).register_record("household", nid, HOUSEHOLD)
         reader = self.signed_in(CA_OFFICER)
-        request_id = reader.request_access(scope="record", recordId=record_id, fields=["address", "income_band"],
-                                           purpose="subsistence_review", justification="allowance review")
+        request_id = reader.request_access(
+            scope="record",
+            recordId=record_id,
+            fields=["address", "income_band"],
+            purpose="subsistence_review",
+            justification="allowance review",
+        )
         self.signed_in(RC_ADMIN).approve(request_id, days=30)
         return nid, record_id, reader
 
@@ -103,9 +108,17 @@ class System:
 def system(tmp: Path, **env: str) -> Iterator[System]:
     settings = Settings(home=tmp / "home", node_port=free_port())
     up(settings)
-    s = System(tmp / "home", settings, {
-        **os.environ, "LEDGER_HOME": str(settings.home), "LEDGER_NODE_PORT": str(settings.node_port),
-        "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET, **env})
+    s = System(
+        tmp / "home",
+        settings,
+        {
+            **os.environ,
+            "LEDGER_HOME": str(settings.home),
+            "LEDGER_NODE_PORT": str(settings.node_port),
+            "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET,
+            **env,
+        },
+    )
     s.rpc("evm_setIntervalMining", BLOCK_TIME)
     try:
         s.start_api()
@@ -118,8 +131,7 @@ def system(tmp: Path, **env: str) -> Iterator[System]:
 @pytest.fixture(scope="session")
 def sys_resilience(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """Batches of at most 5 events, due 3 seconds after the oldest."""
-    yield from system(tmp_path_factory.mktemp("resilience"), LEDGER_TRAIL_BATCH_SIZE="5",
-                      LEDGER_TRAIL_BATCH_INTERVAL="3")
+    yield from system(tmp_path_factory.mktemp("resilience"), LEDGER_TRAIL_BATCH_SIZE="5", LEDGER_TRAIL_BATCH_INTERVAL="3")
 
 
 @pytest.fixture(scope="session")

@@ -28,10 +28,24 @@ RC_WEST_NODE = 22  # the demo's anchor account of rc-west (WELL-KNOWN DEV KEY)
 
 def events(trail: Trail, n: int) -> None:
     for _ in range(n):
-        trail.append(NewEvent(reader="0x" + "11" * 20, reader_body="0x" + "22" * 32, record_id="0x" + "33" * 32,
-                              version=1, subject_id="0x" + os.urandom(32).hex(), category="household",
-                              fields=["address"], purpose="statistics", grant_id=1, emergency_id=0, block=1,
-                              request={}, signature="0x", request_digest="0x" + os.urandom(32).hex()))
+        trail.append(
+            NewEvent(
+                reader="0x" + "11" * 20,
+                reader_body="0x" + "22" * 32,
+                record_id="0x" + "33" * 32,
+                version=1,
+                subject_id="0x" + os.urandom(32).hex(),
+                category="household",
+                fields=["address"],
+                purpose="statistics",
+                grant_id=1,
+                emergency_id=0,
+                block=1,
+                request={},
+                signature="0x",
+                request_digest="0x" + os.urandom(32).hex(),
+            )
+        )
 
 
 def test_immediate_then_batched_then_a_crash_between_prepare_and_send(sys_resilience: System, tmp_path: Path) -> None:
@@ -43,8 +57,7 @@ def test_immediate_then_batched_then_a_crash_between_prepare_and_send(sys_resili
     events(trail, 3)
     TrailAnchorer(trail, contracts, account, mode="immediate").drain()
     anchors = chain_anchors(contracts, RC_WEST)
-    assert [(a["firstSeq"], a["lastSeq"], a["kind"]) for a in anchors] == [(1, 1, "event"), (2, 2, "event"),
-                                                                           (3, 3, "event")]
+    assert [(a["firstSeq"], a["lastSeq"], a["kind"]) for a in anchors] == [(1, 1, "event"), (2, 2, "event"), (3, 3, "event")]
     assert [a["root"] for a in anchors] == [e.event_hash for e in trail.between(1, 3)]
 
     events(trail, 5)
@@ -91,5 +104,6 @@ def test_a_node_set_to_immediate_mode_anchors_each_read_alone(sys_immediate: Sys
     assert s.wait_anchored()["anchoredThrough"] == 3
     anchors = chain_anchors(s.contracts, RC_EAST)
     assert [(a["firstSeq"], a["lastSeq"], a["kind"], a["root"]) for a in anchors] == [
-        (r["seq"], r["seq"], "event", r["eventHash"]) for r in receipts]
+        (r["seq"], r["seq"], "event", r["eventHash"]) for r in receipts
+    ]
     assert s.health()["trail"]["mode"] == "immediate"  # type: ignore[index]

@@ -78,6 +78,7 @@ def _sql(*statements: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         for statement in statements:
             conn.execute(statement)
+
     return run
 
 
@@ -85,8 +86,9 @@ def _flip_ciphertext_byte(conn: sqlite3.Connection) -> None:
     rid, version, blob = conn.execute("SELECT record_id, version, ciphertext FROM record_versions LIMIT 1").fetchone()
     blob = bytearray(blob)
     blob[len(blob) // 2] ^= 0x01
-    conn.execute("UPDATE record_versions SET ciphertext = ? WHERE record_id = ? AND version = ?",
-                 (bytes(blob), rid, version))
+    conn.execute(
+        "UPDATE record_versions SET ciphertext = ? WHERE record_id = ? AND version = ?", (bytes(blob), rid, version)
+    )
 
 
 def _swap_events(conn: sqlite3.Connection) -> None:
@@ -96,20 +98,26 @@ def _swap_events(conn: sqlite3.Connection) -> None:
 
 
 def _other_grant(conn: sqlite3.Connection) -> None:
-    grant_1, grant_2 = (r[0] for r in conn.execute("SELECT DISTINCT grant_id FROM access_events WHERE grant_id > 0 "
-                                                   "ORDER BY seq LIMIT 2").fetchall())
+    grant_1, grant_2 = (
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT grant_id FROM access_events WHERE grant_id > 0 ORDER BY seq LIMIT 2"
+        ).fetchall()
+    )
     conn.execute("UPDATE access_events SET grant_id = ? WHERE seq = 1", (grant_2,))
     assert grant_1 != grant_2
 
 
 MUTATIONS: dict[str, tuple[Callable[[sqlite3.Connection], None], set[int]]] = {
     "flip a byte of a record's ciphertext": (_flip_ciphertext_byte, {1}),
-    "edit an event's fields": (_sql("""UPDATE access_events SET fields = '["address", "income_band"]'
-                                       WHERE seq = 2"""), {3, 4}),
+    "edit an event's fields": (
+        _sql("""UPDATE access_events SET fields = '["address", "income_band"]'
+                                       WHERE seq = 2"""),
+        {3, 4},
+    ),
     "delete an event": (_sql("DELETE FROM access_events WHERE seq = 3"), {3}),
     "reorder two events": (_swap_events, {3}),
-    "change an event's timestamp": (_sql("UPDATE access_events SET at = '2026-01-01 08:00:00.000000' WHERE seq = 7"),
-                                    {3}),
+    "change an event's timestamp": (_sql("UPDATE access_events SET at = '2026-01-01 08:00:00.000000' WHERE seq = 7"), {3}),
     "point an event at another grant": (_other_grant, {2, 3, 4}),
     "delete a batch row": (_sql("DELETE FROM trail_anchors WHERE first_seq = 5"), {3}),
 }
@@ -141,10 +149,14 @@ def test_a_changed_salt_is_reported(sys_small_batches: System, trail_db: Path, t
     sealed = store.keyring.seal(payload, binding(store.body, bytes.fromhex(rid[2:]), version))
     store.engine.dispose()
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE record_versions SET ciphertext = ? WHERE record_id = ? AND version = ?",
-                     (sealed.ciphertext, rid, version))
-        conn.execute("UPDATE record_keys SET wrapped_key = ?, kek_id = ? WHERE record_id = ? AND version = ?",
-                     (sealed.wrapped_key, sealed.kek_id, rid, version))
+        conn.execute(
+            "UPDATE record_versions SET ciphertext = ? WHERE record_id = ? AND version = ?",
+            (sealed.ciphertext, rid, version),
+        )
+        conn.execute(
+            "UPDATE record_keys SET wrapped_key = ?, kek_id = ? WHERE record_id = ? AND version = ?",
+            (sealed.wrapped_key, sealed.kek_id, rid, version),
+        )
     report = audit(sys_small_batches, db)
     assert failing(report) == {1}
     assert "does not match its commitment" in report.checks[1].failures[0]["message"]
@@ -152,8 +164,9 @@ def test_a_changed_salt_is_reported(sys_small_batches: System, trail_db: Path, t
 
 def _ledger(system: System, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**system.env, "DATABASE_URL": f"sqlite:///{db}"}
-    return subprocess.run([str(Path(sys.executable).with_name("ledger")), *args], env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("ledger")), *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_ledger_audit_command(sys_small_batches: System, trail_db: Path, tmp_path: Path) -> None:

@@ -21,11 +21,19 @@ def consent_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Syste
         nid = national_id()
         record_id = s.signed_in(RC_OFFICER).register_record("social_assistance", nid, ASSISTANCE)
         reader = s.signed_in(CA_OFFICER)
-        request_id = reader.request_access(scope="record", recordId=record_id, fields=["status"],
-                                           purpose="subsistence_review", justification="allowance review")
+        request_id = reader.request_access(
+            scope="record",
+            recordId=record_id,
+            fields=["status"],
+            purpose="subsistence_review",
+            justification="allowance review",
+        )
         grant_id = s.signed_in(RC_ADMIN).approve(request_id, days=30)
-        consented = s.signed_in(RC_OFFICER).act("POST", "/consent", {
-            "grantId": grant_id, "given": True, "nationalId": nid, "evidence": "signed consent form #12"})
+        consented = s.signed_in(RC_OFFICER).act(
+            "POST",
+            "/consent",
+            {"grantId": grant_id, "given": True, "nationalId": nid, "evidence": "signed consent form #12"},
+        )
         reader.read(record_id, ["status"], "subsistence_review")
         s.wait_anchored()
         s.api.down()
@@ -33,8 +41,9 @@ def consent_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Syste
         s.start_api()
 
 
-def test_a_read_after_consent_passes_and_one_dated_before_it_fails(consent_db: tuple[System, Path, int],
-                                                                   tmp_path: Path) -> None:
+def test_a_read_after_consent_passes_and_one_dated_before_it_fails(
+    consent_db: tuple[System, Path, int], tmp_path: Path
+) -> None:
     s, db, consent_block = consent_db
     report = audit(s, copy_of(db, tmp_path))
     assert report.ok, {n: c.failures for n, c in report.checks.items()}

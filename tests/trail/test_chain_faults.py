@@ -24,8 +24,12 @@ pytestmark = pytest.mark.node
 def sys_faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """Anchors due a second after the oldest event; a transaction pending 2 s is stuck; receipts
     promise anchoring within 3 s."""
-    yield from system(tmp_path_factory.mktemp("faults"), LEDGER_TRAIL_BATCH_INTERVAL="1", LEDGER_TX_STUCK_AFTER="2",
-                      LEDGER_TRAIL_ANCHOR_GRACE="3")
+    yield from system(
+        tmp_path_factory.mktemp("faults"),
+        LEDGER_TRAIL_BATCH_INTERVAL="1",
+        LEDGER_TX_STUCK_AFTER="2",
+        LEDGER_TRAIL_ANCHOR_GRACE="3",
+    )
 
 
 def _until(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
@@ -58,8 +62,10 @@ def test_a_node_killed_right_after_a_confirmation_keeps_it(sys_faults: System) -
         time.sleep(0.02)
     sys_faults.chain_up()
     # the grant the API confirmed is still on the chain: the officer reads with it
-    out = _until(lambda: sys_faults.signed_in(12).read(record_id, ["address"], "subsistence_review"),
-                 "a read on the grant confirmed before the kill")
+    out = _until(
+        lambda: sys_faults.signed_in(12).read(record_id, ["address"], "subsistence_review"),
+        "a read on the grant confirmed before the kill",
+    )
     assert out["bundle"]["recordId"] == record_id
     _until(lambda: sys_faults.health()["status"] == "ok", "/health ok again")
 
@@ -74,9 +80,16 @@ def test_a_rewound_chain_is_re_indexed_and_its_lost_anchors_sent_again_exactly_o
     assert sys_faults.rpc("evm_revert", snapshot) is True  # the chain forgets the anchor (and the blocks since)
     assert _anchor_logs_over(sys_faults, seq) == 0
 
-    healed = _until(lambda: (h := sys_faults.health())["status"] == "ok" and h["trail"]["anchoredThrough"] >= seq
-                    and h["trail"]["rewindsTotal"] > before["trail"]["rewindsTotal"]
-                    and h["index"]["rewinds"] > before["index"]["rewinds"] and h, "anchoring and index healed")
+    healed = _until(
+        lambda: (
+            (h := sys_faults.health())["status"] == "ok"
+            and h["trail"]["anchoredThrough"] >= seq
+            and h["trail"]["rewindsTotal"] > before["trail"]["rewindsTotal"]
+            and h["index"]["rewinds"] > before["index"]["rewinds"]
+            and h
+        ),
+        "anchoring and index healed",
+    )
     rewind = healed["index"]["lastRewind"]
     assert healed["index"]["lastError"] is None and rewind["to"] < rewind["from"]
     assert _anchor_logs_over(sys_faults, seq) == 1  # sent again, once
@@ -92,8 +105,9 @@ def test_a_stuck_anchoring_transaction_is_replaced_and_the_trail_anchored(sys_fa
     try:
         seq = int(reader.read(record_id, ["address"], "subsistence_review")["receipt"]["seq"])
         _until(lambda: sys_faults.health()["trail"]["replacedTotal"] > replaced, "the stuck transaction replaced")
-        late = _until(lambda: (h := sys_faults.health())["trail"]["overdueSeconds"] > 0 and h,
-                      "the receipt's anchorBy passed")
+        late = _until(
+            lambda: (h := sys_faults.health())["trail"]["overdueSeconds"] > 0 and h, "the receipt's anchorBy passed"
+        )
         assert late["status"] == "degraded"  # a broken promise is said, not hidden
         assert "ledger_trail_anchor_overdue_seconds" in sys_faults.signed_in(12).http.get("/metrics").text
     finally:

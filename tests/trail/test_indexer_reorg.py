@@ -104,8 +104,7 @@ def test_a_reorg_within_depth_changes_nothing(chain: Chain, tmp_path: Path) -> N
     url = chain.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     manifest = chain.manifest
     assert manifest is not None
-    indexer = Indexer(open_engine(f"sqlite:///{tmp_path / 'index.db'}"), chain, from_block=manifest.deploy_block,
-                      depth=2)
+    indexer = Indexer(open_engine(f"sqlite:///{tmp_path / 'index.db'}"), chain, from_block=manifest.deploy_block, depth=2)
     snapshot = rpc(url, "evm_snapshot")
     rpc(url, "evm_mine")
     indexer.sync()
@@ -121,8 +120,9 @@ def test_a_reorg_within_depth_changes_nothing(chain: Chain, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("database", ["postgresql", "sqlite"])
-def test_writers_indexing_one_database_at_once_neither_fail_nor_journal_twice(chain: Chain, database: str,
-                                                                             tmp_path: Path) -> None:
+def test_writers_indexing_one_database_at_once_neither_fail_nor_journal_twice(
+    chain: Chain, database: str, tmp_path: Path
+) -> None:
     """One database, several index writers at the same moment: on PostgreSQL the uvicorn workers of one node
     (the indexing worker's poll, another worker's sync after a relayed transaction); on SQLite the node's API
     and `ledger audit` / `ledger trail` run beside it, each its own process with its own connection."""

@@ -34,8 +34,9 @@ def stored_events(s: System) -> dict[int, str]:
     engine = create_engine(s.db_url)
     try:
         with engine.connect() as conn:
-            return {int(seq): str(h) for seq, h in conn.execute(
-                text("SELECT seq, event_hash FROM access_events ORDER BY seq"))}
+            return {
+                int(seq): str(h) for seq, h in conn.execute(text("SELECT seq, event_hash FROM access_events ORDER BY seq"))
+            }
     finally:
         engine.dispose()
 
@@ -48,8 +49,12 @@ def assert_anchored_exactly_once(s: System) -> None:
     engine = create_engine(s.db_url)
     try:
         with engine.connect() as conn:
-            rows = [(int(a), int(b), str(r), str(st)) for a, b, r, st in conn.execute(
-                text("SELECT first_seq, last_seq, root, state FROM trail_anchors ORDER BY first_seq"))]
+            rows = [
+                (int(a), int(b), str(r), str(st))
+                for a, b, r, st in conn.execute(
+                    text("SELECT first_seq, last_seq, root, state FROM trail_anchors ORDER BY first_seq")
+                )
+            ]
     finally:
         engine.dispose()
     assert rows == [(a["firstSeq"], a["lastSeq"], a["root"], "anchored") for a in anchors]
@@ -134,8 +139,16 @@ def test_chain_outage_refuses_reads_then_anchoring_resumes(sys_resilience: Syste
     full_audit(s)
 
 
-INDEX_TABLES = ("chain_cursor", "chain_logs", "ix_bodies", "ix_members", "ix_requests", "ix_grants",
-                "ix_emergencies", "ix_anchors")
+INDEX_TABLES = (
+    "chain_cursor",
+    "chain_logs",
+    "ix_bodies",
+    "ix_members",
+    "ix_requests",
+    "ix_grants",
+    "ix_emergencies",
+    "ix_anchors",
+)
 INDEX_SCRIPT = """
 import sys
 from ledger.config import Settings

@@ -8,7 +8,6 @@ from sqlmodel import SQLModel
 import ledger.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True,
-                  compare_type=True)
+context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True, compare_type=True)
 with context.begin_transaction():
     context.run_migrations()

@@ -22,9 +22,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("block", sa.BigInteger, nullable=False, server_default="0"))
     # Events written before this revision: link each to its subject's previous event, and
     # re-hash them (the hash covers the link).
-    op.execute("UPDATE access_events SET subject_prev = COALESCE((SELECT MAX(p.seq) FROM access_events p "
-               "WHERE p.body = access_events.body AND p.subject_id = access_events.subject_id "
-               "AND p.seq < access_events.seq), 0)")
+    op.execute(
+        "UPDATE access_events SET subject_prev = COALESCE((SELECT MAX(p.seq) FROM access_events p "
+        "WHERE p.body = access_events.body AND p.subject_id = access_events.subject_id "
+        "AND p.seq < access_events.seq), 0)"
+    )
     _rehash()
     op.create_table(
         "trail_anchors",
@@ -153,8 +155,17 @@ def _rehash() -> None:
 
 
 def downgrade() -> None:
-    for table in ("ix_anchors", "ix_emergencies", "ix_grants", "ix_requests", "ix_members", "ix_bodies",
-                  "chain_logs", "chain_cursor", "trail_anchors"):
+    for table in (
+        "ix_anchors",
+        "ix_emergencies",
+        "ix_grants",
+        "ix_requests",
+        "ix_members",
+        "ix_bodies",
+        "chain_logs",
+        "chain_cursor",
+        "trail_anchors",
+    ):
         op.drop_table(table)
     with op.batch_alter_table("access_events") as batch:
         batch.drop_column("block")
