@@ -54,7 +54,7 @@ def catalog(node: NodeDep, request: Request) -> CatalogOut:
         return out
     records, access = node.contracts.records, node.contracts.access
     start = node.chain.manifest.deploy_block if node.chain.manifest else 0
-    codes = list(dict.fromkeys(bytes(e["category"]) for e in records.handle.logs("CategoryDefined", from_block=start)))
+    codes = records.categories(from_block=start)
     categories = [
         CategoryOut(
             code=code_name(c),
@@ -63,7 +63,7 @@ def catalog(node: NodeDep, request: Request) -> CatalogOut:
         )
         for c in codes
     ]
-    purposes = list(dict.fromkeys(bytes(e["purpose"]) for e in access.handle.logs("PurposeDefined", from_block=start)))
+    purposes = access.purposes(from_block=start)
     out = CatalogOut(categories=categories, purposes=[code_name(p) for p in purposes if access.is_purpose(p)])
     request.app.state.catalog = (time.monotonic() + TTL, out)
     return out

@@ -174,6 +174,11 @@ class AccessRegistry:
     def is_purpose(self, purpose: bytes) -> bool:
         return bool(self.handle.view("isPurpose", purpose))
 
+    def purposes(self, *, from_block: int = 0) -> list[bytes]:
+        """Every purpose code ever defined (retired ones too: ask ``is_purpose``), in order of definition."""
+        logs = self.handle.logs("PurposeDefined", from_block=from_block)
+        return list(dict.fromkeys(bytes(e["purpose"]) for e in logs))
+
     def get_request(self, request_id: int) -> Request:
         v = self.handle.view("getRequest", request_id)
         return Request(

@@ -77,6 +77,21 @@ class RecordRegistry:
     def erase(self, actor: Actor, record_id: bytes) -> TxReceipt:
         return actor.send(self.handle, "eraseRecord", record_id)
 
+    def registered_of(self, subject: bytes, *, from_block: int = 0) -> list[tuple[bytes, int]]:
+        """The subject's records, as ``(record id, block registered)``, from ``RecordRegistered`` logs."""
+        logs = self.handle.logs("RecordRegistered", from_block=from_block, subject=subject)
+        return [(bytes(e["recordId"]), int(e["blockNumber"])) for e in logs]
+
+    def last_updated_at(self, record_id: bytes, *, from_block: int = 0) -> int | None:
+        """The block of the record's latest ``RecordUpdated``, if it was ever updated."""
+        logs = self.handle.logs("RecordUpdated", from_block=from_block, recordId=record_id)
+        return int(logs[-1]["blockNumber"]) if logs else None
+
+    def categories(self, *, from_block: int = 0) -> list[bytes]:
+        """Every category code ever defined, in order of definition."""
+        logs = self.handle.logs("CategoryDefined", from_block=from_block)
+        return list(dict.fromkeys(bytes(e["category"]) for e in logs))
+
     def field_names(self, category: bytes, *, from_block: int = 0) -> list[str]:
         """The category's field names in schema order, from its ``CategoryFieldsAdded`` events
         (the contract stores only their hashes)."""
