@@ -46,7 +46,7 @@ router = APIRouter(include_in_schema=False)
 
 @functools.cache
 def _shell(page: str) -> str:
-    return (HERE / "shell.html").read_text(encoding="utf-8").replace("{{page}}", page)
+    return (HERE / "shell.html").read_text(encoding="utf-8").replace("{{page}}", page).replace("{{pages}}", " ".join(PAGES))
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.portal.pages import PAGES
 from tests.api.conftest import Api
 from tests.api.test_flows import RC_OFFICER, granted_record
 from tests.portal.conftest import Portal, unlock
@@ -104,6 +105,11 @@ def test_both_languages_everywhere_with_no_untranslated_text(portal: Portal, res
             if lang == "zh-CN":  # labels, purposes, bodies and fields in Chinese
                 assert re.search(r"[\u4e00-\u9fff]", text)
             portal.shot(page, f"{name}-{lang}")
+            # the header links every page the server lists (one list: pages.PAGES), marking this one
+            links = page.eval_on_selector_all("header nav a", "as => as.map(a => a.getAttribute('href'))")
+            assert links == [f"/{p}" for p in PAGES]
+            here = page.eval_on_selector_all("header nav a[aria-current=page]", "as => as.map(a => a.textContent)")
+            assert len(here) == (0 if name == "home" else 1)
         trail_text = visible_text(trail)
         assert ("民政局" if lang == "zh-CN" else "Civil Affairs Bureau") in trail_text
         assert ("低保审核" if lang == "zh-CN" else "subsistence allowance review") in trail_text
