@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.access import FieldList
 from api.schemas.common import DisclosureBundle
+from ledger.crypto.eip712 import TypedData
 
 
 class ReadPrepareIn(BaseModel):
@@ -23,7 +24,7 @@ class ReadPrepareIn(BaseModel):
 class ReadPrepared(BaseModel):
     """EIP-712 typed data of a ``ReadRequest``: sign it (``eth_signTypedData_v4``) and post it to /reads."""
 
-    typedData: dict[str, Any]
+    typedData: TypedData
 
 
 class ReadIn(BaseModel):

@@ -6,11 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ledger.crypto.eip712 import TypedData
+
 
 class Prepared(BaseModel):
     """EIP-712 typed data to sign (``eth_signTypedData_v4``), then to post to ``/tx/submit``."""
 
-    typedData: dict[str, Any]
+    typedData: TypedData
     summary: str = Field(examples=["add 0x976E…0aa9 to rc-east as officer"])
     salts: dict[str, str] = Field(
         default_factory=dict,

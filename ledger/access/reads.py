@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from ledger.chain.head import Questions, follow_chain
 from ledger.chain.views import at
 from ledger.commitments.disclosure import build_bundle
 from ledger.crypto import eip712
+from ledger.crypto.eip712 import TypedData
 from ledger.errors import NotAuthorized, ReadRequestInvalid, RecordErased
 from ledger.ids import code_id, code_name, hex32, parse_record_id
 from ledger.records.store import RecordStore
@@ -61,7 +63,7 @@ def typed_data(
     emergency_id: int,
     nonce: bytes,
     deadline: int,
-) -> dict[str, Any]:
+) -> TypedData:
     """The EIP-712 typed data of a read request (``eth_signTypedData_v4``)."""
     return eip712.READS.typed_data(
         eip712.READ_REQUEST,
@@ -86,12 +88,12 @@ def message_digest(message: dict[str, Any], *, chain_id: int, verifying_contract
     return eip712.READS.digest(eip712.READ_REQUEST, message, chain_id=chain_id, verifying_contract=verifying_contract)
 
 
-def digest(typed: dict[str, Any]) -> bytes:
+def digest(typed: Mapping[str, Any]) -> bytes:
     """The EIP-712 digest that is signed (of typed data with :data:`READ_REQUEST_TYPES`)."""
     return eip712.READS.digest_of(typed, eip712.READ_REQUEST)
 
 
-def recover(typed: dict[str, Any], signature: str) -> str:
+def recover(typed: Mapping[str, Any], signature: str) -> str:
     """The account that signed ``typed``; raises ValueError on a malformed request or signature."""
     return recover_digest(digest(typed), signature)
 
@@ -189,7 +191,7 @@ class ReadService:
         purpose: str,
         emergency_id: int = 0,
         ttl: int = DEFAULT_TTL,
-    ) -> dict[str, Any]:
+    ) -> TypedData:
         """The read request ``reader`` must sign; refused now (403) if the chain would refuse it."""
         record = self.store.get(record_id)
         if record.status == "erased":

@@ -25,6 +25,7 @@ from ledger.chain.compiler import Build
 from ledger.chain.manifest import Manifest
 from ledger.chain.revert import ErrorDecoder, abi_type
 from ledger.chain.transactions import KeyedLocks, Sender
+from ledger.crypto.eip712 import TypedData
 from ledger.errors import ContractRevert, ForwardRequestInvalid, ManifestError, TransactionFailed
 
 #: Gas the forwarder itself uses around the relayed call (signature check, nonce, call).
@@ -219,7 +220,7 @@ class Relayer:
 
     def prepare(
         self, sender: str, handle: ContractHandle, fn: str, *args: Any, ttl: int = 600, gas: int | None = None
-    ) -> dict[str, Any]:
+    ) -> TypedData:
         """The EIP-712 typed data ``sender`` must sign to have ``fn(*args)`` run as them.
 
         The inner call is simulated first (as the forwarder would make it), so a call the

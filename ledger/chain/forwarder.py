@@ -9,6 +9,7 @@ the ``from`` account's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from ledger.crypto import eip712
+from ledger.crypto.eip712 import TypedData
 
 DOMAIN_NAME, DOMAIN_VERSION = eip712.FORWARDER.name, eip712.FORWARDER.version
 EIP712_DOMAIN = eip712.EIP712_DOMAIN
@@ -42,37 +44,33 @@ class ForwardRequest:
 
 def typed_data(
     *, forwarder: str, chain_id: int, sender: str, to: str, data: bytes, gas: int, nonce: int, deadline: int, value: int = 0
-) -> dict[str, Any]:
+) -> TypedData:
     """The EIP-712 typed data a person signs (what a wallet or the API shows them)."""
-    return {
-        "types": FORWARD_REQUEST_TYPES,
-        "primaryType": "ForwardRequest",
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": forwarder},
-        "message": {
-            "from": sender,
-            "to": to,
-            "value": value,
-            "gas": gas,
-            "nonce": nonce,
-            "deadline": deadline,
-            "data": "0x" + bytes(data).hex(),
-        },
+    message = {
+        "from": sender,
+        "to": to,
+        "value": value,
+        "gas": gas,
+        "nonce": nonce,
+        "deadline": deadline,
+        "data": "0x" + bytes(data).hex(),
     }
+    return eip712.FORWARDER.typed_data(eip712.FORWARD_REQUEST, message, chain_id=chain_id, verifying_contract=forwarder)
 
 
-def sign(account: LocalAccount, typed: dict[str, Any]) -> ForwardRequest:
+def sign(account: LocalAccount, typed: TypedData) -> ForwardRequest:
     """Signs ``typed`` (from :func:`typed_data`) with ``account``."""
-    signature = account.sign_message(encode_typed_data(full_message=typed)).signature
+    signature = account.sign_message(encode_typed_data(full_message=dict(typed))).signature
     return from_typed(typed, signature)
 
 
-def from_typed(typed: dict[str, Any], signature: bytes) -> ForwardRequest:
+def from_typed(typed: Mapping[str, Any], signature: bytes) -> ForwardRequest:
     m = typed["message"]
     return ForwardRequest(
         m["from"], m["to"], int(m["value"]), int(m["gas"]), int(m["deadline"]), bytes(HexBytes(m["data"])), bytes(signature)
     )
 
 
-def recover(typed: dict[str, Any], signature: bytes) -> str:
+def recover(typed: Mapping[str, Any], signature: bytes) -> str:
     """The account that signed ``typed``."""
-    return str(Account.recover_message(encode_typed_data(full_message=typed), signature=signature))
+    return str(Account.recover_message(encode_typed_data(full_message=dict(typed)), signature=signature))

@@ -184,7 +184,7 @@ def signed_read(store: RecordStore, account: Any, record_id: bytes, fields: list
     service = ReadService(store=store, trail=Trail(store.engine, store.body))
     names = fields or store.schema(store.get(record_id).category)
     typed = service.prepare(reader=account.address, record_id=record_id, fields=names, purpose=purpose)
-    signature = "0x" + bytes(account.sign_message(encode_typed_data(full_message=typed)).signature).hex()
+    signature = "0x" + bytes(account.sign_message(encode_typed_data(full_message=dict(typed))).signature).hex()
     return service.serve(typed=typed, signature=signature, signed_in=account.address)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import coincurve
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
+from typing_extensions import TypedDict  # pydantic reads it as a model on Python 3.11
 
 from ledger.crypto.keccak import keccak
 
@@ -118,6 +119,22 @@ class Struct:
         return keccak(self.typehash + b"".join(_ENCODERS[t](message[n]) for n, t in self.fields))
 
 
+class TypedDomain(TypedDict):
+    name: str
+    version: str
+    chainId: int
+    verifyingContract: str
+
+
+class TypedData(TypedDict):
+    """What ``eth_signTypedData_v4`` signs: the types, the primary type, the domain and the message."""
+
+    types: dict[str, list[dict[str, str]]]
+    primaryType: str
+    domain: TypedDomain
+    message: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Domain:
     name: str
@@ -126,9 +143,7 @@ class Domain:
     def separator(self, chain_id: int, verifying_contract: str) -> bytes:
         return _separator(self.name, self.version, int(chain_id), str(verifying_contract).lower())
 
-    def typed_data(
-        self, struct: Struct, message: dict[str, Any], *, chain_id: int, verifying_contract: str
-    ) -> dict[str, Any]:
+    def typed_data(self, struct: Struct, message: dict[str, Any], *, chain_id: int, verifying_contract: str) -> TypedData:
         """The typed data to sign with ``eth_signTypedData_v4``."""
         return {
             "types": {"EIP712Domain": EIP712_DOMAIN, struct.name: struct.types},

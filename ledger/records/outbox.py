@@ -36,6 +36,7 @@ from ledger.chain.client import Actor, DirectActor, Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.records import RecordStatus
 from ledger.chain.transactions import KeyedLocks
+from ledger.crypto.eip712 import TypedData
 from ledger.errors import ChainUnavailable, ContractRevert, LedgerError, NotFound
 from ledger.ids import code_id
 from ledger.store.models import AnchorState, OutboxAction, OutboxEntry, Record, RecordVersion, utcnow
@@ -222,7 +223,7 @@ class Anchorer:
         fn, args = self.call_of(entry)
         return actor.send(self.c.records.handle, fn, *args)
 
-    def prepare(self, entry: OutboxEntry, relayer: Relayer) -> dict[str, Any]:
+    def prepare(self, entry: OutboxEntry, relayer: Relayer) -> TypedData:
         """The EIP-712 request the entry's actor signs to anchor it (prepare → sign → submit)."""
         fn, args = self.call_of(entry)
         return relayer.prepare(entry.actor, self.c.records.handle, fn, *args)

@@ -24,7 +24,7 @@ STRUCTS = {s.name: s for s in eip712.SIGNED[eip712.TRAIL.name]}
 TYPES: dict[str, list[dict[str, str]]] = {name: s.types for name, s in STRUCTS.items()}
 
 
-def typed(primary: str, message: dict[str, Any], *, chain_id: int, verifying_contract: str) -> dict[str, Any]:
+def typed(primary: str, message: dict[str, Any], *, chain_id: int, verifying_contract: str) -> eip712.TypedData:
     return eip712.TRAIL.typed_data(STRUCTS[primary], message, chain_id=chain_id, verifying_contract=verifying_contract)
 
 
