@@ -20,16 +20,18 @@ from api.services.access import (
     agreement_here,
     forwarded,
     grant_out,
+    grants_of,
     other_custodian,
     request_here,
     request_out,
+    requests_of,
     waiting_for_consent,
 )
 from api.services.custody import keeper_of, require_own_resident
 from api.services.transactions import prepare
 from ledger.chain.access import ZERO, Scope
 from ledger.errors import InvalidInput, NotAuthorized, NotFound
-from ledger.ids import Role, code_id, code_name, hex32, parse_record_id, salted_hash
+from ledger.ids import Role, code_name, hex32, parse_record_id, salted_hash
 
 router = APIRouter(tags=["access"])
 
@@ -86,19 +88,12 @@ def create_agreement(body: AgreementIn, actor: CurrentMember, node: NodeDep) -> 
     "/requests",
     response_model=list[RequestOut],
     tags=["requests"],
-    summary="Requests: mine, or (officers and admins of this body) made to this body",
+    summary="Requests: mine, to every body (from the chain index), or (officers and admins of this body) made to this body",
 )
 def list_requests(
     actor: CurrentMember, node: NodeDep, view: Annotated[Literal["mine", "pending", "all"], Query()] = "mine"
 ) -> list[RequestOut]:
-    access = node.contracts.access
-    if view == "mine":
-        ids = node.indexer.request_ids(requester=actor.address)
-    else:
-        actor.require(Role.OFFICER | Role.ADMIN, "see the requests made to this body", body=node.body)
-        ids = node.indexer.request_ids(custodian=code_id(node.body))
-    out = [request_out(node, access.get_request(i), actor) for i in ids]
-    return [r for r in out if view != "pending" or r.status == "pending"]
+    return requests_of(node, actor, view)
 
 
 @router.get("/requests/{request_id}", response_model=RequestOut, tags=["requests"], summary="One request")
@@ -173,24 +168,13 @@ def cancel(request_id: Annotated[int, ID], actor: CurrentMember, node: NodeDep) 
     "/grants",
     response_model=list[GrantOut],
     tags=["grants"],
-    summary="Grants: those my body holds from this body, or (this body's members) all it gave",
+    summary="Grants: mine and my body's standing agreements, from every custodian (the chain index), or "
+    "(this body's members) all this body gave",
 )
 def list_grants(
     actor: CurrentMember, node: NodeDep, view: Annotated[Literal["mine", "given"], Query()] = "mine"
 ) -> list[GrantOut]:
-    access = node.contracts.access
-    custodian = code_id(node.body)
-    if view == "mine":
-        assert actor.body is not None
-        ids = node.indexer.grant_ids(custodian=custodian, grantee_body=code_id(actor.body))
-    else:
-        actor.require(Role.OFFICER | Role.ADMIN | Role.AUDITOR, "see the grants this body gave", body=node.body)
-        ids = node.indexer.grant_ids(custodian=custodian)
-    now = node.chain.timestamp()
-    grants = [access.get_grant(i) for i in ids]
-    if view == "mine":
-        grants = [g for g in grants if g.scope is Scope.AGREEMENT or g.grantee == actor.address]
-    return [grant_out(node, g, now) for g in grants]
+    return grants_of(node, actor, view)
 
 
 @router.get("/grants/{grant_id}", response_model=GrantOut, tags=["grants"], summary="One grant")

@@ -82,6 +82,35 @@ def grant_out(node: Node, g: Grant, now: int) -> GrantOut:
     )
 
 
+def requests_of(node: Node, actor: Actor, view: str) -> list[RequestOut]:
+    """``mine``: the actor's requests to every custodian; ``pending``/``all``: those made to this body."""
+    access = node.contracts.access
+    if view == "mine":
+        ids = node.indexer.request_ids(requester=actor.address)
+    else:
+        actor.require(Role.OFFICER | Role.ADMIN, "see the requests made to this body", body=node.body)
+        ids = node.indexer.request_ids(custodian=code_id(node.body))
+    out = [request_out(node, access.get_request(i), actor) for i in ids]
+    return [r for r in out if view != "pending" or r.status == "pending"]
+
+
+def grants_of(node: Node, actor: Actor, view: str) -> list[GrantOut]:
+    """``mine``: the grants naming the actor and their body's standing agreements, whoever gave them (an
+    officer follows every grant from her own node); ``given``: every grant this body gave."""
+    access = node.contracts.access
+    if view == "mine":
+        assert actor.body is not None
+        ids = node.indexer.grant_ids(grantee_body=code_id(actor.body))
+    else:
+        actor.require(Role.OFFICER | Role.ADMIN | Role.AUDITOR, "see the grants this body gave", body=node.body)
+        ids = node.indexer.grant_ids(custodian=code_id(node.body))
+    now = node.chain.timestamp()
+    grants = [access.get_grant(i) for i in ids]
+    if view == "mine":
+        grants = [g for g in grants if g.scope is Scope.AGREEMENT or g.grantee == actor.address]
+    return [grant_out(node, g, now) for g in grants]
+
+
 def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes, justification: str) -> Prepared:
     return prepare(
         node,

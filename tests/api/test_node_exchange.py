@@ -691,3 +691,51 @@ def test_a_resident_moves_between_committees_and_the_new_one_acts_for_them(pair:
     ]
     trail = ApiClient(pair.urls["rc-west"]).request("POST", "/trail/by-code/consortium", json={"code": code})
     assert {p["custodian"]: p["status"] for p in trail["parts"]}["rc-east"] == "answered"
+
+
+def test_an_officer_follows_and_reads_her_grants_at_every_custodian_from_her_own_node(
+    pair: Nodes, browser: Any
+) -> None:
+    """Civil affairs' officer, signed in at civil affairs' own node: her request to rc-east shows its end
+    date and a Read that works from there; a new request and its approval appear without a reload; a
+    reload in the same tab asks for the password alone."""
+    record_id, officer = _granted(pair, custodian="rc-east")
+    [granted] = [q for q in officer.request("GET", "/requests?view=mine") if q["recordId"] == record_id]
+    portal = Portal(pair.department_url, pair.home / "keystores", browser)
+    page = portal.page()
+    portal.sign_in(page, "/officer", "civil-affairs-officer.json")
+    row = page.locator(f"#mine tr[data-request='{granted['id']}']")
+    row.wait_for()
+    assert row.get_attribute("data-state") == "active"
+    assert "East Gate Residents' Committee" in row.inner_text() and "until" in row.inner_text()
+    row.locator("button[data-grant]").click()
+    result = page.wait_for_selector("#read-result")
+    assert result.inner_text().count("matches the ledger") == 2  # address and income band, verified here
+    assert page.errors == []  # type: ignore[attr-defined]
+
+    # a new request made elsewhere (her CLI), then approved at rc-east: the page follows without a reload
+    other = pair.client(pair.committee_url, RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    asked = officer.request_access(
+        scope="record", recordId=other, fields=["address"], purpose="subsistence_review", justification="re-check 2026"
+    )
+    page.wait_for_selector(f"#mine tr[data-request='{asked}'][data-state='pending']", timeout=30_000)
+    pair.client(pair.committee_url, RC_ADMIN).approve(asked, days=7)
+    page.wait_for_selector(f"#mine tr[data-request='{asked}'][data-state='active']", timeout=30_000)
+    portal.shot(page, "officer-own-node-en")
+
+    # a reload keeps her signed in; the key file is kept for the tab, locked: the password alone unlocks it
+    page.reload()
+    page.wait_for_selector("#password")
+    assert page.locator("#keystore").count() == 0
+    page.fill("#password", "demo")
+    page.locator("form:has(#password) button[type=submit]").click()
+    page.locator(f"#mine tr[data-request='{asked}'] button[data-grant]").click()
+    assert page.wait_for_selector("#read-result").inner_text().count("matches the ledger") == 1
+    kept = page.evaluate("sessionStorage.getItem('cl.keystore')")
+    assert json.loads(kept)["crypto"]["kdf"] == "scrypt"  # the file as issued: encrypted, never the key
+    key = Account.decrypt(json.loads(kept), "demo").hex()
+    assert key.removeprefix("0x") not in json.dumps(page.evaluate("({...sessionStorage, ...localStorage})"))
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_selector("#keystore")
+    assert page.evaluate("sessionStorage.length") == 0
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
 
 from api.portal.pages import PAGES
 from tests.api.conftest import Api
@@ -214,9 +215,12 @@ def test_the_token_lives_in_session_storage_and_no_key_is_stored(portal: Portal)
     portal.sign_in(page, "/officer", "civil-affairs-officer.json")
     page.wait_for_selector("#nid")
     storage = page.evaluate("({s: {...sessionStorage}, l: {...localStorage}})")
-    assert set(storage["s"]) == {"cl.token"} and set(storage["l"]) <= {"cl.lang"}
+    # the session token, and the keystore file as issued (encrypted by its password) for a reload in this tab
+    assert set(storage["s"]) == {"cl.token", "cl.keystore"} and set(storage["l"]) <= {"cl.lang"}
+    assert storage["s"]["cl.keystore"] == (portal.keystores / "civil-affairs-officer.json").read_text()
+    key = Account.decrypt(storage["s"]["cl.keystore"], "demo").hex().removeprefix("0x")
     dump = json.dumps(storage).lower()
-    assert "privatekey" not in dump and "demo" not in dump and "crypto" not in dump
+    assert "privatekey" not in dump and '"demo"' not in dump and key not in dump
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_selector("#keystore")
     assert page.evaluate("sessionStorage.length") == 0

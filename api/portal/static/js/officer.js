@@ -7,6 +7,26 @@ import { act, eventArg, signTyped } from "./wallet.js";
 import { verifyDisclosure } from "./verify.js";
 
 const state = { found: null, nationalId: "", target: null, mode: null, notice: null, read: null };
+const POLL_MS = 5000; // "my requests" follows the chain index of this node without a reload
+let poll = null;
+
+async function mine() {
+  return Promise.all([api("GET", "/requests?view=mine"), api("GET", "/grants?view=mine")]);
+}
+
+/** Re-asks for my requests and grants every few seconds and redraws only that card when they changed. */
+function follow(seen, rerender) {
+  clearInterval(poll);
+  let last = JSON.stringify(seen);
+  poll = setInterval(async () => {
+    const card = document.getElementById("mine");
+    if (!card) { clearInterval(poll); return; }
+    let fresh;
+    try { fresh = await mine(); } catch (err) { return; } // a missed turn: the next one asks again
+    const now = JSON.stringify(fresh);
+    if (now !== last) { last = now; card.replaceWith(requestsCard(fresh[0], fresh[1], rerender)); }
+  }, POLL_MS);
+}
 
 function searchCard(rerender) {
   const out = el("div", { "aria-live": "polite" });
@@ -142,12 +162,12 @@ function requestsCard(requests, grants, rerender) {
     await doRead({ recordId: g.recordId, fields: g.fields, purpose: g.purpose, category: g.category }, out);
     rerender();
   }) }, t("officer.readGranted"));
-  return el("section", { class: "card", "aria-labelledby": "mine-h" }, el("h2", { id: "mine-h" }, t("officer.myRequests")),
-    requests.length ? table([t("officer.requestNo"), t("officer.category"), t("form.fields"), t("form.purpose"), t("officer.status"), t("officer.actions")],
+  return el("section", { class: "card", id: "mine", "aria-labelledby": "mine-h" }, el("h2", { id: "mine-h" }, t("officer.myRequests")),
+    requests.length ? table([t("officer.requestNo"), t("officer.category"), t("officer.keptBy"), t("form.fields"), t("form.purpose"), t("officer.status"), t("officer.actions")],
       requests.slice().reverse().map((q) => {
         const g = grants.find((x) => x.id === q.grantId);
-        return el("tr", { "data-request": q.id },
-          el("td", {}, `#${q.id}`), el("td", {}, label("category", q.category)),
+        return el("tr", { "data-request": q.id, "data-state": g ? (g.active ? "active" : g.revoked ? "revoked" : "expired") : q.status },
+          el("td", {}, `#${q.id}`), el("td", {}, label("category", q.category)), el("td", {}, label("body", q.custodian)),
           el("td", {}, q.fields.map((f) => label("field", f)).join(t("list.sep"))), el("td", {}, label("purpose", q.purpose)),
           el("td", {}, g ? label("grantState", g.active ? "active" : g.revoked ? "revoked" : "expired") : label("status", q.status),
             g && g.active ? el("span", { class: "hint" }, ` ${t("officer.until", { date: fmtDate(g.expiresAt) })}`) : null),
@@ -157,7 +177,7 @@ function requestsCard(requests, grants, rerender) {
 
 start({
   name: "officer",
-  signOut() { Object.assign(state, { found: null, target: null, read: null, notice: null }); },
+  signOut() { clearInterval(poll); Object.assign(state, { found: null, target: null, read: null, notice: null }); },
   async render(main, refreshShell) {
     const rerender = () => this.render(main, refreshShell);
     const me = await gate(main, "officer", ["officer", "admin"], rerender, refreshShell);
@@ -165,7 +185,7 @@ start({
     const cfg = await portalConfig();
     let requests = [], grants = [], problem = null;
     try {
-      [requests, grants] = await Promise.all([api("GET", "/requests?view=mine"), api("GET", "/grants?view=mine")]);
+      [requests, grants] = await mine();
     } catch (err) { problem = errorText(err); }
     clear(main, el("h1", {}, t("page.officer")), whoLine(me),
       state.notice ? message("ok", state.notice) : null, problem ? message("error", problem) : null,
@@ -176,5 +196,6 @@ start({
       // only a resident's own committee issues their code, at its node: a department is never offered it
       me.body === cfg.body && cfg.kind === "residents_committee" ? codeCard() : null);
     state.notice = null;
+    if (!problem) follow([requests, grants], rerender);
   },
 });

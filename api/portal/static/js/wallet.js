@@ -1,5 +1,7 @@
 // A person's own key in the browser: a keystore V3 file decrypted here, or an injected EIP-1193
-// wallet. The key and the password never leave this page: nothing is stored, nothing is sent.
+// wallet. The key and the password never leave this page and are never stored: only the keystore
+// file as it is (encrypted with the password, scrypt) is kept for this tab, so that after a reload
+// the password alone unlocks it again. Signing out forgets both.
 // Sign-in is EIP-4361 (personal_sign); every chain action and read is EIP-712, signed here.
 
 import { api, PortalError, setToken } from "./app.js";
@@ -10,23 +12,30 @@ export async function ethers() {
   return import("/vendor/ethers.js");
 }
 
+const KEPT = "cl.keystore"; // the encrypted keystore file, for this tab only (sessionStorage)
+
 export function unlocked() { return signer; }
-export function forget() { signer = null; }
+export function forget() { signer = null; sessionStorage.removeItem(KEPT); }
+window.addEventListener("cl-signout", forget);
+
+/** The keystore file kept for this tab, if any: after a reload, only its password is asked. */
+export function keptKeystore() { return sessionStorage.getItem(KEPT); }
 
 export async function fromKeystore(file, password) {
-  const { Wallet } = await ethers();
   let json;
   try {
-    json = await file.text();
+    json = file === null ? keptKeystore() : await file.text();
     JSON.parse(json);
   } catch (e) {
     throw new PortalError("error.keystore_file");
   }
+  const { Wallet } = await ethers();
   try {
     signer = await Wallet.fromEncryptedJson(json, password);
   } catch (e) {
     throw new PortalError("error.keystore_password");
   }
+  sessionStorage.setItem(KEPT, json);
   return signer;
 }
 
