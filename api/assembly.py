@@ -18,6 +18,7 @@ from ledger.errors import BadArgument
 from ledger.index.indexer import Indexer
 from ledger.peers.exchange import NodeClient, NodeIdentity
 from ledger.peers.gather import published_api_at
+from ledger.peers.people import People
 from ledger.store.directory import Directory
 from ledger.store.justifications import FreeTexts
 from ledger.store.trail import Trail
@@ -51,7 +52,7 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
     questions = follow_chain(chain, interval=settings.head_interval, shared=settings.home / "api" / f"{settings.body}.head")
     directory = Directory(store.engine)
     if settings.environment == "development" and demo.node_account(settings.body) is not None:
-        demo.describe_staff(directory)  # the demo's invented staff, by name and post
+        demo.describe_staff(directory, settings.body)  # the demo's invented staff of this body, by name and post
     metrics.watch(
         outbox_pending=store.anchorer.pending_count,
         events=trail.last_seq,
@@ -82,6 +83,7 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
         directory=directory,
         questions=questions,
         peers=peers,
+        people=People(directory, questions, peers, store.body),
     )
 
 

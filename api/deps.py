@@ -27,6 +27,7 @@ from ledger.errors import NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
 from ledger.index.indexer import Indexer
 from ledger.peers.exchange import NodeClient
+from ledger.peers.people import People
 from ledger.records.store import RecordStore
 from ledger.store.directory import Directory
 from ledger.store.justifications import FreeTexts
@@ -56,6 +57,7 @@ class Node:
     directory: Directory
     questions: Questions
     peers: NodeClient  # other bodies' nodes, called as this node
+    people: People  # names and posts: this body's from its directory, others' from their nodes
 
     @property
     def body(self) -> str:

@@ -56,6 +56,8 @@ class MeOut(BaseModel):
     address: str
     body: str | None = Field(description="Body code, or null for a resident with no body")
     roles: list[str] = Field(examples=[["officer"]])
+    name: str | None = Field(default=None, description="From the body's members' directory, if it names them")
+    post: str | None = Field(default=None, description="From the body's members' directory")
 
 
 def nonce_key(node: Node) -> bytes:
@@ -103,9 +105,12 @@ def login(body: LoginIn, node: NodeDep, request: Request) -> TokenOut:
 
 
 @router.get("/me", response_model=MeOut, summary="Who the token's account is now, by the chain")
-def me(actor: CurrentActor) -> MeOut:
+def me(actor: CurrentActor, node: NodeDep) -> MeOut:
+    who = node.people.of([actor.address]).get(actor.address) if actor.body else None
     return MeOut(
         address=actor.address,
         body=actor.body,
         roles=[r.name.lower() for r in type(actor.roles) if r in actor.roles and r.name],
+        name=who.name if who else None,
+        post=who.post if who else None,
     )

@@ -32,6 +32,7 @@ from ledger.chain.views import bodies_at, committee_at, member_of
 from ledger.errors import NotAuthorized
 from ledger.ids import BodyKind, Role, code_name, parse_record_id
 from ledger.peers.exchange import Caller, authenticate
+from ledger.peers.people import MAX_ACCOUNTS
 from ledger.store.nonces import accept_node_nonce
 
 router = APIRouter(prefix="/node", tags=["node"])
@@ -204,3 +205,27 @@ class NodeAuditOut(BaseModel):
 def node_audit(body: NodeAuditIn, caller: CallingNode, node: NodeDep) -> dict[str, Any]:
     _of_kind(node, caller, BodyKind.AUDITOR, "ask for a node's audit")
     return signed_audit(node, body.request)
+
+
+class PeopleIn(BaseModel):
+    accounts: list[Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]] = Field(max_length=MAX_ACCOUNTS)
+
+
+class PersonOut(BaseModel):
+    account: str
+    name: str | None
+    post: str | None
+
+
+class PeopleOut(BaseModel):
+    people: list[PersonOut] = Field(description="Only this body's members, as its directory describes them")
+
+
+@router.post(
+    "/people",
+    response_model=PeopleOut,
+    responses={401: _REFUSALS[401]},
+    summary="For another body's node: the names and posts of this body's members among some accounts",
+)
+def node_people(body: PeopleIn, caller: CallingNode, node: NodeDep) -> PeopleOut:
+    return PeopleOut(people=[PersonOut(account=p.account, name=p.name, post=p.post) for p in node.people.own(body.accounts)])

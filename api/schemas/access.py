@@ -119,6 +119,8 @@ class RequestOut(Covered):
     status: str
     requester: str
     requesterBody: str
+    requesterName: str | None = Field(default=None, description="From the requester's body's directory, if it names them")
+    requesterPost: str | None = Field(default=None, description="From the requester's body's directory")
     justificationHash: str
     justification: KeptTextOut | None = Field(
         default=None,
@@ -134,6 +136,8 @@ class GrantOut(Covered):
     active: bool = Field(description="Not revoked and not expired, by the chain's clock")
     grantee: str | None = Field(description="null for a standing agreement: every officer of the grantee body")
     granteeBody: str
+    granteeName: str | None = Field(default=None, description="From the grantee's body's directory")
+    granteePost: str | None = Field(default=None, description="From the grantee's body's directory")
     requestId: int
     consentRequired: bool
     consent: str | None = Field(description="none, given or refused, for the grant's subject; null for agreements")

@@ -35,6 +35,8 @@ class EmergencyOut(BaseModel):
     id: int
     reader: str
     readerBody: str
+    readerName: str | None = Field(default=None, description="From the reader's body's directory")
+    readerPost: str | None = Field(default=None, description="From the reader's body's directory")
     recordId: str
     custodian: str
     fields: list[str]

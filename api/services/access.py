@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -14,6 +15,7 @@ from api.services.transactions import prepare
 from ledger.chain.access import ZERO, Grant, Request, RequestInput, Scope
 from ledger.errors import NotFound
 from ledger.ids import Role, code_id, code_name, hex32, parse_record_id, salted_hash
+from ledger.store.directory import Person
 
 
 def optional_hex(value: bytes) -> str | None:
@@ -38,8 +40,12 @@ def may_read_texts(actor: Actor, custodian: bytes, author: str) -> bool:
     )
 
 
-def request_out(node: Node, r: Request, actor: Actor | None = None) -> RequestOut:
+def request_out(
+    node: Node, r: Request, actor: Actor | None = None, people: Mapping[str, Person] | None = None
+) -> RequestOut:
+    """A request as the API shows it; ``people``: names and posts looked up for a whole list at once."""
     category = code_name(r.category)
+    who = (people if people is not None else node.people.of([r.requester])).get(r.requester)
     text = kept_text(node, r.justification_hash) if actor and may_read_texts(actor, r.custodian, r.requester) else None
     return RequestOut(
         id=r.id,
@@ -47,6 +53,8 @@ def request_out(node: Node, r: Request, actor: Actor | None = None) -> RequestOu
         status=r.status.name.lower(),
         requester=r.requester,
         requesterBody=code_name(r.requester_body),
+        requesterName=who.name if who else None,
+        requesterPost=who.post if who else None,
         custodian=code_name(r.custodian),
         recordId=optional_hex(r.record_id),
         subjectId=optional_hex(r.subject),
@@ -59,9 +67,10 @@ def request_out(node: Node, r: Request, actor: Actor | None = None) -> RequestOu
     )
 
 
-def grant_out(node: Node, g: Grant, now: int) -> GrantOut:
+def grant_out(node: Node, g: Grant, now: int, people: Mapping[str, Person] | None = None) -> GrantOut:
     category = code_name(g.category)
     agreement = g.scope is Scope.AGREEMENT
+    who = None if agreement else (people if people is not None else node.people.of([g.grantee])).get(g.grantee)
     return GrantOut(
         id=g.id,
         scope=g.scope.name.lower(),
@@ -70,6 +79,8 @@ def grant_out(node: Node, g: Grant, now: int) -> GrantOut:
         active=not g.revoked and g.expires_at > now,
         grantee=None if agreement else g.grantee,
         granteeBody=code_name(g.grantee_body),
+        granteeName=who.name if who else None,
+        granteePost=who.post if who else None,
         custodian=code_name(g.custodian),
         recordId=optional_hex(g.record_id),
         subjectId=optional_hex(g.subject),
@@ -90,7 +101,9 @@ def requests_of(node: Node, actor: Actor, view: str) -> list[RequestOut]:
     else:
         actor.require(Role.OFFICER | Role.ADMIN, "see the requests made to this body", body=node.body)
         ids = node.indexer.request_ids(custodian=code_id(node.body))
-    out = [request_out(node, access.get_request(i), actor) for i in ids]
+    requests = [access.get_request(i) for i in ids]
+    people = node.people.of(r.requester for r in requests)
+    out = [request_out(node, r, actor, people) for r in requests]
     return [r for r in out if view != "pending" or r.status == "pending"]
 
 
@@ -108,7 +121,8 @@ def grants_of(node: Node, actor: Actor, view: str) -> list[GrantOut]:
     grants = [access.get_grant(i) for i in ids]
     if view == "mine":
         grants = [g for g in grants if g.scope is Scope.AGREEMENT or g.grantee == actor.address]
-    return [grant_out(node, g, now) for g in grants]
+    people = node.people.of(g.grantee for g in grants if g.scope is not Scope.AGREEMENT)
+    return [grant_out(node, g, now, people) for g in grants]
 
 
 def _ask(node: Node, actor: Actor, req: RequestInput, summary: str, salt: bytes, justification: str) -> Prepared:

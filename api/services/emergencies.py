@@ -15,10 +15,13 @@ from ledger.ids import code_id, code_name, hex32, parse_record_id, salted_hash
 
 def emergency_out(node: Node, e: Emergency, actor: Actor | None = None) -> EmergencyOut:
     record = node.store.get(e.record_id)
+    who = node.people.of([e.reader]).get(e.reader)
     return EmergencyOut(
         id=e.id,
         reader=e.reader,
         readerBody=code_name(e.reader_body),
+        readerName=who.name if who else None,
+        readerPost=who.post if who else None,
         recordId=hex32(e.record_id),
         custodian=code_name(e.custodian),
         fields=node.store.fields(record.category, e.fields),

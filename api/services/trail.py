@@ -21,7 +21,7 @@ from ledger.trail.proofs import build_trail, event_material
 def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
     """Events with their emergency flags (from the chain index) and anchors."""
     anchors = node.trail.anchors_of([e.seq for e in events])
-    people = node.directory.people({e.reader for e in events})
+    people = node.people.of({e.reader for e in events})
     out = []
     for e in events:
         flag = None

@@ -362,21 +362,44 @@ def add_records(
 
 
 #: Invented staff of the demo bodies, by dev account index: (name, post), for the members' directory.
+#: The demo's invented staff, by name and post as their bodies would enter them: in Chinese. The portal's
+#: English catalogue gives each an English form ("name.王芳": "Wang Fang", "post.低保专干": ...).
 STAFF: dict[int, tuple[str, str]] = {
+    1: ("周敏", "街道办主任"),
+    2: ("孙浩", "街道办副主任"),
+    3: ("胡静", "网格协调员"),
+    4: ("陈丽", "居委会主任"),
+    5: ("高燕", "居委会副主任"),
+    6: ("刘洋", "网格员"),
+    7: ("赵磊", "居委会主任"),
+    8: ("马琳", "居委会副主任"),
+    9: ("何平", "网格员"),
+    10: ("郭强", "科长"),
+    11: ("林雪", "副科长"),
+    12: ("王芳", "低保专干"),
+    13: ("徐涛", "派出所所长"),
+    14: ("宋杰", "派出所副所长"),
+    15: ("邓凯", "社区民警"),
+    16: ("罗红", "督查组长"),
+    17: ("谢宁", "督查员"),
+    18: ("唐宇", "数据审计员"),
+}
+#: The English forms, for the portal's English catalogue (tests/portal checks both stay in step).
+STAFF_EN: dict[int, tuple[str, str]] = {
     1: ("Zhou Min", "Subdistrict director"),
-    2: ("Sun Hao", "Deputy director"),
+    2: ("Sun Hao", "Deputy subdistrict director"),
     3: ("Hu Jing", "Grid coordinator"),
     4: ("Chen Li", "Committee director"),
-    5: ("Gao Yan", "Deputy director"),
+    5: ("Gao Yan", "Deputy committee director"),
     6: ("Liu Yang", "Grid worker"),
     7: ("Zhao Lei", "Committee director"),
-    8: ("Ma Lin", "Deputy director"),
+    8: ("Ma Lin", "Deputy committee director"),
     9: ("He Ping", "Grid worker"),
     10: ("Guo Qiang", "Section chief"),
-    11: ("Lin Xue", "Deputy chief"),
+    11: ("Lin Xue", "Deputy section chief"),
     12: ("Wang Fang", "Subsistence caseworker"),
-    13: ("Xu Tao", "Station chief"),
-    14: ("Song Jie", "Deputy chief"),
+    13: ("Xu Tao", "Police station chief"),
+    14: ("Song Jie", "Deputy police station chief"),
     15: ("Deng Kai", "Community police officer"),
     16: ("Luo Hong", "Chief inspector"),
     17: ("Xie Ning", "Inspector"),
@@ -385,11 +408,12 @@ STAFF: dict[int, tuple[str, str]] = {
 KEYSTORE_PASSWORD = "demo"  # of the demo's keystore files: WELL-KNOWN DEVELOPMENT KEYS, for the local demo only
 
 
-def describe_staff(directory: Directory) -> None:
-    """Puts the demo bodies' invented staff in a node's members' directory, where it has no entry for
-    them yet (an admin's later description stays)."""
+def describe_staff(directory: Directory, own: str) -> None:
+    """Puts the invented staff of the node's own body ``own`` in its members' directory, where it has no
+    entry for them yet (an admin's later description stays). Other bodies' staff are theirs to describe,
+    at their nodes: this node asks them (:mod:`ledger.peers.people`)."""
     known = directory.people(dev_account(i).address for i in STAFF)
-    for body in BODIES:
+    for body in (b for b in BODIES if b.code == own):
         for index in (*body.admins, *(i for i, _, _ in body.members)):
             if index in STAFF and dev_account(index).address not in known:
                 name, post = STAFF[index]

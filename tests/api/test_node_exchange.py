@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -324,7 +325,8 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
     resident = ApiClient(pair.committee_url)
     trail = resident.request("POST", "/trail/by-code/consortium", json={"code": code})
     assert [(e["custodian"], e["recordId"]) for e in trail["events"]] == [("rc-west", west), ("rc-east", east)]
-    assert all(e["readerName"] == "Wang Fang" and e["readerBody"] == "civil-affairs" for e in trail["events"])
+    # named by civil affairs' node, which rc-east's and rc-west's nodes asked (each body names its own staff)
+    assert all(e["readerName"] == "王芳" and e["readerBody"] == "civil-affairs" for e in trail["events"])
     status = {p["custodian"]: p["status"] for p in trail["parts"]}
     assert status == {
         "rc-east": "answered",
@@ -693,9 +695,7 @@ def test_a_resident_moves_between_committees_and_the_new_one_acts_for_them(pair:
     assert {p["custodian"]: p["status"] for p in trail["parts"]}["rc-east"] == "answered"
 
 
-def test_an_officer_follows_and_reads_her_grants_at_every_custodian_from_her_own_node(
-    pair: Nodes, browser: Any
-) -> None:
+def test_an_officer_follows_and_reads_her_grants_at_every_custodian_from_her_own_node(pair: Nodes, browser: Any) -> None:
     """Civil affairs' officer, signed in at civil affairs' own node: her request to rc-east shows its end
     date and a Read that works from there; a new request and its approval appear without a reload; a
     reload in the same tab asks for the password alone."""
@@ -739,3 +739,46 @@ def test_an_officer_follows_and_reads_her_grants_at_every_custodian_from_her_own
     page.wait_for_selector("#keystore")
     assert page.evaluate("sessionStorage.length") == 0
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_each_body_names_its_own_staff_and_only_them_node_to_node(pair: Nodes) -> None:
+    asked = {"accounts": [dev_account(RC_OFFICER).address, dev_account(CA_OFFICER).address]}
+    # civil affairs' node asks rc-east's: only rc-east's member is named, from rc-east's directory
+    r = _as_node(pair, "rc-east", "/node/people", asked, CA_NODE, "civil-affairs")
+    assert r.status_code == 200, r.text
+    assert r.json()["people"] == [{"account": dev_account(RC_OFFICER).address, "name": "刘洋", "post": "网格员"}]
+    # a person, or anyone without a node's signature, is not answered
+    unsigned = httpx.post(pair.committee_url + "/node/people", json=asked, timeout=30)
+    assert unsigned.status_code == 401
+    # the admin deciding at rc-east sees who asks, as civil affairs' node names her
+    record_id = pair.client(pair.committee_url, RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    officer = pair.client(pair.department_url, CA_OFFICER)
+    asked_id = officer.request_access(
+        scope="record", recordId=record_id, fields=["address"], purpose="subsistence_review", justification="check"
+    )
+    pending = _pending(pair.client(pair.committee_url, RC_ADMIN), asked_id)
+    assert (pending["requesterBody"], pending["requesterName"], pending["requesterPost"]) == (
+        "civil-affairs",
+        "王芳",
+        "低保专干",
+    )
+
+
+def test_the_admin_sees_who_asks_in_words_in_both_languages(pair: Nodes, browser: Any) -> None:
+    record_id = pair.client(pair.committee_url, RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    asked = pair.client(pair.department_url, CA_OFFICER).request_access(
+        scope="record", recordId=record_id, fields=["address"], purpose="subsistence_review", justification="check"
+    )
+    _pending(pair.client(pair.committee_url, RC_ADMIN), asked)
+    portal = Portal(pair.committee_url, pair.home / "keystores", browser)
+    for lang, named in (("en", "Wang Fang (Subsistence caseworker)"), ("zh-CN", "王芳（低保专干）")):
+        page = portal.page(lang=lang)
+        portal.sign_in(page, "/admin", "rc-east-admin.json")
+        item = page.locator(f"li[data-request='{asked}']")
+        item.wait_for()
+        assert named in item.inner_text()
+        text = str(page.evaluate("document.body.innerText"))
+        assert not re.search(r"0x[0-9a-fA-F]{40}", text), "an account shown as hex outside its details"
+        assert ("Chen Li" if lang == "en" else "陈丽") in page.locator("main .lead").first.inner_text()
+        portal.shot(page, f"admin-requester-{lang}")
+        assert page.errors == []  # type: ignore[attr-defined]

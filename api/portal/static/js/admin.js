@@ -1,7 +1,7 @@
 // Admins of a custodian body: decide requests knowing why (the justification's text, checked here
 // against its salted hash on-chain), revoke grants, review emergency reads, see the body's members.
 
-import { api, busy, clear, el, errorText, field, fmtDate, label, message, short, start, t } from "./app.js";
+import { api, busy, clear, el, errorText, field, fmtDate, hexDetails, label, message, personText, start, t } from "./app.js";
 import { gate, table, whoLine } from "./staff.js";
 import { act } from "./wallet.js";
 import { textMatches } from "./verify.js";
@@ -37,7 +37,8 @@ async function pendingCard(pending, rerender) {
     items.push(el("li", { "data-request": q.id },
       el("h3", {}, t("admin.requestFrom", { id: q.id, body: label("body", q.requesterBody) })),
       el("dl", { class: "facts" },
-        el("dt", {}, t("admin.requester")), el("dd", { class: "mono" }, q.requester),
+        el("dt", {}, t("admin.requester")), el("dd", {}, personText(q.requesterName, q.requesterPost) || t("person.unnamed"),
+          hexDetails([t("staff.account"), q.requester])),
         el("dt", {}, t("officer.category")), el("dd", {}, label("category", q.category)),
         el("dt", {}, t("form.fields")), el("dd", {}, q.fields.map((f) => label("field", f)).join(t("list.sep"))),
         el("dt", {}, t("form.purpose")), el("dd", {}, label("purpose", q.purpose)),
@@ -54,7 +55,8 @@ function grantsCard(grants, rerender) {
   return el("section", { class: "card", "aria-labelledby": "grants-h" }, el("h2", { id: "grants-h" }, t("admin.grants")),
     grants.length ? table([t("admin.grantNo"), t("admin.grantee"), t("officer.category"), t("form.fields"), t("form.purpose"),
       t("admin.expires"), t("officer.status"), t("officer.actions")], grants.slice().reverse().map((g) => el("tr", { "data-grant": g.id },
-      el("td", {}, `#${g.id}`), el("td", {}, label("body", g.granteeBody), g.grantee ? el("div", { class: "mono" }, short(g.grantee)) : null),
+      el("td", {}, `#${g.id}`), el("td", {}, label("body", g.granteeBody),
+        g.grantee ? el("div", { class: "hint" }, personText(g.granteeName, g.granteePost) || t("person.unnamed")) : null),
       el("td", {}, label("category", g.category)), el("td", {}, g.fields.map((f) => label("field", f)).join(t("list.sep"))),
       el("td", {}, label("purpose", g.purpose)), el("td", {}, fmtDate(g.expiresAt)),
       el("td", {}, label("grantState", g.active ? "active" : g.revoked ? "revoked" : "expired"),
@@ -78,6 +80,7 @@ async function emergenciesCard(emergencies, rerender) {
       rerender();
     });
     items.push(el("li", {}, el("h3", {}, t("admin.emergencyBy", { id: em.id, body: label("body", em.readerBody) })),
+      el("p", {}, personText(em.readerName, em.readerPost) || t("person.unnamed")),
       el("dl", { class: "facts" }, el("dt", {}, t("trail.when")), el("dd", {}, fmtDate(em.declaredAt)),
         el("dt", {}, t("form.fields")), el("dd", {}, em.fields.map((f) => label("field", f)).join(t("list.sep"))),
         el("dt", {}, t("admin.emergencyReason")), el("dd", {}, await keptText(em.reason, em.reasonHash))),
@@ -92,8 +95,9 @@ async function emergenciesCard(emergencies, rerender) {
 function membersCard(members) {
   return el("section", { class: "card", "aria-labelledby": "members-h" }, el("h2", { id: "members-h" }, t("admin.members")),
     table([t("admin.memberName"), t("admin.memberPost"), t("admin.memberRoles"), t("admin.memberAccount")], members.map((m) => el("tr", {},
-      el("td", {}, m.name || "—"), el("td", {}, m.post || "—"), el("td", {}, m.roles.map((r) => label("role", r)).join(t("list.sep"))),
-      el("td", { class: "mono" }, m.account)))));
+      el("td", {}, m.name ? label("name", m.name) : "—"), el("td", {}, m.post ? label("post", m.post) : "—"),
+      el("td", {}, m.roles.map((r) => label("role", r)).join(t("list.sep"))),
+      el("td", {}, hexDetails([t("admin.memberAccount"), m.account]))))));
 }
 
 start({

@@ -1,6 +1,6 @@
 // Safe DOM building: every value from the API goes in as text, never as HTML.
 
-import { t } from "./i18n.js";
+import { label, t } from "./i18n.js";
 import { errorText } from "./http.js";
 
 // --------------------------------------------------------------------- DOM
@@ -66,6 +66,19 @@ export function download(name, text, type = "application/json") {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A person in words, from the directory: "name (post)", the name or the post alone; null if none is known. */
+export function personText(name, post) {
+  const n = name ? label("name", name) : null;
+  const p = post ? label("post", post) : null;
+  return n && p ? t("person.namePost", { name: n, post: p }) : n || p;
+}
+
+/** Hex (an account, a hash) behind a "details" control: the words first, the digits on request. */
+export function hexDetails(...pairs) {
+  return el("details", { class: "hex" }, el("summary", {}, t("details.show")),
+    el("dl", { class: "facts" }, pairs.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { class: "mono" }, v)])));
 }
 
 export function short(hex) { return hex ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : ""; }

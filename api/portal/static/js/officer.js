@@ -1,7 +1,7 @@
 // Officers: find a resident's records, request access with a purpose and a justification, follow the
 // requests, and read what was granted: the read request signed here, each field verified on-chain.
 
-import { api, busy, clear, el, errorText, facts, field, fmtDate, label, message, portalConfig, short, start, t } from "./app.js";
+import { api, busy, clear, el, errorText, facts, field, fmtDate, hexDetails, label, message, portalConfig, start, t } from "./app.js";
 import { chosen, fieldChoice, gate, purposeSelect, table, whoLine } from "./staff.js";
 import { act, eventArg, signTyped } from "./wallet.js";
 import { verifyDisclosure } from "./verify.js";
@@ -42,11 +42,11 @@ function searchCard(rerender) {
     });
   } }, field("nid", "officer.nationalId", nid, "officer.nationalIdHint"), el("div", { class: "actions" }, submit), out);
   const results = state.found === null ? null : state.found.length === 0 ? message("info", t("officer.noRecords"))
-    : table([t("officer.category"), t("officer.keptBy"), t("officer.recordId"), t("officer.version"), t("officer.status"),
+    : table([t("officer.category"), t("officer.keptBy"), t("officer.version"), t("officer.status"),
       t("officer.actions")],
       state.found.map((r) => el("tr", { "data-custodian": r.custodian },
-        el("td", {}, label("category", r.category)), el("td", {}, label("body", r.custodian)),
-        el("td", { class: "mono" }, short(r.recordId)),
+        el("td", {}, label("category", r.category), hexDetails([t("officer.recordId"), r.recordId])),
+        el("td", {}, label("body", r.custodian)),
         el("td", {}, String(r.version)), el("td", {}, label("status", r.status)),
         el("td", {}, el("div", { class: "actions" },
           el("button", { type: "button", class: "secondary", "data-record": r.recordId,
@@ -134,9 +134,8 @@ function readResult() {
         t(checked.fields[f.name] ? "officer.fieldOk" : "officer.fieldBad")))))),
     el("h3", {}, t("officer.receipt")),
     facts([[t("officer.receiptSeq"), String(r.seq)], [t("officer.receiptAt"), fmtDate(r.at)],
-      [t("officer.receiptAnchorBy"), fmtDate(r.anchorBy)],
-      [t("officer.receiptHash"), el("span", { class: "mono" }, r.eventHash)],
-      [t("officer.receiptSigner"), el("span", { class: "mono" }, r.signer)]]));
+      [t("officer.receiptAnchorBy"), fmtDate(r.anchorBy)]]),
+    hexDetails([t("officer.receiptHash"), r.eventHash], [t("officer.receiptSigner"), r.signer]));
 }
 
 function codeCard() {

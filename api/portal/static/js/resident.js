@@ -3,7 +3,7 @@
 // answer is named), verify any event in this browser against the chain, download the bundles.
 
 import {
-  api, busy, clear, download, el, errorText, facts, field, fmtDate, label, message, portalConfig, start, t,
+  api, busy, clear, download, el, errorText, facts, field, fmtDate, label, message, personText, portalConfig, start, t,
 } from "./app.js";
 import { signInCard, whoAmI } from "./signin.js";
 import { verifyEvent } from "./verify.js";
@@ -66,9 +66,7 @@ function consentCard(rerender) {
 }
 
 function who(e) {
-  const person = e.readerName || e.readerPost;
-  const role = e.readerName && e.readerPost ? `${e.readerName} (${e.readerPost})` : person;
-  return role || e.reader;
+  return personText(e.readerName, e.readerPost) || t("person.unnamed");
 }
 
 function under(e) {

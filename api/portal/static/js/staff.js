@@ -1,7 +1,7 @@
 // What the officers', admins' and auditors' pages share: signing in (and unlocking the key again
 // after a reload), the catalogue of categories and purposes, and small form builders.
 
-import { api, clear, el, field, label, message, t } from "./app.js";
+import { api, clear, el, field, hexDetails, label, message, personText, t } from "./app.js";
 import { needsKey, signInCard, whoAmI } from "./signin.js";
 
 let catalog = null;
@@ -56,8 +56,10 @@ export async function gate(main, page, roles, rerender, refreshShell, { needKey 
 }
 
 export function whoLine(me) {
-  return el("p", { class: "lead" }, t("staff.signedInAs", {
-    body: label("body", me.body), roles: me.roles.map((r) => label("role", r)).join(t("list.sep")), account: me.address }));
+  const vars = { body: label("body", me.body), roles: me.roles.map((r) => label("role", r)).join(t("list.sep")) };
+  const who = personText(me.name, me.post);
+  return el("div", { class: "lead" }, el("p", {}, who ? t("staff.signedInAs", { ...vars, who }) : t("staff.signedInAsAnon", vars)),
+    hexDetails([t("staff.account"), me.address]));
 }
 
 export function table(headers, rows) {
