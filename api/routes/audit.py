@@ -7,18 +7,20 @@ verdict (HTML) tell.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
 
 from api.deps import CurrentMember, NodeDep
+from api.schemas.audit import ConsortiumDashboard, Dashboard
+from api.services import dashboards
 from api.services.audit import audit_node
+from api.services.consortium import require_auditors_node
 from ledger.audit.report import MEDIA_TYPES, render
 from ledger.errors import NotFound
-from ledger.ids import Role, code_id, code_name
+from ledger.ids import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -75,30 +77,10 @@ def latest(
     )
 
 
-class DayCount(BaseModel):
-    day: dt.date
-    body: str = Field(description="The reading body's code")
-    reads: int
-
-
-class Dashboard(BaseModel):
-    custodian: str
-    days: int
-    readsPerBodyPerDay: list[DayCount]
-    denialsByDecision: dict[str, int] = Field(
-        description="Refused reads by the access rules' reason, since this node's process started"
-    )
-    emergencies: dict[str, int] = Field(description="Emergency reads of this body's records: reviewed, unreviewed")
-    anchoring: dict[str, Any] = Field(description="Anchored through, latest sequence, backlog, failures")
-    latencySeconds: dict[str, float | None] = Field(
-        description="Accept → anchored of the latest anchored events: p50, p95, max"
-    )
-
-
 @router.get(
     "/dashboard",
     response_model=Dashboard,
-    summary="Figures for the auditors' dashboard (auditors)",
+    summary="Figures for the auditors' dashboard: this node (auditors)",
     responses={403: {"description": "Not an auditor"}},
 )
 def dashboard(
@@ -107,16 +89,21 @@ def dashboard(
     days: Annotated[int, Query(ge=1, le=366, description="Days back, today included")] = 14,
 ) -> Dashboard:
     actor.require(Role.AUDITOR, "see the audit dashboard")
-    since = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=days - 1)
-    counts = node.trail.reads_per_day(since)
-    emergencies = node.indexer.emergency_ids(custodian=code_id(node.body))
-    unreviewed = node.indexer.emergency_ids(custodian=code_id(node.body), unreviewed=True)
-    return Dashboard(
-        custodian=node.body,
-        days=days,
-        readsPerBodyPerDay=[DayCount(day=d, body=code_name(bytes.fromhex(b[2:])), reads=n) for d, b, n in counts],
-        denialsByDecision=node.metrics.read_denials_by_decision(),
-        emergencies={"reviewed": len(emergencies) - len(unreviewed), "unreviewed": len(unreviewed)},
-        anchoring=node.anchorer.status.as_json(),
-        latencySeconds=node.trail.anchor_latency(),
-    )
+    return dashboards.of_node(node, days)
+
+
+@router.get(
+    "/dashboard/consortium",
+    response_model=ConsortiumDashboard,
+    summary="Figures for the auditors' dashboard from every body's node, gathered here (auditors, at the "
+    "auditor body's node)",
+    responses={403: {"description": "Not an auditor, or not the auditor body's node"}},
+)
+async def consortium_dashboard(
+    actor: CurrentMember,
+    node: NodeDep,
+    days: Annotated[int, Query(ge=1, le=366, description="Days back, today included")] = 14,
+) -> ConsortiumDashboard:
+    actor.require(Role.AUDITOR, "see the consortium's dashboard")
+    require_auditors_node(node)
+    return await run_in_threadpool(dashboards.of_consortium, node, days)

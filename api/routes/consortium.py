@@ -21,7 +21,8 @@ from api.schemas.consortium import ConsortiumAuditOut, ConsortiumBundle, Consort
 from api.schemas.trail import ByCodeIn
 from api.services import consortium
 from api.services.trail import my_subject, subject_by_code
-from ledger.audit.report import consortium_html
+from ledger.audit.report import consortium_csv, consortium_html
+from ledger.errors import NotFound
 from ledger.ids import Role
 
 router = APIRouter(tags=["consortium"])
@@ -85,7 +86,7 @@ async def my_consortium_bundle(actor: CurrentActor, node: NodeDep) -> Consortium
     "against the chain (auditors)",
     responses={
         200: {
-            "content": {"text/html": {}},
+            "content": {"text/csv": {}, "text/html": {}},
             "description": "The one report (civic-ledger/consortium-audit@1); `ok` says whether every node passed",
         },
         403: {"description": "Not an auditor, or not the auditor body's node"},
@@ -94,13 +95,44 @@ async def my_consortium_bundle(actor: CurrentActor, node: NodeDep) -> Consortium
 async def audit_consortium(
     actor: CurrentMember,
     node: NodeDep,
-    format: Annotated[Literal["json", "html"], Query(description="Report format")] = "json",
+    request: Request,
+    format: Annotated[Literal["json", "csv", "html"], Query(description="Report format")] = "json",
 ) -> Response:
     actor.require(Role.AUDITOR, "run the consortium audit")
     consortium.require_auditors_node(node)
     report = await run_in_threadpool(consortium.consortium_audit, node)
+    request.app.state.last_consortium_audit = report
+    return _rendered(report, format)
+
+
+@router.get(
+    "/audit/consortium/latest",
+    summary="The last audit of every node made here, in another format (auditors, at the auditor body's node)",
+    responses={
+        200: {"content": {"application/json": {}, "text/csv": {}, "text/html": {}}, "description": "As it was made"},
+        404: {"description": "No audit of every node has run at this node since it started"},
+    },
+)
+def latest_consortium_audit(
+    actor: CurrentMember,
+    node: NodeDep,
+    request: Request,
+    format: Annotated[Literal["json", "csv", "html"], Query(description="Report format")] = "json",
+) -> Response:
+    actor.require(Role.AUDITOR, "read audit reports")
+    report = getattr(request.app.state, "last_consortium_audit", None)
+    if report is None:
+        raise NotFound("no audit of every node has run here since this node started", error="NoAudit")
+    rendered = _rendered(report, format)
+    rendered.headers["Content-Disposition"] = f'attachment; filename="audit-consortium.{format}"'
+    return rendered
+
+
+def _rendered(report: dict[str, Any], format: str) -> Response:
     if format == "html":
-        return Response(consortium_html(report), media_type="text/html")
+        return Response(consortium_html(report), media_type="text/html; charset=utf-8")
+    if format == "csv":
+        return Response(consortium_csv(report), media_type="text/csv; charset=utf-8")
     return Response(
         ConsortiumAuditOut.model_validate(report).model_dump_json(by_alias=True, indent=2) + "\n",
         media_type="application/json",

@@ -18,12 +18,13 @@ from pydantic import BaseModel, Field
 
 from api.deps import Actor, NodeDep
 from api.schemas.access import AgreementIn, RequestIn
+from api.schemas.audit import Dashboard
 from api.schemas.common import TrailBundle
 from api.schemas.emergencies import EmergencyIn
 from api.schemas.reads import NodeReadPrepareIn, ReadIn, ReadOut, ReadPrepared
 from api.schemas.trail import TRAIL_EVENTS, NodeTrailIn, NodeTrailOut
 from api.schemas.tx import Prepared
-from api.services import reads
+from api.services import dashboards, reads
 from api.services.access import agreement_here, request_here
 from api.services.audit import signed_audit
 from api.services.emergencies import declare_here
@@ -229,3 +230,18 @@ class PeopleOut(BaseModel):
 )
 def node_people(body: PeopleIn, caller: CallingNode, node: NodeDep) -> PeopleOut:
     return PeopleOut(people=[PersonOut(account=p.account, name=p.name, post=p.post) for p in node.people.own(body.accounts)])
+
+
+class NodeDashboardIn(BaseModel):
+    days: int = Field(ge=1, le=366)
+
+
+@router.post(
+    "/dashboard",
+    response_model=Dashboard,
+    responses=_REFUSALS,
+    summary="For the auditor's node: this node's dashboard figures (no personal data: counts by body and day)",
+)
+def node_dashboard(body: NodeDashboardIn, caller: CallingNode, node: NodeDep) -> Dashboard:
+    _of_kind(node, caller, BodyKind.AUDITOR, "ask for a node's dashboard")
+    return dashboards.of_node(node, body.days)

@@ -54,13 +54,25 @@ class ConsortiumBundle(BaseModel):
     model_config = {"populate_by_name": True}
 
 
+class FindingOut(BaseModel):
+    """One problem, by its stable code (``ledger/audit/findings.py``; the portal words it in the reader's
+    language from ``finding.<code>``), with its values and its English words."""
+
+    code: str = Field(examples=["check_failed"])
+    vars: dict[str, Any] = Field(examples=[{"number": 3, "title": "Batch roots recompute…", "failed": 1}])
+    message: str
+    first: dict[str, Any] | None = Field(
+        default=None, description="check_failed: the node's first failure (kind, ref, code, vars, message)"
+    )
+
+
 class BodyAuditOut(BaseModel):
     body: str
     bodyId: str
     status: Literal["passed", "failed", "unreachable", "no_node"] = Field(
         description="no_node: the body published no node and the chain shows it keeps nothing"
     )
-    problems: list[str] = Field(description="Why it did not pass")
+    problems: list[FindingOut] = Field(description="Why it did not pass")
     notes: list[str]
     report: dict[str, Any] | None = Field(description="The node's own audit report (civic-ledger/audit@1), as signed")
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from ledger.audit.findings import finding
 from ledger.chain.deploy import Contracts
 from ledger.commitments.record import canonical_json
 from ledger.crypto.keccak import keccak
@@ -89,7 +90,7 @@ class OnChain:
 class BodyAudit:
     body: bytes
     status: str  # passed, failed, unreachable, no_node (keeps nothing on-chain)
-    problems: list[str] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)  # findings (ledger.audit.findings)
     report: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -114,15 +115,13 @@ def check_answer(contracts: Contracts, answer: Answer, request: str, before: OnC
                 "no_node",
                 notes=[f"{code_name(body)} {answer.error}; the chain shows it keeps no records and anchors no trail"],
             )
-        return BodyAudit(
-            body, "unreachable", [f"the node of {code_name(body)} {answer.error}: its records and trail were not audited"]
-        )
+        return BodyAudit(body, "unreachable", [finding("node_unreachable", detail=answer.error or "")])
     problems = _problems(contracts, answer.data, body, request, before)
     report = answer.data.get("report") if isinstance(answer.data, dict) else None
     return BodyAudit(body, "failed" if problems else "passed", problems, report if isinstance(report, dict) else None)
 
 
-def _problems(contracts: Contracts, data: Any, body: bytes, request: str, before: OnChain) -> list[str]:
+def _problems(contracts: Contracts, data: Any, body: bytes, request: str, before: OnChain) -> list[dict[str, Any]]:
     try:
         report, message, signature = data["report"], data["result"]["message"], data["result"]["signature"]
         signer = receipts.signer(
@@ -150,31 +149,29 @@ def _problems(contracts: Contracts, data: Any, body: bytes, request: str, before
         )
         checks = list(report["checks"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return [f"a malformed audit answer: {exc!r}"]
+        return [finding("answer_malformed", detail=type(exc).__name__)]
     member_body, roles = contracts.bodies.member_of(signer)
     if member_body != body or not Role(roles) & Role.ANCHOR:
-        return [f"the result is signed by {signer}, not by the node account of {code_name(body)}"]
+        return [finding("signed_by_other", signer=signer, body=code_name(body))]
     if said[0] != "0x" + body.hex() or said[1] != request.lower():
-        return ["the signed result is for another body or another request (replayed?)"]
+        return [finding("result_replayed")]
     if said != shown:
-        return ["the report is not the one the node signed, or says something else"]
+        return [finding("report_differs")]
     problems = []
     if before.anchored_through is None:
-        problems.append("the chain's anchors of this body are not contiguous")
+        problems.append(finding("anchors_not_contiguous", detail="as the chain holds them"))
     elif said[5] < before.anchored_through:
-        problems.append(
-            f"the audit covered the trail through event {said[5]}; the chain anchors it through {before.anchored_through}"
-        )
+        problems.append(finding("trail_not_covered", through=said[5], anchored=before.anchored_through))
     if said[4] < before.records:
-        problems.append(
-            f"the audit covered {said[4]} records; the chain registers {before.records} kept by this "
-            "body (records are missing from its database)"
-        )
+        problems.append(finding("records_missing", covered=said[4], registered=before.records))
     for c in checks:
         if not c.get("ok"):
-            first = (c.get("failures") or [{}])[0]
-            detail = f"; first: {first.get('item')}: {first.get('message')}" if first else ""
-            problems.append(f"check {c.get('number')} ({c.get('title')}) failed {c.get('failed')} time(s){detail}")
+            first = (c.get("failures") or [None])[0]
+            problem = finding("check_failed", number=c.get("number"), title=c.get("title"), failed=c.get("failed"))
+            if isinstance(first, dict):  # the first failure, as the node's own report words it
+                problem["first"] = {k: first.get(k) for k in ("kind", "ref", "code", "vars", "message")}
+                problem["message"] += f"; first: {first.get('item')}: {first.get('message')}"
+            problems.append(problem)
     return problems
 
 

@@ -35,6 +35,7 @@ from hexbytes import HexBytes
 from sqlmodel import Session, col, func, select
 
 from ledger.access.rule import ChainFacts, ReadAsked, RecordFacts, decide
+from ledger.audit.findings import finding
 from ledger.audit.history import ChainHistory, emergency_at, grant_at
 from ledger.chain.access import ConsentState, Decision, Grant
 from ledger.chain.deploy import Contracts
@@ -57,23 +58,6 @@ TITLES = {
 CHUNK = 2_000
 MAX_LISTED = 1_000  # failures listed per check (all are counted)
 
-#: Why an access event breaks the access rule, in an auditor's words.
-AUDIT_WORDS = {
-    Decision.NOT_MEMBER: "the reader was not an officer or admin of a body then",
-    Decision.UNKNOWN_RECORD: "the record was not on the chain then",
-    Decision.RECORD_ERASED: "read after the record was erased",
-    Decision.NO_GRANT: "no such grant on-chain then, and the reader was not of the record's body",
-    Decision.WRONG_GRANT: "given for another reader, record, subject, category or body",
-    Decision.PURPOSE_MISMATCH: "for another purpose",
-    Decision.FIELDS_NOT_COVERED: "does not cover every field read",
-    Decision.REVOKED: "revoked before the read",
-    Decision.EXPIRED: "expired before the read",
-    Decision.CONSENT_MISSING: "read while the resident's consent was missing",
-    Decision.CONSENT_REFUSED: "read while the resident's consent was refused",
-    Decision.EMERGENCY_NOT_COVERED: "does not cover this read (reader, record, fields or the emergency role)",
-    Decision.EMERGENCY_UNJUSTIFIED: "read after the custodian reviewed the declaration as unjustified",
-}
-
 Progress = Callable[[str, int, int], None]
 
 
@@ -89,10 +73,11 @@ class Check:
     def ok(self) -> bool:
         return self.failed == 0
 
-    def fail(self, item: str, message: str) -> None:
+    def fail(self, kind: str, ref: object, code: str, **vars: Any) -> None:
+        """One problem with an item (``kind`` event, record or anchor; ``ref`` which), by its finding code."""
         self.failed += 1
         if len(self.failures) < MAX_LISTED:
-            self.failures.append({"item": item, "message": message})
+            self.failures.append({"item": f"{kind} {ref}".strip(), "kind": kind, "ref": str(ref), **finding(code, **vars)})
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -126,12 +111,18 @@ class AuditReport:
     def ok(self) -> bool:
         return all(c.ok for c in self.checks.values())
 
+    @property
+    def empty(self) -> bool:
+        """The node keeps no records and no access events: it passes because there is nothing to check."""
+        return self.records == 0 and self.events == 0
+
     def as_json(self) -> dict[str, Any]:
         return {
             "schema": "civic-ledger/audit@1",
             "body": self.body_code,
             "bodyId": self.body,
             "ok": self.ok,
+            "empty": self.empty,
             "startedAt": self.started_at.isoformat(),
             "finishedAt": self.finished_at.isoformat() if self.finished_at else None,
             "seconds": round(self.seconds, 3),
@@ -159,21 +150,21 @@ def _events(store: RecordStore, body: str, batch: int = 10_000) -> Iterator[list
 
 def _check_chunk(
     columns: tuple[str, ...], rows: list[tuple[Any, ...]], chain_id: int, access_trail: str
-) -> list[tuple[int, int, str]]:
+) -> list[tuple[int, int, str, dict[str, Any]]]:
     """Hash and signature checks of events given as raw rows (in a worker process, so the rows are
-    turned into content there): (check, seq, message) for each failure."""
-    out = []
+    turned into content there): (check, seq, finding code, its vars) for each failure."""
+    out: list[tuple[int, int, str, dict[str, Any]]] = []
     for row in rows:
         event = SimpleNamespace(**dict(zip(columns, row, strict=True)))
         content = event_content(event)  # type: ignore[arg-type]
         if content_hash(content) != event.event_hash:
-            out.append((3, event.seq, "its hash does not match its content (edited, reordered or re-timed)"))
+            out.append((3, event.seq, "event_hash_differs", {}))
         try:
             check_request({**content, "request": json.loads(event.request)}, chain_id=chain_id, access_trail=access_trail)
         except TrailInvalid as exc:
-            out.append((4, event.seq, exc.message))
+            out.append((4, event.seq, exc.reason, {}))
         except (KeyError, TypeError, ValueError) as exc:
-            out.append((4, event.seq, f"malformed read request or signature: {exc!r}"))
+            out.append((4, event.seq, "request_malformed", {"detail": type(exc).__name__}))
     return out
 
 
@@ -226,7 +217,7 @@ class Auditor:
         pending = erased = 0
         for i, (record_id, status, version, commitment, anchor_state) in enumerate(rows):
             self.progress("records", i + 1, len(rows))
-            item = f"record {record_id} v{version}"
+            item = f"{record_id} v{version}"
             if str(status) == "erased":
                 erased += 1
                 continue
@@ -236,18 +227,18 @@ class Auditor:
                 if str(anchor_state) == "pending":
                     pending += 1
                     continue
-                check.fail(item, "the chain has no commitment for this version")
+                check.fail("record", item, "commitment_missing")
                 continue
             check.checked += 1
             if on_chain != commitment:
-                check.fail(item, "the stored commitment differs from the chain's")
+                check.fail("record", item, "commitment_differs")
                 continue
             try:
                 self.store.read(rid, version)
             except LedgerError as exc:
-                check.fail(item, exc.message)
+                check.fail("record", item, "record_unreadable", detail=exc.message)
             except Exception as exc:  # noqa: BLE001 — an authentication failure of AES-GCM, a malformed payload
-                check.fail(item, f"cannot be decrypted or parsed: {type(exc).__name__}")
+                check.fail("record", item, "record_unreadable", detail=type(exc).__name__)
         if erased:
             check.notes.append(f"{erased} version(s) of erased records skipped (crypto-shredded)")
         if pending:
@@ -290,14 +281,10 @@ class Auditor:
                 done += len(rows)
                 self.progress("trail", done, total)
             for f in futures:
-                for number, seq, message in f.result():
-                    (c3 if number == 3 else c4).fail(f"event {seq}", message)
+                for number, seq, code, detail in f.result():
+                    (c3 if number == 3 else c4).fail("event", seq, code, **detail)
         if walk.expected - 1 < walk.anchored_through:
-            c3.fail(
-                f"event {walk.expected}",
-                f"the chain anchors events up to {walk.anchored_through}, this "
-                f"database holds them only up to {walk.expected - 1}",
-            )
+            c3.fail("event", walk.expected, "trail_short", anchored=walk.anchored_through, held=walk.expected - 1)
         c2.checked = c3.checked = c4.checked = total
         if self._before_verdict:
             c2.notes.append(
@@ -312,7 +299,7 @@ class Auditor:
         try:
             anchored_through = check_contiguous(anchors)
         except TrailInvalid as exc:
-            check.fail("anchors", exc.message)
+            check.fail("anchors", "", "anchors_not_contiguous", detail=exc.message)
             anchored_through = 0
         with Session(self.store.engine) as s:
             rows = {
@@ -324,30 +311,22 @@ class Auditor:
         for a in anchors:
             mine = rows.pop(a["firstSeq"], None)
             if mine is None or (mine.last_seq, mine.root) != (a["lastSeq"], a["root"]):
-                check.fail(
-                    f"anchor {a['firstSeq']}..{a['lastSeq']}",
-                    "this database does not record the anchor the chain holds (its batch row was removed or altered)",
-                )
+                check.fail("anchor", f"{a['firstSeq']}..{a['lastSeq']}", "anchor_not_recorded")
         for first, row in rows.items():
-            check.fail(f"anchor {first}..{row.last_seq}", "recorded here as anchored, but not on-chain")
+            check.fail("anchor", f"{first}..{row.last_seq}", "anchor_not_on_chain")
         check.notes.append(f"{len(anchors)} anchor(s) on-chain, through event {anchored_through}")
         return {a["lastSeq"]: a for a in anchors}, anchored_through
 
     def _walk(self, e: Any, w: _Walk, check: Check) -> None:
         """One event in sequence order: no gap, its subject's chain, its anchor's root, its deadline."""
         if e.seq != w.expected:
-            check.fail(
-                f"event {w.expected}",
-                f"missing: the trail jumps from {w.expected - 1} to {e.seq}"
-                if e.seq > w.expected
-                else f"duplicate or out of order at {e.seq}",
-            )
+            if e.seq > w.expected:
+                check.fail("event", w.expected, "event_missing", before=w.expected - 1, seq=e.seq)
+            else:
+                check.fail("event", w.expected, "event_out_of_order", seq=e.seq)
         w.expected = e.seq + 1
         if e.subject_prev != w.last_of_subject.get(e.subject_id, 0):
-            check.fail(
-                f"event {e.seq}",
-                "its subject's previous event is not the one it names (an event of the subject was removed or moved)",
-            )
+            check.fail("event", e.seq, "subject_chain_broken")
         w.last_of_subject[e.subject_id] = e.seq
         if e.seq > w.anchored_through:
             self._check_deadline(e, check)
@@ -359,33 +338,32 @@ class Auditor:
 
     def _check_anchor(self, anchor: dict[str, Any], events: list[AccessEvent], check: Check) -> None:
         first, last = anchor["firstSeq"], anchor["lastSeq"]
-        item = f"anchor {first}..{last}"
+        item = f"{first}..{last}"
         if [e.seq for e in events] != list(range(first, last + 1)):
-            check.fail(item, "the stored events of this anchor are not all there")
+            check.fail("anchor", item, "anchor_events_missing")
             return
         root = events[0].event_hash if anchor["kind"] == "event" else batch_root(events)
         if root != anchor["root"]:
-            check.fail(item, "the root recomputed from the stored events differs from the chain's")
+            check.fail("anchor", item, "anchor_root_differs")
 
     def _check_deadline(self, e: AccessEvent, check: Check) -> None:
         if time.time() - e.at.timestamp() > self.deadline:
-            check.fail(f"event {e.seq}", f"not anchored, {self.deadline:.0f}s after it was written")
+            check.fail("event", e.seq, "anchor_overdue", seconds=round(self.deadline))
 
     # ----------------------------------------------------------------- 2. grants
 
     def _grant(self, e: AccessEvent, check: Check, report: AuditReport) -> None:
         """The access rule (:func:`ledger.access.rule.decide`) at the event's block, from the chain's history."""
-        item = f"event {e.seq}"
         fields = json.loads(e.fields)
         try:
             mask = self.store.mask(e.category, fields)
         except LedgerError:
-            check.fail(item, f"reads fields {fields} that category {e.category!r} does not have")
+            check.fail("event", e.seq, "fields_unknown", fields=", ".join(fields), category=e.category)
             return
         h, block = self._history, e.block
         reader_body, roles = h.member_at(e.reader, block)
         if hex32(reader_body) != e.reader_body.lower():
-            check.fail(item, "the event names another body than the one the reader belonged to then")
+            check.fail("event", e.seq, "reader_body_differs")
             return
         record_id, subject = bytes.fromhex(e.record_id[2:]), bytes.fromhex(e.subject_id[2:])
         em = self._ix["emergencies"].get(e.emergency_id) if e.emergency_id else None
@@ -418,28 +396,23 @@ class Auditor:
         if e.emergency_id:
             self._emergency(e, em, decision, check, report)
         elif not decision.allowed:
-            under = f"grant {e.grant_id}" if e.grant_id else "read without a grant"
-            check.fail(item, f"{under}: {AUDIT_WORDS.get(decision, decision.code)}")
+            if e.grant_id:
+                check.fail("event", e.seq, "grant_refused", grant=e.grant_id, why=decision.name)
+            else:
+                check.fail("event", e.seq, "no_grant", why=decision.name)
 
     def _emergency(
         self, e: AccessEvent, em: IxEmergency | None, decision: Decision, check: Check, report: AuditReport
     ) -> None:
-        item = f"event {e.seq}"
         if decision is Decision.PURPOSE_MISMATCH and em is not None:
-            check.fail(
-                item,
-                f"emergency declaration {e.emergency_id}: read for {e.purpose!r}, the declaration is "
-                f"for {code_name(bytes(HexBytes(em.purpose)))!r}",
-            )
+            declared = code_name(bytes(HexBytes(em.purpose)))
+            check.fail("event", e.seq, "emergency_purpose", emergency=e.emergency_id, purpose=e.purpose, declared=declared)
+        elif decision is Decision.EXPIRED:
+            check.fail("event", e.seq, "emergency_expired", emergency=e.emergency_id)
         elif not decision.allowed:
-            words = (
-                "read after the declaration's one-hour window"
-                if decision is Decision.EXPIRED
-                else AUDIT_WORDS.get(decision, decision.code)
-            )
-            check.fail(item, f"emergency declaration {e.emergency_id}: {words}")
+            check.fail("event", e.seq, "emergency_refused", emergency=e.emergency_id, why=decision.name)
         elif em is None or em.reviewed_at is None:
-            check.fail(item, f"emergency read under declaration {e.emergency_id}, not reviewed yet")
+            check.fail("event", e.seq, "emergency_unreviewed", emergency=e.emergency_id)
             report.unreviewed_emergencies.append(
                 {"seq": e.seq, "emergencyId": e.emergency_id, "reader": e.reader, "at": e.at.isoformat()}
             )

@@ -48,13 +48,19 @@ th{background:#f4f4f4} code{font-size:.85em} .muted{color:#666}
 
 def to_html(report: AuditReport) -> str:
     e = html.escape
-    verdict = '<span class="ok">passed</span>' if report.ok else '<span class="fail">FAILED</span>'
+    verdict = (
+        '<span class="fail">FAILED</span>'
+        if not report.ok
+        else '<span class="muted">nothing to audit yet</span>'
+        if report.empty
+        else '<span class="ok">passed</span>'
+    )
     parts = [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Audit of {e(report.body_code)}</title>"
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>Civic Ledger audit: {verdict}</h1>",
         f"<p class='muted'>Body <b>{e(report.body_code)}</b> (<code>{e(report.body)}</code>) · "
-        f"{report.events:,} access events · "
+        f"{report.records:,} records · {report.events:,} access events · "
         f"started {e(report.started_at.isoformat(timespec='seconds'))} · {report.seconds:.1f} s</p>",
         "<table><tr><th>#</th><th>Check</th><th>Result</th><th>Checked</th><th>Failed</th></tr>",
     ]
@@ -109,7 +115,7 @@ def consortium_html(report: dict[str, Any]) -> str:
     for b in report["bodies"]:
         r = b.get("report") or {}
         problems = (
-            "".join(f"<div>{e(p)}</div>" for p in b["problems"])
+            "".join(f"<div>{e(p)}</div>" for p in (q["message"] for q in b["problems"]))
             + "".join(f"<div class='muted'>{e(n)}</div>" for n in b.get("notes", []))
             or "<span class='muted'>none</span>"
         )
@@ -119,3 +125,16 @@ def consortium_html(report: dict[str, Any]) -> str:
         )
     parts.append("</table></body></html>\n")
     return "".join(parts)
+
+
+def consortium_csv(report: dict[str, Any]) -> str:
+    """The consortium audit as CSV: one row per body, then one per problem (code, words, first failure)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["body", "status", "records", "events", "problem", "message"])
+    for b in report["bodies"]:
+        r = b.get("report") or {}
+        w.writerow([b["body"], b["status"], r.get("records", ""), r.get("events", ""), "", ""])
+        for p in b["problems"]:
+            w.writerow([b["body"], b["status"], "", "", p["code"], p["message"]])
+    return buf.getvalue()

@@ -389,7 +389,7 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
         audit = auditor.request("POST", "/audit/consortium")
         east_part = next(b for b in audit["bodies"] if b["body"] == "rc-east")
         assert audit["ok"] is False and east_part["status"] == "failed"
-        assert any(p.startswith("check 3") for p in east_part["problems"]), east_part
+        assert any(p["code"] == "check_failed" and p["vars"]["number"] == 3 for p in east_part["problems"]), east_part
         assert all(b["status"] in ("passed", "no_node") for b in audit["bodies"] if b["body"] != "rc-east")
     finally:
         with sqlite3.connect(pair.home / "store" / "rc-east.db") as db:
@@ -578,9 +578,16 @@ def test_the_residents_portal_page_shows_reads_at_every_node_and_names_a_stopped
 
 
 def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair: Nodes, browser: Any) -> None:
+    record_id, officer = _granted(pair)
+    seq = officer.read(record_id, ["address"], "subsistence_review")["receipt"]["seq"]
     portal = Portal(pair.urls["auditor"], pair.home / "keystores", browser)
     page = portal.page()
     portal.sign_in(page, "/auditor", "auditor-auditor.json")
+    # the auditor's own node keeps no reads, but its dashboard is the consortium's: rc-east's reads are there
+    east = page.locator("#bodies-h >> xpath=.. >> tr[data-body='rc-east']")
+    east.wait_for()
+    assert east.get_attribute("data-status") == "answered" and int(east.locator("td").nth(1).inner_text()) >= 1
+    assert "No reads" not in str(page.evaluate("document.body.innerText"))
     page.locator("#run-consortium").click()
     result = page.wait_for_selector("#consortium-result", timeout=180_000)
     assert "Every node passed" in result.inner_text()
@@ -593,8 +600,30 @@ def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair
         "subdistrict": "no_node",
         "public-security": "no_node",
     }
+    # a node that keeps nothing passes because there is nothing to check, and says so
+    assert "nothing to audit yet" in page.locator("#consortium-result tr[data-body='civil-affairs']").inner_text()
     portal.shot(page, "auditor-consortium-en")
     assert page.errors == []  # type: ignore[attr-defined]
+    # a tampered entry at rc-east: the problem in the auditor's language, with the entry it concerns
+    with sqlite3.connect(pair.home / "store" / "rc-east.db") as db:
+        db.execute("UPDATE access_events SET purpose = 'statistics' WHERE seq = ?", (seq,))
+    try:
+        zh = portal.page(lang="zh-CN")
+        portal.sign_in(zh, "/auditor", "auditor-auditor.json")
+        zh.locator("#run-consortium").click()
+        failed = zh.wait_for_selector("#consortium-result tr[data-body='rc-east'][data-status='failed']", timeout=180_000)
+        assert f"第 {seq} 条访问记录：写入后内容被改动" in failed.inner_text()
+        assert not re.search(r"[A-Za-z]{4,}", failed.inner_text()), failed.inner_text()  # no English inside
+        portal.shot(zh, "auditor-consortium-failed-zh-CN")
+        with zh.expect_download() as got:
+            zh.locator("button[data-consortium-format='csv']").click()
+        rows = Path(got.value.path()).read_text().splitlines()
+        assert rows[0] == "body,status,records,events,problem,message"
+        assert any(r.startswith("rc-east,failed,,,check_failed,") for r in rows), rows
+        assert zh.errors == []  # type: ignore[attr-defined]
+    finally:
+        with sqlite3.connect(pair.home / "store" / "rc-east.db") as db:
+            db.execute("UPDATE access_events SET purpose = 'subsistence_review' WHERE seq = ?", (seq,))
     # at another body's node, the same auditor is told where this audit runs
     elsewhere = portal.page()
     Portal(pair.committee_url, pair.home / "keystores", browser).sign_in(elsewhere, "/auditor", "auditor-auditor.json")

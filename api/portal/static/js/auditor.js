@@ -2,12 +2,30 @@
 // backlog and latency) and the audit run from the page, its reports downloaded as JSON, CSV, HTML.
 
 import {
-  api, busy, clear, download, el, errorText, fmtDay, fmtNumber, label, message, portalConfig, start, t,
+  api, busy, clear, download, el, errorText, fmtDay, fmtNumber, has, hexDetails, label, message, portalConfig, start, t,
 } from "./app.js";
 import { gate, table, whoLine } from "./staff.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const state = { report: null, days: 14, consortium: null };
+const FIRST_SHOWN = 5; // failures of a check shown in words (every one is in the downloads)
+
+/** A finding (ledger/audit/findings.py) in the reader's language: its code's words with its values. */
+export function words(f) {
+  if (!has(`finding.${f.code}`)) return f.message;
+  const v = { ...f.vars };
+  if (v.why && has(`finding.why.${v.why}`)) v.why = t(`finding.why.${v.why}`);
+  if (v.body) v.body = label("body", v.body);
+  if (v.category) v.category = label("category", v.category);
+  if (v.fields) v.fields = String(v.fields).split(", ").map((x) => label("field", x)).join(t("list.sep"));
+  if (f.code === "check_failed") v.title = t(`auditor.check.${v.number}`);
+  const text = t(`finding.${f.code}`, v);
+  return f.first ? `${text} · ${t("finding.first", { item: itemWords(f.first), words: words(f.first) })}` : text;
+}
+
+function itemWords(f) {
+  return has(`finding.item.${f.kind}`) ? t(`finding.item.${f.kind}`, { ref: f.ref }) : String(f.item || "");
+}
 
 function svg(tag, attrs, text) {
   const node = document.createElementNS(SVG, tag);
@@ -56,6 +74,7 @@ function dashboard(d) {
   const a = d.anchoring, l = d.latencySeconds;
   const seconds = (v) => (v === null || v === undefined ? "—" : t("auditor.seconds", { s: v }));
   const denials = Object.entries(d.denialsByDecision).map(([k, v]) => ({ label: label("denial", k), value: v }));
+  const emergencies = d.emergencies.reviewed + d.emergencies.unreviewed;
   return [
     el("div", { class: "stats", id: "stats" },
       stat("auditor.unreviewed", fmtNumber(d.emergencies.unreviewed), d.emergencies.unreviewed ? "bad" : ""),
@@ -63,10 +82,10 @@ function dashboard(d) {
       stat("auditor.backlog", fmtNumber(a.unanchored)),
       stat("auditor.anchoredThrough", fmtNumber(a.anchoredThrough)),
       stat("auditor.latencyP50", seconds(l.p50)), stat("auditor.latencyP95", seconds(l.p95))),
-    d.readsPerBodyPerDay.length ? perDay(d) : message("info", t("auditor.noReads")),
-    barChart("emergencies", t("auditor.emergencies"), [
+    d.readsPerBodyPerDay.length ? perDay(d) : message("info", t("auditor.noReadsIn", { days: d.days })),
+    emergencies ? barChart("emergencies", t("auditor.emergencies"), [
       { label: t("auditor.reviewedCount"), value: d.emergencies.reviewed },
-      { label: t("auditor.unreviewed"), value: d.emergencies.unreviewed, alt: true }]),
+      { label: t("auditor.unreviewed"), value: d.emergencies.unreviewed, alt: true }]) : null,
     denials.length ? barChart("denials", t("auditor.denials"), denials) : el("section", { class: "card" },
       el("h2", {}, t("auditor.denials")), message("info", t("auditor.noDenials"))),
   ];
@@ -87,11 +106,15 @@ function auditCard(rerender) {
   });
   return el("section", { class: "card", "aria-labelledby": "audit-h" }, el("h2", { id: "audit-h" }, t("auditor.audit")),
     el("p", { class: "hint" }, t("auditor.auditHint")), el("div", { class: "actions" }, run), out,
-    r ? el("div", { id: "audit-result" },
-      message(r.ok ? "ok" : "error", t(r.ok ? "auditor.passed" : "auditor.failedAudit")),
+    r ? el("div", { id: "audit-result", "data-verdict": r.ok ? (r.empty ? "empty" : "passed") : "failed" },
+      r.ok && r.empty ? message("info", t("auditor.nothingToAudit"))
+        : message(r.ok ? "ok" : "error", t(r.ok ? "auditor.passed" : "auditor.failedAudit")),
+      el("p", { class: "hint" }, t("auditor.covered", { records: fmtNumber(r.records), events: fmtNumber(r.events) })),
       el("ul", { class: "checks" }, (r.checks || []).map((c) => el("li", { class: c.ok ? "pass" : "fail" },
         t(`auditor.check.${c.number}`), ` — ${t("auditor.checked", { n: fmtNumber(c.checked ?? 0) })}`,
-        c.failed ? ` · ${t("auditor.problems", { count: c.failed, n: fmtNumber(c.failed) })}` : ""))),
+        c.failed ? ` · ${t("auditor.problems", { count: c.failed, n: fmtNumber(c.failed) })}` : "",
+        c.failures && c.failures.length ? el("ul", { class: "findings" }, c.failures.slice(0, FIRST_SHOWN).map((f) =>
+          el("li", { "data-code": f.code }, `${itemWords(f)}: ${words(f)}`))) : null))),
       el("div", { class: "actions" },
         el("button", { type: "button", class: "secondary", "data-format": "json", onclick: get("json", "application/json") }, t("auditor.getJson")),
         el("button", { type: "button", class: "secondary", "data-format": "csv", onclick: get("csv", "text/csv") }, t("auditor.getCsv")),
@@ -117,16 +140,47 @@ function consortiumCard(config, rerender) {
     el("p", { class: "hint" }, t("auditor.consortiumHint")), el("div", { class: "actions" }, run), out,
     r ? el("div", { id: "consortium-result" },
       message(r.ok ? "ok" : "error", t(r.ok ? "auditor.consortiumPassed" : "auditor.consortiumFailed")),
-      table([t("auditor.body"), t("auditor.result"), t("auditor.records"), t("auditor.problemsCol")],
+      table([t("auditor.body"), t("auditor.result"), t("auditor.records"), t("auditor.events"), t("auditor.problemsCol")],
         r.bodies.map((b) => el("tr", { "data-body": b.body, "data-status": b.status },
           el("td", {}, label("body", b.body)),
           el("td", {}, el("span", { class: `tag ${b.status === "passed" ? "ok" : b.status === "no_node" ? "" : "bad"}` },
-            t(`auditor.status.${b.status}`))),
+            t(b.status === "passed" && b.report && b.report.empty ? "auditor.status.empty" : `auditor.status.${b.status}`))),
           el("td", {}, b.report ? fmtNumber(b.report.records) : "—"),
-          el("td", {}, b.problems.length ? el("ul", {}, b.problems.map((p) => el("li", {}, p))) : "—")))),
-      el("div", { class: "actions" }, el("button", { type: "button", class: "secondary", id: "get-consortium",
-        onclick: () => download("audit-consortium.json", JSON.stringify(r, null, 2), "application/json") },
-      t("auditor.getJson")))) : null);
+          el("td", {}, b.report ? fmtNumber(b.report.events) : "—"),
+          el("td", {}, b.problems.length ? el("ul", { class: "findings" }, b.problems.map((p) =>
+            el("li", { "data-code": p.code }, words(p)))) : "—")))),
+      el("div", { class: "actions" }, ["json", "csv", "html"].map((fmt) => el("button", { type: "button", class: "secondary",
+        "data-consortium-format": fmt, onclick: (ev) => busy(ev.target, out, async () => {
+          const res = await api("GET", `/audit/consortium/latest?format=${fmt}`, undefined, { raw: true });
+          download(`audit-consortium.${fmt}`, await res.text(), { json: "application/json", csv: "text/csv", html: "text/html" }[fmt]);
+        }) }, t(`auditor.get${fmt === "json" ? "Json" : fmt === "csv" ? "Csv" : "Html"}`))))) : null);
+}
+
+/** Every body's node's figures, gathered at the auditor body's node: totals, a row per body, reads per day. */
+function consortiumDashboard(c) {
+  const answered = c.bodies.filter((b) => b.dashboard);
+  const sum = (f) => answered.reduce((n, b) => n + f(b.dashboard), 0);
+  const refusals = (d) => Object.values(d.denialsByDecision).reduce((n, v) => n + v, 0);
+  const reads = (d) => d.readsPerBodyPerDay.reduce((n, r) => n + r.reads, 0);
+  const merged = { days: c.days, readsPerBodyPerDay: answered.flatMap((b) => b.dashboard.readsPerBodyPerDay) };
+  const missing = c.bodies.filter((b) => b.status === "unreachable");
+  const unreviewed = sum((d) => d.emergencies.unreviewed);
+  return [
+    el("h2", { id: "dash-h" }, t("auditor.consortiumDashboard", { days: c.days })),
+    missing.length ? message("error", t("auditor.notReached", { bodies: missing.map((b) => label("body", b.body)).join(t("list.sep")) })) : null,
+    el("div", { class: "stats", id: "stats" },
+      stat("auditor.readsTotal", fmtNumber(sum(reads))),
+      stat("auditor.unreviewed", fmtNumber(unreviewed), unreviewed ? "bad" : ""),
+      stat("auditor.refusals", fmtNumber(sum(refusals))),
+      stat("auditor.backlog", fmtNumber(sum((d) => d.anchoring.unanchored || 0)))),
+    el("section", { class: "card", "aria-labelledby": "bodies-h" }, el("h2", { id: "bodies-h" }, t("auditor.byBody")),
+      table([t("auditor.body"), t("auditor.readsCol"), t("auditor.unreviewedCol"), t("auditor.refusalsCol"), t("auditor.backlogCol")],
+        c.bodies.map((b) => el("tr", { "data-body": b.body, "data-status": b.status }, el("td", {}, label("body", b.body)),
+          ...(b.dashboard ? [el("td", {}, fmtNumber(reads(b.dashboard))), el("td", {}, fmtNumber(b.dashboard.emergencies.unreviewed)),
+            el("td", {}, fmtNumber(refusals(b.dashboard))), el("td", {}, fmtNumber(b.dashboard.anchoring.unanchored || 0))]
+            : [el("td", { colspan: 4 }, t(`auditor.status.${b.status}`))]))))),
+    merged.readsPerBodyPerDay.length ? perDay(merged) : message("info", t("auditor.noReadsIn", { days: c.days })),
+  ];
 }
 
 start({
@@ -135,13 +189,15 @@ start({
     const rerender = () => this.render(main, refreshShell);
     const me = await gate(main, "auditor", ["auditor"], rerender, refreshShell, { needKey: false });
     if (!me) return;
+    const config = await portalConfig();
     let parts;
     try {
-      parts = dashboard(await api("GET", `/audit/dashboard?days=${state.days}`));
+      parts = config.kind === "auditor"  // the auditor body's node sees the whole consortium
+        ? consortiumDashboard(await api("GET", `/audit/dashboard/consortium?days=${state.days}`))
+        : dashboard(await api("GET", `/audit/dashboard?days=${state.days}`));
     } catch (err) {
       parts = [message("error", errorText(err))];
     }
-    clear(main, el("h1", {}, t("page.auditor")), whoLine(me), auditCard(rerender),
-      consortiumCard(await portalConfig(), rerender), parts);
+    clear(main, el("h1", {}, t("page.auditor")), whoLine(me), parts, consortiumCard(config, rerender), auditCard(rerender));
   },
 });
