@@ -42,7 +42,7 @@ _CODE: dict[int | str, dict[str, Any]] = {
     responses=_CODE,
 )
 async def consortium_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> ConsortiumTrail:
-    subject = subject_by_code(node, request, body.code)
+    subject = subject_by_code(node, request, body)
     return await run_in_threadpool(consortium.merged, node, subject)
 
 
@@ -66,7 +66,7 @@ async def my_consortium(actor: CurrentActor, node: NodeDep) -> ConsortiumTrail:
     responses=_CODE,
 )
 async def consortium_bundle_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> ConsortiumBundle:
-    subject = subject_by_code(node, request, body.code)
+    subject = subject_by_code(node, request, body)
     return await run_in_threadpool(consortium.merged_bundle, node, subject)
 
 

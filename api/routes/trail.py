@@ -14,10 +14,21 @@ from fastapi import APIRouter, Path, Query, Request
 from api.deps import CurrentActor, CurrentMember, NodeDep
 from api.schemas.access import GrantOut
 from api.schemas.common import EventMaterial, TrailBundle
-from api.schemas.trail import AnchorRef, ByCodeIn, CodeIn, CodeOut, PageIn, ProofOut, TrailOut, TrailPage
+from api.schemas.trail import (
+    AccessCodeIn,
+    AnchorRef,
+    ByCodeIn,
+    CodeIn,
+    CodeOut,
+    PageIn,
+    ProofOut,
+    SessionOut,
+    TrailOut,
+    TrailPage,
+)
 from api.services.access import waiting_for_consent
 from api.services.custody import require_own_resident
-from api.services.trail import events_out, material, my_subject, page, subject_by_code, trail_bundle
+from api.services.trail import events_out, material, my_subject, open_session, page, subject_by_code, trail_bundle
 from ledger.errors import NotAuthorized, NotFound
 from ledger.ids import Role, hex32
 from ledger.trail.proofs import proof_of
@@ -58,7 +69,7 @@ BUNDLE_DOC = (
     responses={401: {"description": "Unknown, replaced or expired code"}},
 )
 def bundle_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> dict[str, Any]:
-    return trail_bundle(node, subject_by_code(node, request, body.code))
+    return trail_bundle(node, subject_by_code(node, request, body))
 
 
 @router.get(
@@ -107,6 +118,20 @@ def proof(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor, no
 
 
 @router.post(
+    "/by-code/session",
+    response_model=SessionOut,
+    summary="Open a trail session with the access code: a page keeps the session for its tab instead of the "
+    "code; it ends with the code (replaced or expired), or after the sign-in lifetime",
+    responses={
+        401: {"description": "Unknown, replaced or expired code"},
+        429: {"description": "Too many attempts; see Retry-After"},
+    },
+)
+def trail_session(body: AccessCodeIn, node: NodeDep, request: Request) -> SessionOut:
+    return open_session(node, request, body.code)
+
+
+@router.post(
     "/by-code",
     response_model=TrailPage,
     summary="A resident's trail, newest first and paged, with the "
@@ -118,7 +143,7 @@ def proof(seq: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: CurrentActor, no
     },
 )
 def trail_by_code(body: PageIn, node: NodeDep, request: Request) -> TrailPage:
-    return page(node, subject_by_code(node, request, body.code), body.before, body.limit)
+    return page(node, subject_by_code(node, request, body), body.before, body.limit)
 
 
 Before = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Events before this sequence number")]
@@ -144,7 +169,7 @@ def my_trail(actor: CurrentActor, node: NodeDep, before: Before = None, limit: L
     responses={401: {"description": "Unknown, replaced or expired code"}},
 )
 def consents_by_code(body: ByCodeIn, node: NodeDep, request: Request) -> list[GrantOut]:
-    return waiting_for_consent(node, subject_by_code(node, request, body.code))
+    return waiting_for_consent(node, subject_by_code(node, request, body))
 
 
 EVENT_DOC = (
@@ -166,7 +191,7 @@ EVENT_DOC = (
 def event_by_code(
     seq: Annotated[int, Path(ge=1, le=2**63 - 1)], body: ByCodeIn, node: NodeDep, request: Request
 ) -> dict[str, Any]:
-    return material(node, subject_by_code(node, request, body.code), seq)
+    return material(node, subject_by_code(node, request, body), seq)
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import TrailBundle
 
@@ -19,7 +19,26 @@ class CodeOut(BaseModel):
 
 
 class ByCodeIn(BaseModel):
+    """The resident's access code, or the trail session it opened (``POST /trail/by-code/session``): a page
+    keeps the session for its tab, never the code."""
+
+    code: str | None = Field(default=None, min_length=20, max_length=40, examples=["7K3M-Q9XD-2HBT-WN4R-8PZC"])
+    session: str | None = Field(default=None, min_length=20, max_length=2000, description="A trail session")
+
+    @model_validator(mode="after")
+    def _one(self) -> ByCodeIn:
+        if (self.code is None) == (self.session is None):
+            raise ValueError("give the access code or a trail session (one of them)")
+        return self
+
+
+class AccessCodeIn(BaseModel):
     code: str = Field(min_length=20, max_length=40, examples=["7K3M-Q9XD-2HBT-WN4R-8PZC"])
+
+
+class SessionOut(BaseModel):
+    session: str = Field(description="Send it as `session` instead of the code; it ends with the code")
+    expiresAt: dt.datetime
 
 
 class PageIn(ByCodeIn):

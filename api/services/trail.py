@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hmac
 import json
 from typing import Any
 
+import jwt
 from fastapi import Request
 
 from api.deps import Actor, Node
 from api.ratelimit import RateLimit
-from api.schemas.trail import AnchorRef, EmergencyFlag, TrailEvent, TrailPage
+from api.schemas.trail import AnchorRef, ByCodeIn, EmergencyFlag, SessionOut, TrailEvent, TrailPage
 from api.services.custody import require_own_resident
 from ledger.chain.access import ZERO
 from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from ledger.ids import code_name, hex32, parse_record_id
 from ledger.store.models import AccessEvent
+from ledger.store.trail import code_hash, normalise_code
 from ledger.trail.proofs import build_trail, event_material
+
+#: The audience of a resident's trail session (a JWT of its own key: never accepted as a sign-in).
+SESSION_AUDIENCE = "civic-ledger/trail-session"
 
 
 def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
@@ -66,23 +73,58 @@ def code_limit(request: Request) -> RateLimit:
     return limiter
 
 
-def subject_by_code(node: Node, request: Request, code: str) -> str:
+def subject_by_code(node: Node, request: Request, body: ByCodeIn) -> str:
+    """The resident whose access code, or trail session, ``body`` carries (rate-limited per client)."""
     limit, client = code_limit(request), request.client.host if request.client else "unknown"
     limit.check(client)
     try:
-        subject = node.trail.subject_of_code(code)
+        subject = _subject_of_session(node, body.session) if body.session else node.trail.subject_of_code(body.code or "")
     except InvalidInput:
         limit.fail(client)
         raise
     if subject is None:
         limit.fail(client)
-        raise NotAuthenticated("the access code is not valid (unknown, replaced or expired)")
+        raise NotAuthenticated(
+            "the trail session has ended (its code was replaced or expired, or it timed out): enter the access code again"
+            if body.session
+            else "the access code is not valid (unknown, replaced or expired)"
+        )
     require_own_resident(
         node,
         parse_record_id(subject),
         "show a resident's trail by access code (a resident who moved asks their new committee for a code)",
     )
     return subject
+
+
+def open_session(node: Node, request: Request, code: str) -> SessionOut:
+    """A trail session for the tab: the page keeps it instead of the code, and it ends with the code."""
+    subject = subject_by_code(node, request, ByCodeIn(code=code))
+    hashed = code_hash(normalise_code(code))
+    code_ends = node.trail.code_expiry(hashed)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=node.settings.api_token_ttl)
+    if code_ends is not None:
+        expires = min(expires, code_ends)
+    secret = _session_secret(node)
+    token = jwt.encode({"sub": subject, "ch": hashed, "aud": SESSION_AUDIENCE, "exp": expires}, secret, algorithm="HS256")
+    return SessionOut(session=token, expiresAt=expires)
+
+
+def _subject_of_session(node: Node, session: str) -> str | None:
+    try:
+        claims = jwt.decode(
+            session, _session_secret(node), algorithms=["HS256"], audience=SESSION_AUDIENCE, options={"require": ["exp"]}
+        )
+    except jwt.InvalidTokenError:
+        return None
+    subject = node.trail.subject_of_code_hash(str(claims.get("ch", "")))
+    return subject if subject is not None and subject == claims.get("sub") else None
+
+
+def _session_secret(node: Node) -> bytes:
+    """A key of its own for trail sessions, from the node's token secret (a session is never a sign-in token)."""
+    assert node.settings.api_token_secret is not None
+    return hmac.new(node.settings.api_token_secret.get_secret_value().encode(), b"trail sessions", "sha256").digest()
 
 
 def my_subject(node: Node, actor: Actor) -> str:

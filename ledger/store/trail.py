@@ -366,7 +366,7 @@ class Trail:
             )
             s.add(
                 AccessCode(
-                    code_hash=_code_hash(code),
+                    code_hash=code_hash(code),
                     body=self.body,
                     subject_id=subject_id,
                     issued_by=issued_by,
@@ -378,8 +378,19 @@ class Trail:
 
     def subject_of_code(self, code: str) -> str | None:
         """The subject id an access code opens, if it is valid now."""
+        return self.subject_of_code_hash(code_hash(normalise_code(code)))
+
+    def code_expiry(self, hashed: str) -> dt.datetime | None:
+        """When the code with this hash expires (None if unknown)."""
         with Session(self.engine) as s:
-            row = s.get(AccessCode, _code_hash(normalise_code(code)))
+            row = s.get(AccessCode, hashed)
+            return None if row is None else row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC)
+
+    def subject_of_code_hash(self, hashed: str) -> str | None:
+        """The subject id of the code with this hash, if the code is valid now (not replaced, not expired):
+        a resident's trail session ends with its code."""
+        with Session(self.engine) as s:
+            row = s.get(AccessCode, hashed)
             if row is None or row.body != self.body or row.revoked_at is not None:
                 return None
             if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC) <= utcnow():
@@ -397,6 +408,6 @@ def normalise_code(code: str) -> str:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_CHARS, 4))
 
 
-def _code_hash(code: str) -> str:
+def code_hash(code: str) -> str:
     # A code has 100 bits of entropy: a plain SHA-256 cannot be reversed by guessing.
     return "0x" + hashlib.sha256(code.encode("ascii")).hexdigest()

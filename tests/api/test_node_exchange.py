@@ -554,12 +554,12 @@ def test_the_residents_portal_page_shows_reads_at_every_node_and_names_a_stopped
         page.goto(pair.committee_url + "/resident")
         page.fill("#code", code)
         page.keyboard.press("Enter")
-        page.wait_for_selector("ol.events li")
+        page.wait_for_selector("ol.events > li")
 
     # at their committee's portal, the resident sees the read at rc-west's node beside the one at rc-east's
     sign_in()
-    assert page.locator("ol.events li").count() == 2
-    there = page.locator("ol.events li[data-custodian='rc-west']")
+    assert page.locator("ol.events > li").count() == 2
+    there = page.locator("ol.events > li[data-custodian='rc-west']")
     assert "West Lake Residents' Committee" in there.inner_text() and "Wang Fang" in there.inner_text()
     there.locator("button[data-seq]").click()  # verified in the browser against the chain, from rc-west's bundle
     there.locator("ul.checks").wait_for()
@@ -571,7 +571,7 @@ def test_the_residents_portal_page_shows_reads_at_every_node_and_names_a_stopped
         sign_in()
         named = page.wait_for_selector("#unreachable").inner_text()
         assert "Not reachable right now: West Lake Residents' Committee" in named
-        assert [li.get_attribute("data-custodian") for li in page.locator("ol.events li").all()] == ["rc-east"]
+        assert [li.get_attribute("data-custodian") for li in page.locator("ol.events > li").all()] == ["rc-east"]
         portal.shot(page, "resident-node-down-phone-en")
     finally:
         pair.restart("rc-west")
@@ -740,6 +740,7 @@ def test_an_officer_follows_and_reads_her_grants_at_every_custodian_from_her_own
     row.locator("button[data-grant]").click()
     result = page.wait_for_selector("#read-result")
     assert result.inner_text().count("matches the ledger") == 2  # address and income band, verified here
+    assert page.locator("#code-h").count() == 0  # a department's officer is never offered residents' access codes
     assert page.errors == []  # type: ignore[attr-defined]
 
     # a new request made elsewhere (her CLI), then approved at rc-east: the page follows without a reload

@@ -60,11 +60,14 @@ class Portal:
 
 
 def unlock(page: Any, keystore: Path) -> None:
-    page.wait_for_selector("#keystore")
-    page.set_input_files("#keystore", str(keystore))
+    """Signs in with the keystore file and its password; after a reload in the same tab, the page keeps the
+    (encrypted) file and asks for the password alone."""
+    page.wait_for_selector("#password")
+    if page.locator("#keystore").count():
+        page.set_input_files("#keystore", str(keystore))
     page.fill("#password", "demo")
-    page.locator("form:has(#keystore) button[type=submit]").click()
-    page.wait_for_selector("#keystore", state="detached")
+    page.locator("form:has(#password) button[type=submit]").click()
+    page.wait_for_selector("#password", state="detached")
 
 
 @pytest.fixture(scope="session")

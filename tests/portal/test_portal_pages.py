@@ -43,7 +43,7 @@ def open_trail(portal: Portal, code: str, **kw: Any) -> Any:
     page.goto(portal.url + "/resident")
     page.fill("#code", code)
     page.keyboard.press("Enter")
-    page.wait_for_selector("ol.events li")
+    page.wait_for_selector("ol.events > li")
     return page
 
 
@@ -60,16 +60,18 @@ def test_verify_fails_visibly_when_the_served_event_was_altered(
     assert changed == 1
     try:
         page = open_trail(portal, resident_code["code"])
-        item = page.locator(f"ol.events li[data-seq='{seq}']")
+        # flagged as soon as the trail opens, before anyone presses Verify, in words, with nothing reassuring beside
+        item = page.locator(f"ol.events > li[data-seq='{seq}'][data-verified='failed']")
+        item.wait_for(timeout=60_000)
         assert "statistics" in item.inner_text()
-        item.locator("button[data-seq]").click()
-        item.locator("ul.checks").wait_for()
         failed = item.locator("ul.checks li.fail").all_inner_texts()
         assert "The record of this read was changed after it was made." in failed
-        assert "Verification failed" in item.locator("p.msg.error").inner_text()
+        assert "failed verification" in item.locator("p.msg.error").inner_text()
+        assert "On the shared ledger" not in item.inner_text() and "Verified" not in item.inner_text()
         portal.shot(page, "resident-tampered-en")
-        # an untouched event of the same resident still verifies
-        other = page.locator(f"ol.events li[data-seq='{resident_code['seqs'][1]}']")
+        # an untouched event of the same resident still verifies, by itself; and again when asked
+        other = page.locator(f"ol.events > li[data-seq='{resident_code['seqs'][1]}']")
+        page.wait_for_selector(f"ol.events > li[data-seq='{resident_code['seqs'][1]}'][data-verified='passed']")
         other.locator("button[data-seq]").click()
         other.locator("ul.checks").wait_for()
         assert other.locator("li.fail").count() == 0
@@ -141,11 +143,11 @@ def test_the_residents_flow_by_keyboard_alone(portal: Portal, resident_code: dic
     tab_to("a.id === 'code'")
     page.keyboard.type(resident_code["code"])
     page.keyboard.press("Enter")
-    page.wait_for_selector("ol.events li")
+    page.wait_for_selector("ol.events > li")
     tab_to("a.matches('button[data-seq]')")
     seq = page.evaluate("document.activeElement.dataset.seq")
     page.keyboard.press("Enter")
-    item = page.locator(f"ol.events li[data-seq='{seq}']")
+    item = page.locator(f"ol.events > li[data-seq='{seq}']")
     item.locator("ul.checks").wait_for()
     assert item.locator("ul.checks li").count() >= 4
     # focus is visible where it stands (a 3px outline)
@@ -308,7 +310,8 @@ def test_an_officer_signs_with_an_injected_eip1193_wallet(portal: Portal, system
     page.goto(portal.url + "/officer")
     page.get_by_role("button", name="Use my browser wallet").click()
     page.wait_for_selector("#nid")
-    assert wallet.address in page.locator("main p.lead").inner_text()
+    page.locator("main .lead details summary").click()  # the account, behind Details
+    assert wallet.address in page.locator("main .lead").inner_text()
     page.fill("#nid", "110106197511203354")  # rc-west's resident: found from the chain, kept by rc-west
     page.get_by_role("button", name="Find", exact=True).click()
     page.wait_for_selector("tr[data-custodian='rc-west']")
@@ -339,5 +342,65 @@ def test_the_api_docs_render_with_nothing_from_outside_the_node(portal: Portal) 
         page.goto(portal.url + path)
         assert "Civic Ledger API" in page.wait_for_selector(ready).inner_text()
         assert page.locator("text=/reads").count() > 0
-        # ReDoc's side menu asks for its maker's logo from a CDN; the node's policy blocks it (img-src 'self')
         assert loaded == [] and page.errors == [], (path, loaded, page.errors)
+
+
+def test_no_page_logs_an_error_or_fails_a_request(portal: Portal) -> None:
+    """Every page, the API's docs included, signed out and (staff pages) signed in: no console error, no failed
+    request, no 4xx or 5xx (the favicon included)."""
+    signed_in = {
+        "/officer": "civil-affairs-officer.json",
+        "/admin": "rc-east-admin.json",
+        "/auditor": "auditor-auditor.json",
+    }
+    for path in ("/", "/resident", "/officer", "/admin", "/auditor", "/docs", "/redoc"):
+        page = portal.page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)  # noqa: B023
+        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))  # noqa: B023
+        page.on("response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None)  # noqa: B023
+        if path in signed_in:
+            portal.sign_in(page, path, signed_in[path])
+            page.wait_for_selector("main section.card")
+        else:
+            page.goto(portal.url + path)
+            page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("networkidle")
+        icon = page.evaluate("fetch('/favicon.ico').then(r => r.status)")
+        assert icon == 200
+        assert problems == [] and page.errors == [], (path, problems, page.errors)  # type: ignore[attr-defined]
+
+
+def test_a_resident_on_a_phone_stays_signed_in_for_the_tab_and_the_code_is_never_kept(portal: Portal, system: Api) -> None:
+    nid, record_id, _grant, reader = granted_record(system)
+    reader.read(record_id, ["address"], "subsistence_review")
+    officer = system.signed_in(RC_OFFICER)
+    code = officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    page = open_trail(portal, code, width=360, height=780)
+    storage = json.dumps(page.evaluate("({...sessionStorage, ...localStorage})"))
+    assert "cl.trail" in storage and code not in storage and code.replace("-", "") not in storage
+    # a reload in the same tab: the trail again, checked by itself, without the code; sign-out in view
+    page.reload()
+    page.wait_for_selector("ol.events > li[data-verified='passed']", timeout=60_000)
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    text = visible_text(page)
+    assert not re.search(r"\bblock\b|JSON-RPC|0x[0-9a-fA-F]{6}", text), text  # plain words for a resident
+    smallest = page.evaluate(
+        "Math.min(...[...document.querySelectorAll('button, summary')].filter(b => b.offsetParent)"
+        ".map(b => b.getBoundingClientRect().height))"
+    )
+    assert smallest >= 44, f"a touch target is {smallest}px high"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    portal.shot(page, "resident-reloaded-phone-en")
+    # a new code replaces the old one: the session it opened ends with it
+    officer.request("POST", "/trail/codes", json={"nationalId": nid})
+    page.reload()
+    page.wait_for_selector("#code")
+    assert "Your session has ended" in visible_text(page)
+    assert page.evaluate("sessionStorage.getItem('cl.trail')") is None
+    # signing out forgets the session
+    again = open_trail(portal, officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"])
+    again.get_by_role("button", name="Sign out").click()
+    again.wait_for_selector("#code")
+    assert again.evaluate("sessionStorage.length") == 0
+    assert page.errors == [] and again.errors == []  # type: ignore[attr-defined]

@@ -10,13 +10,16 @@ import { verifyEvent } from "./verify.js";
 import { act } from "./wallet.js";
 
 const state = {
-  code: null, wallet: false, page: null, events: [], checks: {}, chainUrl: null, consents: [], notice: null, bundles: null,
+  session: null, wallet: false, page: null, events: [], checks: {}, chainUrl: null, consents: [], notice: null,
+  bundles: null, run: 0, ended: false,
 };
+const SESSION_KEY = "cl.trail"; // the trail session the code opened, for this tab (never the code itself)
+const RETRY_MS = 15000; // an entry not on the shared ledger yet is checked again after this long
 
 function source(path) {
-  // The same questions by access code (POST, the code in the body, never in a URL) or by the resident's own account.
+  // The same questions by trail session (POST, in the body, never in a URL) or by the resident's own account.
   if (state.wallet) return api("GET", `/trail/mine/consortium${path}`);
-  return api("POST", `/trail/by-code/consortium${path}`, { code: state.code });
+  return api("POST", `/trail/by-code/consortium${path}`, { session: state.session });
 }
 
 async function loadPage() {
@@ -24,7 +27,14 @@ async function loadPage() {
   state.events = state.page.events;
   state.bundles = null;
   state.consents = state.wallet ? await api("GET", "/consent/mine")
-    : await api("POST", "/trail/by-code/consents", { code: state.code });
+    : await api("POST", "/trail/by-code/consents", { session: state.session });
+}
+
+/** Forgets the trail session and stops any check still running (signing out, leaving, a session that ended). */
+function leave() {
+  state.run += 1;
+  sessionStorage.removeItem(SESSION_KEY);
+  Object.assign(state, { session: null, wallet: false, page: null, events: [], checks: {}, consents: [], bundles: null });
 }
 
 const key = (e) => `${e.custodian}:${e.seq}`;
@@ -75,42 +85,100 @@ function under(e) {
   return t("trail.ownBody");
 }
 
-function checksList(k) {
+/** An entry's verification, as the resident reads it: checking, verified, waiting for the ledger, or failed. */
+function verdict(k) {
+  const r = state.checks[k];
+  if (!r || r.pending) return "checking";
+  if (r.error) return "failed";
+  const failed = r.filter((x) => !x.ok);
+  if (!failed.length) return "passed";
+  return failed.every((x) => x.check === "proof" && x.detail === "pending") ? "waiting" : "failed";
+}
+
+function checksList(k, onlyFailed = false) {
   const results = state.checks[k];
-  if (!results) return null;
+  if (!results || results.pending) return null;
   if (results.error) return message("error", results.error);
-  const failed = results.filter((r) => !r.ok);
-  return el("div", {},
-    message(failed.length ? "error" : "ok", failed.length ? t("verify.failed") : t("verify.passed")),
-    el("ul", { class: "checks" }, results.map((r) => el("li", { class: r.ok ? "pass" : "fail" },
-      t(`verify.${r.check}.${r.ok ? "ok" : "bad"}`), r.detail ? ` (${t(`verify.detail.${r.detail}`)})` : ""))));
+  return el("ul", { class: "checks" }, results.filter((r) => !onlyFailed || !r.ok).map((r) => el("li", { class: r.ok ? "pass" : "fail" },
+    t(`verify.${r.check}.${r.ok ? "ok" : "bad"}`), r.detail ? ` (${t(`verify.detail.${r.detail}`)})` : "")));
+}
+
+async function check(e) {
+  const k = key(e);
+  try {
+    state.checks[k] = await verifyEvent(await materialOf(e), state.chainUrl);
+  } catch (err) {
+    state.checks[k] = { error: errorText(err) };
+  }
+}
+
+function redraw(e) {
+  const old = document.querySelector(`ol.events li[data-custodian="${e.custodian}"][data-seq="${e.seq}"]`);
+  if (old) old.replaceWith(eventItem(e));
+}
+
+/** Verifies every entry on the page in this browser, newest first, as soon as the trail opens; entries not on the
+ * shared ledger yet are checked again a little later. A new page, a sign-out or leaving cancels it. */
+async function verifyAll() {
+  const run = ++state.run;
+  for (const e of state.events) {
+    if (run !== state.run) return;
+    if (state.checks[key(e)] && verdict(key(e)) !== "checking") continue;
+    state.checks[key(e)] = { pending: true };
+    redraw(e);
+    await check(e);
+    if (run !== state.run) return;
+    redraw(e);
+  }
+  const waiting = state.events.filter((e) => verdict(key(e)) === "waiting");
+  if (waiting.length) {
+    setTimeout(() => {
+      if (run !== state.run) return;
+      state.bundles = null; // the anchors are in a newer bundle
+      for (const e of waiting) delete state.checks[key(e)];
+      verifyAll();
+    }, RETRY_MS);
+  }
 }
 
 function eventItem(e) {
   const id = `ev-${e.custodian}-${e.seq}-h`;
-  const verifyButton = el("button", { type: "button", class: "secondary", "data-seq": e.seq,
-    "aria-describedby": id }, t("trail.verify"));
-  const result = el("div", { "aria-live": "polite" }, checksList(key(e)));
-  verifyButton.addEventListener("click", () => busy(verifyButton, result, async () => {
-    try {
-      state.checks[key(e)] = await verifyEvent(await materialOf(e), state.chainUrl);
-    } catch (err) {
-      state.checks[key(e)] = { error: errorText(err) };
-    }
-    clear(result, checksList(key(e)));
+  const k = key(e);
+  const v = verdict(k);
+  const again = el("button", { type: "button", class: "secondary", "data-seq": e.seq, "aria-describedby": id,
+    disabled: v === "checking" }, t("trail.verifyAgain"));
+  again.addEventListener("click", () => busy(again, null, async () => {
+    state.bundles = null; // asked afresh: what the nodes serve now
+    state.checks[k] = { pending: true };
+    redraw(e);
+    await check(e);
+    state.checks[k].shown = true;
+    redraw(e);
   }));
-  return el("li", { "data-seq": e.seq, "data-custodian": e.custodian },
+  const status = {
+    checking: el("p", { class: "msg info", role: "status" }, t("trail.checking")),
+    passed: message("ok", t("verify.passed")),
+    waiting: message("info", t("trail.waiting")),
+    failed: message("error", t("verify.failed")),
+  }[v];
+  const checks = checksList(k);
+  const shown = v === "failed" || (state.checks[k] && state.checks[k].shown);
+  const pairs = [
+    [t("trail.when"), fmtDate(e.at)],
+    [t("trail.keptBy"), label("body", e.custodian)],
+    [t("trail.purpose"), label("purpose", e.purpose)],
+    [t("trail.fields"), e.fields.map((f) => label("field", f)).join(t("list.sep"))],
+    [t("trail.record"), label("category", e.category)],
+    [t("trail.under"), under(e)],
+  ];
+  // A failed entry shows nothing reassuring beside its failure: no "on the shared ledger" line.
+  if (v !== "failed") pairs.push([t("trail.anchored"), t(e.anchor ? "trail.anchoredYes" : "trail.anchoredNo")]);
+  return el("li", { "data-seq": e.seq, "data-custodian": e.custodian, "data-verified": v, class: v === "failed" ? "failed" : null },
     el("h3", { id }, t("trail.readBy", { body: label("body", e.readerBody), who: who(e) })),
-    facts([
-      [t("trail.when"), fmtDate(e.at)],
-      [t("trail.keptBy"), label("body", e.custodian)],
-      [t("trail.purpose"), label("purpose", e.purpose)],
-      [t("trail.fields"), e.fields.map((f) => label("field", f)).join(t("list.sep"))],
-      [t("trail.record"), label("category", e.category)],
-      [t("trail.under"), under(e)],
-      [t("trail.anchored"), e.anchor ? t("trail.anchoredYes", { block: e.anchor.blockNumber ?? "—" }) : t("trail.anchoredNo")],
-    ]),
-    el("div", { class: "actions" }, verifyButton), result);
+    status, facts(pairs),
+    v === "failed" ? checksList(k, true) : null, // what failed, and nothing that passed beside it
+    checks ? (shown && v !== "failed" ? checks : el("details", {}, el("summary", {}, t("trail.whatChecked")), checks)) : null,
+    el("div", { class: "actions" }, again));
 }
 
 function signInView(main, rerender, refreshShell) {
@@ -121,20 +189,24 @@ function signInView(main, rerender, refreshShell) {
   const form = el("form", { class: "stack", onsubmit: (ev) => {
     ev.preventDefault();
     busy(submit, out, async () => {
-      state.code = code.value.trim();
-      state.wallet = false;
+      const opened = await api("POST", "/trail/by-code/session", { code: code.value.trim() });
+      code.value = "";
+      Object.assign(state, { session: opened.session, wallet: false, ended: false });
+      sessionStorage.setItem(SESSION_KEY, opened.session);
       try {
         await loadPage();
       } catch (err) {
-        state.code = null;
+        leave();
         throw err;
       }
+      refreshShell(); // the sign-out button
       rerender();
     });
   } }, field("code", "resident.code", code, "resident.codeHint"), el("div", { class: "actions" }, submit), out);
   clear(main,
     el("h1", {}, t("resident.title")),
     el("p", { class: "lead" }, t("resident.lead")),
+    state.ended ? message("info", t("resident.sessionEnded")) : null,
     el("section", { class: "card", "aria-labelledby": "code-h" }, el("h2", { id: "code-h" }, t("resident.byCode")), form),
     el("details", { class: "card" }, el("summary", {}, t("resident.byWallet")),
       signInCard(async () => { state.wallet = true; refreshShell(); await loadPage(); rerender(); })));
@@ -164,19 +236,31 @@ function trailView(main, rerender) {
     state.notice ? message("ok", state.notice) : null,
     consentCard(rerender),
     el("div", { class: "actions" }, bundle),
-    el("details", { class: "card" }, el("summary", {}, t("trail.chainSettings")),
-      field("chain-url", "trail.chainUrl", chain, "trail.chainUrlHint")),
     state.events.length ? el("ol", { class: "events", "aria-label": t("trail.listLabel") },
       state.events.map((e) => eventItem(e))) : message("info", t("trail.none")),
-    el("p", { class: "hint" }, t("trail.shown", { shown: state.events.length, total })), out);
+    el("p", { class: "hint" }, t("trail.shown", { shown: state.events.length, total })), out,
+    el("details", { class: "card" }, el("summary", {}, t("trail.advanced")),
+      field("chain-url", "trail.chainUrl", chain, "trail.chainUrlHint")));
+  verifyAll();
 }
 
 start({
   name: "resident",
-  signOut() { Object.assign(state, { code: null, wallet: false, page: null, events: [], checks: {}, consents: [], bundles: null }); },
+  signedIn() { return state.session !== null || sessionStorage.getItem(SESSION_KEY) !== null; },
+  signOut() { leave(); },
   async render(main, refreshShell) {
     if (!state.chainUrl) state.chainUrl = (await portalConfig()).chainUrl;
-    if (!state.page && !state.code && !state.wallet) {
+    if (!state.page && !state.session && sessionStorage.getItem(SESSION_KEY)) { // a reload in this tab
+      state.session = sessionStorage.getItem(SESSION_KEY);
+      try {
+        await loadPage();
+      } catch (err) {
+        leave();
+        state.ended = true;
+        refreshShell();
+      }
+    }
+    if (!state.page && !state.session && !state.wallet) {
       const me = await whoAmI();
       if (me && !me.body) {
         state.wallet = true;
@@ -188,3 +272,5 @@ start({
     state.notice = null;
   },
 });
+
+window.addEventListener("pagehide", () => { state.run += 1; }); // leaving: stop checking

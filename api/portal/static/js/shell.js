@@ -24,7 +24,8 @@ function renderShell(page, rerender) {
     renderShell(page, rerender);
     rerender();
   } }, LANGS.map((l) => el("option", { value: l, selected: l === lang() }, t(`lang.${l}`))));
-  const signOut = token() ? el("button", { class: "secondary", type: "button", onclick: () => {
+  const signedIn = token() || (page.signedIn && page.signedIn());
+  const signOut = signedIn ? el("button", { class: "secondary", type: "button", onclick: () => {
     setToken(null);
     window.dispatchEvent(new Event("cl-signout")); // the wallet forgets the key and the kept keystore
     if (page.signOut) page.signOut();
