@@ -46,7 +46,13 @@ def test_an_officer_signs_in_and_the_chain_says_who_they_are(api: Api) -> None:
     c = api.client(OFFICER)
     token = c.login()
     assert token["address"] == dev_account(OFFICER).address and token["tokenType"] == "bearer"
-    assert c.me() == {"address": dev_account(OFFICER).address, "body": "rc-east", "roles": ["officer"]}
+    me = c.me()
+    assert {k: me[k] for k in ("address", "body", "roles")} == {
+        "address": dev_account(OFFICER).address,
+        "body": "rc-east",
+        "roles": ["officer"],
+    }
+    assert me["name"] and me["post"]  # named by their own body's directory, at its node (an admin may rename them)
     mine = c.request("GET", "/bodies/mine")
     assert mine["code"] == "rc-east" and mine["kind"] == "residents_committee" and mine["myRoles"] == ["officer"]
 
