@@ -340,3 +340,26 @@ def bench_trail(
         f"(about {figures['eventsPerResident']} on a page): a resident's trail in p50 {figures['p50ms']} ms, "
         f"p99 {figures['p99ms']} ms over {figures['queries']:,} residents"
     )
+
+
+@bench_app.command("portal")
+def bench_portal(
+    events: Annotated[int, typer.Option(min=10, max=100_000, help="Reads of the resident's record")] = 1000,
+    repeats: Annotated[int, typer.Option(min=1, max=15, help="Runs of each; the median is shown")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """In Chromium, on six nodes of its own: the resident's page until every entry of its first page is verified,
+    beside the API call behind it; the auditor's consortium dashboard until drawn, beside one node's."""
+    from bench.portal import run_portal_bench
+
+    figures = run(lambda: run_portal_bench(events=events, repeats=repeats, progress=progress))
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    r, d = figures["resident"], figures["dashboard"]
+    out.print(
+        f"resident, {figures['events']:,} reads: the API call {r['apiMs']} ms; all {r['entries']} entries of the "
+        f"first page verified in the browser {r['allVerifiedMs']} ms ({r['perEntryMs']} ms an entry)\n"
+        f"auditor's dashboard: every node's ({figures['nodes']}) {d['consortium']} ms to draw, one node's "
+        f"{d['oneNode']} ms (×{d['ratio']}); medians of {figures['repeats']}"
+    )

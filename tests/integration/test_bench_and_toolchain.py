@@ -56,3 +56,13 @@ def test_bench_cli_times_help_and_client_commands_beside_the_interpreter(cli) ->
     for command in ("ledger --help", "ledger trail --code …", "ledger requests --dev-account 1"):
         assert rows[command]["seconds"] > interpreter, command  # each really ran a whole `ledger` process
         assert rows[command]["pythonWork"] == pytest.approx(rows[command]["seconds"] - interpreter, abs=0.002)
+
+
+@pytest.mark.node
+@pytest.mark.browser
+def test_bench_portal_times_the_residents_page_and_the_consortium_dashboard_in_chromium(cli) -> None:
+    figures = cli("bench", "portal", "--events", "20", "--repeats", "1", "--json").json()
+    resident, dashboard = figures["resident"], figures["dashboard"]
+    assert figures["nodes"] == 6 and resident["entries"] == 20  # every read is on the first page, each verified
+    assert 0 < resident["apiMs"] < resident["allVerifiedMs"]  # the page waits for its API call, then verifies
+    assert dashboard["consortium"] > 0 and dashboard["oneNode"] > 0

@@ -104,6 +104,7 @@ def test_both_languages_everywhere_with_no_untranslated_text(portal: Portal, res
         for name, page in pages.items():
             text = visible_text(page)
             assert "⟦" not in text, f"{name} ({lang}) shows an untranslated key"
+            assert not re.search(r"0x[0-9a-fA-F]{40}", text), f"{name} ({lang}) shows an account as hex"
             assert page.evaluate("document.documentElement.lang") == lang
             if lang == "zh-CN":  # labels, purposes, bodies and fields in Chinese
                 assert re.search(r"[\u4e00-\u9fff]", text)
