@@ -608,13 +608,14 @@ def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair
     with sqlite3.connect(pair.home / "store" / "rc-east.db") as db:
         db.execute("UPDATE access_events SET purpose = 'statistics' WHERE seq = ?", (seq,))
     try:
-        zh = portal.page(lang="zh-CN")
+        zh = portal.page(lang="zh-CN", width=360, height=780)  # on a phone: the tables fit, rows stacked
         portal.sign_in(zh, "/auditor", "auditor-auditor.json")
         zh.locator("#run-consortium").click()
         failed = zh.wait_for_selector("#consortium-result tr[data-body='rc-east'][data-status='failed']", timeout=180_000)
         assert f"第 {seq} 条访问记录：写入后内容被改动" in failed.inner_text()
         assert not re.search(r"[A-Za-z]{4,}", failed.inner_text()), failed.inner_text()  # no English inside
-        portal.shot(zh, "auditor-consortium-failed-zh-CN")
+        assert zh.evaluate("document.documentElement.scrollWidth") <= 360
+        portal.shot(zh, "auditor-consortium-failed-phone-zh-CN")
         with zh.expect_download() as got:
             zh.locator("button[data-consortium-format='csv']").click()
         rows = Path(got.value.path()).read_text().splitlines()

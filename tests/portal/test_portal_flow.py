@@ -98,7 +98,7 @@ def test_officer_admin_resident_auditor_in_the_browser(portal: Portal) -> None:
     )
     text = newest.inner_text()
     # civil affairs runs no node in this system, so no one can name its officer here: the body, in words
-    assert "Civil Affairs Bureau — a member not named in their body's directory" in text
+    assert "Civil Affairs Bureau — a staff member (not named by their office)" in text
     assert "subsistence allowance review" in text and "address, income band" in text
     assert "access grant no." in text
     newest.locator("button[data-seq]").click()

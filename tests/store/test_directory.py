@@ -43,3 +43,28 @@ def test_keep_leaves_an_admins_description_and_fills_a_missing_one(engine: Engin
     assert (people[ADMIN].name, people[ADMIN].post) == ("Wang Fang", None)
     directory.describe(account=OFFICER, body="public-security", name=None, post="Inspector", by=ADMIN)
     assert (directory.people([OFFICER])[OFFICER].name, directory.people([OFFICER])[OFFICER].post) == (None, "Inspector")
+
+
+def test_a_nodes_answer_names_only_the_accounts_it_was_asked_for() -> None:
+    """Another body's node is asked only for the accounts the chain says are its members: anything else in its
+    answer, or anything malformed, is not believed."""
+    from ledger.peers.people import _believed
+
+    asked, other = "0x" + "11" * 20, "0x" + "22" * 20
+    answer = {
+        "people": [
+            {"account": asked, "name": "王芳", "post": "低保专干", "body": "rc-east"},
+            {"account": other, "name": "Someone else", "post": None},  # not asked of this node
+            {"account": "not an address", "name": "x", "post": None},
+            {"account": asked.upper().replace("0X", "0x"), "name": 7, "post": None},  # not text
+            "nonsense",
+        ]
+    }
+    from eth_utils import to_checksum_address
+
+    believed = _believed(answer, b"civil-affairs".ljust(32, b"\0"), {to_checksum_address(asked)})
+    assert list(believed) == [to_checksum_address(asked)]
+    person = believed[to_checksum_address(asked)]
+    # the body is the one asked, whatever the answer says
+    assert (person.name, person.post, person.body) == ("王芳", "低保专干", "civil-affairs")
+    assert _believed({"people": "all of them"}, b"x".ljust(32, b"\0"), {asked}) == {}

@@ -62,7 +62,9 @@ export function whoLine(me) {
     hexDetails([t("staff.account"), me.address]));
 }
 
+/** A table whose cells carry their column's header (data-label): on a phone each row stacks as a card. */
 export function table(headers, rows) {
+  for (const tr of rows) [...tr.children].forEach((td, i) => { if (headers[i]) td.dataset.label = headers[i]; });
   return el("div", { class: "table-wrap" }, el("table", {},
     el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, rows)));
