@@ -288,6 +288,9 @@ def test_a_residents_trail_and_the_audit_are_answered_only_to_a_committee_and_th
     # only the auditor's node may ask a node to audit itself
     r = _as_node(pair, "civil-affairs", "/node/audit", {"request": "0x" + "33" * 32}, RC_NODE, "rc-east")
     assert r.status_code == 403 and r.json()["error"] == "WrongBodyKind", r.text
+    # nor for a node's dashboard figures
+    r = _as_node(pair, "civil-affairs", "/node/dashboard", {"days": 14}, RC_NODE, "rc-east")
+    assert r.status_code == 403 and r.json()["error"] == "WrongBodyKind", r.text
 
 
 def _wait_anchored(pair: Nodes, code: str, events: int, timeout: float = 60) -> dict[str, Any]:
@@ -629,9 +632,13 @@ def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair
     elsewhere = portal.page()
     Portal(pair.committee_url, pair.home / "keystores", browser).sign_in(elsewhere, "/auditor", "auditor-auditor.json")
     assert "runs at the auditor's own node" in elsewhere.wait_for_selector("#consortium-h >> xpath=..").inner_text()
-    with pytest.raises(ApiError) as refused:
-        pair.client(pair.committee_url, AUDITOR).request("POST", "/audit/consortium")
-    assert refused.value.status == 403 and refused.value.body["error"] == "NotAuditorsNode"
+    for method, path in (("POST", "/audit/consortium"), ("GET", "/audit/dashboard/consortium")):
+        with pytest.raises(ApiError) as refused:
+            pair.client(pair.committee_url, AUDITOR).request(method, path)
+        assert refused.value.status == 403 and refused.value.body["error"] == "NotAuditorsNode", path
+    with pytest.raises(ApiError) as refused:  # and only auditors, at the auditor's node too
+        pair.client(pair.urls["auditor"], AUDITOR_ADMIN).request("GET", "/audit/dashboard/consortium")
+    assert refused.value.status == 403
 
 
 ELDERLY = {
