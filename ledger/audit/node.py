@@ -148,6 +148,14 @@ def _events(store: RecordStore, body: str, batch: int = 10_000) -> Iterator[list
         after = rows[-1].seq
 
 
+#: A trail check's reason (:func:`ledger.trail.proofs.check_request`) as the audit's finding.
+REQUEST_FINDINGS = {
+    "request_digest": "request_digest_differs",
+    "signature": "request_not_signed_by_reader",
+    "request": "request_other_read",
+}
+
+
 def _check_chunk(
     columns: tuple[str, ...], rows: list[tuple[Any, ...]], chain_id: int, access_trail: str
 ) -> list[tuple[int, int, str, dict[str, Any]]]:
@@ -162,7 +170,7 @@ def _check_chunk(
         try:
             check_request({**content, "request": json.loads(event.request)}, chain_id=chain_id, access_trail=access_trail)
         except TrailInvalid as exc:
-            out.append((4, event.seq, exc.reason, {}))
+            out.append((4, event.seq, REQUEST_FINDINGS.get(exc.reason, "request_malformed"), {"detail": exc.reason}))
         except (KeyError, TypeError, ValueError) as exc:
             out.append((4, event.seq, "request_malformed", {"detail": type(exc).__name__}))
     return out

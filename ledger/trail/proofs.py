@@ -141,11 +141,9 @@ def check_request(e: dict[str, Any], *, chain_id: int, access_trail: str) -> Non
     seq = e.get("seq")
     signed = message_digest(e["request"], chain_id=chain_id, verifying_contract=access_trail)
     if "0x" + signed.hex() != e["requestDigest"]:
-        raise TrailInvalid(f"event {seq}: its read request does not match its digest", reason="request_digest_differs")
+        raise TrailInvalid(f"event {seq}: its read request does not match its digest", reason="request_digest")
     if recover_digest(signed, e["signature"]).lower() != str(e["reader"]).lower():
-        raise TrailInvalid(
-            f"event {seq}: the read request is not signed by its reader", reason="request_not_signed_by_reader"
-        )
+        raise TrailInvalid(f"event {seq}: the read request is not signed by its reader", reason="signature")
     m = e["request"]
     said = (
         str(m["reader"]).lower(),
@@ -166,9 +164,7 @@ def check_request(e: dict[str, Any], *, chain_id: int, access_trail: str) -> Non
         int(e["emergencyId"]),
     )
     if said != done:
-        raise TrailInvalid(
-            f"event {seq}: it records another read than its signed request asked for", reason="request_other_read"
-        )
+        raise TrailInvalid(f"event {seq}: it records another read than its signed request asked for", reason="request")
 
 
 def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:

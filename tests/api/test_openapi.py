@@ -14,7 +14,12 @@ UNTYPED = (
     {"type": "object", "additionalProperties": True},
     {"additionalProperties": True, "type": "object"},
 )
-NOT_JSON = {("/metrics", "get"), ("/audit/verify", "post"), ("/audit/latest", "get")}  # text, or JSON/CSV/HTML
+NOT_JSON = {  # text, or JSON/CSV/HTML
+    ("/metrics", "get"),
+    ("/audit/verify", "post"),
+    ("/audit/latest", "get"),
+    ("/audit/consortium/latest", "get"),
+}
 
 
 def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:

@@ -113,13 +113,21 @@ def test_officer_admin_resident_auditor_in_the_browser(portal: Portal) -> None:
     [east] = [part["bundle"] for part in bundle["parts"] if part["custodian"] == "rc-east"]
     assert seq in [e["seq"] for e in east["events"]]
 
-    # 6. the admin revokes; 7. the officer's next read (from the page as it was) is refused, in words
+    # 6. the admin revokes; 7. the officer's page shows it revoked without a reload, and a read she tries anyway
+    # (from the record she found) is refused, in words
     admin.reload()
     unlock(admin, portal.keystores / "rc-east-admin.json")
     grant_row = admin.locator("tr[data-grant]", has=admin.locator("[data-revoke]")).first
     grant_row.locator("[data-revoke]").click()
     admin.wait_for_selector("text=revoked: the next read under it is refused")
-    officer.locator(f"tr[data-request='{request_id}'] button[data-grant]").click()
+    officer.wait_for_selector(f"#mine tr[data-request='{request_id}'][data-state='revoked']", timeout=30_000)
+    assert officer.locator(f"#mine tr[data-request='{request_id}'] button[data-grant]").count() == 0
+    officer.fill("#nid", NID)
+    officer.get_by_role("button", name="Find", exact=True).click()
+    officer.locator("tr", has_text="household").locator("button[data-read]").click()
+    officer.check("#read-fields input[value=address]")
+    officer.select_option("#read-purpose", "subsistence_review")
+    officer.get_by_role("button", name="Sign and read").click()
     refusal = officer.wait_for_selector("p.msg.error[role=alert]").inner_text()
     assert refusal == "Refused: your access was revoked by the record's keeper."
     portal.shot(officer, "officer-refused-en")
