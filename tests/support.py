@@ -187,7 +187,14 @@ def advance_time(chain: Chain, seconds: int) -> None:
     """Moves the chain's clock forward and mines a block."""
     w3: Web3 = chain.w3
     if type(w3.provider).__name__ == "EthereumTesterProvider":
-        w3.testing.timeTravel(chain.timestamp() + seconds)
+        # The in-process chain's pending block takes the wall clock when it is made (after a snapshot is
+        # reverted, too), so on a busy machine it can already be past the latest block + ``seconds``; travelling
+        # to an earlier time is refused ("space time continuum distortion"). Never travel back: at least
+        # ``seconds`` pass, and the tests read the time from the chain, as the contracts do.
+        pending = int(w3.eth.get_block("pending")["timestamp"])
+        target = max(chain.timestamp() + seconds, pending)
+        if target > pending:
+            w3.testing.timeTravel(target)
         w3.testing.mine()
     else:
         w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
