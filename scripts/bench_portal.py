@@ -109,7 +109,7 @@ def weight(browser: object, url: str, path: str, keystores: Path, keystore: str 
     else:
         page.fill("#code", code)
         page.keyboard.press("Enter")
-        page.wait_for_selector("ol.events li")
+        page.wait_for_selector("ol.events > li")
         page.locator("button[data-seq]").first.click()
         page.wait_for_selector("ul.checks", timeout=60_000)
     page.wait_for_timeout(500)
@@ -140,9 +140,9 @@ def measure(url: str, keystores: Path, code: str, chain: str) -> dict[str, objec
             page.fill("#code", code)
             t0 = time.perf_counter()
             page.keyboard.press("Enter")
-            page.wait_for_selector("ol.events li")
+            page.wait_for_selector("ol.events > li")
             renders.append(time.perf_counter() - t0)
-            item = page.locator("ol.events li").first
+            item = page.locator("ol.events > li").first
             t0 = time.perf_counter()
             item.locator("button[data-seq]").click()
             item.locator("ul.checks").wait_for(timeout=60_000)

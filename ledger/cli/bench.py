@@ -342,15 +342,15 @@ def bench_trail(
     )
 
 
-@bench_app.command("portal")
-def bench_portal(
+@bench_app.command("consortium-pages")
+def bench_consortium_pages(
     events: Annotated[int, typer.Option(min=10, max=100_000, help="Reads of the resident's record")] = 1000,
     repeats: Annotated[int, typer.Option(min=1, max=15, help="Runs of each; the median is shown")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """In Chromium, on six nodes of its own: the resident's page until every entry of its first page is verified,
     beside the API call behind it; the auditor's consortium dashboard until drawn, beside one node's."""
-    from bench.portal import run_portal_bench
+    from bench.consortium_pages import run_portal_bench
 
     figures = run(lambda: run_portal_bench(events=events, repeats=repeats, progress=progress))
     if as_json:

@@ -1,4 +1,5 @@
-"""``ledger bench portal``: what people wait for in the portal, each beside its API call in the same run.
+"""``ledger bench consortium-pages``: what people wait for in the portal across six nodes, each beside its
+API call or its one-node page in the same run (``scripts/bench portal`` measures one node's page weights).
 
 On a system of its own (anvil with 1-second blocks, the demo consortium, six bodies' nodes on SQLite,
 each published in the registry), in Debian's Chromium driven by Playwright:
