@@ -74,6 +74,17 @@ def call(api: Optional[str], keystore: Optional[Path], dev: Optional[int], fn: A
     return run(go)
 
 
+def _portal_words(lang: str) -> dict[str, str]:
+    """The portal's catalogue of ``lang`` (names of categories, fields and purposes), or none if not there."""
+    from ledger.toolchain import project_root
+
+    try:
+        words = json.loads((project_root() / "api" / "portal" / "static" / "i18n" / f"{lang}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return words if isinstance(words, dict) else {}
+
+
 def register(app: typer.Typer) -> None:
     """Adds the API client commands to ``app``."""
 
@@ -108,6 +119,32 @@ def register(app: typer.Typer) -> None:
         else:
             body.update(scope="subject_category", nationalId=national_id, category=category)
         print_json({"requestId": call(api, keystore, dev_account, lambda c: c.request_access(**body))})
+
+    @app.command()
+    def catalog(api: ApiOpt = None) -> None:
+        """The consortium's categories with their fields, and its purpose codes, each with its name in English
+        and Chinese (as the portal shows them): what --category, --field and --purpose take."""
+
+        def go() -> dict[str, Any]:
+            found = ApiClient((api or DEFAULT_API).rstrip("/")).request("GET", "/catalog")
+            words = {lang: _portal_words(lang) for lang in ("en", "zh-CN")}
+
+            def named(kind: str, code: str) -> dict[str, str]:
+                return {"code": code, **{lang: w.get(f"{kind}.{code}", code) for lang, w in words.items()}}
+
+            return {
+                "categories": [
+                    {
+                        **named("category", c["code"]),
+                        "requiresConsent": c["requiresConsent"],
+                        "fields": [named("field", f) for f in c["fields"]],
+                    }
+                    for c in found["categories"]
+                ],
+                "purposes": [named("purpose", p) for p in found["purposes"]],
+            }
+
+        print_json(run(go))
 
     @app.command()
     def find(

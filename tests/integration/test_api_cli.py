@@ -167,3 +167,14 @@ def test_a_client_command_that_cannot_reach_its_node_says_so_in_json(tmp_path) -
     wrong = cli("trail", "--code", "ABCD-EFGH-JKMN", "--api", "127.0.0.1:8000", ok=False)
     assert wrong.code == 1 and "Traceback" not in wrong.stderr
     assert wrong.error()["code"] == "invalid_argument" and "http://" in wrong.error()["message"]
+
+
+def test_ledger_catalog_lists_what_the_options_take_in_both_languages(system: tuple[Cli, str]) -> None:
+    cli, url = system
+    found = cli("catalog", "--api", url).json()
+    household = next(c for c in found["categories"] if c["code"] == "household")
+    assert (household["en"], household["zh-CN"]) == ("household", "户籍家庭")
+    address = next(f for f in household["fields"] if f["code"] == "address")
+    assert address["zh-CN"] == "住址"
+    purpose = next(p for p in found["purposes"] if p["code"] == "subsistence_review")
+    assert (purpose["en"], purpose["zh-CN"]) == ("subsistence allowance review", "低保审核")
