@@ -116,12 +116,16 @@ def signer(keystore: Optional[Path], dev_index: Optional[int]) -> LocalAccount:
                 raise BadArgument("set LEDGER_KEYSTORE_PASSWORD to unlock the keystore without a terminal")
             password = getpass.getpass(f"password for {keystore}: ")
         document = read_json(keystore, limit=64 * 1024, what="a keystore V3 file is far smaller")
+        if not isinstance(document, dict) or not isinstance(document.get("crypto") or document.get("Crypto"), dict):
+            raise BadArgument(f"{keystore} is not a keystore file (an encrypted key, keystore V3 JSON)")
         try:
             key = Account.decrypt(document, password)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise BadArgument(
-                f"cannot unlock {keystore}: not a keystore V3 file, or the wrong password ({type(exc).__name__}: {exc})"
-            ) from None
+        except ValueError as exc:
+            if "MAC mismatch" in str(exc):
+                raise BadArgument(f"wrong password for {keystore}") from None
+            raise BadArgument(f"{keystore} is not a keystore file this program can read ({exc})") from None
+        except (KeyError, TypeError, AttributeError):
+            raise BadArgument(f"{keystore} is not a complete keystore file (a field is missing or malformed)") from None
         account: LocalAccount = Account.from_key(key)
         return account
     if dev_index is not None:

@@ -8,6 +8,7 @@ import socket
 import stat
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -178,3 +179,14 @@ def test_ledger_catalog_lists_what_the_options_take_in_both_languages(system: tu
     assert address["zh-CN"] == "住址"
     purpose = next(p for p in found["purposes"] if p["code"] == "subsistence_review")
     assert (purpose["en"], purpose["zh-CN"]) == ("subsistence allowance review", "低保审核")
+
+
+def test_a_keystore_that_does_not_open_is_said_in_words(system: tuple[Cli, str], tmp_path: Path) -> None:
+    cli, url = system
+    keystore = cli.home / "keystores" / "rc-east-officer.json"
+    wrong = cli("login", "--api", url, "--keystore", str(keystore), ok=False, LEDGER_KEYSTORE_PASSWORD="not it")
+    assert wrong.code == 1 and wrong.error()["message"] == f"wrong password for {keystore}"
+    other = tmp_path / "notes.json"
+    other.write_text('{"hello": "world"}')
+    broken = cli("login", "--api", url, "--keystore", str(other), ok=False, LEDGER_KEYSTORE_PASSWORD="demo")
+    assert broken.error()["message"] == f"{other} is not a keystore file (an encrypted key, keystore V3 JSON)"
