@@ -15,7 +15,10 @@ def mask_of(names: Sequence[str], fields: Iterable[str], *, category: str = "") 
     wanted = set(fields)
     unknown = sorted(wanted - set(names))
     if unknown:
-        raise InvalidInput(f"category {category!r} has no field(s) {', '.join(unknown)}", error="UnknownField")
+        raise InvalidInput(
+            f"category {category!r} has no field(s) {', '.join(unknown)}; its fields are {', '.join(names)}",
+            error="UnknownField",
+        )
     return sum(1 << names.index(f) for f in wanted)
 
 

@@ -19,3 +19,4 @@ def test_a_field_the_category_does_not_have_is_refused_by_name() -> None:
     with pytest.raises(InvalidInput) as refused:
         mask_of(HOUSEHOLD_FIELDS, ["address", "salary"], category="household")
     assert refused.value.error == "UnknownField" and "salary" in str(refused.value)
+    assert str(refused.value).endswith("its fields are " + ", ".join(HOUSEHOLD_FIELDS))  # what to type instead
