@@ -6,7 +6,7 @@ import {
   api, busy, clear, download, el, errorText, facts, field, fmtDate, label, message, personText, portalConfig, start, t,
 } from "./app.js";
 import { signInCard, whoAmI } from "./signin.js";
-import { verifyEvent } from "./verify.js";
+import { checkCache, verifyEvent } from "./verify.js";
 import { act } from "./wallet.js";
 
 const state = {
@@ -15,6 +15,7 @@ const state = {
 };
 const SESSION_KEY = "cl.trail"; // the trail session the code opened, for this tab (never the code itself)
 const RETRY_MS = 15000; // an entry not on the shared ledger yet is checked again after this long
+const CHECKS_AT_ONCE = 4; // entries checked at the same time
 
 function source(path) {
   // The same questions by trail session (POST, in the body, never in a URL) or by the resident's own account.
@@ -41,11 +42,12 @@ const key = (e) => `${e.custodian}:${e.seq}`;
 
 /** What verifies one event alone (civic-ledger/trail-event@1), cut from its node's trail bundle. */
 async function materialOf(e) {
-  if (!state.bundles) {
-    const doc = await source("/bundle");
-    state.bundles = Object.fromEntries(doc.parts.filter((p) => p.bundle).map((p) => [p.custodian, p.bundle]));
+  if (!state.bundles) { // one request for the checks running at once
+    state.bundles = source("/bundle").then((doc) =>
+      Object.fromEntries(doc.parts.filter((p) => p.bundle).map((p) => [p.custodian, p.bundle])));
+    state.bundles.catch(() => { state.bundles = null; });
   }
-  const b = state.bundles[e.custodian];
+  const b = (await state.bundles)[e.custodian];
   const event = b && b.events.find((x) => x.seq === e.seq);
   if (!event) throw new Error(t("trail.partGone", { body: label("body", e.custodian) }));
   const anchor = b.anchors.find((a) => a.firstSeq <= e.seq && e.seq <= a.lastSeq) || null;
@@ -103,10 +105,10 @@ function checksList(k, onlyFailed = false) {
     t(`verify.${r.check}.${r.ok ? "ok" : "bad"}`), r.detail ? ` (${t(`verify.detail.${r.detail}`)})` : "")));
 }
 
-async function check(e) {
+async function check(e, cache = null) {
   const k = key(e);
   try {
-    state.checks[k] = await verifyEvent(await materialOf(e), state.chainUrl);
+    state.checks[k] = await verifyEvent(await materialOf(e), state.chainUrl, cache);
   } catch (err) {
     state.checks[k] = { error: errorText(err) };
   }
@@ -121,15 +123,20 @@ function redraw(e) {
  * shared ledger yet are checked again a little later. A new page, a sign-out or leaving cancels it. */
 async function verifyAll() {
   const run = ++state.run;
-  for (const e of state.events) {
-    if (run !== state.run) return;
-    if (state.checks[key(e)] && verdict(key(e)) !== "checking") continue;
-    state.checks[key(e)] = { pending: true };
-    redraw(e);
-    await check(e);
-    if (run !== state.run) return;
-    redraw(e);
-  }
+  const cache = checkCache(); // the page's entries share their anchors' logs and their node's signed head
+  const queue = state.events.filter((e) => !state.checks[key(e)] || verdict(key(e)) === "checking");
+  const worker = async () => { // a few at once, taken newest first: each check mostly waits on the ledger
+    for (let e = queue.shift(); e; e = queue.shift()) {
+      if (run !== state.run) return;
+      state.checks[key(e)] = { pending: true };
+      redraw(e);
+      await check(e, cache);
+      if (run !== state.run) return;
+      redraw(e);
+    }
+  };
+  await Promise.all(Array.from({ length: CHECKS_AT_ONCE }, worker));
+  if (run !== state.run) return;
   const waiting = state.events.filter((e) => verdict(key(e)) === "waiting");
   if (waiting.length) {
     setTimeout(() => {

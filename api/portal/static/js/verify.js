@@ -71,15 +71,26 @@ export async function chainProvider(url, expectChainId) {
   return { e, provider };
 }
 
-/** Each check of one trail event: [{check, ok, detail}], in the order of the module doc. */
-export async function verifyEvent(material, chainUrl) {
+/** What the checks of one page's entries share: one connection to the ledger, each anchor's logs and each signed
+ * head asked once (a page's entries mostly sit in a few batches under one head). Without it, nothing is reused. */
+export function checkCache() {
+  const memo = new Map();
+  return (key, make) => { if (!memo.has(key)) memo.set(key, make().catch((err) => { memo.delete(key); throw err; })); return memo.get(key); };
+}
+
+const once = (cache) => cache || ((_key, make) => make());
+
+/** Each check of one trail event: [{check, ok, detail}], in the order of the module doc. `cache` (checkCache()):
+ * reuse what other entries of the same page already asked the ledger. */
+export async function verifyEvent(material, chainUrl, cache = null) {
+  const shared = once(cache);
   const results = [];
   const add = (check, ok, detail = "") => { results.push({ check, ok, detail }); return ok; };
   const ev = material.event;
   const accessTrail = material.contracts.AccessTrail;
   let chain;
   try {
-    chain = await chainProvider(chainUrl, material.chainId);
+    chain = await shared(`chain:${chainUrl}:${material.chainId}`, () => chainProvider(chainUrl, material.chainId));
   } catch (err) {
     add("chain", false, "unreachable");
     return results;
@@ -119,7 +130,8 @@ export async function verifyEvent(material, chainUrl) {
       const batch = material.anchor.kind === "batch";
       const event = iface.getEvent(batch ? "AccessBatchAnchored" : "AccessEventAnchored");
       const topics = [event.topicHash, lower(ev.body), e.zeroPadValue(e.toBeHex(material.anchor.firstSeq), 32)];
-      const logs = await provider.getLogs({ address: accessTrail, topics, fromBlock: 0, toBlock: "latest" });
+      const logs = await shared(`logs:${accessTrail}:${topics.join(",")}`,
+        () => provider.getLogs({ address: accessTrail, topics, fromBlock: 0, toBlock: "latest" }));
       let ok = false;
       for (const log of logs) {
         const parsed = iface.parseLog(log);
@@ -140,9 +152,11 @@ export async function verifyEvent(material, chainUrl) {
   try {
     const head = material.head.message;
     const hdomain = { name: "CivicLedgerTrail", version: "1", chainId: material.chainId, verifyingContract: accessTrail };
-    const signer = e.verifyTypedData(hdomain, HEAD_TYPES, head, material.head.signature);
-    const bodies = new e.Contract(material.contracts.BodyRegistry, BODIES_ABI, provider);
-    const [body, roles] = await bodies.memberOf(signer);
+    const [signer, body, roles] = await shared(`head:${material.head.signature}:${canonical(head)}`, async () => {
+      const who = e.verifyTypedData(hdomain, HEAD_TYPES, head, material.head.signature);
+      const bodies = new e.Contract(material.contracts.BodyRegistry, BODIES_ABI, provider);
+      return [who, ...(await bodies.memberOf(who))];
+    });
     add("head", lower(body) === lower(ev.body) && (BigInt(roles) & ROLE_ANCHOR) !== 0n
       && lower(head.custodian) === lower(ev.body) && lower(head.subject) === lower(ev.subjectId)
       && Number(head.lastSeq) >= ev.seq && Number(head.count) >= 1);
