@@ -13,8 +13,9 @@ from api.deps import Actor, CurrentMember, NodeDep
 from api.schemas.tx import Prepared
 from api.services.transactions import prepare
 from ledger.chain.bodies import BodyProfile, Proposal
-from ledger.errors import NotAuthorized
+from ledger.errors import NotAuthorized, NotFound
 from ledger.ids import BodyKind, Role, code_id, code_name, text_hash
+from ledger.network.registry import format_endpoint
 
 router = APIRouter(prefix="/bodies", tags=["bodies"])
 
@@ -68,6 +69,8 @@ class ProposalOut(BaseModel):
     votes: int
     required: int
     executed: bool
+    open: bool = Field(description="Not carried and before its deadline: votes are still taken")
+    myBodyVoted: bool = Field(description="The caller's body has voted for it")
 
 
 @router.get("", response_model=list[BodySummary], summary="Every body admitted to the consortium")
@@ -90,13 +93,14 @@ def list_bodies(_: CurrentMember, node: NodeDep) -> list[BodySummary]:
     return out
 
 
-@router.get("/proposals", response_model=list[ProposalOut], summary="Admission and removal proposals")
-def list_proposals(_: CurrentMember, node: NodeDep) -> list[ProposalOut]:
-    reg = node.contracts.bodies
-    return [_proposal_out(reg.get_proposal(i)) for i in range(reg.proposal_count())]
+@router.get("/proposals", response_model=list[ProposalOut], summary="Admission and removal proposals, newest first")
+def list_proposals(actor: CurrentMember, node: NodeDep) -> list[ProposalOut]:
+    assert actor.body is not None
+    reg, now, mine = node.contracts.bodies, node.chain.timestamp(), code_id(actor.body)
+    return [_proposal_out(reg.get_proposal(i), now, reg.has_voted(i, mine)) for i in reversed(range(reg.proposal_count()))]
 
 
-def _proposal_out(p: Proposal) -> ProposalOut:
+def _proposal_out(p: Proposal, now: int, voted: bool) -> ProposalOut:
     return ProposalOut(
         id=p.id,
         action="admit" if p.kind == 0 else "remove",
@@ -106,6 +110,8 @@ def _proposal_out(p: Proposal) -> ProposalOut:
         votes=p.votes,
         required=p.required,
         executed=p.executed,
+        open=not p.executed and now <= p.deadline,
+        myBodyVoted=voted,
     )
 
 
@@ -152,6 +158,70 @@ def vote(proposal_id: Annotated[int, Path(ge=1, le=2**63)], actor: CurrentMember
         "vote",
         proposal_id,
         summary=f"vote for proposal {proposal_id} for {actor.body}",
+    )
+
+
+class RemovalIn(BaseModel):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$", examples=["rc-west"])
+    days: int = Field(default=7, ge=1, le=90, description="Voting deadline, days from now")
+
+
+@router.post(
+    "/removals",
+    response_model=Prepared,
+    summary="Prepare: propose removing an active body (admins); its members and node leave the allowlists",
+    responses={403: {"description": "Not an admin of an active body"}, 404: {"description": "No such active body"}},
+)
+def propose_removal(body: RemovalIn, actor: CurrentMember, node: NodeDep) -> Prepared:
+    _require_admin(actor, "propose removing a body")
+    if not node.contracts.bodies.is_active(code_id(body.code)):
+        raise NotFound(f"{body.code} is not an active body of the consortium", error="NoSuchBody")
+    deadline = node.chain.timestamp() + body.days * 86_400
+    return prepare(
+        node,
+        actor,
+        node.contracts.bodies.handle,
+        "proposeRemoval",
+        code_id(body.code),
+        deadline,
+        summary=f"propose removing {body.code}",
+    )
+
+
+class NodeIn(BaseModel):
+    api: str = Field(
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        max_length=300,
+        description="The URL other bodies' nodes reach this body's Civic Ledger node at",
+        examples=["https://ledger.rc-east.example:8443"],
+    )
+    enode: str | None = Field(
+        default=None,
+        pattern=r"^enode://[0-9a-f]{128}@[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$",
+        description="The body's chain node (ledger consortium keys prints it); it joins the nodes allowlist",
+        examples=["enode://" + "ab" * 64 + "@203.0.113.7:30303"],
+    )
+
+
+@router.put(
+    "/mine/node",
+    response_model=Prepared,
+    summary="Prepare: publish my body's node addresses in its on-chain profile (admins)",
+    responses={403: {"description": "Not an admin of this body"}},
+)
+def publish_node(body: NodeIn, actor: CurrentMember, node: NodeDep) -> Prepared:
+    _require_admin(actor, "publish its node")
+    assert actor.body is not None
+    endpoint = format_endpoint(body.api.rstrip("/"), body.enode)
+    key = node.contracts.bodies.get_body(code_id(actor.body)).encryption_key  # kept as it is
+    return prepare(
+        node,
+        actor,
+        node.contracts.bodies.handle,
+        "updateProfile",
+        key,
+        endpoint,
+        summary=f"publish {actor.body}'s node: {endpoint}",
     )
 
 

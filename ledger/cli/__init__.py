@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import typer
 
-from ledger.cli import api, bench, consortium, keys, records, residents, system, trail
+from ledger.cli import api, bench, consortium, governance, keys, records, residents, system, trail
 from ledger.cli.common import err
 from ledger.errors import Internal, LedgerError
 
@@ -21,6 +21,8 @@ app = typer.Typer(
 system.register(app)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(consortium.consortium_app, name="consortium")
+app.add_typer(governance.bodies_app, name="bodies")
+app.add_typer(governance.members_app, name="members")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(records.records_app, name="records")
 app.add_typer(residents.residents_app, name="residents")

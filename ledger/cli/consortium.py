@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,19 +42,34 @@ AUDIT_WAIT = 1800.0  # seconds the consortium audit may take (each node audits i
 FILE, KEYS, OUT = Path("node-config/consortium.toml"), Path("node-config/keys"), Path("node-config/network")
 
 
+BodyOpt = Annotated[Optional[str], typer.Option("--body", help="Only this body (its own machine)")]
+
+
 @consortium_app.command("init")
-def init(file: FileOpt = FILE) -> None:
-    """Write the demo bodies' consortium file, unless one is there (edit it for a real deployment)."""
-    from ledger.network.besu import demo_file, load
+def init(
+    file: FileOpt = FILE,
+    empty: Annotated[bool, typer.Option("--empty", help="No bodies yet: add them with `ledger consortium add`")] = False,
+    chain_id: Annotated[int, typer.Option("--chain-id", min=1, help="The chain's id (with --empty)")] = 2026,
+    bootstrap: Annotated[
+        Optional[list[str]],
+        typer.Option("--bootstrap-account", help="May transact before the registry exists: the deployer (with --empty)"),
+    ] = None,
+) -> None:
+    """Write the consortium file unless one is there: the demo's bodies, or with --empty the network alone."""
+    from ledger.network.besu import demo_file, empty_file, load
 
     def go() -> dict[str, object]:
-        if not file.exists():
+        created = not file.exists()
+        if created:
+            text = empty_file(chain_id, bootstrap or []) if empty else demo_file()
             file.parent.mkdir(parents=True, exist_ok=True)
-            file.write_text(demo_file())
-            created = True
-        else:
-            created = False
-        c = load(file)
+            file.write_text(text)
+            try:
+                load(file, complete=False)
+            except BadArgument:
+                file.unlink()
+                raise
+        c = load(file, complete=False)
         return {
             "file": str(file),
             "created": created,
@@ -64,17 +80,55 @@ def init(file: FileOpt = FILE) -> None:
     print_json(run(go))
 
 
+@consortium_app.command("add")
+def add(
+    code: Annotated[str, typer.Argument(help="The body's code, as on-chain (e.g. rc-east)")],
+    host: Annotated[str, typer.Option("--host", help="Its machine's IP address, which the other bodies reach")],
+    node_key: Annotated[
+        Optional[str],
+        typer.Option("--node-key", help="Its Besu node's public key (`keys --body` prints it); not for this machine's own"),
+    ] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="Its name")] = None,
+    validator: Annotated[bool, typer.Option("--validator", help="It runs a QBFT validator")] = False,
+    file: FileOpt = FILE,
+) -> None:
+    """Add a body to the consortium file (its address and node key; no secret of it)."""
+    from ledger.network.besu import body_entry, load
+
+    def go() -> dict[str, object]:
+        before = file.read_text() if file.exists() else None
+        if before is None:
+            raise BadArgument(f"no consortium file at {file} (ledger consortium init --empty writes one)")
+        file.write_text(before.rstrip("\n") + "\n\n" + body_entry(code, name or code, validator, host, node_key))
+        try:
+            c = load(file, complete=False)
+        except BadArgument:
+            file.write_text(before)  # a refused entry leaves the file as it was
+            raise
+        return {"file": str(file), "bodies": [b.code for b in c.bodies], "validators": [b.code for b in c.validators]}
+
+    print_json(run(go))
+
+
 @consortium_app.command("keys")
-def keys(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS) -> None:
-    """Create each body's Besu node key where missing (0600); print the node addresses and enodes."""
+def keys(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, body: BodyOpt = None) -> None:
+    """Create the Besu node keys where missing (0600): every body's, or with --body this machine's body's
+    alone; print each node's address, public key (the file's node-key) and enode."""
     from ledger.network.besu import load, write_keys
 
     def go() -> dict[str, object]:
-        c = load(file)
-        made = write_keys(c, keys_dir)
+        c = load(file, complete=False)
+        only = [c.body(body).code] if body else None
+        made = write_keys(c, keys_dir, only)
         return {
-            b.code: {"address": made[b.code].address, "enode": made[b.code].enode(b.host), "validator": b.validator}
+            b.code: {
+                "address": made[b.code].address,
+                "nodeKey": made[b.code].public_hex,
+                "enode": made[b.code].enode(b.host),
+                "validator": b.validator,
+            }
             for b in c.bodies
+            if b.code in made
         }
 
     print_json(run(go))
@@ -82,52 +136,54 @@ def keys(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS) -> None:
 
 @consortium_app.command("genesis")
 def genesis(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = OUT) -> None:
-    """Write the QBFT genesis.json (validators: the validator bodies' node addresses)."""
-    import json
-
-    from ledger.network.besu import genesis as make
-    from ledger.network.besu import load, read_keys
+    """Write the QBFT genesis.json (validators: the validator bodies' node addresses); send it to every body."""
+    from ledger.network.besu import genesis_json, load, read_keys
 
     def go() -> dict[str, object]:
         c = load(file)
-        k = read_keys(c, keys_dir)
-        g = make(c, [k[v.code].address for v in c.validators])
+        text = genesis_json(c, read_keys(c, keys_dir))
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "genesis.json").write_text(json.dumps(g, indent=2) + "\n")
-        return {"genesis": str(out_dir / "genesis.json"), "extraData": g["extraData"]}
+        (out_dir / "genesis.json").write_text(text)
+        return {"genesis": str(out_dir / "genesis.json"), "extraData": json.loads(text)["extraData"]}
 
     print_json(run(go))
 
 
 @consortium_app.command("allowlists")
-def allowlists(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = OUT, rpc: RpcOpt = None) -> None:
-    """Write each node's config.toml and permissions_config.toml; with --rpc, the allowlists are the active
-    bodies' members and published nodes as the chain's BodyRegistry holds them (run it after each vote)."""
-    from ledger.network.besu import load, node_config, permissions, read_keys
+def allowlists(
+    file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = OUT, rpc: RpcOpt = None, body: BodyOpt = None
+) -> None:
+    """Write the Besu config.toml and permissions_config.toml of every body (or with --body of one); with
+    --rpc, the allowlists are the active bodies' members and published nodes as the chain's BodyRegistry
+    holds them (run it after deploying, after each vote and each member change, then reload them)."""
+    from ledger.network.besu import load, read_keys
+    from ledger.network.compose import write_node_files
 
     def go() -> dict[str, object]:
         c = load(file)
         k = read_keys(c, keys_dir)
         lists = _lists(c, k, rpc)
-        for b in c.bodies:
-            (out_dir / b.code).mkdir(parents=True, exist_ok=True)
-            (out_dir / b.code / "config.toml").write_text(node_config(c, k))
-            (out_dir / b.code / "permissions_config.toml").write_text(permissions(lists))
-        return {
-            "out": str(out_dir),
-            "source": "registry" if rpc else "bootstrap",
-            "accounts": list(lists.accounts),
-            "nodes": list(lists.nodes),
-            "unreadableEndpoints": list(lists.unreadable),
-        }
+        for b in [c.body(body)] if body else c.bodies:
+            write_node_files(c, k, out_dir, b, lists)
+        return _listed(out_dir, rpc, lists)
 
     print_json(run(go))
+
+
+def _listed(out_dir: Path, rpc: str | None, lists: Allowlists) -> dict[str, object]:
+    return {
+        "out": str(out_dir),
+        "source": "registry" if rpc else "bootstrap",
+        "accounts": list(lists.accounts),
+        "nodes": list(lists.nodes),
+        "unreadableEndpoints": list(lists.unreadable),
+    }
 
 
 def _lists(c: Consortium, k: Mapping[str, NodeKey], rpc: str | None) -> Allowlists:
     """The registry's allowlists when ``rpc`` names a node (plus the bootstrap accounts and the validators,
     which must stay connected), else the bootstrap ones."""
-    from ledger.network.besu import bootstrap_allowlists
+    from ledger.network.besu import bootstrap_allowlists, enodes
 
     if not rpc:
         return bootstrap_allowlists(c, k)
@@ -139,29 +195,76 @@ def _lists(c: Consortium, k: Mapping[str, NodeKey], rpc: str | None) -> Allowlis
     return from_registry(
         Contracts.of(open_chain(settings(rpc_url=rpc))),
         accounts=c.bootstrap_accounts,
-        nodes=tuple(k[v.code].enode(v.host) for v in c.validators),
+        nodes=tuple(enodes(c, k, c.validators)),
     )
 
 
 @consortium_app.command("compose")
-def compose(file: FileOpt = FILE, out_dir: OutOpt = OUT) -> None:
-    """Write compose.yaml: per body a Besu node, a Civic Ledger node and a PostgreSQL."""
-    from ledger.network.besu import compose as make
-    from ledger.network.besu import load
+def compose(
+    file: FileOpt = FILE,
+    keys_dir: KeysOpt = KEYS,
+    out_dir: OutOpt = OUT,
+    body: Annotated[
+        Optional[str], typer.Option("--body", help="Write this body's own compose file, for its own machine")
+    ] = None,
+    url: Annotated[
+        Optional[str],
+        typer.Option("--url", help="With --body: the URL other nodes reach its node at (default http://HOST:8000)"),
+    ] = None,
+    rpc_bind: Annotated[
+        str, typer.Option("--rpc-bind", help="With --body: the address its JSON-RPC port is published on")
+    ] = "127.0.0.1",
+) -> None:
+    """Write the compose file of every body on this host (compose.yaml), or with --body that body's own:
+    its Besu node (P2P published), PostgreSQL and Civic Ledger node, with its Besu files, its folders and,
+    unless they exist, its secrets (ledger.env from LEDGER_KEK_PASSWORD, LEDGER_KEYSTORE_PASSWORD and
+    LEDGER_CONSORTIUM_SECRET; .env with a new database password)."""
+    from ledger.network.besu import API_PORT, load, read_keys
+    from ledger.network.compose import write_body, write_network
 
     def go() -> dict[str, object]:
         c = load(file)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "compose.yaml").write_text(make(c))
-        return {"compose": str(out_dir / "compose.yaml"), "services": 3 * len(c.bodies)}
+        k = read_keys(c, keys_dir)
+        lists = _lists(c, k, None)
+        if body is None:
+            return {"written": [str(p) for p in write_network(c, k, out_dir, keys_dir, lists, os.environ)]}
+        b = c.body(body)
+        if c.single_host:
+            raise BadArgument(f"{file} gives no body its host address: a body's own machine needs them (`add --host`)")
+        if not (keys_dir / b.code / "key").exists():
+            raise BadArgument(f"{b.code}'s node key is not on this machine ({keys_dir / b.code}): run it on {b.code}'s")
+        if (out_dir / b.code / "permissions_config.toml").exists():  # keep the allowlists regenerated since
+            lists = _read_allowlists(out_dir / b.code / "permissions_config.toml")
+        return write_body(
+            c,
+            k,
+            out_dir,
+            keys_dir,
+            b,
+            lists,
+            url=url or f"http://{b.host}:{API_PORT}",
+            rpc_bind=rpc_bind,
+            environ=os.environ,
+        )
 
     print_json(run(go))
 
 
+def _read_allowlists(path: Path) -> Allowlists:
+    import tomllib
+
+    from ledger.network.registry import Allowlists
+
+    data = tomllib.loads(path.read_text())
+    return Allowlists(tuple(data.get("accounts-allowlist", [])), tuple(data.get("nodes-allowlist", [])), ())
+
+
 @consortium_app.command("generate")
 def generate(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = OUT, rpc: RpcOpt = None) -> None:
-    """init, keys, genesis, allowlists and compose in one go (each keeps what exists where it should)."""
-    from ledger.network.besu import demo_file, load, write_keys, write_network
+    """Every body on this host: init, keys, genesis, allowlists and compose in one go (each keeps what
+    exists where it should: keys, database passwords)."""
+    from ledger.network.besu import demo_file, load, write_keys
+    from ledger.network.compose import write_network
 
     def go() -> dict[str, object]:
         if not file.exists():
@@ -170,7 +273,81 @@ def generate(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, out_dir: OutOpt = O
         c = load(file)
         k = write_keys(c, keys_dir)
         lists = _lists(c, k, rpc)
-        return {"written": [str(p) for p in write_network(c, k, out_dir, lists)]}
+        return {"written": [str(p) for p in write_network(c, k, out_dir, keys_dir, lists, os.environ)]}
+
+    print_json(run(go))
+
+
+@consortium_app.command("deploy")
+def deploy(
+    rpc: Annotated[str, typer.Option("--rpc", help="This machine's Besu node (its JSON-RPC URL)")],
+    founder: Annotated[str, typer.Option("--founder", help="The founding body's code, as in the consortium file")],
+    founder_name: Annotated[str, typer.Option("--founder-name", help="Its public name (hashed on-chain)")],
+    founder_kind: Annotated[
+        str, typer.Option("--founder-kind", help="residents_committee, subdistrict_office, department, auditor")
+    ],
+    admin_keystore: Annotated[
+        Path, typer.Option("--admin-keystore", help="A founding admin's keystore: adds the node account")
+    ],
+    admins: Annotated[list[str], typer.Option("--admin", help="The other founding admins' accounts (0x…)")],
+    node_account: Annotated[str, typer.Option("--node-account", help="The founder's node account (0x…)")],
+    keystore: Annotated[Path, typer.Option("--keystore", help="The deployer's keystore (a bootstrap account)")],
+    quorum_bps: Annotated[int, typer.Option("--quorum-bps", min=1, max=10_000, help="Votes to admit or remove")] = 5001,
+    file: FileOpt = FILE,
+    keys_dir: KeysOpt = KEYS,
+    out_dir: OutOpt = OUT,
+) -> None:
+    """Deploy the contracts on the consortium's chain (once, by the founding body): the founder with its
+    admins, its node account added by the first admin (the deployer relays it: no one else may transact
+    yet), the manifest in LEDGER_HOME, and the founder's allowlists regenerated from the registry."""
+    from eth_utils import is_address, to_checksum_address
+
+    from ledger.chain.bodies import BodyProfile
+    from ledger.chain.deploy import Contracts
+    from ledger.chain.deploy import deploy as do_deploy
+    from ledger.cli.common import settings, signer
+    from ledger.ids import BodyKind, Role, code_id, text_hash
+    from ledger.local.system import open_chain
+    from ledger.network.besu import load, read_keys
+    from ledger.network.compose import write_node_files
+
+    def go() -> dict[str, object]:
+        c = load(file)
+        b = c.body(founder)
+        try:
+            kind = BodyKind[founder_kind.upper()]
+        except KeyError:
+            raise BadArgument(f"--founder-kind {founder_kind!r} is none of {[k.name.lower() for k in BodyKind]}") from None
+        bad = [a for a in [*admins, node_account] if not is_address(a)]
+        if bad:
+            raise BadArgument(f"not an account (0x and 40 hex): {bad}")
+        s = settings(rpc_url=rpc)
+        deployer, first = signer(keystore, None), signer(admin_keystore, None)
+        founders: list[str] = [first.address, *(str(to_checksum_address(a)) for a in admins)]
+        if len(set(founders)) < 2:
+            raise BadArgument("the founder needs two admins: --admin-keystore and at least one --admin")
+        chain = open_chain(s, with_manifest=False)
+        m = do_deploy(
+            chain,
+            deployer,
+            founder=code_id(b.code),
+            founder_profile=BodyProfile(kind, name_hash=text_hash(founder_name)),
+            founder_admins=founders,
+            quorum_bps=quorum_bps,
+            rpc_url=rpc,
+        )
+        m.save(s.manifest_path, chain.build.abis())
+        contracts = Contracts.of(chain)
+        contracts.bodies.add_member(chain.relayed(first, deployer), to_checksum_address(node_account), Role.ANCHOR)
+        k = read_keys(c, keys_dir)
+        lists = _lists(c, k, rpc)
+        write_node_files(c, k, out_dir, b, lists)
+        return {
+            "manifest": str(s.manifest_path),
+            "deployBlock": m.deploy_block,
+            "contracts": m.contracts,
+            "allowlists": _listed(out_dir, rpc, lists),
+        }
 
     print_json(run(go))
 

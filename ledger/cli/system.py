@@ -15,10 +15,17 @@ import typer
 from ledger.cli.common import err, fail, out, progress, run, settings, signer
 from ledger.errors import BadArgument
 
-node_app = typer.Typer(help="Run the local chain node (anvil by default; Hardhat node or Ganache).", no_args_is_help=True)
+node_app = typer.Typer(
+    help="The chain node: run the local one (anvil by default; Hardhat node or Ganache), or publish this body's "
+    "node addresses on-chain.",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
+    from ledger.cli.governance import publish
+
+    node_app.command("publish")(publish)
     app.add_typer(node_app, name="node")
     app.command("deploy")(deploy)
     app.command("up")(up)

@@ -39,6 +39,7 @@ class Cli:
         self.home = home
         self.port = port
         self.env = {**os.environ, "LEDGER_HOME": str(home), "LEDGER_NODE_PORT": str(port), "COLUMNS": "200"}
+        self.cwd: Path | None = None  # where relative paths (node-config/…) are: a "machine" of its own
         for name in ("LEDGER_RPC_URL", "LEDGER_KEYSTORE_PASSWORD", "LEDGER_CONFIG", "LEDGER_MANIFEST"):
             self.env.pop(name, None)
 
@@ -50,6 +51,7 @@ class Cli:
             timeout=timeout,
             env={**self.env, **env},
             stdin=subprocess.DEVNULL,
+            cwd=self.cwd,
         )
         result = Result(proc.returncode, proc.stdout, proc.stderr)
         if ok and proc.returncode != 0:

@@ -1,5 +1,6 @@
 // Admins of a custodian body: decide requests knowing why (the justification's text, checked here
-// against its salted hash on-chain), revoke grants, review emergency reads, see the body's members.
+// against its salted hash on-chain), revoke grants, review emergency reads, vote on admitting or removing
+// bodies, see the body's members.
 
 import { api, busy, clear, el, errorText, field, fmtDate, hexDetails, label, message, personText, start, t } from "./app.js";
 import { gate, table, whoLine } from "./staff.js";
@@ -92,6 +93,29 @@ async function emergenciesCard(emergencies, rerender) {
     items.length ? el("ol", { class: "events" }, items) : message("info", t("admin.noEmergencies")));
 }
 
+function votesCard(proposals, rerender) {
+  const out = el("div", { "aria-live": "polite" });
+  const open = proposals.filter((p) => p.open);
+  const closed = proposals.filter((p) => !p.open).slice(0, 5);
+  const title = (p) => t(p.action === "admit" ? "admin.proposalAdmit" : "admin.proposalRemove", { id: p.id, body: label("body", p.body) });
+  const item = (p) => el("li", { "data-proposal": p.id, "data-open": p.open ? "true" : "false" }, el("h3", {}, title(p)),
+    el("dl", { class: "facts" },
+      el("dt", {}, t("admin.proposedBy")), el("dd", {}, label("body", p.proposerBody)),
+      el("dt", {}, t("admin.voteCount")), el("dd", {}, t("admin.voteOf", { votes: p.votes, required: p.required })),
+      el("dt", {}, t(p.open ? "admin.voteUntil" : "officer.status")),
+      el("dd", {}, p.open ? fmtDate(p.deadline) : t(p.executed ? "proposal.carried" : "proposal.expired"))),
+    !p.open ? null : p.myBodyVoted ? message("info", t("admin.votedAlready"))
+      : el("div", { class: "actions" }, el("button", { type: "button", "data-vote": p.id, onclick: (ev) => busy(ev.target, out, async () => {
+        await act("POST", `/bodies/proposals/${p.id}/vote`);
+        state.notice = t("admin.votedNotice", { id: p.id });
+        rerender();
+      }) }, t("admin.vote"))));
+  return el("section", { class: "card", "aria-labelledby": "votes-h" }, el("h2", { id: "votes-h" }, t("admin.votes")),
+    open.length ? el("ol", { class: "events" }, open.map(item)) : message("info", t("admin.noVotes")),
+    closed.length ? el("details", {}, el("summary", {}, t("admin.votesClosed")), el("ol", { class: "events" }, closed.map(item))) : null,
+    out);
+}
+
 function membersCard(members) {
   return el("section", { class: "card", "aria-labelledby": "members-h" }, el("h2", { id: "members-h" }, t("admin.members")),
     table([t("admin.memberName"), t("admin.memberPost"), t("admin.memberRoles"), t("admin.memberAccount")], members.map((m) => el("tr", {},
@@ -108,10 +132,11 @@ start({
     if (!me) return;
     let parts;
     try {
-      const [pending, grants, emergencies, members] = await Promise.all([api("GET", "/requests?view=pending"),
-        api("GET", "/grants?view=given"), api("GET", "/emergencies?unreviewed=true"), api("GET", "/bodies/mine/members")]);
+      const [pending, grants, emergencies, proposals, members] = await Promise.all([api("GET", "/requests?view=pending"),
+        api("GET", "/grants?view=given"), api("GET", "/emergencies?unreviewed=true"), api("GET", "/bodies/proposals"),
+        api("GET", "/bodies/mine/members")]);
       parts = [await pendingCard(pending, rerender), grantsCard(grants, rerender), await emergenciesCard(emergencies, rerender),
-        membersCard(members)];
+        votesCard(proposals, rerender), membersCard(members)];
     } catch (err) {
       parts = [message("error", errorText(err))];
     }
