@@ -149,7 +149,7 @@ def propose_admission(body: AdmissionIn, actor: CurrentMember, node: NodeDep) ->
 @router.post(
     "/proposals/{proposal_id}/vote", response_model=Prepared, summary="Prepare: vote for a proposal, for my body (admins)"
 )
-def vote(proposal_id: Annotated[int, Path(ge=1, le=2**63)], actor: CurrentMember, node: NodeDep) -> Prepared:
+def vote(proposal_id: Annotated[int, Path(ge=0, le=2**63)], actor: CurrentMember, node: NodeDep) -> Prepared:
     _require_admin(actor, "vote for it")
     return prepare(
         node,
