@@ -113,13 +113,24 @@ def add(
 @consortium_app.command("keys")
 def keys(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, body: BodyOpt = None) -> None:
     """Create the Besu node keys where missing (0600): every body's, or with --body this machine's body's
-    alone; print each node's address, public key (the file's node-key) and enode."""
-    from ledger.network.besu import load, write_keys
+    alone (no consortium file needed yet); print each node's address, public key (the file's node-key)
+    and, once the file gives its host, its enode."""
+    from ledger.network.besu import load, write_key, write_keys
 
     def go() -> dict[str, object]:
+        if body is not None:
+            c = load(file, complete=False) if file.exists() else None
+            entry = next((b for b in c.bodies if b.code == body), None) if c else None
+            key = write_key(keys_dir, body, entry.node_key if entry else None)
+            return {
+                body: {
+                    "address": key.address,
+                    "nodeKey": key.public_hex,
+                    **({"enode": key.enode(entry.host), "validator": entry.validator} if entry else {}),
+                }
+            }
         c = load(file, complete=False)
-        only = [c.body(body).code] if body else None
-        made = write_keys(c, keys_dir, only)
+        made = write_keys(c, keys_dir)
         return {
             b.code: {
                 "address": made[b.code].address,
@@ -128,10 +139,25 @@ def keys(file: FileOpt = FILE, keys_dir: KeysOpt = KEYS, body: BodyOpt = None) -
                 "validator": b.validator,
             }
             for b in c.bodies
-            if b.code in made
         }
 
     print_json(run(go))
+
+
+@consortium_app.command("enode")
+def enode(
+    body: Annotated[str, typer.Option("--body", help="The body, as in the consortium file")],
+    file: FileOpt = FILE,
+    keys_dir: KeysOpt = KEYS,
+) -> None:
+    """Print a body's enode URL (its node key at its host address): what `ledger node publish --enode` takes."""
+    from ledger.network.besu import load, read_keys
+
+    def go() -> str:
+        c = load(file, complete=False)
+        return read_keys(c, keys_dir)[c.body(body).code].enode(c.body(body).host)
+
+    out.print(run(go), highlight=False, soft_wrap=True)
 
 
 @consortium_app.command("genesis")

@@ -43,6 +43,23 @@ def keys_new(out_file: Annotated[Path, typer.Argument(help="Where to write the k
     out.print(f"{address} -> {out_file}")
 
 
+@keys_app.command("address")
+def keys_address(file: Annotated[Path, typer.Argument(help="A keystore V3 file")]) -> None:
+    """Print the account of a keystore file (its public address; no password needed)."""
+    from eth_utils import is_address, to_checksum_address
+
+    from ledger.cli.common import read_json
+
+    def go() -> str:
+        document = read_json(file, limit=64 * 1024, what="a keystore V3 file is far smaller")
+        address = document.get("address") if isinstance(document, dict) else None
+        if not isinstance(address, str) or not is_address("0x" + address.removeprefix("0x")):
+            raise BadArgument(f"{file} is not a keystore file with its address (keystore V3 JSON)")
+        return str(to_checksum_address("0x" + address.removeprefix("0x")))
+
+    out.print(run(go), highlight=False, soft_wrap=True)
+
+
 @keys_app.command("kek-new")
 def keys_kek_new(
     out_file: Annotated[Path, typer.Argument(help="Where to write the encrypted keyring")],

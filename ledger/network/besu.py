@@ -258,31 +258,35 @@ class NodeKey:
 
 
 def write_keys(c: Consortium, folder: Path, only: Iterable[str] | None = None) -> dict[str, NodeKey]:
-    """The node keys of ``only`` these bodies (default: every body), created where missing, as Besu reads
-    them: ``key`` holds the private key in hex (0600, in a 0700 folder), ``key.pub`` the public key."""
+    """The node keys of ``only`` these bodies (default: every body), created where missing."""
     codes = set(only) if only is not None else {b.code for b in c.bodies}
-    keys = {}
-    for b in c.bodies:
-        if b.code not in codes:
-            continue
-        d = folder / b.code
-        d.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(d, 0o700)
-        path = d / "key"
-        if not path.exists():
-            secret = coincurve.PrivateKey()
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write("0x" + secret.secret.hex())
-        os.chmod(path, 0o600)
-        if os.getuid() == 0:  # the Besu container runs as the image's user: its key is theirs alone
-            os.chown(d, IMAGE_UID, IMAGE_UID)
-            os.chown(path, IMAGE_UID, IMAGE_UID)
-        keys[b.code] = read_key(path)
-        if b.node_key is not None and b.node_key != keys[b.code].public_hex:
-            raise BadArgument(f"the consortium file's node-key of {b.code} is not the key in {path}")
-        (d / "key.pub").write_text(keys[b.code].public_hex)
-    return keys
+    return {b.code: write_key(folder, b.code, b.node_key) for b in c.bodies if b.code in codes}
+
+
+def write_key(folder: Path, code: str, expected: str | None = None) -> NodeKey:
+    """``code``'s node key, created unless it exists, as Besu reads it: ``key`` holds the private key in hex
+    (0600, in a 0700 folder), ``key.pub`` the public key; ``expected``: the public key the consortium file
+    names for it, which the key must be."""
+    if not CODE.match(code):
+        raise BadArgument(f"{code!r} is not a body code (lowercase letters, digits and '-')")
+    d = folder / code
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(d, 0o700)
+    path = d / "key"
+    if not path.exists():
+        secret = coincurve.PrivateKey()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("0x" + secret.secret.hex())
+    os.chmod(path, 0o600)
+    if os.getuid() == 0:  # the Besu container runs as the image's user: its key is theirs alone
+        os.chown(d, IMAGE_UID, IMAGE_UID)
+        os.chown(path, IMAGE_UID, IMAGE_UID)
+    key = read_key(path)
+    if expected is not None and expected != key.public_hex:
+        raise BadArgument(f"the consortium file's node-key of {code} is not the key in {path}")
+    (d / "key.pub").write_text(key.public_hex)
+    return key
 
 
 def read_key(path: Path) -> NodeKey:
