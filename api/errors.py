@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import traceback
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -80,8 +81,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5])
-        return JSONResponse({"code": "invalid_request", "message": problems}, status_code=422)
+        fields = [_problem(err) for err in exc.errors()[:5]]
+        problems = "; ".join(f"{f['name']}: {f['problem']}" for f in fields)
+        return JSONResponse({"code": "invalid_request", "message": problems, "fields": fields}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -93,6 +95,20 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             {"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail)}, status_code=exc.status_code
         )
+
+
+def _problem(err: Any) -> dict[str, str]:
+    """One invalid input: where it was (``body``, ``query``, ``path``, ``header``), its name in the request
+    (``fields.0``, ``recordId``), and what is wrong, in words."""
+    where, *rest = [str(p) for p in err["loc"]] or ["body"]
+    name = ".".join(rest) or "the request body"
+    if where == "query":
+        name = f"query parameter {name}"
+    elif where == "path":
+        name = f"{name} in the path"
+    elif where == "header":
+        name = f"header {name}"
+    return {"in": where, "field": ".".join(rest), "name": name, "problem": str(err["msg"])}
 
 
 class CatchAll:

@@ -13,9 +13,9 @@ from api.deps import Actor, CurrentMember, NodeDep
 from api.schemas.tx import Prepared
 from api.services.transactions import prepare
 from ledger.chain.bodies import BodyProfile, Proposal
-from ledger.errors import NotAuthorized, NotFound
+from ledger.errors import BadArgument, NotAuthorized, NotFound
 from ledger.ids import BodyKind, Role, code_id, code_name, text_hash
-from ledger.network.registry import format_endpoint
+from ledger.network.registry import format_endpoint, parse_endpoint
 
 router = APIRouter(prefix="/bodies", tags=["bodies"])
 
@@ -48,6 +48,8 @@ class BodySummary(BaseModel):
     emergencyCapable: bool
     parent: str | None
     adminCount: int
+    api: str | None = Field(description="The node it published (ledger node publish), where other nodes ask it")
+    enode: str | None = Field(description="Its published chain node, which every node's allowlist admits")
 
 
 class AdmissionIn(BaseModel):
@@ -88,9 +90,18 @@ def list_bodies(_: CurrentMember, node: NodeDep) -> list[BodySummary]:
                 emergencyCapable=b.emergency,
                 parent=code_name(b.parent) if any(b.parent) else None,
                 adminCount=b.admin_count,
+                **_published(b.endpoint),
             )
         )
     return out
+
+
+def _published(endpoint: str) -> dict[str, str | None]:
+    try:
+        node = parse_endpoint(endpoint)
+    except BadArgument:  # unreadable: as if none (the allowlists report it)
+        return {"api": None, "enode": None}
+    return {"api": node.api, "enode": node.enode}
 
 
 @router.get("/proposals", response_model=list[ProposalOut], summary="Admission and removal proposals, newest first")

@@ -171,6 +171,13 @@ DECISIONS = (
 )
 
 
+class FieldProblem(BaseModel):
+    in_: Literal["body", "query", "path", "header", "cookie"] = Field(alias="in", description="Where in the request")
+    field: str = Field(description="Its name there, dotted for nested items", examples=["fields.0"])
+    name: str = Field(description="Its name in words", examples=["query parameter view"])
+    problem: str = Field(examples=["String should match pattern '^0x[0-9a-fA-F]{64}$'"])
+
+
 class ErrorOut(BaseModel):
     """Every error: a stable machine-readable ``code`` and a human ``message``."""
 
@@ -196,6 +203,7 @@ class ErrorOut(BaseModel):
         description="Why a read was refused (the same as code)",
     )
     reason: str | None = Field(default=None, description="Which check failed, for errors that name one")
+    fields: list[FieldProblem] | None = Field(default=None, description="invalid_request: each invalid input")
 
 
 ERRORS = {

@@ -65,13 +65,68 @@ def call(api: Optional[str], keystore: Optional[Path], dev: Optional[int], fn: A
     def go() -> Any:
         c = client(api, keystore, dev)
         try:
-            return fn(c)
+            try:
+                return fn(c)
+            except ApiError as exc:
+                if exc.status != 401:
+                    raise
+                return fn(client(api, keystore, dev, fresh=True))  # the cached token was refused: sign in again
         except ApiError as exc:
-            if exc.status != 401:
-                raise
-            return fn(client(api, keystore, dev, fresh=True))  # the cached token was refused: sign in again
+            raise in_words(exc) from None
 
     return run(go)
+
+
+#: The API's names of what a person gives, as they gave it at the terminal.
+OPTIONS = {
+    "fields": "--field",
+    "recordId": "the record id",
+    "purpose": "--purpose",
+    "justification": "--justification",
+    "days": "--days",
+    "expiresAt": "--until",
+    "nationalId": "--national-id",
+    "category": "--category",
+    "reason": "--reason",
+    "outcome": "--outcome",
+    "enode": "--enode",
+    "api": "--url",
+    "account": "the account",
+    "roles": "--role",
+    "admins": "--admin",
+    "code": "the body's code",
+    "name": "--name",
+    "kind": "--kind",
+    "parent": "--parent",
+}
+FORMS = {
+    "recordId": "0x and 64 hex digits, as `ledger find` prints it",
+    "account": "0x and 40 hex digits",
+    "admins": "0x and 40 hex digits",
+    "enode": "enode://, 128 hex digits, @address:port",
+    "api": "an http:// or https:// URL",
+    "code": "lowercase letters, digits and '-'",
+    "parent": "lowercase letters, digits and '-'",
+}
+
+
+def in_words(exc: ApiError) -> ApiError:
+    """An API's invalid_request, said with the options the person typed (``--field``, the record id), not
+    the names of the request's JSON."""
+    fields = exc.body.get("fields")
+    if exc.api_code != "invalid_request" or not isinstance(fields, list):
+        return exc
+    said = []
+    for f in fields:
+        top = str(f.get("field", "")).split(".")[0]
+        option, problem = OPTIONS.get(top, str(f.get("name"))), str(f.get("problem", ""))
+        if problem.startswith("List should have at least 1 item"):
+            said.append(f"give at least one {option}")
+        elif problem.startswith("String should match pattern") and top in FORMS:
+            said.append(f"{option} is not in its form ({FORMS[top]})")
+        else:
+            said.append(f"{option}: {problem[:1].lower()}{problem[1:]}")
+    return ApiError(exc.status, {**exc.body, "message": "; ".join(said)})
 
 
 def _portal_words(lang: str) -> dict[str, str]:

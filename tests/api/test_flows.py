@@ -407,6 +407,44 @@ def test_bodies_are_listed_and_admission_is_proposed_and_voted_by_admins(api: Ap
     assert after["votes"] == proposal["votes"] + 1
 
 
+def test_a_body_publishes_its_node_and_proposes_a_removal_through_its_own_admins(api: Api) -> None:
+    admin = api.signed_in(RC_ADMIN)
+    before = {b["code"]: b for b in admin.request("GET", "/bodies")}
+    url = api.url  # the node this API is: what rc-east publishes is true
+    enode = "enode://" + "ab" * 64 + "@203.0.113.7:30303"
+    # only an admin of the body publishes its node; a malformed enode is refused and changes nothing
+    refused(
+        lambda: api.signed_in(RC_OFFICER).request("PUT", "/bodies/mine/node", json={"api": url, "enode": enode}),
+        403,
+        "not_authorized",
+    )
+    bad = refused(
+        lambda: admin.request("PUT", "/bodies/mine/node", json={"api": url, "enode": "enode://xyz@h:1"}),
+        422,
+        "invalid_input",
+    )
+    assert "enode" in bad.body["message"]
+    assert {b["code"]: b for b in admin.request("GET", "/bodies")}["rc-east"]["enode"] == before["rc-east"]["enode"]
+    admin.act("PUT", "/bodies/mine/node", {"api": url, "enode": enode})
+    after = {b["code"]: b for b in admin.request("GET", "/bodies")}
+    assert (after["rc-east"]["api"], after["rc-east"]["enode"]) == (url, enode)
+    assert after["civil-affairs"]["api"] == before["civil-affairs"]["api"]  # another body's profile untouched
+    # a removal is proposed by an admin, for an active body only; the proposer's body has voted, others not
+    refused(lambda: admin.request("POST", "/bodies/removals", json={"code": "no-such-body"}), 404, "not_found")
+    refused(
+        lambda: api.signed_in(CA_OFFICER).request("POST", "/bodies/removals", json={"code": "rc-west"}),
+        403,
+        "not_authorized",
+    )
+    done = admin.act("POST", "/bodies/removals", {"code": "rc-west", "days": 3})
+    proposal_id = ApiClient.event_arg(done, "BodyProposed", "proposalId")
+    mine = next(p for p in admin.request("GET", "/bodies/proposals") if p["id"] == proposal_id)
+    theirs = next(p for p in api.signed_in(WEST_ADMIN).request("GET", "/bodies/proposals") if p["id"] == proposal_id)
+    assert (mine["action"], mine["body"], mine["open"], mine["myBodyVoted"]) == ("remove", "rc-west", True, True)
+    assert theirs["myBodyVoted"] is False and theirs["votes"] == 1 < theirs["required"]
+    assert {b["code"]: b for b in admin.request("GET", "/bodies")}["rc-west"]["active"]  # not carried by one vote
+
+
 def test_an_unknown_purpose_is_bad_input_in_words_and_each_refusal_has_its_own_code(api: Api) -> None:
     reader = api.signed_in(CA_OFFICER)
     # social assistance: no standing agreement covers it (other tests add one for households)

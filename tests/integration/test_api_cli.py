@@ -190,3 +190,20 @@ def test_a_keystore_that_does_not_open_is_said_in_words(system: tuple[Cli, str],
     other.write_text('{"hello": "world"}')
     broken = cli("login", "--api", url, "--keystore", str(other), ok=False, LEDGER_KEYSTORE_PASSWORD="demo")
     assert broken.error()["message"] == f"{other} is not a keystore file (an encrypted key, keystore V3 JSON)"
+
+
+def test_a_bad_option_is_named_as_typed_not_as_the_requests_json(system: tuple[Cli, str]) -> None:
+    cli, url = system
+    record = "0x" + "ab" * 32
+    no_field = cli("read", record, "--purpose", "subsistence_review", "--api", url, "--dev-account", OFFICER, ok=False)
+    assert no_field.error()["code"] == "invalid_request"
+    assert no_field.error()["message"] == "give at least one --field"
+    short = cli(
+        "read", "0x1234", "--field", "members", "--purpose", "statistics", "--api", url, "--dev-account", OFFICER, ok=False
+    )
+    assert short.error()["message"] == "the record id is not in its form (0x and 64 hex digits, as `ledger find` prints it)"
+    enode = cli(
+        "node", "publish", "--url", url, "--enode", "enode://xyz@h:1", "--api", url, "--dev-account", ADMIN, ok=False
+    )
+    assert enode.error()["message"].startswith("--enode is not in its form")
+    assert "body." not in no_field.stderr + short.stderr + enode.stderr  # "body" is a government body here
