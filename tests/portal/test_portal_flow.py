@@ -149,3 +149,31 @@ def test_officer_admin_resident_auditor_in_the_browser(portal: Portal) -> None:
 
     for page in (officer, admin, committee, resident, auditor):
         assert page.errors == [], page.errors
+
+
+def test_an_admin_votes_on_an_admission_on_the_admin_page(portal: Portal, system: Any) -> None:
+    from eth_account import Account
+
+    from ledger.client.api_client import ApiClient
+
+    code = f"housing-{Account.create().address[2:8].lower()}"
+    admins = [Account.create().address, Account.create().address]
+    proposed = system.signed_in(1).act(  # the subdistrict's admin proposes; its body votes with it
+        "POST", "/bodies/proposals", {"code": code, "name": "Housing Bureau", "kind": "department", "admins": admins}
+    )
+    proposal_id = ApiClient.event_arg(proposed, "BodyProposed", "proposalId")
+    admin = portal.page()
+    no_dialogs(admin)
+    portal.sign_in(admin, "/admin", "rc-east-admin.json")
+    item = admin.locator(f"li[data-proposal='{proposal_id}'][data-open=true]")
+    assert f"Proposal no. {proposal_id}: admit {code}" in item.inner_text()
+    assert "1 of the 4 needed" in item.inner_text()
+    item.locator(f"[data-vote='{proposal_id}']").click()
+    admin.wait_for_selector(f"text=Your body's vote for proposal no. {proposal_id} is on the chain.")
+    voted = admin.locator(f"li[data-proposal='{proposal_id}']")
+    assert "2 of the 4 needed" in voted.inner_text() and "Your body has voted for it." in voted.inner_text()
+    assert voted.locator("[data-vote]").count() == 0  # one vote per body
+    portal.shot(admin, "admin-vote-en")
+    mine = next(p for p in system.signed_in(4).request("GET", "/bodies/proposals") if p["id"] == proposal_id)
+    assert (mine["votes"], mine["myBodyVoted"]) == (2, True)
+    assert admin.errors == []
