@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shlex
+import sys
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -486,18 +488,23 @@ def api_up(
         "role",
         "account",
         "portal: keystore",
-        "command line",
         title="Sign in as a demo role (WELL-KNOWN DEV KEYS: local use only)",
         caption=f"Portal keystore files are in {home / 'keystores'} (password: demo). Everyone works at "
         "their own body's node; a node forwards what concerns another body's records to that "
         "body's node.",
     )
     index = {str(dev_account(i).address): i for i in range(30)}
+    ledger = shlex.quote(str(Path(sys.argv[0]).resolve())) if Path(sys.argv[0]).name == "ledger" else "ledger"
+    lines = []
     for body, _kind, role, account in demo.summary_rows():
         if role != "node":
             i = index[account]
-            people.add_row(body, role, account, f"{names[i]}.json", f"ledger login --api {urls[body]} --dev-account {i}")
+            people.add_row(body, role, account, f"{names[i]}.json")
+            lines.append(f"{ledger} login --api {urls[body]} --dev-account {i}   # {body} {role}")
     out.print(people)
+    out.print("At the command line, each role signs in with (one line each, as they are):")
+    for line in lines:
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
     committees = [b.code for b in demo.BODIES if b.kind == BodyKind.RESIDENTS_COMMITTEE]
     out.print(
         "Residents: open their committee's portal ("

@@ -72,8 +72,13 @@ def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) 
     """Local node up, contracts deployed (unless this build is already there), demo consortium built."""
     node = None
     if settings.rpc_url is None:
-        progress(f"starting {settings.node_kind} on port {settings.node_port}")
-        node = LocalNode(settings.home).up(settings.node_spec)
+        local = LocalNode(settings.home)
+        running = local.running()
+        if running is not None:
+            progress(f"reusing the {running.spec.kind} already running on port {running.spec.port}")
+        else:
+            progress(f"starting {settings.node_kind} on port {settings.node_port}")
+        node = local.up(settings.node_spec)
     chain = open_chain(settings, with_manifest=False)
     deployed_now = False
     try:

@@ -126,9 +126,22 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
         if os.environ.get("WALKTHROUGH_RECORD") != "1" and keys is not None:
             missing = keys - output_keys(stdout)
             assert not missing, f"{step.command}: the page shows {sorted(missing)}, which the output no longer has"
-        ran.append((step, stdout))
+        ran.append((step, stdout or stderr))  # what the terminal shows: a summary on stderr when the report went to a file
     if os.environ.get("WALKTHROUGH_RECORD") == "1":
-        record([(step, text.replace(str(tmp_path / "home"), ".ledger")) for step, text in ran])
+
+        def as_on_the_page(text: str) -> str:  # the page's fixed ports, not this run's free ones
+            text = re.sub(r"(?<=127\.0\.0\.1:)(\d+)\b", lambda m: _page_port(int(m.group(1)), node, api, nodes), text)
+            return text.replace(str(tmp_path / "home"), ".ledger")
+
+        record([(step, as_on_the_page(text)) for step, text in ran])
+
+
+def _page_port(port: int, node: int, api: int, nodes: int) -> str:
+    if port == node:
+        return "8545"
+    if api <= port < api + nodes:
+        return str(8000 + port - api)
+    return str(port)
 
 
 def record(ran: list[tuple[Step, str]]) -> None:
