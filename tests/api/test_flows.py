@@ -421,7 +421,7 @@ def test_a_body_publishes_its_node_and_proposes_a_removal_through_its_own_admins
     bad = refused(
         lambda: admin.request("PUT", "/bodies/mine/node", json={"api": url, "enode": "enode://xyz@h:1"}),
         422,
-        "invalid_input",
+        "invalid_request",
     )
     assert "enode" in bad.body["message"]
     assert {b["code"]: b for b in admin.request("GET", "/bodies")}["rc-east"]["enode"] == before["rc-east"]["enode"]
