@@ -117,6 +117,9 @@ contract AccessRegistry is EmergencyAccess {
         if (roles & needed == 0) revert AccessRegistryUnauthorized(sender, needed);
         if (input.justificationHash == bytes32(0)) revert AccessRegistryZeroValue();
         _requirePurpose(input.purpose);
+        if (input.post != bytes32(0) && (input.scope == Scope.Agreement || !_bodies.isPost(input.post))) {
+            revert AccessRegistryUnknownPost(input.post);
+        }
 
         Request memory r;
         r.scope = input.scope;
@@ -126,6 +129,11 @@ contract AccessRegistry is EmergencyAccess {
         r.fieldMask = input.fieldMask;
         r.purpose = input.purpose;
         r.justificationHash = input.justificationHash;
+        r.post = input.post;
+        if (input.post == bytes32(0) && input.scope != Scope.Agreement) {
+            uint256 assignment = _bodies.assignmentOf(sender);
+            if (_bodies.assignmentInForce(assignment)) r.assignment = assignment;
+        }
         if (input.scope == Scope.Record) {
             IRecordRegistry.RecordView memory rec = _records.getRecord(input.recordId);
             if (rec.status != IRecordRegistry.RecordStatus.Active) revert AccessRegistryRecordNotActive(input.recordId);
@@ -169,7 +177,7 @@ contract AccessRegistry is EmergencyAccess {
             if (rec.status != IRecordRegistry.RecordStatus.Active) revert AccessRegistryRecordNotActive(r.recordId);
         }
         grantId = _grants.length;
-        address grantee = r.scope == Scope.Agreement ? address(0) : r.requester;
+        address grantee = r.scope == Scope.Agreement || r.post != bytes32(0) ? address(0) : r.requester;
         _grants.push(
             Grant(
                 r.scope,
@@ -183,7 +191,9 @@ contract AccessRegistry is EmergencyAccess {
                 r.category,
                 r.fieldMask,
                 r.purpose,
-                requestId
+                requestId,
+                r.post,
+                r.assignment
             )
         );
         if (r.scope == Scope.Record) _recordGrants[r.recordId].push(grantId);
@@ -191,7 +201,7 @@ contract AccessRegistry is EmergencyAccess {
         else _agreements[_agreementKey(r.requesterBody, r.category, r.custodian)].push(grantId);
         r.status = RequestStatus.Approved;
         r.grantId = grantId;
-        emit GrantCreated(grantId, r.custodian, r.requesterBody, grantee, requestId, expiresAt);
+        emit GrantCreated(grantId, r.custodian, r.requesterBody, grantee, requestId, expiresAt, r.post, r.assignment);
         emit RequestApproved(requestId, grantId, expiresAt, _msgSender());
     }
 
@@ -278,17 +288,31 @@ contract AccessRegistry is EmergencyAccess {
             return (Decision.UnknownRecord, q);
         }
         if (q.rec.status != IRecordRegistry.RecordStatus.Active) return (Decision.RecordErased, q);
-        if (q.rec.custodian == q.readerBody) return (Decision.OwnBody, q);
+        if (q.rec.custodian == q.readerBody) return (_ownBody(q), q);
         return (Decision.NoGrant, q);
+    }
+
+    /// @dev A read of the reader's own body's record: in a committee with grids, only of a resident of
+    /// that committee placed in a grid the reader's post covers (or by a post covering the whole body).
+    function _ownBody(Query memory q) private view returns (Decision) {
+        bytes32 subject = q.rec.subject;
+        bytes32 grid = _residents.committeeOf(subject) == q.readerBody ? _residents.gridOf(subject) : bytes32(0);
+        return _bodies.coversGrid(q.reader, grid) ? Decision.OwnBody : Decision.OutsideGrid;
+    }
+
+    /// @dev Whether the reader is whom a person's or a post's grant names.
+    function _isGrantee(Grant storage g, Query memory q) private view returns (bool) {
+        if (g.post == bytes32(0)) return g.grantee == q.reader;
+        return _bodies.holdsPost(q.reader, g.granteeBody, g.post);
     }
 
     function _evaluate(uint256 grantId, Query memory q) private view returns (Decision) {
         Grant storage g = _grants[grantId];
         bool covers = g.custodian == q.rec.custodian && g.granteeBody == q.readerBody;
         if (g.scope == Scope.Record) {
-            covers = covers && g.recordId == q.recordId && g.grantee == q.reader;
+            covers = covers && g.recordId == q.recordId && _isGrantee(g, q);
         } else if (g.scope == Scope.SubjectCategory) {
-            covers = covers && g.subject == q.rec.subject && g.category == q.rec.category && g.grantee == q.reader;
+            covers = covers && g.subject == q.rec.subject && g.category == q.rec.category && _isGrantee(g, q);
         } else {
             covers = covers && g.category == q.rec.category;
         }
@@ -297,6 +321,7 @@ contract AccessRegistry is EmergencyAccess {
         if (q.fieldMask == 0 || q.fieldMask & ~g.fieldMask != 0) return Decision.FieldsNotCovered;
         if (g.revoked) return Decision.Revoked;
         if (block.timestamp >= g.expiresAt) return Decision.Expired;
+        if (g.assignment != 0 && !_bodies.assignmentInForce(g.assignment)) return Decision.PostEnded;
         if (_records.getCategory(q.rec.category).requiresConsent) {
             ConsentState c = _consent[grantId][q.rec.subject];
             if (c == ConsentState.None) return Decision.ConsentMissing;

@@ -3,14 +3,15 @@ pragma solidity ^0.8.24;
 
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {IBodyRegistry, ROLE_ADMIN, ROLE_EMERGENCY, ROLE_ALL} from "./interfaces/IBodyRegistry.sol";
+import {Posts} from "./bodies/Posts.sol";
 
 /// @title BodyRegistry
 /// @notice Bodies of the consortium (committees, offices, departments, auditors), their
 /// members and roles. A body joins or leaves by an M-of-N vote of the active bodies, cast
 /// by their admins; every body keeps at least two admins so that it cannot lock itself out.
 /// @dev Actors are taken from {_msgSender}, so a person's EIP-712 request relayed through
-/// the trusted forwarder acts as that person.
-contract BodyRegistry is IBodyRegistry, ERC2771Context {
+/// the trusted forwarder acts as that person. Grids and posts: {Posts}.
+contract BodyRegistry is IBodyRegistry, Posts, ERC2771Context {
     struct Body {
         BodyKind kind;
         bool active;
@@ -71,7 +72,7 @@ contract BodyRegistry is IBodyRegistry, ERC2771Context {
     // ----------------------------------------------------------------- views
 
     /// @inheritdoc IBodyRegistry
-    function memberOf(address account) public view returns (bytes32 body, uint8 roles) {
+    function memberOf(address account) public view override(IBodyRegistry, Posts) returns (bytes32 body, uint8 roles) {
         Member storage m = _members[account];
         body = m.body;
         roles = _bodies[body].active ? m.roles : 0;
@@ -202,12 +203,14 @@ contract BodyRegistry is IBodyRegistry, ERC2771Context {
         return true;
     }
 
-    /// @notice Removes `account` from the caller's body.
-    /// @dev Requires: caller is an admin of that body; two admins remain. Emits {MemberRemoved}.
+    /// @notice Removes `account` from the caller's body, ending the post they hold.
+    /// @dev Requires: caller is an admin of that body; two admins remain. Emits {AssignmentEnded} when
+    /// they held a post, and {MemberRemoved}.
     function removeMember(address account) external {
         bytes32 body = _requireAdmin();
         Member storage m = _memberOfBody(account, body);
         _adjustAdmins(body, m.roles, 0);
+        _endCurrent(account);
         delete _members[account];
         emit MemberRemoved(body, account, _msgSender());
     }
@@ -223,6 +226,22 @@ contract BodyRegistry is IBodyRegistry, ERC2771Context {
     }
 
     // ------------------------------------------------------------ internals
+
+    function _sender() internal view override returns (address) {
+        return _msgSender();
+    }
+
+    function _adminBody() internal view override returns (bytes32) {
+        return _requireAdmin();
+    }
+
+    function _requireFounderAdmin() internal view override {
+        if (_requireAdmin() != _founder) revert BodyRegistryUnauthorized(_msgSender(), ROLE_ADMIN);
+    }
+
+    function _isCommittee(bytes32 body) internal view override returns (bool) {
+        return _bodies[body].active && _bodies[body].kind == BodyKind.ResidentsCommittee;
+    }
 
     function _requireAdmin() private view returns (bytes32 body) {
         address sender = _msgSender();

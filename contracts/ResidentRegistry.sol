@@ -20,6 +20,7 @@ contract ResidentRegistry is IResidentRegistry, ERC2771Context {
     mapping(bytes32 subject => Membership[]) private _history;
     mapping(bytes32 subject => Transfer) private _transfers;
     mapping(address account => bytes32 subject) private _wallets;
+    mapping(bytes32 subject => Placement) private _placements;
 
     /// @param recordRegistry The record registry, the only caller of {enrolOnRecord} (its address is
     /// known before it is deployed: it is created next, by the same deployer).
@@ -58,6 +59,12 @@ contract ResidentRegistry is IResidentRegistry, ERC2771Context {
         if (committee == bytes32(0)) return false;
         (bytes32 body, uint8 roles) = _bodies.memberOf(account);
         return body == committee && roles & (ROLE_OFFICER | ROLE_ADMIN) != 0;
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function gridOf(bytes32 subject) public view returns (bytes32) {
+        Placement storage p = _placements[subject];
+        return p.committee == _committees[subject] ? p.grid : bytes32(0);
     }
 
     // ------------------------------------------------------------ enrolment
@@ -125,6 +132,24 @@ contract ResidentRegistry is IResidentRegistry, ERC2771Context {
         _history[subject].push(Membership(to, uint64(block.timestamp)));
         emit ResidentTransferred(subject, from, to, sender);
         return true;
+    }
+
+    // ----------------------------------------------------------------- grids
+
+    /// @notice Places `subject` in grid `grid` of their committee (zero: in no grid). A placement made by
+    /// one committee lapses when the resident moves to another.
+    /// @dev Requires: caller is an admin of the committee `subject` belongs to (not any officer: a grid
+    /// worker who could place residents in their own grid could read them); the grid is one the
+    /// committee published ({IPosts-gridName}). Emits {ResidentPlaced}.
+    function placeInGrid(bytes32 subject, bytes32 grid) external {
+        bytes32 committee = _requireActsFor(subject);
+        (, uint8 roles) = _bodies.memberOf(_msgSender());
+        if (roles & ROLE_ADMIN == 0) revert ResidentRegistryUnauthorized(_msgSender(), ROLE_ADMIN);
+        if (grid != bytes32(0) && bytes(_bodies.gridName(committee, grid)).length == 0) {
+            revert ResidentRegistryUnknownGrid(committee, grid);
+        }
+        _placements[subject] = Placement(committee, grid);
+        emit ResidentPlaced(subject, committee, grid, _msgSender());
     }
 
     // --------------------------------------------------------------- wallets

@@ -42,7 +42,9 @@ interface IAccessRegistry {
         ConsentMissing,
         ConsentRefused,
         EmergencyNotCovered,
-        EmergencyUnjustified
+        EmergencyUnjustified,
+        PostEnded,
+        OutsideGrid
     }
 
     struct RequestInput {
@@ -54,8 +56,12 @@ interface IAccessRegistry {
         uint256 fieldMask;
         bytes32 purpose;
         bytes32 justificationHash;
+        bytes32 post;
     }
 
+    /// @dev `post`: the request is for whoever holds that post at the requester's body (zero: for the
+    /// requester). `assignment`: the requester's assignment in force when they asked (zero: none, or a
+    /// post request); a grant to a person stops when it ends.
     struct Request {
         Scope scope;
         RequestStatus status;
@@ -69,6 +75,8 @@ interface IAccessRegistry {
         bytes32 purpose;
         bytes32 justificationHash;
         uint256 grantId;
+        bytes32 post;
+        uint256 assignment;
     }
 
     struct Grant {
@@ -84,6 +92,8 @@ interface IAccessRegistry {
         uint256 fieldMask;
         bytes32 purpose;
         uint256 requestId;
+        bytes32 post;
+        uint256 assignment;
     }
 
     struct Emergency {
@@ -119,6 +129,7 @@ interface IAccessRegistry {
     error AccessRegistrySubjectMismatch(uint256 grantId, bytes32 subject);
     error AccessRegistryNotConsentAuthority(address account, uint256 grantId);
     error AccessRegistryResidentDecided(uint256 grantId, bytes32 subject);
+    error AccessRegistryUnknownPost(bytes32 post);
 
     event PurposeDefined(bytes32 indexed purpose, address by);
     event PurposeRetired(bytes32 indexed purpose, address by);
@@ -143,7 +154,9 @@ interface IAccessRegistry {
         bytes32 indexed granteeBody,
         address grantee,
         uint256 requestId,
-        uint64 expiresAt
+        uint64 expiresAt,
+        bytes32 post,
+        uint256 assignment
     );
     event GrantRevoked(uint256 indexed grantId, address by);
     event ConsentRecorded(

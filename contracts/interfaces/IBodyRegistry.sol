@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IPosts} from "./IPosts.sol";
+
 /// @dev Role bits of a member. An account belongs to one body and holds any mix of these.
 uint8 constant ROLE_ADMIN = 1;
 uint8 constant ROLE_OFFICER = 2;
@@ -11,7 +13,7 @@ uint8 constant ROLE_ANCHOR = 16;
 uint8 constant ROLE_ALL = 31;
 
 /// @title Bodies, members and roles of the Civic Ledger consortium.
-interface IBodyRegistry {
+interface IBodyRegistry is IPosts {
     enum BodyKind {
         ResidentsCommittee,
         SubdistrictOffice,

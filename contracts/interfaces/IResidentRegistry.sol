@@ -19,7 +19,14 @@ interface IResidentRegistry {
         bool toApproved;
     }
 
+    /// @dev The grid of its committee a resident is placed in (by that committee).
+    struct Placement {
+        bytes32 committee;
+        bytes32 grid;
+    }
+
     error ResidentRegistryZeroValue();
+    error ResidentRegistryUnknownGrid(bytes32 committee, bytes32 grid);
     error ResidentRegistryUnauthorized(address account, uint8 neededRoles);
     error ResidentRegistryNotCommittee(bytes32 body);
     error ResidentRegistryNotEnrolled(bytes32 subject);
@@ -35,11 +42,16 @@ interface IResidentRegistry {
         bytes32 indexed subject, bytes32 indexed from, bytes32 indexed to, bytes32 approverBody, address by
     );
     event ResidentTransferred(bytes32 indexed subject, bytes32 indexed from, bytes32 indexed to, address by);
+    event ResidentPlaced(bytes32 indexed subject, bytes32 indexed committee, bytes32 grid, address by);
     event ResidentBound(address indexed account, bytes32 indexed subject, bytes32 indexed committee, address by);
     event ResidentUnbound(address indexed account, bytes32 indexed subject, bytes32 indexed committee, address by);
 
     /// @notice The residents' committee `subject` belongs to (zero when not enrolled).
     function committeeOf(bytes32 subject) external view returns (bytes32);
+
+    /// @notice The grid of their committee `subject` is placed in (zero when none, or placed by a
+    /// committee they have since left).
+    function gridOf(bytes32 subject) external view returns (bytes32);
 
     /// @notice The subject id bound to a resident's own account (zero when none).
     function residentSubject(address account) external view returns (bytes32);

@@ -51,6 +51,8 @@ class Decision(IntEnum):
     CONSENT_REFUSED = 12
     EMERGENCY_NOT_COVERED = 13
     EMERGENCY_UNJUSTIFIED = 14
+    POST_ENDED = 15
+    OUTSIDE_GRID = 16
 
     @property
     def allowed(self) -> bool:
@@ -88,6 +90,10 @@ REFUSALS = {
     "fields, or the reader no longer holds the emergency role)",
     Decision.EMERGENCY_UNJUSTIFIED: "the custodian reviewed the emergency declaration as unjustified: it serves no "
     "further read",
+    Decision.POST_ENDED: "the post you held when you asked for this grant has ended (you moved or left it); "
+    "ask again from your present post",
+    Decision.OUTSIDE_GRID: "the resident is not in a grid your post covers; only their own grid's worker or the "
+    "committee's head reads them",
 }
 
 
@@ -101,6 +107,7 @@ class RequestInput:
     custodian: bytes = ZERO
     subject: bytes = ZERO
     category: bytes = ZERO
+    post: bytes = ZERO  # for whoever holds this post at the requester's body, not the requester
 
     def as_tuple(self) -> tuple[object, ...]:
         return (
@@ -112,6 +119,7 @@ class RequestInput:
             self.fields,
             self.purpose,
             self.justification_hash,
+            self.post,
         )
 
 
@@ -130,6 +138,8 @@ class Request:
     purpose: bytes
     justification_hash: bytes
     grant_id: int
+    post: bytes = ZERO
+    assignment: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,8 @@ class Grant:
     fields: int
     purpose: bytes
     request_id: int
+    post: bytes = ZERO
+    assignment: int = 0
 
 
 @dataclass(frozen=True)
@@ -195,6 +207,8 @@ class AccessRegistry:
             bytes(v[9]),
             bytes(v[10]),
             v[11],
+            bytes(v[12]),
+            v[13],
         )
 
     def get_grant(self, grant_id: int) -> Grant:
@@ -213,6 +227,8 @@ class AccessRegistry:
             v[9],
             bytes(v[10]),
             v[11],
+            bytes(v[12]),
+            v[13],
         )
 
     def get_emergency(self, emergency_id: int) -> Emergency:

@@ -55,6 +55,24 @@ class Proposal:
     executed: bool
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """``IPosts.Assignment``: a member's post at their body, the grids it covers (none: the whole body)."""
+
+    id: int
+    member: str
+    body: bytes
+    post: bytes
+    start: int
+    until: int
+    ended_at: int
+    grids: tuple[bytes, ...]
+
+    def in_force(self, now: int) -> bool:
+        """In force at ``now`` as far as the assignment itself says (the member's body is not checked)."""
+        return self.ended_at == 0 and self.start <= now < self.until
+
+
 class BodyRegistry:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
@@ -118,3 +136,53 @@ class BodyRegistry:
 
     def update_profile(self, actor: Actor, encryption_key: bytes, endpoint: str) -> TxReceipt:
         return actor.send(self.handle, "updateProfile", encryption_key, endpoint)
+
+    # grids and posts (``Posts``)
+    def is_post(self, post: bytes) -> bool:
+        return bool(self.handle.view("isPost", post))
+
+    def posts(self, *, from_block: int = 0) -> list[bytes]:
+        """The consortium's post codes, in the order they were defined."""
+        return [bytes(e["post"]) for e in self.handle.logs("PostDefined", from_block=from_block)]
+
+    def grids_of(self, body: bytes) -> list[tuple[bytes, str]]:
+        """The grids ``body`` published: (code, name), in order."""
+        return [(bytes(g), str(self.handle.view("gridName", body, g))) for g in self.handle.view("gridsOf", body)]
+
+    def grid_name(self, body: bytes, grid: bytes) -> str:
+        return str(self.handle.view("gridName", body, grid))
+
+    def assignment_of(self, member: str) -> int:
+        return int(self.handle.view("assignmentOf", member))
+
+    def assignment_count(self) -> int:
+        return int(self.handle.view("assignmentCount"))
+
+    def get_assignment(self, assignment_id: int) -> Assignment:
+        v = self.handle.view("getAssignment", assignment_id)
+        return Assignment(assignment_id, v[0], bytes(v[1]), bytes(v[2]), int(v[3]), int(v[4]), int(v[5]), tuple(bytes(g) for g in v[6]))
+
+    def assignment_in_force(self, assignment_id: int, *, block: int | str = "latest") -> bool:
+        return bool(self.handle.view("assignmentInForce", assignment_id, block=block))
+
+    def holds_post(self, member: str, body: bytes, post: bytes) -> bool:
+        return bool(self.handle.view("holdsPost", member, body, post))
+
+    def covers_grid(self, reader: str, grid: bytes) -> bool:
+        return bool(self.handle.view("coversGrid", reader, grid))
+
+    def define_post(self, actor: Actor, post: bytes) -> TxReceipt:
+        return actor.send(self.handle, "definePost", post)
+
+    def define_grid(self, actor: Actor, grid: bytes, name: str) -> TxReceipt:
+        return actor.send(self.handle, "defineGrid", grid, name)
+
+    def assign_post(
+        self, actor: Actor, member: str, post: bytes, grids: Sequence[bytes], start: int, until: int
+    ) -> int:
+        """Returns the new assignment's id; the member's former assignment ends."""
+        r = actor.send(self.handle, "assignPost", member, post, list(grids), start, until)
+        return int(self.handle.one_event(r, "PostAssigned")["assignmentId"])
+
+    def end_assignment(self, actor: Actor, assignment_id: int) -> TxReceipt:
+        return actor.send(self.handle, "endAssignment", assignment_id)

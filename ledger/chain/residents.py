@@ -32,6 +32,13 @@ class ResidentRegistry:
         """The residents' committee ``subject`` belongs to (32 zero bytes when none)."""
         return bytes(self.handle.view("committeeOf", subject, block=block))
 
+    def grid_of(self, subject: bytes) -> bytes:
+        """The grid of their committee ``subject`` is placed in (32 zero bytes when none)."""
+        return bytes(self.handle.view("gridOf", subject))
+
+    def place_in_grid(self, actor: Actor, subject: bytes, grid: bytes) -> TxReceipt:
+        return actor.send(self.handle, "placeInGrid", subject, grid)
+
     def history_of(self, subject: bytes) -> list[Membership]:
         return [Membership(bytes(c), int(t)) for c, t in self.handle.view("historyOf", subject)]
 
