@@ -27,6 +27,7 @@ from api.routes import (
     emergencies,
     health,
     node,
+    posts,
     reads,
     records,
     residents,
@@ -52,6 +53,7 @@ ROUTERS = (
     tx.router,
     catalog.router,
     node.router,
+    posts.router,
 )
 
 

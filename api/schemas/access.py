@@ -37,6 +37,13 @@ class RequestIn(BaseModel):
         examples=["annual subsistence allowance review"],
         description="Kept off-chain; only its keccak256 goes on-chain",
     )
+    post: str | None = Field(
+        default=None,
+        pattern=CODE_PATTERN,
+        examples=["subsistence_caseworker"],
+        description="Ask for whoever holds this post at my body (GET /posts), not for me: the grant is read by "
+        "the post's holder at the time. Without it the grant is mine, and stops when the post I hold now ends",
+    )
 
     @model_validator(mode="after")
     def _scope(self) -> RequestIn:
@@ -128,13 +135,25 @@ class RequestOut(Covered):
         "auditors; null for others, or where this node does not hold it",
     )
     grantId: int | None
+    post: str | None = Field(default=None, description="Asked for whoever holds this post at the requester's body")
+    assignment: int | None = Field(
+        default=None, description="The requester's post assignment when they asked: the grant stops when it ends"
+    )
 
 
 class GrantOut(Covered):
     revoked: bool
     expiresAt: dt.datetime
-    active: bool = Field(description="Not revoked and not expired, by the chain's clock")
-    grantee: str | None = Field(description="null for a standing agreement: every officer of the grantee body")
+    active: bool = Field(
+        description="Not revoked, not expired and, when bound to a post assignment, that still in force (chain's clock)"
+    )
+    grantee: str | None = Field(
+        description="null for a standing agreement (every officer of the grantee body) or a post's grant (its holder)"
+    )
+    post: str | None = Field(default=None, description="A post's grant: read by whoever holds the post at the time")
+    assignment: int | None = Field(
+        default=None, description="The grantee's post assignment it is bound to: it stops when that ends"
+    )
     granteeBody: str
     granteeName: str | None = Field(default=None, description="From the grantee's body's directory")
     granteePost: str | None = Field(default=None, description="From the grantee's body's directory")

@@ -168,6 +168,8 @@ DECISIONS = (
     "consent_refused",
     "emergency_not_covered",
     "emergency_unjustified",
+    "post_ended",
+    "outside_grid",
 )
 
 

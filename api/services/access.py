@@ -64,20 +64,30 @@ def request_out(
         justificationHash=hex32(r.justification_hash),
         justification=text,
         grantId=r.grant_id or None,
+        post=code_name(r.post) if r.post != ZERO else None,
+        assignment=r.assignment or None,
     )
 
 
 def grant_out(node: Node, g: Grant, now: int, people: Mapping[str, Person] | None = None) -> GrantOut:
     category = code_name(g.category)
     agreement = g.scope is Scope.AGREEMENT
-    who = None if agreement else (people if people is not None else node.people.of([g.grantee])).get(g.grantee)
+    who = (
+        None
+        if agreement or g.post != ZERO
+        else (people if people is not None else node.people.of([g.grantee])).get(g.grantee)
+    )
     return GrantOut(
         id=g.id,
         scope=g.scope.name.lower(),
         revoked=g.revoked,
         expiresAt=dt.datetime.fromtimestamp(g.expires_at, dt.UTC),
-        active=not g.revoked and g.expires_at > now,
-        grantee=None if agreement else g.grantee,
+        active=not g.revoked
+        and g.expires_at > now
+        and (not g.assignment or node.contracts.bodies.assignment_in_force(g.assignment)),
+        grantee=None if agreement or g.post != ZERO else g.grantee,
+        post=code_name(g.post) if g.post != ZERO else None,
+        assignment=g.assignment or None,
         granteeBody=code_name(g.grantee_body),
         granteeName=who.name if who else None,
         granteePost=who.post if who else None,
@@ -108,8 +118,9 @@ def requests_of(node: Node, actor: Actor, view: str) -> list[RequestOut]:
 
 
 def grants_of(node: Node, actor: Actor, view: str) -> list[GrantOut]:
-    """``mine``: the grants naming the actor and their body's standing agreements, whoever gave them (an
-    officer follows every grant from her own node); ``given``: every grant this body gave."""
+    """``mine``: the grants naming the actor, the grants to the post they hold and their body's standing
+    agreements, whoever gave them (an officer follows every grant from her own node); ``given``: every grant
+    this body gave."""
     access = node.contracts.access
     if view == "mine":
         assert actor.body is not None
@@ -120,8 +131,11 @@ def grants_of(node: Node, actor: Actor, view: str) -> list[GrantOut]:
     now = node.chain.timestamp()
     grants = [access.get_grant(i) for i in ids]
     if view == "mine":
-        grants = [g for g in grants if g.scope is Scope.AGREEMENT or g.grantee == actor.address]
-    people = node.people.of(g.grantee for g in grants if g.scope is not Scope.AGREEMENT)
+        b = node.contracts.bodies
+        current = b.assignment_of(actor.address)
+        post = b.get_assignment(current).post if current and b.assignment_in_force(current) else None
+        grants = [g for g in grants if g.scope is Scope.AGREEMENT or g.grantee == actor.address or g.post == post]
+    people = node.people.of(g.grantee for g in grants if g.scope is not Scope.AGREEMENT and g.post == ZERO)
     return [grant_out(node, g, now, people) for g in grants]
 
 
@@ -166,6 +180,7 @@ def request_here(node: Node, actor: Actor, body: RequestIn) -> Prepared:
             code_id(body.purpose),
             justification,
             record_id=parse_record_id(record.record_id),
+            post=code_id(body.post) if body.post else ZERO,
         )
         what = f"record {record.record_id[:10]}…"
     else:
@@ -179,13 +194,15 @@ def request_here(node: Node, actor: Actor, body: RequestIn) -> Prepared:
             custodian=custodian,
             subject=subject,
             category=code_id(body.category),
+            post=code_id(body.post) if body.post else ZERO,
         )
         what = f"a resident's {body.category} records"
     return _ask(
         node,
         actor,
         req,
-        f"request {', '.join(sorted(body.fields))} of {what} at {node.body} for {body.purpose}",
+        f"request {', '.join(sorted(body.fields))} of {what} at {node.body} for {body.purpose}"
+        + (f", for the post {body.post}" if body.post else ""),
         salt,
         body.justification,
     )

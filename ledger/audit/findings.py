@@ -71,6 +71,8 @@ WHY: dict[str, str] = {
     "CONSENT_REFUSED": "read while the resident's consent was refused",
     "EMERGENCY_NOT_COVERED": "does not cover this read (reader, record, fields or the emergency role)",
     "EMERGENCY_UNJUSTIFIED": "read after the custodian reviewed the declaration as unjustified",
+    "POST_ENDED": "read after the assignment the grant was bound to had ended",
+    "OUTSIDE_GRID": "a resident outside the grids the reader's post covered then",
 }
 
 

@@ -9,6 +9,7 @@ database under audit) and looked up by block.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from hexbytes import HexBytes
 
 from ledger.chain.access import ConsentState, Emergency, Grant, Scope
+from ledger.chain.bodies import Assignment
 from ledger.chain.deploy import Contracts
 from ledger.index.models import IxEmergency, IxGrant, IxRequest
 
@@ -43,7 +45,7 @@ class _Timeline:
 
 
 class ChainHistory:
-    """Members' bodies and roles, bodies removed, records erased and consent, by block."""
+    """Members' bodies and roles, bodies removed, records erased, consent, and posts and grids, by block."""
 
     def __init__(self, c: Contracts) -> None:
         start = c.chain.manifest.deploy_block if c.chain.manifest else 0
@@ -67,6 +69,83 @@ class ChainHistory:
         for log in sorted(c.access.handle.logs("ConsentRecorded", from_block=start), key=_order):
             key = (int(log["grantId"]), bytes(log["subject"]))
             self._consents.setdefault(key, _Timeline()).add(int(log["blockNumber"]), ConsentState(int(log["state"])))
+        self._posts(c, start)
+
+    def _posts(self, c: Contracts, start: int) -> None:
+        """Assignments, each member's current one, grids, where residents are placed and their committees."""
+        b, r = c.bodies.handle, c.residents.handle
+        self._assignments: dict[int, tuple[int, Assignment]] = {}  # id -> (block made, as made)
+        self._ended: dict[int, int] = {}  # id -> block it ended
+        self._current: dict[str, _Timeline] = {}
+        logs = [(e, log) for e in ("PostAssigned", "AssignmentEnded") for log in b.logs(e, from_block=start)]
+        for event, log in sorted(logs, key=lambda p: _order(p[1])):
+            aid, member, block = int(log["assignmentId"]), str(log["member"]).lower(), int(log["blockNumber"])
+            line = self._current.setdefault(member, _Timeline())
+            if event == "PostAssigned":
+                a = Assignment(
+                    aid,
+                    str(log["member"]),
+                    bytes(log["body"]),
+                    bytes(log["post"]),
+                    int(log["from"]),
+                    int(log["until"]),
+                    0,
+                    tuple(bytes(g) for g in log["grids"]),
+                )
+                self._assignments[aid] = (block, a)
+                line.add(block, aid)
+            else:
+                self._ended[aid] = block
+                if line.at(block, 0) == aid:
+                    line.add(block, 0)
+        self._grids_from: dict[bytes, int] = {}
+        for log in sorted(b.logs("GridDefined", from_block=start), key=_order):
+            self._grids_from.setdefault(bytes(log["body"]), int(log["blockNumber"]))
+        self._placed: dict[bytes, _Timeline] = {}
+        for log in sorted(r.logs("ResidentPlaced", from_block=start), key=_order):
+            value = (bytes(log["committee"]), bytes(log["grid"]))
+            self._placed.setdefault(bytes(log["subject"]), _Timeline()).add(int(log["blockNumber"]), value)
+        self._committees: dict[bytes, _Timeline] = {}
+        moves = [(e, log) for e in ("ResidentEnrolled", "ResidentTransferred") for log in r.logs(e, from_block=start)]
+        for event, log in sorted(moves, key=lambda p: _order(p[1])):
+            committee = bytes(log["committee"] if event == "ResidentEnrolled" else log["to"])
+            self._committees.setdefault(bytes(log["subject"]), _Timeline()).add(int(log["blockNumber"]), committee)
+        self._grant_posts = {
+            int(log["grantId"]): (bytes(log["post"]), int(log["assignment"]))
+            for log in c.access.handle.logs("GrantCreated", from_block=start)
+            if int(log["assignment"]) or bytes(log["post"]) != ZERO
+        }
+
+    def assignment_at(self, assignment_id: int, block: int) -> Assignment | None:
+        """Assignment ``assignment_id`` as ``getAssignment`` answered after ``block`` (None before it was made)."""
+        made = self._assignments.get(assignment_id)
+        if made is None or made[0] > block:
+            return None
+        ended = self._ended.get(assignment_id)
+        return made[1] if ended is None or ended > block else dataclasses.replace(made[1], ended_at=1)
+
+    def current_assignment_at(self, account: str, block: int) -> Assignment | None:
+        """``assignmentOf(account)`` after ``block``, as an assignment."""
+        line = self._current.get(account.lower())
+        return self.assignment_at(line.at(block, 0), block) if line else None
+
+    def has_grids_at(self, body: bytes, block: int) -> bool:
+        first = self._grids_from.get(body)
+        return first is not None and first <= block
+
+    def grid_in_at(self, subject: bytes, committee: bytes, block: int) -> bytes:
+        """The grid ``subject`` is placed in after ``block`` if ``committee`` is then their committee (zero otherwise),
+        as ``AccessRegistry`` asks ``committeeOf`` and ``gridOf``."""
+        line = self._committees.get(subject)
+        if line is None or line.at(block, ZERO) != committee:
+            return ZERO
+        placed = self._placed.get(subject)
+        where, grid = placed.at(block, (ZERO, ZERO)) if placed else (ZERO, ZERO)
+        return grid if where == committee else ZERO
+
+    def grant_post(self, grant_id: int) -> tuple[bytes, int]:
+        """The post a grant is for and the assignment it is bound to (zero, 0 when neither)."""
+        return self._grant_posts.get(grant_id, (ZERO, 0))
 
     def member_at(self, account: str, block: int) -> tuple[bytes, int]:
         """The body and roles of ``account`` after ``block`` (roles 0 when not an active member then)."""

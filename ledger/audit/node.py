@@ -21,6 +21,7 @@ its journal can be re-derived from the chain at any time.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import multiprocessing
@@ -375,8 +376,13 @@ class Auditor:
             return
         record_id, subject = bytes.fromhex(e.record_id[2:]), bytes.fromhex(e.subject_id[2:])
         em = self._ix["emergencies"].get(e.emergency_id) if e.emergency_id else None
-        facts = ChainFacts(  # the block's time only where the rule asks it (grants, emergencies): an RPC per block
-            now=self._timestamp(block) if e.grant_id or e.emergency_id else 0,
+        grant = self._grant_at(e.grant_id, block) if e.grant_id else None
+        if grant is not None:
+            post, assignment = h.grant_post(e.grant_id)
+            grant = dataclasses.replace(grant, post=post, assignment=assignment)
+        has_grids = h.has_grids_at(reader_body, block)
+        facts = ChainFacts(  # the block's time only where the rule asks it (grants, emergencies, posts): an RPC per block
+            now=self._timestamp(block) if e.grant_id or e.emergency_id or has_grids else 0,
             reader_body=reader_body,
             reader_roles=roles,
             record=RecordFacts(
@@ -385,10 +391,14 @@ class Auditor:
                 category=self._code(e.category),
                 active=not h.erased_by(record_id, block),
             ),
-            grant=self._grant_at(e.grant_id, block) if e.grant_id else None,
+            grant=grant,
             emergency=emergency_at(em, block),
             consent=h.consent_at(e.grant_id, subject, block) if e.grant_id else ConsentState.NONE,
             requires_consent=self._requires_consent(e.category),
+            reader_assignment=h.current_assignment_at(e.reader, block),
+            body_has_grids=has_grids,
+            subject_grid=h.grid_in_at(subject, reader_body, block),
+            grant_assignment=h.assignment_at(grant.assignment, block) if grant and grant.assignment else None,
         )
         decision = decide(
             ReadAsked(

@@ -160,7 +160,9 @@ class BodyRegistry:
 
     def get_assignment(self, assignment_id: int) -> Assignment:
         v = self.handle.view("getAssignment", assignment_id)
-        return Assignment(assignment_id, v[0], bytes(v[1]), bytes(v[2]), int(v[3]), int(v[4]), int(v[5]), tuple(bytes(g) for g in v[6]))
+        return Assignment(
+            assignment_id, v[0], bytes(v[1]), bytes(v[2]), int(v[3]), int(v[4]), int(v[5]), tuple(bytes(g) for g in v[6])
+        )
 
     def assignment_in_force(self, assignment_id: int, *, block: int | str = "latest") -> bool:
         return bool(self.handle.view("assignmentInForce", assignment_id, block=block))
@@ -177,9 +179,7 @@ class BodyRegistry:
     def define_grid(self, actor: Actor, grid: bytes, name: str) -> TxReceipt:
         return actor.send(self.handle, "defineGrid", grid, name)
 
-    def assign_post(
-        self, actor: Actor, member: str, post: bytes, grids: Sequence[bytes], start: int, until: int
-    ) -> int:
+    def assign_post(self, actor: Actor, member: str, post: bytes, grids: Sequence[bytes], start: int, until: int) -> int:
         """Returns the new assignment's id; the member's former assignment ends."""
         r = actor.send(self.handle, "assignPost", member, post, list(grids), start, until)
         return int(self.handle.one_event(r, "PostAssigned")["assignmentId"])

@@ -31,6 +31,8 @@ _EXACT: dict[str, type[E.ContractRevert]] = {
     "BodyRegistryProposalExpired": E.Conflict,
     "AccessRegistryNotConsentAuthority": E.NotAuthorized,
     "AccessRegistryResidentDecided": E.Conflict,
+    "PostsAssignmentEnded": E.Conflict,
+    "PostsNotCommittee": E.NotAuthorized,
 }
 
 # Checked in order against the error's name, after the exact table.

@@ -26,6 +26,7 @@ from ledger.local.devkeys import dev_account
 from ledger.network.registry import format_endpoint, published_api
 
 if TYPE_CHECKING:
+    from ledger.chain.client import Actor
     from ledger.records.store import RecordStore
     from ledger.store.directory import Directory
 
@@ -52,6 +53,9 @@ PURPOSES: tuple[str, ...] = (
     "emergency_response",
 )
 
+#: The consortium's post codes (``Posts.sol``): what a member is assigned to, and so what they may read.
+POSTS: tuple[str, ...] = ("committee_head", "community_officer", "grid_worker", "subsistence_caseworker")
+
 FOUNDER = "subdistrict"
 DEPLOYER = 0
 
@@ -65,6 +69,8 @@ class DemoBody:
     members: tuple[tuple[int, Role, str], ...]  # (dev account index, roles, label)
     emergency: bool = False
     parent: str = ""
+    grids: tuple[tuple[str, str], ...] = ()  # (code, name): places, never people
+    posts: tuple[tuple[int, str, tuple[str, ...]], ...] = ()  # (dev account index, post, grids; none: whole body)
 
     @property
     def id(self) -> bytes:
@@ -88,8 +94,20 @@ BODIES: tuple[DemoBody, ...] = (
         "East Gate Residents' Committee",
         BodyKind.RESIDENTS_COMMITTEE,
         (4, 5),
-        ((6, Role.OFFICER, "officer"), (21, Role.ANCHOR, "node")),
+        (
+            (6, Role.OFFICER, "officer"),
+            (21, Role.ANCHOR, "node"),
+            (26, Role.OFFICER, "grid-1 worker"),
+            (30, Role.OFFICER, "grid-2 worker"),
+        ),
         parent=FOUNDER,
+        grids=(("grid-1", "Grid 1: East Gate Lane"), ("grid-2", "Grid 2: Market Street")),
+        posts=(
+            (4, "committee_head", ()),
+            (6, "community_officer", ()),
+            (26, "grid_worker", ("grid-1",)),
+            (30, "grid_worker", ("grid-2",)),
+        ),
     ),
     DemoBody(
         "rc-west",
@@ -104,7 +122,8 @@ BODIES: tuple[DemoBody, ...] = (
         "Civil Affairs Bureau",
         BodyKind.DEPARTMENT,
         (10, 11),
-        ((12, Role.OFFICER, "officer"), (23, Role.ANCHOR, "node")),
+        ((12, Role.OFFICER, "officer"), (23, Role.ANCHOR, "node"), (31, Role.OFFICER, "caseworker")),
+        posts=((12, "subsistence_caseworker", ()), (31, "subsistence_caseworker", ())),
     ),
     DemoBody(
         "public-security",
@@ -186,7 +205,40 @@ def build(contracts: Contracts, *, progress: Callable[[str], None] = lambda _: N
                 member_body == body.id,
                 partial(bodies.add_member, admin, account, roles),
             )
+    _posts(contracts, step)
     return report
+
+
+#: How long the demo's post assignments run.
+ASSIGNMENT_DAYS = 365
+
+
+def _posts(contracts: Contracts, step: Callable[[str, bool, Callable[[], object]], None]) -> None:
+    """The consortium's post codes, the committees' grids and who holds which post."""
+    chain, bodies = contracts.chain, contracts.bodies
+    founder_admin = chain.direct(dev_account(BODIES[0].admins[0]))
+    for post in POSTS:
+        step(f"define post {post}", bodies.is_post(code_id(post)), partial(bodies.define_post, founder_admin, code_id(post)))
+    for body in BODIES:
+        admin = chain.direct(dev_account(body.admins[0]))
+        have = {code for code, _ in bodies.grids_of(body.id)}
+        for code, name in body.grids:
+            step(
+                f"publish {body.code} {code}", code_id(code) in have, partial(bodies.define_grid, admin, code_id(code), name)
+            )
+        for index, post, grids in body.posts:
+            account = dev_account(index).address
+            current = bodies.assignment_of(account)
+
+            def assign(
+                account: str = account, post: str = post, grids: tuple[str, ...] = grids, admin: Actor = admin
+            ) -> None:
+                now = chain.timestamp()
+                bodies.assign_post(
+                    admin, account, code_id(post), [code_id(g) for g in grids], now - 60, now + ASSIGNMENT_DAYS * 86_400
+                )
+
+            step(f"assign {account} to {post} at {body.code}", bool(current) and bodies.assignment_in_force(current), assign)
 
 
 #: Demo records: (body, officer account index, category, first 17 digits of a synthetic ID, fields).
@@ -361,6 +413,29 @@ def add_records(
         report.steps_done.append(label)
 
 
+#: Where the demo's residents live: (first 17 digits of their synthetic ID, their committee's grid).
+PLACES: tuple[tuple[str, str], ...] = (("11010519600101123", "grid-1"), ("11010519400315224", "grid-2"))
+
+
+def place_residents(
+    store: RecordStore, body: str, report: DemoReport, *, progress: Callable[[str], None] = lambda _: None
+) -> None:
+    """Places ``body``'s demo residents in its grids (by its first admin), where they are not placed yet."""
+    found = [b for b in BODIES if b.code == body and b.grids]
+    if not found:
+        return
+    residents, admin = store.c.residents, store.c.chain.direct(dev_account(found[0].admins[0]))
+    for first17, grid in PLACES:
+        subject = store.subject_of(first17 + check_character(first17))
+        if residents.committee_of(subject) != found[0].id or residents.grid_of(subject) == code_id(grid):
+            report.steps_skipped += 1
+            continue
+        label = f"place a resident of {body} in {grid}"
+        progress(label)
+        residents.place_in_grid(admin, subject, code_id(grid))
+        report.steps_done.append(label)
+
+
 #: Invented staff of the demo bodies, by dev account index: (name, post), for the members' directory.
 #: The demo's invented staff, by name and post as their bodies would enter them: in Chinese. The portal's
 #: English catalogue gives each an English form ("name.王芳": "Wang Fang", "post.低保专干": ...).
@@ -370,7 +445,7 @@ STAFF: dict[int, tuple[str, str]] = {
     3: ("胡静", "网格协调员"),
     4: ("陈丽", "居委会主任"),
     5: ("高燕", "居委会副主任"),
-    6: ("刘洋", "网格员"),
+    6: ("刘洋", "社区专干"),
     7: ("赵磊", "居委会主任"),
     8: ("马琳", "居委会副主任"),
     9: ("何平", "网格员"),
@@ -383,6 +458,9 @@ STAFF: dict[int, tuple[str, str]] = {
     16: ("罗红", "督查组长"),
     17: ("谢宁", "督查员"),
     18: ("唐宇", "数据审计员"),
+    26: ("吴刚", "网格员"),
+    30: ("郑霞", "网格员"),
+    31: ("钱坤", "低保专干"),
 }
 #: The English forms, for the portal's English catalogue (tests/portal checks both stay in step).
 STAFF_EN: dict[int, tuple[str, str]] = {
@@ -391,7 +469,7 @@ STAFF_EN: dict[int, tuple[str, str]] = {
     3: ("Hu Jing", "Grid coordinator"),
     4: ("Chen Li", "Committee director"),
     5: ("Gao Yan", "Deputy committee director"),
-    6: ("Liu Yang", "Grid worker"),
+    6: ("Liu Yang", "Community officer"),
     7: ("Zhao Lei", "Committee director"),
     8: ("Ma Lin", "Deputy committee director"),
     9: ("He Ping", "Grid worker"),
@@ -404,6 +482,9 @@ STAFF_EN: dict[int, tuple[str, str]] = {
     16: ("Luo Hong", "Chief inspector"),
     17: ("Xie Ning", "Inspector"),
     18: ("Tang Yu", "Data auditor"),
+    26: ("Wu Gang", "Grid worker"),
+    30: ("Zheng Xia", "Grid worker"),
+    31: ("Qian Kun", "Subsistence caseworker"),
 }
 KEYSTORE_PASSWORD = "demo"  # of the demo's keystore files: WELL-KNOWN DEVELOPMENT KEYS, for the local demo only
 

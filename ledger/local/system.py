@@ -98,6 +98,7 @@ def up(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) 
     stores = {body: open_store(settings, chain, body) for body in demo.record_keepers()}
     for body, store in stores.items():
         demo.add_records(store, body, report, progress=progress)
+        demo.place_residents(store, body, report, progress=progress)
     demo.write_keystores(settings.home / "keystores")
     residents = demo.residents(stores)
     for store in stores.values():

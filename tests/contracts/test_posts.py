@@ -156,7 +156,12 @@ def test_ending_an_assignment_stops_every_grant_bound_to_it_in_one_change(kp: Co
     first = caseworker(k, "dept_officer")
     record = granted(k, "dept_officer")
     category = granted(
-        k, "dept_officer", scope=Scope.SUBJECT_CATEGORY, record_id=ZERO, custodian=k.rc, subject=k.subject,
+        k,
+        "dept_officer",
+        scope=Scope.SUBJECT_CATEGORY,
+        record_id=ZERO,
+        custodian=k.rc,
+        subject=k.subject,
         category=k.household,
     )
     assert {k.c.access.get_grant(g).assignment for g in (record, category)} == {first}
