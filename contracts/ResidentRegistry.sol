@@ -143,8 +143,8 @@ contract ResidentRegistry is IResidentRegistry, ERC2771Context {
     /// committee published ({IPosts-gridName}). Emits {ResidentPlaced}.
     function placeInGrid(bytes32 subject, bytes32 grid) external {
         bytes32 committee = _requireActsFor(subject);
-        (, uint8 roles) = _bodies.memberOf(_msgSender());
-        if (roles & ROLE_ADMIN == 0) revert ResidentRegistryUnauthorized(_msgSender(), ROLE_ADMIN);
+        (bytes32 body, uint8 roles) = _bodies.memberOf(_msgSender());
+        if (body != committee || roles & ROLE_ADMIN == 0) revert ResidentRegistryUnauthorized(_msgSender(), ROLE_ADMIN);
         if (grid != bytes32(0) && bytes(_bodies.gridName(committee, grid)).length == 0) {
             revert ResidentRegistryUnknownGrid(committee, grid);
         }

@@ -10,6 +10,7 @@ the assignment they held then ends. These routes prepare the forward requests (s
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Annotated
 
 from eth_utils import to_checksum_address
@@ -21,7 +22,7 @@ from api.schemas.tx import Prepared
 from api.services.custody import require_own_resident
 from api.services.posts import AssignmentOut, assignment_out, assignments_of
 from api.services.transactions import prepare
-from ledger.errors import BadArgument, NotFound
+from ledger.errors import InvalidInput, NotFound
 from ledger.ids import CODE_PATTERN, Role, code_id, code_name
 
 router = APIRouter(tags=["posts"])
@@ -96,7 +97,7 @@ def list_grids(
     responses={403: {"description": "Not an admin of a residents' committee"}, 409: {"description": "The grid exists"}},
 )
 def define_grid(body: GridIn, actor: CurrentMember, node: NodeDep) -> Prepared:
-    actor.require(Role.ADMIN, "publish grids", body=node.body)
+    actor.require(Role.ADMIN, "publish grids")
     b = node.contracts.bodies
     return prepare(
         node, actor, b.handle, "defineGrid", code_id(body.code), body.name, summary=f"publish grid {body.code}: {body.name}"
@@ -106,13 +107,14 @@ def define_grid(body: GridIn, actor: CurrentMember, node: NodeDep) -> Prepared:
 @router.get(
     "/assignments",
     response_model=list[AssignmentOut],
-    summary="My body's post assignments, newest first (admins and officers)",
+    summary="My body's post assignments, newest first (its admins and officers)",
 )
 def list_assignments(
     actor: CurrentMember, node: NodeDep, current: Annotated[bool, Query(description="Only those in force")] = False
 ) -> list[AssignmentOut]:
-    actor.require(Role.ADMIN | Role.OFFICER, "see its posts", body=node.body)
-    found = assignments_of(node, code_id(node.body))
+    actor.require(Role.ADMIN | Role.OFFICER, "see its posts")
+    assert actor.body is not None
+    found = assignments_of(node, code_id(actor.body))
     return [a for a in found if a.inForce] if current else found
 
 
@@ -135,11 +137,11 @@ def my_assignment(actor: CurrentMember, node: NodeDep) -> AssignmentOut | None:
     responses={403: {"description": "Not an admin of the member's body"}, 404: {"description": "Unknown post or grid"}},
 )
 def assign(body: AssignIn, actor: CurrentMember, node: NodeDep) -> Prepared:
-    actor.require(Role.ADMIN, "assign posts", body=node.body)
+    actor.require(Role.ADMIN, "assign posts")
     start = int((body.start or dt.datetime.now(dt.UTC)).timestamp()) - (0 if body.start else 60)
     until = int(body.until.timestamp())
-    if until <= start:
-        raise BadArgument("until must be after from", error="InvalidPeriod")
+    if until <= max(start, int(time.time())):
+        raise InvalidInput("an assignment runs until a time after its start, in the future", error="InvalidPeriod")
     member = to_checksum_address(body.member)
     where = ", ".join(body.grids) or "the whole body"
     return prepare(
@@ -163,7 +165,7 @@ def assign(body: AssignIn, actor: CurrentMember, node: NodeDep) -> Prepared:
     responses={404: {"description": "No such assignment"}, 409: {"description": "It has ended already"}},
 )
 def end_assignment(assignment_id: Annotated[int, Path(ge=1, le=2**63)], actor: CurrentMember, node: NodeDep) -> Prepared:
-    actor.require(Role.ADMIN, "end assignments", body=node.body)
+    actor.require(Role.ADMIN, "end assignments")
     b = node.contracts.bodies
     if assignment_id > b.assignment_count():
         raise NotFound(f"there is no assignment {assignment_id}", error="UnknownAssignment")

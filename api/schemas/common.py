@@ -186,7 +186,7 @@ class ErrorOut(BaseModel):
     code: str = Field(
         description="Stable code: not_authenticated, sign_in_failed, not_authorized, not_found, "
         "record_not_found, conflict, invalid_request, invalid_input, unknown_purpose, "
-        "unknown_category, invalid_national_id, read_request_invalid, "
+        "unknown_category, unknown_post, unknown_grid, invalid_national_id, read_request_invalid, "
         "forward_request_invalid, record_erased, payload_too_large, headers_too_large, "
         "rate_limited, not_a_committee, chain_unavailable, store, …; for a refused read, "
         "its decision: " + ", ".join(DECISIONS),

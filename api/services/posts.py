@@ -32,9 +32,9 @@ def _at(seconds: int) -> dt.datetime:
 
 
 def assignment_out(node: Node, a: Assignment, name: str | None = None) -> AssignmentOut:
-    """``name`` None: looked up in this node's directory when the member is of its body; "" for none."""
+    """``name`` None: looked up in this node's directory; "" for none."""
     member = to_checksum_address(a.member)
-    if name is None and code_name(a.body) == node.body:
+    if name is None:
         who = node.directory.people([member]).get(member)
         name = who.name if who else None
     return AssignmentOut(

@@ -110,8 +110,28 @@ _INPUT: dict[str, tuple[str, str]] = {
         "unknown_category",
         "there is no record category {category}; the categories are listed at GET /catalog",
     ),
+    "PostsUnknownPost": ("unknown_post", "there is no post code {post}; the consortium's posts are listed at GET /posts"),
+    "AccessRegistryUnknownPost": (
+        "unknown_post",
+        "there is no post code {post} (standing agreements name no post); the posts are listed at GET /posts",
+    ),
+    "PostsUnknownGrid": ("unknown_grid", "{body} has no grid {grid}; its grids are listed at GET /grids"),
+    "ResidentRegistryUnknownGrid": ("unknown_grid", "{committee} has no grid {grid}; its grids are listed at GET /grids"),
+    "PostsInvalidPeriod": (
+        "invalid_input",
+        "an assignment runs from a time until a later one, in the future (from {from}, until {until})",
+    ),
+    "PostsInvalidName": ("invalid_input", "a grid's name is 1 to 64 bytes: a place, never a person"),
 }
-_CONTRACTS = ("BodyRegistry", "RecordRegistry", "ResidentRegistry", "AccessRegistry", "AccessTrail", "ERC2771Forwarder")
+_CONTRACTS = (
+    "Posts",
+    "BodyRegistry",
+    "RecordRegistry",
+    "ResidentRegistry",
+    "AccessRegistry",
+    "AccessTrail",
+    "ERC2771Forwarder",
+)
 
 
 def exception_for(name: str, args: dict[str, Any]) -> E.ContractRevert:

@@ -10,6 +10,7 @@ self-audit. Nodes authenticate each other with their bodies' on-chain node accou
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 import re
@@ -821,3 +822,36 @@ def test_the_admin_sees_who_asks_in_words_in_both_languages(pair: Nodes, browser
         assert ("Chen Li" if lang == "en" else "陈丽") in page.locator("main .lead").first.inner_text()
         portal.shot(page, f"admin-requester-{lang}")
         assert page.errors == []  # type: ignore[attr-defined]
+
+
+def _follows(url: str, block: int, timeout: float = 15.0) -> None:
+    """Waits until the node at ``url`` follows block ``block`` (it polls the chain's head)."""
+    deadline = time.monotonic() + timeout
+    while (httpx.get(url + "/health", timeout=5).json()["chain"].get("head") or 0) < block:
+        assert time.monotonic() < deadline, f"{url} did not reach block {block} within {timeout}s"
+        time.sleep(0.05)
+
+
+def test_ending_an_assignment_stops_its_grants_at_the_next_read_across_nodes(pair: Nodes) -> None:
+    caseworker2 = 31  # civil affairs' second subsistence caseworker (the demo); given the post back at the end
+    record_id = pair.client(pair.committee_url, RC_OFFICER).register_record("household", national_id(), HOUSEHOLD)
+    officer = pair.client(pair.department_url, caseworker2)
+    bound = officer.request("GET", "/assignments/mine")["id"]
+    request_id = officer.request_access(
+        scope="record", recordId=record_id, fields=["members"], purpose="subsistence_review", justification="case 12"
+    )
+    approved = pair.client(pair.committee_url, RC_ADMIN).act("POST", f"/requests/{request_id}/approve", {"days": 30})
+    _follows(pair.department_url, approved["blockNumber"])
+    assert officer.read(record_id, ["members"], "subsistence_review")["bundle"]  # served by the committee's node
+    # civil affairs' admin ends the post at civil affairs' node: the committee's node refuses the next read
+    ended = pair.client(pair.department_url, CA_ADMIN).act("DELETE", f"/assignments/{bound}")
+    _follows(pair.committee_url, ended["blockNumber"])
+    _follows(pair.department_url, ended["blockNumber"])
+    with pytest.raises(ApiError) as refused:
+        officer.read(record_id, ["members"], "subsistence_review")
+    assert (refused.value.status, refused.value.api_code) == (403, "post_ended")
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    member = dev_account(caseworker2).address
+    pair.client(pair.department_url, CA_ADMIN).act(
+        "POST", "/assignments", {"member": member, "post": "subsistence_caseworker", "until": until}
+    )
