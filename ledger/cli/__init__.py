@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import typer
 
-from ledger.cli import api, bench, consortium, governance, keys, records, residents, system, trail
+from ledger.cli import api, bench, consortium, governance, keys, posts, records, residents, system, trail
 from ledger.cli.common import err
 from ledger.errors import Internal, LedgerError
 
@@ -24,6 +24,9 @@ app.add_typer(consortium.consortium_app, name="consortium")
 app.add_typer(governance.bodies_app, name="bodies")
 app.add_typer(governance.members_app, name="members")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(posts.posts_app, name="posts")
+app.add_typer(posts.grids_app, name="grids")
+app.add_typer(posts.assignments_app, name="assignments")
 app.add_typer(records.records_app, name="records")
 app.add_typer(residents.residents_app, name="residents")
 api.register(app)  # after the system commands, so `--help` lists those first

@@ -163,11 +163,16 @@ def register(app: typer.Typer) -> None:
         ] = None,
         category: Annotated[Optional[str], typer.Option(help="Category, with --national-id")] = None,
         field: FieldsOpt = [],  # noqa: B006
+        post: Annotated[
+            Optional[str],
+            typer.Option(help="Ask for whoever holds this post at my body (`ledger posts list`), not for me alone"),
+        ] = None,
         api: ApiOpt = None,
         keystore: KeystoreOpt = None,
         dev_account: DevAccountOpt = None,
     ) -> None:
-        """Ask the body behind --api for access to a record's fields, for a purpose."""
+        """Ask the body behind --api for access to a record's fields, for a purpose. A grant to me is bound to the
+        post I hold when I ask, and stops when that post ends."""
         if (record is None) == (national_id is None):
             fail(BadArgument("give --record, or --national-id with --category"))
         body: dict[str, Any] = {"fields": field, "purpose": purpose, "justification": justification}
@@ -175,6 +180,8 @@ def register(app: typer.Typer) -> None:
             body.update(scope="record", recordId=record)
         else:
             body.update(scope="subject_category", nationalId=national_id, category=category)
+        if post:
+            body["post"] = post
         print_json({"requestId": call(api, keystore, dev_account, lambda c: c.request_access(**body))})
 
     @app.command()
@@ -471,7 +478,7 @@ def api_up(
     from ledger.chain.deploy import Contracts
     from ledger.local import demo
     from ledger.local.api_processes import ApiProcess
-    from ledger.local.devkeys import dev_account
+    from ledger.local.devkeys import DEV_ACCOUNTS, dev_account
     from ledger.local.system import open_chain
 
     home = settings().home
@@ -493,7 +500,7 @@ def api_up(
         "their own body's node; a node forwards what concerns another body's records to that "
         "body's node.",
     )
-    index = {str(dev_account(i).address): i for i in range(30)}
+    index = {str(dev_account(i).address): i for i in range(DEV_ACCOUNTS)}
     ledger = shlex.quote(str(Path(sys.argv[0]).resolve())) if Path(sys.argv[0]).name == "ledger" else "ledger"
     lines = []
     for body, _kind, role, account in demo.summary_rows():

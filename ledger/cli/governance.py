@@ -27,7 +27,7 @@ ROLES = ("admin", "officer", "auditor", "emergency", "node")
 DaysOpt = Annotated[int, typer.Option("--days", min=1, max=90, help="Days the vote stays open")]
 
 
-def _submitted(answer: dict[str, Any], *events: str) -> dict[str, Any]:
+def submitted(answer: dict[str, Any], *events: str) -> dict[str, Any]:
     """A relayed transaction, in short: its hash, block and the events that say what it did."""
     logs = [{"event": log["event"], **log["args"]} for log in answer.get("logs", []) if log["event"] in events]
     return {"transactionHash": answer.get("transactionHash"), "blockNumber": answer.get("blockNumber"), "events": logs}
@@ -71,7 +71,7 @@ def bodies_propose(
         "days": days,
     }
     answer = call(api, keystore, dev_account, lambda c: c.act("POST", "/bodies/proposals", body))
-    print_json(_submitted(answer, "BodyProposed", "ProposalVoted", "BodyAdmitted"))
+    print_json(submitted(answer, "BodyProposed", "ProposalVoted", "BodyAdmitted"))
 
 
 @bodies_app.command("propose-removal")
@@ -84,7 +84,7 @@ def bodies_propose_removal(
 ) -> None:
     """Propose removing an active body (POST /bodies/removals); my body's vote is cast with it."""
     answer = call(api, keystore, dev_account, lambda c: c.act("POST", "/bodies/removals", {"code": code, "days": days}))
-    print_json(_submitted(answer, "BodyProposed", "ProposalVoted", "BodyRemoved"))
+    print_json(submitted(answer, "BodyProposed", "ProposalVoted", "BodyRemoved"))
 
 
 @bodies_app.command("vote")
@@ -97,7 +97,7 @@ def bodies_vote(
     """Vote for a proposal for my body (POST /bodies/proposals/{id}/vote); the vote that reaches the quorum
     admits or removes the body."""
     answer = call(api, keystore, dev_account, lambda c: c.act("POST", f"/bodies/proposals/{proposal}/vote"))
-    print_json(_submitted(answer, "ProposalVoted", "BodyAdmitted", "BodyRemoved"))
+    print_json(submitted(answer, "ProposalVoted", "BodyAdmitted", "BodyRemoved"))
 
 
 @members_app.command("list")
@@ -118,7 +118,7 @@ def members_add(
     which anchors its trail and signs its requests to other nodes."""
     body = {"account": account, "roles": roles}
     answer = call(api, keystore, dev_account, lambda c: c.act("POST", "/bodies/mine/members", body))
-    print_json(_submitted(answer, "MemberAdded"))
+    print_json(submitted(answer, "MemberAdded"))
 
 
 @members_app.command("remove")
@@ -130,7 +130,7 @@ def members_remove(
 ) -> None:
     """Remove a member from my body (DELETE /bodies/mine/members/{account}); a body keeps two admins."""
     answer = call(api, keystore, dev_account, lambda c: c.act("DELETE", f"/bodies/mine/members/{account}"))
-    print_json(_submitted(answer, "MemberRemoved"))
+    print_json(submitted(answer, "MemberRemoved"))
 
 
 def publish(
@@ -145,4 +145,4 @@ def publish(
     """Publish my body's node addresses in its on-chain profile (PUT /bodies/mine/node): other nodes ask it
     at --url, and --enode joins every node's allowlist at the next regeneration."""
     answer = call(api, keystore, dev_account, lambda c: c.act("PUT", "/bodies/mine/node", {"api": url, "enode": enode}))
-    print_json(_submitted(answer, "BodyProfileUpdated"))
+    print_json(submitted(answer, "BodyProfileUpdated"))

@@ -6,15 +6,16 @@ at their own body's node (``--api``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
 from ledger.cli.api import ApiOpt, call
-from ledger.cli.common import DevAccountOpt, KeystoreOpt, print_json
+from ledger.cli.common import DevAccountOpt, KeystoreOpt, fail, print_json
+from ledger.errors import BadArgument
 
 residents_app = typer.Typer(
-    help="Residents and their committees: show, enrol, move, link or unlink a wallet.", no_args_is_help=True
+    help="Residents and their committees: show, enrol, move, place in a grid, link or unlink a wallet.", no_args_is_help=True
 )
 NationalIdOpt = Annotated[str, typer.Option("--national-id", envvar="LEDGER_NATIONAL_ID", help="The resident")]
 
@@ -88,3 +89,20 @@ def unlink(
 ) -> None:
     """Unlink a resident's account (the resident themselves, or their committee's staff)."""
     print_json(call(api, keystore, dev_account, lambda c: c.act("DELETE", f"/residents/{account}")))
+
+
+@residents_app.command("place")
+def place(
+    national_id: NationalIdOpt,
+    grid: Annotated[Optional[str], typer.Option("--grid", help="A grid of the committee (`ledger grids list`)")] = None,
+    nowhere: Annotated[bool, typer.Option("--no-grid", help="Take the resident out of every grid")] = False,
+    api: ApiOpt = None,
+    keystore: KeystoreOpt = None,
+    dev_account: DevAccountOpt = None,
+) -> None:
+    """Place a resident in a grid of their own committee (PUT /residents/grid; its admins): that grid's worker
+    then reads them as their committee's own."""
+    if (grid is None) == (not nowhere):
+        fail(BadArgument("give --grid CODE, or --no-grid"))
+    body = {"nationalId": national_id, "grid": grid}
+    print_json(call(api, keystore, dev_account, lambda c: c.act("PUT", "/residents/grid", body)))

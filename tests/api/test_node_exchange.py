@@ -786,7 +786,7 @@ def test_each_body_names_its_own_staff_and_only_them_node_to_node(pair: Nodes) -
     # civil affairs' node asks rc-east's: only rc-east's member is named, from rc-east's directory
     r = _as_node(pair, "rc-east", "/node/people", asked, CA_NODE, "civil-affairs")
     assert r.status_code == 200, r.text
-    assert r.json()["people"] == [{"account": dev_account(RC_OFFICER).address, "name": "刘洋", "post": "网格员"}]
+    assert r.json()["people"] == [{"account": dev_account(RC_OFFICER).address, "name": "刘洋", "post": "社区专干"}]
     # a person, or anyone without a node's signature, is not answered
     unsigned = httpx.post(pair.committee_url + "/node/people", json=asked, timeout=30)
     assert unsigned.status_code == 401

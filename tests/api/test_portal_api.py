@@ -104,11 +104,13 @@ def test_the_members_directory_is_for_the_bodys_staff_and_admins_describe_their_
     admin = api.signed_in(RC_ADMIN)
     members = admin.request("GET", "/bodies/mine/members")
     officer = next(m for m in members if m["account"] == dev_account(RC_OFFICER).address)
-    assert officer["roles"] == ["officer"] and (officer["name"], officer["post"]) == ("刘洋", "网格员")
+    assert officer["roles"] == ["officer"] and (officer["name"], officer["post"]) == ("刘洋", "社区专干")
     admin.request("PUT", f"/bodies/mine/directory/{officer['account']}", json={"post": "Grid worker, cell 7"})
     again = next(m for m in admin.request("GET", "/bodies/mine/members") if m["account"] == officer["account"])
     assert (again["name"], again["post"]) == (None, "Grid worker, cell 7")
-    admin.request("PUT", f"/bodies/mine/directory/{officer['account']}", json={"name": "Liu Yang", "post": "Grid worker"})
+    admin.request(
+        "PUT", f"/bodies/mine/directory/{officer['account']}", json={"name": "Liu Yang", "post": "Community officer"}
+    )
     # another body's admin cannot describe rc-east's staff; an auditor has no member list here
     refused(
         lambda: api.signed_in(WEST_ADMIN).request("PUT", f"/bodies/mine/directory/{officer['account']}", json={"name": "X"}),

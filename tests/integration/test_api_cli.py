@@ -3,6 +3,7 @@ a department officer, a committee admin and a resident, each from a terminal wit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import stat
@@ -18,6 +19,7 @@ from ledger.config import Settings
 from ledger.crypto.subjects import check_character
 from ledger.ids import code_id
 from ledger.local import demo
+from ledger.local.devkeys import dev_account
 from ledger.local.system import open_chain
 from ledger.network.registry import published_api
 from tests.integration.conftest import Cli
@@ -207,3 +209,39 @@ def test_a_bad_option_is_named_as_typed_not_as_the_requests_json(system: tuple[C
     )
     assert enode.error()["message"].startswith("--enode is not in its form")
     assert "body." not in no_field.stderr + short.stderr + enode.stderr  # "body" is a government body here
+
+
+def test_posts_grids_and_assignments_from_the_terminal(system: tuple[Cli, str]) -> None:
+    cli, url = system
+    urls = {s["body"]: s["url"] for s in cli("api", "status").json()}
+    east, civil = ("--api", urls["rc-east"]), ("--api", urls["civil-affairs"])
+    assert "grid_worker" in cli("posts", "list", *east, "--dev-account", ADMIN).json()
+    assert [g["code"] for g in cli("grids", "list", *east, "--dev-account", ADMIN).json()] == ["grid-1", "grid-2"]
+    worker = cli("assignments", "mine", *east, "--dev-account", "26").json()
+    assert (worker["post"], worker["grids"], worker["inForce"]) == ("grid_worker", ["grid-1"], True)
+
+    # the committee's admin moves the resident to grid 2 and back; a grid worker may not place anyone
+    for grid in ("grid-2", "grid-1"):
+        cli("residents", "place", *east, "--dev-account", ADMIN, "--national-id", NATIONAL_ID, "--grid", grid)
+    refused = cli(
+        "residents", "place", *east, "--dev-account", "26", "--national-id", NATIONAL_ID, "--grid", "grid-1", ok=False
+    )
+    assert refused.code == 1 and refused.error()["code"] == "not_authorized"
+    neither = cli("residents", "place", *east, "--dev-account", ADMIN, "--national-id", NATIONAL_ID, ok=False)
+    assert neither.code == 1 and "--no-grid" in neither.error()["message"]
+
+    # civil affairs' admin gives caseworker 31 the post again (the old assignment ends), then ends it
+    member = dev_account(31).address
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assigned = cli(
+        "assignments", "assign", member, *civil, "--dev-account", "10", "--post", "subsistence_caseworker", "--until", until
+    ).json()
+    assert [e["event"] for e in assigned["events"]] == ["AssignmentEnded", "PostAssigned"]
+    new_id = next(e["assignmentId"] for e in assigned["events"] if e["event"] == "PostAssigned")
+    assert new_id in [a["id"] for a in cli("assignments", "list", "--current", *civil, "--dev-account", "10").json()]
+    denied = cli("assignments", "end", str(new_id), *civil, "--dev-account", OFFICER, ok=False)
+    assert denied.code == 1 and denied.error()["code"] == "not_authorized"
+    ended = cli("assignments", "end", str(new_id), *civil, "--dev-account", "10").json()
+    assert [e["event"] for e in ended["events"]] == ["AssignmentEnded"]
+    assert cli("assignments", "mine", *civil, "--dev-account", "31").json() is None
+    cli("assignments", "assign", member, *civil, "--dev-account", "10", "--post", "subsistence_caseworker", "--until", until)
