@@ -105,6 +105,16 @@ def measure_gas(chain: Chain, *, progress: Callable[[str], None] = lambda _: Non
     grant_id = int(c.access.handle.one_event(r, "GrantCreated")["grantId"])
     record("revoke a grant", rc_admin.send(c.access.handle, "revokeGrant", grant_id))
 
+    c.bodies.define_post(office, code_id("grid_worker"))
+    record("publish a grid", c.bodies.define_grid(rc_admin, code_id("grid-1"), "Grid 1"))
+    now = chain.timestamp()
+    r = rc_admin.send(
+        c.bodies.handle, "assignPost", acct(7).address, code_id("grid_worker"), [code_id("grid-1")], now, now + 86_400
+    )
+    record("assign a post (one grid)", r)
+    assignment = int(c.bodies.handle.one_event(r, "PostAssigned")["assignmentId"])
+    record("end an assignment (every grant bound to it stops)", rc_admin.send(c.bodies.handle, "endAssignment", assignment))
+
     anchor = chain.direct(acct(9))
     record("first access event of a body (sets its sequence slot)", c.trail.anchor_event(anchor, 1, os.urandom(32)))
     record("one immediate access event", c.trail.anchor_event(anchor, 2, os.urandom(32)))

@@ -19,7 +19,7 @@ def bench_gas(
     rpc: Annotated[Optional[str], typer.Option(help="Measure on this node instead of a fresh anvil")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Gas used by each on-chain action (admit, register, request, approve, revoke, anchors)."""
+    """Gas used by each on-chain action (admit, register, request, approve, revoke, posts, anchors)."""
     from rich.table import Table
 
     from bench.gas import run_gas_bench

@@ -20,6 +20,8 @@ def test_bench_gas_reports_every_action_on_a_fresh_anvil(cli) -> None:
         "request access",
         "approve (creates a grant)",
         "revoke a grant",
+        "assign a post (one grid)",
+        "end an assignment (every grant bound to it stops)",
         "one immediate access event",
         "batch anchor of 1000 events",
     ):
