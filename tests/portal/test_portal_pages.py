@@ -405,3 +405,17 @@ def test_a_resident_on_a_phone_stays_signed_in_for_the_tab_and_the_code_is_never
     again.wait_for_selector("#code")
     assert again.evaluate("sessionStorage.length") == 0
     assert page.errors == [] and again.errors == []  # type: ignore[attr-defined]
+
+
+def test_an_officer_sees_their_post_and_the_grids_it_covers(portal: Portal) -> None:
+    page = portal.page()
+    portal.sign_in(page, "/officer", "rc-east-grid-1.json")
+    post = page.wait_for_selector("#my-post")
+    assert post.get_attribute("data-post") == "grid_worker"
+    assert "Grid worker" in post.inner_text() and "Grid 1: East Gate Lane" in post.inner_text()
+    assert "Market Street" not in post.inner_text()  # grid 2 is not theirs
+    portal.shot(page, "officer-grid-worker")
+    caseworker = portal.page(lang="zh-CN")
+    portal.sign_in(caseworker, "/officer", "civil-affairs-officer.json")
+    text = caseworker.wait_for_selector("#my-post").inner_text()
+    assert "低保专干" in text and "全部" in text  # a post without grids: the whole body

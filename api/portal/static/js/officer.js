@@ -28,6 +28,16 @@ function follow(seen, rerender) {
   }, POLL_MS);
 }
 
+/** The post I hold and the grids it covers: what I read as my body's own. */
+function postLine(mine, grids, me) {
+  if (!mine || !mine.inForce) return message("info", t("officer.noPost", { body: label("body", me.body) }));
+  const names = Object.fromEntries(grids.map((g) => [g.code, g.name]));
+  const scope = mine.grids.length ? mine.grids.map((g) => names[g] || g).join(t("list.sep"))
+    : t("officer.postWhole", { body: label("body", me.body) });
+  return el("p", { id: "my-post", "data-post": mine.post },
+    t("officer.post", { post: label("postcode", mine.post), scope, date: fmtDate(mine.until) }));
+}
+
 function searchCard(rerender) {
   const out = el("div", { "aria-live": "polite" });
   const nid = el("input", { type: "text", autocomplete: "off", required: true, maxlength: 32, value: state.nationalId });
@@ -182,11 +192,13 @@ start({
     const me = await gate(main, "officer", ["officer", "admin"], rerender, refreshShell);
     if (!me) return;
     const cfg = await portalConfig();
-    let requests = [], grants = [], problem = null;
+    let requests = [], grants = [], post = null, problem = null;
     try {
-      [requests, grants] = await mine();
+      const [[r, g], held, grids] = await Promise.all([mine(), api("GET", "/assignments/mine"), api("GET", "/grids")]);
+      [requests, grants] = [r, g];
+      post = postLine(held, grids, me);
     } catch (err) { problem = errorText(err); }
-    clear(main, el("h1", {}, t("page.officer")), whoLine(me),
+    clear(main, el("h1", {}, t("page.officer")), whoLine(me), post,
       state.notice ? message("ok", state.notice) : null, problem ? message("error", problem) : null,
       state.read ? readResult() : null,
       state.target && state.mode === "request" ? requestCard(rerender) : null,
