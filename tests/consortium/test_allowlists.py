@@ -21,7 +21,7 @@ from tests.integration.conftest import Cli
 from tests.support import free_port
 
 NEW = code_id("district-health")
-NEW_ADMINS = (26, 27)
+NEW_ADMINS = (27, 28)  # dev accounts the demo does not use
 SUBDISTRICT_ADMIN, RC_EAST_ADMIN, RC_WEST_ADMIN, CA_ADMIN, PS_ADMIN = 1, 4, 7, 10, 13
 RC_EAST_OFFICER, DEPLOYER = 6, 0
 ENODE = "enode://" + "ab" * 64 + "@rc-east-besu:30303"
@@ -65,7 +65,7 @@ def test_allowlists_follow_admission_publication_removal_and_member_removal(syst
     act = lambda i: c.chain.direct(dev_account(i))  # noqa: E731
     demo_members = {
         dev_account(i).address
-        for i in (1, 2, 3, 20, 4, 5, 6, 21, 7, 8, 9, 22, 10, 11, 12, 23, 13, 14, 15, 24, 16, 17, 18, 25)
+        for i in (1, 2, 3, 20, 4, 5, 6, 21, 26, 30, 7, 8, 9, 22, 10, 11, 12, 23, 31, 13, 14, 15, 24, 16, 17, 18, 25)
     }
     validators = {
         line["enode"]
