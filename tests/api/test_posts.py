@@ -19,8 +19,9 @@ GRID1_WORKER, GRID2_WORKER = 26, 30
 CA_ADMIN, CASEWORKER2 = 10, 31
 
 
-def _until(days: int = 30) -> str:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat()
+def _until(api: Api, days: int = 30) -> str:
+    """``days`` after the chain's own time: other tests on this node move the chain's clock ahead of the wall's."""
+    return dt.datetime.fromtimestamp(api.chain.timestamp() + days * 86_400, dt.UTC).isoformat()
 
 
 def _caseworker_post(api: Api, who: int = CASEWORKER2) -> int:
@@ -28,7 +29,7 @@ def _caseworker_post(api: Api, who: int = CASEWORKER2) -> int:
     done = api.signed_in(CA_ADMIN).act(
         "POST",
         "/assignments",
-        {"member": api.client(who).account.address, "post": "subsistence_caseworker", "until": _until()},
+        {"member": api.client(who).account.address, "post": "subsistence_caseworker", "until": _until(api)},
     )
     return int(ApiClient.event_arg(done, "PostAssigned", "assignmentId"))
 
@@ -62,7 +63,7 @@ def test_a_grid_worker_reads_the_residents_of_their_own_grid_only(api: Api) -> N
 
 def test_only_a_bodys_admin_assigns_and_ends_its_posts(api: Api) -> None:
     member = api.client(CASEWORKER2).account.address
-    body = {"member": member, "post": "subsistence_caseworker", "until": _until()}
+    body = {"member": member, "post": "subsistence_caseworker", "until": _until(api)}
     refused(lambda: api.signed_in(CA_OFFICER).request("POST", "/assignments", json=body), 403, "not_authorized")
     refused(lambda: api.signed_in(RC_ADMIN).request("POST", "/assignments", json=body), 403, "not_authorized")
     refused(
