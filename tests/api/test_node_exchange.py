@@ -595,7 +595,7 @@ def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair
     assert "No reads" not in str(page.evaluate("document.body.innerText"))
     page.locator("#run-consortium").click()
     result = page.wait_for_selector("#consortium-result", timeout=180_000)
-    assert "Every node passed" in result.inner_text()
+    assert "Every node passed" in result.inner_text(), result.inner_text()
     rows = page.locator("#consortium-result tr[data-body]").all()
     assert {r.get_attribute("data-body"): r.get_attribute("data-status") for r in rows} == {
         "rc-east": "passed",

@@ -134,6 +134,31 @@ def test_each_tampering_is_reported(name: str, sys_small_batches: System, trail_
     assert checks <= failing(report), {n: c.failures for n, c in report.checks.items()}
 
 
+def test_a_batch_mined_before_its_node_settled_it_passes(sys_small_batches: System, trail_db: Path, tmp_path: Path) -> None:
+    """The anchor worker prepares a batch, sends it, and marks it anchored once mined: an audit (or a kill -9)
+    in between sees the chain's anchor and a prepared row of the same root. A row the node calls anchored
+    that the chain does not hold is a finding."""
+    db = copy_of(trail_db, tmp_path)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE trail_anchors SET state = 'prepared', block = NULL, anchored_at = NULL WHERE first_seq = 5")
+    report = audit(sys_small_batches, db)
+    assert report.ok, {n: c.failures for n, c in report.checks.items()}
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE trail_anchors SET root = ? WHERE first_seq = 5", ("0x" + "ab" * 32,))
+    assert 3 in failing(audit(sys_small_batches, db))  # prepared under another root than the chain's
+    db = copy_of(trail_db, tmp_path)
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT * FROM trail_anchors WHERE first_seq = 5").fetchone()
+        names = [d[0] for d in conn.execute("SELECT * FROM trail_anchors LIMIT 0").description]
+        fake = dict(zip(names, row, strict=True)) | {"first_seq": 9, "last_seq": 9}
+        fake.pop("id", None)
+        conn.execute(
+            f"INSERT INTO trail_anchors ({', '.join(fake)}) VALUES ({', '.join('?' * len(fake))})", list(fake.values())
+        )
+    report = audit(sys_small_batches, db)
+    assert any(f["code"] == "anchor_not_on_chain" for f in report.checks[3].failures), report.checks[3].failures
+
+
 def test_a_changed_salt_is_reported(sys_small_batches: System, trail_db: Path, tmp_path: Path) -> None:
     """Salts live inside the ciphertext: re-encrypt a version with one salt changed (an insider with the key)."""
     db = copy_of(trail_db, tmp_path)
