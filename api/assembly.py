@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import partial
 
@@ -23,6 +24,8 @@ from ledger.store.directory import Directory
 from ledger.store.justifications import FreeTexts
 from ledger.store.trail import Trail
 from ledger.trail.anchor import TrailAnchorer
+
+log = logging.getLogger(__name__)
 
 
 def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
@@ -99,7 +102,22 @@ def background(node: Node, stop: threading.Event) -> None:
         ]
         if settings.trail_anchoring:
             inner.append(threading.Thread(target=node.anchorer.run, args=(stop,), name="anchorer", daemon=True))
+        inner.append(threading.Thread(target=watchdog_runs, args=(node, stop), name="watchdog", daemon=True))
         for t in inner:
             t.start()
         for t in inner:
             t.join()
+
+
+def watchdog_runs(node: Node, stop: threading.Event) -> None:
+    """The watchdog over this node's trail (and, at the auditor body's node, every node's) each
+    ``watchdog_interval`` seconds, so that ``/metrics`` says its alerts without anyone asking."""
+    from api.services.watchdog import alerts_out, is_auditors_node
+
+    while not stop.wait(node.settings.watchdog_interval):
+        try:
+            alerts_out(node, None, 14, consortium=False)
+            if is_auditors_node(node):
+                alerts_out(node, None, 14, consortium=True)
+        except Exception:  # noqa: BLE001 - a failed run is logged and the next one tries again
+            log.exception("the watchdog's run failed; the next one is in %s s", node.settings.watchdog_interval)

@@ -33,6 +33,7 @@ from api.routes import (
     residents,
     trail,
     tx,
+    watchdog,
 )
 from api.schemas.common import declare_errors
 from api.settings import ApiSettings
@@ -54,6 +55,7 @@ ROUTERS = (
     catalog.router,
     node.router,
     posts.router,
+    watchdog.router,
 )
 
 

@@ -104,6 +104,27 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.watchdog_alerts = Gauge(
+            "ledger_watchdog_alerts",
+            "The watchdog's alerts at its last run, by scope (this node's trail, or the consortium's at the "
+            "auditor's node), rule and state (open, acknowledged, escalated)",
+            ["scope", "rule", "state"],
+            registry=self.registry,
+        )
+        self.watchdog_runs = Counter(
+            "ledger_watchdog_runs", "Runs of the watchdog's rules", ["scope"], registry=self.registry
+        )
+
+    def watchdog_seen(self, scope: str, alerts: list[tuple[str, str]]) -> None:
+        """Sets the alert gauges of ``scope`` to one run's (rule, state) pairs."""
+        from ledger.watchdog.alerts import RULES
+
+        kind = "consortium" if scope == "consortium" else "node"
+        for rule in RULES:
+            for state in ("open", "acknowledged", "escalated"):
+                self.watchdog_alerts.labels(kind, rule, state).set(alerts.count((rule, state)))
+        self.watchdog_runs.labels(kind).inc()
+
     def watch_commits(self, writer: GroupCommit[Any, Any]) -> None:
         self.group_commits.set_function(lambda: writer.batches)
         self.group_committed.set_function(lambda: writer.items)

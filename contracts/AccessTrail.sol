@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {IBodyRegistry, ROLE_ANCHOR} from "./interfaces/IBodyRegistry.sol";
+import {IBodyRegistry, ROLE_ANCHOR, ROLE_AUDITOR} from "./interfaces/IBodyRegistry.sol";
 import {IAccessTrail} from "./interfaces/IAccessTrail.sol";
 
 /// @title AccessTrail
@@ -44,6 +44,19 @@ contract AccessTrail is IAccessTrail, ERC2771Context {
         if (lastSeq < firstSeq) revert AccessTrailInvalidRange(firstSeq, lastSeq);
         _advance(body, firstSeq, lastSeq);
         emit AccessBatchAnchored(body, firstSeq, lastSeq, root);
+    }
+
+    /// @notice Records an auditor's review of a watchdog alert over the trail, with the events it named.
+    /// @dev Requires: caller holds the auditor role of an active body; `verdict` is 1 (acknowledged) or 2
+    /// (escalated); `alertId`, `eventsHash` and `noteHash` are non-zero. A later review of the same alert
+    /// supersedes an earlier one. Emits {AlertReviewed}.
+    function reviewAlert(bytes32 alertId, bytes32 eventsHash, uint8 verdict, bytes32 noteHash) external {
+        address sender = _msgSender();
+        (bytes32 body, uint8 roles) = _bodies.memberOf(sender);
+        if (roles & ROLE_AUDITOR == 0) revert AccessTrailUnauthorized(sender, ROLE_AUDITOR);
+        if (verdict != 1 && verdict != 2) revert AccessTrailInvalidVerdict(verdict);
+        if (alertId == bytes32(0) || eventsHash == bytes32(0) || noteHash == bytes32(0)) revert AccessTrailZeroValue();
+        emit AlertReviewed(alertId, body, sender, verdict, eventsHash, noteHash);
     }
 
     function _requireAnchor() private view returns (bytes32 body) {

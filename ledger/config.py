@@ -8,10 +8,12 @@ keystore files outside the repository.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from ledger.ids import CODE_PATTERN, code_id
@@ -83,6 +85,51 @@ class Settings(BaseSettings):
         "reads are decided at the head the node knows, never more than this behind "
         "(twice this and it is asked again before a read).",
     )
+    # The watchdog (ledger.watchdog): each rule's threshold.
+    watchdog_volume_factor: float = Field(
+        default=3.0, gt=1, le=100, description="Volume: a day's reads above this many times the post's median."
+    )
+    watchdog_volume_min: int = Field(default=50, ge=1, description="Volume: ... and above this many reads in the day.")
+    watchdog_office_hours: dict[str, str] = Field(
+        default={"*": "mon-fri 08:00-18:00"},
+        description="Off hours: office hours by body code ('*' for the rest), e.g. "
+        '{"*": "mon-fri 08:00-18:00", "public-security": "mon-sun 00:00-24:00"} (JSON in the environment).',
+    )
+    watchdog_off_hours_min: int = Field(default=1, ge=1, description="Off hours: reads out of hours in a day to raise.")
+    watchdog_repeats: int = Field(
+        default=5, ge=1, description="Repeats: more reads than this of one resident by one officer under one grant ..."
+    )
+    watchdog_repeat_days: int = Field(default=7, ge=1, le=366, description="... within this many days.")
+    watchdog_emergency_factor: float = Field(
+        default=3.0, gt=1, le=100, description="Emergencies: a body's week above this many times its weekly median ..."
+    )
+    watchdog_emergency_min: int = Field(default=5, ge=1, description="... and above this many emergency reads.")
+    watchdog_timezone: str = Field(default="Asia/Shanghai", description="Days, weeks and office hours are in this zone.")
+    watchdog_interval: float = Field(
+        default=300.0, ge=5, description="Seconds between the node's watchdog runs (its /metrics gauges)."
+    )
+
+    @field_validator("watchdog_office_hours")
+    @classmethod
+    def _office_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        from ledger.watchdog.alerts import OfficeHours
+
+        if "*" not in value:
+            raise ValueError("office hours need a '*' entry for the bodies not named")
+        for body, hours in value.items():
+            if body != "*" and not re.fullmatch(CODE_PATTERN, body):
+                raise ValueError(f"office hours: {body!r} is not a body code")
+            OfficeHours.parse(hours)
+        return value
+
+    @field_validator("watchdog_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone this machine knows (e.g. Asia/Shanghai)") from None
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -35,6 +35,7 @@ from ledger.ids import BodyKind, Role, code_name, parse_record_id
 from ledger.peers.exchange import Caller, authenticate
 from ledger.peers.people import MAX_ACCOUNTS
 from ledger.store.nonces import accept_node_nonce
+from ledger.watchdog.source import PAGE, page_after
 
 router = APIRouter(prefix="/node", tags=["node"])
 
@@ -245,3 +246,36 @@ class NodeDashboardIn(BaseModel):
 def node_dashboard(body: NodeDashboardIn, caller: CallingNode, node: NodeDep) -> Dashboard:
     _of_kind(node, caller, BodyKind.AUDITOR, "ask for a node's dashboard")
     return dashboards.of_node(node, body.days)
+
+
+class NodeWatchdogIn(BaseModel):
+    after: int = Field(ge=0, description="The last event of this node's trail the auditor's node holds")
+
+
+class WatchedOut(BaseModel):
+    seq: int
+    reader: str
+    readerBody: str
+    subjectId: str
+    at: str
+    grantId: int
+    emergencyId: int
+    block: int
+
+
+class NodeWatchdogOut(BaseModel):
+    custodian: str
+    events: list[WatchedOut] = Field(description=f"At most {PAGE}, in sequence order")
+
+
+@router.post(
+    "/watchdog/events",
+    response_model=NodeWatchdogOut,
+    responses=_REFUSALS,
+    summary="For the auditor's node: this node's access events after one, as the watchdog reads them (who read "
+    "whom, when, under what; no fields, purpose or content)",
+)
+def node_watchdog_events(body: NodeWatchdogIn, caller: CallingNode, node: NodeDep) -> NodeWatchdogOut:
+    _of_kind(node, caller, BodyKind.AUDITOR, "mirror a node's trail for the watchdog")
+    page = page_after(node.engine, "0x" + node.store.body.hex(), body.after)
+    return NodeWatchdogOut(custodian=node.body, events=[WatchedOut.model_validate(e) for e in page])

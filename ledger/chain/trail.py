@@ -20,3 +20,6 @@ class AccessTrail:
 
     def anchor_batch(self, actor: Actor, first_seq: int, last_seq: int, root: bytes) -> TxReceipt:
         return actor.send(self.handle, "anchorBatch", first_seq, last_seq, root)
+
+    def review_alert(self, actor: Actor, alert_id: bytes, events_hash: bytes, verdict: int, note_hash: bytes) -> TxReceipt:
+        return actor.send(self.handle, "reviewAlert", alert_id, events_hash, verdict, note_hash)

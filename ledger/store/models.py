@@ -285,4 +285,24 @@ class FetchedRead(SQLModel, table=True):
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
+# --------------------------------------------------------------------------- watchdog
+
+
+class WatchedEvent(SQLModel, table=True):
+    """At the auditor body's node: another node's access event as the watchdog reads it (who, whom, when,
+    under what; no fields, purpose or request), mirrored from that node's ``/node/watchdog/events``."""
+
+    __tablename__ = "watchdog_events"
+    __table_args__ = (Index("ix_watchdog_events_at", "at"),)
+    body: str = Field(primary_key=True, max_length=66, description="The custodian body whose trail it is on")
+    seq: int = Field(primary_key=True)
+    reader: str = Field(max_length=42)
+    reader_body: str = Field(max_length=66)
+    subject_id: str = Field(max_length=66)
+    grant_id: int = Field(sa_type=BigInteger)
+    emergency_id: int = Field(sa_type=BigInteger)
+    block: int = Field(sa_type=BigInteger)
+    at: dt.datetime = Field(sa_type=UtcDateTime)
+
+
 from ledger.index import models as index_models  # noqa: E402,F401  (the indexer's tables, on the same metadata)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledger.ids import Role
 from tests.support import Consortium, random_bytes32, reverts
 
 ZERO = b"\0" * 32
@@ -48,3 +49,28 @@ def test_only_anchor_accounts_anchor(k: Consortium) -> None:
         with reverts("AccessTrailUnauthorized", account=k.addr(who), neededRoles=16):
             t.anchor_batch(k.actor(who), 1, 5, random_bytes32())
     assert t.last_sequence(k.rc) == 0
+
+
+def test_only_auditors_review_watchdog_alerts_each_review_on_the_chain(k: Consortium) -> None:
+    t, b = k.c.trail, k.c.bodies
+    alert, events, note = random_bytes32(), random_bytes32(), random_bytes32()
+    for who in ("rc_officer", "rc_admin", "rc_node", "outsider"):  # a body's admin is no auditor
+        with reverts("AccessTrailUnauthorized", account=k.addr(who), neededRoles=4):
+            t.review_alert(k.actor(who), alert, events, 1, note)
+    b.set_roles(k.actor("dept_admin"), k.addr("dept_officer2"), Role.OFFICER | Role.AUDITOR)
+    auditor = k.actor("dept_officer2")
+    for verdict in (0, 3):
+        with reverts("AccessTrailInvalidVerdict", verdict=verdict):
+            t.review_alert(auditor, alert, events, verdict, note)
+    for zeroed in ((ZERO, events, note), (alert, ZERO, note), (alert, events, ZERO)):
+        with reverts("AccessTrailZeroValue"):
+            t.review_alert(auditor, zeroed[0], zeroed[1], 1, zeroed[2])
+    receipt = t.review_alert(auditor, alert, events, 2, note)
+    assert t.handle.one_event(receipt, "AlertReviewed") == {
+        "alertId": alert,
+        "body": k.dept,
+        "reviewer": k.addr("dept_officer2"),
+        "verdict": 2,
+        "eventsHash": events,
+        "noteHash": note,
+    }
