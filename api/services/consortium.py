@@ -98,11 +98,11 @@ def merged_bundle(node: Node, subject: str) -> ConsortiumBundle:
     )
 
 
-def require_auditors_node(node: Node) -> None:
-    """The audit of every node runs only at the auditor body's own node."""
+def require_auditors_node(node: Node, what: str = "the audit of every node") -> None:
+    """``what`` (the audit of every node, by default) runs only at the auditor body's own node."""
     if bodies_at(node.questions, [node.store.body])[0].kind != BodyKind.AUDITOR:
         raise NotAuthorized(
-            "the audit of every node runs at the auditor body's own node: the other nodes answer only that node",
+            f"{what} runs at the auditor body's own node: the other nodes answer only that node",
             error="NotAuditorsNode",
         )
 

@@ -100,7 +100,7 @@ def run(node: Node, days: int, *, consortium: bool) -> Run:
     now = dt.datetime.now(dt.UTC)
     since = now - dt.timedelta(days=t.history_days + days)
     if consortium:
-        require_auditors_node(node)
+        require_auditors_node(node, "the watchdog over every node's trail")
         sources = _sync_mirror(node)
         events = mirrored_events(node.engine, since) + own_events(node.engine, hex32(node.store.body), since)
         scope = "consortium"

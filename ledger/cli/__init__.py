@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import typer
 
-from ledger.cli import api, bench, consortium, governance, keys, posts, records, residents, system, trail
+from ledger.cli import api, bench, consortium, governance, keys, posts, records, residents, system, trail, watchdog
 from ledger.cli.common import err
 from ledger.errors import Internal, LedgerError
 
@@ -29,6 +29,7 @@ app.add_typer(posts.grids_app, name="grids")
 app.add_typer(posts.assignments_app, name="assignments")
 app.add_typer(records.records_app, name="records")
 app.add_typer(residents.residents_app, name="residents")
+app.add_typer(watchdog.watchdog_app, name="watchdog")
 api.register(app)  # after the system commands, so `--help` lists those first
 trail.register(app)
 

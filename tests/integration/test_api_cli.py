@@ -10,6 +10,7 @@ import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -245,3 +246,98 @@ def test_posts_grids_and_assignments_from_the_terminal(system: tuple[Cli, str]) 
     assert [e["event"] for e in ended["events"]] == ["AssignmentEnded"]
     assert cli("assignments", "mine", *civil, "--dev-account", "31").json() is None
     cli("assignments", "assign", member, *civil, "--dev-account", "10", "--post", "subsistence_caseworker", "--until", until)
+
+
+AUDITOR = "18"  # the discipline inspection office's auditor
+
+
+def test_the_watchdog_raises_repeated_reads_and_the_auditor_escalates_one_on_chain(system: tuple[Cli, str]) -> None:
+    cli, url = system
+    urls = {s["body"]: s["url"] for s in cli("api", "status").json()}
+    east, audit = ("--api", urls["rc-east"]), ("--api", urls["auditor"])
+
+    def consortium() -> dict[str, Any]:
+        return cli("watchdog", "alerts", "--consortium", *audit, "--dev-account", AUDITOR).json()
+
+    # the demo's trail so far (this module's ordinary reads) raises nothing, unless it ran out of office hours
+    quiet = consortium()
+    assert quiet["scope"] == "consortium" and quiet["sources"]["rc-east"] == "answered"
+    assert [a["rule"] for a in quiet["alerts"] if a["rule"] != "off_hours"] == []
+    [record] = cli(
+        "find", *east, "--dev-account", COMMITTEE_OFFICER, "--national-id", NATIONAL_ID, "--category", "household"
+    ).json()
+    read = (
+        "read",
+        record["recordId"],
+        *east,
+        "--dev-account",
+        COMMITTEE_OFFICER,
+        "--field",
+        "members",
+        "--purpose",
+        "grid_management",
+    )
+    seqs = [cli(*read).json()["receipt"]["seq"] for _ in range(6)]
+
+    # six reads of one household by the same officer with no new request: raised, at the auditor's node ...
+    [alert] = [a for a in consortium()["alerts"] if a["rule"] == "repeats"]
+    assert (alert["reader"], alert["readerBody"], alert["state"]) == (dev_account(6).address.lower(), "rc-east", "open")
+    assert {(e["body"], e["seq"]) for e in alert["events"]} >= {("rc-east", s) for s in seqs}
+    assert alert["vars"]["under"] == "own" and alert["vars"]["reads"] >= 6
+    # ... and at rc-east's node for its admin (its own trail), never for an officer
+    own = cli("watchdog", "alerts", *east, "--dev-account", ADMIN).json()
+    assert own["scope"] == "node:rc-east" and "repeats" in [a["rule"] for a in own["alerts"]]
+    denied = cli("watchdog", "alerts", *east, "--dev-account", COMMITTEE_OFFICER, ok=False)
+    assert denied.code == 1 and denied.error()["code"] == "not_authorized"
+    elsewhere = cli("watchdog", "alerts", "--consortium", *east, "--dev-account", AUDITOR, ok=False)
+    assert (
+        elsewhere.error()["code"] == "not_authorized"
+        and "runs at the auditor body's own node" in elsewhere.error()["message"]
+    )
+
+    # only an auditor reviews: the committee's admin may not acknowledge their own officer's alert
+    [mine] = [a for a in own["alerts"] if a["rule"] == "repeats"]
+    by_admin = cli(
+        "watchdog",
+        "review",
+        mine["id"],
+        "--verdict",
+        "acknowledged",
+        "--note",
+        "fine",
+        *east,
+        "--dev-account",
+        ADMIN,
+        ok=False,
+    )
+    assert by_admin.error()["code"] == "not_authorized"
+    bad = cli(
+        "watchdog", "review", alert["id"], "--verdict", "ignored", "--note", "x", *audit, "--dev-account", AUDITOR, ok=False
+    )
+    assert bad.code == 1 and "--verdict" in bad.error()["message"]
+    note = "six reads of one household within minutes: asked the committee why"
+    done = cli(
+        "watchdog",
+        "review",
+        alert["id"],
+        "--consortium",
+        "--verdict",
+        "escalated",
+        "--note",
+        note,
+        *audit,
+        "--dev-account",
+        AUDITOR,
+    ).json()
+    [event] = done["events"]
+    assert (event["alertId"], event["verdict"], event["reviewer"]) == (alert["id"], 2, dev_account(18).address)
+    assert event["eventsHash"] == alert["eventsHash"]
+    [after] = [a for a in consortium()["alerts"] if a["id"] == alert["id"]]
+    assert after["state"] == "escalated" and after["review"]["note"]["text"] == note and after["review"]["current"]
+    metrics = httpx.get(urls["auditor"] + "/metrics", timeout=10).text
+    assert 'ledger_watchdog_alerts{rule="repeats",scope="consortium",state="escalated"} 1.0' in metrics
+
+    # a seventh read joins the alert: open again, the review kept for the events it covered
+    cli(*read)
+    [reopened] = [a for a in consortium()["alerts"] if a["id"] == alert["id"]]
+    assert reopened["state"] == "open" and reopened["review"]["verdict"] == "escalated" and not reopened["review"]["current"]
