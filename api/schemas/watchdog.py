@@ -37,6 +37,7 @@ class AlertOut(BaseModel):
     state: Literal["open", "acknowledged", "escalated"]
     reader: str | None = None
     readerName: str | None = Field(default=None, description="From the reader's body's directory")
+    readerPost: str | None = Field(default=None, description="From the reader's body's directory")
     readerBody: str | None = None
     events: list[EventRef]
     eventsHash: str

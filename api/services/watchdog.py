@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 from typing import Any
 
+from eth_utils import to_checksum_address
 from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import Actor, Node
@@ -148,7 +149,8 @@ def alerts_out(node: Node, actor: Actor | None, days: int, *, consortium: bool) 
                 current=r.events_hash == a.events_hash,
                 note=kept_text(node, r.note_hash) if actor and may_read_texts(actor, r.body, r.reviewer) else None,
             )
-        reader = people.get(a.reader) if a.reader else None
+        reader_account = to_checksum_address(a.reader) if a.reader else None
+        reader = people.get(reader_account) if reader_account else None
         out.append(
             AlertOut(
                 id=a.id,
@@ -157,8 +159,9 @@ def alerts_out(node: Node, actor: Actor | None, days: int, *, consortium: bool) 
                 key=a.key,
                 period=a.period,
                 state=_state(a, r),  # type: ignore[arg-type]
-                reader=a.reader,
+                reader=reader_account,
                 readerName=reader.name if reader else None,
+                readerPost=reader.post if reader else None,
                 readerBody=code_name(bytes.fromhex(a.reader_body[2:])) if a.reader_body else None,
                 events=[EventRef(body=code_name(bytes.fromhex(b[2:])), seq=s) for b, s in sorted(a.events)],
                 eventsHash=a.events_hash,

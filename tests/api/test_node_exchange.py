@@ -855,3 +855,42 @@ def test_ending_an_assignment_stops_its_grants_at_the_next_read_across_nodes(pai
     pair.client(pair.department_url, CA_ADMIN).act(
         "POST", "/assignments", {"member": member, "post": "subsistence_caseworker", "until": until}
     )
+
+
+def test_the_auditor_acknowledges_a_watchdog_alert_in_the_browser_and_on_the_chain(pair: Nodes, browser: Any) -> None:
+    record_id, officer = _granted(pair)
+    seqs = [officer.read(record_id, ["address"], "subsistence_review")["receipt"]["seq"] for _ in range(6)]
+    portal = Portal(pair.urls["auditor"], pair.home / "keystores", browser)
+    page = portal.page()
+    portal.sign_in(page, "/auditor", "auditor-auditor.json")
+    # six reads of one record under one grant: the auditor's node raises it from rc-east's trail
+    card = page.locator("#watchdog")
+    item = card.locator("li[data-rule='repeats'][data-state='open']").filter(has_text=f"#{seqs[-1]}")
+    item.wait_for(timeout=60_000)
+    text = item.inner_text()
+    assert "The same resident, again and again" in text and "Wang Fang (Subsistence caseworker), Civil Affairs" in text, text
+    assert all(f"#{s}" in text for s in seqs), text
+    alert_id = item.get_attribute("data-alert")
+    item.locator("button[data-verdict='acknowledged']").click()  # no note: refused, nothing signed
+    assert "at least 3 characters" in item.inner_text()
+    item.locator("textarea").fill("asked the caseworker: one review, the page reloaded on a slow line")
+    item.locator("button[data-verdict='acknowledged']").click()
+    done = card.locator(f"li[data-alert='{alert_id}'][data-state='acknowledged']")
+    done.wait_for(timeout=60_000)
+    assert "Acknowledged by" in done.inner_text() and "the page reloaded on a slow line" in done.inner_text()
+    portal.shot(page, "auditor-watchdog-en")
+    assert page.errors == []  # type: ignore[attr-defined]
+    # on the chain, under the auditor's own key, with the events they saw
+    [log] = [g for g in pair.contracts.trail.handle.logs("AlertReviewed") if "0x" + bytes(g["alertId"]).hex() == alert_id]
+    assert (log["verdict"], log["reviewer"]) == (1, dev_account(AUDITOR).address)
+    shown = pair.client(pair.urls["auditor"], AUDITOR).request("GET", "/watchdog/alerts", params={"scope": "consortium"})
+    [alert] = [a for a in shown["alerts"] if a["id"] == alert_id]
+    assert "0x" + bytes(log["eventsHash"]).hex() == alert["eventsHash"] and alert["state"] == "acknowledged"
+    # the same card in Chinese, on a phone
+    zh = portal.page(lang="zh-CN", width=360, height=780)
+    portal.sign_in(zh, "/auditor", "auditor-auditor.json")
+    zh.locator(f"#watchdog li[data-alert='{alert_id}']").wait_for(timeout=60_000)
+    assert "已确认无误" in zh.locator(f"#watchdog li[data-alert='{alert_id}']").inner_text()
+    assert zh.evaluate("document.documentElement.scrollWidth") <= 360
+    portal.shot(zh, "auditor-watchdog-phone-zh-CN")
+    assert zh.errors == []  # type: ignore[attr-defined]

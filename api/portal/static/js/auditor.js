@@ -5,6 +5,7 @@ import {
   api, busy, clear, download, el, errorText, fmtDay, fmtNumber, has, hexDetails, label, message, portalConfig, start, t,
 } from "./app.js";
 import { gate, table, whoLine } from "./staff.js";
+import { watchdogCard } from "./watchdog.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const state = { report: null, days: 14, consortium: null };
@@ -198,6 +199,7 @@ start({
     } catch (err) {
       parts = [message("error", errorText(err))];
     }
-    clear(main, el("h1", {}, t("page.auditor")), whoLine(me), parts, consortiumCard(config, rerender), auditCard(rerender));
+    const alerts = await watchdogCard(config, state, rerender);
+    clear(main, el("h1", {}, t("page.auditor")), whoLine(me), parts, alerts, consortiumCard(config, rerender), auditCard(rerender));
   },
 });
