@@ -21,9 +21,9 @@ from ledger.audit.history import ChainHistory
 from ledger.errors import Conflict, NotAuthorized, NotFound
 from ledger.ids import code_name, hex32, salted_hash
 from ledger.peers.gather import active_bodies, ask_all
-from ledger.watchdog import HistoryView, watch
 from ledger.watchdog.alerts import Alert, Thresholds
 from ledger.watchdog.reviews import Review, Verdict, latest_reviews
+from ledger.watchdog.runner import HistoryView, watch
 from ledger.watchdog.source import PAGE, mirror, mirrored_events, mirrored_through, own_events
 
 #: How long the auditor's node waits for a node's page of events, seconds; and the most pages per run.

@@ -15,8 +15,8 @@ import pytest
 
 from ledger.chain.bodies import Assignment
 from ledger.ids import code_id, code_name
-from ledger.watchdog import watch
 from ledger.watchdog.alerts import RULES, Alert, OfficeHours, Seen, Thresholds
+from ledger.watchdog.runner import watch
 
 ZONE = ZoneInfo("Asia/Shanghai")
 EAST, CIVIL = "0x" + code_id("rc-east").hex(), "0x" + code_id("civil-affairs").hex()
