@@ -342,6 +342,33 @@ def bench_trail(
     )
 
 
+@bench_app.command("watchdog")
+def bench_watchdog(
+    events: Annotated[int, typer.Option(min=10_000, max=10_000_000, help="Access events the rules read")] = 1_000_000,
+    readers: Annotated[int, typer.Option(min=20, max=100_000, help="Officers the reads are spread over")] = 500,
+    repeats: Annotated[int, typer.Option(min=1, max=20, help="Runs (the median is printed)")] = 3,
+    database: Annotated[str, typer.Option(help="postgresql or sqlite")] = "postgresql",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """The watchdog's five rules over EVENTS access events of 28 days with one pattern of each planted: the
+    time to load them and the rules' time (medians); it fails unless exactly the planted five are found."""
+    from bench.watchdog import run_watchdog_bench
+
+    if database not in ("sqlite", "postgresql"):
+        fail(BadArgument("--database is sqlite or postgresql"))
+    figures = run(
+        lambda: run_watchdog_bench(database=database, events=events, readers=readers, repeats=repeats, progress=progress)
+    )
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    out.print(
+        f"the watchdog over {figures['events']:,} events on {figures['database']}: load {figures['loadSeconds']} s, "
+        f"rules {figures['rulesSeconds']} s, {figures['totalSeconds']} s in all ({figures['eventsPerSecond']:,} "
+        f"events/s, median of {figures['repeats']}); found the {len(figures['alerts'])} planted patterns"
+    )
+
+
 @bench_app.command("consortium-pages")
 def bench_consortium_pages(
     events: Annotated[int, typer.Option(min=10, max=100_000, help="Reads of the resident's record")] = 1000,
