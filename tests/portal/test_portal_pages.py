@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,11 @@ import pytest
 from eth_account import Account
 
 from api.portal.pages import PAGES
+from ledger.client.api_client import ApiError
+from ledger.local.devkeys import dev_account
 from tests.api.conftest import Api
-from tests.api.test_flows import RC_OFFICER, granted_record
+from tests.api.test_flows import HOUSEHOLD, RC_OFFICER, granted_record, national_id
+from tests.api.test_posts import GRID1_WORKER, GRID2_WORKER
 from tests.portal.conftest import Portal, unlock
 from tests.portal.test_portal_flow import wait_anchored
 
@@ -419,3 +423,57 @@ def test_an_officer_sees_their_post_and_the_grids_it_covers(portal: Portal) -> N
     portal.sign_in(caseworker, "/officer", "civil-affairs-officer.json")
     text = caseworker.wait_for_selector("#my-post").inner_text()
     assert "低保专干" in text and "全部" in text  # a post without grids: the whole body
+
+
+def _until_changed(read: Any, old: Any, timeout: float = 60) -> Any:
+    """``read()`` once it differs from ``old`` (the page redraws after the transaction is mined)."""
+    deadline = time.monotonic() + timeout
+    while (now := read()) == old:
+        assert time.monotonic() < deadline, f"still {old!r} after {timeout} s"
+        time.sleep(0.2)
+    return now
+
+
+def test_an_admin_assigns_and_ends_posts_and_places_a_resident_in_the_browser(portal: Portal, system: Api) -> None:
+    worker2 = dev_account(30).address
+    page = portal.page()
+    portal.sign_in(page, "/admin", "rc-east-admin.json")
+    card = page.locator("#posts")
+    row = card.locator(f"tr[data-member='{worker2}']")
+    row.wait_for()
+    assert "Market Street" in row.inner_text() and "East Gate Lane" not in row.inner_text()
+    # grid 2's worker covers grid 1 as well, for a while: assigned here, the former assignment ends
+    old = row.get_attribute("data-assignment")
+    page.select_option("#assign-member", worker2)
+    page.select_option("#assign-post", "grid_worker")
+    for grid in ("grid-1", "grid-2"):
+        page.check(f"#assign-form input[name=grid][value='{grid}']")
+    page.click("#assign-form button[type=submit]")
+    new = _until_changed(lambda: row.get_attribute("data-assignment") if row.count() else None, old)
+    assert "East Gate Lane" in row.inner_text() and "Market Street" in row.inner_text()
+    assert system.contracts.bodies.get_assignment(int(old)).ended_at != 0
+    # ended from the page: the worker holds no post and reads nobody as the committee's own ...
+    row.locator(f"button[data-end='{new}']").click()
+    _until_changed(lambda: row.count(), 1)
+    assert system.signed_in(GRID2_WORKER).request("GET", "/assignments/mine") is None
+    # ... until the admin gives grid 2 back
+    page.select_option("#assign-member", worker2)
+    page.select_option("#assign-post", "grid_worker")
+    page.check("#assign-form input[name=grid][value='grid-2']")
+    page.click("#assign-form button[type=submit]")
+    row.wait_for(timeout=60_000)
+    assert system.signed_in(GRID2_WORKER).request("GET", "/assignments/mine")["grids"] == ["grid-2"]
+
+    # a new resident placed in grid 2 from the page: its worker reads them, grid 1's does not
+    nid = national_id()
+    record_id = system.signed_in(RC_OFFICER).register_record("household", nid, HOUSEHOLD)
+    page.fill("#place-nid", nid)
+    page.select_option("#place-grid", "grid-2")
+    page.click("#place-form button[type=submit]")
+    page.get_by_text("The resident is now in Grid 2: Market Street").wait_for(timeout=60_000)
+    assert system.signed_in(GRID2_WORKER).read(record_id, ["members"], "grid_management")["bundle"]
+    with pytest.raises(ApiError) as refused:
+        system.signed_in(GRID1_WORKER).read(record_id, ["members"], "grid_management")
+    assert refused.value.body["decision"] == "outside_grid"
+    portal.shot(page, "admin-posts-en")
+    assert page.errors == []  # type: ignore[attr-defined]

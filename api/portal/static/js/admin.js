@@ -3,6 +3,7 @@
 // bodies, see the body's members.
 
 import { api, busy, clear, el, errorText, field, fmtDate, hexDetails, label, message, personText, start, t } from "./app.js";
+import { postsCard } from "./posts.js";
 import { gate, table, whoLine } from "./staff.js";
 import { act } from "./wallet.js";
 import { textMatches } from "./verify.js";
@@ -136,7 +137,7 @@ start({
         api("GET", "/grants?view=given"), api("GET", "/emergencies?unreviewed=true"), api("GET", "/bodies/proposals"),
         api("GET", "/bodies/mine/members")]);
       parts = [await pendingCard(pending, rerender), grantsCard(grants, rerender), await emergenciesCard(emergencies, rerender),
-        votesCard(proposals, rerender), membersCard(members)];
+        votesCard(proposals, rerender), await postsCard(me, members, state, rerender), membersCard(members)];
     } catch (err) {
       parts = [message("error", errorText(err))];
     }
