@@ -21,7 +21,7 @@ from api.portal.pages import PAGES
 from ledger.client.api_client import ApiError
 from ledger.local.devkeys import dev_account
 from tests.api.conftest import Api
-from tests.api.test_flows import HOUSEHOLD, RC_OFFICER, granted_record, national_id
+from tests.api.test_flows import HOUSEHOLD, RC_ADMIN, RC_OFFICER, granted_record, national_id
 from tests.api.test_posts import GRID1_WORKER, GRID2_WORKER
 from tests.portal.conftest import Portal, unlock
 from tests.portal.test_portal_flow import wait_anchored
@@ -476,4 +476,26 @@ def test_an_admin_assigns_and_ends_posts_and_places_a_resident_in_the_browser(po
         system.signed_in(GRID1_WORKER).read(record_id, ["members"], "grid_management")
     assert refused.value.body["decision"] == "outside_grid"
     portal.shot(page, "admin-posts-en")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_an_officer_asks_for_their_post_and_the_request_names_it(portal: Portal, system: Api) -> None:
+    nid = national_id()
+    system.signed_in(RC_OFFICER).register_record("household", nid, HOUSEHOLD)
+    page = portal.page()
+    portal.sign_in(page, "/officer", "civil-affairs-officer.json")
+    page.fill("#nid", nid)
+    page.get_by_role("button", name="Find", exact=True).click()
+    page.locator("tr", has_text="household").locator("button[data-record]").click()
+    page.check("#req-fields input[value=address]")
+    page.select_option("#req-purpose", "subsistence_review")
+    page.fill("#req-why", "caseload handed over between the two caseworkers")
+    label_text = page.locator("label[for='req-for-post']").inner_text()
+    assert "For my post, Subsistence caseworker" in label_text
+    page.check("#req-for-post")
+    page.get_by_role("button", name="Sign and send the request").click()
+    sent = page.wait_for_selector("p.msg.ok").inner_text()
+    request_id = int(sent.split("no. ")[1].split(" ")[0])
+    asked = system.signed_in(RC_ADMIN).request("GET", f"/requests/{request_id}")
+    assert asked["post"] == "subsistence_caseworker" and asked["assignment"] in (None, 0)
     assert page.errors == []  # type: ignore[attr-defined]

@@ -75,6 +75,8 @@ function requestCard(rerender) {
   const fields = fieldChoice("req-fields", record.category);
   const purpose = purposeSelect();
   const why = el("textarea", { required: true, minlength: 3, maxlength: 2000 });
+  const held = state.held && state.held.inForce ? state.held : null;
+  const forPost = el("input", { type: "checkbox", id: "req-for-post" });
   const submit = el("button", { type: "submit" }, t("officer.sendRequest"));
   const form = el("form", { class: "stack", onsubmit: (ev) => {
     ev.preventDefault();
@@ -82,13 +84,15 @@ function requestCard(rerender) {
       const picked = chosen(fields);
       if (!picked.length) { out.replaceChildren(message("error", t("error.no_fields"))); return; }
       const done = await act("POST", "/requests", { scope: "record", recordId: record.recordId, fields: picked,
-        purpose: purpose.value, justification: why.value });
+        purpose: purpose.value, justification: why.value, ...(held && forPost.checked ? { post: held.post } : {}) });
       state.notice = t("officer.requestSent", { id: eventArg(done, "AccessRequested", "requestId") });
       state.target = null;
       rerender();
     });
   } }, fields, field("req-purpose", "form.purpose", purpose),
   field("req-why", "officer.justification", why, "officer.justificationHint"),
+  held ? el("div", {}, el("label", { for: "req-for-post" }, forPost, " ",
+    t("officer.forPost", { post: label("postcode", held.post) })), el("p", { class: "hint" }, t("officer.forPostHint"))) : null,
   el("div", { class: "actions" }, submit,
     el("button", { type: "button", class: "secondary", onclick: () => { state.target = null; rerender(); } }, t("form.cancel"))), out);
   return el("section", { class: "card", "aria-labelledby": "req-h" },
@@ -197,6 +201,7 @@ start({
       const [[r, g], held, grids] = await Promise.all([mine(), api("GET", "/assignments/mine"), api("GET", "/grids")]);
       [requests, grants] = [r, g];
       post = postLine(held, grids, me);
+      state.held = held;
     } catch (err) { problem = errorText(err); }
     clear(main, el("h1", {}, t("page.officer")), whoLine(me), post,
       state.notice ? message("ok", state.notice) : null, problem ? message("error", problem) : null,
