@@ -68,6 +68,11 @@ class TrailEvent(BaseModel):
     reader: str = Field(description="The officer's account")
     readerName: str | None = Field(default=None, description="The officer's name, from the members' directory")
     readerPost: str | None = Field(default=None, description="The officer's post, from the members' directory")
+    readerGrids: list[str] = Field(
+        default=[],
+        description="When the reader's body names them by post alone: the grids that post covered when they read, "
+        "by name (from the chain), so the resident reads 'grid worker of Grid 2'",
+    )
     readerBody: str
     recordId: str
     version: int

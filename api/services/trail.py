@@ -29,6 +29,7 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
     """Events with their emergency flags (from the chain index) and anchors."""
     anchors = node.trail.anchors_of([e.seq for e in events])
     people = node.people.of({e.reader for e in events})
+    scopes: dict[tuple[str, int], list[str]] = {}
     out = []
     for e in events:
         flag = None
@@ -43,6 +44,8 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
             else None
         )
         who = people.get(e.reader)
+        if who is not None and who.name is None and who.post and (e.reader, e.block) not in scopes:
+            scopes[(e.reader, e.block)] = grids_read_from(node, e.reader, e.block)
         out.append(
             TrailEvent(
                 seq=e.seq,
@@ -50,6 +53,7 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
                 reader=e.reader,
                 readerName=who.name if who else None,
                 readerPost=who.post if who else None,
+                readerGrids=scopes.get((e.reader, e.block), []),
                 readerBody=code_name(bytes.fromhex(e.reader_body[2:])),
                 recordId=e.record_id,
                 version=e.version,
@@ -63,6 +67,16 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
             )
         )
     return out
+
+
+def grids_read_from(node: Node, reader: str, block: int) -> list[str]:
+    """The names of the grids the post ``reader`` held at ``block`` covered (none: no post, or a whole body)."""
+    b = node.contracts.bodies
+    held = int(b.handle.view("assignmentOf", reader, block=block))
+    if not held:
+        return []
+    a = b.get_assignment(held)
+    return [b.grid_name(a.body, g) for g in a.grids]
 
 
 def code_limit(request: Request) -> RateLimit:

@@ -439,7 +439,9 @@ def place_residents(
 #: Invented staff of the demo bodies, by dev account index: (name, post), for the members' directory.
 #: The demo's invented staff, by name and post as their bodies would enter them: in Chinese. The portal's
 #: English catalogue gives each an English form ("name.王芳": "Wang Fang", "post.低保专干": ...).
-STAFF: dict[int, tuple[str, str]] = {
+#: Grid 2's worker is described by post alone, as a committee may choose: residents see "Grid worker of Grid 2:
+#: Market Street" where they would see a name.
+STAFF: dict[int, tuple[str | None, str]] = {
     1: ("周敏", "街道办主任"),
     2: ("孙浩", "街道办副主任"),
     3: ("胡静", "网格协调员"),
@@ -459,11 +461,11 @@ STAFF: dict[int, tuple[str, str]] = {
     17: ("谢宁", "督查员"),
     18: ("唐宇", "数据审计员"),
     26: ("吴刚", "网格员"),
-    30: ("郑霞", "网格员"),
+    30: (None, "网格员"),
     31: ("钱坤", "低保专干"),
 }
 #: The English forms, for the portal's English catalogue (tests/portal checks both stay in step).
-STAFF_EN: dict[int, tuple[str, str]] = {
+STAFF_EN: dict[int, tuple[str | None, str]] = {
     1: ("Zhou Min", "Subdistrict director"),
     2: ("Sun Hao", "Deputy subdistrict director"),
     3: ("Hu Jing", "Grid coordinator"),
@@ -483,7 +485,7 @@ STAFF_EN: dict[int, tuple[str, str]] = {
     17: ("Xie Ning", "Inspector"),
     18: ("Tang Yu", "Data auditor"),
     26: ("Wu Gang", "Grid worker"),
-    30: ("Zheng Xia", "Grid worker"),
+    30: (None, "Grid worker"),
     31: ("Qian Kun", "Subsistence caseworker"),
 }
 KEYSTORE_PASSWORD = "demo"  # of the demo's keystore files: WELL-KNOWN DEVELOPMENT KEYS, for the local demo only

@@ -57,8 +57,17 @@ def test_a_grid_worker_reads_the_residents_of_their_own_grid_only(api: Api) -> N
     assert "grid" in denied.body["message"]
     # moved to grid 2: its worker reads them, grid 1's no longer does
     admin.act("PUT", "/residents/grid", {"nationalId": nid, "grid": "grid-2"})
-    assert worker2.read(record_id, ["members"], "grid_management")["bundle"]
+    seq = worker2.read(record_id, ["members"], "grid_management")["receipt"]["seq"]
     refused(lambda: worker1.read(record_id, ["members"], "grid_management"), 403, "outside_grid")
+    # the committee names grid 2's worker by post alone: the resident reads "grid worker of grid 2", and a
+    # named worker by name
+    code = officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    events = {e["seq"]: e for e in api.client().trail_by_code(code)["events"]}
+    read_by_2 = events[seq]
+    assert (read_by_2["readerName"], read_by_2["readerPost"]) == (None, "网格员")
+    assert read_by_2["readerGrids"] == ["Grid 2: Market Street"]
+    by_grid_1 = next(e for e in events.values() if e["reader"] == worker1.account.address)
+    assert by_grid_1["readerName"] == "吴刚" and by_grid_1["readerGrids"] == []
 
 
 def test_only_a_bodys_admin_assigns_and_ends_its_posts(api: Api) -> None:

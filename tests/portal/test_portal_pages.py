@@ -499,3 +499,16 @@ def test_an_officer_asks_for_their_post_and_the_request_names_it(portal: Portal,
     asked = system.signed_in(RC_ADMIN).request("GET", f"/requests/{request_id}")
     assert asked["post"] == "subsistence_caseworker" and asked["assignment"] in (None, 0)
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_resident_reads_grid_worker_of_grid_2_where_the_committee_gives_no_name(portal: Portal, system: Api) -> None:
+    nid = national_id()
+    record_id = system.signed_in(RC_OFFICER).register_record("household", nid, HOUSEHOLD)
+    system.signed_in(RC_ADMIN).act("PUT", "/residents/grid", {"nationalId": nid, "grid": "grid-2"})
+    system.signed_in(GRID2_WORKER).read(record_id, ["members"], "grid_management")
+    code = system.signed_in(RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    for lang, words in (("en", "Grid worker of Grid 2: Market Street"), ("zh-CN", "网格员（Grid 2: Market Street）")):
+        page = open_trail(portal, code, lang=lang)
+        assert words in page.locator("ol.events > li").first.inner_text()
+        assert page.errors == []  # type: ignore[attr-defined]
+    portal.shot(page, "resident-grid-worker-zh-CN")

@@ -78,6 +78,9 @@ function consentCard(rerender) {
 }
 
 function who(e) {
+  if (!e.readerName && e.readerPost && e.readerGrids && e.readerGrids.length) {  // named by post alone: which grids
+    return t("person.postOfGrids", { post: label("post", e.readerPost), grids: e.readerGrids.join(t("list.sep")) });
+  }
   return personText(e.readerName, e.readerPost) || t("person.unnamed");
 }
 
