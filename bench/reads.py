@@ -200,6 +200,8 @@ class BenchSystem:
     signer: Signer
     events: Callable[[], int]
     anchor_latency: Callable[[], dict[str, Any]]
+    rpc_url: str = ""
+    record_id: str = ""
 
 
 @contextmanager
@@ -280,7 +282,16 @@ def bench_system(
                 time.sleep(0.5)
             return dict(auditor.request("GET", "/audit/dashboard", params={"days": 1})["latencySeconds"])
 
-        yield BenchSystem(url, unaudited, token, Signer(typed, bytes(dev_account(CA_OFFICER).key)), events, anchor_latency)
+        yield BenchSystem(
+            url,
+            unaudited,
+            token,
+            Signer(typed, bytes(dev_account(CA_OFFICER).key)),
+            events,
+            anchor_latency,
+            settings.effective_rpc_url,
+            record_id,
+        )
 
 
 @contextmanager

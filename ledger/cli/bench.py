@@ -369,6 +369,30 @@ def bench_watchdog(
     )
 
 
+@bench_app.command("posts")
+def bench_posts(
+    clients: Annotated[int, typer.Option(min=1, max=256, help="wrk connections")] = 16,
+    seconds: Annotated[float, typer.Option(min=1, max=120, help="Seconds of each run")] = 5,
+    repeats: Annotated[int, typer.Option(min=1, max=20, help="Runs per reader (the median is printed)")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Audited reads/s with and without the post and grid checks, in one run: a grant bound to no post beside
+    one bound to the reader's assignment; an own-body read by a whole-body post beside a grid worker's."""
+    from bench.posts import run_posts_bench
+
+    figures = run(lambda: run_posts_bench(clients=clients, seconds=seconds, repeats=repeats, progress=progress))
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    for name, p in figures["points"].items():
+        out.print(
+            f"{name:28} {p['reads_per_s']:8.1f} reads/s  p50 {p['p50_ms']:.1f} ms  p99 {p['p99_ms']:.1f} ms  "
+            f"checkAccess {p['checkGas']:,} gas"
+        )
+    r = figures["ratios"]
+    out.print(f"post-bound grant / unbound: {r['postBoundGrant']}x; grid worker / whole-body post: {r['gridWorker']}x")
+
+
 @bench_app.command("consortium-pages")
 def bench_consortium_pages(
     events: Annotated[int, typer.Option(min=10, max=100_000, help="Reads of the resident's record")] = 1000,
