@@ -2,7 +2,7 @@
 // post ends) and ending one (every grant bound to it stops at its next read); at a residents' committee,
 // placing a resident in one of its grids. Each is a chain action signed with the admin's own key.
 
-import { api, busy, el, field, fmtDate, label, message, personText, t } from "./app.js";
+import { api, busy, el, field, fmtDate, hexDetails, label, message, personText, short, t } from "./app.js";
 import { table } from "./staff.js";
 import { act } from "./wallet.js";
 
@@ -14,8 +14,8 @@ function scopeText(a, names, body) {
 
 function assignForm(members, posts, grids, state, rerender) {
   const out = el("div", { "aria-live": "polite" });
-  const member = el("select", { required: true }, members.map((m) =>
-    el("option", { value: m.account }, personText(m.name ? label("name", m.name) : null, null) || m.account)));
+  const member = el("select", { required: true }, members.map((m) => el("option", { value: m.account },
+    [personText(m.name, m.post), short(m.account)].filter(Boolean).join(" · "))));
   const post = el("select", { required: true }, posts.map((p) => el("option", { value: p }, label("postcode", p))));
   const boxes = grids.map((g) => el("label", {}, el("input", { type: "checkbox", value: g.code, name: "grid" }), g.name));
   const until = el("input", { type: "date", required: true, value: new Date(Date.now() + YEAR_MS).toISOString().slice(0, 10) });
@@ -57,7 +57,8 @@ export async function postsCard(me, members, state, rerender) {
   const names = Object.fromEntries(grids.map((g) => [g.code, g.name]));
   const out = el("div", { "aria-live": "polite" });
   const rows = assignments.map((a) => el("tr", { "data-assignment": a.id, "data-member": a.member },
-    el("td", {}, a.name ? label("name", a.name) : a.member), el("td", {}, label("postcode", a.post)),
+    el("td", {}, a.name ? label("name", a.name) : [t("person.unnamed"), hexDetails([t("admin.memberAccount"), a.member])]),
+    el("td", {}, label("postcode", a.post)),
     el("td", {}, scopeText(a, names, me.body)), el("td", {}, fmtDate(a.until)),
     el("td", {}, el("button", { type: "button", class: "danger", "data-end": a.id, onclick: (ev) => busy(ev.target, out, async () => {
       await act("DELETE", `/assignments/${a.id}`);
