@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from api.deps import Node
 from api.metrics import Metrics
@@ -17,6 +18,8 @@ from ledger.chain.deploy import Contracts
 from ledger.chain.head import follow_chain
 from ledger.errors import BadArgument
 from ledger.index.indexer import Indexer
+from ledger.notify.delivery import Delivery
+from ledger.notify.outbox import BATCH, Outbox, Windows
 from ledger.peers.exchange import NodeClient, NodeIdentity
 from ledger.peers.gather import published_api_at
 from ledger.peers.people import People
@@ -66,6 +69,24 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
         head=questions,
     )
     metrics.watch_commits(trail.writer)
+    outbox = Outbox(
+        store.engine,
+        store.body,
+        sensitive=settings.notify_sensitive,
+        windows=Windows(settings.notify_digest_seconds, ZoneInfo(settings.watchdog_timezone)),
+    )
+    delivery = (
+        Delivery(
+            store.engine,
+            store.body,
+            webhook=settings.notify_webhook,
+            secret=settings.notify_secret.get_secret_value().encode() if settings.notify_secret else b"",
+            link=settings.notify_link or settings.api_uri.rstrip("/") + "/resident",
+        )
+        if settings.notify_webhook
+        else None
+    )
+    metrics.watch_notices(outbox, delivery)
     peers = NodeClient(
         NodeIdentity(store.body, bytes(relayer.account.key), chain.chain_id, contracts.bodies.handle.address),
         endpoint_of=partial(published_api_at, questions),
@@ -87,6 +108,8 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
         questions=questions,
         peers=peers,
         people=People(directory, questions, peers, store.body),
+        outbox=outbox,
+        delivery=delivery,
     )
 
 
@@ -103,6 +126,7 @@ def background(node: Node, stop: threading.Event) -> None:
         if settings.trail_anchoring:
             inner.append(threading.Thread(target=node.anchorer.run, args=(stop,), name="anchorer", daemon=True))
         inner.append(threading.Thread(target=watchdog_runs, args=(node, stop), name="watchdog", daemon=True))
+        inner.append(threading.Thread(target=notify_runs, args=(node, stop), name="notify", daemon=True))
         for t in inner:
             t.start()
         for t in inner:
@@ -121,3 +145,16 @@ def watchdog_runs(node: Node, stop: threading.Event) -> None:
                 alerts_out(node, None, 14, consortium=True)
         except Exception:  # noqa: BLE001 - a failed run is logged and the next one tries again
             log.exception("the watchdog's run failed; the next one is in %s s", node.settings.watchdog_interval)
+
+
+def notify_runs(node: Node, stop: threading.Event) -> None:
+    """The outbox follows the trail, and (with a gateway) sends what is due, every ``notify_interval``."""
+    while not stop.is_set():
+        try:
+            while node.outbox.follow() >= BATCH and not stop.is_set():
+                pass
+            if node.delivery is not None:
+                node.delivery.run_once()
+        except Exception:  # noqa: BLE001 - the database or the gateway is away: the next pass tries again
+            log.exception("the notices' pass failed; the next one is in %s s", node.settings.notify_interval)
+        stop.wait(node.settings.notify_interval)

@@ -26,6 +26,8 @@ from ledger.chain.views import member_of
 from ledger.errors import NotAuthenticated, NotAuthorized
 from ledger.ids import Role, code_name
 from ledger.index.indexer import Indexer
+from ledger.notify.delivery import Delivery
+from ledger.notify.outbox import Outbox
 from ledger.peers.exchange import NodeClient
 from ledger.peers.people import People
 from ledger.records.store import RecordStore
@@ -58,6 +60,8 @@ class Node:
     questions: Questions
     peers: NodeClient  # other bodies' nodes, called as this node
     people: People  # names and posts: this body's from its directory, others' from their nodes
+    outbox: Outbox  # notices to residents, following the trail
+    delivery: Delivery | None  # to the gateway (None: no LEDGER_NOTIFY_WEBHOOK, notices wait)
 
     @property
     def body(self) -> str:

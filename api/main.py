@@ -27,6 +27,7 @@ from api.routes import (
     emergencies,
     health,
     node,
+    notify,
     posts,
     reads,
     records,
@@ -56,6 +57,7 @@ ROUTERS = (
     node.router,
     posts.router,
     watchdog.router,
+    notify.router,
 )
 
 

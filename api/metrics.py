@@ -111,9 +111,19 @@ class Metrics:
             ["scope", "rule", "state"],
             registry=self.registry,
         )
+        self.notices_pending = Gauge(
+            "ledger_notices_pending", "Notices to residents not yet delivered to the gateway", registry=self.registry
+        )
+        self.notices_delivered = Gauge(
+            "ledger_notices_delivered_total", "Notices delivered by this process since it started", registry=self.registry
+        )
         self.watchdog_runs = Counter(
             "ledger_watchdog_runs", "Runs of the watchdog's rules", ["scope"], registry=self.registry
         )
+
+    def watch_notices(self, outbox: Any, delivery: Any) -> None:
+        self.notices_pending.set_function(outbox.pending)
+        self.notices_delivered.set_function(lambda: delivery.delivered if delivery else 0)
 
     def watchdog_seen(self, scope: str, alerts: list[tuple[str, str]]) -> None:
         """Sets the alert gauges of ``scope`` to one run's (rule, state) pairs."""

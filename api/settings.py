@@ -70,6 +70,37 @@ class ApiSettings(Settings):
         default=None, ge=0, description="Development only: relay with well-known dev key N"
     )
 
+    notify_webhook: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="URL of the body's SMS / WeChat gateway that notices to residents are POSTed to; unset: notices "
+        "wait in the outbox",
+    )
+    notify_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA-256 key of the notices' X-Civic-Ledger-Signature (>= 32 characters)"
+    )
+    notify_sensitive: list[str] = Field(
+        default=["health"], description="Categories whose every read is an instant notice (the rest: a daily digest)"
+    )
+    notify_digest_seconds: float = Field(
+        default=86_400, ge=1, le=7 * 86_400, description="A digest's window, seconds (a day, from local midnight)"
+    )
+    notify_interval: float = Field(default=1.0, gt=0, le=60, description="Seconds between the outbox's passes")
+    notify_link: str | None = Field(
+        default=None, description="The resident's page the notices link to (default: the portal's)"
+    )
+
+    @model_validator(mode="after")
+    def _notify(self) -> ApiSettings:
+        if self.notify_webhook:
+            secret = self.notify_secret.get_secret_value() if self.notify_secret else ""
+            if len(secret) < 32 or estimated_bits(secret) < MIN_SECRET_BITS:
+                raise ValueError(
+                    "LEDGER_NOTIFY_WEBHOOK needs LEDGER_NOTIFY_SECRET: the key the gateway checks notices with, "
+                    "random, at least 32 characters"
+                )
+        return self
+
     @model_validator(mode="after")
     def _secrets(self) -> ApiSettings:
         secret = self.api_token_secret.get_secret_value() if self.api_token_secret else ""

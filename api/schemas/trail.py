@@ -62,6 +62,13 @@ class AnchorRef(BaseModel):
     blockNumber: int | None
 
 
+class NoticeRef(BaseModel):
+    id: str = Field(description="The notice's id (the gateway's idempotency key)")
+    kind: str = Field(description="instant (a sensitive category), digest (the day's reads) or late")
+    state: str = Field(description="pending or delivered")
+    deliveredAt: dt.datetime | None = Field(description="When the gateway took it")
+
+
 class TrailEvent(BaseModel):
     seq: int
     at: dt.datetime
@@ -83,6 +90,9 @@ class TrailEvent(BaseModel):
     emergency: EmergencyFlag | None = Field(description="Set for a break-glass read: flagged until reviewed")
     eventHash: str
     anchor: AnchorRef | None = Field(description="The on-chain anchor holding this event; null until anchored")
+    notice: NoticeRef | None = Field(
+        default=None, description="The notice to the resident that tells of this read (null: not in the outbox yet)"
+    )
 
 
 class TrailOut(BaseModel):

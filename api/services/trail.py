@@ -12,12 +12,12 @@ from fastapi import Request
 
 from api.deps import Actor, Node
 from api.ratelimit import RateLimit
-from api.schemas.trail import AnchorRef, ByCodeIn, EmergencyFlag, SessionOut, TrailEvent, TrailPage
+from api.schemas.trail import AnchorRef, ByCodeIn, EmergencyFlag, NoticeRef, SessionOut, TrailEvent, TrailPage
 from api.services.custody import require_own_resident
 from ledger.chain.access import ZERO
 from ledger.errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from ledger.ids import code_name, hex32, parse_record_id
-from ledger.store.models import AccessEvent
+from ledger.store.models import AccessEvent, Notice
 from ledger.store.trail import code_hash, normalise_code
 from ledger.trail.proofs import build_trail, event_material
 
@@ -30,6 +30,9 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
     anchors = node.trail.anchors_of([e.seq for e in events])
     people = node.people.of({e.reader for e in events})
     scopes: dict[tuple[str, int], list[str]] = {}
+    # a node with no gateway tells nobody: its events carry no notice
+    subjects = {e.subject_id for e in events} if node.delivery is not None else set()
+    notices = {subject: node.outbox.of_subject(subject) for subject in subjects}
     out = []
     for e in events:
         flag = None
@@ -64,9 +67,21 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
                 emergency=flag,
                 eventHash=e.event_hash,
                 anchor=anchor,
+                notice=notice_of(e, notices[e.subject_id]) if e.subject_id in notices else None,
             )
         )
     return out
+
+
+def notice_of(e: AccessEvent, notices: list[Notice]) -> NoticeRef | None:
+    """The notice that tells the resident of read ``e``: its own (instant, late), or its window's digest."""
+    at = e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)
+    for n in notices:
+        if (n.kind != "digest" and n.seq == e.seq) or (n.kind == "digest" and n.window_start <= at < n.window_end):
+            if n.kind == "digest" and any(m.kind == "late" and m.seq == e.seq for m in notices):
+                continue  # it came after its digest went: its own notice tells of it
+            return NoticeRef(id=n.id, kind=n.kind, state=n.state, deliveredAt=n.delivered_at)
+    return None
 
 
 def grids_read_from(node: Node, reader: str, block: int) -> list[str]:

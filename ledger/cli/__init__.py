@@ -9,7 +9,20 @@ from typing import NoReturn
 
 import typer
 
-from ledger.cli import api, bench, consortium, governance, keys, posts, records, residents, system, trail, watchdog
+from ledger.cli import (
+    api,
+    bench,
+    consortium,
+    governance,
+    keys,
+    notify,
+    posts,
+    records,
+    residents,
+    system,
+    trail,
+    watchdog,
+)
 from ledger.cli.common import err
 from ledger.errors import Internal, LedgerError
 
@@ -32,6 +45,7 @@ app.add_typer(residents.residents_app, name="residents")
 app.add_typer(watchdog.watchdog_app, name="watchdog")
 api.register(app)  # after the system commands, so `--help` lists those first
 trail.register(app)
+notify.register(app)
 
 
 def main() -> None:

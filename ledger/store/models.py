@@ -305,4 +305,39 @@ class WatchedEvent(SQLModel, table=True):
     at: dt.datetime = Field(sa_type=UtcDateTime)
 
 
+# --------------------------------------------------------------------------- notices to residents
+
+
+class NotifyCursor(SQLModel, table=True):
+    """The last access event of a body's trail turned into notices: the outbox follows the trail, which is
+    durable before any read is answered, so a notice is never lost to a crash between the two."""
+
+    __tablename__ = "notify_cursor"
+    body: str = Field(primary_key=True, max_length=66)
+    last_seq: int = Field(sa_type=BigInteger)
+
+
+class Notice(SQLModel, table=True):
+    """One notice to a resident about reads of their data at this body: ``instant`` (one read of a sensitive
+    category) or ``digest`` (every read of a window, sent when it ends). Its id is the gateway's
+    idempotency key: a notice re-sent after a crash is the same notice."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_due", "state", "next_attempt_at"), Index("ix_notices_subject", "body", "subject_id"))
+    id: str = Field(primary_key=True, max_length=66)
+    body: str = Field(max_length=66)
+    subject_id: str = Field(max_length=66)
+    kind: str = Field(max_length=8, description="instant or digest")
+    seq: int = Field(default=0, sa_type=BigInteger, description="The read of an instant notice")
+    window_start: dt.datetime = Field(sa_type=UtcDateTime, description="A digest's reads are of [start, end)")
+    window_end: dt.datetime = Field(sa_type=UtcDateTime)
+    state: str = Field(max_length=12, description="pending or delivered")
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    receipt: str | None = Field(default=None, max_length=1000, description="The gateway's answer: status and body")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
 from ledger.index import models as index_models  # noqa: E402,F401  (the indexer's tables, on the same metadata)

@@ -183,6 +183,8 @@ function eventItem(e) {
   ];
   // A failed entry shows nothing reassuring beside its failure: no "on the shared ledger" line.
   if (v !== "failed") pairs.push([t("trail.anchored"), t(e.anchor ? "trail.anchoredYes" : "trail.anchoredNo")]);
+  if (e.notice) pairs.push([t("trail.notified"), e.notice.state === "delivered"
+    ? t(`trail.notified.${e.notice.kind}`, { when: fmtDate(e.notice.deliveredAt) }) : t("trail.notifiedPending")]);
   return el("li", { "data-seq": e.seq, "data-custodian": e.custodian, "data-verified": v, class: v === "failed" ? "failed" : null },
     el("h3", { id }, t("trail.readBy", { body: label("body", e.readerBody), who: who(e) })),
     status, facts(pairs),

@@ -1,0 +1,163 @@
+"""The outbox follows the trail: each access event after the cursor becomes a notice, in one transaction
+with the cursor's move.
+
+The trail is committed before any read is answered, so following it loses nothing to a crash: a node
+killed after a read and before the notice resumes at the cursor. A read of a sensitive category
+(``notify_sensitive``) is an ``instant`` notice of its own; every other read joins its resident's
+``digest`` of the window it falls in (``notify_digest_seconds``, a day by default, days starting at
+midnight in ``watchdog_timezone``), sent when the window ends. So a standing agreement's batch read of a
+thousand residents is one notice to each, once that day. A read that reaches the outbox after its digest
+went is a ``late`` notice of its own. Notice ids are Keccak-256 of their kind, body,
+subject and read or window: the gateway's idempotency key, the same for a notice sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from eth_utils import keccak
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
+
+from ledger.store.models import AccessEvent, Notice, NotifyCursor
+
+#: Events turned into notices per transaction.
+BATCH = 2_000
+#: A digest goes this long after its window ends (a quarter of a shorter window): a read committed at the
+#: window's last instant reaches the outbox first. One that comes later still gets a notice of its own ("late").
+DIGEST_GRACE = dt.timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Digest windows of ``seconds``, aligned on midnight in ``zone`` (a day by default)."""
+
+    seconds: float
+    zone: ZoneInfo
+
+    def of(self, at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        local = at.astimezone(self.zone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        n = int((local - midnight).total_seconds() // self.seconds)
+        start = midnight + dt.timedelta(seconds=n * self.seconds)
+        return start.astimezone(dt.UTC), (start + dt.timedelta(seconds=self.seconds)).astimezone(dt.UTC)
+
+
+def notice_id(kind: str, body: str, subject: str, key: str) -> str:
+    return "0x" + keccak(f"civic-ledger/notice@1|{kind}|{body}|{subject}|{key}".encode()).hex()
+
+
+class Outbox:
+    def __init__(self, engine: Engine, body: bytes, *, sensitive: Iterable[str], windows: Windows) -> None:
+        self.engine, self.body = engine, "0x" + body.hex()
+        self.sensitive, self.windows = frozenset(sensitive), windows
+        self.grace = min(DIGEST_GRACE, dt.timedelta(seconds=windows.seconds / 4))
+        self._insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(Notice.__table__)  # type: ignore[attr-defined]
+
+    def follow(self) -> int:
+        """Turns the events after the cursor into notices (at most :data:`BATCH`); returns how many it read."""
+        with self.engine.begin() as conn:
+            cursor = conn.execute(
+                select(col(NotifyCursor.last_seq)).where(col(NotifyCursor.body) == self.body).with_for_update()
+            ).scalar()
+            if cursor is None:
+                conn.execute(NotifyCursor.__table__.insert().values(body=self.body, last_seq=0))  # type: ignore[attr-defined]
+                cursor = 0
+            rows = conn.execute(
+                select(col(AccessEvent.seq), col(AccessEvent.subject_id), col(AccessEvent.category), col(AccessEvent.at))
+                .where(col(AccessEvent.body) == self.body, col(AccessEvent.seq) > cursor)
+                .order_by(col(AccessEvent.seq))
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                return 0
+            notices: list[dict[str, Any]] = []
+            for seq, subject, category, at in rows:
+                at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+                if category in self.sensitive:
+                    notices.append(self._row("instant", subject, str(seq), seq, at, at, at))
+                else:
+                    start, end = self.windows.of(at)
+                    notices.append(self._row("digest", subject, start.isoformat(), seq, start, end, end + self.grace))
+            sent = set(
+                conn.execute(
+                    select(col(Notice.id)).where(
+                        col(Notice.id).in_([n["id"] for n in notices if n["kind"] == "digest"]),
+                        col(Notice.state) == "delivered",
+                    )
+                ).scalars()
+            )
+            for n in notices:  # a read that reached the outbox after its window's digest went: a notice of its own
+                if n["id"] in sent:
+                    n.update(
+                        self._row(
+                            "late",
+                            str(n["subject_id"]),
+                            str(n["seq"]),
+                            int(n["seq"]),
+                            n["window_start"],
+                            n["window_end"],
+                            dt.datetime.now(dt.UTC),
+                        )
+                    )
+            unique: dict[str, dict[str, Any]] = {}
+            for n in notices:  # a digest keeps its first read's seq
+                unique.setdefault(n["id"], n)
+            conn.execute(self._insert.on_conflict_do_nothing(index_elements=["id"]), list(unique.values()))
+            conn.execute(
+                NotifyCursor.__table__.update()  # type: ignore[attr-defined]
+                .where(NotifyCursor.__table__.c.body == self.body)  # type: ignore[attr-defined]
+                .values(last_seq=rows[-1][0])
+            )
+            return len(rows)
+
+    def pending(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(Notice)
+                    .where(col(Notice.body) == self.body, col(Notice.state) == "pending")
+                ).scalar()
+                or 0
+            )
+
+    def of_subject(self, subject: str) -> list[Notice]:
+        """A resident's notices here, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Notice)
+                .where(col(Notice.body) == self.body, col(Notice.subject_id) == subject)
+                .order_by(col(Notice.created_at).desc())
+                .limit(500)
+            ).all()
+        return [Notice.model_validate(dict(r._mapping)) for r in rows]
+
+    def latest(self, limit: int = 100) -> list[Notice]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Notice).where(col(Notice.body) == self.body).order_by(col(Notice.created_at).desc()).limit(limit)
+            ).all()
+        return [Notice.model_validate(dict(r._mapping)) for r in rows]
+
+    def _row(
+        self, kind: str, subject: str, key: str, seq: int, start: dt.datetime, end: dt.datetime, due: dt.datetime
+    ) -> dict[str, Any]:
+        return {
+            "id": notice_id(kind, self.body, subject, key),
+            "body": self.body,
+            "subject_id": subject,
+            "kind": kind,
+            "seq": seq,
+            "window_start": start,
+            "window_end": end,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": due,
+            "created_at": dt.datetime.now(dt.UTC),
+        }

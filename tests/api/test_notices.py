@@ -1,0 +1,224 @@
+"""Notices to residents: a real local HTTP receiver plays the body's SMS / WeChat gateway.
+
+rc-east's node runs with ``LEDGER_NOTIFY_WEBHOOK`` pointing at the receiver, elderly care as the sensitive
+category (each read an instant notice) and 4-second digest windows (household reads, one digest per
+resident and window). The receiver checks every signature, refuses stale or forged ones, and can be
+turned off (503) to play a gateway that is down; the node is killed with SIGKILL to play a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from ledger.config import Settings
+from ledger.local.api_processes import ApiProcess
+from ledger.local.chain_node import LocalNode
+from ledger.local.system import open_chain, up
+from ledger.notify.delivery import verify
+from tests.api.conftest import BLOCK_TIME, TOKEN_SECRET, Api
+from tests.api.test_flows import HOUSEHOLD, RC_ADMIN, RC_OFFICER, national_id
+from tests.support import free_port, rpc
+
+pytestmark = pytest.mark.node
+
+SECRET = "test-only notify secret: 0f3c9a7e5b2d41c8a6e9"
+ELDERLY = {
+    "care_level": 2,
+    "caregiver": "Daughter, Test Lane 1",
+    "living_alone": False,
+    "services": ["meals"],
+    "emergency_contact": "+86 10 5550 0100",
+    "notes": None,
+}
+
+
+@dataclass
+class Gateway:
+    """The receiving end: every POST kept with whether its signature held; ``up`` False answers 503."""
+
+    up: bool = True
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def taken(self) -> list[dict[str, Any]]:
+        """The notices taken (answered 200), each once: the gateway dedupes by the notice id."""
+        with self.lock:
+            seen: dict[str, dict[str, Any]] = {}
+            for p in self.posts:
+                if p["status"] == 200:
+                    seen.setdefault(p["id"], p)
+            return list(seen.values())
+
+    def wait(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 60) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while not done(taken := self.taken()):
+            assert time.monotonic() < deadline, f"the gateway has {taken}"
+            time.sleep(0.2)
+        return taken
+
+
+def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            signed = verify(SECRET.encode(), body, self.headers.get("X-Civic-Ledger-Signature", ""))
+            status = 200 if gw.up and signed else 503 if not gw.up else 401
+            with gw.lock:
+                gw.posts.append(
+                    {
+                        "id": self.headers.get("X-Civic-Ledger-Notice"),
+                        "signed": signed,
+                        "status": status,
+                        "raw": body,
+                        "json": json.loads(body),
+                    }
+                )
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b'{"accepted": true}' if status == 200 else b'{"error": "unavailable"}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@dataclass
+class Notified:
+    api: Api
+    gateway: Gateway
+    node: ApiProcess
+    port: int
+    env: dict[str, str]
+
+    def restart(self) -> None:
+        self.node.up(self.port, env=self.env)
+
+
+@pytest.fixture(scope="module")
+def notified(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notified]:
+    gateway = Gateway()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(gateway))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    home = tmp_path_factory.mktemp("notices") / "home"
+    settings = Settings(home=home, node_port=free_port())
+    up(settings)
+    rpc(settings.effective_rpc_url, "evm_setIntervalMining", BLOCK_TIME)
+    port = free_port()
+    env = {
+        **os.environ,
+        "LEDGER_HOME": str(home),
+        "LEDGER_NODE_PORT": str(settings.node_port),
+        "LEDGER_API_TOKEN_SECRET": TOKEN_SECRET,
+        "LEDGER_NOTIFY_WEBHOOK": f"http://127.0.0.1:{server.server_port}/notices",
+        "LEDGER_NOTIFY_SECRET": SECRET,
+        "LEDGER_NOTIFY_SENSITIVE": '["elderly_care"]',
+        "LEDGER_NOTIFY_DIGEST_SECONDS": "4",
+        "LEDGER_NOTIFY_INTERVAL": "0.2",
+    }
+    node = ApiProcess(home, "rc-east")
+    try:
+        url = node.up(port, env=env).url
+        chain = open_chain(settings)
+        from ledger.chain.deploy import Contracts
+
+        api = Api(url, Contracts.of(chain), chain, settings, "sqlite", settings.store_url("rc-east"))
+        yield Notified(api, gateway, node, port, env)
+    finally:
+        node.down()
+        LocalNode(home).down()
+        server.shutdown()
+
+
+def _resident(api: Api) -> tuple[str, str, str]:
+    """A new resident of rc-east with a household and an elderly-care record: (national id, records)."""
+    nid, officer = national_id(), api.signed_in(RC_OFFICER)
+    return nid, officer.register_record("household", nid, HOUSEHOLD), officer.register_record("elderly_care", nid, ELDERLY)
+
+
+def _seqs(notice: dict[str, Any]) -> list[int]:
+    return [r["seq"] for r in notice["json"]["reads"]]
+
+
+def test_each_read_is_told_once_instant_for_elderly_care_in_a_digest_for_household(notified: Notified) -> None:
+    api, gw = notified.api, notified.gateway
+    nid, household, elderly = _resident(api)
+    officer = api.signed_in(RC_OFFICER)
+    instant = [officer.read(elderly, ["care_level"], "elderly_care")["receipt"]["seq"] for _ in range(2)]
+    daily = [officer.read(household, ["members"], "grid_management")["receipt"]["seq"] for _ in range(3)]
+    ours_seqs = set(instant + daily)
+    mine = lambda taken: [n for n in taken if set(_seqs(n)) & ours_seqs]  # noqa: E731
+    told = gw.wait(lambda t: sorted(s for n in mine(t) for s in _seqs(n)) == sorted(instant + daily))
+    ours = mine(told)
+    # exactly once: every read in one notice; two instant notices, household reads in digests of their windows
+    assert sorted(s for n in ours for s in _seqs(n)) == sorted(instant + daily)
+    assert sorted(_seqs(n)[0] for n in ours if n["json"]["kind"] == "instant") == sorted(instant)
+    assert all(n["json"]["kind"] == "digest" for n in ours if set(_seqs(n)) <= set(daily))
+    assert len([n for n in ours if n["json"]["kind"] == "digest"]) <= 2  # four reads within seconds: one or two windows
+    # signed, and nothing that names the resident: no ID number, no field value, no name
+    for n in ours:
+        assert n["signed"] and n["json"]["custodian"] == "rc-east" and n["json"]["link"].endswith("/resident")
+        raw = n["raw"].decode()
+        assert nid not in raw and nid[:14] not in raw and "Test Resident" not in raw and "Daughter" not in raw
+        assert not re.search(r"\d{17}[\dX]", raw)
+        assert {r["readingBody"] for r in n["json"]["reads"]} == {"rc-east"}
+    # the resident's trail says which reads were told, and when; the admin sees the receipts
+    code = officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    events = api.client().trail_by_code(code)["events"]
+    assert all(
+        e["notice"]["state"] == "delivered" and e["notice"]["deliveredAt"] for e in events if e["seq"] in instant + daily
+    )
+    outbox = api.signed_in(RC_ADMIN).request("GET", "/notices/outbox")
+    by_id = {n["id"]: n for n in outbox["notices"]}
+    assert all(by_id[n["id"]]["receipt"].startswith("200") for n in ours) and outbox["gateway"]
+    refused = api.signed_in(RC_OFFICER)
+    with pytest.raises(Exception) as denied:
+        refused.request("GET", "/notices/outbox")
+    assert getattr(denied.value, "status", None) == 403
+
+
+def test_a_gateway_down_for_a_while_gets_each_notice_once_when_it_is_back(notified: Notified) -> None:
+    api, gw = notified.api, notified.gateway
+    _, _, elderly = _resident(api)
+    gw.up = False
+    seq = api.signed_in(RC_OFFICER).read(elderly, ["care_level"], "elderly_care")["receipt"]["seq"]
+    deadline = time.monotonic() + 60
+    while len([p for p in gw.posts if p["status"] == 503 and p["json"]["reads"][0]["seq"] == seq]) < 2:
+        assert time.monotonic() < deadline, "the node did not retry"
+        time.sleep(0.2)
+    waiting = [n for n in api.signed_in(RC_ADMIN).request("GET", "/notices/outbox")["notices"] if n["seq"] == seq]
+    assert waiting[0]["state"] == "pending" and waiting[0]["lastError"].startswith("503") and waiting[0]["attempts"] >= 2
+    gw.up = True
+    told = gw.wait(lambda t: any(seq in _seqs(n) for n in t))
+    assert len([n for n in told if seq in _seqs(n)]) == 1
+
+
+def test_a_read_survives_kill_9_of_the_node_and_is_told_once(notified: Notified) -> None:
+    api, gw = notified.api, notified.gateway
+    _, _, elderly = _resident(api)
+    gw.up = False  # nothing can go out before the crash
+    seq = api.signed_in(RC_OFFICER).read(elderly, ["care_level"], "elderly_care")["receipt"]["seq"]
+    info = notified.node.running()
+    assert info is not None
+    os.kill(info.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while notified.node.running() is not None:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    gw.up = True
+    notified.restart()
+    told = gw.wait(lambda t: any(seq in _seqs(n) for n in t))
+    assert len([n for n in told if seq in _seqs(n)]) == 1
+    ids = {p["id"] for p in gw.posts if seq in _seqs({"json": p["json"]})}
+    assert len(ids) == 1  # whatever was retried was the same notice: the gateway's idempotency key
