@@ -82,6 +82,7 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
             webhook=settings.notify_webhook,
             secret=settings.notify_secret.get_secret_value().encode() if settings.notify_secret else b"",
             link=settings.notify_link or settings.api_uri.rstrip("/") + "/resident",
+            sensitive=settings.notify_sensitive,
         )
         if settings.notify_webhook
         else None

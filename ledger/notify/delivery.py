@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
@@ -55,9 +56,18 @@ def _name(hex_id: str) -> str:
 
 class Delivery:
     def __init__(
-        self, engine: Engine, body: bytes, *, webhook: str, secret: bytes, link: str, timeout: float = 10.0
+        self,
+        engine: Engine,
+        body: bytes,
+        *,
+        webhook: str,
+        secret: bytes,
+        link: str,
+        sensitive: Iterable[str] = (),
+        timeout: float = 10.0,
     ) -> None:
         self.engine, self.body = engine, "0x" + body.hex()
+        self.sensitive = sorted(set(sensitive))  # their reads have notices of their own: not in digests
         self.webhook, self.secret, self.link = webhook, secret, link
         self.client = httpx.Client(timeout=timeout)
         self.delivered = 0
@@ -70,8 +80,16 @@ class Delivery:
             col(AccessEvent.category),
             col(AccessEvent.at),
         ).where(col(AccessEvent.body) == self.body, col(AccessEvent.subject_id) == n.subject_id)
-        if n.kind == "digest":
-            q = q.where(col(AccessEvent.at) >= n.window_start, col(AccessEvent.at) < n.window_end)
+        if n.kind == "digest":  # the window's reads that no notice of their own tells of
+            own = select(col(Notice.seq)).where(
+                col(Notice.body) == self.body, col(Notice.subject_id) == n.subject_id, col(Notice.kind) == "late"
+            )
+            q = q.where(
+                col(AccessEvent.at) >= n.window_start,
+                col(AccessEvent.at) < n.window_end,
+                col(AccessEvent.category).not_in(self.sensitive),
+                col(AccessEvent.seq).not_in(own),
+            )
         else:
             q = q.where(col(AccessEvent.seq) == n.seq)
         with self.engine.connect() as conn:
