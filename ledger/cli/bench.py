@@ -393,6 +393,27 @@ def bench_posts(
     out.print(f"post-bound grant / unbound: {r['postBoundGrant']}x; grid worker / whole-body post: {r['gridWorker']}x")
 
 
+@bench_app.command("notices")
+def bench_notices(
+    reads: Annotated[int, typer.Option(min=5, max=10_000, help="Reads paced for the delay")] = 100,
+    pace: Annotated[float, typer.Option(min=0, max=10, help="Seconds between those reads")] = 0.1,
+    burst: Annotated[int, typer.Option(min=10, max=100_000, help="Reads held back while the gateway is down")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Notices to residents: the delay from a read to its notice at a local gateway (p50, p95), and notices
+    delivered per second when a backlog drains after the gateway was down."""
+    from bench.notices import run_notices_bench
+
+    figures = run(lambda: run_notices_bench(reads=reads, pace=pace, burst=burst, progress=progress))
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    out.print(
+        f"read to notice: p50 {figures['delayP50s']} s, p95 {figures['delayP95s']} s over {figures['reads']} reads; "
+        f"a backlog of {figures['burst']} drained in {figures['drainSeconds']} s ({figures['noticesPerSecond']} notices/s)"
+    )
+
+
 @bench_app.command("consortium-pages")
 def bench_consortium_pages(
     events: Annotated[int, typer.Option(min=10, max=100_000, help="Reads of the resident's record")] = 1000,
