@@ -17,6 +17,7 @@ from ledger.chain.client import Relayer
 from ledger.chain.deploy import Contracts
 from ledger.chain.head import follow_chain
 from ledger.errors import BadArgument
+from ledger.ids import code_id
 from ledger.index.indexer import Indexer
 from ledger.notify.delivery import Delivery
 from ledger.notify.outbox import BATCH, Outbox, Windows
@@ -74,6 +75,7 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
         store.body,
         sensitive=settings.notify_sensitive,
         windows=Windows(settings.notify_digest_seconds, ZoneInfo(settings.watchdog_timezone)),
+        choice_of=lambda subject, category: contracts.residents.notice_choice(bytes.fromhex(subject[2:]), code_id(category)),
     )
     delivery = (
         Delivery(
@@ -82,7 +84,6 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
             webhook=settings.notify_webhook,
             secret=settings.notify_secret.get_secret_value().encode() if settings.notify_secret else b"",
             link=settings.notify_link or settings.api_uri.rstrip("/") + "/resident",
-            sensitive=settings.notify_sensitive,
         )
         if settings.notify_webhook
         else None

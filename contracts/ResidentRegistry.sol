@@ -21,6 +21,7 @@ contract ResidentRegistry is IResidentRegistry, ERC2771Context {
     mapping(bytes32 subject => Transfer) private _transfers;
     mapping(address account => bytes32 subject) private _wallets;
     mapping(bytes32 subject => Placement) private _placements;
+    mapping(bytes32 subject => mapping(bytes32 category => uint8)) private _noticeChoices;
 
     /// @param recordRegistry The record registry, the only caller of {enrolOnRecord} (its address is
     /// known before it is deployed: it is created next, by the same deployer).
@@ -178,6 +179,30 @@ contract ResidentRegistry is IResidentRegistry, ERC2771Context {
         if (_msgSender() != account) committee = _requireActsFor(subject);
         delete _wallets[account];
         emit ResidentUnbound(account, subject, committee, _msgSender());
+    }
+
+    // -------------------------------------------------------------- notices
+
+    /// @inheritdoc IResidentRegistry
+    function noticeChoice(bytes32 subject, bytes32 category) external view returns (uint8) {
+        return _noticeChoices[subject][category];
+    }
+
+    /// @notice Sets how a resident is told of reads of their records of `category`: 0 as the node's
+    /// settings say, 1 each read at once, 2 in a daily digest, 3 not at all.
+    /// @dev Requires: `choice` <= 3; caller is the resident's own bound account, or an officer or admin of
+    /// their committee recording the evidence of the resident's wish (`evidenceHash` non-zero: a salted
+    /// hash, the text kept at the committee's node). Emits {NoticeChoiceSet}.
+    function setNoticeChoice(bytes32 subject, bytes32 category, uint8 choice, bytes32 evidenceHash) external {
+        if (choice > 3) revert ResidentRegistryInvalidChoice(choice);
+        if (category == bytes32(0)) revert ResidentRegistryZeroValue();
+        address sender = _msgSender();
+        if (subject == bytes32(0) || _wallets[sender] != subject) {
+            _requireActsFor(subject);
+            if (evidenceHash == bytes32(0)) revert ResidentRegistryZeroValue();
+        }
+        _noticeChoices[subject][category] = choice;
+        emit NoticeChoiceSet(subject, category, choice, sender, evidenceHash);
     }
 
     // ------------------------------------------------------------ internals

@@ -8,7 +8,7 @@ contract would refuse is refused here first, so nothing is kept.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path
@@ -21,7 +21,7 @@ from api.services.transactions import prepare
 from ledger.chain.access import ZERO
 from ledger.chain.views import bodies_at
 from ledger.errors import NotAuthorized, NotFound
-from ledger.ids import CODE_PATTERN, BodyKind, Role, code_id, code_name, hex32
+from ledger.ids import CODE_PATTERN, BodyKind, Role, code_id, code_name, hex32, salted_hash
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
@@ -173,4 +173,46 @@ def lookup(body: EnrolIn, actor: CurrentMember, node: NodeDep) -> ResidentOut:
             for m in r.history_of(subject)
         ],
         transferTo=code_name(pending.to) if pending.to != ZERO else None,
+    )
+
+
+CHOICES = {"default": 0, "instant": 1, "digest": 2, "none": 3}
+
+
+class NoticeChoiceIn(BaseModel):
+    nationalId: str = Field(min_length=15, max_length=32, description="Turned into the subject id, never stored")
+    category: str = Field(pattern=CODE_PATTERN, examples=["health"])
+    choice: Literal["default", "instant", "digest", "none"] = Field(
+        description="How they are told of reads of the category: as each node's settings say, each read at once, "
+        "in a daily digest, or not at all"
+    )
+    evidence: str = Field(
+        min_length=3, max_length=2000, description="How the resident said so (kept at this node; its salted hash on-chain)"
+    )
+
+
+@router.put(
+    "/notices",
+    response_model=Prepared,
+    summary="Prepare: record how a resident wants to be told of reads of a category (officers and admins of their "
+    "own committee, at its node, with the evidence of the resident's wish)",
+    responses={403: {"description": "Not the resident's own residents' committee (NotResidentsCommittee)"}},
+)
+def notice_choice(body: NoticeChoiceIn, actor: CurrentMember, node: NodeDep) -> Prepared:
+    subject = node.store.subject_of(body.nationalId)
+    require_own_resident(node, subject, "record how a resident is told", actor)
+    node.store.schema(body.category)  # 422 for a category the consortium does not have
+    evidence, salt = salted_hash(body.evidence)
+    return prepare(
+        node,
+        actor,
+        node.contracts.residents.handle,
+        "setNoticeChoice",
+        subject,
+        code_id(body.category),
+        CHOICES[body.choice],
+        evidence,
+        summary=f"tell a resident of {node.body} of reads of {body.category}: {body.choice}",
+        salts={"evidence": salt},
+        texts={"evidence": ("evidence", body.evidence)},
     )

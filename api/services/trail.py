@@ -31,8 +31,7 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
     people = node.people.of({e.reader for e in events})
     scopes: dict[tuple[str, int], list[str]] = {}
     # a node with no gateway tells nobody: its events carry no notice
-    subjects = {e.subject_id for e in events} if node.delivery is not None else set()
-    notices = {subject: node.outbox.of_subject(subject) for subject in subjects}
+    told = node.outbox.told_of(e.seq for e in events) if node.delivery is not None else {}
     out = []
     for e in events:
         flag = None
@@ -67,21 +66,14 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
                 emergency=flag,
                 eventHash=e.event_hash,
                 anchor=anchor,
-                notice=notice_of(e, notices[e.subject_id]) if e.subject_id in notices else None,
+                notice=notice_ref(told.get(e.seq)),
             )
         )
     return out
 
 
-def notice_of(e: AccessEvent, notices: list[Notice]) -> NoticeRef | None:
-    """The notice that tells the resident of read ``e``: its own (instant, late), or its window's digest."""
-    at = e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)
-    for n in notices:
-        if (n.kind != "digest" and n.seq == e.seq) or (n.kind == "digest" and n.window_start <= at < n.window_end):
-            if n.kind == "digest" and any(m.kind == "late" and m.seq == e.seq for m in notices):
-                continue  # it came after its digest went: its own notice tells of it
-            return NoticeRef(id=n.id, kind=n.kind, state=n.state, deliveredAt=n.delivered_at)
-    return None
+def notice_ref(n: Notice | None) -> NoticeRef | None:
+    return NoticeRef(id=n.id, kind=n.kind, state=n.state, deliveredAt=n.delivered_at) if n else None
 
 
 def grids_read_from(node: Node, reader: str, block: int) -> list[str]:

@@ -36,6 +36,7 @@ interface IResidentRegistry {
     error ResidentRegistryOnlyRecordRegistry(address caller);
     error ResidentRegistryWalletBound(address account, bytes32 subject);
     error ResidentRegistryNotBound(address account);
+    error ResidentRegistryInvalidChoice(uint8 choice);
 
     event ResidentEnrolled(bytes32 indexed subject, bytes32 indexed committee, address by);
     event TransferApproved(
@@ -45,6 +46,11 @@ interface IResidentRegistry {
     event ResidentPlaced(bytes32 indexed subject, bytes32 indexed committee, bytes32 grid, address by);
     event ResidentBound(address indexed account, bytes32 indexed subject, bytes32 indexed committee, address by);
     event ResidentUnbound(address indexed account, bytes32 indexed subject, bytes32 indexed committee, address by);
+    /// @dev How the resident is told of reads of `category` (0 default, 1 instant, 2 digest, 3 none), set by the
+    /// resident's own account (`evidenceHash` may be zero) or their committee (the evidence's salted hash).
+    event NoticeChoiceSet(
+        bytes32 indexed subject, bytes32 indexed category, uint8 choice, address by, bytes32 evidenceHash
+    );
 
     /// @notice The residents' committee `subject` belongs to (zero when not enrolled).
     function committeeOf(bytes32 subject) external view returns (bytes32);
@@ -52,6 +58,9 @@ interface IResidentRegistry {
     /// @notice The grid of their committee `subject` is placed in (zero when none, or placed by a
     /// committee they have since left).
     function gridOf(bytes32 subject) external view returns (bytes32);
+
+    /// @notice How `subject` is told of reads of `category`: 0 default, 1 instant, 2 digest, 3 none.
+    function noticeChoice(bytes32 subject, bytes32 category) external view returns (uint8);
 
     /// @notice The subject id bound to a resident's own account (zero when none).
     function residentSubject(address account) external view returns (bytes32);

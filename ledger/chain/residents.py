@@ -36,6 +36,13 @@ class ResidentRegistry:
         """The grid of their committee ``subject`` is placed in (32 zero bytes when none)."""
         return bytes(self.handle.view("gridOf", subject))
 
+    def notice_choice(self, subject: bytes, category: bytes) -> int:
+        """How ``subject`` is told of reads of ``category``: 0 default, 1 instant, 2 digest, 3 none."""
+        return int(self.handle.view("noticeChoice", subject, category))
+
+    def set_notice_choice(self, actor: Actor, subject: bytes, category: bytes, choice: int, evidence: bytes) -> TxReceipt:
+        return actor.send(self.handle, "setNoticeChoice", subject, category, choice, evidence)
+
     def place_in_grid(self, actor: Actor, subject: bytes, grid: bytes) -> TxReceipt:
         return actor.send(self.handle, "placeInGrid", subject, grid)
 

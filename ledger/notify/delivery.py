@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import httpx
@@ -27,7 +26,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import col
 
 from ledger.ids import code_name
-from ledger.store.models import AccessEvent, Notice
+from ledger.store.models import AccessEvent, Notice, NoticeRead
 
 #: Notices sent per pass; the longest wait between attempts, seconds.
 PASS, MAX_BACKOFF = 200, 3600.0
@@ -63,11 +62,9 @@ class Delivery:
         webhook: str,
         secret: bytes,
         link: str,
-        sensitive: Iterable[str] = (),
         timeout: float = 10.0,
     ) -> None:
         self.engine, self.body = engine, "0x" + body.hex()
-        self.sensitive = sorted(set(sensitive))  # their reads have notices of their own: not in digests
         self.webhook, self.secret, self.link = webhook, secret, link
         self.client = httpx.Client(timeout=timeout)
         self.delivered = 0
@@ -80,18 +77,8 @@ class Delivery:
             col(AccessEvent.category),
             col(AccessEvent.at),
         ).where(col(AccessEvent.body) == self.body, col(AccessEvent.subject_id) == n.subject_id)
-        if n.kind == "digest":  # the window's reads that no notice of their own tells of
-            own = select(col(Notice.seq)).where(
-                col(Notice.body) == self.body, col(Notice.subject_id) == n.subject_id, col(Notice.kind) == "late"
-            )
-            q = q.where(
-                col(AccessEvent.at) >= n.window_start,
-                col(AccessEvent.at) < n.window_end,
-                col(AccessEvent.category).not_in(self.sensitive),
-                col(AccessEvent.seq).not_in(own),
-            )
-        else:
-            q = q.where(col(AccessEvent.seq) == n.seq)
+        told = select(col(NoticeRead.seq)).where(col(NoticeRead.notice_id) == n.id)
+        q = q.where(col(AccessEvent.seq).in_(told))
         with self.engine.connect() as conn:
             reads = conn.execute(q.order_by(col(AccessEvent.seq))).all()
         return {

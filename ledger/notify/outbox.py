@@ -7,14 +7,16 @@ killed after a read and before the notice resumes at the cursor. A read of a sen
 ``digest`` of the window it falls in (``notify_digest_seconds``, a day by default, days starting at
 midnight in ``watchdog_timezone``), sent when the window ends. So a standing agreement's batch read of a
 thousand residents is one notice to each, once that day. A read that reaches the outbox after its digest
-went is a ``late`` notice of its own. Notice ids are Keccak-256 of their kind, body,
-subject and read or window: the gateway's idempotency key, the same for a notice sent again.
+went is a ``late`` notice of its own. A resident's choice for a category on-chain (instant, digest, none;
+``ResidentRegistry.setNoticeChoice``) overrides the sensitivity; "none" makes no notice. Notice ids are
+Keccak-256 of their kind, body, subject and read or window: the gateway's idempotency key, the same for a
+notice sent again. Which reads a notice tells of is kept (``notice_reads``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,8 +26,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
-from ledger.store.models import AccessEvent, Notice, NotifyCursor
+from ledger.store.models import AccessEvent, Notice, NoticeRead, NotifyCursor
 
+#: A resident's choice for a category (``ResidentRegistry.noticeChoice``).
+DEFAULT, INSTANT, DIGEST, NONE = 0, 1, 2, 3
 #: Events turned into notices per transaction.
 BATCH = 2_000
 #: A digest goes this long after its window ends (a quarter of a shorter window): a read committed at the
@@ -53,11 +57,22 @@ def notice_id(kind: str, body: str, subject: str, key: str) -> str:
 
 
 class Outbox:
-    def __init__(self, engine: Engine, body: bytes, *, sensitive: Iterable[str], windows: Windows) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        body: bytes,
+        *,
+        sensitive: Iterable[str],
+        windows: Windows,
+        choice_of: Callable[[str, str], int] = lambda _subject, _category: DEFAULT,
+    ) -> None:
         self.engine, self.body = engine, "0x" + body.hex()
+        self.choice_of = choice_of  # the resident's choice for a category, from the chain (ResidentRegistry)
         self.sensitive, self.windows = frozenset(sensitive), windows
         self.grace = min(DIGEST_GRACE, dt.timedelta(seconds=windows.seconds / 4))
-        self._insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(Notice.__table__)  # type: ignore[attr-defined]
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._insert = dialect.insert(Notice.__table__)  # type: ignore[attr-defined]
+        self._insert_read = dialect.insert(NoticeRead.__table__)  # type: ignore[attr-defined]
 
     def follow(self) -> int:
         """Turns the events after the cursor into notices (at most :data:`BATCH`); returns how many it read."""
@@ -77,13 +92,21 @@ class Outbox:
             if not rows:
                 return 0
             notices: list[dict[str, Any]] = []
+            choices: dict[tuple[str, str], int] = {}
             for seq, subject, category, at in rows:
                 at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-                if category in self.sensitive:
-                    notices.append(self._row("instant", subject, str(seq), seq, at, at, at))
+                if (subject, category) not in choices:
+                    choices[(subject, category)] = self.choice_of(subject, category)
+                choice = choices[(subject, category)]
+                if choice == NONE:  # the resident chose not to be told of this category
+                    continue
+                if choice == INSTANT or (choice == DEFAULT and category in self.sensitive):
+                    notices.append(self._row("instant", subject, str(seq), seq, at, at, at) | {"read": seq})
                 else:
                     start, end = self.windows.of(at)
-                    notices.append(self._row("digest", subject, start.isoformat(), seq, start, end, end + self.grace))
+                    notices.append(
+                        self._row("digest", subject, start.isoformat(), seq, start, end, end + self.grace) | {"read": seq}
+                    )
             sent = set(
                 conn.execute(
                     select(col(Notice.id)).where(
@@ -105,16 +128,29 @@ class Outbox:
                             dt.datetime.now(dt.UTC),
                         )
                     )
+            if not notices:
+                self._advance(conn, rows[-1][0])
+                return len(rows)
             unique: dict[str, dict[str, Any]] = {}
             for n in notices:  # a digest keeps its first read's seq
                 unique.setdefault(n["id"], n)
-            conn.execute(self._insert.on_conflict_do_nothing(index_elements=["id"]), list(unique.values()))
             conn.execute(
-                NotifyCursor.__table__.update()  # type: ignore[attr-defined]
-                .where(NotifyCursor.__table__.c.body == self.body)  # type: ignore[attr-defined]
-                .values(last_seq=rows[-1][0])
+                self._insert.on_conflict_do_nothing(index_elements=["id"]),
+                [{k: v for k, v in n.items() if k != "read"} for n in unique.values()],
             )
+            conn.execute(
+                self._insert_read.on_conflict_do_nothing(index_elements=["notice_id", "seq"]),
+                [{"notice_id": n["id"], "seq": n["read"]} for n in notices],
+            )
+            self._advance(conn, rows[-1][0])
             return len(rows)
+
+    def _advance(self, conn: Any, last: int) -> None:
+        conn.execute(
+            NotifyCursor.__table__.update()  # type: ignore[attr-defined]
+            .where(NotifyCursor.__table__.c.body == self.body)  # type: ignore[attr-defined]
+            .values(last_seq=last)
+        )
 
     def pending(self) -> int:
         with self.engine.connect() as conn:
@@ -126,6 +162,23 @@ class Outbox:
                 ).scalar()
                 or 0
             )
+
+    def told_of(self, seqs: Iterable[int]) -> dict[int, Notice]:
+        """The notice that tells of each of these reads (none yet: not in the outbox, or not to be told)."""
+        wanted = sorted(set(seqs))
+        if not wanted:
+            return {}
+        table = Notice.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(col(NoticeRead.seq).label("read"), table)
+                .join(table, table.c.id == col(NoticeRead.notice_id))
+                .where(table.c.body == self.body, col(NoticeRead.seq).in_(wanted))
+            ).all()
+        return {
+            int(r._mapping["read"]): Notice.model_validate({k: v for k, v in r._mapping.items() if k != "read"})
+            for r in rows
+        }
 
     def of_subject(self, subject: str) -> list[Notice]:
         """A resident's notices here, newest first."""

@@ -317,6 +317,14 @@ class NotifyCursor(SQLModel, table=True):
     last_seq: int = Field(sa_type=BigInteger)
 
 
+class NoticeRead(SQLModel, table=True):
+    """Which reads a notice tells of: one for an instant or late notice, each of its window's for a digest."""
+
+    __tablename__ = "notice_reads"
+    notice_id: str = Field(primary_key=True, max_length=66)
+    seq: int = Field(primary_key=True, sa_type=BigInteger)
+
+
 class Notice(SQLModel, table=True):
     """One notice to a resident about reads of their data at this body: ``instant`` (one read of a sensitive
     category) or ``digest`` (every read of a window, sent when it ends). Its id is the gateway's

@@ -222,3 +222,28 @@ def test_a_read_survives_kill_9_of_the_node_and_is_told_once(notified: Notified)
     assert len([n for n in told if seq in _seqs(n)]) == 1
     ids = {p["id"] for p in gw.posts if seq in _seqs({"json": p["json"]})}
     assert len(ids) == 1  # whatever was retried was the same notice: the gateway's idempotency key
+
+
+def test_a_resident_who_chose_no_notices_for_a_category_is_not_told_and_another_committee_cannot_choose(
+    notified: Notified,
+) -> None:
+    api, gw = notified.api, notified.gateway
+    nid, household, elderly = _resident(api)
+    officer = api.signed_in(RC_OFFICER)
+    body = {"nationalId": nid, "category": "elderly_care", "choice": "none", "evidence": "said so at the counter, 6 Dec"}
+    with pytest.raises(Exception) as refused:  # a department cannot speak for the resident
+        api.signed_in(12).request("PUT", "/residents/notices", json=body)
+    assert getattr(refused.value, "status", None) == 403
+    officer.act("PUT", "/residents/notices", body)
+    quiet = officer.read(elderly, ["care_level"], "elderly_care")["receipt"]["seq"]
+    # household reads of the same resident are still told (at once now: they chose instant for it)
+    officer.act("PUT", "/residents/notices", {**body, "category": "household", "choice": "instant"})
+    told = officer.read(household, ["members"], "grid_management")["receipt"]["seq"]
+    taken = gw.wait(lambda t: any(told in _seqs(n) for n in t))
+    [notice] = [n for n in taken if told in _seqs(n)]
+    assert notice["json"]["kind"] == "instant"
+    # the outbox follows the trail in order: it passed the quiet read, which no notice tells of
+    assert not [p for p in gw.posts if quiet in _seqs({"json": p["json"]})]
+    code = officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    events = {e["seq"]: e for e in api.client().trail_by_code(code)["events"]}
+    assert events[quiet]["notice"] is None and events[told]["notice"]["kind"] == "instant"

@@ -133,3 +133,31 @@ def test_the_subdistrict_office_moves_a_resident_alone(k2: Consortium) -> None:
     assert [(bytes(x["from"]), bytes(x["to"])) for x in logs] == [(k2.rc, k2.rc2)]
     with reverts("ResidentRegistryNotEnrolled", subject=code_id("nobody")):
         r.approve_transfer(k2.actor("office_admin"), code_id("nobody"), k2.rc)
+
+
+def test_only_the_resident_or_their_committee_with_evidence_sets_how_they_are_told(k2: Consortium) -> None:
+    r, category, evidence = k2.c.residents, k2.health, random_bytes32()
+    for who in ("rc2_officer", "dept_officer", "outsider"):  # another committee, a department, a stranger
+        with reverts("ResidentRegistryNotResidentsCommittee", account=k2.addr(who), subject=k2.subject):
+            r.set_notice_choice(k2.actor(who), k2.subject, category, 3, evidence)
+    with reverts("ResidentRegistryZeroValue"):  # their committee, without the evidence of the resident's wish
+        r.set_notice_choice(k2.actor("rc_officer"), k2.subject, category, 3, ZERO)
+    with reverts("ResidentRegistryInvalidChoice", choice=4):
+        r.set_notice_choice(k2.actor("rc_officer"), k2.subject, category, 4, evidence)
+    assert r.notice_choice(k2.subject, category) == 0
+    receipt = r.set_notice_choice(k2.actor("rc_officer"), k2.subject, category, 3, evidence)
+    assert r.handle.one_event(receipt, "NoticeChoiceSet") == {
+        "subject": k2.subject,
+        "category": category,
+        "choice": 3,
+        "by": k2.addr("rc_officer"),
+        "evidenceHash": evidence,
+    }
+    # the resident's own bound account, with no evidence needed; another resident's account is refused
+    r.bind_wallet(k2.actor("rc_officer"), k2.addr("resident"), k2.subject)
+    r.set_notice_choice(k2.actor("resident"), k2.subject, category, 1, ZERO)
+    assert r.notice_choice(k2.subject, category) == 1
+    other = random_bytes32()
+    r.enrol(k2.actor("rc_officer"), other)
+    with reverts("ResidentRegistryNotResidentsCommittee", account=k2.addr("resident"), subject=other):
+        r.set_notice_choice(k2.actor("resident"), other, category, 3, ZERO)

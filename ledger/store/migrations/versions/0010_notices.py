@@ -1,4 +1,4 @@
-"""The outbox of notices to residents, and how far it has followed the trail.
+"""The outbox of notices to residents, the reads each tells of, and how far it has followed the trail.
 
 Revision ID: 0010
 Revises: 0009
@@ -39,6 +39,11 @@ def upgrade() -> None:
         sa.Column("receipt", sa.String(1000), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "notice_reads",
+        sa.Column("notice_id", sa.String(66), primary_key=True),
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    )
     op.create_index("ix_notices_due", "notices", ["state", "next_attempt_at"])
     op.create_index("ix_notices_subject", "notices", ["body", "subject_id"])
 
@@ -46,5 +51,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_notices_subject", "notices")
     op.drop_index("ix_notices_due", "notices")
+    op.drop_table("notice_reads")
     op.drop_table("notices")
     op.drop_table("notify_cursor")
