@@ -180,17 +180,6 @@ class Outbox:
             for r in rows
         }
 
-    def of_subject(self, subject: str) -> list[Notice]:
-        """A resident's notices here, newest first."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(Notice)
-                .where(col(Notice.body) == self.body, col(Notice.subject_id) == subject)
-                .order_by(col(Notice.created_at).desc())
-                .limit(500)
-            ).all()
-        return [Notice.model_validate(dict(r._mapping)) for r in rows]
-
     def latest(self, limit: int = 100) -> list[Notice]:
         with self.engine.connect() as conn:
             rows = conn.execute(
