@@ -51,7 +51,7 @@ contract AccessRegistry is EmergencyAccess {
     }
 
     /// @notice A grant by id; reverts for an unknown id.
-    function getGrant(uint256 grantId) public view returns (Grant memory) {
+    function getGrant(uint256 grantId) public view override returns (Grant memory) {
         return _grant(grantId);
     }
 

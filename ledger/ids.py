@@ -39,6 +39,7 @@ class BodyKind(IntEnum):
     SUBDISTRICT_OFFICE = 1
     DEPARTMENT = 2
     AUDITOR = 3
+    OVERSIGHT = 4
 
 
 def code_id(code: str) -> bytes:

@@ -194,4 +194,10 @@ interface IAccessRegistry {
         external
         view
         returns (Decision decision, uint256 grantId);
+
+    /// @notice A grant by id; reverts for an unknown id.
+    function getGrant(uint256 grantId) external view returns (Grant memory);
+
+    /// @notice An emergency declaration by id; reverts for an unknown id.
+    function getEmergency(uint256 emergencyId) external view returns (Emergency memory);
 }

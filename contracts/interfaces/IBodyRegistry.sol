@@ -18,7 +18,9 @@ interface IBodyRegistry is IPosts {
         ResidentsCommittee,
         SubdistrictOffice,
         Department,
-        Auditor
+        Auditor,
+        /// @dev Oversees sealed reads (the procuratorate, say): extends seals, each time by at most 90 days.
+        Oversight
     }
 
     enum ProposalKind {

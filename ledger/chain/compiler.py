@@ -24,7 +24,15 @@ from ledger.errors import CompileError
 from ledger.toolchain import node_modules, project_root, solc_binary
 
 #: The contracts deployed by ``ledger deploy``, in deployment order.
-CONTRACTS = ("CivicForwarder", "BodyRegistry", "ResidentRegistry", "RecordRegistry", "AccessRegistry", "AccessTrail")
+CONTRACTS = (
+    "CivicForwarder",
+    "BodyRegistry",
+    "ResidentRegistry",
+    "RecordRegistry",
+    "AccessRegistry",
+    "AccessTrail",
+    "Seals",
+)
 
 
 def settings() -> dict[str, Any]:

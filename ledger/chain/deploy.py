@@ -17,6 +17,7 @@ from ledger.chain.compiler import CONTRACTS
 from ledger.chain.manifest import Manifest
 from ledger.chain.records import RecordRegistry
 from ledger.chain.residents import ResidentRegistry
+from ledger.chain.seals import Seals
 from ledger.chain.trail import AccessTrail
 from ledger.errors import ManifestError
 
@@ -31,6 +32,7 @@ class Contracts:
     access: AccessRegistry
     trail: AccessTrail
     residents: ResidentRegistry
+    seals: Seals
 
     @classmethod
     def of(cls, chain: Chain) -> Contracts:
@@ -41,6 +43,7 @@ class Contracts:
             AccessRegistry(chain),
             AccessTrail(chain),
             ResidentRegistry(chain),
+            Seals(chain),
         )
 
 
@@ -65,7 +68,7 @@ def deploy(
     quorum_bps: int = 5001,
     rpc_url: str = "",
 ) -> Manifest:
-    """Deploys forwarder, body registry, resident registry, record registry, access registry and trail.
+    """Deploys forwarder, body registry, resident registry, record registry, access registry, trail and seals.
 
     The founding body and its admins are set in the body registry's constructor; the
     deployer holds no role afterwards. The resident registry accepts enrolments only from the
@@ -96,8 +99,9 @@ def deploy(
             f"the record registry was created at {records}, not at {predicted} as the resident "
             "registry was told: another transaction of the deployer came in between; deploy again"
         )
-    create("AccessRegistry", fwd, bodies, records, residents)
+    access = create("AccessRegistry", fwd, bodies, records, residents)
     create("AccessTrail", fwd, bodies)
+    create("Seals", fwd, bodies, access)
     assert tuple(addresses) == CONTRACTS
     manifest = Manifest(
         chain_id=chain.chain_id,

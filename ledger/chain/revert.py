@@ -130,6 +130,7 @@ _CONTRACTS = (
     "ResidentRegistry",
     "AccessRegistry",
     "AccessTrail",
+    "Seals",
     "ERC2771Forwarder",
 )
 
