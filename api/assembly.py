@@ -28,6 +28,7 @@ from ledger.store.directory import Directory
 from ledger.store.justifications import FreeTexts
 from ledger.store.trail import Trail
 from ledger.trail.anchor import TrailAnchorer
+from ledger.trail.seals import SealWatch
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,14 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
         head=questions,
     )
     metrics.watch_commits(trail.writer)
+    seals = SealWatch(questions)
     outbox = Outbox(
         store.engine,
         store.body,
         sensitive=settings.notify_sensitive,
         windows=Windows(settings.notify_digest_seconds, ZoneInfo(settings.watchdog_timezone)),
         choice_of=lambda subject, category: contracts.residents.notice_choice(bytes.fromhex(subject[2:]), code_id(category)),
+        sealed_now=seals.sealed_now,
     )
     delivery = (
         Delivery(
@@ -112,6 +115,7 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
         people=People(directory, questions, peers, store.body),
         outbox=outbox,
         delivery=delivery,
+        seals=seals,
     )
 
 
@@ -155,6 +159,7 @@ def notify_runs(node: Node, stop: threading.Event) -> None:
         try:
             while node.outbox.follow() >= BATCH and not stop.is_set():
                 pass
+            node.outbox.release_held()
             if node.delivery is not None:
                 node.delivery.run_once()
         except Exception:  # noqa: BLE001 - the database or the gateway is away: the next pass tries again

@@ -35,6 +35,7 @@ from ledger.store.directory import Directory
 from ledger.store.justifications import FreeTexts
 from ledger.store.trail import Trail
 from ledger.trail.anchor import TrailAnchorer
+from ledger.trail.seals import SealWatch
 
 ZERO = b"\0" * 32
 TOKEN_AUDIENCE = "civic-ledger-api"
@@ -62,6 +63,7 @@ class Node:
     people: People  # names and posts: this body's from its directory, others' from their nodes
     outbox: Outbox  # notices to residents, following the trail
     delivery: Delivery | None  # to the gateway (None: no LEDGER_NOTIFY_WEBHOOK, notices wait)
+    seals: SealWatch  # which seals hide reads from residents now
 
     @property
     def body(self) -> str:

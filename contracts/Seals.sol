@@ -46,6 +46,12 @@ contract Seals is ISeals, ERC2771Context {
     }
 
     /// @inheritdoc ISeals
+    function sealInForce(Target target, uint256 targetId) external view returns (uint256) {
+        uint256 sealId = _sealOf[target][targetId];
+        return inForce(sealId) ? sealId : 0;
+    }
+
+    /// @inheritdoc ISeals
     function inForce(uint256 sealId) public view returns (bool) {
         Seal storage s = _seals[sealId];
         // slither-disable-next-line timestamp
@@ -80,10 +86,10 @@ contract Seals is ISeals, ERC2771Context {
         bytes32 body = _memberBody();
         if (!_sealers[body]) revert SealsNotSealer(body);
         if (caseHash == bytes32(0)) revert SealsZeroValue();
-        bytes32 owner;
-        if (target == Target.Grant) owner = _access.getGrant(targetId).granteeBody;
-        else if (target == Target.Emergency) owner = _access.getEmergency(targetId).readerBody;
-        else revert SealsInvalidTarget(uint8(target));
+        if (target != Target.Grant && target != Target.Emergency) revert SealsInvalidTarget(uint8(target));
+        bytes32 owner = target == Target.Grant
+            ? _access.getGrant(targetId).granteeBody
+            : _access.getEmergency(targetId).readerBody;
         if (owner != body) revert SealsNotOwnTarget(body, uint8(target), targetId);
         uint256 existing = _sealOf[target][targetId];
         if (existing != 0) revert SealsAlreadySealed(uint8(target), targetId, existing);

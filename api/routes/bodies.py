@@ -55,7 +55,7 @@ class BodySummary(BaseModel):
 class AdmissionIn(BaseModel):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$", examples=["housing-bureau"])
     name: str = Field(min_length=2, max_length=200, description="Hashed on-chain", examples=["Housing Bureau"])
-    kind: Literal["residents_committee", "subdistrict_office", "department", "auditor"]
+    kind: Literal["residents_committee", "subdistrict_office", "department", "auditor", "oversight"]
     parent: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,30}$")
     emergency: bool = False
     admins: list[Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]] = Field(min_length=2, max_length=16)

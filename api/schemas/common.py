@@ -82,6 +82,12 @@ class BundledEvent(BaseModel):
     at: str = Field(description="ISO 8601 with microseconds and +00:00, exactly as hashed")
     requestDigest: str
     signature: str
+    sealId: int | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="Only on a read made under a seal (Seals), shown once the seal ended: its hash covers it, and its "
+        "subjectPrev links the subject's events under that seal (absent on every other read)",
+    )
     request: ReadRequestMessage
     eventHash: str = Field(description="keccak256 of the RFC 8785 JSON of the fields above (request excluded)")
     proof: list[str] | None = Field(

@@ -156,24 +156,25 @@ def my_subject(node: Node, actor: Actor) -> str:
 
 
 def trail_bundle(node: Node, subject: str) -> dict[str, Any]:
-    return build_trail(node.trail, node.contracts, node.relayer.account, subject)
+    return build_trail(node.trail, node.contracts, node.relayer.account, subject, hidden=node.seals.in_force())
 
 
 def page(node: Node, subject: str, before: int | None, limit: int) -> TrailPage:
-    events = node.trail.latest(subject_id=subject, before=before, limit=limit + 1)
+    hidden = node.seals.in_force()  # sealed reads: not shown, nor counted, until their seal ends
+    events = node.trail.latest(subject_id=subject, before=before, limit=limit + 1, hidden=hidden)
     more = len(events) > limit
     events = events[:limit]
     return TrailPage(
         custodian=node.body,
         subjectId=subject,
         events=events_out(node, events),
-        total=node.trail.count_of(subject),
+        total=node.trail.count_of(subject, hidden=hidden),
         nextBefore=events[-1].seq if more else None,
     )
 
 
 def material(node: Node, subject: str, seq: int) -> dict[str, Any]:
-    found = event_material(node.trail, node.contracts, node.relayer.account, subject, seq)
+    found = event_material(node.trail, node.contracts, node.relayer.account, subject, seq, hidden=node.seals.in_force())
     if found is None:
         raise NotFound(f"no access event {seq} of this resident at this node", error="NoSuchEvent")
     return found

@@ -58,6 +58,10 @@ interface ISeals {
     /// @notice The seal placed over `target` `targetId` (0: none, ever).
     function sealOf(Target target, uint256 targetId) external view returns (uint256);
 
+    /// @notice The seal over `target` `targetId` if it hides its reads now, else 0: what a custodian's node
+    /// asks, at the block it reads at, to write a read as sealed.
+    function sealInForce(Target target, uint256 targetId) external view returns (uint256);
+
     /// @notice Whether seal `sealId` hides its reads now: placed, not released, and before its end.
     function inForce(uint256 sealId) external view returns (bool);
 

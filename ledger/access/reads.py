@@ -11,7 +11,8 @@ refused read changes nothing and an answered read always has its event:
    grant (or ``checkEmergency`` under the named declaration, for its purpose) allows it, both
    asked at the head block the node follows, in one JSON-RPC batch or from that block's answers
    (:mod:`ledger.chain.head`); the event records the block, and the audit re-checks it there
-   (:mod:`ledger.access.rule`);
+   (:mod:`ledger.access.rule`); so is the seal over its grant or emergency, if one is in force, which
+   writes the event as sealed (hidden from the resident until the seal ends, :mod:`ledger.trail.seals`);
 3. the record is decrypted and checked against its commitment;
 4. the access event, with the signed request, is committed to the trail, together with those of
    concurrent reads (group commit); a request served before is refused there, on its digest;
@@ -246,7 +247,9 @@ class ReadService:
             if read.emergency_id
             else view.access(read.reader, read.record_id, mask, read.purpose, read.grant_id)
         )
-        (reader_body, _roles), decision = view.ask(view.member(read.reader), rule)
+        (reader_body, _roles), decision, seal_id = view.ask(
+            view.member(read.reader), rule, view.seal_in_force(read.grant_id, read.emergency_id)
+        )
         if reader_body == ZERO:
             raise NotAuthorized(f"{read.reader} is not a member of any body", error="NotMember")
         decision.raise_if_denied()
@@ -266,6 +269,7 @@ class ReadService:
                 purpose=code_name(read.purpose),
                 grant_id=read.grant_id,
                 emergency_id=read.emergency_id,
+                seal_id=seal_id if (read.grant_id or read.emergency_id) else 0,
                 block=block,
                 request=read.typed["message"],
                 signature=read.signature,

@@ -38,6 +38,8 @@ FINDINGS: dict[str, str] = {
     "fields_unknown": "reads fields {fields} that category {category} does not have",
     "reader_body_differs": "the event names another body than the one the reader belonged to then",
     "grant_refused": "grant {grant}: {why}",
+    "seal_differs": "written under seal {written}, but the seal in force over its grant or emergency at its block was "
+    "{on_chain} (0: none): a read hidden from its resident without a seal, or shown despite one",
     "no_grant": "read without a grant: {why}",
     "emergency_purpose": "emergency declaration {emergency}: read for '{purpose}', the declaration is for '{declared}'",
     "emergency_expired": "emergency declaration {emergency}: read after the declaration's one-hour window",

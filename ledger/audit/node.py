@@ -267,6 +267,7 @@ class Auditor:
             self._needs_consent: dict[str, bool] = {}
             total = int(s.exec(select(func.count()).select_from(AccessEvent).where(AccessEvent.body == self.body)).one())
         self._history = ChainHistory(self.c)  # members, erasures and consent, as the chain's logs hold them
+        self._sealed = {(int(x["target"]), int(x["targetId"])) for x in self.c.seals.handle.logs("Sealed")}
         self._before_verdict = 0
         self._body_id = bytes.fromhex(self.body[2:])
         self._grants_at: dict[tuple[int, bool], Grant | None] = {}
@@ -339,9 +340,10 @@ class Auditor:
             else:
                 check.fail("event", w.expected, "event_out_of_order", seq=e.seq)
         w.expected = e.seq + 1
-        if e.subject_prev != w.last_of_subject.get(e.subject_id, 0):
+        chain = (e.subject_id, e.seal_id)  # the subject's open chain, or their chain under one seal
+        if e.subject_prev != w.last_of_subject.get(chain, 0):
             check.fail("event", e.seq, "subject_chain_broken")
-        w.last_of_subject[e.subject_id] = e.seq
+        w.last_of_subject[chain] = e.seq
         if e.seq > w.anchored_through:
             self._check_deadline(e, check)
             return
@@ -366,8 +368,19 @@ class Auditor:
 
     # ----------------------------------------------------------------- 2. grants
 
+    def _seal(self, e: AccessEvent, check: Check) -> None:
+        """A sealed read was sealed on-chain at its block, and a read under a sealed grant or emergency was
+        written as sealed: asked of the chain only for the events of targets ever sealed (few)."""
+        target = (2, e.emergency_id) if e.emergency_id else (1, e.grant_id) if e.grant_id else None
+        if not e.seal_id and (target is None or target not in self._sealed):
+            return
+        on_chain = int(self.c.seals.handle.view("sealInForce", *target, block=e.block)) if target else 0
+        if on_chain != e.seal_id:
+            check.fail("event", e.seq, "seal_differs", written=e.seal_id, on_chain=on_chain)
+
     def _grant(self, e: AccessEvent, check: Check, report: AuditReport) -> None:
         """The access rule (:func:`ledger.access.rule.decide`) at the event's block, from the chain's history."""
+        self._seal(e, check)
         fields = json.loads(e.fields)
         try:
             mask = self.store.mask(e.category, fields)
@@ -479,5 +492,5 @@ class _Walk:
     by_last: dict[int, dict[str, Any]]
     anchored_through: int
     expected: int = 1
-    last_of_subject: dict[str, int] = field(default_factory=dict)
+    last_of_subject: dict[tuple[str, int], int] = field(default_factory=dict)
     batch: list[Any] = field(default_factory=list)

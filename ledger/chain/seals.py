@@ -36,9 +36,7 @@ class Seal:
 
     @classmethod
     def from_view(cls, seal_id: int, v: Sequence[Any]) -> Seal:
-        return cls(
-            seal_id, Target(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4]), bytes(v[5]), int(v[6]), bytes(v[7])
-        )
+        return cls(seal_id, Target(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4]), bytes(v[5]), int(v[6]), bytes(v[7]))
 
     def in_force(self, now: int) -> bool:
         """Whether it hides its reads at chain time ``now``, as the contract's ``inForce`` decides."""

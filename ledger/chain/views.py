@@ -77,6 +77,18 @@ class BlockView:
         """``checkEmergency``: may ``reader`` read these fields under their declaration ``emergency_id``."""
         return Ask(self._q("AccessRegistry", "checkEmergency", emergency_id, reader, record_id, mask, purpose), Decision)
 
+    def seal_in_force(self, grant_id: int, emergency_id: int) -> Ask[int]:
+        """``Seals.sealInForce``: the seal hiding a read under this grant or emergency (0: none, or own-body)."""
+        target, target_id = (2, emergency_id) if emergency_id else (1, grant_id)
+        return Ask(self._q("Seals", "sealInForce", target, target_id), int)
+
+    def seal_count(self) -> Ask[int]:
+        return Ask(self._q("Seals", "sealCount"), int)
+
+    def seal_force(self, seal_id: int) -> Ask[bool]:
+        """``Seals.inForce``: whether the seal hides its reads at this block."""
+        return Ask(self._q("Seals", "inForce", seal_id), bool)
+
     def grant_for(self, reader: str, record_id: bytes, mask: int, purpose: bytes) -> Ask[tuple[Decision, int]]:
         """``findGrant``: the grant a read would go under, with the decision it would get."""
         return Ask(

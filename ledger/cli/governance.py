@@ -22,7 +22,7 @@ bodies_app = typer.Typer(
 )
 members_app = typer.Typer(help="My body's members and their roles (admins, at their own node).", no_args_is_help=True)
 
-KINDS = ("residents_committee", "subdistrict_office", "department", "auditor")
+KINDS = ("residents_committee", "subdistrict_office", "department", "auditor", "oversight")
 ROLES = ("admin", "officer", "auditor", "emergency", "node")
 DaysOpt = Annotated[int, typer.Option("--days", min=1, max=90, help="Days the vote stays open")]
 

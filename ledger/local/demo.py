@@ -68,6 +68,7 @@ class DemoBody:
     admins: tuple[int, int]
     members: tuple[tuple[int, Role, str], ...]  # (dev account index, roles, label)
     emergency: bool = False
+    sealing: bool = False  # the founder lets it seal its own reads (Seals.setSealer)
     parent: str = ""
     grids: tuple[tuple[str, str], ...] = ()  # (code, name): places, never people
     posts: tuple[tuple[int, str, tuple[str, ...]], ...] = ()  # (dev account index, post, grids; none: whole body)
@@ -132,6 +133,7 @@ BODIES: tuple[DemoBody, ...] = (
         (13, 14),
         ((15, Role.OFFICER | Role.EMERGENCY, "officer (emergency)"), (24, Role.ANCHOR, "node")),
         emergency=True,
+        sealing=True,
     ),
     DemoBody(
         "auditor",
@@ -139,6 +141,13 @@ BODIES: tuple[DemoBody, ...] = (
         BodyKind.AUDITOR,
         (16, 17),
         ((18, Role.AUDITOR, "auditor"), (25, Role.ANCHOR, "node")),
+    ),
+    DemoBody(
+        "procuratorate",
+        "District Procuratorate",
+        BodyKind.OVERSIGHT,
+        (27, 28),
+        ((29, Role.OFFICER, "prosecutor"), (32, Role.ANCHOR, "node")),
     ),
 )
 
@@ -204,6 +213,13 @@ def build(contracts: Contracts, *, progress: Callable[[str], None] = lambda _: N
                 f"add {body.code} member {account}",
                 member_body == body.id,
                 partial(bodies.add_member, admin, account, roles),
+            )
+    for body in BODIES:
+        if body.sealing:
+            step(
+                f"let {body.code} seal its reads",
+                contracts.seals.is_sealer(body.id),
+                partial(contracts.seals.set_sealer, founder_admin, body.id, True),
             )
     _posts(contracts, step)
     return report

@@ -11,22 +11,25 @@ went is a ``late`` notice of its own. A resident's choice for a category on-chai
 ``ResidentRegistry.setNoticeChoice``) overrides the sensitivity; "none" makes no notice. Notice ids are
 Keccak-256 of their kind, body, subject and read or window: the gateway's idempotency key, the same for a
 notice sent again. Which reads a notice tells of is kept (``notice_reads``).
+
+A sealed read (:mod:`ledger.trail.seals`) is held back (``notices_held``) while its seal is in force, and
+becomes a ``released`` notice of its own once the seal ends, by its release or at its end date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from eth_utils import keccak
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
-from ledger.store.models import AccessEvent, Notice, NoticeRead, NotifyCursor
+from ledger.store.models import AccessEvent, Notice, NoticeHeld, NoticeRead, NotifyCursor
 
 #: A resident's choice for a category (``ResidentRegistry.noticeChoice``).
 DEFAULT, INSTANT, DIGEST, NONE = 0, 1, 2, 3
@@ -65,14 +68,17 @@ class Outbox:
         sensitive: Iterable[str],
         windows: Windows,
         choice_of: Callable[[str, str], int] = lambda _subject, _category: DEFAULT,
+        sealed_now: Callable[[Collection[int]], set[int]] = lambda _ids: set(),
     ) -> None:
         self.engine, self.body = engine, "0x" + body.hex()
+        self.sealed_now = sealed_now  # which of these seals are in force now, from the chain (Seals)
         self.choice_of = choice_of  # the resident's choice for a category, from the chain (ResidentRegistry)
         self.sensitive, self.windows = frozenset(sensitive), windows
         self.grace = min(DIGEST_GRACE, dt.timedelta(seconds=windows.seconds / 4))
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         self._insert = dialect.insert(Notice.__table__)  # type: ignore[attr-defined]
         self._insert_read = dialect.insert(NoticeRead.__table__)  # type: ignore[attr-defined]
+        self._insert_held = dialect.insert(NoticeHeld.__table__)  # type: ignore[attr-defined]
 
     def follow(self) -> int:
         """Turns the events after the cursor into notices (at most :data:`BATCH`); returns how many it read."""
@@ -84,7 +90,13 @@ class Outbox:
                 conn.execute(NotifyCursor.__table__.insert().values(body=self.body, last_seq=0))  # type: ignore[attr-defined]
                 cursor = 0
             rows = conn.execute(
-                select(col(AccessEvent.seq), col(AccessEvent.subject_id), col(AccessEvent.category), col(AccessEvent.at))
+                select(
+                    col(AccessEvent.seq),
+                    col(AccessEvent.subject_id),
+                    col(AccessEvent.category),
+                    col(AccessEvent.at),
+                    col(AccessEvent.seal_id),
+                )
                 .where(col(AccessEvent.body) == self.body, col(AccessEvent.seq) > cursor)
                 .order_by(col(AccessEvent.seq))
                 .limit(BATCH)
@@ -92,15 +104,23 @@ class Outbox:
             if not rows:
                 return 0
             notices: list[dict[str, Any]] = []
+            held: list[dict[str, Any]] = []
             choices: dict[tuple[str, str], int] = {}
-            for seq, subject, category, at in rows:
+            seals = {int(r[4]) for r in rows if r[4]}
+            in_force = self.sealed_now(seals) if seals else set()
+            for seq, subject, category, at, seal in rows:
                 at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
                 if (subject, category) not in choices:
                     choices[(subject, category)] = self.choice_of(subject, category)
                 choice = choices[(subject, category)]
                 if choice == NONE:  # the resident chose not to be told of this category
                     continue
-                if choice == INSTANT or (choice == DEFAULT and category in self.sensitive):
+                if seal in in_force:  # told once the seal ends, never before
+                    held.append({"body": self.body, "seq": seq, "seal_id": seal})
+                elif seal:  # the seal ended before the outbox reached the read
+                    now = dt.datetime.now(dt.UTC)
+                    notices.append(self._row("released", subject, str(seq), seq, at, at, now) | {"read": seq})
+                elif choice == INSTANT or (choice == DEFAULT and category in self.sensitive):
                     notices.append(self._row("instant", subject, str(seq), seq, at, at, at) | {"read": seq})
                 else:
                     start, end = self.windows.of(at)
@@ -128,6 +148,8 @@ class Outbox:
                             dt.datetime.now(dt.UTC),
                         )
                     )
+            if held:
+                conn.execute(self._insert_held.on_conflict_do_nothing(index_elements=["body", "seq"]), held)
             if not notices:
                 self._advance(conn, rows[-1][0])
                 return len(rows)
@@ -144,6 +166,43 @@ class Outbox:
             )
             self._advance(conn, rows[-1][0])
             return len(rows)
+
+    def release_held(self) -> int:
+        """Turns the held reads whose seal has ended into ``released`` notices; returns how many."""
+        with self.engine.connect() as conn:
+            seals = set(
+                conn.execute(select(col(NoticeHeld.seal_id)).where(col(NoticeHeld.body) == self.body).distinct()).scalars()
+            )
+        if not seals:
+            return 0
+        ended = sorted(seals - self.sealed_now(seals))
+        if not ended:
+            return 0
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(col(AccessEvent.seq), col(AccessEvent.subject_id), col(AccessEvent.at))
+                .join(
+                    NoticeHeld,
+                    (col(NoticeHeld.body) == col(AccessEvent.body)) & (col(NoticeHeld.seq) == col(AccessEvent.seq)),
+                )
+                .where(col(NoticeHeld.body) == self.body, col(NoticeHeld.seal_id).in_(ended))
+            ).all()
+            notices = [
+                self._row("released", subject, str(seq), seq, _utc(at), _utc(at), now) | {"read": seq}
+                for seq, subject, at in rows
+            ]
+            if notices:
+                conn.execute(
+                    self._insert.on_conflict_do_nothing(index_elements=["id"]),
+                    [{k: v for k, v in n.items() if k != "read"} for n in notices],
+                )
+                conn.execute(
+                    self._insert_read.on_conflict_do_nothing(index_elements=["notice_id", "seq"]),
+                    [{"notice_id": n["id"], "seq": n["read"]} for n in notices],
+                )
+            conn.execute(delete(NoticeHeld).where(col(NoticeHeld.body) == self.body, col(NoticeHeld.seal_id).in_(ended)))
+        return len(notices)
 
     def _advance(self, conn: Any, last: int) -> None:
         conn.execute(
@@ -203,3 +262,7 @@ class Outbox:
             "next_attempt_at": due,
             "created_at": dt.datetime.now(dt.UTC),
         }
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)

@@ -160,6 +160,12 @@ class AccessEventBase(SQLModel):
     )
     block: int = Field(default=0, sa_type=BigInteger, description="The chain block at which the access was checked")
     at: dt.datetime = Field(sa_type=UtcDateTime)
+    seal_id: int = Field(
+        default=0,
+        sa_type=BigInteger,
+        description="The seal (Seals) in force over its grant or emergency when it was read (0: none): hidden "
+        "from the resident until the seal ends; its subject_prev links the subject's events under that seal",
+    )
 
 
 class AccessEvent(AccessEventBase, table=True):
@@ -315,6 +321,17 @@ class NotifyCursor(SQLModel, table=True):
     __tablename__ = "notify_cursor"
     body: str = Field(primary_key=True, max_length=66)
     last_seq: int = Field(sa_type=BigInteger)
+
+
+class NoticeHeld(SQLModel, table=True):
+    """A read the outbox reached while its seal was in force: told of, as a notice of its own, once the seal
+    ends (its release, or its end date), never before."""
+
+    __tablename__ = "notices_held"
+    __table_args__ = (Index("ix_notices_held_seal", "body", "seal_id"),)
+    body: str = Field(primary_key=True, max_length=66)
+    seq: int = Field(primary_key=True, sa_type=BigInteger)
+    seal_id: int = Field(sa_type=BigInteger)
 
 
 class NoticeRead(SQLModel, table=True):

@@ -3,7 +3,10 @@ and residents' access codes.
 
 Each event also names its subject's previous event at this body (``subject_prev``), and its
 hash covers that link: a subject's events form a chain, anchored with the events, so an
-event left out of a subject's trail breaks the chain.
+event left out of a subject's trail breaks the chain. A sealed read (written under a seal in force,
+``seal_id``) is not in that chain: it starts a chain of its own, of the subject's events under the same
+seal. So while the seal holds, the resident's chain has no gap where the read is; once it ends, the
+seal's chain is shown whole (docs/FORMATS.md, sealed reads).
 
 Sequence numbers are gapless per body: they are taken by one UPDATE of the body's counter row
 (``trail_heads``) inside the transaction that writes the events, which holds the row until the
@@ -19,7 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +62,7 @@ class NewEvent:
     request: dict[str, Any]
     signature: str
     request_digest: str
+    seal_id: int = 0
 
 
 _EVENTS = AccessEvent.__table__  # type: ignore[attr-defined]
@@ -72,7 +76,11 @@ _SERVED = select(_EVENTS.c.request_digest).where(
 # entries, or of the table, on a PostgreSQL whose tables had never been analysed).
 _SUBJECT_LAST = (
     select(_EVENTS.c.seq)
-    .where(_EVENTS.c.body == bindparam("body"), _EVENTS.c.subject_id == bindparam("subject"))
+    .where(
+        _EVENTS.c.body == bindparam("body"),
+        _EVENTS.c.subject_id == bindparam("subject"),
+        _EVENTS.c.seal_id == bindparam("seal"),
+    )
     .order_by(_EVENTS.c.seq.desc())
     .limit(1)
 )
@@ -97,8 +105,9 @@ def _replayed() -> Conflict:
 
 
 def event_content(event: AccessEvent) -> dict[str, Any]:
-    """What an event's hash covers: every column but the hash and the request (its digest is covered)."""
-    return {
+    """What an event's hash covers: every column but the hash and the request (its digest is covered); the
+    seal only for a sealed read, so an open read's hash is what it always was."""
+    content = {
         "body": event.body,
         "seq": event.seq,
         "reader": event.reader,
@@ -117,6 +126,9 @@ def event_content(event: AccessEvent) -> dict[str, Any]:
         "requestDigest": event.request_digest,
         "signature": event.signature,
     }
+    if event.seal_id:
+        content["sealId"] = event.seal_id
+    return content
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -169,13 +181,17 @@ class Trail:
                 if not fresh:
                     return out
                 last = self._take(conn, len(fresh))
-                prev: dict[str, int] = {}
+                prev: dict[tuple[str, int], int] = {}
                 now = utcnow()
                 rows = []
                 for offset, (i, n) in enumerate(fresh, start=1):
-                    if n.subject_id not in prev:
-                        prev[n.subject_id] = int(
-                            conn.execute(_SUBJECT_LAST, {"body": self.body, "subject": n.subject_id}).scalar() or 0
+                    chain = (n.subject_id, n.seal_id)  # the subject's open chain, or their chain under one seal
+                    if chain not in prev:
+                        prev[chain] = int(
+                            conn.execute(
+                                _SUBJECT_LAST, {"body": self.body, "subject": n.subject_id, "seal": n.seal_id}
+                            ).scalar()
+                            or 0
                         )
                     seq = last - len(fresh) + offset
                     row: dict[str, Any] = dict(
@@ -191,7 +207,8 @@ class Trail:
                         purpose=n.purpose,
                         grant_id=n.grant_id,
                         emergency_id=n.emergency_id,
-                        subject_prev=prev[n.subject_id],
+                        subject_prev=prev[chain],
+                        seal_id=n.seal_id,
                         block=n.block,
                         at=now,
                         request=json.dumps(n.request, sort_keys=True),
@@ -201,7 +218,7 @@ class Trail:
                     )
                     event = AccessEvent(**row)
                     row["event_hash"] = event.event_hash = event_hash(event)
-                    prev[n.subject_id] = seq
+                    prev[chain] = seq
                     rows.append(row)
                     out[i] = event
                 conn.execute(_INSERT, rows)
@@ -229,30 +246,47 @@ class Trail:
         conn.execute(insert(h).values(body=self.body, last_seq=last + n))  # two first writers: one fails, again
         return last + n
 
-    def events(self, *, subject_id: str | None = None, after: int = 0, limit: int = 500) -> list[AccessEvent]:
-        """Events after sequence number ``after``, oldest first."""
+    def events(
+        self, *, subject_id: str | None = None, after: int = 0, limit: int = 500, hidden: Collection[int] = ()
+    ) -> list[AccessEvent]:
+        """Events after sequence number ``after``, oldest first; none under the seals ``hidden``."""
         with Session(self.engine) as s:
             q = select(AccessEvent).where(AccessEvent.body == self.body, col(AccessEvent.seq) > after)
             if subject_id is not None:
                 q = q.where(AccessEvent.subject_id == subject_id)
+            q = _unhidden(q, hidden)
             return list(s.exec(q.order_by(col(AccessEvent.seq)).limit(limit)).all())
 
-    def latest(self, *, subject_id: str, before: int | None = None, limit: int = 50) -> list[AccessEvent]:
-        """A subject's events newest first, those before sequence number ``before`` (a page)."""
+    def latest(
+        self, *, subject_id: str, before: int | None = None, limit: int = 50, hidden: Collection[int] = ()
+    ) -> list[AccessEvent]:
+        """A subject's events newest first, those before sequence number ``before`` (a page); none under the
+        seals ``hidden``."""
         with Session(self.engine) as s:
             q = select(AccessEvent).where(AccessEvent.body == self.body, AccessEvent.subject_id == subject_id)
             if before is not None:
                 q = q.where(col(AccessEvent.seq) < before)
+            q = _unhidden(q, hidden)
             return list(s.exec(q.order_by(col(AccessEvent.seq).desc()).limit(limit)).all())
 
-    def count_of(self, subject_id: str) -> int:
+    def count_of(self, subject_id: str, *, hidden: Collection[int] = ()) -> int:
         with Session(self.engine) as s:
             q = (
                 select(func.count())
                 .select_from(AccessEvent)
                 .where(AccessEvent.body == self.body, AccessEvent.subject_id == subject_id)
             )
-            return int(s.exec(q).one())
+            return int(s.exec(_unhidden(q, hidden)).one())
+
+    def sealed(self) -> list[tuple[int, str, int, dt.datetime]]:
+        """(seal, reader body, reads, first read's time) of every seal this node wrote reads under."""
+        with Session(self.engine) as s:
+            q = (
+                select(AccessEvent.seal_id, AccessEvent.reader_body, func.count(), func.min(AccessEvent.at))
+                .where(AccessEvent.body == self.body, col(AccessEvent.seal_id) > 0)
+                .group_by(col(AccessEvent.seal_id), col(AccessEvent.reader_body))
+            )
+            return [(int(i), str(b), int(n), _utc(at)) for i, b, n, at in s.exec(q).all()]
 
     def between(self, first: int, last: int) -> list[AccessEvent]:
         """Events ``first``..``last`` by sequence number (fewer when some are missing)."""
@@ -396,6 +430,14 @@ class Trail:
             if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or dt.UTC) <= utcnow():
                 return None
             return row.subject_id
+
+
+def _unhidden(q: Any, hidden: Collection[int]) -> Any:
+    return q.where(col(AccessEvent.seal_id).not_in(sorted(hidden))) if hidden else q
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at.replace(tzinfo=at.tzinfo or dt.UTC)
 
 
 def normalise_code(code: str) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,7 +193,8 @@ def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:
                     f"anchor {a['firstSeq']}..{a['lastSeq']} is not on-chain as the bundle says", reason="anchor"
                 )
         starts = sorted(by_first)
-        previous = 0
+        previous = 0  # the bundle's last event
+        chains: dict[int, int] = {}  # the last event of each chain: the open one (0), and one per seal
         for e in sorted(events, key=lambda e: int(e["seq"])):
             seq = int(e["seq"])
             # 2. content, request, signature
@@ -203,14 +204,16 @@ def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:
             if str(e["body"]).lower() != custodian or str(e["subjectId"]).lower() != subject:
                 raise TrailInvalid(f"event {seq} is of another body or subject", reason="foreign_event")
             check_request(e, chain_id=chain.chain_id, access_trail=access_trail)
-            # 4. the subject's chain of events
-            if int(e["subjectPrev"]) != previous:
+            # 4. the subject's chain of events: the open one, or that of the seal it was read under
+            seal = int(e.get("sealId", 0))
+            if int(e["subjectPrev"]) != chains.get(seal, 0):
                 raise TrailInvalid(
                     f"event {seq} follows the subject's event {e['subjectPrev']}, but the bundle's "
-                    f"previous event is {previous or 'none'}: an event is missing or added",
+                    f"previous event{f' under seal {seal}' if seal else ''} is {chains.get(seal, 0) or 'none'}: "
+                    "an event is missing or added",
                     reason="subject_chain",
                 )
-            previous = seq
+            chains[seal] = previous = seq
             report.events += 1
             # 3. the proof into its anchor
             if seq > report.anchored_through:
@@ -283,9 +286,12 @@ def _signed(contracts: Contracts, signer: LocalAccount, head: dict[str, Any]) ->
     }
 
 
-def build_trail(trail: Trail, contracts: Contracts, signer: LocalAccount, subject: str) -> dict[str, Any]:
-    """The trail bundle of ``subject`` at ``trail``'s body: events, proofs, anchors, signed head."""
-    events = trail.events(subject_id=subject, limit=1_000_000)
+def build_trail(
+    trail: Trail, contracts: Contracts, signer: LocalAccount, subject: str, *, hidden: Collection[int] = ()
+) -> dict[str, Any]:
+    """The trail bundle of ``subject`` at ``trail``'s body: events, proofs, anchors, signed head; none of the
+    reads under the seals ``hidden`` (in force now), and the head counts only what is shown."""
+    events = trail.events(subject_id=subject, limit=1_000_000, hidden=hidden)
     anchor_of = trail.anchors_of([e.seq for e in events])
     trees: dict[int, list[AccessEvent]] = {}
     out = []
@@ -314,24 +320,24 @@ EVENT_SCHEMA = "civic-ledger/trail-event@1"
 
 
 def event_material(
-    trail: Trail, contracts: Contracts, signer: LocalAccount, subject: str, seq: int
+    trail: Trail, contracts: Contracts, signer: LocalAccount, subject: str, seq: int, *, hidden: Collection[int] = ()
 ) -> dict[str, Any] | None:
     """What a browser needs to verify one of ``subject``'s events alone: the event with its signed
     request and proof, its anchor, and the node's signed head of the subject's trail (which must
     reach at least this event). None if ``seq`` is not the subject's event here."""
     event = trail.get(seq)
-    if event is None or event.subject_id != subject:
+    if event is None or event.subject_id != subject or event.seal_id in hidden:
         return None
     item = {**event_json(event), "proof": None}  # null until anchored
     anchor = trail.anchors_of([seq]).get(seq)
     if anchor is not None:
         item["proof"] = proof_of(trail.between(anchor.first_seq, anchor.last_seq), seq) if anchor.kind == "batch" else []
-    [last] = trail.latest(subject_id=subject, limit=1)
+    [last] = trail.latest(subject_id=subject, limit=1, hidden=hidden)
     head = {
         "custodian": trail.body,
         "subject": subject,
         "lastSeq": last.seq,
-        "count": trail.count_of(subject),
+        "count": trail.count_of(subject, hidden=hidden),
         "issuedAt": int(time.time()),
     }
     return {
