@@ -155,9 +155,7 @@ def _rehash() -> None:
         at = row["at"] if isinstance(row["at"], dt.datetime) else dt.datetime.fromisoformat(str(row["at"]))
         event = SimpleNamespace(**{**row, "at": at if at.tzinfo else at.replace(tzinfo=dt.UTC)}, seal_id=0)
         conn.execute(
-            table.update()
-            .where(table.c.body == row["body"], table.c.seq == row["seq"])
-            .values(event_hash=event_hash(event))  # type: ignore[arg-type]
+            table.update().where(table.c.body == row["body"], table.c.seq == row["seq"]).values(event_hash=event_hash(event))  # type: ignore[arg-type]
         )
 
 
