@@ -32,6 +32,7 @@ from api.routes import (
     reads,
     records,
     residents,
+    seals,
     trail,
     tx,
     watchdog,
@@ -58,6 +59,7 @@ ROUTERS = (
     posts.router,
     watchdog.router,
     notify.router,
+    seals.router,
 )
 
 

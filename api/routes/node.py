@@ -22,9 +22,10 @@ from api.schemas.audit import Dashboard
 from api.schemas.common import TrailBundle
 from api.schemas.emergencies import EmergencyIn
 from api.schemas.reads import NodeReadPrepareIn, ReadIn, ReadOut, ReadPrepared
+from api.schemas.seals import NodeSealsIn, NodeSealsOut
 from api.schemas.trail import TRAIL_EVENTS, NodeTrailIn, NodeTrailOut
 from api.schemas.tx import Prepared
-from api.services import dashboards, reads
+from api.services import dashboards, reads, seals
 from api.services.access import agreement_here, request_here
 from api.services.audit import signed_audit
 from api.services.emergencies import declare_here
@@ -179,11 +180,12 @@ def node_trail(body: NodeTrailIn, caller: CallingNode, node: NodeDep) -> NodeTra
             "committee gathers their trail",
             error="NotResidentsCommittee",
         )
-    events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
+    hidden = node.seals.in_force()  # sealed reads: not in a resident's trail until their seal ends
+    events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS, hidden=hidden)
     return NodeTrailOut(
         custodian=node.body,
         subjectId=subject,
-        total=node.trail.count_of(subject),
+        total=node.trail.count_of(subject, hidden=hidden),
         events=events_out(node, events),
         bundle=TrailBundle.model_validate(trail_bundle(node, subject)) if body.bundle else None,
     )
@@ -279,3 +281,14 @@ def node_watchdog_events(body: NodeWatchdogIn, caller: CallingNode, node: NodeDe
     _of_kind(node, caller, BodyKind.AUDITOR, "mirror a node's trail for the watchdog")
     page = page_after(node.engine, "0x" + node.store.body.hex(), body.after)
     return NodeWatchdogOut(custodian=node.body, events=[WatchedOut.model_validate(e) for e in page])
+
+
+@router.post(
+    "/seals",
+    response_model=NodeSealsOut,
+    responses=_REFUSALS,
+    summary="For the auditor's node: how many reads this node wrote under each seal (no subjects, no content)",
+)
+def node_seals(body: NodeSealsIn, caller: CallingNode, node: NodeDep) -> NodeSealsOut:
+    _of_kind(node, caller, BodyKind.AUDITOR, "count a node's sealed reads")
+    return seals.node_reads(node)

@@ -44,11 +44,12 @@ def _gather(node: Node, subject: str, *, bundle: bool) -> list[tuple[str, Answer
         )
     require_own_resident(node, parse_record_id(subject), "gather a resident's trail across the consortium")
     others = [b for b in active_bodies(node.questions, node.indexer.body_ids()) if b != own]
-    events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS)
+    hidden = node.seals.in_force()  # sealed reads: not in a resident's trail until their seal ends
+    events = node.trail.latest(subject_id=subject, limit=TRAIL_EVENTS, hidden=hidden)
     mine = NodeTrailOut(
         custodian=node.body,
         subjectId=subject,
-        total=node.trail.count_of(subject),
+        total=node.trail.count_of(subject, hidden=hidden),
         events=events_out(node, events),
         bundle=TrailBundle.model_validate(trail_bundle(node, subject)) if bundle else None,
     )
@@ -70,7 +71,7 @@ def _gather(node: Node, subject: str, *, bundle: bool) -> list[tuple[str, Answer
     return parts
 
 
-def _status(a: Answer) -> Literal["answered", "unreachable", "no_node"]:
+def status_of(a: Answer) -> Literal["answered", "unreachable", "no_node"]:
     return "answered" if a.ok else "unreachable" if a.published else "no_node"
 
 
@@ -81,7 +82,7 @@ def merged(node: Node, subject: str) -> ConsortiumTrail:
     return ConsortiumTrail(
         subjectId=subject,
         complete=all(a.ok or not a.published for _n, a, _t in parts),
-        parts=[PartOut(custodian=n, status=_status(a), total=t.total if t else None, error=a.error) for n, a, t in parts],
+        parts=[PartOut(custodian=n, status=status_of(a), total=t.total if t else None, error=a.error) for n, a, t in parts],
         events=events,
     )
 
@@ -93,7 +94,7 @@ def merged_bundle(node: Node, subject: str) -> ConsortiumBundle:
         subject=subject,
         askedAt=dt.datetime.now(dt.UTC),
         parts=[
-            BundlePart(custodian=n, status=_status(a), error=a.error, bundle=t.bundle if t else None) for n, a, t in parts
+            BundlePart(custodian=n, status=status_of(a), error=a.error, bundle=t.bundle if t else None) for n, a, t in parts
         ],
     )
 

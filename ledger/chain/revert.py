@@ -33,6 +33,11 @@ _EXACT: dict[str, type[E.ContractRevert]] = {
     "AccessRegistryResidentDecided": E.Conflict,
     "PostsAssignmentEnded": E.Conflict,
     "PostsNotCommittee": E.NotAuthorized,
+    "SealsNotSealer": E.NotAuthorized,
+    "SealsNotOversight": E.NotAuthorized,
+    "SealsNotOwnTarget": E.NotAuthorized,
+    "SealsAlreadySealed": E.Conflict,
+    "SealsSealEnded": E.Conflict,
 }
 
 # Checked in order against the error's name, after the exact table.
@@ -122,6 +127,12 @@ _INPUT: dict[str, tuple[str, str]] = {
         "an assignment runs from a time until a later one, in the future (from {from}, until {until})",
     ),
     "PostsInvalidName": ("invalid_input", "a grid's name is 1 to 64 bytes: a place, never a person"),
+    "SealsInvalidUntil": (
+        "invalid_seal_end",
+        "a seal ends after now and at most 90 days after it starts, or after the end it extends: no later than "
+        "{latest} (Unix time), not {until}",
+    ),
+    "SealsInvalidTarget": ("invalid_input", "a seal covers a grant (1) or an emergency declaration (2), not {target}"),
 }
 _CONTRACTS = (
     "Posts",

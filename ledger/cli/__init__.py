@@ -19,6 +19,7 @@ from ledger.cli import (
     posts,
     records,
     residents,
+    seals,
     system,
     trail,
     watchdog,
@@ -42,6 +43,7 @@ app.add_typer(posts.grids_app, name="grids")
 app.add_typer(posts.assignments_app, name="assignments")
 app.add_typer(records.records_app, name="records")
 app.add_typer(residents.residents_app, name="residents")
+app.add_typer(seals.seals_app, name="seals")
 app.add_typer(watchdog.watchdog_app, name="watchdog")
 api.register(app)  # after the system commands, so `--help` lists those first
 trail.register(app)

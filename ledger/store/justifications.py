@@ -19,7 +19,7 @@ from ledger.crypto.envelope import Keyring, Sealed
 from ledger.ids import salted_hash
 from ledger.store.models import FreeText
 
-KINDS = ("justification", "reason", "evidence", "outcome", "note")
+KINDS = ("justification", "reason", "evidence", "outcome", "note", "case")
 
 
 def _aad(body: str, text_hash: str) -> bytes:
