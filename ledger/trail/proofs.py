@@ -216,7 +216,9 @@ def verify_trail(bundle: Any, contracts: Contracts) -> TrailReport:
             chains[seal] = previous = seq
             report.events += 1
             # 3. the proof into its anchor
-            if seq > report.anchored_through:
+            if seq > report.anchored_through or e.get("proof") is None:
+                # not anchored yet, or anchored a moment ago and not yet settled at the node (no proof given):
+                # pending, never counted as anchored
                 report.pending.append(seq)
                 continue
             first = max(s for s in starts if s <= seq)

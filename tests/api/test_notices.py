@@ -12,11 +12,14 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +34,7 @@ from tests.api.test_flows import HOUSEHOLD, RC_ADMIN, RC_OFFICER, national_id
 from tests.support import free_port, rpc
 
 pytestmark = pytest.mark.node
+LEDGER = Path(sys.executable).with_name("ledger")
 
 SECRET = "test-only notify secret: 0f3c9a7e5b2d41c8a6e9"
 ELDERLY = {
@@ -247,3 +251,169 @@ def test_a_resident_who_chose_no_notices_for_a_category_is_not_told_and_another_
     code = officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
     events = {e["seq"]: e for e in api.client().trail_by_code(code)["events"]}
     assert events[quiet]["notice"] is None and events[told]["notice"]["kind"] == "instant"
+
+
+# ------------------------------------------------------------------ sealed reads
+
+PS_OFFICER, PS_ADMIN, PROSECUTOR, AUDITOR = 15, 13, 29, 18
+DAY = 86_400
+
+
+def _sealed_grant(api: Api, record: str, *, days: int = 30) -> tuple[int, int]:
+    """Public security's grant to a household record, sealed for ``days``: (grant, seal)."""
+    ps = api.signed_in(PS_OFFICER)
+    request_id = ps.request_access(
+        scope="record", recordId=record, fields=["members"], purpose="public_security", justification="case 2026-117"
+    )
+    grant = api.signed_in(RC_ADMIN).approve(request_id, days=60)
+    until = api.chain.timestamp() + days * DAY
+    done = ps.act("POST", "/seals", {"target": "grant", "targetId": grant, "caseReference": "case 2026-117", "until": until})
+    return grant, int(ps.event_arg(done, "Sealed", "sealId"))
+
+
+def _trail(api: Api, code: str) -> dict[int, dict[str, Any]]:
+    return {e["seq"]: e for e in api.client().trail_by_code(code)["events"]}
+
+
+def _verified(api: Api, code: str, tmp: Any) -> dict[str, Any]:
+    """The resident's bundle, saved and checked with `ledger verify trail` once every event is anchored."""
+    path = tmp / "trail.json"
+    deadline = time.monotonic() + 60
+    while True:
+        bundle = api.client().request("POST", "/trail/by-code/bundle", json={"code": code})
+        path.write_text(json.dumps(bundle))
+        done = subprocess.run(
+            [
+                str(LEDGER),
+                "verify",
+                "trail",
+                str(path),
+                "--rpc",
+                api.settings.effective_rpc_url,
+                "--manifest",
+                str(api.settings.manifest_path),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = json.loads(done.stdout)
+        if not report["pending"]:
+            return {"bundle": bundle, "report": report}
+        assert time.monotonic() < deadline, report
+        time.sleep(0.5)
+
+
+def test_a_sealed_read_is_hidden_and_untold_until_the_sealer_releases_it_then_shown_with_its_proof(
+    notified: Notified, tmp_path: Any
+) -> None:
+    api, gw = notified.api, notified.gateway
+    nid, household, _ = _resident(api)
+    officer, ps = api.signed_in(RC_OFFICER), api.signed_in(PS_OFFICER)
+    before = officer.read(household, ["members"], "grid_management")["receipt"]["seq"]
+    _grant, seal = _sealed_grant(api, household)
+    api.node_sees_head()
+    covert = ps.read(household, ["members"], "public_security")["receipt"]["seq"]
+    after = officer.read(household, ["members"], "grid_management")["receipt"]["seq"]
+    code = officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    # the resident: neither the read nor a gap where it is, in the trail, the bundle (checked) or the notices
+    shown = _trail(api, code)
+    assert covert not in shown and {before, after} <= set(shown)
+    assert api.client().trail_by_code(code)["total"] == len(shown)
+    checked = _verified(api, code, tmp_path)
+    assert covert not in [e["seq"] for e in checked["bundle"]["events"]] and checked["report"]["ok"]
+    with pytest.raises(Exception) as hidden:
+        api.client().request("POST", f"/trail/by-code/events/{covert}", json={"code": code})
+    assert getattr(hidden.value, "status", None) == 404
+    gw.wait(lambda t: any(after in _seqs(n) for n in t))
+    assert not [p for p in gw.posts if covert in _seqs({"json": p["json"]})]
+    # the auditor: the read is in the trail and the audit, and the statistics count it
+    auditor = api.signed_in(AUDITOR)
+    assert covert in [
+        e["seq"]
+        for e in auditor.request("GET", "/trail", params={"subjectId": api.client().trail_by_code(code)["subjectId"]})[
+            "events"
+        ]
+    ]
+    report = auditor.request("POST", "/audit/verify")
+    assert report["ok"], report
+    stats = {b["body"]: b for b in auditor.request("GET", "/seals/stats")["bodies"]}
+    assert stats["public-security"]["sealed"] >= 1 and stats["public-security"]["readsSealed"] >= 1
+    # the oversight body sees the case hash, the body and the ages, not what is sealed
+    [seen] = [s for s in api.signed_in(PROSECUTOR).request("GET", "/seals")["seals"] if s["id"] == seal]
+    assert seen["body"] == "public-security" and seen["target"] is None and seen["targetId"] is None
+    assert seen["case"] is None and seen["state"] == "sealed"
+    # only the sealer releases; then the read is shown, told, and proven committed when it was made
+    with pytest.raises(Exception) as other:
+        officer.act("POST", f"/seals/{seal}/release")
+    assert getattr(other.value, "status", None) == 403
+    ps.act("POST", f"/seals/{seal}/release")
+    api.node_sees_head()
+    shown = _trail(api, code)
+    assert {before, covert, after} <= set(shown) and shown[covert]["readerBody"] == "public-security"
+    checked = _verified(api, code, tmp_path)
+    [event] = [e for e in checked["bundle"]["events"] if e["seq"] == covert]
+    assert event["sealId"] == seal and event["proof"] is not None and checked["report"]["anchored"] >= 3
+    told = gw.wait(lambda t: any(covert in _seqs(n) for n in t))
+    [notice] = [n for n in told if covert in _seqs(n)]
+    assert notice["json"]["kind"] == "released" and notice["signed"] and nid not in notice["raw"].decode()
+
+
+def test_only_oversight_extends_a_seal_by_at_most_90_days_and_no_seal_runs_past_90(notified: Notified) -> None:
+    api = notified.api
+    _, household, _ = _resident(api)
+    ps, prosecutor = api.signed_in(PS_OFFICER), api.signed_in(PROSECUTOR)
+    _grant, seal = _sealed_grant(api, household, days=10)
+    end = int(prosecutor.request("GET", "/seals")["seals"][seal - 1]["until"])
+    body = {"until": end + 5 * DAY, "reason": "witness abroad until March"}
+    for sealer in (ps, api.signed_in(PS_ADMIN)):  # the sealer cannot prolong its own seal
+        with pytest.raises(Exception) as refused:
+            sealer.act("POST", f"/seals/{seal}/extend", body)
+        assert (getattr(refused.value, "status", None), getattr(refused.value, "api_code", None)) == (403, "not_authorized")
+    with pytest.raises(Exception) as too_long:
+        prosecutor.act("POST", f"/seals/{seal}/extend", {**body, "until": end + 91 * DAY})
+    assert getattr(too_long.value, "status", None) == 422
+    done = prosecutor.act("POST", f"/seals/{seal}/extend", {**body, "until": end + 90 * DAY})
+    assert prosecutor.event_arg(done, "SealExtended", "until") == end + 90 * DAY
+    [seen] = [s for s in api.signed_in(AUDITOR).request("GET", "/seals")["seals"] if s["id"] == seal]
+    assert (seen["until"], seen["extensions"], seen["target"]) == (end + 90 * DAY, 1, "grant")
+    # a new seal of 91 days is refused, in words, and nothing is sealed
+    other = ps.request_access(
+        scope="record", recordId=household, fields=["members"], purpose="public_security", justification="case 2026-118"
+    )
+    grant = api.signed_in(RC_ADMIN).approve(other, days=60)
+    count = len(api.signed_in(AUDITOR).request("GET", "/seals")["seals"])
+    with pytest.raises(Exception) as refused:
+        ps.act(
+            "POST",
+            "/seals",
+            {
+                "target": "grant",
+                "targetId": grant,
+                "caseReference": "case 2026-118",
+                "until": api.chain.timestamp() + 91 * DAY,
+            },
+        )
+    assert (getattr(refused.value, "status", None), getattr(refused.value, "api_code", None)) == (422, "invalid_seal_end")
+    assert len(api.signed_in(AUDITOR).request("GET", "/seals")["seals"]) == count
+
+
+def test_zz_a_sealed_read_is_shown_and_told_when_its_end_date_passes_on_the_chain_clock(notified: Notified) -> None:
+    """Last in the module: the chain's clock moves a week on."""
+    api, gw = notified.api, notified.gateway
+    nid, household, _ = _resident(api)
+    officer, ps = api.signed_in(RC_OFFICER), api.signed_in(PS_OFFICER)
+    _grant, seal = _sealed_grant(api, household, days=2)
+    api.node_sees_head()
+    covert = ps.read(household, ["members"], "public_security")["receipt"]["seq"]
+    code = officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    assert covert not in _trail(api, code)
+    api.rpc("evm_increaseTime", 3 * DAY)
+    api.rpc("evm_mine")
+    api.node_sees_head()
+    assert covert in _trail(api, code)
+    told = gw.wait(lambda t: any(covert in _seqs(n) for n in t))
+    assert [n["json"]["kind"] for n in told if covert in _seqs(n)] == ["released"]
+    [seen] = [s for s in api.signed_in(AUDITOR).request("GET", "/seals")["seals"] if s["id"] == seal]
+    assert seen["state"] == "ended" and seen["daysLeft"] is None
