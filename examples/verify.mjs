@@ -94,6 +94,7 @@ async function verifyTrail(bundle, c, chainId) {
   const { anchors, through } = await chainAnchors(trail, bundle.custodian);
   const readDomain = { name: "CivicLedgerRead", version: "1", chainId, verifyingContract: accessTrail };
   let previous = 0, anchored = 0;
+  const chains = new Map(); // the last event of each chain: the open one (0), and one per seal (sealId)
   for (const e of [...bundle.events].sort((a, b) => a.seq - b.seq)) {
     const content = { ...e };
     delete content.request; delete content.eventHash; delete content.proof;
@@ -104,9 +105,13 @@ async function verifyTrail(bundle, c, chainId) {
     if (lower(digest) !== lower(e.requestDigest) || lower(recoverAddress(digest, e.signature)) !== lower(e.reader)) {
       throw new Failed("trail.signature", `event ${e.seq}: the read request is not signed by its reader`);
     }
-    if (e.subjectPrev !== previous) throw new Failed("trail.subject_chain", `event ${e.seq}: an event is missing or added`);
+    const seal = e.sealId ?? 0;
+    if (e.subjectPrev !== (chains.get(seal) ?? 0)) {
+      throw new Failed("trail.subject_chain", `event ${e.seq}: an event is missing or added`);
+    }
+    chains.set(seal, e.seq);
     previous = e.seq;
-    if (e.seq > through) continue; // not anchored yet: within its anchorBy promise
+    if (e.seq > through || e.proof == null) continue; // not anchored yet, or not yet settled at the node
     const a = anchors.find((x) => x.first <= e.seq && e.seq <= x.last);
     const ok = a.kind === "event" ? lower(e.eventHash) === a.root
       : StandardMerkleTree.verify(a.root, ["uint64", "bytes32"], [e.seq, e.eventHash], e.proof || []);
