@@ -216,3 +216,71 @@ def notice_choice(body: NoticeChoiceIn, actor: CurrentMember, node: NodeDep) -> 
         salts={"evidence": salt},
         texts={"evidence": ("evidence", body.evidence)},
     )
+
+
+class MyNoticeChoiceIn(BaseModel):
+    category: str = Field(pattern=CODE_PATTERN, examples=["health"])
+    choice: Literal["default", "instant", "digest", "none"] = Field(
+        description="How I am told of reads of the category: as each node's settings say, each read at once, in a "
+        "daily digest, or not at all"
+    )
+
+
+class MyNoticeChoiceOut(BaseModel):
+    category: str
+    choice: Literal["default", "instant", "digest", "none"]
+    sensitive: bool = Field(description="This node tells of each read of it at once by default")
+
+
+def _own_subject(actor: CurrentActor, node: NodeDep) -> bytes:
+    subject = node.contracts.residents.resident_subject(actor.address)
+    if subject == ZERO:
+        raise NotAuthorized("this account is not linked to a resident; ask your committee to link it", error="NotResident")
+    return bytes(subject)
+
+
+@router.get(
+    "/mine/notices",
+    response_model=list[MyNoticeChoiceOut],
+    summary="How I am told of reads of each category (a resident with their own account)",
+    responses={403: {"description": "The account is not linked to a resident"}},
+)
+def my_notice_choices(actor: CurrentActor, node: NodeDep) -> list[MyNoticeChoiceOut]:
+    subject = _own_subject(actor, node)
+    names = {v: k for k, v in CHOICES.items()}
+    return [
+        MyNoticeChoiceOut(
+            category=c,
+            choice=names[node.contracts.residents.notice_choice(subject, code_id(c))],  # type: ignore[arg-type]
+            sensitive=c in node.settings.notify_sensitive,
+        )
+        for c in (
+            code_name(cid)
+            for cid in node.contracts.records.categories(
+                from_block=node.chain.manifest.deploy_block if node.chain.manifest else 0
+            )
+        )
+    ]
+
+
+@router.put(
+    "/mine/notices",
+    response_model=Prepared,
+    summary="Prepare: choose how I am told of reads of a category, signed with my own key (a resident with their "
+    "own account; no evidence needed)",
+    responses={403: {"description": "The account is not linked to a resident"}},
+)
+def my_notice_choice(body: MyNoticeChoiceIn, actor: CurrentActor, node: NodeDep) -> Prepared:
+    subject = _own_subject(actor, node)
+    node.store.schema(body.category)  # 422 for a category the consortium does not have
+    return prepare(
+        node,
+        actor,
+        node.contracts.residents.handle,
+        "setNoticeChoice",
+        subject,
+        code_id(body.category),
+        CHOICES[body.choice],
+        ZERO,
+        summary=f"tell me of reads of {body.category}: {body.choice}",
+    )

@@ -93,6 +93,11 @@ class TrailEvent(BaseModel):
     notice: NoticeRef | None = Field(
         default=None, description="The notice to the resident that tells of this read (null: not in the outbox yet)"
     )
+    sealedUntil: dt.datetime | None = Field(
+        default=None,
+        description="Set for a read made under a seal (a covert read): when the seal ended, or ends (auditors see "
+        "sealed reads while they are sealed; residents only once the seal has ended)",
+    )
 
 
 class TrailOut(BaseModel):

@@ -30,6 +30,7 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
     anchors = node.trail.anchors_of([e.seq for e in events])
     people = node.people.of({e.reader for e in events})
     scopes: dict[tuple[str, int], list[str]] = {}
+    seals = {i: node.contracts.seals.get(i) for i in {e.seal_id for e in events if e.seal_id}}
     # a node with no gateway tells nobody: its events carry no notice
     told = node.outbox.told_of(e.seq for e in events) if node.delivery is not None else {}
     out = []
@@ -67,6 +68,7 @@ def events_out(node: Node, events: list[AccessEvent]) -> list[TrailEvent]:
                 eventHash=e.event_hash,
                 anchor=anchor,
                 notice=notice_ref(told.get(e.seq)),
+                sealedUntil=dt.datetime.fromtimestamp(seals[e.seal_id].ended_at(), dt.UTC) if e.seal_id else None,
             )
         )
     return out

@@ -477,6 +477,9 @@ STAFF: dict[int, tuple[str | None, str]] = {
     17: ("谢宁", "督查员"),
     18: ("唐宇", "数据审计员"),
     26: ("吴刚", "网格员"),
+    27: ("冯敏", "检察长"),
+    28: ("韩冰", "副检察长"),
+    29: ("曹阳", "检察官"),
     30: (None, "网格员"),
     31: ("钱坤", "低保专干"),
 }
@@ -501,6 +504,9 @@ STAFF_EN: dict[int, tuple[str | None, str]] = {
     17: ("Xie Ning", "Inspector"),
     18: ("Tang Yu", "Data auditor"),
     26: ("Wu Gang", "Grid worker"),
+    27: ("Feng Min", "Chief procurator"),
+    28: ("Han Bing", "Deputy chief procurator"),
+    29: ("Cao Yang", "Procurator"),
     30: (None, "Grid worker"),
     31: ("Qian Kun", "Subsistence caseworker"),
 }

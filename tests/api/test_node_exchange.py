@@ -42,7 +42,7 @@ from ledger.peers.exchange import NodeIdentity, digest
 from ledger.trail.merged import verify_consortium_trail
 from tests.api.conftest import CODE_ATTEMPTS, CODE_WINDOW, NONCE_ATTEMPTS, TOKEN_SECRET
 from tests.api.test_flows import national_id
-from tests.portal.conftest import Portal
+from tests.portal.conftest import Portal, unlock
 from tests.support import free_port, rpc
 
 RC_OFFICER, RC_ADMIN, RC_WEST_OFFICER, RC_WEST_ADMIN, CA_ADMIN, CA_OFFICER, AUDITOR_ADMIN, AUDITOR = (
@@ -339,6 +339,7 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
         "auditor": "answered",
         "subdistrict": "no_node",
         "public-security": "no_node",
+        "procuratorate": "no_node",
     }
     assert trail["complete"] is True
     # each part verifies against the chain alone, with the command a resident would run
@@ -384,6 +385,7 @@ def test_four_nodes_request_approve_read_trail_across_nodes_and_audit(pair: Node
         "auditor": "passed",
         "subdistrict": "no_node",
         "public-security": "no_node",
+        "procuratorate": "no_node",
     }
     # ... and fails when one node's database is tampered with
     seq = read_east["receipt"]["seq"]
@@ -604,6 +606,7 @@ def test_the_auditor_audits_every_node_from_the_portal_of_the_auditors_node(pair
         "auditor": "passed",
         "subdistrict": "no_node",
         "public-security": "no_node",
+        "procuratorate": "no_node",
     }
     # a node that keeps nothing passes because there is nothing to check, and says so
     assert "nothing to audit yet" in page.locator("#consortium-result tr[data-body='civil-affairs']").inner_text()
@@ -894,3 +897,110 @@ def test_the_auditor_acknowledges_a_watchdog_alert_in_the_browser_and_on_the_cha
     assert zh.evaluate("document.documentElement.scrollWidth") <= 360
     portal.shot(zh, "auditor-watchdog-phone-zh-CN")
     assert zh.errors == []  # type: ignore[attr-defined]
+
+
+def _sees_head(url: str, pair: Nodes, timeout: float = 10.0) -> None:
+    """Waits until the node at ``url`` follows the chain's current head."""
+    block = int(str(rpc(pair.settings.effective_rpc_url, "eth_blockNumber")), 16)
+    deadline = time.monotonic() + timeout
+    while (httpx.get(url + "/health", timeout=5).json()["chain"].get("head") or 0) < block:
+        assert time.monotonic() < deadline, f"{url} did not see block {block}"
+        time.sleep(0.05)
+
+
+def test_a_covert_read_is_sealed_extended_and_released_each_from_its_own_seat_in_the_browser(
+    pair: Nodes, browser: Any
+) -> None:
+    """Public security seals at its node, the procuratorate extends at its node, the auditor counts at the
+    auditor's node, the resident sees nothing at their committee's node until the seal is released."""
+    from ledger.chain.seals import Target
+
+    keystores = pair.home / "keystores"
+    nodes = {code: ApiProcess(pair.home, code) for code in ("public-security", "procuratorate")}
+    urls = {code: proc.up(free_port(), env=pair.env).url for code, proc in nodes.items()}
+    admins = {"public-security": 13, "procuratorate": 27}
+    for code, admin in admins.items():
+        pair.contracts.bodies.update_profile(
+            pair.contracts.chain.direct(dev_account(admin)), b"", format_endpoint(urls[code], None)
+        )
+    try:
+        nid = national_id()
+        committee = pair.client(pair.committee_url, RC_OFFICER)
+        record_id = committee.register_record("household", nid, HOUSEHOLD)
+        ps = pair.client(urls["public-security"], 15)
+        request_id = ps.request_access(
+            scope="record", recordId=record_id, fields=["members"], purpose="public_security", justification="case 2026-121"
+        )
+        grant = pair.client(pair.committee_url, RC_ADMIN).approve(request_id, days=60)
+        # 1. the community police officer seals the grant's reads, in the browser at their own node
+        sealer = Portal(urls["public-security"], keystores, browser)
+        page = sealer.page()
+        sealer.sign_in(page, "/officer", "public-security-officer.json")
+        page.wait_for_selector("#seal-form")
+        page.select_option("#seal-target", "grant")
+        page.fill("#seal-id", str(grant))
+        page.fill("#seal-case", "case 2026-121")
+        page.fill("#seal-days", "30")
+        page.get_by_role("button", name="Seal and sign").click()
+        page.wait_for_selector("#seals tr[data-seal]")
+        seal = pair.contracts.seals.seal_of(Target.GRANT, grant)
+        assert f"Seal {seal} is on-chain." in page.inner_text("main")
+        assert seal and page.locator(f"#seals tr[data-seal='{seal}'][data-state='sealed']").count() == 1
+        assert "case 2026-121" in page.locator(f"#seals tr[data-seal='{seal}']").inner_text()
+        sealer.shot(page, "seals-sealer-en")
+        _sees_head(pair.committee_url, pair)
+        covert = ps.read(record_id, ["members"], "public_security")["receipt"]["seq"]
+        # 2. the resident, at their committee's node: nothing of it
+        code = committee.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+        resident_portal = Portal(pair.committee_url, keystores, browser)
+        resident = resident_portal.page()
+        resident.goto(pair.committee_url + "/resident")
+        resident.fill("#code", code)
+        resident.keyboard.press("Enter")
+        resident.wait_for_selector("p.lead")
+        assert resident.locator("ol.events > li").count() == 0 and "Public Security" not in resident.inner_text("main")
+        # 3. the auditor, at the auditor's node, counts it (gathered from rc-east's node)
+        auditing = Portal(pair.urls["auditor"], keystores, browser)
+        auditor = auditing.page()
+        auditing.sign_in(auditor, "/auditor", "auditor-auditor.json")
+        row = auditor.wait_for_selector("#seal-stats tr[data-body='public-security']")
+        cells = row.inner_text()
+        assert "Public Security Bureau" in cells and re.search(r"\b1\b", cells), cells
+        auditing.shot(auditor, "seals-auditor-en")
+        # 4. the procurator, at the procuratorate's node, sees the case hash, the body and the ages, and extends
+        overseer = Portal(urls["procuratorate"], keystores, browser)
+        zh = overseer.page(lang="zh-CN", width=360, height=780)
+        overseer.sign_in(zh, "/officer", "procuratorate-prosecutor.json")
+        item = zh.wait_for_selector(f"#oversight li[data-seal='{seal}']")
+        assert "公安局" in item.inner_text() and "case 2026-121" not in item.inner_text()
+        zh.fill(f"#extend-days-{seal}", "20")
+        zh.fill(f"#extend-reason-{seal}", "证人在外地，三月返回")
+        zh.locator(f"form[data-extend='{seal}'] button[type=submit]").click()
+        zh.wait_for_selector(f"text=第 {seal} 号封存已延长")
+        assert pair.contracts.seals.get(seal).extensions == 1
+        assert zh.evaluate("document.documentElement.scrollWidth") <= 360
+        overseer.shot(zh, "seals-oversight-phone-zh-CN")
+        # the sealer's page offers no extension, and the API refuses one
+        with pytest.raises(ApiError) as refused:
+            ps.act(
+                "POST", f"/seals/{seal}/extend", {"until": pair.contracts.seals.get(seal).until + 86_400, "reason": "more"}
+            )
+        assert refused.value.status == 403
+        # 5. the officer releases; the resident now sees the read, kept from them until then, and verifies it
+        page.reload()
+        unlock(page, keystores / "public-security-officer.json")
+        page.locator(f"button[data-release='{seal}']").click()
+        page.wait_for_selector(f"text=Seal {seal} is released")
+        _sees_head(pair.committee_url, pair)
+        resident.reload()
+        item = resident.wait_for_selector(f"ol.events > li[data-seq='{covert}']")
+        assert "Kept from you" in item.inner_text() and "Public Security Bureau" in item.inner_text()
+        resident.wait_for_selector(f"ol.events > li[data-seq='{covert}'][data-verified='passed']", timeout=60_000)
+        resident_portal.shot(resident, "seals-resident-released-en")
+        for p in (page, resident, auditor, zh):
+            assert p.errors == []  # type: ignore[attr-defined]
+    finally:
+        for admin in admins.values():
+            pair.contracts.bodies.update_profile(pair.contracts.chain.direct(dev_account(admin)), b"", "")
+        for proc in nodes.values():
+            proc.down()

@@ -6,6 +6,7 @@ import {
 } from "./app.js";
 import { gate, table, whoLine } from "./staff.js";
 import { watchdogCard } from "./watchdog.js";
+import { sealStatsCard } from "./seals.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const state = { report: null, days: 14, consortium: null };
@@ -200,6 +201,7 @@ start({
       parts = [message("error", errorText(err))];
     }
     const alerts = await watchdogCard(config, state, rerender);
-    clear(main, el("h1", {}, t("page.auditor")), whoLine(me), parts, alerts, consortiumCard(config, rerender), auditCard(rerender));
+    const seals = await sealStatsCard();
+    clear(main, el("h1", {}, t("page.auditor")), whoLine(me), parts, alerts, seals, consortiumCard(config, rerender), auditCard(rerender));
   },
 });

@@ -5,6 +5,7 @@ import { api, busy, clear, el, errorText, facts, field, fmtDate, hexDetails, lab
 import { chosen, fieldChoice, gate, purposeSelect, table, whoLine } from "./staff.js";
 import { act, eventArg, signTyped } from "./wallet.js";
 import { verifyDisclosure } from "./verify.js";
+import { sealsCard } from "./seals.js";
 
 const state = { found: null, nationalId: "", target: null, mode: null, notice: null, read: null };
 const POLL_MS = 5000; // "my requests" follows the chain index of this node without a reload
@@ -203,12 +204,14 @@ start({
       post = postLine(held, grids, me);
       state.held = held;
     } catch (err) { problem = errorText(err); }
+    let seals = null;
+    try { seals = await sealsCard(cfg, grants.filter((g) => g.active), state, rerender); } catch (err) { problem = errorText(err); }
     clear(main, el("h1", {}, t("page.officer")), whoLine(me), post,
       state.notice ? message("ok", state.notice) : null, problem ? message("error", problem) : null,
       state.read ? readResult() : null,
       state.target && state.mode === "request" ? requestCard(rerender) : null,
       state.target && state.mode === "read" ? readCard(rerender) : null,
-      searchCard(rerender), requestsCard(requests, grants, rerender),
+      searchCard(rerender), requestsCard(requests, grants, rerender), seals,
       // only a resident's own committee issues their code, at its node: a department is never offered it
       me.body === cfg.body && cfg.kind === "residents_committee" ? codeCard() : null);
     state.notice = null;

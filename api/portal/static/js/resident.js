@@ -29,13 +29,14 @@ async function loadPage() {
   state.bundles = null;
   state.consents = state.wallet ? await api("GET", "/consent/mine")
     : await api("POST", "/trail/by-code/consents", { session: state.session });
+  state.choices = state.wallet ? await api("GET", "/residents/mine/notices") : null;
 }
 
 /** Forgets the trail session and stops any check still running (signing out, leaving, a session that ended). */
 function leave() {
   state.run += 1;
   sessionStorage.removeItem(SESSION_KEY);
-  Object.assign(state, { session: null, wallet: false, page: null, events: [], checks: {}, consents: [], bundles: null });
+  Object.assign(state, { session: null, wallet: false, page: null, events: [], checks: {}, consents: [], bundles: null, choices: null });
 }
 
 const key = (e) => `${e.custodian}:${e.seq}`;
@@ -53,6 +54,32 @@ async function materialOf(e) {
   const anchor = b.anchors.find((a) => a.firstSeq <= e.seq && e.seq <= a.lastSeq) || null;
   return { schema: "civic-ledger/trail-event@1", chainId: b.chainId, contracts: b.contracts, custodian: b.custodian,
     subject: b.subject, head: b.head, event, anchor };
+}
+
+const CHOICES = ["default", "instant", "digest", "none"];
+
+/** How I am told of reads, per category: chosen with my own key (with an access code, my committee records it). */
+function choicesCard(rerender) {
+  if (!state.choices) {
+    return el("section", { class: "card", id: "choices" }, el("h2", {}, t("choices.title")), el("p", { class: "hint" }, t("choices.byCommittee")));
+  }
+  const out = el("div", { "aria-live": "polite" });
+  const rows = state.choices.map((c) => {
+    const pick = el("select", { id: `choice-${c.category}`, "data-category": c.category },
+      CHOICES.map((v) => el("option", { value: v, selected: v === c.choice }, v === "default"
+        ? t(c.sensitive ? "choices.defaultInstant" : "choices.defaultDigest") : t(`choices.${v}`))));
+    const save = el("button", { type: "button", class: "secondary", "data-save": c.category, onclick: (ev) => busy(ev.target, out, async () => {
+      await act("PUT", "/residents/mine/notices", { category: c.category, choice: pick.value });
+      state.notice = t("choices.saved", { category: label("category", c.category) });
+      await loadPage();
+      rerender();
+    }) }, t("choices.save"));
+    return el("tr", { "data-choice": c.category }, el("td", {}, el("label", { for: pick.id }, label("category", c.category))),
+      el("td", {}, pick), el("td", {}, save));
+  });
+  return el("section", { class: "card", id: "choices", "aria-labelledby": "choices-h" },
+    el("h2", { id: "choices-h" }, t("choices.title")), el("p", { class: "hint" }, t("choices.lead")),
+    el("div", { class: "table-wrap" }, el("table", {}, el("tbody", {}, rows))), out);
 }
 
 function consentCard(rerender) {
@@ -183,6 +210,7 @@ function eventItem(e) {
   ];
   // A failed entry shows nothing reassuring beside its failure: no "on the shared ledger" line.
   if (v !== "failed") pairs.push([t("trail.anchored"), t(e.anchor ? "trail.anchoredYes" : "trail.anchoredNo")]);
+  if (e.sealedUntil) pairs.push([t("trail.sealed"), t("trail.sealedUntil", { date: fmtDate(e.sealedUntil), body: label("body", e.readerBody) })]);
   if (e.notice) pairs.push([t("trail.notified"), e.notice.state === "delivered"
     ? t(`trail.notified.${e.notice.kind}`, { when: fmtDate(e.notice.deliveredAt) }) : t("trail.notifiedPending")]);
   return el("li", { "data-seq": e.seq, "data-custodian": e.custodian, "data-verified": v, class: v === "failed" ? "failed" : null },
@@ -252,7 +280,8 @@ function trailView(main, rerender) {
       state.events.map((e) => eventItem(e))) : message("info", t("trail.none")),
     el("p", { class: "hint" }, t("trail.shown", { shown: state.events.length, total })), out,
     el("details", { class: "card" }, el("summary", {}, t("trail.advanced")),
-      field("chain-url", "trail.chainUrl", chain, "trail.chainUrlHint")));
+      field("chain-url", "trail.chainUrl", chain, "trail.chainUrlHint")),
+    choicesCard(rerender));
   verifyAll();
 }
 
