@@ -115,6 +115,46 @@ def measure_gas(chain: Chain, *, progress: Callable[[str], None] = lambda _: Non
     assignment = int(c.bodies.handle.one_event(r, "PostAssigned")["assignmentId"])
     record("end an assignment (every grant bound to it stops)", rc_admin.send(c.bodies.handle, "endAssignment", assignment))
 
+    # sealed reads: public security (a sealing department) seals its grant; an oversight body extends it
+    ps = BodyProfile(BodyKind.DEPARTMENT, name_hash=text_hash("Public security"))
+    r = office.send(
+        c.bodies.handle, "proposeAdmission", code_id("ps"), ps.as_tuple(), [acct(11).address, acct(12).address], deadline
+    )
+    for voter in (acct(3), acct(5)):
+        proposal = int(c.bodies.handle.one_event(r, "BodyProposed")["proposalId"])
+        if not c.bodies.get_proposal(proposal).executed:
+            c.bodies.vote(chain.direct(voter), proposal)
+    oversight = BodyProfile(BodyKind.OVERSIGHT, name_hash=text_hash("Procuratorate"))
+    r = office.send(
+        c.bodies.handle,
+        "proposeAdmission",
+        code_id("proc"),
+        oversight.as_tuple(),
+        [acct(13).address, acct(14).address],
+        deadline,
+    )
+    proposal = int(c.bodies.handle.one_event(r, "BodyProposed")["proposalId"])
+    for voter in (acct(3), acct(5), acct(11)):
+        if not c.bodies.get_proposal(proposal).executed:
+            c.bodies.vote(chain.direct(voter), proposal)
+    ps_admin = chain.direct(acct(11))
+    record("let a department seal its reads", c.seals.set_sealer(office, code_id("ps"), True))
+    request = RequestInput(Scope.RECORD, 0b1, code_id("review"), os.urandom(32), record_id=record_id)
+    r = ps_admin.send(c.access.handle, "requestAccess", request.as_tuple())
+    r = rc_admin.send(
+        c.access.handle, "approveRequest", int(c.access.handle.one_event(r, "AccessRequested")["requestId"]), deadline
+    )
+    ps_grant = int(c.access.handle.one_event(r, "GrantCreated")["grantId"])
+    r = ps_admin.send(c.seals.handle, "seal", 1, ps_grant, os.urandom(32), chain.timestamp() + 30 * 86_400)
+    record("seal a grant's reads", r)
+    seal_id = int(c.seals.handle.one_event(r, "Sealed")["sealId"])
+    until = c.seals.get(seal_id).until
+    record(
+        "extend a seal (an oversight body)",
+        c.seals.extend(chain.direct(acct(13)), seal_id, until + 30 * 86_400, os.urandom(32)),
+    )
+    record("release a seal", c.seals.release(ps_admin, seal_id))
+
     anchor = chain.direct(acct(9))
     record("first access event of a body (sets its sequence slot)", c.trail.anchor_event(anchor, 1, os.urandom(32)))
     record("one immediate access event", c.trail.anchor_event(anchor, 2, os.urandom(32)))

@@ -324,7 +324,8 @@ def bench_trail(
     database: Annotated[str, typer.Option(help="postgresql or sqlite")] = "postgresql",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """A resident's trail query (newest page, count, anchors) with EVENTS events in the database: p50, p99."""
+    """A resident's trail query (newest page, count, anchors) with EVENTS events in the database: p50, p99; and the
+    same query leaving out the reads of the seals in force (1% of the reads sealed), in turn, and the ratio."""
     from bench.trail import run_trail_bench
 
     if database not in ("sqlite", "postgresql"):
@@ -338,7 +339,9 @@ def bench_trail(
     out.print(
         f"{figures['database']}: {figures['events']:,} events over {figures['subjects']:,} residents "
         f"(about {figures['eventsPerResident']} on a page): a resident's trail in p50 {figures['p50ms']} ms, "
-        f"p99 {figures['p99ms']} ms over {figures['queries']:,} residents"
+        f"p99 {figures['p99ms']} ms over {figures['queries']:,} residents; with 1% of the reads sealed and half the "
+        f"seals in force (their reads left out): p50 {figures['sealedP50ms']} ms, p99 {figures['sealedP99ms']} ms "
+        f"({figures['sealedRatio']}x)"
     )
 
 
