@@ -128,7 +128,9 @@ def run_trail_bench(
         filled = time.perf_counter() - t0
         rng = random.Random(int.from_bytes(os.urandom(4), "big"))
         progress(f"{queries} residents' trails")
-        times, sealed_times, found = [], [], 0
+        times: list[float] = []
+        sealed_times: list[float] = []
+        found = 0
         for i in range(queries):
             subject = "0x" + f"{rng.randrange(subjects):064x}"
             for hidden in (frozenset(), IN_FORCE) if i % 2 else (IN_FORCE, frozenset()):  # in turn: no order bias
