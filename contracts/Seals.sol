@@ -36,6 +36,12 @@ contract Seals is ISeals, ERC2771Context {
     }
 
     /// @inheritdoc ISeals
+    function memberOfSealer(address account) external view returns (bool) {
+        (bytes32 body,) = _bodies.memberOf(account);
+        return body != bytes32(0) && _sealers[body];
+    }
+
+    /// @inheritdoc ISeals
     function getSeal(uint256 sealId) external view returns (Seal memory) {
         return _seal(sealId);
     }

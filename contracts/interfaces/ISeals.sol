@@ -53,6 +53,9 @@ interface ISeals {
 
     function isSealer(bytes32 body) external view returns (bool);
 
+    /// @notice Whether `account` belongs to a body that may seal (so its reads may be sealed).
+    function memberOfSealer(address account) external view returns (bool);
+
     function getSeal(uint256 sealId) external view returns (Seal memory);
 
     /// @notice The seal placed over `target` `targetId` (0: none, ever).

@@ -27,9 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.chain.access import Decision
 from ledger.chain.deploy import Contracts
 from ledger.chain.head import Questions, follow_chain
-from ledger.chain.views import at
+from ledger.chain.views import BlockView, at
 from ledger.commitments.disclosure import build_bundle
 from ledger.crypto import eip712
 from ledger.crypto.eip712 import TypedData
@@ -240,16 +241,34 @@ class ReadService:
         stored = self.store.fetch(read.record_id)  # sealed: decrypted only once the read is allowed
         record = stored.record
         mask = self.store.mask(record.category, read.fields)
+
+        def ask(view: BlockView) -> tuple[bytes, Decision, int, bool]:
+            rule = (
+                view.emergency(read.emergency_id, read.reader, read.record_id, mask, read.purpose)
+                if read.emergency_id
+                else view.access(read.reader, read.record_id, mask, read.purpose, read.grant_id)
+            )
+            (body, _roles), decision, seal, sealer = view.ask(
+                view.member(read.reader),
+                rule,
+                view.seal_in_force(read.grant_id, read.emergency_id),
+                view.sealer_of(read.reader),
+            )
+            return body, decision, seal if (read.grant_id or read.emergency_id) else 0, sealer
+
         view = at(self.questions)
         block = view.block
-        rule = (
-            view.emergency(read.emergency_id, read.reader, read.record_id, mask, read.purpose)
-            if read.emergency_id
-            else view.access(read.reader, read.record_id, mask, read.purpose, read.grant_id)
-        )
-        (reader_body, _roles), decision, seal_id = view.ask(
-            view.member(read.reader), rule, view.seal_in_force(read.grant_id, read.emergency_id)
-        )
+        reader_body, decision, seal_id, sealer = ask(view)
+        if (
+            sealer
+            and not seal_id
+            and (read.grant_id or read.emergency_id)
+            and (latest := self.c.chain.block_number()) > block
+        ):
+            # a sealing body's read, at a head that may not yet hold the seal its officer placed a moment ago: asked
+            # again at the chain's own head, so that a read made right after its seal is never shown to the resident
+            block = latest
+            reader_body, decision, seal_id, _ = ask(at(self.questions, latest))
         if reader_body == ZERO:
             raise NotAuthorized(f"{read.reader} is not a member of any body", error="NotMember")
         decision.raise_if_denied()
@@ -269,7 +288,7 @@ class ReadService:
                 purpose=code_name(read.purpose),
                 grant_id=read.grant_id,
                 emergency_id=read.emergency_id,
-                seal_id=seal_id if (read.grant_id or read.emergency_id) else 0,
+                seal_id=seal_id,
                 block=block,
                 request=read.typed["message"],
                 signature=read.signature,

@@ -82,6 +82,10 @@ class BlockView:
         target, target_id = (2, emergency_id) if emergency_id else (1, grant_id)
         return Ask(self._q("Seals", "sealInForce", target, target_id), int)
 
+    def sealer_of(self, account: str) -> Ask[bool]:
+        """``Seals.memberOfSealer``: whether ``account``'s body may seal its reads."""
+        return Ask(self._q("Seals", "memberOfSealer", account), bool)
+
     def seal_count(self) -> Ask[int]:
         return Ask(self._q("Seals", "sealCount"), int)
 

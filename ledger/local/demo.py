@@ -146,8 +146,8 @@ BODIES: tuple[DemoBody, ...] = (
         "procuratorate",
         "District Procuratorate",
         BodyKind.OVERSIGHT,
-        (27, 28),
-        ((29, Role.OFFICER, "prosecutor"), (32, Role.ANCHOR, "node")),
+        (33, 34),
+        ((35, Role.OFFICER, "prosecutor"), (36, Role.ANCHOR, "node")),
     ),
 )
 
@@ -477,11 +477,11 @@ STAFF: dict[int, tuple[str | None, str]] = {
     17: ("谢宁", "督查员"),
     18: ("唐宇", "数据审计员"),
     26: ("吴刚", "网格员"),
-    27: ("冯敏", "检察长"),
-    28: ("韩冰", "副检察长"),
-    29: ("曹阳", "检察官"),
     30: (None, "网格员"),
     31: ("钱坤", "低保专干"),
+    33: ("冯敏", "检察长"),
+    34: ("韩冰", "副检察长"),
+    35: ("曹阳", "检察官"),
 }
 #: The English forms, for the portal's English catalogue (tests/portal checks both stay in step).
 STAFF_EN: dict[int, tuple[str | None, str]] = {
@@ -504,11 +504,11 @@ STAFF_EN: dict[int, tuple[str | None, str]] = {
     17: ("Xie Ning", "Inspector"),
     18: ("Tang Yu", "Data auditor"),
     26: ("Wu Gang", "Grid worker"),
-    27: ("Feng Min", "Chief procurator"),
-    28: ("Han Bing", "Deputy chief procurator"),
-    29: ("Cao Yang", "Procurator"),
     30: (None, "Grid worker"),
     31: ("Qian Kun", "Subsistence caseworker"),
+    33: ("Feng Min", "Chief procurator"),
+    34: ("Han Bing", "Deputy chief procurator"),
+    35: ("Cao Yang", "Procurator"),
 }
 KEYSTORE_PASSWORD = "demo"  # of the demo's keystore files: WELL-KNOWN DEVELOPMENT KEYS, for the local demo only
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"  # well-known, public
-DEV_ACCOUNTS = 33
+DEV_ACCOUNTS = 37
 
 
 @cache

@@ -918,7 +918,7 @@ def test_a_covert_read_is_sealed_extended_and_released_each_from_its_own_seat_in
     keystores = pair.home / "keystores"
     nodes = {code: ApiProcess(pair.home, code) for code in ("public-security", "procuratorate")}
     urls = {code: proc.up(free_port(), env=pair.env).url for code, proc in nodes.items()}
-    admins = {"public-security": 13, "procuratorate": 27}
+    admins = {"public-security": 13, "procuratorate": 33}
     for code, admin in admins.items():
         pair.contracts.bodies.update_profile(
             pair.contracts.chain.direct(dev_account(admin)), b"", format_endpoint(urls[code], None)

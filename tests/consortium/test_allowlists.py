@@ -65,7 +65,39 @@ def test_allowlists_follow_admission_publication_removal_and_member_removal(syst
     act = lambda i: c.chain.direct(dev_account(i))  # noqa: E731
     demo_members = {
         dev_account(i).address
-        for i in (1, 2, 3, 20, 4, 5, 6, 21, 26, 30, 7, 8, 9, 22, 10, 11, 12, 23, 31, 13, 14, 15, 24, 16, 17, 18, 25)
+        for i in (
+            1,
+            2,
+            3,
+            20,
+            4,
+            5,
+            6,
+            21,
+            26,
+            30,
+            7,
+            8,
+            9,
+            22,
+            10,
+            11,
+            12,
+            23,
+            31,
+            13,
+            14,
+            15,
+            24,
+            16,
+            17,
+            18,
+            25,
+            33,
+            34,
+            35,
+            36,
+        )
     }
     validators = {
         line["enode"]

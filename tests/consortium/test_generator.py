@@ -33,7 +33,7 @@ def test_generate_writes_keys_genesis_node_configs_allowlists_and_compose(genera
     file = tomllib.loads((folder / "consortium.toml").read_text())
     bodies = [b["code"] for b in file["bodies"]]
     validators = [b["code"] for b in file["bodies"] if b["validator"]]
-    assert len(bodies) == 6 and len(validators) == 4
+    assert len(bodies) == 7 and len(validators) == 4
     keys = cli("consortium", "keys", "--file", paths["--file"], "--keys", paths["--keys"]).json()
     hosts = {code: f"172.30.0.{10 + i}" for i, code in enumerate(bodies)}  # fixed addresses: no DNS (besu#2569)
     for code in bodies:  # node keys: private to their operator

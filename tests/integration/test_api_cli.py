@@ -54,6 +54,7 @@ def test_api_up_starts_every_bodys_node_once_and_publishes_its_address(system: t
         ("civil-affairs", True),
         ("public-security", True),
         ("auditor", True),
+        ("procuratorate", True),
     ]
     again = cli("api", "up", "--port", url.rsplit(":", 1)[1])
     assert "ledger login --api" in again.stdout and "--dev-account 12" in again.stdout
