@@ -134,6 +134,19 @@ def test_each_tampering_is_reported(name: str, sys_small_batches: System, trail_
     assert checks <= failing(report), {n: c.failures for n, c in report.checks.items()}
 
 
+def test_a_read_hidden_from_its_resident_as_sealed_without_a_seal_is_reported(
+    sys_small_batches: System, trail_db: Path, tmp_path: Path
+) -> None:
+    """A node that writes a read as sealed, so its resident never sees it, with no seal on-chain over its grant."""
+    db = copy_of(trail_db, tmp_path)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE access_events SET seal_id = 7 WHERE seq = 2")
+    report = audit(sys_small_batches, db)
+    assert not report.ok
+    found = [f for f in report.checks[2].failures if f["code"] == "seal_differs"]
+    assert [(f["ref"], f["vars"]) for f in found] == [("2", {"written": 7, "on_chain": 0})], report.checks[2].failures
+
+
 def test_a_batch_mined_before_its_node_settled_it_passes(sys_small_batches: System, trail_db: Path, tmp_path: Path) -> None:
     """The anchor worker prepares a batch, sends it, and marks it anchored once mined: an audit (or a kill -9)
     in between sees the chain's anchor and a prepared row of the same root. A row the node calls anchored
