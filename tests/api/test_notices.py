@@ -399,6 +399,42 @@ def test_only_oversight_extends_a_seal_by_at_most_90_days_and_no_seal_runs_past_
     assert len(api.signed_in(AUDITOR).request("GET", "/seals")["seals"]) == count
 
 
+def test_an_emergency_sealed_with_its_reads_stays_hidden_until_its_sealer_releases_it(notified: Notified) -> None:
+    api, gw = notified.api, notified.gateway
+    nid, _, elderly = _resident(api)
+    ps = api.signed_in(PS_OFFICER)
+    emergency = ps.declare_emergency(
+        elderly, ["care_level"], "a missing person: last seen at home", purpose="public_security"
+    )
+    done = ps.act(
+        "POST",
+        "/seals",
+        {
+            "target": "emergency",
+            "targetId": emergency,
+            "caseReference": "case 2026-130",
+            "until": api.chain.timestamp() + DAY,
+        },
+    )
+    seal = int(ps.event_arg(done, "Sealed", "sealId"))
+    covert = ps.read(elderly, ["care_level"], "public_security", emergency_id=emergency)["receipt"]["seq"]
+    code = api.signed_in(RC_OFFICER).request("POST", "/trail/codes", json={"nationalId": nid})["code"]
+    assert covert not in _trail(api, code)
+    with pytest.raises(Exception) as other:  # another department cannot seal public security's emergency
+        api.signed_in(12).act(
+            "POST",
+            "/seals",
+            {"target": "emergency", "targetId": emergency, "caseReference": "x" * 5, "until": api.chain.timestamp() + DAY},
+        )
+    assert getattr(other.value, "status", None) == 403
+    ps.act("POST", f"/seals/{seal}/release")
+    api.node_sees_head()
+    shown = _trail(api, code)[covert]
+    assert shown["emergency"]["id"] == emergency and shown["sealedUntil"]
+    told = gw.wait(lambda t: any(covert in _seqs(n) for n in t))
+    assert [n["json"]["kind"] for n in told if covert in _seqs(n)] == ["released"]
+
+
 def test_zz_a_sealed_read_is_shown_and_told_when_its_end_date_passes_on_the_chain_clock(notified: Notified) -> None:
     """Last in the module: the chain's clock moves a week on."""
     api, gw = notified.api, notified.gateway
