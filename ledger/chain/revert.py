@@ -155,8 +155,22 @@ def exception_for(name: str, args: dict[str, Any]) -> E.ContractRevert:
     return cls(_words(name, shown), error=name, args=args)
 
 
+#: Errors worded as a person reads them (the others are spelled from their names, :func:`_words`).
+_SAID: dict[str, str] = {
+    "SealsNotSealer": "{body} may not seal reads: the consortium's founding body decides which departments may",
+    "SealsNotOversight": "only an oversight body extends a seal; {body} is not one (a sealer never extends its own)",
+    "SealsNotOwnTarget": "{body} seals only its own grants and emergency declarations",
+    "SealsAlreadySealed": "this grant or emergency is under seal {sealId} already",
+    "SealsSealEnded": "seal {sealId} has ended (released, or past its date): an ended seal stays ended",
+    "SealsUnauthorized": "{account} may not do this: only an officer or admin of the body concerned",
+    "SealsUnknownSeal": "there is no seal {sealId}",
+}
+
+
 def _words(name: str, shown: dict[str, str]) -> str:
     """``AccessRegistryRequestNotPending(requestId=3)`` as "request not pending (requestId 3)"."""
+    if name in _SAID:
+        return _SAID[name].format(**shown)
     for prefix in _CONTRACTS:
         if name.startswith(prefix):
             name = name[len(prefix) :]
