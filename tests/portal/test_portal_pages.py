@@ -512,3 +512,36 @@ def test_a_resident_reads_grid_worker_of_grid_2_where_the_committee_gives_no_nam
         assert words in page.locator("ol.events > li").first.inner_text()
         assert page.errors == []  # type: ignore[attr-defined]
     portal.shot(page, "resident-grid-worker-zh-CN")
+
+
+def test_a_resident_with_their_own_key_chooses_how_they_are_told_and_no_one_else_can_for_them(
+    portal: Portal, system: Api, tmp_path: Path
+) -> None:
+    from ledger.ids import code_id
+
+    nid, _record_id, _grant_id, _reader = granted_record(system)
+    resident = Account.create()
+    keystore = tmp_path / "resident.json"
+    keystore.write_text(json.dumps(Account.encrypt(resident.key, "demo", kdf="scrypt", iterations=2**14)))
+    system.signed_in(RC_OFFICER).act("POST", "/residents", {"account": resident.address, "nationalId": nid})
+    subject = system.contracts.residents.resident_subject(resident.address)
+    page = portal.page(lang="zh-CN")
+    page.goto(portal.url + "/resident")
+    page.locator("details").last.locator("summary").click()
+    unlock(page, keystore)
+    row = page.wait_for_selector("#choices tr[data-choice='household']")
+    assert "按机关设置" in row.inner_text()
+    page.select_option("#choice-household", "none")
+    page.locator("button[data-save='household']").click()
+    page.wait_for_selector("text=已保存")
+    assert system.contracts.residents.notice_choice(subject, code_id("household")) == 3  # none, on-chain, by their key
+    assert page.locator("#choice-household").input_value() == "none"
+    portal.shot(page, "resident-choices-zh-CN")
+    # a staff member's token is no resident's: the endpoint is for the resident's own account
+    with pytest.raises(ApiError) as refused:
+        system.signed_in(RC_OFFICER).request(
+            "PUT", "/residents/mine/notices", json={"category": "household", "choice": "instant"}
+        )
+    assert refused.value.status == 403
+    assert system.contracts.residents.notice_choice(subject, code_id("household")) == 3
+    assert page.errors == []  # type: ignore[attr-defined]
