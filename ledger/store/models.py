@@ -13,7 +13,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Enum, Index, LargeBinary, TypeDecorator, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Enum, Index, LargeBinary, TypeDecorator, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -178,6 +178,15 @@ class AccessEvent(AccessEventBase, table=True):
         Index("ix_access_events_subject_seq", "body", "subject_id", "seq"),
         Index("ix_access_events_body_seq", "body", "seq"),
         Index("ix_access_events_body_at", "body", "at"),
+        # sealed reads only (few): a resident's count leaves out those under seals in force without a heap visit
+        Index(
+            "ix_access_events_sealed",
+            "body",
+            "subject_id",
+            "seal_id",
+            postgresql_where=text("seal_id > 0"),
+            sqlite_where=text("seal_id > 0"),
+        ),
     )
     body: str = Field(primary_key=True, max_length=66, description="Custodian body id (bytes32 hex)")
     request: str = Field(max_length=8000, description="The reader's signed read request (EIP-712 message, JSON)")

@@ -18,6 +18,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("access_events", sa.Column("seal_id", sa.BigInteger, nullable=False, server_default="0"))
+    op.create_index(
+        "ix_access_events_sealed",
+        "access_events",
+        ["body", "subject_id", "seal_id"],
+        postgresql_where=sa.text("seal_id > 0"),
+        sqlite_where=sa.text("seal_id > 0"),
+    )
     op.create_table(
         "notices_held",
         sa.Column("body", sa.String(66), primary_key=True),
@@ -30,4 +37,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_notices_held_seal", table_name="notices_held")
     op.drop_table("notices_held")
+    op.drop_index("ix_access_events_sealed", table_name="access_events")
     op.drop_column("access_events", "seal_id")
