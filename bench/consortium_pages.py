@@ -1,14 +1,14 @@
-"""``ledger bench consortium-pages``: what people wait for in the portal across six nodes, each beside its
+"""``ledger bench consortium-pages``: what people wait for in the portal across seven nodes, each beside its
 API call or its one-node page in the same run (``scripts/bench portal`` measures one node's page weights).
 
-On a system of its own (anvil with 1-second blocks, the demo consortium, six bodies' nodes on SQLite,
+On a system of its own (anvil with 1-second blocks, the demo consortium, seven bodies' nodes on SQLite,
 each published in the registry), in Debian's Chromium driven by Playwright:
 
 1. **The resident's page** with ``events`` reads of their record (civil affairs' officer, through
    her own node): from pressing Enter on the access code to every entry of the first page verified
    in the browser against the chain (hash, signature, inclusion proof, the node's signed head),
    beside the API call that page makes first (``POST /trail/by-code/consortium``, timed from Python).
-2. **The auditor's dashboard** at the auditor body's node, gathered from the six nodes: from opening
+2. **The auditor's dashboard** at the auditor body's node, gathered from the seven nodes: from opening
    the page (signed in) to the per-body table drawn, beside the same auditor's dashboard at rc-east's
    node (its own figures only, no node asked).
 
@@ -27,8 +27,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-#: The six bodies with a node, with the admin who publishes it (dev account indices).
-NODES = {"rc-east": 4, "rc-west": 7, "subdistrict": 1, "civil-affairs": 10, "public-security": 13, "auditor": 16}
+#: The seven bodies with a node, with the admin who publishes it (dev account indices).
+NODES = {
+    "rc-east": 4,
+    "rc-west": 7,
+    "subdistrict": 1,
+    "civil-affairs": 10,
+    "public-security": 13,
+    "auditor": 16,
+    "procuratorate": 33,
+}
 RC_OFFICER, RC_ADMIN, CA_OFFICER = 6, 4, 12
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGE = 50  # entries on the resident's first page

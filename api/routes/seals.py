@@ -23,8 +23,7 @@ SealId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     "",
     response_model=SealsOut,
     summary="The seals this person may see (a sealing body: its own; oversight bodies: every seal's case hash, "
-    "body and ages; auditors: everything)",
-    responses={403: {"description": "Not of a sealing body, an oversight body, nor an auditor"}},
+    "body and ages; auditors: everything; anyone else: none, with seat `none`)",
 )
 async def list_seals(actor: CurrentMember, node: NodeDep) -> SealsOut:
     return await run_in_threadpool(seals.seals_out, node, actor)

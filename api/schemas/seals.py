@@ -50,6 +50,10 @@ class SealOut(BaseModel):
 
 class SealsOut(BaseModel):
     now: int = Field(description="The chain's time the states are of")
+    seat: Literal["sealer", "oversight", "auditor", "none"] = Field(
+        description="The caller's part in seals: a sealing body's member, an oversight body's, an auditor, or none "
+        "(no seals shown)"
+    )
     seals: list[SealOut]
 
 

@@ -31,7 +31,7 @@ from api.services.consortium import status_of
 from api.services.transactions import prepare
 from ledger.chain.seals import Seal, Target
 from ledger.chain.views import bodies_at
-from ledger.errors import NotAuthorized, NotFound
+from ledger.errors import NotFound
 from ledger.ids import BodyKind, Role, code_id, code_name, salted_hash
 from ledger.peers.gather import active_bodies, ask_all
 
@@ -56,13 +56,15 @@ def reads_here(node: Node) -> Counter[int]:
 
 
 def seals_out(node: Node, actor: Actor) -> SealsOut:
-    """The seals ``actor`` may see: every one for auditors and oversight bodies, their own for a sealing body."""
+    """The seals ``actor`` may see: every one for auditors and oversight bodies, their own for a sealing body, none
+    for anyone else (their seat says so, so a page knows whether it has a seals card without a refusal)."""
     kind = _kind(node, actor.body)
     auditor, oversight = Role.AUDITOR in actor.roles, kind == BodyKind.OVERSIGHT
     sealer = actor.body is not None and node.contracts.seals.is_sealer(code_id(actor.body))
-    if not (auditor or oversight or sealer):
-        raise NotAuthorized("seals are for the sealing body, oversight bodies and auditors", error="NotSealParty")
     now = node.chain.timestamp()
+    seat = "auditor" if auditor else "oversight" if oversight else "sealer" if sealer else "none"
+    if seat == "none":
+        return SealsOut(now=now, seat=seat, seals=[])
     here = reads_here(node)
     out = []
     for s in node.contracts.seals.all():
@@ -89,7 +91,7 @@ def seals_out(node: Node, actor: Actor) -> SealsOut:
                 readsHere=here.get(s.id, 0),
             )
         )
-    return SealsOut(now=now, seals=out)
+    return SealsOut(now=now, seat=seat, seals=out)  # type: ignore[arg-type]
 
 
 def node_reads(node: Node) -> NodeSealsOut:

@@ -423,7 +423,7 @@ def bench_consortium_pages(
     repeats: Annotated[int, typer.Option(min=1, max=15, help="Runs of each; the median is shown")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """In Chromium, on six nodes of its own: the resident's page until every entry of its first page is verified,
+    """In Chromium, on seven nodes of its own: the resident's page until every entry of its first page is verified,
     beside the API call behind it; the auditor's consortium dashboard until drawn, beside one node's."""
     from bench.consortium_pages import run_portal_bench
 

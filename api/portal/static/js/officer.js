@@ -205,7 +205,7 @@ start({
       state.held = held;
     } catch (err) { problem = errorText(err); }
     let seals = null;
-    try { seals = await sealsCard(cfg, grants.filter((g) => g.active), state, rerender); } catch (err) { problem = errorText(err); }
+    try { seals = await sealsCard(grants.filter((g) => g.active), state, rerender); } catch (err) { problem = errorText(err); }
     clear(main, el("h1", {}, t("page.officer")), whoLine(me), post,
       state.notice ? message("ok", state.notice) : null, problem ? message("error", problem) : null,
       state.read ? readResult() : null,

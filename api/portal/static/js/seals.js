@@ -11,11 +11,6 @@ import { act, eventArg } from "./wallet.js";
 const DAY = 86400;
 const days = (n) => t("seals.days", { n: fmtNumber(n) });
 
-/** The seals this person may see; null when they are no party to seals (403). */
-async function visible() {
-  try { return await api("GET", "/seals"); } catch (err) { if (err.status === 403) return null; throw err; }
-}
-
 function stateText(s) {
   return s.state === "sealed" ? t("seals.sealedUntil", { date: fmtDate(s.until), left: days(s.daysLeft) }) : label("sealState", s.state);
 }
@@ -90,10 +85,10 @@ function oversightCard(list, state, rerender) {
 }
 
 /** The officer page's seals card for this person's seat: sealing body, oversight body, or none. */
-export async function sealsCard(cfg, grants, state, rerender) {
-  const list = await visible();
-  if (!list) return null;
-  return cfg.kind === "oversight" ? oversightCard(list, state, rerender) : sealerCard(list, grants, state, rerender);
+export async function sealsCard(grants, state, rerender) {
+  const list = await api("GET", "/seals");
+  if (list.seat === "oversight") return oversightCard(list, state, rerender);
+  return list.seat === "sealer" ? sealerCard(list, grants, state, rerender) : null;
 }
 
 /** Auditors: per sealing body, the seals in force, their ages and the reads they hide now. */
