@@ -64,7 +64,7 @@ def seals_out(node: Node, actor: Actor) -> SealsOut:
     now = node.chain.timestamp()
     seat = "auditor" if auditor else "oversight" if oversight else "sealer" if sealer else "none"
     if seat == "none":
-        return SealsOut(now=now, seat=seat, seals=[])
+        return SealsOut(now=now, seat="none", seals=[])
     here = reads_here(node)
     out = []
     for s in node.contracts.seals.all():
