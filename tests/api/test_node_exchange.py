@@ -880,7 +880,8 @@ def test_the_auditor_acknowledges_a_watchdog_alert_in_the_browser_and_on_the_cha
     item.locator("button[data-verdict='acknowledged']").click()
     done = card.locator(f"li[data-alert='{alert_id}'][data-state='acknowledged']")
     done.wait_for(timeout=60_000)
-    assert "Acknowledged by" in done.inner_text() and "the page reloaded on a slow line" in done.inner_text()
+    assert "Acknowledged by Tang Yu (Discipline Inspection Office)" in done.inner_text(), done.inner_text()
+    assert "the page reloaded on a slow line" in done.inner_text()
     portal.shot(page, "auditor-watchdog-en")
     assert page.errors == []  # type: ignore[attr-defined]
     # on the chain, under the auditor's own key, with the events they saw

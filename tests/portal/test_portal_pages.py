@@ -423,6 +423,17 @@ def test_an_officer_sees_their_post_and_the_grids_it_covers(portal: Portal) -> N
     portal.sign_in(caseworker, "/officer", "civil-affairs-officer.json")
     text = caseworker.wait_for_selector("#my-post").inner_text()
     assert "低保专干" in text and "全部" in text  # a post without grids: the whole body
+    # holding no post is said where it matters (a committee divided into grids), and nowhere else
+    admin = portal.page()
+    portal.sign_in(admin, "/officer", "rc-east-admin2.json")  # the committee's second admin holds no post
+    admin.wait_for_selector("#mine")
+    assert admin.locator("#my-post").count() == 0
+    assert "You hold no post at East Gate Residents' Committee" in admin.inner_text("main")
+    procurator = portal.page(lang="zh-CN")
+    portal.sign_in(procurator, "/officer", "procuratorate-prosecutor.json")
+    procurator.wait_for_selector("#mine")
+    assert "岗位" not in procurator.inner_text("main")
+    assert page.errors == caseworker.errors == admin.errors == procurator.errors == []  # type: ignore[attr-defined]
 
 
 def _until_changed(read: Any, old: Any, timeout: float = 60) -> Any:

@@ -29,9 +29,12 @@ function follow(seen, rerender) {
   }, POLL_MS);
 }
 
-/** The post I hold and the grids it covers: what I read as my body's own. */
+/** The post I hold and the grids it covers: what I read as my body's own. Holding none matters only at a
+ * body divided into grids (a committee): elsewhere nothing is said of it. */
 function postLine(mine, grids, me) {
-  if (!mine || !mine.inForce) return message("info", t("officer.noPost", { body: label("body", me.body) }));
+  if (!mine || !mine.inForce) {
+    return grids.length ? message("info", t("officer.noPost", { body: label("body", me.body) })) : null;
+  }
   const names = Object.fromEntries(grids.map((g) => [g.code, g.name]));
   const scope = mine.grids.length ? mine.grids.map((g) => names[g] || g).join(t("list.sep"))
     : t("officer.postWhole", { body: label("body", me.body) });

@@ -16,7 +16,7 @@ function eventsText(events) {
 }
 
 function says(a) {
-  const v = { ...a.vars, reads: fmtNumber(a.vars.reads) };
+  const v = { ...a.vars, reads: fmtNumber(a.vars.reads), count: a.vars.reads };
   if (a.rule === "outside_grids") v.grids = (a.vars.grids || []).join(t("list.sep"));
   if (a.rule === "off_hours") v.times = (a.vars.times || []).join(t("list.sep"));
   if (a.rule === "volume") v.post = a.vars.post ? label("post", a.vars.post) : t("watchdog.noPost");
@@ -30,7 +30,7 @@ function who(a) {
 }
 
 function reviewLine(r) {
-  const by = r.reviewerName || short(r.reviewer);
+  const by = r.reviewerName ? label("name", r.reviewerName) : short(r.reviewer);
   return el("p", { class: "hint review" }, t(`watchdog.reviewed.${r.verdict}`, { by, body: label("body", r.body) }),
     r.current ? "" : ` ${t("watchdog.newSince")}`, r.note ? [" ", el("q", {}, r.note.text)] : null);
 }
