@@ -79,6 +79,7 @@ def build_node(*, settings: ApiSettings, metrics: Metrics) -> Node:
         windows=Windows(settings.notify_digest_seconds, ZoneInfo(settings.watchdog_timezone)),
         choice_of=lambda subject, category: contracts.residents.notice_choice(bytes.fromhex(subject[2:]), code_id(category)),
         sealed_now=seals.sealed_now,
+        standing=contracts.access.standing,
     )
     delivery = (
         Delivery(

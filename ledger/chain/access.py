@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -181,6 +182,7 @@ class AccessRegistry:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         self.handle: ContractHandle = chain.contract("AccessRegistry")
+        self._scopes: dict[int, Scope] = {}  # a grant's scope never changes: asked once
 
     # views
     def is_purpose(self, purpose: bytes) -> bool:
@@ -230,6 +232,12 @@ class AccessRegistry:
             bytes(v[12]),
             v[13],
         )
+
+    def standing(self, grant_ids: Collection[int]) -> set[int]:
+        """Which of ``grant_ids`` are standing agreements (a body's reads of a category, not one resident's)."""
+        for grant_id in sorted(set(grant_ids) - set(self._scopes)):
+            self._scopes[grant_id] = Scope(self.handle.view("getGrant", grant_id)[0])
+        return {g for g in grant_ids if self._scopes[g] is Scope.AGREEMENT}
 
     def get_emergency(self, emergency_id: int) -> Emergency:
         v = self.handle.view("getEmergency", emergency_id)

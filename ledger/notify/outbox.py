@@ -5,12 +5,14 @@ The trail is committed before any read is answered, so following it loses nothin
 killed after a read and before the notice resumes at the cursor. A read of a sensitive category
 (``notify_sensitive``) is an ``instant`` notice of its own; every other read joins its resident's
 ``digest`` of the window it falls in (``notify_digest_seconds``, a day by default, days starting at
-midnight in ``watchdog_timezone``), sent when the window ends. So a standing agreement's batch read of a
-thousand residents is one notice to each, once that day. A read that reaches the outbox after its digest
-went is a ``late`` notice of its own. A resident's choice for a category on-chain (instant, digest, none;
-``ResidentRegistry.setNoticeChoice``) overrides the sensitivity; "none" makes no notice. Notice ids are
-Keccak-256 of their kind, body, subject and read or window: the gateway's idempotency key, the same for a
-notice sent again. Which reads a notice tells of is kept (``notice_reads``).
+midnight in ``watchdog_timezone``), sent when the window ends. A read under a standing agreement (a
+body's batch over a category, not one resident's case) joins the digest even of a sensitive category, so
+such a batch read of a thousand residents, run as often as it is, is one notice to each, once that day
+(a resident who chose ``instant`` for the category is told at once all the same). A read that reaches the
+outbox after its digest went is a ``late`` notice of its own. A resident's choice for a category on-chain
+(instant, digest, none; ``ResidentRegistry.setNoticeChoice``) overrides the sensitivity; "none" makes no
+notice. Notice ids are Keccak-256 of their kind, body, subject and read or window: the gateway's
+idempotency key, the same for a notice sent again. Which reads a notice tells of is kept (``notice_reads``).
 
 A sealed read (:mod:`ledger.trail.seals`) is held back (``notices_held``) while its seal is in force, and
 becomes a ``released`` notice of its own once the seal ends, by its release or at its end date.
@@ -69,8 +71,10 @@ class Outbox:
         windows: Windows,
         choice_of: Callable[[str, str], int] = lambda _subject, _category: DEFAULT,
         sealed_now: Callable[[Collection[int]], set[int]] = lambda _ids: set(),
+        standing: Callable[[Collection[int]], set[int]] = lambda _ids: set(),
     ) -> None:
         self.engine, self.body = engine, "0x" + body.hex()
+        self.standing = standing  # which of these grants are standing agreements, from the chain (AccessRegistry)
         self.sealed_now = sealed_now  # which of these seals are in force now, from the chain (Seals)
         self.choice_of = choice_of  # the resident's choice for a category, from the chain (ResidentRegistry)
         self.sensitive, self.windows = frozenset(sensitive), windows
@@ -96,6 +100,7 @@ class Outbox:
                     col(AccessEvent.category),
                     col(AccessEvent.at),
                     col(AccessEvent.seal_id),
+                    col(AccessEvent.grant_id),
                 )
                 .where(col(AccessEvent.body) == self.body, col(AccessEvent.seq) > cursor)
                 .order_by(col(AccessEvent.seq))
@@ -108,7 +113,9 @@ class Outbox:
             choices: dict[tuple[str, str], int] = {}
             seals = {int(r[4]) for r in rows if r[4]}
             in_force = self.sealed_now(seals) if seals else set()
-            for seq, subject, category, at, seal in rows:
+            grants = {int(r[5]) for r in rows if r[5]}
+            bulk = self.standing(grants) if grants else set()
+            for seq, subject, category, at, seal, grant in rows:
                 at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
                 if (subject, category) not in choices:
                     choices[(subject, category)] = self.choice_of(subject, category)
@@ -120,7 +127,7 @@ class Outbox:
                 elif seal:  # the seal ended before the outbox reached the read
                     now = dt.datetime.now(dt.UTC)
                     notices.append(self._row("released", subject, str(seq), seq, at, at, now) | {"read": seq})
-                elif choice == INSTANT or (choice == DEFAULT and category in self.sensitive):
+                elif choice == INSTANT or (choice == DEFAULT and category in self.sensitive and grant not in bulk):
                     notices.append(self._row("instant", subject, str(seq), seq, at, at, at) | {"read": seq})
                 else:
                     start, end = self.windows.of(at)

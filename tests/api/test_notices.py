@@ -8,6 +8,7 @@ turned off (503) to play a gateway that is down; the node is killed with SIGKILL
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from ledger.client.api_client import ApiClient
 from ledger.config import Settings
 from ledger.local.api_processes import ApiProcess
 from ledger.local.chain_node import LocalNode, port_free, process_alive
@@ -251,6 +253,46 @@ def test_a_resident_who_chose_no_notices_for_a_category_is_not_told_and_another_
     code = officer.request("POST", "/trail/codes", json={"nationalId": nid})["code"]
     events = {e["seq"]: e for e in api.client().trail_by_code(code)["events"]}
     assert events[quiet]["notice"] is None and events[told]["notice"]["kind"] == "instant"
+
+
+def test_a_standing_agreements_batch_tells_each_resident_in_a_digest_not_at_once_per_read_or_field(
+    notified: Notified,
+) -> None:
+    """Elderly care is told at once read by read; a department's batch under a standing agreement is not one
+    resident's case: it joins each resident's digest, one notice per window however many fields and runs."""
+    api, gw = notified.api, notified.gateway
+    records = {nid: elderly for nid, _, elderly in (_resident(api) for _ in range(3))}
+    asked = api.signed_in(10).act(  # civil affairs' admin asks rc-east for a standing agreement; its admin approves
+        "POST",
+        "/agreements",
+        {
+            "category": "elderly_care",
+            "fields": ["care_level", "living_alone"],
+            "purpose": "elderly_care",
+            "justification": "monthly care-level review",
+        },
+    )
+    grant = api.signed_in(RC_ADMIN).approve(ApiClient.event_arg(asked, "AccessRequested", "requestId"), days=30)
+    assert api.signed_in(12).request("GET", f"/grants/{grant}")["scope"] == "agreement"
+    batch = api.signed_in(12)
+    seqs = {
+        nid: [batch.read(record, [f], "elderly_care")["receipt"]["seq"] for f in ("care_level", "living_alone")]
+        for nid, record in records.items()
+    }
+    every = {s for both in seqs.values() for s in both}
+    told = gw.wait(lambda t: {s for n in t for s in _seqs(n)} >= every)
+    ours = [n for n in told if set(_seqs(n)) & every]
+    assert sorted(s for n in ours for s in _seqs(n)) == sorted(every)  # each read told, once
+    assert {n["json"]["kind"] for n in ours} == {"digest"}
+    for both in seqs.values():  # one notice per resident and window: the windows their reads fell in
+        theirs = [n for n in ours if set(_seqs(n)) & set(both)]
+        windows = {int(dt.datetime.fromisoformat(r["at"]).timestamp() // 4) for n in theirs for r in n["json"]["reads"]}
+        assert len({n["json"]["subjectId"] for n in theirs}) == 1 and len(theirs) == len(windows)
+    # one resident's own case under a grant of their record is still told at once
+    nid = next(iter(records))
+    own = api.signed_in(RC_OFFICER).read(records[nid], ["care_level"], "elderly_care")["receipt"]["seq"]
+    [alone] = [n for n in gw.wait(lambda t: any(own in _seqs(n) for n in t)) if own in _seqs(n)]
+    assert alone["json"]["kind"] == "instant"
 
 
 # ------------------------------------------------------------------ sealed reads

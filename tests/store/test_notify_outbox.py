@@ -19,7 +19,7 @@ BODY = b"rc-east".ljust(32, b"\0")
 ZONE = ZoneInfo("Asia/Shanghai")
 
 
-def _event(engine: Engine, seq: int, subject: int, category: str, at: dt.datetime) -> None:
+def _event(engine: Engine, seq: int, subject: int, category: str, at: dt.datetime, grant: int = 1) -> None:
     with engine.begin() as conn:
         conn.execute(
             insert(AccessEvent),
@@ -35,7 +35,7 @@ def _event(engine: Engine, seq: int, subject: int, category: str, at: dt.datetim
                     category=category,
                     fields='["address"]',
                     purpose="subsistence_review",
-                    grant_id=1,
+                    grant_id=grant,
                     emergency_id=0,
                     subject_prev=0,
                     block=seq,
@@ -80,6 +80,28 @@ def test_the_outbox_follows_the_trail_once_and_tells_a_late_read_on_its_own(tmp_
     assert outbox.follow() == 1
     late = [n for n in _notices(engine) if n.kind == "late"]
     assert [(n.seq, n.state) for n in late] == [(5, "pending")] and outbox.pending() == 3
+
+
+def test_a_standing_agreements_batch_is_one_notice_a_day_to_each_resident_even_of_a_sensitive_category(
+    tmp_path: Path,
+) -> None:
+    engine = open_engine(sqlite_url(tmp_path / "n.db"))
+    outbox = Outbox(engine, BODY, sensitive=["health"], windows=Windows(86_400, ZONE), standing=lambda ids: set(ids) & {7})
+    morning = dt.datetime(2026, 12, 6, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
+    seq = 0
+    for run in range(3):  # the agreement's batch runs three times that day over three residents' health records
+        for subject in (1, 2, 3):
+            seq += 1
+            _event(engine, seq, subject, "health", morning + dt.timedelta(hours=3 * run, seconds=subject), grant=7)
+    seq += 1
+    _event(engine, seq, 1, "health", morning + dt.timedelta(hours=8), grant=2)  # resident 1's own case: at once
+    assert outbox.follow() == seq
+    got = sorted((n.kind, n.subject_id[-1]) for n in _notices(engine))
+    assert got == [("digest", "1"), ("digest", "2"), ("digest", "3"), ("instant", "1")]
+    # the next day's batch is the next day's digest
+    _event(engine, seq + 1, 2, "health", morning + dt.timedelta(days=1), grant=7)
+    assert outbox.follow() == 1
+    assert sorted(n.kind for n in _notices(engine) if n.subject_id.endswith("2")) == ["digest", "digest"]
 
 
 def test_the_gateway_refuses_a_forged_or_stale_signature() -> None:
