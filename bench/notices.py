@@ -9,6 +9,10 @@ local HTTP receiver plays the gateway and checks every signature.
   receiver minus its read's time on the trail.
 * **Throughput**: ``burst`` reads while the gateway answers 503, then the gateway back: the outbox drained,
   notices per second from the first to the last taken.
+
+Baselines in the same run: for the delay, the outbox's pass interval alone (a read waits for the next pass:
+uniform over ``LEDGER_NOTIFY_INTERVAL``, p50 half of it, p95 0.95 of it); for the throughput, the same
+receiver taking the same signed notices POSTed one after another from one client, with no outbox.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from typing import Any
 from ledger.errors import IntegrityFailure
 
 SECRET = "benchmark-only notify secret: 7d1f0e9c3a5b8264"
+#: ``LEDGER_NOTIFY_INTERVAL``'s default, seconds: the node's notices pass this often.
+INTERVAL = 1.0
 
 
 class _Gateway:
@@ -102,6 +108,7 @@ def run_notices_bench(
                 "LEDGER_NOTIFY_WEBHOOK": f"http://127.0.0.1:{server.server_port}/notices",
                 "LEDGER_NOTIFY_SECRET": SECRET,
                 "LEDGER_NOTIFY_SENSITIVE": '["household"]',
+                "LEDGER_NOTIFY_INTERVAL": str(INTERVAL),
             }
             progress("starting rc-east's node with the gateway")
             url = node.up(free_port(), env=env).url
@@ -149,6 +156,8 @@ def run_notices_bench(
             gw.up = True
             _wait(lambda: set(burst_seqs) <= told(), 600, "the outbox did not drain")
             arrivals = sorted(at for at, n in gw.taken.values() if n["reads"][0]["seq"] in burst_seqs)
+            progress(f"baseline: {burst} signed notices POSTed straight to the gateway")
+            direct = _direct(server.server_port, [n for _, n in gw.taken.values() if n["reads"][0]["seq"] in burst_seqs])
         finally:
             node.down()
             LocalNode(home).down()
@@ -164,4 +173,28 @@ def run_notices_bench(
         "burst": burst,
         "drainSeconds": round(span, 2),
         "noticesPerSecond": round((len(arrivals) - 1) / span, 1) if span > 0 else None,
+        "intervalS": INTERVAL,
+        "directPerSecond": round(direct, 1),
+        "ratio": round((len(arrivals) - 1) / span / direct, 2) if span > 0 else None,
     }
+
+
+def _direct(port: int, payloads: list[dict[str, Any]]) -> float:
+    """Notices per second the receiver takes from one client POSTing signed notices one after another (new ids,
+    so that each is taken), with no outbox or database behind them."""
+    import httpx
+
+    from ledger.notify.delivery import signature
+
+    with httpx.Client(timeout=10) as client:
+        start = time.perf_counter()
+        for i, payload in enumerate(payloads):
+            body = json.dumps({**payload, "noticeId": f"baseline-{i}"}, separators=(",", ":"), sort_keys=True).encode()
+            headers = {
+                "Content-Type": "application/json",
+                "X-Civic-Ledger-Notice": f"baseline-{i}",
+                "X-Civic-Ledger-Signature": signature(SECRET.encode(), body, int(time.time())),
+            }
+            if client.post(f"http://127.0.0.1:{port}/notices", content=body, headers=headers).status_code != 200:
+                raise IntegrityFailure("the gateway refused a baseline notice")
+        return len(payloads) / (time.perf_counter() - start)
